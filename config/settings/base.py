@@ -1,0 +1,193 @@
+"""Settings shared by every environment. Values that differ come from the environment."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from config.settings.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+DEBUG = False
+ALLOWED_HOSTS = env_list("RELAIS_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "dsfr",
+    "widget_tweaks",
+    "relais.audit",
+    "relais.accounts",
+    "relais.organisations",
+    "relais.www",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "relais.accounts.middleware.SessionTimeoutMiddleware",
+    "relais.accounts.middleware.SecondFactorRequiredMiddleware",
+    "relais.organisations.middleware.ActingOrganisationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "relais.www.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "relais" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "relais.www.context_processors.layout",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("RELAIS_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at
+    # BEGIN so that the audit chain never sees two writers read the same chain head.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "www:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "relais.accounts.validators.ZxcvbnValidator", "OPTIONS": {"min_score": 3}},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English"), ("ar", "العربية")]
+LOCALE_PATHS = [BASE_DIR / "relais" / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "relais" / "static"]
+
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+REDIS_URL = env_str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+EMAIL_BACKEND = env_str("RELAIS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("RELAIS_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("RELAIS_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("RELAIS_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("RELAIS_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("RELAIS_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("RELAIS_FROM_EMAIL", "Relais <ne-pas-repondre@relais.localhost>")
+
+# Public address used in e-mailed links (invitation). No trailing slash.
+RELAIS_PUBLIC_URL = env_str("RELAIS_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Sessions of professionals (issue: foundation). Minutes.
+RELAIS_IDLE_TIMEOUT = timedelta(minutes=env_int("RELAIS_IDLE_TIMEOUT_MINUTES", 30))
+RELAIS_ABSOLUTE_TIMEOUT = timedelta(hours=env_int("RELAIS_ABSOLUTE_TIMEOUT_HOURS", 12))
+RELAIS_RECENT_SECOND_FACTOR = timedelta(minutes=env_int("RELAIS_REVERIFY_MINUTES", 15))
+
+# Failed-login throttling, counted per typed identifier and per IP address.
+RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+RELAIS_LOGIN_MAX_FAILURES_PER_IP = env_int("RELAIS_LOGIN_MAX_FAILURES_PER_IP", 30)
+RELAIS_LOGIN_LOCKOUT = timedelta(minutes=env_int("RELAIS_LOGIN_LOCKOUT_MINUTES", 15))
+
+RELAIS_INVITATION_VALIDITY = timedelta(hours=72)
+
+# Demo mode lets every demo professional share one TOTP secret. Never in production:
+# config.settings.prod refuses to start with it.
+RELAIS_DEMO_MODE = False
+RELAIS_DEMO_TOTP_SECRET = ""
+
+# Deployment-specific contact shown on the privacy page.
+RELAIS_DPO_CONTACT = env_str("RELAIS_DPO_CONTACT", "")
+RELAIS_OPERATOR_NAME = env_str("RELAIS_OPERATOR_NAME", "")
+
+OTP_TOTP_ISSUER = "Relais"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# The WebAuthn relying party is the site's domain; empty means the host of each request
+# (browsers refuse IP addresses: open http://localhost:8000 to try security keys).
+WEBAUTHN_RP_ID = env_str("RELAIS_WEBAUTHN_RP_ID", "")
+WEBAUTHN_RP_NAME = "Relais"
+
+DSFR_MARK_OPTIONAL_FIELDS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("RELAIS_LOG_LEVEL", "INFO")},
+    # Request logs carry URLs and addresses only; bodies and parameters are never logged.
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Which request header holds the client address. Behind a reverse proxy that sets it,
+# use e.g. HTTP_X_FORWARDED_FOR; never trust it when Relais is reached directly.
+RELAIS_CLIENT_IP_HEADER = env_str("RELAIS_CLIENT_IP_HEADER", "REMOTE_ADDR")

@@ -1,0 +1,15 @@
+"""Local development and `make run`: SQLite, console e-mail, demo mode."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.env import env_str
+
+DEBUG = True
+SECRET_KEY = env_str(
+    "RELAIS_SECRET_KEY", "dev-only-insecure-key-never-use-in-production-0123456789"
+)
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+RELAIS_DEMO_MODE = True
+# Shared by every demo professional, printed by `make run`; base32 as TOTP apps expect.
+RELAIS_DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPRELAISDEMO234567"

@@ -1,0 +1,12 @@
+"""Test settings: fast hashing, in-memory e-mail, immediate tasks."""
+
+from config.settings.base import *  # noqa: F403
+
+SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+RELAIS_DEMO_MODE = True
+RELAIS_DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPRELAISDEMO234567"

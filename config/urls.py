@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from relais.www.admin_site import protect_admin
+
+protect_admin(admin.site)
+
+urlpatterns = [
+    path("", include("relais.www.urls")),
+    path("compte/", include("relais.www.accounts.urls")),
+    path("structure/", include("relais.www.organisations.urls")),
+    path("journal/", include("relais.www.journal.urls")),
+    path("administration/", admin.site.urls),
+]

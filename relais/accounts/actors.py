@@ -1,0 +1,26 @@
+"""Building the journal's `Actor` from a request."""
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from relais.audit.context import Actor
+
+
+def client_ip(request: HttpRequest) -> str:
+    header = settings.RELAIS_CLIENT_IP_HEADER
+    value = request.META.get(header, "") or request.META.get("REMOTE_ADDR", "")
+    # X-Forwarded-For lists the client first; the trusted proxy appends the rest.
+    return str(value).split(",")[0].strip()[:45]
+
+
+def actor_for(request: HttpRequest) -> Actor:
+    user = getattr(request, "user", None)
+    membership = getattr(request, "membership", None)
+    authenticated = user is not None and user.is_authenticated
+    return Actor(
+        user_id=user.pk if authenticated else None,
+        label=user.get_full_name() if authenticated else "",
+        organisation_id=membership.organisation_id if membership else None,
+        organisation_label=membership.organisation.name if membership else "",
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,73 @@
+"""View decorators that compose the professional's access rules.
+
+Deny by default: every view needs a logged-in user with a verified second factor acting
+for an organisation, unless a decorator here (or Django's `login_not_required`) opts out.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from relais.accounts.sessions import SECOND_FACTOR_AT, seconds_since
+
+View = Callable[..., HttpResponse]
+
+
+def second_factor_exempt(view: View) -> View:
+    """For the login and second-factor pages themselves."""
+    view.second_factor_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
+def organisation_optional(view: View) -> View:
+    """For pages a professional may reach before choosing an acting organisation."""
+    view.organisation_optional = True  # type: ignore[attr-defined]
+    return view
+
+
+def recent_second_factor_required(view: View) -> View:
+    """Sensitive actions (export, break-glass, resets) re-ask the second factor when the
+    last check is older than RELAIS_RECENT_SECOND_FACTOR."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        elapsed = seconds_since(request.session, SECOND_FACTOR_AT)
+        if elapsed is None or elapsed > settings.RELAIS_RECENT_SECOND_FACTOR.total_seconds():
+            messages.info(
+                request, "Pour cette action, confirmez d'abord votre identité avec votre code."
+            )
+            next_url = request.get_full_path() if request.method == "GET" else request.path
+            query = urlencode({"next": next_url})
+            return redirect(f"{reverse('accounts:second_factor')}?{query}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def manager_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = getattr(request, "membership", None)
+        if membership is None or not membership.is_manager:
+            raise PermissionDenied("Réservé au responsable de la structure.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def pilot_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_superuser:
+            raise PermissionDenied("Réservé au pilotage de la plateforme.")
+        return view(request, *args, **kwargs)
+
+    return organisation_optional(wrapper)

@@ -1,0 +1,71 @@
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from relais.accounts.actors import actor_for
+from relais.accounts.services import has_second_factor
+from relais.accounts.sessions import LOGIN_AT, SEEN_AT, seconds_since
+from relais.audit.actions import AuditAction
+from relais.audit.services import audit_record
+
+# Rewriting the session on every request would cost a write per page; a minute of
+# imprecision on the idle timeout does not matter.
+_SEEN_AT_RESOLUTION = 60
+
+
+class SessionTimeoutMiddleware:
+    """Idle timeout and absolute lifetime of a professional's session."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            idle = seconds_since(request.session, SEEN_AT)
+            lifetime = seconds_since(request.session, LOGIN_AT)
+            if (
+                idle is None
+                or lifetime is None
+                or idle > settings.RELAIS_IDLE_TIMEOUT.total_seconds()
+                or lifetime > settings.RELAIS_ABSOLUTE_TIMEOUT.total_seconds()
+            ):
+                audit_record(action=AuditAction.SESSION_EXPIRED, by=actor_for(request))
+                logout(request)
+                messages.info(request, "Votre session a expiré. Reconnectez-vous pour continuer.")
+                return redirect(
+                    f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
+                )
+            if idle > _SEEN_AT_RESOLUTION:
+                request.session[SEEN_AT] = time.time()
+        return self.get_response(request)
+
+
+class SecondFactorRequiredMiddleware:
+    """Until the second factor is verified in this session, a professional reaches only
+    the login and second-factor pages."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or getattr(view_func, "second_factor_exempt", False):
+            return None
+        if user.is_verified():  # type: ignore[union-attr]
+            return None
+        if has_second_factor(user):  # type: ignore[arg-type]
+            return redirect("accounts:second_factor")
+        return redirect("accounts:second_factor_setup")

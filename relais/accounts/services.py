@@ -1,0 +1,168 @@
+"""Writes about accounts and their second factors. Each call is one transaction with its
+journal row."""
+
+import base64
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from relais.accounts import throttling
+from relais.accounts.models import User, WebAuthnDevice
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.services import audit_record
+
+RECOVERY_CODE_COUNT = 10
+TOTP_DEVICE_NAME = "Application d'authentification"
+RECOVERY_DEVICE_NAME = "Codes de secours"
+
+
+def actor_of(user: User, *, ip_address: str = "") -> Actor:
+    return Actor(user_id=user.pk, label=user.get_full_name(), ip_address=ip_address)
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    user: User | None
+    locked: bool
+
+
+def password_check(*, identifier: str, password: str, ip_address: str) -> PasswordCheck:
+    """Check an e-mail and password, counting failures and locking out repeated ones.
+
+    A locked identifier is refused even with the right password, and the answer is the
+    same whether or not an account exists.
+    """
+    if throttling.is_locked(identifier=identifier, ip_address=ip_address):
+        return PasswordCheck(user=None, locked=True)
+    user = authenticate(username=identifier.strip().lower(), password=password)
+    if isinstance(user, User):
+        throttling.clear_account(identifier)
+        return PasswordCheck(user=user, locked=False)
+    now_locked = throttling.record_failure(identifier=identifier, ip_address=ip_address)
+    known = User.objects.filter(email=identifier.strip().lower()).only("pk", "first_name").first()
+    by = (
+        actor_of(known, ip_address=ip_address)
+        if known
+        else Actor(label="Identifiant inconnu", ip_address=ip_address)
+    )
+    with transaction.atomic():
+        audit_record(action=AuditAction.LOGIN_FAILED, by=by)
+        if now_locked:
+            audit_record(action=AuditAction.LOCKOUT, by=by)
+    return PasswordCheck(user=None, locked=now_locked)
+
+
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """Return the user's pending (unconfirmed) authenticator, creating it if needed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def totp_secret_base32(device: TOTPDevice) -> str:
+    return base64.b32encode(device.bin_key).decode()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def totp_enrolment_confirm(
+    *, user: User, device: TOTPDevice, token: str, by: Actor
+) -> list[str] | None:
+    """Confirm a pending authenticator with a first code from it.
+
+    Returns fresh recovery codes, to show once, or None when the code is wrong.
+    """
+    if device.user_id != user.pk or device.confirmed:
+        return None
+    if not device.verify_token(token.replace(" ", "")):
+        return None
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        audit_record(action=AuditAction.SECOND_FACTOR_ENROLLED, by=by, details={"type": "totp"})
+        audit_record(action=AuditAction.RECOVERY_CODES_GENERATED, by=by)
+    return codes
+
+
+def recovery_codes_regenerate(*, user: User, by: Actor) -> list[str]:
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+        audit_record(action=AuditAction.RECOVERY_CODES_GENERATED, by=by)
+    return codes
+
+
+def has_second_factor(user: User) -> bool:
+    return bool(
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def second_factor_check(*, user: User, token: str, by: Actor) -> TOTPDevice | StaticDevice | None:
+    """Check a typed code against the user's authenticators, then recovery codes.
+
+    django-otp throttles each device after failures; a used recovery code is consumed.
+    """
+    cleaned = token.strip().replace(" ", "").lower()
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        if device.verify_is_allowed()[0] and device.verify_token(cleaned):
+            audit_record(action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "totp"})
+            return device
+    for recovery in StaticDevice.objects.filter(user=user, confirmed=True):
+        if recovery.verify_is_allowed()[0] and recovery.verify_token(cleaned):
+            with transaction.atomic():
+                audit_record(action=AuditAction.RECOVERY_CODE_USED, by=by)
+                audit_record(
+                    action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "recours"}
+                )
+            return recovery
+    audit_record(action=AuditAction.SECOND_FACTOR_FAILED, by=by)
+    return None
+
+
+def second_factor_reset(*, member: User, organisation_id: int, by: Actor) -> None:
+    """A manager removes every second factor of a member, who must enrol again at next
+    request: their current sessions lose their verification at once."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=member).delete()
+        StaticDevice.objects.filter(user=member).delete()
+        WebAuthnDevice.objects.filter(user=member).delete()
+        audit_record(
+            action=AuditAction.SECOND_FACTOR_RESET,
+            by=by,
+            object_type="utilisateur",
+            object_id=member.pk,
+            details={"membre": member.get_full_name(), "structure_id": organisation_id},
+        )
+
+
+def demo_totp_device_ensure(*, user: User) -> TOTPDevice:
+    """Give a demo professional the shared, documented demo authenticator."""
+    if not settings.RELAIS_DEMO_MODE or not settings.RELAIS_DEMO_TOTP_SECRET:
+        raise RuntimeError("Le second facteur partagé n'existe qu'en mode démonstration.")
+    key = base64.b32decode(settings.RELAIS_DEMO_TOTP_SECRET).hex()
+    device, _ = TOTPDevice.objects.update_or_create(
+        user=user, name="Démonstration", defaults={"key": key, "confirmed": True}
+    )
+    return device
+
+
+def password_change(*, user: User, new_password: str, by: Actor) -> None:
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit_record(action=AuditAction.PASSWORD_CHANGED, by=by)

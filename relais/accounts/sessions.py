@@ -1,0 +1,27 @@
+"""What Relais keeps in a professional's session, in one place."""
+
+import time
+
+from django.contrib.sessions.backends.base import SessionBase
+
+LOGIN_AT = "relais_login_at"
+SEEN_AT = "relais_seen_at"
+SECOND_FACTOR_AT = "relais_second_factor_at"
+MEMBERSHIP_ID = "relais_membership_id"
+
+
+def mark_login(session: SessionBase) -> None:
+    now = time.time()
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+
+
+def mark_second_factor(session: SessionBase) -> None:
+    session[SECOND_FACTOR_AT] = time.time()
+
+
+def seconds_since(session: SessionBase, key: str) -> float | None:
+    value = session.get(key)
+    if value is None:
+        return None
+    return time.time() - float(value)

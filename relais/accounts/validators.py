@@ -1,0 +1,27 @@
+from django.core.exceptions import ValidationError
+from zxcvbn import zxcvbn
+
+
+class ZxcvbnValidator:
+    """Refuse passwords that zxcvbn judges guessable (score below `min_score`)."""
+
+    def __init__(self, min_score: int = 3) -> None:
+        self.min_score = min_score
+
+    def validate(self, password: str, user: object = None) -> None:
+        hints = [
+            str(getattr(user, name, "") or "") for name in ("email", "first_name", "last_name")
+        ]
+        result = zxcvbn(password[:100], user_inputs=[hint for hint in hints if hint] + ["relais"])
+        if result["score"] < self.min_score:
+            raise ValidationError(
+                "Ce mot de passe est trop facile à deviner. Choisissez une phrase de passe "
+                "de plusieurs mots sans lien entre eux.",
+                code="password_too_guessable",
+            )
+
+    def get_help_text(self) -> str:
+        return (
+            "Votre mot de passe doit être difficile à deviner : une phrase de plusieurs mots "
+            "sans lien entre eux convient bien."
+        )

@@ -1,0 +1,25 @@
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", "Connexion"
+    LOGIN_FAILED = "login_failed", "Échec de connexion"
+    LOGOUT = "logout", "Déconnexion"
+    LOCKOUT = "lockout", "Blocage temporaire après échecs"
+    SESSION_EXPIRED = "session_expired", "Session expirée"
+    SECOND_FACTOR_VERIFIED = "second_factor_verified", "Second facteur vérifié"
+    SECOND_FACTOR_FAILED = "second_factor_failed", "Échec du second facteur"
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second facteur enregistré"
+    SECOND_FACTOR_REMOVED = "second_factor_removed", "Second facteur retiré"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second facteur réinitialisé par un responsable"
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated", "Codes de secours générés"
+    RECOVERY_CODE_USED = "recovery_code_used", "Code de secours utilisé"
+    PASSWORD_CHANGED = "password_changed", "Mot de passe modifié"
+    ORGANISATION_SWITCHED = "organisation_switched", "Changement de structure"
+    ORGANISATION_CREATED = "organisation_created", "Structure créée"
+    ORGANISATION_UPDATED = "organisation_updated", "Structure modifiée"
+    INVITATION_SENT = "invitation_sent", "Invitation envoyée"
+    INVITATION_ACCEPTED = "invitation_accepted", "Invitation acceptée"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation annulée"
+    MEMBER_DEACTIVATED = "member_deactivated", "Membre désactivé"
+    ADMIN_CHANGE = "admin_change", "Modification dans l'administration"

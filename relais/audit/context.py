@@ -1,0 +1,16 @@
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who does something, as the journal records it. Plain values, no model instances:
+    the journal depends on no other part of Relais."""
+
+    user_id: int | None = None
+    label: str = ""
+    organisation_id: int | None = None
+    organisation_label: str = ""
+    ip_address: str = ""
+
+
+SYSTEM = Actor(label="Relais (traitement automatique)")

@@ -1,0 +1,78 @@
+"""The audit journal: append-only, hash-chained.
+
+Rows name the actor, the organisation and the person by id *and* label, never by foreign
+key: deactivating an account or anonymising a person must never rewrite the journal.
+"""
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+from relais.audit.actions import AuditAction
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove a journal row."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Le journal d'audit ne peut pas être modifié.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("Le journal d'audit ne peut pas être effacé.")
+
+    def for_organisation(self, organisation_id: int) -> "AuditEventQuerySet":
+        return self.filter(organisation_id=organisation_id)
+
+    def for_person(self, person_id: int) -> "AuditEventQuerySet":
+        return self.filter(person_id=person_id)
+
+    def newest_first(self) -> "AuditEventQuerySet":
+        return self.order_by("-seq")
+
+
+class AuditEvent(models.Model):
+    # The position in the chain is the primary key: it is known before the insert, so the
+    # row's hash can cover it, and a gap betrays a deleted row.
+    seq = models.BigIntegerField("n°", primary_key=True)
+    created_at = models.DateTimeField("date")
+    action = models.CharField("action", max_length=40, choices=AuditAction.choices)
+    actor_id = models.BigIntegerField("id de l'auteur", null=True, blank=True)
+    actor_label = models.CharField("auteur", max_length=200, blank=True)
+    organisation_id = models.BigIntegerField("id de la structure", null=True, blank=True)
+    organisation_label = models.CharField("structure", max_length=200, blank=True)
+    person_id = models.BigIntegerField("id de la personne", null=True, blank=True)
+    person_label = models.CharField("personne", max_length=200, blank=True)
+    category = models.CharField("catégorie de données", max_length=40, blank=True)
+    object_type = models.CharField("type d'objet", max_length=60, blank=True)
+    object_id = models.CharField("id d'objet", max_length=64, blank=True)
+    reason = models.TextField("motif", blank=True)
+    ip_address = models.CharField("adresse IP", max_length=45, blank=True)
+    details = models.JSONField("détails", default=dict, blank=True)
+    prev_hash = models.CharField("empreinte précédente", max_length=64)
+    hash = models.CharField("empreinte", max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "événement d'audit"
+        verbose_name_plural = "journal d'audit"
+        indexes = [
+            models.Index(fields=["organisation_id", "seq"], name="audit_org_seq"),
+            models.Index(fields=["person_id", "seq"], name="audit_person_seq"),
+            models.Index(fields=["actor_id", "seq"], name="audit_actor_seq"),
+            models.Index(fields=["action", "seq"], name="audit_action_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.get_action_display()} — {self.actor_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Le journal d'audit ne peut pas être modifié.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Le journal d'audit ne peut pas être effacé.")

@@ -1,0 +1,66 @@
+"""Writing to the journal. One function, called inside the transaction of the change."""
+
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.chain import GENESIS_HASH, row_hash
+from relais.audit.context import Actor
+from relais.audit.models import AuditEvent
+
+# Any constant works: it names the one lock that serialises appends on PostgreSQL.
+_CHAIN_LOCK_KEY = 0x52454C414953
+
+
+def _lock_chain_head() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    # SQLite: transactions start with BEGIN IMMEDIATE (see settings), so the enclosing
+    # transaction already holds the only write lock.
+
+
+def audit_record(
+    *,
+    action: AuditAction,
+    by: Actor,
+    person_id: int | None = None,
+    person_label: str = "",
+    category: str = "",
+    object_type: str = "",
+    object_id: str | int = "",
+    reason: str = "",
+    details: dict[str, str | int | bool | None] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain and return it.
+
+    Call it inside the transaction that makes the change, so that the change and its
+    trace are committed together or not at all.
+    """
+    with transaction.atomic():
+        _lock_chain_head()
+        head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+        row: dict[str, Any] = {
+            "seq": seq,
+            "created_at": timezone.now(),
+            "action": str(action),
+            "actor_id": by.user_id,
+            "actor_label": by.label[:200],
+            "organisation_id": by.organisation_id,
+            "organisation_label": by.organisation_label[:200],
+            "person_id": person_id,
+            "person_label": person_label[:200],
+            "category": category,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "reason": reason,
+            "ip_address": by.ip_address,
+            "details": details or {},
+            "prev_hash": prev_hash,
+        }
+        event = AuditEvent(**row, hash=row_hash(row))
+        event.save()
+        return event

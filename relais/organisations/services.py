@@ -1,0 +1,247 @@
+"""Writes about organisations, memberships and invitations."""
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from relais.accounts.models import User
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.services import audit_record
+from relais.organisations.models import (
+    SECTOR_OF_KIND,
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+)
+from relais.organisations.tasks import send_invitation_email
+from relais.organisations.tokens import invitation_token, token_hash
+from relais.organisations.validators import departement_of
+
+
+def organisation_create(
+    *,
+    name: str,
+    siret: str,
+    kind: str,
+    commune_code: str,
+    commune_name: str = "",
+    territory: str = "",
+    by: Actor,
+) -> Organisation:
+    organisation = Organisation(
+        name=name.strip(),
+        siret=siret.replace(" ", ""),
+        kind=kind,
+        commune_code=commune_code.strip().upper(),
+        commune_name=commune_name.strip(),
+        territory=territory.strip(),
+    )
+    _derive(organisation)
+    organisation.full_clean()
+    with transaction.atomic():
+        organisation.save()
+        audit_record(
+            action=AuditAction.ORGANISATION_CREATED,
+            by=by,
+            object_type="structure",
+            object_id=organisation.pk,
+            details={"nom": organisation.name, "siret": organisation.siret},
+        )
+    return organisation
+
+
+def organisation_update(*, organisation: Organisation, by: Actor, **fields: Any) -> Organisation:
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    _derive(organisation)
+    organisation.full_clean()
+    with transaction.atomic():
+        organisation.save()
+        audit_record(
+            action=AuditAction.ORGANISATION_UPDATED,
+            by=by,
+            object_type="structure",
+            object_id=organisation.pk,
+            details={"champs": ", ".join(sorted(fields))},
+        )
+    return organisation
+
+
+def _derive(organisation: Organisation) -> None:
+    organisation.sector = SECTOR_OF_KIND.get(organisation.kind, "")
+    organisation.departement = departement_of(organisation.commune_code)
+
+
+def invitation_create(
+    *,
+    organisation: Organisation,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    profession: str,
+    invited_by: User,
+    by: Actor,
+) -> tuple[Invitation, str]:
+    """Create a single-use invitation and e-mail its link after commit.
+
+    Returns the invitation and the raw token (only its hash is stored).
+    """
+    email = email.strip().lower()
+    if Membership.objects.active().filter(organisation=organisation, user__email=email).exists():
+        raise ValidationError(
+            {"email": "Cette personne fait déjà partie de la structure."}, code="already_member"
+        )
+    invitation = Invitation(
+        organisation=organisation,
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        profession=profession,
+        nonce=secrets.token_hex(16),
+        invited_by=invited_by,
+        expires_at=timezone.now() + settings.RELAIS_INVITATION_VALIDITY,
+    )
+    token = invitation_token(invitation)
+    invitation.token_hash = token_hash(token)
+    invitation.full_clean()
+    with transaction.atomic():
+        invitation.save()
+        audit_record(
+            action=AuditAction.INVITATION_SENT,
+            by=by,
+            object_type="invitation",
+            object_id=invitation.pk,
+            details={"role": role, "profession": profession},
+        )
+        transaction.on_commit(lambda: send_invitation_email.enqueue(invitation_id=invitation.pk))
+    return invitation, token
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    invitation = (
+        Invitation.objects.select_related("organisation")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_usable():
+        return None
+    return invitation
+
+
+def invitation_accept(
+    *, invitation: Invitation, password: str | None, existing_user: User | None, ip_address: str
+) -> User:
+    """Turn an invitation into a membership: for a new account (password given) or for the
+    logged-in account whose e-mail it was sent to."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_usable():
+            raise ValidationError("Cette invitation a déjà été utilisée ou a expiré.")
+        if existing_user is not None:
+            if existing_user.email != locked.email:
+                raise ValidationError(
+                    "Cette invitation a été envoyée à une autre adresse électronique."
+                )
+            user = existing_user
+        else:
+            if User.objects.filter(email=locked.email).exists():
+                raise ValidationError(
+                    "Un compte existe déjà pour cette adresse : connectez-vous d'abord, "
+                    "puis ouvrez à nouveau le lien de l'invitation."
+                )
+            user = User(
+                email=locked.email, first_name=locked.first_name, last_name=locked.last_name
+            )
+            validate_password(password or "", user)
+            user.set_password(password)
+            user.full_clean(exclude=["password"])
+            user.save()
+        if not user.is_active:
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+        Membership.objects.create(
+            user=user,
+            organisation=locked.organisation,
+            role=locked.role,
+            profession=locked.profession,
+        )
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        audit_record(
+            action=AuditAction.INVITATION_ACCEPTED,
+            by=Actor(
+                user_id=user.pk,
+                label=user.get_full_name(),
+                organisation_id=locked.organisation_id,
+                organisation_label=locked.organisation.name,
+                ip_address=ip_address,
+            ),
+            object_type="invitation",
+            object_id=locked.pk,
+        )
+    return user
+
+
+def invitation_revoke(*, invitation: Invitation, by: Actor) -> None:
+    with transaction.atomic():
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            action=AuditAction.INVITATION_REVOKED,
+            by=by,
+            object_type="invitation",
+            object_id=invitation.pk,
+        )
+
+
+def membership_deactivate(*, membership: Membership, by: Actor) -> None:
+    """End a membership today. The member's sessions acting for this organisation end at
+    their next request; an account left with no active membership is deactivated."""
+    if membership.ended_on is not None:
+        raise ValidationError("Ce membre est déjà désactivé.")
+    if membership.user_id == by.user_id:
+        raise ValidationError("Vous ne pouvez pas vous désactiver vous-même.")
+    if (
+        membership.role == Role.MANAGER
+        and not Membership.objects.active()
+        .filter(organisation_id=membership.organisation_id, role=Role.MANAGER)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        raise ValidationError("La structure doit garder au moins un responsable.")
+    with transaction.atomic():
+        membership.ended_on = timezone.localdate()
+        membership.save(update_fields=["ended_on"])
+        user = membership.user
+        if not user.is_superuser and not Membership.objects.active().filter(user=user).exists():
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        audit_record(
+            action=AuditAction.MEMBER_DEACTIVATED,
+            by=by,
+            object_type="utilisateur",
+            object_id=user.pk,
+            details={"membre": user.get_full_name()},
+        )
+
+
+def organisation_switch(*, membership: Membership, previous: Membership | None, by: Actor) -> None:
+    audit_record(
+        action=AuditAction.ORGANISATION_SWITCHED,
+        by=by,
+        object_type="structure",
+        object_id=membership.organisation_id,
+        details={
+            "vers": membership.organisation.name,
+            "depuis": previous.organisation.name if previous else None,
+        },
+    )

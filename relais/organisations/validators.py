@@ -1,0 +1,34 @@
+import re
+
+from django.core.exceptions import ValidationError
+from stdnum.fr import siret
+
+_COMMUNE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+
+
+def validate_siret(value: str) -> None:
+    digits = value.replace(" ", "")
+    if not digits.isdigit() or len(digits) != 14:
+        raise ValidationError("Le SIRET doit compter exactement 14 chiffres.", code="siret_format")
+    if not siret.is_valid(digits):
+        raise ValidationError(
+            "Ce SIRET n'est pas valide : sa clé de contrôle ne correspond pas. "
+            "Vérifiez les 14 chiffres sur l'avis de situation SIRENE.",
+            code="siret_checksum",
+        )
+
+
+def validate_commune_code(value: str) -> None:
+    if not _COMMUNE_CODE.match(value):
+        raise ValidationError(
+            "Le code commune INSEE compte 5 caractères (par exemple 62193 pour Calais, "
+            "2A004 pour Ajaccio).",
+            code="commune_code",
+        )
+
+
+def departement_of(commune_code: str) -> str:
+    """Overseas communes (971xx…976xx) carry a three-character département code."""
+    if commune_code.startswith("97"):
+        return commune_code[:3]
+    return commune_code[:2]

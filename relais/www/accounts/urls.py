@@ -1,0 +1,34 @@
+from django.urls import path
+
+from relais.www.accounts import views, webauthn_views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("connexion/", views.login_view, name="login"),
+    path("deconnexion/", views.logout_view, name="logout"),
+    path("second-facteur/", views.second_factor, name="second_factor"),
+    path("second-facteur/activer/", views.second_factor_setup, name="second_factor_setup"),
+    path("second-facteur/codes-de-secours/", views.recovery_codes, name="recovery_codes"),
+    path(
+        "second-facteur/codes-de-secours/nouveaux/",
+        views.recovery_codes_regenerate_view,
+        name="recovery_codes_regenerate",
+    ),
+    path("structure/", views.choose_organisation, name="choose_organisation"),
+    path("mon-compte/", views.profile, name="profile"),
+    path("mot-de-passe/", views.password_change_view, name="password_change"),
+    path("invitation/<str:token>/", views.invitation, name="invitation"),
+    path(
+        "cle/enregistrement/options/",
+        webauthn_views.register_options,
+        name="webauthn_register_options",
+    ),
+    path("cle/enregistrement/", webauthn_views.register_verify, name="webauthn_register"),
+    path(
+        "cle/verification/options/",
+        webauthn_views.authenticate_options,
+        name="webauthn_authenticate_options",
+    ),
+    path("cle/verification/", webauthn_views.authenticate_verify, name="webauthn_authenticate"),
+]

@@ -1,0 +1,347 @@
+from typing import cast
+from urllib.parse import urlencode
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from relais.accounts import services
+from relais.accounts.actors import actor_for, client_ip
+from relais.accounts.decorators import (
+    organisation_optional,
+    recent_second_factor_required,
+    second_factor_exempt,
+)
+from relais.accounts.models import User, WebAuthnDevice
+from relais.accounts.sessions import MEMBERSHIP_ID, mark_login, mark_second_factor
+from relais.audit.actions import AuditAction
+from relais.audit.services import audit_record
+from relais.organisations.models import Membership
+from relais.organisations.services import (
+    invitation_accept,
+    invitation_for_token,
+    organisation_switch,
+)
+from relais.www.accounts.forms import (
+    ChooseOrganisationForm,
+    CodeForm,
+    LoginForm,
+    SetPasswordForm,
+    TotpSetupForm,
+)
+
+NEXT_KEY = "relais_next"
+NEW_CODES_KEY = "relais_new_recovery_codes"
+LOGIN_ERROR = (
+    "Adresse électronique ou mot de passe incorrect. Après plusieurs erreurs, "
+    "la connexion est suspendue quelques minutes."
+)
+LOCKED_ERROR = (
+    "Trop de tentatives : la connexion est suspendue pendant quelques minutes. "
+    "Réessayez plus tard ou adressez-vous au responsable de votre structure."
+)
+
+
+def _remember_next(request: HttpRequest) -> None:
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[NEXT_KEY] = target
+
+
+def after_second_factor_url(request: HttpRequest) -> str:
+    """Where a professional goes once the second factor is verified: the page they asked
+    for, or the choice of the organisation they act for."""
+    if MEMBERSHIP_ID not in request.session:
+        memberships = list(
+            Membership.objects.active().filter(user=request.user).select_related("organisation")
+        )
+        if len(memberships) == 1:
+            _act_for(request, memberships[0])
+        elif memberships:
+            return reverse("accounts:choose_organisation")
+    return str(request.session.pop(NEXT_KEY, None) or reverse("www:home"))
+
+
+def _act_for(request: HttpRequest, membership: Membership) -> None:
+    previous_id = request.session.get(MEMBERSHIP_ID)
+    previous = (
+        Membership.objects.select_related("organisation").filter(pk=previous_id).first()
+        if previous_id
+        else None
+    )
+    request.session[MEMBERSHIP_ID] = membership.pk
+    request.membership = membership  # type: ignore[attr-defined]
+    organisation_switch(membership=membership, previous=previous, by=actor_for(request))
+
+
+@login_not_required
+@second_factor_exempt
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+        return redirect("www:home")
+    _remember_next(request)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = services.password_check(
+            identifier=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            ip_address=client_ip(request),
+        )
+        if check.user is None:
+            form.add_error(None, LOCKED_ERROR if check.locked else LOGIN_ERROR)
+        else:
+            next_url = request.session.get(NEXT_KEY)
+            login(request, check.user, backend="django.contrib.auth.backends.ModelBackend")
+            mark_login(request.session)
+            if next_url:
+                request.session[NEXT_KEY] = next_url
+            audit_record(action=AuditAction.LOGIN, by=actor_for(request))
+            if services.has_second_factor(check.user):
+                return redirect("accounts:second_factor")
+            return redirect("accounts:second_factor_setup")
+    return render(request, "accounts/login.html", {"form": form, "title": "Connexion"})
+
+
+@login_not_required
+@second_factor_exempt
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record(action=AuditAction.LOGOUT, by=actor_for(request))
+    logout(request)
+    messages.success(request, "Vous êtes déconnecté(e).")
+    return redirect("accounts:login")
+
+
+@second_factor_exempt
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    if not services.has_second_factor(user):
+        return redirect("accounts:second_factor_setup")
+    _remember_next(request)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.second_factor_check(
+            user=user, token=form.cleaned_data["code"], by=actor_for(request)
+        )
+        if device is None:
+            form.add_error("code", "Code incorrect ou expiré. Vérifiez l'heure de votre téléphone.")
+        else:
+            otp_login(request, device)
+            mark_second_factor(request.session)
+            return redirect(after_second_factor_url(request))
+    context = {
+        "form": form,
+        "title": "Second facteur",
+        "has_security_key": WebAuthnDevice.objects.filter(user=user, confirmed=True).exists(),
+    }
+    return render(request, "accounts/second_factor.html", context)
+
+
+@second_factor_exempt
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+def second_factor_setup(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    # A new authenticator may only be added by someone who already passed the second
+    # factor, or by a professional who has none yet (first login).
+    if services.has_second_factor(user) and not user.is_verified():
+        return redirect("accounts:second_factor")
+    device = services.totp_enrolment_start(user=user)
+    form = TotpSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = services.totp_enrolment_confirm(
+            user=user, device=device, token=form.cleaned_data["code"], by=actor_for(request)
+        )
+        if codes is None:
+            form.add_error(
+                "code", "Ce code ne correspond pas. Saisissez le code affiché maintenant."
+            )
+        else:
+            otp_login(request, device)
+            mark_second_factor(request.session)
+            request.session[NEW_CODES_KEY] = codes
+            return redirect("accounts:recovery_codes")
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(
+        scale=5, title="QR code à scanner avec votre application d'authentification"
+    )
+    context = {
+        "form": form,
+        "title": "Activer le second facteur",
+        "qr_svg": qr_svg,
+        "secret": services.totp_secret_base32(device),
+        "first_factor": not user.is_verified(),
+    }
+    return render(request, "accounts/second_factor_setup.html", context)
+
+
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return redirect(after_second_factor_url(request))
+    codes = request.session.pop(NEW_CODES_KEY, None)
+    remaining = StaticDevice.objects.filter(user=request.user).values("token_set").count()
+    context = {"title": "Codes de secours", "codes": codes, "remaining": remaining}
+    return render(request, "accounts/recovery_codes.html", context)
+
+
+@organisation_optional
+@require_POST
+@recent_second_factor_required
+def recovery_codes_regenerate_view(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    request.session[NEW_CODES_KEY] = services.recovery_codes_regenerate(
+        user=user, by=actor_for(request)
+    )
+    return redirect("accounts:recovery_codes")
+
+
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+def choose_organisation(request: HttpRequest) -> HttpResponse:
+    memberships = list(
+        Membership.objects.active()
+        .filter(user=request.user)
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
+    choices = [
+        (m.pk, f"{m.organisation.name} — {m.get_profession_display()} ({m.get_role_display()})")
+        for m in memberships
+    ]
+    form = ChooseOrganisationForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        chosen = next(m for m in memberships if m.pk == form.cleaned_data["membership"])
+        _act_for(request, chosen)
+        messages.success(request, f"Vous agissez maintenant pour {chosen.organisation.name}.")
+        return redirect(request.session.pop(NEXT_KEY, None) or reverse("www:home"))
+    context = {"form": form, "title": "Choisir la structure", "memberships": memberships}
+    return render(request, "accounts/choose_organisation.html", context)
+
+
+@organisation_optional
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "title": "Mon compte",
+        "memberships": Membership.objects.filter(user=user)
+        .select_related("organisation")
+        .order_by("-started_on"),
+        "totp_devices": TOTPDevice.objects.filter(user=user, confirmed=True),
+        "security_keys": WebAuthnDevice.objects.filter(user=user, confirmed=True),
+        "recovery_remaining": StaticDevice.objects.filter(user=user).values("token_set").count(),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+class _CurrentPasswordForm(SetPasswordForm):
+    current_password = forms.CharField(
+        label="Mot de passe actuel",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current_password", "password1", "password2"]
+
+    def clean_current_password(self) -> str:
+        value = str(self.cleaned_data["current_password"])
+        if not self.user.check_password(value):
+            raise ValidationError("Le mot de passe actuel est incorrect.")
+        return value
+
+
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+@recent_second_factor_required
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    form = _CurrentPasswordForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.password_change(
+            user=user, new_password=form.cleaned_data["password1"], by=actor_for(request)
+        )
+        update_session_auth_hash(request, user)
+        messages.success(request, "Votre mot de passe a été modifié.")
+        return redirect("accounts:profile")
+    return render(
+        request, "accounts/password_change.html", {"form": form, "title": "Changer de mot de passe"}
+    )
+
+
+@login_not_required
+@second_factor_exempt
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    found = invitation_for_token(token)
+    if found is None:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"title": "Invitation invalide"},
+            status=404,
+        )
+    context: dict[str, object] = {"title": "Invitation", "invitation": found}
+    user = request.user
+    if user.is_authenticated:
+        if not user.is_verified():  # type: ignore[union-attr]
+            query = urlencode({"next": request.path})
+            return redirect(f"{reverse('accounts:second_factor')}?{query}")
+        if request.method == "POST":
+            try:
+                invitation_accept(
+                    invitation=found,
+                    password=None,
+                    existing_user=user,  # type: ignore[arg-type]
+                    ip_address=client_ip(request),
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect("www:home")
+            messages.success(request, f"Vous avez rejoint {found.organisation.name}.")
+            return redirect("accounts:choose_organisation")
+        return render(request, "accounts/invitation_existing.html", context)
+    if User.objects.filter(email=found.email).exists():
+        query = urlencode({"next": request.path})
+        context["login_url"] = f"{reverse('accounts:login')}?{query}"
+        return render(request, "accounts/invitation_login_first.html", context)
+    candidate = User(email=found.email, first_name=found.first_name, last_name=found.last_name)
+    form = SetPasswordForm(request.POST or None, user=candidate)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                new_user = invitation_accept(
+                    invitation=found,
+                    password=form.cleaned_data["password1"],
+                    existing_user=None,
+                    ip_address=client_ip(request),
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            mark_login(request.session)
+            messages.success(
+                request,
+                "Votre compte est créé. Activez maintenant votre second facteur de connexion.",
+            )
+            return redirect("accounts:second_factor_setup")
+    context["form"] = form
+    return render(request, "accounts/invitation_new.html", context)

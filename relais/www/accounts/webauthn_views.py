@@ -1,0 +1,103 @@
+"""JSON endpoints for security keys, called by static/relais/webauthn.js."""
+
+from typing import cast
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_otp import login as otp_login
+
+from relais.accounts import services, webauthn
+from relais.accounts.actors import actor_for
+from relais.accounts.decorators import organisation_optional, second_factor_exempt
+from relais.accounts.models import User
+from relais.accounts.sessions import mark_second_factor
+from relais.www.accounts.views import NEW_CODES_KEY, after_second_factor_url
+
+
+def _origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _may_register(user: User) -> bool:
+    # Same rule as the authenticator app: first enrolment, or already verified.
+    return user.is_verified() or not services.has_second_factor(user)  # type: ignore[attr-defined]
+
+
+def _refused(message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=400)
+
+
+@second_factor_exempt
+@organisation_optional
+@require_GET
+def register_options(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    if not _may_register(user):
+        return _refused("Confirmez d'abord votre identité avec votre second facteur actuel.")
+    body = webauthn.registration_options(
+        user=user, session=request.session, host=request.get_host()
+    )
+    return HttpResponse(body, content_type="application/json")
+
+
+@second_factor_exempt
+@organisation_optional
+@require_POST
+def register_verify(request: HttpRequest) -> JsonResponse:
+    user = cast(User, request.user)
+    if not _may_register(user):
+        return _refused("Confirmez d'abord votre identité avec votre second facteur actuel.")
+    first_factor = not user.is_verified()  # type: ignore[attr-defined]
+    try:
+        device = webauthn.registration_verify(
+            user=user,
+            session=request.session,
+            host=request.get_host(),
+            origin=_origin(request),
+            credential=webauthn.parse_credential(request.body),
+            name=request.GET.get("nom", ""),
+            by=actor_for(request),
+        )
+    except webauthn.WebAuthnError as error:
+        return _refused(str(error))
+    if first_factor:
+        otp_login(request, device)
+        mark_second_factor(request.session)
+        request.session[NEW_CODES_KEY] = services.recovery_codes_regenerate(
+            user=user, by=actor_for(request)
+        )
+        return JsonResponse({"redirect": reverse("accounts:recovery_codes")})
+    return JsonResponse({"redirect": reverse("accounts:profile")})
+
+
+@second_factor_exempt
+@organisation_optional
+@require_GET
+def authenticate_options(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    body = webauthn.authentication_options(
+        user=user, session=request.session, host=request.get_host()
+    )
+    return HttpResponse(body, content_type="application/json")
+
+
+@second_factor_exempt
+@organisation_optional
+@require_POST
+def authenticate_verify(request: HttpRequest) -> JsonResponse:
+    user = cast(User, request.user)
+    try:
+        device = webauthn.authentication_verify(
+            user=user,
+            session=request.session,
+            host=request.get_host(),
+            origin=_origin(request),
+            credential=webauthn.parse_credential(request.body),
+            by=actor_for(request),
+        )
+    except webauthn.WebAuthnError as error:
+        return _refused(str(error))
+    otp_login(request, device)
+    mark_second_factor(request.session)
+    return JsonResponse({"redirect": after_second_factor_url(request)})

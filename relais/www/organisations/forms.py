@@ -1,0 +1,25 @@
+from django import forms
+from dsfr.forms import DsfrBaseForm
+
+from relais.organisations.models import OrganisationKind, Profession, Role
+
+
+class InvitationForm(DsfrBaseForm):
+    first_name = forms.CharField(label="Prénom", max_length=100)
+    last_name = forms.CharField(label="Nom", max_length=100)
+    email = forms.EmailField(label="Adresse électronique professionnelle")
+    role = forms.ChoiceField(label="Rôle dans la structure", choices=Role.choices)
+    profession = forms.ChoiceField(label="Profession", choices=Profession.choices)
+
+
+class OrganisationForm(DsfrBaseForm):
+    name = forms.CharField(label="Nom de la structure", max_length=200)
+    siret = forms.CharField(
+        label="SIRET", max_length=17, help_text="14 chiffres, espaces permis : 123 456 789 00012."
+    )
+    kind = forms.ChoiceField(label="Type de structure", choices=OrganisationKind.choices)
+    commune_code = forms.CharField(
+        label="Code commune INSEE", max_length=5, help_text="Par exemple 62193 pour Calais."
+    )
+    commune_name = forms.CharField(label="Commune", max_length=100, required=False)
+    territory = forms.CharField(label="Territoire", max_length=100, required=False)

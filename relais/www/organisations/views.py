@@ -1,0 +1,182 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relais.accounts.actors import actor_for
+from relais.accounts.decorators import (
+    manager_required,
+    pilot_required,
+    recent_second_factor_required,
+)
+from relais.accounts.services import second_factor_reset
+from relais.organisations.models import Invitation, Membership, Organisation
+from relais.organisations.services import (
+    invitation_create,
+    invitation_revoke,
+    membership_deactivate,
+    organisation_create,
+)
+from relais.www.organisations.forms import InvitationForm, OrganisationForm
+
+
+def _get_member_for_manager(request: HttpRequest, membership_id: int) -> Membership:
+    """A membership of the manager's acting organisation, or 404."""
+    return get_object_or_404(
+        Membership.objects.select_related("user", "organisation"),
+        pk=membership_id,
+        organisation_id=request.membership.organisation_id,  # type: ignore[attr-defined]
+    )
+
+
+def _team_context(organisation: Organisation) -> dict[str, object]:
+    memberships = list(
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "-started_on")
+    )
+    today = timezone.localdate()
+    return {
+        "organisation": organisation,
+        "active_members": [m for m in memberships if m.is_active_on(today)],
+        "former_members": [m for m in memberships if not m.is_active_on(today)],
+        "invitations": Invitation.objects.pending()
+        .filter(organisation=organisation)
+        .order_by("-created_at"),
+    }
+
+
+def _invite(request: HttpRequest, organisation: Organisation, form: InvitationForm) -> bool:
+    try:
+        invitation_create(
+            organisation=organisation,
+            invited_by=request.user,  # type: ignore[arg-type]
+            by=actor_for(request),
+            **form.cleaned_data,
+        )
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return False
+    messages.success(
+        request,
+        f"Invitation envoyée à {form.cleaned_data['email']}. Le lien est valable 72 heures.",
+    )
+    return True
+
+
+@manager_required
+def members(request: HttpRequest) -> HttpResponse:
+    organisation = request.membership.organisation  # type: ignore[attr-defined]
+    context = _team_context(organisation) | {"title": "Équipe", "form": InvitationForm()}
+    return render(request, "organisations/members.html", context)
+
+
+@manager_required
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    organisation = request.membership.organisation  # type: ignore[attr-defined]
+    form = InvitationForm(request.POST)
+    if form.is_valid() and _invite(request, organisation, form):
+        return redirect("organisations:members")
+    context = _team_context(organisation) | {"title": "Équipe", "form": form}
+    return render(request, "organisations/members.html", context, status=400)
+
+
+@manager_required
+@require_POST
+def deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _get_member_for_manager(request, membership_id)
+    try:
+        membership_deactivate(membership=membership, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"{membership.user.get_full_name()} n'a plus accès à la structure. "
+            "Ses sessions en cours sont fermées.",
+        )
+    return redirect("organisations:members")
+
+
+@manager_required
+@require_POST
+@recent_second_factor_required
+def reset_second_factor(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _get_member_for_manager(request, membership_id)
+    second_factor_reset(
+        member=membership.user,
+        organisation_id=membership.organisation_id,
+        by=actor_for(request),
+    )
+    messages.success(
+        request,
+        f"Le second facteur de {membership.user.get_full_name()} est réinitialisé : "
+        "un nouveau lui sera demandé à sa prochaine connexion.",
+    )
+    return redirect("organisations:members")
+
+
+@manager_required
+@require_POST
+def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation.objects.pending(),
+        pk=invitation_id,
+        organisation_id=request.membership.organisation_id,  # type: ignore[attr-defined]
+    )
+    invitation_revoke(invitation=invitation, by=actor_for(request))
+    messages.success(request, "L'invitation est annulée.")
+    return redirect("organisations:members")
+
+
+@pilot_required
+def pilot_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    active = Q(memberships__started_on__lte=today) & (
+        Q(memberships__ended_on__isnull=True) | Q(memberships__ended_on__gt=today)
+    )
+    organisations = Organisation.objects.annotate(
+        member_count=Count("memberships", filter=active)
+    ).order_by("departement", "name")
+    return render(
+        request,
+        "organisations/pilot_list.html",
+        {"title": "Structures", "organisations": organisations},
+    )
+
+
+@pilot_required
+@require_http_methods(["GET", "POST"])
+def pilot_create(request: HttpRequest) -> HttpResponse:
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = organisation_create(by=actor_for(request), **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"La structure {organisation.name} est créée.")
+            return redirect("organisations:pilot_detail", organisation_id=organisation.pk)
+    return render(
+        request, "organisations/pilot_create.html", {"title": "Nouvelle structure", "form": form}
+    )
+
+
+@pilot_required
+@require_http_methods(["GET", "POST"])
+def pilot_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = get_object_or_404(Organisation, pk=organisation_id)
+    form = InvitationForm(request.POST or None, initial={"role": "responsable"})
+    if request.method == "POST" and form.is_valid() and _invite(request, organisation, form):
+        return redirect("organisations:pilot_detail", organisation_id=organisation.pk)
+    context = _team_context(organisation) | {"title": organisation.name, "form": form}
+    return render(request, "organisations/pilot_detail.html", context)

@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from relais.accounts.decorators import organisation_optional
+
+
+@organisation_optional
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "www/home.html", {"title": "Accueil"})
+
+
+@login_not_required
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/accessibility.html", {"title": "Déclaration d'accessibilité"})
+
+
+@login_not_required
+@require_GET
+def legal(request: HttpRequest) -> HttpResponse:
+    context = {"title": "Mentions légales", "operator": settings.RELAIS_OPERATOR_NAME}
+    return render(request, "pages/legal.html", context)
+
+
+@login_not_required
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    context = {
+        "title": "Données personnelles",
+        "dpo_contact": settings.RELAIS_DPO_CONTACT,
+        "operator": settings.RELAIS_OPERATOR_NAME,
+    }
+    return render(request, "pages/privacy.html", context)
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """For the load balancer: the process answers and the database is reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

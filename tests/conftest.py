@@ -1,0 +1,78 @@
+import time
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+
+from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
+from tests.factories import MembershipFactory, OrganisationFactory, TOTPDeviceFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def totp_now(device) -> str:
+    """The code an authenticator app would show right now for this device."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def log_in(client: Client, user, membership=None, *, device=None) -> Client:
+    """Open a fully verified session, as after password, second factor and the choice of
+    the acting organisation."""
+    device = device or TOTPDeviceFactory(user=user)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    now = time.time()
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+    session[SECOND_FACTOR_AT] = now
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    if membership is not None:
+        session[MEMBERSHIP_ID] = membership.pk
+    session.save()
+    return client
+
+
+@pytest.fixture
+def organisation():
+    return OrganisationFactory()
+
+
+@pytest.fixture
+def manager_membership(organisation):
+    return MembershipFactory(organisation=organisation, manager=True)
+
+
+@pytest.fixture
+def member_membership(organisation):
+    return MembershipFactory(organisation=organisation)
+
+
+@pytest.fixture
+def manager_client(client, manager_membership):
+    return log_in(client, manager_membership.user, manager_membership)
+
+
+@pytest.fixture
+def member_client(client, member_membership):
+    return log_in(client, member_membership.user, member_membership)
+
+
+@pytest.fixture
+def pilot_client(client):
+    return log_in(client, UserFactory(pilot=True))
+
+
+@pytest.fixture
+def outsider_client(client):
+    """A verified professional of another organisation."""
+    membership = MembershipFactory(manager=True)
+    return log_in(client, membership.user, membership)
