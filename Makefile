@@ -31,7 +31,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	@scripts/ensure-browser.sh
 	$(MAKE) --no-print-directory check
-	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS)
+	@$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "ERREUR : pytest n'a exécuté aucun test." >&2; exit 1; fi; \
+	exit $$status
 
 check: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
