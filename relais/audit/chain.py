@@ -6,7 +6,7 @@ of a row's canonical content.
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -31,18 +31,23 @@ CHAINED_FIELDS: tuple[str, ...] = (
     "details",
     "prev_hash",
 )
+CREATED_AT = CHAINED_FIELDS.index("created_at")
 
 
-def _canonical_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds")
-    return value
+def timestamp_text(moment: datetime) -> str:
+    """The one textual form of a row's date: UTC, microseconds, ISO 8601."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical_bytes(row: dict[str, Any]) -> bytes:
-    payload = [_canonical_value(row[name]) for name in CHAINED_FIELDS]
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_bytes(values: list[Any]) -> bytes:
+    """`values` in CHAINED_FIELDS order, the date already as `timestamp_text`."""
+    return _ENCODER.encode(values).encode()
 
 
 def row_hash(row: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(row)).hexdigest()
+    values = [row[name] for name in CHAINED_FIELDS]
+    values[CREATED_AT] = timestamp_text(values[CREATED_AT])
+    return hashlib.sha256(canonical_bytes(values)).hexdigest()

@@ -1,0 +1,19 @@
+"""Production-like settings for `make bench`: no debug, real middleware stack, plain HTTP."""
+
+import os
+
+os.environ.setdefault("RELAIS_SECRET_KEY", "bench-" + "k" * 60)
+os.environ.setdefault("RELAIS_ENCRYPTION_KEYS", "bench-only")
+os.environ.setdefault("RELAIS_SSL_REDIRECT", "0")
+
+from config.settings.prod import *  # noqa: E402, F403
+
+ROOT_URLCONF = "bench.urls"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": True}

@@ -1,0 +1,14 @@
+"""Production server settings: `gunicorn config.wsgi -c config/gunicorn.conf.py`."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("RELAIS_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("RELAIS_WORKERS", multiprocessing.cpu_count()))
+worker_class = "sync"
+timeout = 60
+# Recycle workers now and then so that a slow leak never grows unbounded.
+max_requests = 10_000
+max_requests_jitter = 1_000
+# Access logs name paths and status only; URLs never carry personal data.
+accesslog = os.environ.get("RELAIS_ACCESS_LOG") or None
