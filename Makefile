@@ -41,7 +41,7 @@ check: $(VENV)/.installed-test
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.prod RELAIS_SECRET_KEY=$$(printf 'x%.0s' $$(seq 64)) \
-		RELAIS_ENCRYPTION_KEYS=check-only DATABASE_URL=sqlite:///:memory: \
+		RELAIS_ENCRYPTION_KEYS=check:$$(printf '%032d' 0 | base64) DATABASE_URL=sqlite:///:memory: \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 format: $(VENV)/.installed-test

@@ -47,8 +47,14 @@ def _process(args: tuple[str, int, str, str, float, int]) -> tuple[int, int]:
 
 
 def requests_per_second(
-    host: str, port: int, path: str, *, cookie: str = "", seconds: float = 5.0,
-    processes: int = 2, threads: int = 4,
+    host: str,
+    port: int,
+    path: str,
+    *,
+    cookie: str = "",
+    seconds: float = 5.0,
+    processes: int = 2,
+    threads: int = 4,
 ) -> tuple[float, int]:
     with Pool(processes) as pool:
         outcomes = pool.map(_process, [(host, port, path, cookie, seconds, threads)] * processes)

@@ -71,11 +71,22 @@ def bench_audit_verify(rows: int) -> dict[str, float]:
         while seq < rows:
             seq += 1
             row = {
-                "seq": seq, "created_at": now, "action": "login", "actor_id": seq % 500,
-                "actor_label": f"Professionnel {seq % 500}", "organisation_id": seq % 40,
-                "organisation_label": f"Structure {seq % 40}", "person_id": None,
-                "person_label": "", "category": "", "object_type": "", "object_id": "",
-                "reason": "", "ip_address": "127.0.0.1", "details": {}, "prev_hash": prev,
+                "seq": seq,
+                "created_at": now,
+                "action": "login",
+                "actor_id": seq % 500,
+                "actor_label": f"Professionnel {seq % 500}",
+                "organisation_id": seq % 40,
+                "organisation_label": f"Structure {seq % 40}",
+                "person_id": None,
+                "person_label": "",
+                "category": "",
+                "object_type": "",
+                "object_id": "",
+                "reason": "",
+                "ip_address": "127.0.0.1",
+                "details": {},
+                "prev_hash": prev,
             }
             prev = row_hash(row)
             batch.append(AuditEvent(**row, hash=prev))
@@ -106,8 +117,11 @@ def _session_cookie() -> str:
     from relais.organisations.services import organisation_create
 
     organisation = organisation_create(
-        name="CCAS du banc d'essai", siret=_bench_siret(),
-        kind="ccas", commune_code="62193", by=SYSTEM,
+        name="CCAS du banc d'essai",
+        siret=_bench_siret(),
+        kind="ccas",
+        commune_code="62193",
+        by=SYSTEM,
     )
     user = User.objects.create_user("banc@relais.test", None, first_name="Banc", last_name="Essai")
     membership = Membership.objects.create(
@@ -116,14 +130,18 @@ def _session_cookie() -> str:
     device = TOTPDevice.objects.create(user=user, name="banc", confirmed=True)
     session = SessionStore()
     now = time.time()
-    session.update({
-        SESSION_KEY: str(user.pk),
-        BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-        HASH_SESSION_KEY: user.get_session_auth_hash(),
-        DEVICE_ID_SESSION_KEY: device.persistent_id,
-        LOGIN_AT: now, SEEN_AT: now, SECOND_FACTOR_AT: now,
-        MEMBERSHIP_ID: membership.pk,
-    })
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            DEVICE_ID_SESSION_KEY: device.persistent_id,
+            LOGIN_AT: now,
+            SEEN_AT: now,
+            SECOND_FACTOR_AT: now,
+            MEMBERSHIP_ID: membership.pk,
+        }
+    )
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
@@ -149,9 +167,20 @@ def bench_http(seconds: float, workers: int) -> dict[str, float]:
     port = _free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
     server = subprocess.Popen(
-        [gunicorn or "gunicorn", "config.wsgi", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
-         "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            gunicorn or "gunicorn",
+            "config.wsgi",
+            "-c",
+            str(ROOT / "config" / "gunicorn.conf.py"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):
@@ -161,7 +190,9 @@ def bench_http(seconds: float, workers: int) -> dict[str, float]:
             except OSError:
                 time.sleep(0.1)
         requests_per_second("127.0.0.1", port, "/bench/hello/", seconds=1)
-        hello, hello_errors = requests_per_second("127.0.0.1", port, "/bench/hello/", seconds=seconds)
+        hello, hello_errors = requests_per_second(
+            "127.0.0.1", port, "/bench/hello/", seconds=seconds
+        )
         home, home_errors = requests_per_second(
             "127.0.0.1", port, "/", cookie=cookie, seconds=seconds
         )
@@ -169,7 +200,9 @@ def bench_http(seconds: float, workers: int) -> dict[str, float]:
         server.terminate()
         server.wait(timeout=10)
     return {
-        "hello_rps": hello, "home_rps": home, "ratio": home / hello if hello else 0.0,
+        "hello_rps": hello,
+        "home_rps": home,
+        "ratio": home / hello if hello else 0.0,
         "errors": hello_errors + home_errors,
     }
 

@@ -3,10 +3,12 @@
 import os
 
 os.environ.setdefault("RELAIS_SECRET_KEY", "bench-" + "k" * 60)
-os.environ.setdefault("RELAIS_ENCRYPTION_KEYS", "bench-only")
+os.environ.setdefault(
+    "RELAIS_ENCRYPTION_KEYS", "bench:" + "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMzI="
+)
 os.environ.setdefault("RELAIS_SSL_REDIRECT", "0")
 
-from config.settings.prod import *  # noqa: E402, F403
+from config.settings.prod import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 SESSION_COOKIE_SECURE = False

@@ -10,5 +10,7 @@ urlpatterns = [
     path("compte/", include("relais.www.accounts.urls")),
     path("structure/", include("relais.www.organisations.urls")),
     path("journal/", include("relais.www.journal.urls")),
+    path("charte/", include("relais.www.charter.urls")),
+    path("personnes/", include("relais.www.persons.urls")),
     path("administration/", admin.site.urls),
 ]

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "relais.audit",
     "relais.accounts",
     "relais.organisations",
+    "relais.persons",
+    "relais.consent",
     "relais.www",
 ]
 
@@ -46,6 +48,7 @@ MIDDLEWARE = [
     "relais.accounts.middleware.SessionTimeoutMiddleware",
     "relais.accounts.middleware.SecondFactorRequiredMiddleware",
     "relais.organisations.middleware.ActingOrganisationMiddleware",
+    "relais.consent.middleware.CharterAcceptanceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "relais.www.middleware.ContentSecurityPolicyMiddleware",
@@ -158,6 +161,12 @@ RELAIS_LOGIN_MAX_FAILURES_PER_IP = env_int("RELAIS_LOGIN_MAX_FAILURES_PER_IP", 3
 RELAIS_LOGIN_LOCKOUT = timedelta(minutes=env_int("RELAIS_LOGIN_LOCKOUT_MINUTES", 15))
 
 RELAIS_INVITATION_VALIDITY = timedelta(hours=72)
+
+# `identifier:base64-key` pairs, the first one current (see relais/crypto.py).
+RELAIS_ENCRYPTION_KEYS = env_str("RELAIS_ENCRYPTION_KEYS", "")
+RELAIS_SMS_BACKEND = env_str("RELAIS_SMS_BACKEND", "relais.notifications.sms.ConsoleBackend")
+RELAIS_CONSENT_CODE_VALIDITY = timedelta(minutes=10)
+RELAIS_BREAK_GLASS_DURATION = timedelta(hours=env_int("RELAIS_BREAK_GLASS_HOURS", 4))
 
 # Demo mode lets every demo professional share one TOTP secret. Never in production:
 # config.settings.prod refuses to start with it.

@@ -13,3 +13,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 RELAIS_DEMO_MODE = True
 # Shared by every demo professional, printed by `make run`; base32 as TOTP apps expect.
 RELAIS_DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPRELAISDEMO234567"
+RELAIS_ENCRYPTION_KEYS = env_str(
+    "RELAIS_ENCRYPTION_KEYS", "dev:ZGV2LW9ubHkta2V5LW5ldmVyLWluLXByb2R1Y3Rpb24="
+)

@@ -4,11 +4,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_int, env_str
+from relais.crypto import parse_keyring
 
 SECRET_KEY = env_str("RELAIS_SECRET_KEY")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("RELAIS_SECRET_KEY doit compter au moins 50 caractères.")
 RELAIS_ENCRYPTION_KEYS = env_str("RELAIS_ENCRYPTION_KEYS")
+parse_keyring(RELAIS_ENCRYPTION_KEYS)
 
 if env_bool("RELAIS_DEMO_MODE", False):
     raise ImproperlyConfigured("Le mode démonstration est interdit en production.")

@@ -10,3 +10,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 RELAIS_DEMO_MODE = True
 RELAIS_DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPRELAISDEMO234567"
+RELAIS_ENCRYPTION_KEYS = "test:dGVzdC1vbmx5LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g="
+RELAIS_SMS_BACKEND = "relais.notifications.sms.LocmemBackend"

@@ -7,7 +7,7 @@ for an organisation, unless a decorator here (or Django's `login_not_required`) 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from relais.accounts.sessions import SECOND_FACTOR_AT, seconds_since
 
@@ -44,9 +45,18 @@ def recent_second_factor_required(view: View) -> View:
             messages.info(
                 request, "Pour cette action, confirmez d'abord votre identité avec votre code."
             )
-            next_url = request.get_full_path() if request.method == "GET" else request.path
-            query = urlencode({"next": next_url})
-            return redirect(f"{reverse('accounts:second_factor')}?{query}")
+            if request.method == "GET":
+                next_url = request.get_full_path()
+            else:
+                # A redirect cannot replay a POST (its URL answers GET with 405): come back
+                # to the page that held the form, where the action can be confirmed again.
+                referer = request.META.get("HTTP_REFERER", "")
+                same_site = url_has_allowed_host_and_scheme(
+                    referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                )
+                next_url = urlsplit(referer).path if same_site else ""
+            query = f"?{urlencode({'next': next_url})}" if next_url else ""
+            return redirect(f"{reverse('accounts:second_factor')}{query}")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -5,10 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from relais.accounts.decorators import organisation_optional
 
-
-@organisation_optional
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "www/home.html", {"title": "Accueil"})
 

@@ -66,17 +66,3 @@ def as_database_superuser() -> Iterator[CursorWrapper]:
 def on_postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL seulement (DATABASE_URL=postgres://…)")
-
-
-@pytest.fixture
-def flushable_journal(transactional_db: None) -> Iterator[None]:
-    """Let a transactional test's final flush empty the journal on PostgreSQL.
-
-    The flush TRUNCATEs every table, which the append-only trigger refuses. Replica mode is
-    left on for that flush only: Django closes the connection right after it, so the next
-    test starts with the triggers active again.
-    """
-    yield
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")

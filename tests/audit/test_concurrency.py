@@ -1,79 +1,57 @@
-import threading
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
 
-from relais.audit.actions import AuditAction
-from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
-from relais.audit.services import audit_record
 from relais.audit.verification import verify_chain
+from tests.audit.concurrent_appends import append_concurrently
 
-
-def append_concurrently(threads: int, events_per_thread: int, *, one_transaction: bool) -> None:
-    start = threading.Barrier(threads)
-    failures: list[BaseException] = []
-
-    def append(thread: int) -> None:
-        by = Actor(user_id=thread, label=f"Fil n° {thread} — Émilie")
-
-        def one(n: int) -> None:
-            audit_record(
-                action=AuditAction.LOGIN,
-                by=by,
-                object_id=f"{thread}-{n}",
-                details={"fil": thread, "rang": n},
-            )
-
-        try:
-            start.wait()
-            if one_transaction:
-                with transaction.atomic():
-                    for n in range(events_per_thread):
-                        one(n)
-            else:
-                for n in range(events_per_thread):
-                    with transaction.atomic():
-                        one(n)
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=append, args=(t,)) for t in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-
-    assert not any(worker.is_alive() for worker in workers)
-    assert failures == []
-
-
-def assert_whole_chain(rows: int) -> None:
-    result = verify_chain()
-    assert result.intact, result.problem
-    assert result.rows_checked == rows
-    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(
-        range(1, rows + 1)
-    )
+PROJECT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.mark.postgresql
-@pytest.mark.usefixtures("on_postgresql", "flushable_journal")
+@pytest.mark.usefixtures("on_postgresql", "transactional_db")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("one_transaction", [False, True], ids=["per-event", "per-thread"])
 def test_it_keeps_one_unbroken_chain_when_8_threads_append_on_postgresql(one_transaction):
-    append_concurrently(8, 25, one_transaction=one_transaction)
+    failures = append_concurrently(8, 25, one_transaction=one_transaction)
 
-    assert_whole_chain(200)
+    assert failures == []
+    result = verify_chain()
+    assert result.intact, result.problem
+    assert result.rows_checked == 200
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, 201))
     assert AuditEvent.objects.values("object_id").distinct().count() == 200
 
 
-@pytest.mark.usefixtures("flushable_journal")
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("one_transaction", [False, True], ids=["per-event", "per-thread"])
-def test_it_keeps_one_unbroken_chain_when_4_threads_append(one_transaction):
-    append_concurrently(4, 25, one_transaction=one_transaction)
+def test_it_keeps_one_unbroken_chain_when_4_threads_append_to_a_sqlite_file(tmp_path):
+    completed = subprocess.run(  # noqa: S603 (fixed arguments, no outside input)
+        [
+            sys.executable,
+            "-m",
+            "tests.audit.concurrent_appends",
+            str(tmp_path / "relais.sqlite3"),
+            "4",
+            "25",
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
-    assert_whole_chain(100)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    # Both rounds append to the same file: the second one continues the first's chain.
+    assert report["per-event"]["failures"] == []
+    assert report["per-event"]["intact"], report["per-event"]["problem"]
+    assert report["per-event"]["seqs"] == list(range(1, 101))
+    assert report["per-thread"]["failures"] == []
+    assert report["per-thread"]["intact"], report["per-thread"]["problem"]
+    assert report["per-thread"]["seqs"] == list(range(1, 201))
+    assert report["per-thread"]["rows_checked"] == 200

@@ -22,18 +22,24 @@ pytestmark = [
     ],
 )
 def test_it_refuses_direct_sql_that_changes_or_removes_rows(journal, statement):
-    with pytest.raises(DatabaseError, match="ajout seul"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (
+        pytest.raises(DatabaseError, match="ajout seul"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
 
     assert AuditEvent.objects.count() == 5
     assert verify_chain().intact
 
 
 def test_it_refuses_truncate_even_on_an_empty_journal():
-    with pytest.raises(DatabaseError, match="TRUNCATE refusé"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE audit_auditevent")
+    with (
+        pytest.raises(DatabaseError, match="TRUNCATE refusé"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_auditevent")
 
 
 def test_it_still_accepts_appends_through_direct_sql(journal):

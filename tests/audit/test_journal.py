@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -25,7 +27,7 @@ def test_it_chains_the_first_row_to_genesis_and_each_next_row_to_the_one_before(
     events = record_events(actor, 4)
 
     assert events[0].prev_hash == GENESIS_HASH
-    for previous, current in zip(events, events[1:], strict=False):
+    for previous, current in itertools.pairwise(events):
         assert current.prev_hash == previous.hash
     assert len({event.hash for event in events}) == 4
 
@@ -176,4 +178,3 @@ def test_it_continues_the_chain_without_a_gap_after_a_rolled_back_append(journal
     assert after.seq == 6
     assert after.prev_hash == journal[-1].hash
     assert verify_chain().rows_checked == 6
-

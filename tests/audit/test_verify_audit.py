@@ -12,10 +12,29 @@ from tests.audit.conftest import as_database_superuser, record_events
 
 pytestmark = pytest.mark.django_db
 
-_COPIED_COLUMNS = (
-    "created_at, action, actor_id, actor_label, organisation_id, organisation_label, "
-    "person_id, person_label, category, object_type, object_id, reason, ip_address, details"
-)
+# Both keep every column of an existing row but the ones the attacker chooses.
+_INSERT_FORGED_AFTER = """
+    INSERT INTO audit_auditevent (
+        seq, created_at, action, actor_id, actor_label, organisation_id, organisation_label,
+        person_id, person_label, category, object_type, object_id, reason, ip_address,
+        details, prev_hash, hash
+    )
+    SELECT seq + 1, created_at, action, actor_id, %s, organisation_id, organisation_label,
+        person_id, person_label, category, object_type, object_id, reason, ip_address,
+        details, hash, %s
+    FROM audit_auditevent WHERE seq = %s
+"""
+_INSERT_REPLAY = """
+    INSERT INTO audit_auditevent (
+        seq, created_at, action, actor_id, actor_label, organisation_id, organisation_label,
+        person_id, person_label, category, object_type, object_id, reason, ip_address,
+        details, prev_hash, hash
+    )
+    SELECT %s, created_at, action, actor_id, actor_label, organisation_id, organisation_label,
+        person_id, person_label, category, object_type, object_id, reason, ip_address,
+        details, prev_hash, hash
+    FROM audit_auditevent WHERE seq = %s
+"""
 
 
 def verify_audit() -> str:
@@ -92,12 +111,7 @@ def test_it_names_the_row_after_the_first_row_was_deleted(journal):
 def test_it_names_a_forged_row_inserted_at_the_end(journal):
     # The forger links to the real head but cannot produce the row's hash.
     with as_database_superuser() as cursor:
-        cursor.execute(
-            f"INSERT INTO audit_auditevent (seq, {_COPIED_COLUMNS}, prev_hash, hash) "
-            f"SELECT seq + 1, {_COPIED_COLUMNS.replace('actor_label', '%s')}, hash, %s "
-            "FROM audit_auditevent WHERE seq = 5",
-            ["Faussaire", "f" * 64],
-        )
+        cursor.execute(_INSERT_FORGED_AFTER, ["Faussaire", "f" * 64, 5])
 
     with pytest.raises(CommandError) as raised:
         verify_audit()
@@ -109,10 +123,7 @@ def test_it_names_a_forged_row_inserted_at_the_end(journal):
 
 def test_it_names_a_replayed_copy_of_an_earlier_row(journal):
     with as_database_superuser() as cursor:
-        cursor.execute(
-            f"INSERT INTO audit_auditevent (seq, {_COPIED_COLUMNS}, prev_hash, hash) "
-            f"SELECT 6, {_COPIED_COLUMNS}, prev_hash, hash FROM audit_auditevent WHERE seq = 2"
-        )
+        cursor.execute(_INSERT_REPLAY, [6, 2])
 
     with pytest.raises(CommandError) as raised:
         verify_audit()
@@ -123,10 +134,7 @@ def test_it_names_a_replayed_copy_of_an_earlier_row(journal):
 
 def test_it_names_a_replayed_copy_even_when_real_rows_follow_it(journal, actor):
     with as_database_superuser() as cursor:
-        cursor.execute(
-            f"INSERT INTO audit_auditevent (seq, {_COPIED_COLUMNS}, prev_hash, hash) "
-            f"SELECT 6, {_COPIED_COLUMNS}, prev_hash, hash FROM audit_auditevent WHERE seq = 2"
-        )
+        cursor.execute(_INSERT_REPLAY, [6, 2])
     # Later appends chain honestly onto the replayed row: only the replay itself is wrong.
     audit_record(action=AuditAction.LOGOUT, by=actor)
 

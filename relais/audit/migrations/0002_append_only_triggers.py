@@ -32,7 +32,8 @@ DROP FUNCTION IF EXISTS audit_refuse_change();
 
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        # No parameters: the "%" of RAISE must not be read as a placeholder.
+        schema_editor.execute(CREATE, params=None)
 
 
 def drop_triggers(apps, schema_editor):

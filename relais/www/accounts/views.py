@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relais.accounts import services
@@ -198,7 +198,8 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return redirect(after_second_factor_url(request))
     codes = request.session.pop(NEW_CODES_KEY, None)
-    remaining = StaticDevice.objects.filter(user=request.user).values("token_set").count()
+    # Count the tokens themselves: a join from the device counts one row with no token left.
+    remaining = StaticToken.objects.filter(device__user=request.user).count()
     context = {"title": "Codes de secours", "codes": codes, "remaining": remaining}
     return render(request, "accounts/recovery_codes.html", context)
 
@@ -247,7 +248,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         .order_by("-started_on"),
         "totp_devices": TOTPDevice.objects.filter(user=user, confirmed=True),
         "security_keys": WebAuthnDevice.objects.filter(user=user, confirmed=True),
-        "recovery_remaining": StaticDevice.objects.filter(user=user).values("token_set").count(),
+        "recovery_remaining": StaticToken.objects.filter(device__user=user).count(),
     }
     return render(request, "accounts/profile.html", context)
 

@@ -1,0 +1,154 @@
+"""The one access rule of Relais. Every view, queryset and export goes through it.
+
+A professional may do ACTION on CATEGORY of person X only if:
+- their account is active and their second factor was verified in this session;
+- they act for an organisation through an active membership;
+- X has not blocked them nor their organisation;
+- the charter allows ACTION on CATEGORY for their organisation kind and profession;
+- and X has a live (unexpired, unrevoked) consent to their organisation, or to them,
+  covering CATEGORY — or they hold a live break-glass grant on X, which allows reading
+  only.
+Everything else is denied, and a file outside the rule is answered with 404.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from relais.consent.charter import levels_for
+from relais.consent.models import Block, BreakGlassGrant, Consent
+from relais.persons.categories import Action, DataCategory, Level, level_allows
+from relais.persons.models import Person, PersonQuerySet, PersonStatus
+
+
+@dataclass(frozen=True)
+class Professional:
+    """The acting professional, as the rule sees them."""
+
+    user_id: int
+    label: str
+    organisation_id: int
+    organisation_label: str
+    organisation_kind: str
+    profession: str
+    profession_label: str
+
+
+def professional_of(request: HttpRequest) -> Professional | None:
+    """The request's professional, or None when the request may not reach any file."""
+    user = request.user
+    membership = getattr(request, "membership", None)
+    if (
+        membership is None
+        or not user.is_authenticated
+        or not user.is_active
+        or not getattr(user, "is_verified", lambda: False)()
+    ):
+        return None
+    return Professional(
+        user_id=user.pk,
+        label=user.get_full_name(),
+        organisation_id=membership.organisation_id,
+        organisation_label=membership.organisation.name,
+        organisation_kind=membership.organisation.kind,
+        profession=membership.profession,
+        profession_label=membership.get_profession_display(),
+    )
+
+
+@dataclass(frozen=True)
+class FileAccess:
+    """What one professional may do on one person's file, right now."""
+
+    person: Person
+    levels: dict[str, str] = field(default_factory=dict)
+    break_glass: BreakGlassGrant | None = None
+
+    def can(self, action: str, category: str) -> bool:
+        return level_allows(self.levels.get(category, Level.NONE), action)
+
+    def readable_categories(self) -> list[DataCategory]:
+        return [c for c in DataCategory if self.can(Action.VIEW, c)]
+
+
+def file_access(pro: Professional, person_id: int, *, at: datetime | None = None) -> FileAccess:
+    """Evaluate the rule for one file; raise Http404 when the file is outside it."""
+    moment = at or timezone.now()
+    person = (
+        Person.objects.filter(pk=person_id, status=PersonStatus.ACTIVE)
+        .annotate(
+            blocked=Exists(
+                Block.objects.active()
+                .against(organisation_id=pro.organisation_id, user_id=pro.user_id)
+                .filter(person=OuterRef("pk"))
+            )
+        )
+        .first()
+    )
+    if person is None or getattr(person, "blocked", True):
+        raise Http404("Dossier introuvable.")
+    consented: set[str] = set()
+    for categories in (
+        Consent.objects.live(moment)
+        .for_professional(organisation_id=pro.organisation_id, user_id=pro.user_id)
+        .filter(person_id=person_id)
+        .values_list("categories", flat=True)
+    ):
+        consented.update(categories)
+    charter = levels_for(pro.organisation_kind, pro.profession)
+    levels = {c: charter.get(c, Level.NONE) for c in consented}
+    grant = None
+    if not consented:
+        grant = (
+            BreakGlassGrant.objects.live(moment)
+            .filter(person_id=person_id, professional_id=pro.user_id)
+            .order_by("-expires_at")
+            .first()
+        )
+        if grant is None:
+            raise Http404("Dossier introuvable.")
+        levels = {c: Level.READ for c, level in charter.items() if level_allows(level, Action.VIEW)}
+    return FileAccess(person=person, levels=levels, break_glass=grant)
+
+
+def can(
+    pro: Professional | None,
+    action: str,
+    person_id: int,
+    category: str,
+    *,
+    at: datetime | None = None,
+) -> bool:
+    if pro is None:
+        return False
+    try:
+        return file_access(pro, person_id, at=at).can(action, category)
+    except Http404:
+        return False
+
+
+def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQuerySet:
+    """The persons whose file this professional may open (consent or break-glass), minus
+    those who blocked them."""
+    moment = at or timezone.now()
+    consented = (
+        Consent.objects.live(moment)
+        .for_professional(organisation_id=pro.organisation_id, user_id=pro.user_id)
+        .filter(person=OuterRef("pk"))
+    )
+    granted = BreakGlassGrant.objects.live(moment).filter(
+        person=OuterRef("pk"), professional_id=pro.user_id
+    )
+    blocked = (
+        Block.objects.active()
+        .against(organisation_id=pro.organisation_id, user_id=pro.user_id)
+        .filter(person=OuterRef("pk"))
+    )
+    return (
+        Person.objects.active()
+        .filter(Q(Exists(consented)) | Q(Exists(granted)))
+        .exclude(Exists(blocked))
+    )

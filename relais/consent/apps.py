@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "relais.consent"
+    label = "consent"
+    verbose_name = "Consentements et charte d'usages"

@@ -1,0 +1,187 @@
+"""The charte d'usages: its documented default, its versions, and fast look-ups.
+
+The default follows least privilege (docs/charte.md explains each choice):
+- every professional of the social field reads and writes what the accompaniment needs;
+- reception agents see identity and contacts only, to welcome and orient;
+- digital mediators read what a procedure needs and write procedures and documents, never
+  notes on the person's situation beyond their own;
+- HEALTH is closed, except for nurses, the guardianship officers (MJPM, who manage the
+  person's affairs) and the social workers of medico-social services (SAMSAH, SAVS, LHSS,
+  LAM, CSAPA, MDPH), who read it.
+"""
+
+from django.core.cache import cache
+from django.db import transaction
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM, Actor
+from relais.audit.services import audit_record
+from relais.consent.models import CharterAcceptance, CharterRule, CharterVersion
+from relais.organisations.models import OrganisationKind, Profession
+from relais.persons.categories import DataCategory as C
+from relais.persons.categories import Level
+
+R, W, N = Level.READ, Level.WRITE, Level.NONE
+
+_SOCIAL_WORK = {
+    C.IDENTITY: W, C.FAMILY: W, C.RESOURCES: W, C.HOUSING: W, C.EMPLOYMENT: W,
+    C.SOCIAL_COVERAGE: W, C.HEALTH: N, C.NOTES: W, C.PROCEDURES: W, C.DOCUMENTS: W,
+    C.APPOINTMENTS: W, C.MESSAGES: W,
+}  # fmt: skip
+_EDUCATIONAL = _SOCIAL_WORK | {C.RESOURCES: R, C.SOCIAL_COVERAGE: R}
+_INSERTION = _SOCIAL_WORK | {C.FAMILY: R, C.HOUSING: R, C.SOCIAL_COVERAGE: R}
+_DIGITAL = {
+    C.IDENTITY: R, C.FAMILY: R, C.RESOURCES: R, C.HOUSING: R, C.EMPLOYMENT: R,
+    C.SOCIAL_COVERAGE: R, C.HEALTH: N, C.NOTES: W, C.PROCEDURES: W, C.DOCUMENTS: W,
+    C.APPOINTMENTS: W, C.MESSAGES: W,
+}  # fmt: skip
+_RECEPTION = dict.fromkeys(C, N) | {
+    C.IDENTITY: R, C.APPOINTMENTS: W, C.MESSAGES: R,
+}  # fmt: skip
+_NURSE = dict.fromkeys(C, N) | {
+    C.IDENTITY: R, C.SOCIAL_COVERAGE: W, C.HEALTH: W, C.NOTES: W, C.DOCUMENTS: R,
+    C.APPOINTMENTS: W, C.MESSAGES: W,
+}  # fmt: skip
+_MJPM = _SOCIAL_WORK | {C.HEALTH: R}
+_OTHER = dict.fromkeys(C, N) | {C.IDENTITY: R, C.APPOINTMENTS: R}
+
+_BY_PROFESSION: dict[str, dict[C, Level]] = {
+    Profession.ASS: _SOCIAL_WORK,
+    Profession.CESF: _SOCIAL_WORK,
+    Profession.ES: _SOCIAL_WORK,
+    Profession.TISF: _EDUCATIONAL,
+    Profession.ME: _EDUCATIONAL,
+    Profession.AES: _EDUCATIONAL,
+    Profession.ETS: _INSERTION,
+    Profession.CIP: _INSERTION,
+    Profession.DIGITAL_ADVISER: _DIGITAL,
+    Profession.DIGITAL_MEDIATOR: _DIGITAL,
+    Profession.RECEPTION_AGENT: _RECEPTION,
+    Profession.NURSE: _NURSE,
+    Profession.MJPM: _MJPM,
+    Profession.OTHER: _OTHER,
+}
+_MEDICO_SOCIAL_KINDS = {
+    OrganisationKind.SAMSAH,
+    OrganisationKind.SAVS,
+    OrganisationKind.LHSS,
+    OrganisationKind.LAM,
+    OrganisationKind.CSAPA,
+    OrganisationKind.MDPH,
+}
+_HEALTH_READERS_IN_MEDICO_SOCIAL = {Profession.ASS, Profession.CESF, Profession.ES}
+
+_CURRENT_KEY = "relais:charter:current"
+_LEVELS_KEY = "relais:charter:{version}:{kind}:{profession}"
+
+
+def default_level(kind: str, profession: str, category: str) -> Level:
+    if (
+        category == C.HEALTH
+        and kind in _MEDICO_SOCIAL_KINDS
+        and profession in _HEALTH_READERS_IN_MEDICO_SOCIAL
+    ):
+        return R
+    return _BY_PROFESSION[profession][C(category)]
+
+
+def _rules_from(version: CharterVersion, levels: dict[tuple[str, str, str], str]) -> None:
+    CharterRule.objects.bulk_create(
+        CharterRule(
+            version=version,
+            organisation_kind=kind,
+            profession=profession,
+            category=category,
+            level=levels[(kind, profession, category)],
+        )
+        for kind in OrganisationKind.values
+        for profession in Profession.values
+        for category in C.values
+    )
+
+
+def default_matrix() -> dict[tuple[str, str, str], str]:
+    return {
+        (kind, profession, category): default_level(kind, profession, category)
+        for kind in OrganisationKind.values
+        for profession in Profession.values
+        for category in C.values
+    }
+
+
+def current_matrix() -> dict[tuple[str, str, str], str]:
+    version = current_version()
+    return {
+        (rule.organisation_kind, rule.profession, rule.category): rule.level
+        for rule in CharterRule.objects.filter(version=version).only(
+            "organisation_kind", "profession", "category", "level"
+        )
+    }
+
+
+def charter_publish(
+    *, levels: dict[tuple[str, str, str], str], summary: str, by: Actor
+) -> CharterVersion:
+    """Publish a new version: every professional accepts it at their next request."""
+    with transaction.atomic():
+        last = CharterVersion.objects.select_for_update().order_by("-number").first()
+        version = CharterVersion.objects.create(
+            number=(last.number + 1) if last else 1,
+            published_by_label=by.label,
+            summary=summary,
+        )
+        _rules_from(version, levels)
+        audit_record(
+            action=AuditAction.CHARTER_PUBLISHED,
+            by=by,
+            object_type="charte",
+            object_id=version.number,
+        )
+        transaction.on_commit(lambda: cache.delete(_CURRENT_KEY))
+    return version
+
+
+def current_version() -> CharterVersion:
+    version: CharterVersion | None = cache.get(_CURRENT_KEY)
+    if version is None:
+        version = CharterVersion.objects.order_by("-number").first()
+        if version is None:
+            version = charter_publish(
+                levels=default_matrix(),
+                summary="Version initiale : la charte par défaut de Relais.",
+                by=SYSTEM,
+            )
+        cache.set(_CURRENT_KEY, version, timeout=60)
+    return version
+
+
+def levels_for(kind: str, profession: str) -> dict[str, str]:
+    """Category → level for one organisation kind and profession, under the current
+    charter. Cached: it is read on every page of a file."""
+    version = current_version()
+    key = _LEVELS_KEY.format(version=version.pk, kind=kind, profession=profession)
+    levels: dict[str, str] | None = cache.get(key)
+    if levels is None:
+        levels = dict(
+            CharterRule.objects.filter(
+                version=version, organisation_kind=kind, profession=profession
+            ).values_list("category", "level")
+        )
+        cache.set(key, levels, timeout=3600)
+    return levels
+
+
+def has_accepted(user_id: int, version: CharterVersion) -> bool:
+    return CharterAcceptance.objects.filter(user_id=user_id, version=version).exists()
+
+
+def charter_accept(*, user_id: int, version: CharterVersion, by: Actor) -> None:
+    with transaction.atomic():
+        _, created = CharterAcceptance.objects.get_or_create(user_id=user_id, version=version)
+        if created:
+            audit_record(
+                action=AuditAction.CHARTER_ACCEPTED,
+                by=by,
+                object_type="charte",
+                object_id=version.number,
+            )

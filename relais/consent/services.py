@@ -1,0 +1,364 @@
+"""Writes on consents, blocks, break-glass grants, and the operations that open or merge
+files (they record consent in the same transaction)."""
+
+import calendar
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.services import audit_record
+from relais.consent.access import FileAccess, Professional
+from relais.consent.models import (
+    Block,
+    BreakGlassGrant,
+    Consent,
+    ConsentDuration,
+    ConsentMethod,
+)
+from relais.notifications.sms import send_sms
+from relais.organisations.models import Membership, Role
+from relais.persons.categories import DataCategory
+from relais.persons.models import Person, PersonStatus
+from relais.persons.services import person_absorb, person_create, referent_add
+
+BREAK_GLASS_MIN_REASON = 20
+CODE_SESSION_KEY = "relais_consent_code"
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def consent_expiry(starts_at: datetime, duration: str) -> datetime:
+    if duration == ConsentDuration.DAY:
+        return starts_at + timedelta(days=1)
+    months = {ConsentDuration.MONTH: 1, ConsentDuration.SIX_MONTHS: 6, ConsentDuration.YEAR: 12}
+    if duration not in months:
+        raise ValidationError(
+            {"duration": "Choisissez une durée : 1 jour, 1 mois, 6 mois ou 1 an."}
+        )
+    return _add_months(starts_at, months[ConsentDuration(duration)])
+
+
+def _clean_categories(categories: list[str]) -> list[str]:
+    chosen = [c for c in DataCategory.values if c in set(categories)]
+    if not chosen or len(chosen) != len(set(categories)):
+        raise ValidationError(
+            {"categories": "Cochez au moins une catégorie de données parmi celles proposées."}
+        )
+    return chosen
+
+
+def consent_grant(
+    *,
+    person: Person,
+    organisation_id: int,
+    professional_id: int | None,
+    categories: list[str],
+    purpose: str,
+    duration: str,
+    method: str,
+    recorded_by_id: int | None,
+    by: Actor,
+) -> Consent:
+    if method not in ConsentMethod.values:
+        raise ValidationError({"method": "Indiquez comment le consentement a été recueilli."})
+    starts_at = timezone.now()
+    consent = Consent(
+        person=person,
+        organisation_id=organisation_id,
+        professional_id=professional_id,
+        categories=_clean_categories(categories),
+        purpose=purpose.strip(),
+        duration=duration,
+        method=method,
+        starts_at=starts_at,
+        expires_at=consent_expiry(starts_at, duration),
+        recorded_by_id=recorded_by_id,
+    )
+    consent.full_clean()
+    with transaction.atomic():
+        consent.save()
+        audit_record(
+            action=AuditAction.CONSENT_GRANTED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            object_type="consentement",
+            object_id=consent.pk,
+            details={
+                "structure_id": organisation_id,
+                "categories": ", ".join(consent.categories),
+                "duree": duration,
+                "recueil": method,
+            },
+        )
+    return consent
+
+
+def consent_revoke(*, consent: Consent, by: Actor) -> None:
+    if consent.revoked_at is not None:
+        raise ValidationError("Ce consentement est déjà retiré.")
+    with transaction.atomic():
+        consent.revoked_at = timezone.now()
+        consent.revoked_by_label = by.label
+        consent.save(update_fields=["revoked_at", "revoked_by_label"])
+        audit_record(
+            action=AuditAction.CONSENT_REVOKED,
+            by=by,
+            person_id=consent.person_id,
+            person_label=consent.person.journal_label,
+            object_type="consentement",
+            object_id=consent.pk,
+        )
+
+
+def _code_digest(code: str, person_id: int) -> str:
+    return hashlib.sha256(f"{person_id}:{code}".encode()).hexdigest()
+
+
+def consent_code_send(*, person: Person, session: SessionBase, by: Actor) -> None:
+    """Send a one-time code to the person's phone; they read it back to the professional."""
+    if not person.phone:
+        raise ValidationError("Aucun numéro de téléphone n'est enregistré pour cette personne.")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    expires = timezone.now() + settings.RELAIS_CONSENT_CODE_VALIDITY
+    session[CODE_SESSION_KEY] = {
+        "person": person.pk,
+        "digest": _code_digest(code, person.pk),
+        "expires": expires.timestamp(),
+        "attempts": 0,
+    }
+    send_sms(
+        to=person.phone,
+        body=f"Relais : votre code d'accord est {code}. Donnez-le seulement au professionnel "
+        "qui vous accompagne.",
+    )
+    audit_record(
+        action=AuditAction.CONSENT_CODE_SENT,
+        by=by,
+        person_id=person.pk,
+        person_label=person.journal_label,
+    )
+
+
+def consent_code_check(*, person: Person, session: SessionBase, code: str) -> bool:
+    pending: dict[str, Any] | None = session.get(CODE_SESSION_KEY)
+    if not pending or pending["person"] != person.pk:
+        return False
+    if pending["expires"] < timezone.now().timestamp() or pending["attempts"] >= 5:
+        session.pop(CODE_SESSION_KEY, None)
+        return False
+    if secrets.compare_digest(pending["digest"], _code_digest(code.strip(), person.pk)):
+        session.pop(CODE_SESSION_KEY, None)
+        return True
+    pending["attempts"] += 1
+    session[CODE_SESSION_KEY] = pending
+    return False
+
+
+def file_open(
+    *,
+    identity: dict[str, Any],
+    nir: str,
+    pro: Professional,
+    categories: list[str],
+    purpose: str,
+    duration: str,
+    method: str,
+    by: Actor,
+) -> Person:
+    """Create a file in the professional's organisation: the person's consent to it and
+    the professional as referent are recorded in the same transaction."""
+    with transaction.atomic():
+        person = person_create(
+            identity=identity, nir=nir, organisation_id=pro.organisation_id, by=by
+        )
+        consent_grant(
+            person=person,
+            organisation_id=pro.organisation_id,
+            professional_id=None,
+            categories=categories,
+            purpose=purpose,
+            duration=duration,
+            method=method,
+            recorded_by_id=pro.user_id,
+            by=by,
+        )
+        referent_add(
+            person=person,
+            organisation_id=pro.organisation_id,
+            professional_id=pro.user_id,
+            by=by,
+        )
+    return person
+
+
+def block_add(
+    *, person: Person, organisation_id: int | None, professional_id: int | None, by: Actor
+) -> Block:
+    block = Block(
+        person=person,
+        organisation_id=organisation_id,
+        professional_id=professional_id,
+        created_by_label=by.label,
+    )
+    block.full_clean()
+    with transaction.atomic():
+        block.save()
+        audit_record(
+            action=AuditAction.BLOCK_ADDED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            object_type="structure" if organisation_id else "utilisateur",
+            object_id=organisation_id or professional_id or "",
+        )
+    return block
+
+
+def block_lift(*, block: Block, by: Actor) -> None:
+    with transaction.atomic():
+        block.lifted_at = timezone.now()
+        block.save(update_fields=["lifted_at"])
+        audit_record(
+            action=AuditAction.BLOCK_LIFTED,
+            by=by,
+            person_id=block.person_id,
+            person_label=block.person.journal_label,
+            object_type="blocage",
+            object_id=block.pk,
+        )
+
+
+def break_glass_preference_set(*, person: Person, refuses: bool, by: Actor) -> None:
+    with transaction.atomic():
+        person.refuses_break_glass = refuses
+        person.save(update_fields=["refuses_break_glass"])
+        audit_record(
+            action=AuditAction.BREAK_GLASS_PREFERENCE,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            details={"refuse": refuses},
+        )
+
+
+def _notify_managers(organisation_id: int) -> None:
+    emails = list(
+        Membership.objects.active()
+        .filter(organisation_id=organisation_id, role=Role.MANAGER, user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+    if emails:
+        # No name, no reason: the manager reads them in the journal, behind the login.
+        send_mail(
+            subject="Relais : un accès exceptionnel a été ouvert dans votre structure",
+            message=(
+                "Bonjour,\n\nUn professionnel de votre structure vient d'ouvrir un dossier par "
+                "accès exceptionnel. Le motif et le dossier concerné figurent dans le journal "
+                "des accès de votre structure sur Relais.\n"
+            ),
+            from_email=None,
+            recipient_list=emails,
+        )
+
+
+def break_glass_open(
+    *, person: Person, pro: Professional, reason: str, by: Actor
+) -> BreakGlassGrant:
+    """Open a file read-only for a limited time, without consent, for a written reason."""
+    reason = reason.strip()
+    if len(reason) < BREAK_GLASS_MIN_REASON:
+        raise ValidationError(
+            {"reason": f"Expliquez le motif en {BREAK_GLASS_MIN_REASON} caractères au moins."}
+        )
+    blocked = (
+        Block.objects.active()
+        .against(organisation_id=pro.organisation_id, user_id=pro.user_id)
+        .filter(person=person)
+        .exists()
+    )
+    if person.refuses_break_glass or blocked or person.status != PersonStatus.ACTIVE:
+        audit_record(
+            action=AuditAction.BREAK_GLASS_REFUSED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            reason=reason,
+        )
+        raise ValidationError(
+            "La personne a refusé les accès exceptionnels à son dossier : seul son accord "
+            "permet de l'ouvrir."
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        grant = BreakGlassGrant.objects.create(
+            person=person,
+            professional_id=pro.user_id,
+            organisation_id=pro.organisation_id,
+            reason=reason,
+            opened_at=now,
+            expires_at=now + settings.RELAIS_BREAK_GLASS_DURATION,
+        )
+        audit_record(
+            action=AuditAction.BREAK_GLASS_OPENED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            reason=reason,
+            object_type="acces_exceptionnel",
+            object_id=grant.pk,
+            details={"profession": pro.profession_label, "jusqua": grant.expires_at.isoformat()},
+        )
+        transaction.on_commit(lambda: _notify_managers(pro.organisation_id))
+    return grant
+
+
+def section_viewed(*, access: FileAccess, category: str, pro: Professional, by: Actor) -> None:
+    """One journal row per category shown on a page."""
+    grant = access.break_glass
+    audit_record(
+        action=AuditAction.SECTION_VIEWED,
+        by=by,
+        person_id=access.person.pk,
+        person_label=access.person.journal_label,
+        category=category,
+        reason=grant.reason if grant else "",
+        details={"profession": pro.profession_label, "exceptionnel": grant is not None},
+    )
+
+
+def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
+    """Merge a duplicate into the file kept: everything moves, the duplicate is archived
+    and points to the file kept."""
+    if keep.pk == absorb.pk:
+        raise ValidationError("Choisissez deux dossiers différents.")
+    with transaction.atomic():
+        for model in (Consent, Block, BreakGlassGrant):
+            model.objects.filter(person=absorb).update(person=keep)
+        person_absorb(keep=keep, absorb=absorb)
+        absorb.status = PersonStatus.ARCHIVED
+        absorb.merged_into = keep
+        absorb.save(update_fields=["status", "merged_into"])
+        audit_record(
+            action=AuditAction.PERSONS_MERGED,
+            by=by,
+            person_id=keep.pk,
+            person_label=keep.journal_label,
+            object_type="personne",
+            object_id=absorb.pk,
+        )

@@ -1,0 +1,101 @@
+"""AES-GCM encryption of sensitive values under keys from the environment.
+
+RELAIS_ENCRYPTION_KEYS lists `identifier:base64-key` pairs separated by commas; the first
+is used to encrypt, all of them to decrypt, so keys can be rotated without downtime:
+add the new key first, run the rotation command, then remove the old one.
+
+Ciphertext layout: identifier length (1 byte) | identifier | nonce (12 bytes) | AES-GCM
+output. The identifier names the key, never the key itself.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """The value was altered, or its key is no longer configured."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    current_id: str
+    keys: dict[str, bytes]
+
+    @property
+    def current(self) -> bytes:
+        return self.keys[self.current_id]
+
+
+def parse_keyring(raw: str) -> Keyring:
+    keys: dict[str, bytes] = {}
+    order: list[str] = []
+    for item in raw.split(","):
+        identifier, _, encoded = item.strip().partition(":")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if not identifier or len(identifier) > 32 or len(key) != 32:
+            raise ImproperlyConfigured(
+                "RELAIS_ENCRYPTION_KEYS attend des paires « identifiant:clé » séparées par des "
+                "virgules, chaque clé faisant 32 octets encodés en base64."
+            )
+        keys[identifier] = key
+        order.append(identifier)
+    return Keyring(current_id=order[0], keys=keys)
+
+
+@lru_cache(maxsize=4)
+def _keyring_for(raw: str) -> Keyring:
+    return parse_keyring(raw)
+
+
+def keyring() -> Keyring:
+    return _keyring_for(settings.RELAIS_ENCRYPTION_KEYS)
+
+
+def encrypt(plaintext: bytes, *, associated_data: bytes = b"") -> bytes:
+    ring = keyring()
+    nonce = os.urandom(NONCE_BYTES)
+    identifier = ring.current_id.encode()
+    sealed = AESGCM(ring.current).encrypt(nonce, plaintext, associated_data)
+    return bytes([len(identifier)]) + identifier + nonce + sealed
+
+
+def key_id_of(ciphertext: bytes) -> str:
+    return ciphertext[1 : 1 + ciphertext[0]].decode()
+
+
+def decrypt(ciphertext: bytes, *, associated_data: bytes = b"") -> bytes:
+    ciphertext = bytes(ciphertext)
+    if len(ciphertext) < 2:
+        raise DecryptionError("Valeur chiffrée illisible.")
+    identifier = key_id_of(ciphertext)
+    key = keyring().keys.get(identifier)
+    if key is None:
+        raise DecryptionError(f"La clé « {identifier} » n'est plus configurée.")
+    start = 1 + ciphertext[0]
+    nonce, sealed = ciphertext[start : start + NONCE_BYTES], ciphertext[start + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, associated_data)
+    except InvalidTag as error:
+        raise DecryptionError("La valeur chiffrée a été altérée.") from error
+
+
+def lookup_digest(value: str, *, purpose: str) -> str:
+    """A keyed digest to find a record by an encrypted value (e.g. the NIR) without
+    decrypting every row. Derived from the current key, so rotation recomputes it."""
+    derived = hmac.new(keyring().current, f"relais-lookup:{purpose}".encode(), hashlib.sha256)
+    return hmac.new(derived.digest(), value.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PersonsConfig(AppConfig):
+    name = "relais.persons"
+    label = "persons"
+    verbose_name = "Personnes accompagnées"

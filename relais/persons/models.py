@@ -1,0 +1,407 @@
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from relais.organisations.models import Organisation
+
+_COMMUNE_CODE = RegexValidator(r"^(?:\d{5}|2[AB]\d{3})$", "Code commune INSEE sur 5 caractères.")
+_POSTAL_CODE = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
+_CAF_NUMBER = RegexValidator(r"^\d{7}$", "Le numéro allocataire CAF compte 7 chiffres.")
+_FT_ID = RegexValidator(
+    r"^[0-9A-Z]{7,11}$", "L'identifiant France Travail compte 7 à 11 chiffres ou lettres."
+)
+
+
+class PersonStatus(models.TextChoices):
+    ACTIVE = "actif", "Dossier actif"
+    ARCHIVED = "archive", "Archive à accès restreint"
+    ANONYMISED = "anonymise", "Anonymisé"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Femme"
+    MALE = "M", "Homme"
+
+
+class Nationality(models.TextChoices):
+    FRENCH = "francaise", "Française"
+    EU = "ue", "Ressortissant(e) de l'Union européenne, de l'EEE ou suisse"
+    NON_EU = "hors_ue", "Autre nationalité"
+
+
+def _prefix_range(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, written as a range so that a plain B-tree index
+    serves it on SQLite and PostgreSQL alike (LIKE does not use one under SQLite)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def active(self) -> "PersonQuerySet":
+        return self.filter(status=PersonStatus.ACTIVE)
+
+    def matching_tokens(self, tokens: list[str]) -> "PersonQuerySet":
+        """Every token starts the birth name, the usage name or the first names."""
+        queryset = self
+        for token in tokens:
+            queryset = queryset.filter(
+                _prefix_range("birth_name_key", token)
+                | _prefix_range("usage_name_key", token)
+                | _prefix_range("first_names_key", token)
+            )
+        return queryset
+
+
+class Person(models.Model):
+    """The owner of the file. IDENTITY category: civil identity, contacts, identifiers."""
+
+    first_names = models.CharField("prénom(s)", max_length=150)
+    birth_name = models.CharField("nom de naissance", max_length=150)
+    usage_name = models.CharField("nom d'usage", max_length=150, blank=True)
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices, blank=True)
+    birth_date = models.DateField("date de naissance", db_index=True)
+    birth_place = models.CharField("lieu de naissance", max_length=150, blank=True)
+    nationality = models.CharField(
+        "nationalité", max_length=12, choices=Nationality.choices, blank=True
+    )
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    email = models.EmailField("adresse électronique", blank=True)
+    address_line = models.CharField("adresse", max_length=250, blank=True)
+    postal_code = models.CharField(
+        "code postal", max_length=5, blank=True, validators=[_POSTAL_CODE]
+    )
+    commune_code = models.CharField(
+        "code commune INSEE", max_length=5, blank=True, validators=[_COMMUNE_CODE]
+    )
+    commune_name = models.CharField("commune", max_length=150, blank=True)
+    domiciliation = models.CharField(
+        "domiciliation administrative",
+        max_length=200,
+        blank=True,
+        help_text="Organisme qui domicilie la personne sans domicile stable.",
+    )
+    nir_encrypted = models.BinaryField("NIR chiffré", null=True, blank=True, editable=False)
+    nir_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    caf_number = models.CharField(
+        "n° allocataire CAF", max_length=7, blank=True, db_index=True, validators=[_CAF_NUMBER]
+    )
+    france_travail_id = models.CharField(
+        "identifiant France Travail", max_length=11, blank=True, validators=[_FT_ID]
+    )
+    # Normalised keys (see normalisation.py) for accent- and case-insensitive search.
+    birth_name_key = models.CharField(max_length=150, db_index=True, editable=False)
+    usage_name_key = models.CharField(max_length=150, db_index=True, editable=False)
+    first_names_key = models.CharField(max_length=150, db_index=True, editable=False)
+
+    refuses_break_glass = models.BooleanField(
+        "refuse les accès exceptionnels", default=False, editable=False
+    )
+    status = models.CharField(
+        "statut", max_length=10, choices=PersonStatus.choices, default=PersonStatus.ACTIVE
+    )
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    created_by_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+    last_contact_at = models.DateTimeField("dernier contact", default=timezone.now)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "personne accompagnée"
+        verbose_name_plural = "personnes accompagnées"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = self.usage_name or self.birth_name
+        return f"{name.upper()} {self.first_names}"
+
+    @property
+    def journal_label(self) -> str:
+        """How the journal names the person: enough to recognise, nothing more."""
+        return f"{self.display_name} (n° {self.pk})"
+
+    @property
+    def has_nir(self) -> bool:
+        return bool(self.nir_digest)
+
+
+class Relation(models.TextChoices):
+    SPOUSE = "conjoint", "Conjoint(e), concubin(e), partenaire de PACS"
+    CHILD = "enfant", "Enfant"
+    PARENT = "parent", "Parent"
+    SIBLING = "fratrie", "Frère ou sœur"
+    OTHER = "autre", "Autre personne du foyer"
+
+
+class HouseholdMember(models.Model):
+    """FAMILY category: the people who live with the person."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="household")
+    relation = models.CharField("lien", max_length=10, choices=Relation.choices)
+    first_names = models.CharField("prénom(s)", max_length=150)
+    last_name = models.CharField("nom", max_length=150, blank=True)
+    birth_date = models.DateField("date de naissance")
+    is_dependent = models.BooleanField("à charge", default=False)
+
+    class Meta:
+        verbose_name = "membre du foyer"
+        ordering = ["birth_date"]
+
+    def __str__(self) -> str:
+        return f"{self.first_names} ({self.get_relation_display()})"
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class ResourceKind(models.TextChoices):
+    SALARY = "salaire", "Salaire"
+    ARE = "are", "Allocation chômage (ARE)"
+    RSA = "rsa", "RSA"
+    PRIME_ACTIVITE = "prime_activite", "Prime d'activité"
+    AAH = "aah", "AAH"
+    RETIREMENT = "retraite", "Pension de retraite"
+    INVALIDITY = "invalidite", "Pension d'invalidité"
+    FAMILY_ALLOWANCES = "allocations_familiales", "Allocations familiales"
+    HOUSING_AID = "aide_logement", "Aide au logement"
+    ALIMONY = "pension_alimentaire", "Pension alimentaire"
+    GRANT = "bourse", "Bourse"
+    OTHER = "autre", "Autre ressource"
+
+
+class MonthlyResource(models.Model):
+    """RESOURCES category: one amount, of one kind, for one member, for one month."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="resources")
+    member = models.ForeignKey(
+        HouseholdMember,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="resources",
+        help_text="Vide : la personne elle-même.",
+    )
+    month = models.DateField("mois", help_text="Le premier jour du mois.")
+    kind = models.CharField("nature", max_length=25, choices=ResourceKind.choices)
+    amount = models.DecimalField(
+        "montant (€)", max_digits=9, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+
+    class Meta:
+        verbose_name = "ressource mensuelle"
+        ordering = ["-month", "kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="resource_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.month:%m/%Y} : {self.amount} €"
+
+
+class HousingStatus(models.TextChoices):
+    PRIVATE_TENANT = "locataire_prive", "Locataire du parc privé"
+    SOCIAL_TENANT = "locataire_social", "Locataire du parc social"
+    HOSTED = "heberge_tiers", "Hébergé(e) chez un tiers"
+    EMERGENCY = "hebergement_urgence", "Hébergement d'urgence ou CHRS"
+    HOSTEL = "foyer", "Foyer, résidence sociale, pension de famille"
+    OWNER = "proprietaire", "Propriétaire"
+    HOMELESS = "sans_domicile", "Sans domicile"
+    OTHER = "autre", "Autre situation"
+
+
+class Housing(models.Model):
+    """HOUSING category."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="housing")
+    status = models.CharField("situation", max_length=25, choices=HousingStatus.choices)
+    monthly_rent = models.DecimalField(
+        "loyer mensuel hors charges (€)", max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    monthly_charges = models.DecimalField(
+        "charges mensuelles (€)", max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    commune_code = models.CharField(
+        "code commune INSEE du logement", max_length=5, blank=True, validators=[_COMMUNE_CODE]
+    )
+    since = models.DateField("depuis le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "logement"
+
+    def __str__(self) -> str:
+        return self.get_status_display()
+
+
+class EmploymentStatus(models.TextChoices):
+    PERMANENT = "cdi", "Salarié(e) en CDI"
+    FIXED_TERM = "cdd", "Salarié(e) en CDD ou intérim"
+    JOBSEEKER = "demandeur_emploi", "Demandeur(se) d'emploi"
+    SELF_EMPLOYED = "independant", "Travailleur(se) indépendant(e)"
+    TRAINING = "formation", "En formation"
+    STUDENT = "etudiant", "Étudiant(e)"
+    RETIRED = "retraite", "Retraité(e)"
+    INACTIVE = "sans_activite", "Sans activité"
+
+
+class Employment(models.Model):
+    """EMPLOYMENT category."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="employment")
+    status = models.CharField("situation", max_length=20, choices=EmploymentStatus.choices)
+    registered_france_travail = models.BooleanField("inscrit(e) à France Travail", default=False)
+    since = models.DateField("depuis le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "emploi"
+
+    def __str__(self) -> str:
+        return self.get_status_display()
+
+
+class HealthRegime(models.TextChoices):
+    GENERAL = "general", "Régime général"
+    AGRICULTURAL = "agricole", "Régime agricole (MSA)"
+    OTHER = "autre", "Autre régime"
+    NONE = "aucun", "Aucune couverture ouverte"
+
+
+class Complementary(models.TextChoices):
+    CSS_FREE = "css", "Complémentaire santé solidaire sans participation"
+    CSS_PAID = "css_participation", "Complémentaire santé solidaire avec participation"
+    MUTUELLE = "mutuelle", "Mutuelle ou assurance complémentaire"
+    NONE = "aucune", "Aucune complémentaire"
+
+
+class SocialCoverage(models.Model):
+    """SOCIAL_COVERAGE category."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="social_coverage")
+    regime = models.CharField("régime", max_length=10, choices=HealthRegime.choices)
+    complementary = models.CharField(
+        "complémentaire santé", max_length=20, choices=Complementary.choices
+    )
+    ame = models.BooleanField("aide médicale de l'État (AME)", default=False)
+    rights_until = models.DateField("droits ouverts jusqu'au", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "couverture sociale"
+
+    def __str__(self) -> str:
+        return self.get_regime_display()
+
+
+class DisabilityRate(models.TextChoices):
+    UNDER_50 = "moins_50", "Moins de 50 %"
+    FROM_50 = "50_79", "De 50 à 79 %"
+    FROM_80 = "80_plus", "80 % ou plus"
+
+
+class HealthRecord(models.Model):
+    """HEALTH category: special category data (art. 9 GDPR), only what the accompaniment
+    needs."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="health")
+    disability_rate = models.CharField(
+        "taux d'incapacité reconnu", max_length=10, choices=DisabilityRate.choices, blank=True
+    )
+    rqth = models.BooleanField(
+        "reconnaissance de la qualité de travailleur handicapé", default=False
+    )
+    mdph_pending = models.BooleanField("demande MDPH en cours", default=False)
+    long_term_condition = models.BooleanField("affection de longue durée (ALD)", default=False)
+    remarks = models.TextField(
+        "observations utiles à l'accompagnement",
+        blank=True,
+        help_text="Seulement ce qui est nécessaire aux démarches : pas de diagnostic.",
+    )
+
+    class Meta:
+        verbose_name = "santé"
+
+    def __str__(self) -> str:
+        return f"Santé de la personne {self.person_id}"
+
+
+class NoteVisibility(models.TextChoices):
+    AUTHOR = "auteur", "Moi seulement"
+    ORGANISATION = "structure", "Ma structure"
+    SHARED = "partagee", "Partagée avec les structures autorisées par la personne"
+
+
+class NoteQuerySet(models.QuerySet["Note"]):
+    def readable_by(self, *, user_id: int, organisation_id: int) -> "NoteQuerySet":
+        return self.filter(
+            Q(visibility=NoteVisibility.SHARED)
+            | Q(visibility=NoteVisibility.ORGANISATION, organisation_id=organisation_id)
+            | Q(visibility=NoteVisibility.AUTHOR, author_id=user_id)
+        )
+
+
+class Note(models.Model):
+    """NOTES category: dated, authored, objective."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("écrite le", default=timezone.now)
+    text = models.TextField("note")
+    visibility = models.CharField("visible par", max_length=10, choices=NoteVisibility.choices)
+    sensitive_confirmed = models.BooleanField(
+        "objectivité et nécessité confirmées", default=False, editable=False
+    )
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "note de suivi"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["person", "-created_at"], name="note_person_recent")]
+
+    def __str__(self) -> str:
+        return f"Note du {self.created_at:%d/%m/%Y}"
+
+
+class ReferentQuerySet(models.QuerySet["Referent"]):
+    def current(self) -> "ReferentQuerySet":
+        return self.filter(until__isnull=True)
+
+
+class Referent(models.Model):
+    """The professional(s) who follow the person, per organisation."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="referents")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    professional = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followed"
+    )
+    since = models.DateField("depuis le", default=timezone.localdate)
+    until = models.DateField("jusqu'au", null=True, blank=True)
+
+    objects = ReferentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "référent"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "professional"],
+                condition=Q(until__isnull=True),
+                name="one_current_referent_link",
+            )
+        ]
+        indexes = [models.Index(fields=["professional", "until"], name="referent_professional")]
+
+    def __str__(self) -> str:
+        return f"Référent {self.professional_id} de {self.person_id}"

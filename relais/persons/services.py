@@ -1,0 +1,310 @@
+"""Writes on a person's file. Each call is one transaction with its journal row."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import nir as stdnum_nir
+
+from relais import crypto
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.services import audit_record
+from relais.persons.categories import DataCategory
+from relais.persons.models import (
+    HouseholdMember,
+    MonthlyResource,
+    Note,
+    Person,
+    PersonQuerySet,
+    Referent,
+)
+from relais.persons.normalisation import name_key
+from relais.persons.sensitive import sensitive_terms_in
+
+NIR_PURPOSE = "nir"
+
+
+class NoteNeedsConfirmation(Exception):
+    def __init__(self, terms: list[str]) -> None:
+        super().__init__(", ".join(terms))
+        self.terms = terms
+
+
+def nir_clean(value: str) -> str:
+    compact = value.replace(" ", "").replace(".", "").upper()
+    try:
+        return str(stdnum_nir.validate(compact))
+    except StdnumError:
+        raise ValidationError(
+            {
+                "nir": "Ce numéro de sécurité sociale n'est pas valide : vérifiez les 13 "
+                "chiffres et la clé à 2 chiffres (carte Vitale ou attestation de droits)."
+            },
+            code="nir_invalid",
+        ) from None
+
+
+def nir_masked(person: Person) -> str:
+    return "• ••• •• •• ••• ••• ••" if person.has_nir else ""
+
+
+def _nir_associated_data(person: Person) -> bytes:
+    return f"person-nir:{person.pk}".encode()
+
+
+def _set_keys(person: Person) -> None:
+    person.birth_name_key = name_key(person.birth_name)
+    person.usage_name_key = name_key(person.usage_name)
+    person.first_names_key = name_key(person.first_names)
+
+
+def _store_nir(person: Person, nir: str) -> None:
+    person.nir_encrypted = crypto.encrypt(
+        nir.encode(), associated_data=_nir_associated_data(person)
+    )
+    person.nir_digest = crypto.lookup_digest(nir, purpose=NIR_PURPOSE)
+
+
+def duplicates_of(
+    *, birth_name: str, usage_name: str, first_names: str, birth_date: Any, nir: str = ""
+) -> PersonQuerySet:
+    """Files that are probably the same person: same birth date and same first first-name
+    under the birth or usage name, or the same NIR."""
+    names = {key for key in (name_key(birth_name), name_key(usage_name)) if key}
+    first = name_key(first_names).split(" ")[0] if first_names.strip() else ""
+    match = models.Q(pk__in=[])
+    if names and first:
+        match |= (
+            models.Q(birth_date=birth_date)
+            & (models.Q(birth_name_key__in=names) | models.Q(usage_name_key__in=names))
+            & (models.Q(first_names_key=first) | models.Q(first_names_key__startswith=first + " "))
+        )
+    if nir:
+        match |= models.Q(nir_digest=crypto.lookup_digest(nir, purpose=NIR_PURPOSE))
+    return Person.objects.active().filter(match)
+
+
+def person_create(*, identity: dict[str, Any], nir: str, organisation_id: int, by: Actor) -> Person:
+    """Create the file. Call it inside the transaction that records the first consent."""
+    person = Person(**identity, created_by_organisation_id=organisation_id)
+    _set_keys(person)
+    person.full_clean(exclude=["created_by_organisation"])
+    with transaction.atomic():
+        person.save()
+        if nir:
+            _store_nir(person, nir)
+            person.save(update_fields=["nir_encrypted", "nir_digest"])
+        audit_record(
+            action=AuditAction.PERSON_CREATED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category=DataCategory.IDENTITY,
+        )
+    return person
+
+
+def _touch(person: Person) -> None:
+    person.last_contact_at = timezone.now()
+    Person.objects.filter(pk=person.pk).update(last_contact_at=person.last_contact_at)
+
+
+def section_save(
+    *, person: Person, category: DataCategory, instance: models.Model, by: Actor
+) -> None:
+    """Save one edited object of a section (the person itself for IDENTITY)."""
+    if isinstance(instance, Person):
+        _set_keys(instance)
+        instance.full_clean(exclude=["created_by_organisation"])
+    else:
+        instance.full_clean()
+    with transaction.atomic():
+        instance.save()
+        _touch(person)
+        audit_record(
+            action=AuditAction.SECTION_UPDATED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category=category,
+            object_type=instance._meta.model_name or "",
+            object_id=instance.pk,
+        )
+
+
+def section_delete(
+    *, person: Person, category: DataCategory, instance: models.Model, by: Actor
+) -> None:
+    with transaction.atomic():
+        object_type, object_id = instance._meta.model_name or "", instance.pk
+        instance.delete()
+        _touch(person)
+        audit_record(
+            action=AuditAction.SECTION_UPDATED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category=category,
+            object_type=object_type,
+            object_id=object_id,
+            details={"suppression": True},
+        )
+
+
+def nir_set(*, person: Person, nir: str, by: Actor) -> None:
+    cleaned = nir_clean(nir)
+    with transaction.atomic():
+        _store_nir(person, cleaned)
+        person.save(update_fields=["nir_encrypted", "nir_digest"])
+        audit_record(
+            action=AuditAction.SECTION_UPDATED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category=DataCategory.IDENTITY,
+            object_type="nir",
+        )
+
+
+def nir_reveal(*, person: Person, by: Actor, details: dict[str, Any]) -> str:
+    if not person.nir_encrypted:
+        return ""
+    value = crypto.decrypt(
+        bytes(person.nir_encrypted), associated_data=_nir_associated_data(person)
+    )
+    audit_record(
+        action=AuditAction.NIR_REVEALED,
+        by=by,
+        person_id=person.pk,
+        person_label=person.journal_label,
+        category=DataCategory.IDENTITY,
+        details=details,
+    )
+    return value.decode()
+
+
+def nir_rewrap_all(*, by: Actor) -> int:
+    """Re-encrypt every NIR under the current key (after adding a new first key)."""
+    count = 0
+    current = crypto.keyring().current_id
+    for person in Person.objects.exclude(nir_encrypted=None).only("pk", "nir_encrypted"):
+        encrypted = bytes(person.nir_encrypted or b"")
+        plaintext = crypto.decrypt(encrypted, associated_data=_nir_associated_data(person))
+        with transaction.atomic():
+            if crypto.key_id_of(encrypted) != current:
+                count += 1
+            _store_nir(person, plaintext.decode())
+            person.save(update_fields=["nir_encrypted", "nir_digest"])
+    audit_record(action=AuditAction.KEYS_ROTATED, by=by, details={"nir": count})
+    return count
+
+
+def note_add(
+    *,
+    person: Person,
+    author_id: int,
+    organisation_id: int,
+    text: str,
+    visibility: str,
+    confirmed: bool,
+    by: Actor,
+) -> Note:
+    terms = sensitive_terms_in(text)
+    if terms and not confirmed:
+        raise NoteNeedsConfirmation(terms)
+    note = Note(
+        person=person,
+        author_id=author_id,
+        organisation_id=organisation_id,
+        text=text.strip(),
+        visibility=visibility,
+        sensitive_confirmed=bool(terms),
+    )
+    note.full_clean()
+    with transaction.atomic():
+        note.save()
+        _touch(person)
+        audit_record(
+            action=AuditAction.NOTE_ADDED,
+            by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category=DataCategory.NOTES,
+            object_type="note",
+            object_id=note.pk,
+            details={"visibilite": visibility, "termes_sensibles": bool(terms)},
+        )
+    return note
+
+
+def referent_add(*, person: Person, organisation_id: int, professional_id: int, by: Actor) -> None:
+    with transaction.atomic():
+        _, created = Referent.objects.get_or_create(
+            person=person,
+            professional_id=professional_id,
+            until=None,
+            defaults={"organisation_id": organisation_id},
+        )
+        if created:
+            audit_record(
+                action=AuditAction.REFERENT_ADDED,
+                by=by,
+                person_id=person.pk,
+                person_label=person.journal_label,
+                object_type="utilisateur",
+                object_id=professional_id,
+            )
+
+
+def referent_remove(*, person: Person, professional_id: int, by: Actor) -> None:
+    with transaction.atomic():
+        ended = (
+            Referent.objects.current()
+            .filter(person=person, professional_id=professional_id)
+            .update(until=timezone.localdate())
+        )
+        if ended:
+            audit_record(
+                action=AuditAction.REFERENT_REMOVED,
+                by=by,
+                person_id=person.pk,
+                person_label=person.journal_label,
+                object_type="utilisateur",
+                object_id=professional_id,
+            )
+
+
+def person_absorb(*, keep: Person, absorb: Person) -> None:
+    """Move what the file `absorb` holds onto `keep`; the caller archives `absorb` and
+    writes the journal row."""
+    for model in (HouseholdMember, MonthlyResource, Note):
+        model.objects.filter(person=absorb).update(person=keep)
+    for referent in Referent.objects.current().filter(person=absorb):
+        if (
+            Referent.objects.current()
+            .filter(person=keep, professional_id=referent.professional_id)
+            .exists()
+        ):
+            referent.until = timezone.localdate()
+            referent.save(update_fields=["until"])
+        else:
+            referent.person = keep
+            referent.save(update_fields=["person"])
+    for related in ("housing", "employment", "social_coverage", "health"):
+        if not hasattr(keep, related) and hasattr(absorb, related):
+            moved = getattr(absorb, related)
+            moved.person = keep
+            moved.save(update_fields=["person"])
+    for field in ("caf_number", "france_travail_id", "phone", "email", "usage_name"):
+        if not getattr(keep, field) and getattr(absorb, field):
+            setattr(keep, field, getattr(absorb, field))
+    if not keep.nir_encrypted and absorb.nir_encrypted:
+        plaintext = crypto.decrypt(
+            bytes(absorb.nir_encrypted), associated_data=_nir_associated_data(absorb)
+        )
+        _store_nir(keep, plaintext.decode())
+    _set_keys(keep)
+    keep.save()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from relais.www.charter import views
+
+app_name = "consent"
+
+urlpatterns = [
+    path("", views.charter, name="charter"),
+    path("pilotage/", views.charter_edit, name="charter_edit"),
+]

@@ -1,0 +1,112 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from relais.accounts.actors import actor_for
+from relais.accounts.decorators import pilot_required
+from relais.consent.charter import (
+    charter_accept,
+    charter_publish,
+    current_matrix,
+    current_version,
+    has_accepted,
+)
+from relais.consent.middleware import ACCEPTED_VERSION
+from relais.organisations.models import OrganisationKind, Profession
+from relais.persons.categories import DataCategory, Level
+
+
+def _charter_exempt(view):  # type: ignore[no-untyped-def]
+    view.charter_exempt = True
+    return view
+
+
+@_charter_exempt
+@require_http_methods(["GET", "POST"])
+def charter(request: HttpRequest) -> HttpResponse:
+    """The charter as it applies to the acting professional, and its acceptance."""
+    version = current_version()
+    membership = getattr(request, "membership", None)
+    if request.method == "POST" and membership is not None:
+        charter_accept(user_id=request.user.pk, version=version, by=actor_for(request))
+        request.session[ACCEPTED_VERSION] = version.pk
+        messages.success(
+            request, f"Vous avez accepté la charte d'usages (version {version.number})."
+        )
+        return redirect("www:home")
+    rows = []
+    if membership is not None:
+        matrix = current_matrix()
+        kind, profession = membership.organisation.kind, membership.profession
+        rows = [
+            (category.label, Level(matrix[(kind, profession, category)]).label)
+            for category in DataCategory
+        ]
+    context = {
+        "title": "Charte d'usages",
+        "version": version,
+        "rows": rows,
+        "accepted": membership is not None and has_accepted(request.user.pk, version),
+    }
+    return render(request, "charter/charter.html", context)
+
+
+@pilot_required
+@require_http_methods(["GET", "POST"])
+def charter_edit(request: HttpRequest) -> HttpResponse:
+    """The pilot edits the matrix for one kind of organisation and publishes a version."""
+    kind = request.GET.get("type") or request.POST.get("type") or OrganisationKind.CCAS
+    if kind not in OrganisationKind.values:
+        kind = OrganisationKind.CCAS
+    matrix = current_matrix()
+    if request.method == "POST":
+        levels = dict(matrix)
+        errors = []
+        for profession in Profession.values:
+            for category in DataCategory.values:
+                value = request.POST.get(f"{profession}__{category}", "")
+                if value not in Level.values:
+                    errors.append(
+                        f"{Profession(profession).label} / {DataCategory(category).label}"
+                    )
+                else:
+                    levels[(kind, profession, category)] = value
+        summary = request.POST.get("summary", "").strip()
+        if errors or not summary:
+            if not summary:
+                messages.error(request, "Décrivez en une phrase ce qui change dans cette version.")
+            if errors:
+                messages.error(request, "Niveau d'accès manquant ou inconnu : " + ", ".join(errors))
+        else:
+            version = charter_publish(levels=levels, summary=summary, by=actor_for(request))
+            messages.success(
+                request,
+                f"La version {version.number} est publiée : chaque professionnel l'acceptera "
+                "à sa prochaine action.",
+            )
+            return redirect(f"{request.path}?type={kind}")
+    grid = [
+        (
+            profession,
+            [
+                (
+                    category,
+                    f"{profession.value}__{category.value}",
+                    matrix[(kind, profession, category)],
+                )
+                for category in DataCategory
+            ],
+        )
+        for profession in Profession
+    ]
+    context = {
+        "title": "Modifier la charte d'usages",
+        "kind": kind,
+        "kinds": OrganisationKind.choices,
+        "categories": list(DataCategory),
+        "grid": grid,
+        "levels": Level.choices,
+        "version": current_version(),
+    }
+    return render(request, "charter/charter_edit.html", context)

@@ -1,0 +1,30 @@
+"""How the professional's pages reach a file: fetch *and* authorise in one call."""
+
+from django.http import Http404, HttpRequest
+
+from relais.accounts.actors import actor_for
+from relais.consent.access import FileAccess, Professional, file_access, professional_of
+from relais.consent.services import section_viewed
+from relais.persons.categories import Action
+
+
+def professional_or_404(request: HttpRequest) -> Professional:
+    pro = professional_of(request)
+    if pro is None:
+        raise Http404("Dossier introuvable.")
+    return pro
+
+
+def access_file(
+    request: HttpRequest, person_id: int, category: str | None = None, action: str = Action.VIEW
+) -> tuple[Professional, FileAccess]:
+    """The acting professional and their access to the file; 404 outside the rule."""
+    pro = professional_or_404(request)
+    access = file_access(pro, person_id)
+    if category is not None and not access.can(action, category):
+        raise Http404("Dossier introuvable.")
+    return pro, access
+
+
+def record_view(request: HttpRequest, pro: Professional, access: FileAccess, category: str) -> None:
+    section_viewed(access=access, category=category, pro=pro, by=actor_for(request))

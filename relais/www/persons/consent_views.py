@@ -1,0 +1,204 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relais.accounts.actors import actor_for
+from relais.accounts.decorators import recent_second_factor_required
+from relais.consent.models import Block, Consent, ConsentMethod
+from relais.consent.services import (
+    block_add,
+    block_lift,
+    break_glass_open,
+    break_glass_preference_set,
+    consent_code_check,
+    consent_code_send,
+    consent_grant,
+    consent_revoke,
+)
+from relais.organisations.models import Organisation
+from relais.persons.categories import DataCategory
+from relais.persons.services import duplicates_of
+from relais.www.persons.access import access_file, professional_or_404
+from relais.www.persons.forms import BreakGlassForm, ConsentForm
+from relais.www.persons.views import _file_context
+
+
+def _organisation_choices(pro_organisation_id: int) -> list[tuple[int, str]]:
+    own = Organisation.objects.filter(pk=pro_organisation_id).values_list("pk", "name")
+    others = Organisation.objects.exclude(pk=pro_organisation_id).order_by("name")
+    return [*own, *others.values_list("pk", "name")]
+
+
+@require_http_methods(["GET", "POST"])
+def consents(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The person's consents, blocks and break-glass preference, and recording a new
+    consent with the person present."""
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY)
+    if access.break_glass is not None:
+        raise Http404("Dossier introuvable.")
+    person = access.person
+    form = ConsentForm(
+        request.POST or None, organisations=_organisation_choices(pro.organisation_id)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["method"] == ConsentMethod.CODE and not consent_code_check(
+            person=person, session=request.session, code=data["code"]
+        ):
+            form.add_error("code", "Ce code ne correspond pas ou a expiré : envoyez-en un autre.")
+        else:
+            try:
+                consent_grant(
+                    person=person,
+                    organisation_id=data["organisation"],
+                    professional_id=None,
+                    categories=data["categories"],
+                    purpose=data["purpose"],
+                    duration=data["duration"],
+                    method=data["method"],
+                    recorded_by_id=pro.user_id,
+                    by=actor_for(request),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Le consentement est enregistré.")
+                return redirect("persons:consents", person_id=person.pk)
+    context = _file_context(access, "consentements") | {
+        "form": form,
+        "consents": Consent.objects.filter(person=person)
+        .select_related("organisation", "professional")
+        .order_by("-starts_at"),
+        "blocks": Block.objects.active()
+        .filter(person=person)
+        .select_related("organisation", "professional"),
+        "organisations": _organisation_choices(pro.organisation_id),
+    }
+    return render(request, "persons/consents.html", context)
+
+
+@require_POST
+def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    try:
+        consent_code_send(person=access.person, session=request.session, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, "Un code a été envoyé par SMS à la personne. Il est valable 10 minutes."
+        )
+    return redirect("persons:consents", person_id=person_id)
+
+
+@require_POST
+def revoke(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    consent = get_object_or_404(Consent, pk=consent_id, person=access.person)
+    try:
+        consent_revoke(consent=consent, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Le consentement est retiré : l'accès s'arrête immédiatement.")
+    return redirect("persons:consents", person_id=person_id)
+
+
+def attestation(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    consent = get_object_or_404(
+        Consent.objects.select_related("organisation", "recorded_by"),
+        pk=consent_id,
+        person=access.person,
+    )
+    return render(
+        request,
+        "persons/attestation.html",
+        {"title": "Attestation de consentement", "person": access.person, "consent": consent},
+    )
+
+
+@require_POST
+def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The person, present, blocks (or unblocks) an organisation or a professional."""
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    person = access.person
+    if "lever" in request.POST:
+        block = get_object_or_404(Block.objects.active(), pk=request.POST["lever"], person=person)
+        block_lift(block=block, by=actor_for(request))
+        messages.success(request, "Le blocage est levé.")
+        return redirect("persons:consents", person_id=person_id)
+    organisation_id = request.POST.get("organisation", "")
+    if (
+        not organisation_id.isdigit()
+        or not Organisation.objects.filter(pk=organisation_id).exists()
+    ):
+        messages.error(request, "Choisissez la structure à bloquer.")
+        return redirect("persons:consents", person_id=person_id)
+    block_add(
+        person=person,
+        organisation_id=int(organisation_id),
+        professional_id=None,
+        by=actor_for(request),
+    )
+    messages.success(request, "Cette structure ne pourra plus ouvrir le dossier.")
+    return redirect("persons:consents", person_id=person_id)
+
+
+@require_POST
+def break_glass_preference(request: HttpRequest, person_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    refuses = request.POST.get("refuse") == "oui"
+    break_glass_preference_set(person=access.person, refuses=refuses, by=actor_for(request))
+    messages.success(
+        request,
+        "La personne refuse désormais les accès exceptionnels."
+        if refuses
+        else "La personne accepte les accès exceptionnels en cas de nécessité.",
+    )
+    return redirect("persons:consents", person_id=person_id)
+
+
+@require_http_methods(["GET", "POST"])
+@recent_second_factor_required
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """Open, read-only and for 4 hours, the file of a person who is present but has given
+    no consent to this organisation. The person's exact identity is required: no list of
+    other organisations' files is ever shown."""
+    pro = professional_or_404(request)
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        matches = list(
+            duplicates_of(
+                birth_name=data["birth_name"],
+                usage_name="",
+                first_names=data["first_names"],
+                birth_date=data["birth_date"],
+            )[:2]
+        )
+        if len(matches) != 1:
+            form.add_error(
+                None,
+                "Aucun dossier ne correspond exactement à cette identité (ou plusieurs). "
+                "Vérifiez l'orthographe et la date de naissance, ou créez un dossier.",
+            )
+        else:
+            try:
+                grant = break_glass_open(
+                    person=matches[0], pro=pro, reason=data["reason"], by=actor_for(request)
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.warning(
+                    request,
+                    f"Accès exceptionnel ouvert en lecture jusqu'à {grant.expires_at:%H:%M}. "
+                    "La personne et votre responsable en sont informés.",
+                )
+                return redirect("persons:file", person_id=grant.person_id)
+    return render(
+        request, "persons/break_glass.html", {"title": "Accès exceptionnel", "form": form}
+    )

@@ -1,0 +1,218 @@
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from dsfr.forms import DsfrBaseForm
+
+from relais.consent.models import ConsentDuration, ConsentMethod
+from relais.persons.categories import DataCategory
+from relais.persons.models import (
+    Employment,
+    HealthRecord,
+    HouseholdMember,
+    Housing,
+    MonthlyResource,
+    NoteVisibility,
+    Person,
+    SocialCoverage,
+)
+from relais.persons.services import nir_clean
+from relais.www.forms import DsfrModelForm
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+
+
+class IdentityForm(DsfrModelForm):
+    class Meta:
+        model = Person
+        fields = [
+            "first_names", "birth_name", "usage_name", "sex", "birth_date", "birth_place",
+            "nationality", "phone", "email", "address_line", "postal_code", "commune_code",
+            "commune_name", "domiciliation", "caf_number", "france_travail_id",
+        ]  # fmt: skip
+        widgets = {"birth_date": DATE_INPUT}
+
+    def clean_birth_date(self) -> Any:
+        value = self.cleaned_data["birth_date"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
+        return value
+
+
+class NirForm(DsfrBaseForm):
+    nir = forms.CharField(
+        label="Numéro de sécurité sociale (NIR)",
+        required=False,
+        max_length=21,
+        help_text="15 caractères, clé comprise. Il sera chiffré et masqué.",
+    )
+
+    def clean_nir(self) -> str:
+        value = self.cleaned_data["nir"].strip()
+        return nir_clean(value) if value else ""
+
+
+CATEGORY_CHOICES = [(c.value, c.label) for c in DataCategory]
+
+
+class ConsentFields(DsfrBaseForm):
+    categories = forms.MultipleChoiceField(
+        label="Ce que la personne accepte de partager",
+        choices=CATEGORY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    purpose = forms.CharField(
+        label="Pour quoi faire (finalité)",
+        max_length=300,
+        initial="Accompagnement social et aide aux démarches administratives",
+    )
+    duration = forms.ChoiceField(
+        label="Pendant combien de temps", choices=ConsentDuration.choices, initial="6m"
+    )
+    method = forms.ChoiceField(
+        label="Comment l'accord a été recueilli",
+        choices=[(ConsentMethod.SIGNED.value, ConsentMethod.SIGNED.label)],
+        initial=ConsentMethod.SIGNED.value,
+        widget=forms.RadioSelect,
+    )
+
+
+class CreateFileForm(IdentityForm):
+    nir = forms.CharField(label="Numéro de sécurité sociale (NIR)", required=False, max_length=21)
+    categories = ConsentFields.base_fields["categories"]
+    purpose = ConsentFields.base_fields["purpose"]
+    duration = ConsentFields.base_fields["duration"]
+    method = ConsentFields.base_fields["method"]
+    confirm_new = forms.BooleanField(
+        label="J'ai vérifié : il s'agit bien d'une autre personne, je crée un nouveau dossier.",
+        required=False,
+    )
+
+    def clean_nir(self) -> str:
+        value = self.cleaned_data["nir"].strip()
+        return nir_clean(value) if value else ""
+
+
+class ConsentForm(ConsentFields):
+    organisation = forms.TypedChoiceField(label="Structure", coerce=int)
+    code = forms.CharField(
+        label="Code reçu par SMS par la personne",
+        required=False,
+        max_length=6,
+        help_text="Seulement si l'accord est confirmé par code.",
+    )
+
+    def __init__(self, *args: Any, organisations: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = organisations  # type: ignore[attr-defined]
+        self.fields["method"].choices = [  # type: ignore[attr-defined]
+            (ConsentMethod.SIGNED.value, ConsentMethod.SIGNED.label),
+            (ConsentMethod.CODE.value, ConsentMethod.CODE.label),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("method") == ConsentMethod.CODE and not cleaned.get("code"):
+            self.add_error("code", "Saisissez le code que la personne a reçu par SMS.")
+        return cleaned
+
+
+class HouseholdMemberForm(DsfrModelForm):
+    class Meta:
+        model = HouseholdMember
+        fields = ["relation", "first_names", "last_name", "birth_date", "is_dependent"]
+        widgets = {"birth_date": DATE_INPUT}
+
+
+class ResourceForm(DsfrModelForm):
+    month = forms.DateField(
+        label="Mois", input_formats=["%Y-%m"], widget=MONTH_INPUT, help_text="Par exemple 2026-10."
+    )
+
+    class Meta:
+        model = MonthlyResource
+        fields = ["member", "month", "kind", "amount"]
+
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        member = self.fields["member"]
+        member.queryset = person.household.all()  # type: ignore[attr-defined]
+        member.empty_label = "La personne elle-même"  # type: ignore[attr-defined]
+        member.label = "Membre du foyer"
+
+
+class HousingForm(DsfrModelForm):
+    class Meta:
+        model = Housing
+        fields = ["status", "monthly_rent", "monthly_charges", "commune_code", "since"]
+        widgets = {"since": DATE_INPUT}
+
+
+class EmploymentForm(DsfrModelForm):
+    class Meta:
+        model = Employment
+        fields = ["status", "registered_france_travail", "since"]
+        widgets = {"since": DATE_INPUT}
+
+
+class SocialCoverageForm(DsfrModelForm):
+    class Meta:
+        model = SocialCoverage
+        fields = ["regime", "complementary", "ame", "rights_until"]
+        widgets = {"rights_until": DATE_INPUT}
+
+
+class HealthForm(DsfrModelForm):
+    class Meta:
+        model = HealthRecord
+        fields = ["disability_rate", "rqth", "mdph_pending", "long_term_condition", "remarks"]
+
+
+class NoteForm(DsfrBaseForm):
+    text = forms.CharField(
+        label="Note de suivi",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text="Des faits datés et utiles à l'accompagnement : pas d'opinion ni de diagnostic.",
+    )
+    visibility = forms.ChoiceField(
+        label="Visible par", choices=NoteVisibility.choices, initial=NoteVisibility.ORGANISATION
+    )
+    confirm_sensitive = forms.BooleanField(
+        label="Je confirme que cette note est objective et nécessaire à l'accompagnement.",
+        required=False,
+    )
+
+
+class SearchForm(DsfrBaseForm):
+    q = forms.CharField(
+        label="Nom, prénom, date de naissance (JJ/MM/AAAA) ou n° allocataire CAF",
+        max_length=100,
+        required=False,
+    )
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+
+class BreakGlassForm(DsfrBaseForm):
+    birth_name = forms.CharField(label="Nom de naissance", max_length=150)
+    first_names = forms.CharField(label="Prénom", max_length=150)
+    birth_date = forms.DateField(label="Date de naissance", widget=DATE_INPUT)
+    reason = forms.CharField(
+        label="Motif de l'accès exceptionnel",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=20,
+        max_length=1000,
+        help_text="Au moins 20 caractères. La personne et votre responsable liront ce motif.",
+    )
+
+
+class MergeForm(DsfrBaseForm):
+    keep = forms.IntegerField(label="N° du dossier à garder", min_value=1)
+    absorb = forms.IntegerField(label="N° du doublon à fusionner dans ce dossier", min_value=1)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("keep") and cleaned.get("keep") == cleaned.get("absorb"):
+            self.add_error("absorb", "Choisissez deux dossiers différents.")
+        return cleaned

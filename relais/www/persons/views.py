@@ -1,0 +1,500 @@
+import re
+from datetime import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.forms import ModelForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relais.accounts.actors import actor_for
+from relais.accounts.decorators import manager_required, recent_second_factor_required
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.audit.services import audit_record
+from relais.consent.access import FileAccess, file_access, visible_persons
+from relais.consent.models import Consent
+from relais.consent.services import file_open, persons_merge
+from relais.persons import services
+from relais.persons.categories import SPECIAL_CATEGORIES, Action, DataCategory
+from relais.persons.models import (
+    Employment,
+    HealthRecord,
+    HouseholdMember,
+    Housing,
+    MonthlyResource,
+    Note,
+    Person,
+    Referent,
+    SocialCoverage,
+)
+from relais.persons.normalisation import search_tokens
+from relais.www.persons import forms
+from relais.www.persons.access import access_file, professional_or_404, record_view
+
+PAGE_SIZE = 20
+_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_CAF = re.compile(r"^\d{7}$")
+
+# Sections edited as one object (the person itself for IDENTITY).
+SINGLE_SECTIONS: dict[str, tuple[type[Model], type[ModelForm]]] = {  # type: ignore[type-arg]
+    DataCategory.IDENTITY: (Person, forms.IdentityForm),
+    DataCategory.HOUSING: (Housing, forms.HousingForm),
+    DataCategory.EMPLOYMENT: (Employment, forms.EmploymentForm),
+    DataCategory.SOCIAL_COVERAGE: (SocialCoverage, forms.SocialCoverageForm),
+    DataCategory.HEALTH: (HealthRecord, forms.HealthForm),
+}
+# The categories a file shows today; the others arrive with their modules.
+FILE_SECTIONS = [
+    DataCategory.IDENTITY,
+    DataCategory.FAMILY,
+    DataCategory.RESOURCES,
+    DataCategory.HOUSING,
+    DataCategory.EMPLOYMENT,
+    DataCategory.SOCIAL_COVERAGE,
+    DataCategory.HEALTH,
+    DataCategory.NOTES,
+]
+
+
+def _category_or_404(slug: str) -> DataCategory:
+    if slug not in FILE_SECTIONS:
+        raise Http404("Rubrique inconnue.")
+    return DataCategory(slug)
+
+
+def _file_context(access: FileAccess, current: str) -> dict[str, object]:
+    return {
+        "person": access.person,
+        "access": access,
+        "tabs": [c for c in FILE_SECTIONS if access.can(Action.VIEW, c)],
+        "current": current,
+        "can_edit": access.can(Action.EDIT, current) if current in DataCategory.values else False,
+        "special": current in SPECIAL_CATEGORIES,
+        "title": access.person.display_name,
+    }
+
+
+def _search(request: HttpRequest, form: forms.SearchForm) -> tuple[list[Person], bool, int]:
+    pro = professional_or_404(request)
+    persons = visible_persons(pro)
+    query = form.cleaned_data.get("q", "").strip()
+    date_match, caf_match = _DATE.match(query), _CAF.match(query)
+    if date_match:
+        day, month, year = (int(part) for part in date_match.groups())
+        try:
+            persons = persons.filter(birth_date=datetime(year, month, day).date())  # noqa: DTZ001
+        except ValueError:
+            form.add_error("q", "Cette date n'existe pas : écrivez-la JJ/MM/AAAA.")
+            return [], False, 1
+    elif caf_match:
+        persons = persons.filter(caf_number=query)
+    else:
+        tokens = search_tokens(query)
+        if not tokens:
+            form.add_error("q", "Saisissez au moins une lettre du nom ou du prénom.")
+            return [], False, 1
+        persons = persons.matching_tokens(tokens)
+    page = form.cleaned_data.get("page") or 1
+    rows = list(
+        persons.order_by("birth_name_key", "first_names_key", "pk")[
+            (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
+        ]
+    )
+    audit_record(
+        action=AuditAction.PERSON_SEARCH,
+        by=actor_for(request),
+        details={"resultats": min(len(rows), PAGE_SIZE)},
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, page
+
+
+@require_http_methods(["GET", "POST"])
+def person_list(request: HttpRequest) -> HttpResponse:
+    """Mes personnes accompagnées, and the search over the organisation's files. The
+    search is a POST: a name never travels in a URL, hence never in a log."""
+    pro = professional_or_404(request)
+    form = forms.SearchForm(request.POST or None)
+    results: list[Person] | None = None
+    has_more, page = False, 1
+    if request.method == "POST" and form.is_valid():
+        results, has_more, page = _search(request, form)
+    mine = list(
+        visible_persons(pro)
+        .filter(referents__professional_id=pro.user_id, referents__until__isnull=True)
+        .order_by("birth_name_key", "first_names_key")[:PAGE_SIZE]
+    )
+    context = {
+        "title": "Personnes accompagnées",
+        "form": form,
+        "results": results,
+        "has_more": has_more,
+        "next_page": page + 1,
+        "previous_page": page - 1,
+        "mine": mine,
+    }
+    return render(request, "persons/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def person_create(request: HttpRequest) -> HttpResponse:
+    pro = professional_or_404(request)
+    form = forms.CreateFileForm(request.POST or None)
+    duplicates: list[Person] = []
+    hidden_duplicate = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        candidates = services.duplicates_of(
+            birth_name=data["birth_name"],
+            usage_name=data["usage_name"],
+            first_names=data["first_names"],
+            birth_date=data["birth_date"],
+            nir=data["nir"],
+        )
+        visible_ids = set(
+            visible_persons(pro).filter(pk__in=candidates.values("pk")).values_list("pk", flat=True)
+        )
+        duplicates = [p for p in candidates if p.pk in visible_ids]
+        hidden_duplicate = len(visible_ids) < candidates.count()
+        if (duplicates or hidden_duplicate) and not data["confirm_new"]:
+            form.add_error(
+                None,
+                "Un dossier existe peut-être déjà pour cette personne : vérifiez avant d'en créer "
+                "un nouveau.",
+            )
+        else:
+            identity = {name: data[name] for name in forms.IdentityForm.Meta.fields}
+            try:
+                person = file_open(
+                    identity=identity,
+                    nir=data["nir"],
+                    pro=pro,
+                    categories=data["categories"],
+                    purpose=data["purpose"],
+                    duration=data["duration"],
+                    method=data["method"],
+                    by=actor_for(request),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Le dossier est créé. Vous en êtes le référent.")
+                return redirect("persons:file", person_id=person.pk)
+    context = {
+        "title": "Nouveau dossier",
+        "form": form,
+        "duplicates": duplicates,
+        "hidden_duplicate": hidden_duplicate,
+    }
+    return render(request, "persons/create.html", context)
+
+
+def file(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The file's front page: identity (one VIEW row), referents, consents, last accesses."""
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY)
+    record_view(request, pro, access, DataCategory.IDENTITY)
+    person = access.person
+    context = _file_context(access, DataCategory.IDENTITY) | {
+        "nir_masked": services.nir_masked(person),
+        "referents": Referent.objects.current()
+        .filter(person=person)
+        .select_related("professional", "organisation"),
+        "consents": Consent.objects.live()
+        .filter(person=person)
+        .select_related("organisation", "professional")
+        .order_by("expires_at"),
+        "recent_accesses": AuditEvent.objects.for_person(person.pk)
+        .filter(action=AuditAction.SECTION_VIEWED)
+        .newest_first()[:5],
+        "is_referent": Referent.objects.current()
+        .filter(person=person, professional_id=pro.user_id)
+        .exists(),
+    }
+    return render(request, "persons/file.html", context)
+
+
+@require_POST
+@recent_second_factor_required
+def nir_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY)
+    value = services.nir_reveal(
+        person=access.person, by=actor_for(request), details={"profession": pro.profession_label}
+    )
+    context = _file_context(access, DataCategory.IDENTITY) | {"nir": value}
+    return render(request, "persons/nir.html", context)
+
+
+def _section_items(access: FileAccess, category: str, pro_user_id: int, org_id: int) -> object:
+    person = access.person
+    if category == DataCategory.FAMILY:
+        return person.household.all()
+    if category == DataCategory.RESOURCES:
+        return person.resources.select_related("member")[:120]
+    if category == DataCategory.NOTES:
+        return (
+            Note.objects.filter(person=person)
+            .readable_by(user_id=pro_user_id, organisation_id=org_id)
+            .select_related("author", "organisation")[:100]
+        )
+    model = SINGLE_SECTIONS[category][0]
+    if model is Person:
+        return person
+    return model.objects.filter(person=person).first()  # type: ignore[attr-defined]
+
+
+def _rows(instance: Model | None, form_class: type[ModelForm]) -> list[tuple[str, object]]:  # type: ignore[type-arg]
+    """(label, shown value) for each field of a one-object section."""
+    if instance is None:
+        return []
+    rows = []
+    for name in form_class._meta.fields or []:
+        field = instance._meta.get_field(name)
+        display = getattr(instance, f"get_{name}_display", None)
+        value = display() if display else getattr(instance, name)
+        if isinstance(value, bool):
+            value = "oui" if value else "non"
+        rows.append(
+            (str(field.verbose_name).capitalize(), value if value not in ("", None) else "—")
+        )
+    return rows
+
+
+def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse:
+    chosen = _category_or_404(category)
+    if chosen == DataCategory.IDENTITY:
+        return redirect("persons:file", person_id=person_id)
+    pro, access = access_file(request, person_id, chosen)
+    record_view(request, pro, access, chosen)
+    items = _section_items(access, chosen, pro.user_id, pro.organisation_id)
+    context = _file_context(access, chosen) | {"items": items}
+    if chosen in SINGLE_SECTIONS:
+        context["rows"] = _rows(items, SINGLE_SECTIONS[chosen][1])  # type: ignore[arg-type]
+        return render(request, "persons/section_single.html", context)
+    context |= {
+        "member_form": forms.HouseholdMemberForm(),
+        "resource_form": forms.ResourceForm(person=access.person),
+        "note_form": forms.NoteForm(),
+    }
+    return render(request, f"persons/section_{chosen.value}.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpResponse:
+    chosen = _category_or_404(category)
+    if chosen not in SINGLE_SECTIONS:
+        raise Http404("Rubrique inconnue.")
+    pro, access = access_file(request, person_id, chosen, Action.EDIT)
+    model, form_class = SINGLE_SECTIONS[chosen]
+    person = access.person
+    instance = (
+        person
+        if model is Person
+        else model.objects.filter(person=person).first() or model(person=person)  # type: ignore[attr-defined]
+    )
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.section_save(
+                person=person,
+                category=chosen,
+                instance=form.save(commit=False),
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"La rubrique « {chosen.label} » est enregistrée.")
+            if chosen == DataCategory.IDENTITY:
+                return redirect("persons:file", person_id=person.pk)
+            return redirect("persons:section", person_id=person.pk, category=chosen.value)
+    elif request.method == "GET":
+        record_view(request, pro, access, chosen)
+    context = _file_context(access, chosen) | {"form": form}
+    return render(request, "persons/section_edit.html", context)
+
+
+def _back_to(category: DataCategory, person_id: int) -> HttpResponse:
+    return redirect(reverse("persons:section", args=[person_id, category.value]))
+
+
+@require_POST
+def member_add(request: HttpRequest, person_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.FAMILY, Action.EDIT)
+    form = forms.HouseholdMemberForm(request.POST)
+    if form.is_valid():
+        member = form.save(commit=False)
+        member.person = access.person
+        services.section_save(
+            person=access.person,
+            category=DataCategory.FAMILY,
+            instance=member,
+            by=actor_for(request),
+        )
+        messages.success(request, "Le membre du foyer est ajouté.")
+    else:
+        messages.error(request, "Le membre du foyer n'a pas été ajouté : " + _errors(form))
+    return _back_to(DataCategory.FAMILY, person_id)
+
+
+@require_POST
+def member_remove(request: HttpRequest, person_id: int, item_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.FAMILY, Action.EDIT)
+    member = get_object_or_404(HouseholdMember, pk=item_id, person=access.person)
+    services.section_delete(
+        person=access.person, category=DataCategory.FAMILY, instance=member, by=actor_for(request)
+    )
+    messages.success(request, "Le membre du foyer est retiré.")
+    return _back_to(DataCategory.FAMILY, person_id)
+
+
+@require_POST
+def resource_add(request: HttpRequest, person_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.RESOURCES, Action.EDIT)
+    form = forms.ResourceForm(request.POST, person=access.person)
+    if form.is_valid():
+        resource = form.save(commit=False)
+        resource.person = access.person
+        try:
+            services.section_save(
+                person=access.person,
+                category=DataCategory.RESOURCES,
+                instance=resource,
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            messages.error(
+                request, "La ressource n'a pas été ajoutée : " + " ".join(error.messages)
+            )
+        else:
+            messages.success(request, "La ressource est ajoutée.")
+    else:
+        messages.error(request, "La ressource n'a pas été ajoutée : " + _errors(form))
+    return _back_to(DataCategory.RESOURCES, person_id)
+
+
+@require_POST
+def resource_remove(request: HttpRequest, person_id: int, item_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, DataCategory.RESOURCES, Action.EDIT)
+    resource = get_object_or_404(MonthlyResource, pk=item_id, person=access.person)
+    services.section_delete(
+        person=access.person,
+        category=DataCategory.RESOURCES,
+        instance=resource,
+        by=actor_for(request),
+    )
+    messages.success(request, "La ressource est retirée.")
+    return _back_to(DataCategory.RESOURCES, person_id)
+
+
+@require_POST
+def note_add(request: HttpRequest, person_id: int) -> HttpResponse:
+    pro, access = access_file(request, person_id, DataCategory.NOTES, Action.EDIT)
+    form = forms.NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_add(
+                person=access.person,
+                author_id=pro.user_id,
+                organisation_id=pro.organisation_id,
+                text=form.cleaned_data["text"],
+                visibility=form.cleaned_data["visibility"],
+                confirmed=form.cleaned_data["confirm_sensitive"],
+                by=actor_for(request),
+            )
+        except services.NoteNeedsConfirmation as pending:
+            form.add_error(
+                "confirm_sensitive",
+                "Cette note parle peut-être de "
+                + ", ".join(pending.terms)
+                + " : ces informations sont sensibles. Vérifiez qu'elle est objective et "
+                "nécessaire, puis cochez la case pour confirmer.",
+            )
+        else:
+            messages.success(request, "La note est enregistrée.")
+            return _back_to(DataCategory.NOTES, person_id)
+    context = _file_context(access, DataCategory.NOTES) | {
+        "items": _section_items(access, DataCategory.NOTES, pro.user_id, pro.organisation_id),
+        "note_form": form,
+    }
+    return render(request, "persons/section_notes.html", context, status=400)
+
+
+@require_POST
+def referents(request: HttpRequest, person_id: int) -> HttpResponse:
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY)
+    if request.POST.get("action") == "retirer":
+        services.referent_remove(
+            person=access.person, professional_id=pro.user_id, by=actor_for(request)
+        )
+        messages.success(request, "Vous n'êtes plus référent(e) de ce dossier.")
+    else:
+        if access.break_glass is not None:
+            raise Http404("Dossier introuvable.")
+        services.referent_add(
+            person=access.person,
+            organisation_id=pro.organisation_id,
+            professional_id=pro.user_id,
+            by=actor_for(request),
+        )
+        messages.success(request, "Vous êtes référent(e) de ce dossier.")
+    return redirect("persons:file", person_id=person_id)
+
+
+def history(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Who opened the file, when, from which organisation and why: printable for the
+    person, who has the right to know."""
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    events = list(
+        AuditEvent.objects.for_person(access.person.pk)
+        .filter(
+            action__in=[
+                AuditAction.SECTION_VIEWED,
+                AuditAction.SECTION_UPDATED,
+                AuditAction.NIR_REVEALED,
+                AuditAction.BREAK_GLASS_OPENED,
+                AuditAction.PERSON_CREATED,
+                AuditAction.NOTE_ADDED,
+                AuditAction.CONSENT_GRANTED,
+                AuditAction.CONSENT_REVOKED,
+            ]
+        )
+        .newest_first()[:500]
+    )
+    if request.GET.get("impression"):
+        audit_record(
+            action=AuditAction.ACCESS_HISTORY_PRINTED,
+            by=actor_for(request),
+            person_id=access.person.pk,
+            person_label=access.person.journal_label,
+        )
+    context = _file_context(access, "historique") | {
+        "events": events,
+        "printing": bool(request.GET.get("impression")),
+    }
+    return render(request, "persons/history.html", context)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def merge(request: HttpRequest) -> HttpResponse:
+    """A manager merges a duplicate file into another; both must be visible to them."""
+    pro = professional_or_404(request)
+    form = forms.MergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        keep = file_access(pro, form.cleaned_data["keep"])
+        absorb = file_access(pro, form.cleaned_data["absorb"])
+        if keep.break_glass or absorb.break_glass:
+            raise Http404("Dossier introuvable.")
+        with transaction.atomic():
+            persons_merge(keep=keep.person, absorb=absorb.person, by=actor_for(request))
+        messages.success(request, "Les deux dossiers sont fusionnés.")
+        return redirect("persons:file", person_id=keep.person.pk)
+    return render(request, "persons/merge.html", {"title": "Fusionner deux dossiers", "form": form})
+
+
+def _errors(form: forms.DsfrBaseForm) -> str:
+    return " ".join(str(message) for messages_ in form.errors.values() for message in messages_)
