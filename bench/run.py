@@ -4,6 +4,7 @@ Prints ratios, never pass/fail: the design's targets are in DESIGN.md.
 """
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -101,87 +102,27 @@ def bench_audit_verify(rows: int) -> dict[str, float]:
     return {"rows": result.rows_checked, "rows_per_s": result.rows_checked / elapsed}
 
 
-def _session_cookie() -> str:
-    """A verified professional's session, as after login, second factor and choice of
-    organisation, without going through the forms."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.cached_db import SessionStore
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from relais.accounts.models import User
-    from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
-    from relais.audit.context import SYSTEM
-    from relais.organisations.models import Membership, Role
-    from relais.organisations.services import organisation_create
-
-    organisation = organisation_create(
-        name="CCAS du banc d'essai",
-        siret=_bench_siret(),
-        kind="ccas",
-        commune_code="62193",
-        by=SYSTEM,
-    )
-    user = User.objects.create_user("banc@relais.test", None, first_name="Banc", last_name="Essai")
-    membership = Membership.objects.create(
-        user=user, organisation=organisation, role=Role.MANAGER, profession="ass"
-    )
-    device = TOTPDevice.objects.create(user=user, name="banc", confirmed=True)
-    session = SessionStore()
-    now = time.time()
-    session.update(
-        {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-            DEVICE_ID_SESSION_KEY: device.persistent_id,
-            LOGIN_AT: now,
-            SEEN_AT: now,
-            SECOND_FACTOR_AT: now,
-            MEMBERSHIP_ID: membership.pk,
-        }
-    )
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
-def _bench_siret() -> str:
-    from stdnum import luhn
-
-    siren = "99977700" + luhn.calc_check_digit("99977700")
-    body = siren + "0001"
-    return body + luhn.calc_check_digit(body)
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def bench_http(seconds: float, workers: int) -> dict[str, float]:
+def serve_and_measure(
+    targets: list[tuple[str, str, str]], *, seconds: float, workers: int
+) -> dict[str, float]:
+    """Serve the current database with gunicorn (the production server setup) and measure
+    requests/s of each (name, path, cookie) target, one after the other."""
     from bench.loadgen import requests_per_second
 
-    cookie = _session_cookie()
     port = _free_port()
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     server = subprocess.Popen(
-        [
-            gunicorn or "gunicorn",
-            "config.wsgi",
-            "-c",
-            str(ROOT / "config" / "gunicorn.conf.py"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+        [gunicorn, "config.wsgi", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    results: dict[str, float] = {}
     try:
         for _ in range(100):
             try:
@@ -189,22 +130,26 @@ def bench_http(seconds: float, workers: int) -> dict[str, float]:
                 break
             except OSError:
                 time.sleep(0.1)
-        requests_per_second("127.0.0.1", port, "/bench/hello/", seconds=1)
-        hello, hello_errors = requests_per_second(
-            "127.0.0.1", port, "/bench/hello/", seconds=seconds
-        )
-        home, home_errors = requests_per_second(
-            "127.0.0.1", port, "/", cookie=cookie, seconds=seconds
-        )
+        for name, path, cookie in targets:
+            requests_per_second("127.0.0.1", port, path, cookie=cookie, seconds=1)
+            rps, errors = requests_per_second(
+                "127.0.0.1", port, path, cookie=cookie, seconds=seconds
+            )
+            results[f"{name}_rps"] = rps
+            results[f"{name}_errors"] = errors
     finally:
         server.terminate()
         server.wait(timeout=10)
-    return {
-        "hello_rps": hello,
-        "home_rps": home,
-        "ratio": home / hello if hello else 0.0,
-        "errors": hello_errors + home_errors,
-    }
+    return results
+
+
+def bench_persons(size: int, *, http_seconds: float, workers: int) -> dict[str, float]:
+    command = [sys.executable, str(ROOT / "bench" / "persons.py"), "--persons", str(size)]
+    if http_seconds:
+        command += ["--http-seconds", str(http_seconds), "--workers", str(workers)]
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    output = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return dict(json.loads(output.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
@@ -213,6 +158,7 @@ def main() -> None:
     parser.add_argument("--verify-rows", type=int, default=200_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="per HTTP measurement")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--million", action="store_true", help="also measure 1,000,000 persons")
     args = parser.parse_args()
 
     _prepare_environment()
@@ -229,11 +175,29 @@ def main() -> None:
         f"journal : vérification {verify['rows_per_s']:,.0f} lignes/s sur {verify['rows']:,} "
         f"lignes (cible ≥ 100 000)"
     )
-    http = bench_http(args.seconds, args.workers)
+    sizes = [1_000, 100_000] + ([1_000_000] if args.million else [])
+    figures = {}
+    for size in sizes:
+        http = args.seconds if size == sizes[0] else 0.0
+        figures[size] = bench_persons(size, http_seconds=http, workers=args.workers)
+        row = figures[size]
+        print(
+            f"{size:>9,} personnes (générées en {row['generated_s']:.0f} s) : "
+            f"fiche {row['file_ms']:.2f} ms ({row['file_queries']} requêtes SQL), "
+            f"recherche {row['search_ms']:.2f} ms ({row['search_queries']} requêtes SQL)"
+        )
+    small = figures[sizes[0]]
+    for size in sizes[1:]:
+        row = figures[size]
+        print(
+            f"rapport {size:,} / {sizes[0]:,} : fiche ×{row['file_ms'] / small['file_ms']:.2f}, "
+            f"recherche ×{row['search_ms'] / small['search_ms']:.2f} (cible ≤ 1,3)"
+        )
     print(
-        f"HTTP ({args.workers} workers gunicorn) : « hello » {http['hello_rps']:,.0f} req/s, "
-        f"accueil professionnel {http['home_rps']:,.0f} req/s, "
-        f"ratio {http['ratio']:.1%} (erreurs : {http['errors']:.0f})"
+        f"HTTP ({args.workers} workers gunicorn, {sizes[0]:,} personnes) : "
+        f"« hello » {small['hello_rps']:,.0f} req/s, fiche d'une personne "
+        f"{small['file_rps']:,.0f} req/s, ratio {small['file_rps'] / small['hello_rps']:.1%} "
+        f"(cible ≥ 25 %, erreurs : {small['hello_errors'] + small['file_errors']:.0f})"
     )
 
 

@@ -19,3 +19,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": True}
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+RELAIS_ALLOW_LOAD_DATA = True

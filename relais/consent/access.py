@@ -66,6 +66,9 @@ class FileAccess:
     person: Person
     levels: dict[str, str] = field(default_factory=dict)
     break_glass: BreakGlassGrant | None = None
+    # Every live consent of the person (all organisations), read once for the rule and
+    # reused by the pages that list them.
+    live_consents: list[Consent] = field(default_factory=list)
 
     def can(self, action: str, category: str) -> bool:
         return level_allows(self.levels.get(category, Level.NONE), action)
@@ -90,14 +93,19 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
     )
     if person is None or getattr(person, "blocked", True):
         raise Http404("Dossier introuvable.")
-    consented: set[str] = set()
-    for categories in (
+    live_consents = list(
         Consent.objects.live(moment)
-        .for_professional(organisation_id=pro.organisation_id, user_id=pro.user_id)
         .filter(person_id=person_id)
-        .values_list("categories", flat=True)
-    ):
-        consented.update(categories)
+        .select_related("organisation")
+        .order_by("expires_at")
+    )
+    consented: set[str] = set()
+    for consent in live_consents:
+        if consent.organisation_id == pro.organisation_id and consent.professional_id in (
+            None,
+            pro.user_id,
+        ):
+            consented.update(consent.categories)
     charter = levels_for(pro.organisation_kind, pro.profession)
     levels = {c: charter.get(c, Level.NONE) for c in consented}
     grant = None
@@ -111,7 +119,7 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
         if grant is None:
             raise Http404("Dossier introuvable.")
         levels = {c: Level.READ for c, level in charter.items() if level_allows(level, Action.VIEW)}
-    return FileAccess(person=person, levels=levels, break_glass=grant)
+    return FileAccess(person=person, levels=levels, break_glass=grant, live_consents=live_consents)
 
 
 def can(
@@ -133,22 +141,24 @@ def can(
 def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQuerySet:
     """The persons whose file this professional may open (consent or break-glass), minus
     those who blocked them."""
+    # Driven by the organisation's consents (IN sub-queries), not by the persons table: the
+    # cost follows the size of one caseload, not the size of the whole platform.
     moment = at or timezone.now()
     consented = (
         Consent.objects.live(moment)
         .for_professional(organisation_id=pro.organisation_id, user_id=pro.user_id)
-        .filter(person=OuterRef("pk"))
+        .values("person_id")
     )
-    granted = BreakGlassGrant.objects.live(moment).filter(
-        person=OuterRef("pk"), professional_id=pro.user_id
+    granted = (
+        BreakGlassGrant.objects.live(moment).filter(professional_id=pro.user_id).values("person_id")
     )
     blocked = (
         Block.objects.active()
         .against(organisation_id=pro.organisation_id, user_id=pro.user_id)
-        .filter(person=OuterRef("pk"))
+        .values("person_id")
     )
     return (
         Person.objects.active()
-        .filter(Q(Exists(consented)) | Q(Exists(granted)))
-        .exclude(Exists(blocked))
+        .filter(Q(pk__in=consented) | Q(pk__in=granted))
+        .exclude(pk__in=blocked)
     )

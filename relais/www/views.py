@@ -5,9 +5,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from relais.consent.access import professional_of, visible_persons
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "www/home.html", {"title": "Accueil"})
+    pro = professional_of(request)
+    mine = (
+        list(
+            visible_persons(pro)
+            .filter(referents__professional_id=pro.user_id, referents__until__isnull=True)
+            .order_by("-last_contact_at")[:10]
+        )
+        if pro
+        else []
+    )
+    return render(request, "www/home.html", {"title": "Accueil", "mine": mine})
 
 
 @login_not_required

@@ -17,7 +17,6 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
 from relais.consent.access import FileAccess, file_access, visible_persons
-from relais.consent.models import Consent
 from relais.consent.services import file_open, persons_merge
 from relais.persons import services
 from relais.persons.categories import SPECIAL_CATEGORIES, Action, DataCategory
@@ -198,21 +197,20 @@ def file(request: HttpRequest, person_id: int) -> HttpResponse:
     pro, access = access_file(request, person_id, DataCategory.IDENTITY)
     record_view(request, pro, access, DataCategory.IDENTITY)
     person = access.person
+    referents = list(
+        Referent.objects.current()
+        .filter(person=person)
+        .select_related("professional", "organisation")
+    )
     context = _file_context(access, DataCategory.IDENTITY) | {
         "nir_masked": services.nir_masked(person),
-        "referents": Referent.objects.current()
-        .filter(person=person)
-        .select_related("professional", "organisation"),
-        "consents": Consent.objects.live()
-        .filter(person=person)
-        .select_related("organisation", "professional")
-        .order_by("expires_at"),
+        "referents": referents,
+        "consents": access.live_consents,
         "recent_accesses": AuditEvent.objects.for_person(person.pk)
         .filter(action=AuditAction.SECTION_VIEWED)
+        .only("created_at", "organisation_label", "reason")
         .newest_first()[:5],
-        "is_referent": Referent.objects.current()
-        .filter(person=person, professional_id=pro.user_id)
-        .exists(),
+        "is_referent": any(r.professional_id == pro.user_id for r in referents),
     }
     return render(request, "persons/file.html", context)
 

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from stdnum import luhn
@@ -132,6 +133,7 @@ class Command(BaseCommand):
             self._pilot()
             for first, last, key, role, profession in PROFESSIONALS + SECOND_MEMBERSHIPS:
                 self._professional(first, last, organisations[key], role, profession)
+            call_command("seed_demo_persons", stdout=self.stdout)
         self._print_logins(organisations)
 
     def _organisations(self) -> dict[str, Organisation]:
@@ -192,8 +194,8 @@ class Command(BaseCommand):
             f"la clé {settings.RELAIS_DEMO_TOTP_SECRET}"
         )
         write("")
-        write(f"  pilote régional          {demo_email('Pilote', 'Régional')}")
+        write(f"  {'pilotage régional':<24} {'':<38} {demo_email('Pilote', 'Régional')}")
         for first, last, key, role, _ in PROFESSIONALS:
-            label = "responsable" if role == Role.MANAGER else "professionnel"
-            write(f"  {label:<13} {organisations[key].name[:38]:<38} {demo_email(first, last)}")
+            label = Role(role).label.lower()[:24]
+            write(f"  {label:<24} {organisations[key].name[:38]:<38} {demo_email(first, last)}")
         write("")

@@ -1,0 +1,156 @@
+"""File page and search measured on a database of N persons (one process per size, so
+that each size gets its own fresh database). Prints one JSON line.
+
+    python bench/persons.py --persons 100000 [--http-seconds 5]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VAR = ROOT / "var" / "bench"
+
+
+def _setup(persons: int) -> None:
+    VAR.mkdir(parents=True, exist_ok=True)
+    database = VAR / f"persons-{persons}.sqlite3"
+    for leftover in VAR.glob(f"persons-{persons}.sqlite3*"):
+        leftover.unlink()
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("generate_load_data", persons=persons, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def _professional_session() -> tuple[str, int]:
+    """A verified session for the professional of the first organisation, and one of its
+    persons whose file already has 50 journal rows."""
+    import django_otp
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
+    from relais.audit.actions import AuditAction
+    from relais.audit.context import Actor
+    from relais.audit.services import audit_record
+    from relais.consent.charter import charter_accept, current_version
+    from relais.consent.middleware import ACCEPTED_VERSION
+    from relais.organisations.models import Membership
+    from relais.persons.models import Person
+
+    membership = Membership.objects.select_related("user", "organisation").order_by("pk").first()
+    assert membership is not None
+    user = membership.user
+    device = TOTPDevice.objects.create(user=user, name="banc", confirmed=True)
+    version = current_version()
+    charter_accept(user_id=user.pk, version=version, by=Actor(user_id=user.pk))
+    person = Person.objects.filter(created_by_organisation=membership.organisation).first()
+    assert person is not None
+    actor = Actor(
+        user_id=user.pk, label=user.get_full_name(), organisation_id=membership.organisation_id
+    )
+    for _ in range(50):
+        audit_record(
+            action=AuditAction.SECTION_VIEWED,
+            by=actor,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category="identite",
+        )
+    session = SessionStore()
+    now = time.time()
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            django_otp.DEVICE_ID_SESSION_KEY: device.persistent_id,
+            LOGIN_AT: now,
+            SEEN_AT: now,
+            SECOND_FACTOR_AT: now,
+            MEMBERSHIP_ID: membership.pk,
+            ACCEPTED_VERSION: version.pk,
+        }
+    )
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", person.pk
+
+
+def _latency_ms(call, rounds: int) -> float:  # type: ignore[no-untyped-def]
+    call()
+    timings = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        response = call()
+        timings.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--persons", type=int, required=True)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--http-seconds", type=float, default=0.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    started = time.monotonic()
+    _setup(args.persons)
+    generated_in = time.monotonic() - started
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    cookie, person_id = _professional_session()
+    name, value = cookie.split("=", 1)
+    client = Client()
+    client.cookies[name] = value
+    file_url = reverse("persons:file", args=[person_id])
+    search_url = reverse("persons:list")
+
+    def file_page():  # type: ignore[no-untyped-def]
+        return client.get(file_url)
+
+    def search():  # type: ignore[no-untyped-def]
+        return client.post(search_url, {"q": "mar"})
+
+    with CaptureQueriesContext(connection) as file_queries:
+        file_page()
+    with CaptureQueriesContext(connection) as search_queries:
+        search()
+    result = {
+        "persons": args.persons,
+        "generated_s": round(generated_in, 1),
+        "file_ms": _latency_ms(file_page, args.rounds),
+        "search_ms": _latency_ms(search, args.rounds),
+        "file_queries": len(file_queries),
+        "search_queries": len(search_queries),
+    }
+    if args.http_seconds:
+        from bench.run import serve_and_measure
+
+        result |= serve_and_measure(
+            [("hello", "/bench/hello/", ""), ("file", file_url, cookie)],
+            seconds=args.http_seconds,
+            workers=args.workers,
+        )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
