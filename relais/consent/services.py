@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
-from relais.audit.services import audit_record
 from relais.consent.access import FileAccess, Professional
 from relais.consent.models import (
     Block,
@@ -29,7 +28,12 @@ from relais.notifications.sms import send_sms
 from relais.organisations.models import Membership, Role
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
-from relais.persons.services import person_absorb, person_create, referent_add
+from relais.persons.services import (
+    person_absorb,
+    person_create,
+    record_on_file,
+    referent_add,
+)
 
 BREAK_GLASS_MIN_REASON = 20
 CODE_SESSION_KEY = "relais_consent_code"
@@ -92,11 +96,10 @@ def consent_grant(
     consent.full_clean()
     with transaction.atomic():
         consent.save()
-        audit_record(
-            action=AuditAction.CONSENT_GRANTED,
+        record_on_file(
+            AuditAction.CONSENT_GRANTED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             object_type="consentement",
             object_id=consent.pk,
             details={
@@ -116,11 +119,10 @@ def consent_revoke(*, consent: Consent, by: Actor) -> None:
         consent.revoked_at = timezone.now()
         consent.revoked_by_label = by.label
         consent.save(update_fields=["revoked_at", "revoked_by_label"])
-        audit_record(
-            action=AuditAction.CONSENT_REVOKED,
+        record_on_file(
+            AuditAction.CONSENT_REVOKED,
+            person=consent.person,
             by=by,
-            person_id=consent.person_id,
-            person_label=consent.person.journal_label,
             object_type="consentement",
             object_id=consent.pk,
         )
@@ -147,11 +149,10 @@ def consent_code_send(*, person: Person, session: SessionBase, by: Actor) -> Non
         body=f"Relais : votre code d'accord est {code}. Donnez-le seulement au professionnel "
         "qui vous accompagne.",
     )
-    audit_record(
-        action=AuditAction.CONSENT_CODE_SENT,
+    record_on_file(
+        AuditAction.CONSENT_CODE_SENT,
+        person=person,
         by=by,
-        person_id=person.pk,
-        person_label=person.journal_label,
     )
 
 
@@ -219,11 +220,10 @@ def block_add(
     block.full_clean()
     with transaction.atomic():
         block.save()
-        audit_record(
-            action=AuditAction.BLOCK_ADDED,
+        record_on_file(
+            AuditAction.BLOCK_ADDED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             object_type="structure" if organisation_id else "utilisateur",
             object_id=organisation_id or professional_id or "",
         )
@@ -234,11 +234,10 @@ def block_lift(*, block: Block, by: Actor) -> None:
     with transaction.atomic():
         block.lifted_at = timezone.now()
         block.save(update_fields=["lifted_at"])
-        audit_record(
-            action=AuditAction.BLOCK_LIFTED,
+        record_on_file(
+            AuditAction.BLOCK_LIFTED,
+            person=block.person,
             by=by,
-            person_id=block.person_id,
-            person_label=block.person.journal_label,
             object_type="blocage",
             object_id=block.pk,
         )
@@ -248,11 +247,10 @@ def break_glass_preference_set(*, person: Person, refuses: bool, by: Actor) -> N
     with transaction.atomic():
         person.refuses_break_glass = refuses
         person.save(update_fields=["refuses_break_glass"])
-        audit_record(
-            action=AuditAction.BREAK_GLASS_PREFERENCE,
+        record_on_file(
+            AuditAction.BREAK_GLASS_PREFERENCE,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             details={"refuse": refuses},
         )
 
@@ -293,11 +291,10 @@ def break_glass_open(
         .exists()
     )
     if person.refuses_break_glass or blocked or person.status != PersonStatus.ACTIVE:
-        audit_record(
-            action=AuditAction.BREAK_GLASS_REFUSED,
+        record_on_file(
+            AuditAction.BREAK_GLASS_REFUSED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             reason=reason,
         )
         raise ValidationError(
@@ -314,11 +311,10 @@ def break_glass_open(
             opened_at=now,
             expires_at=now + settings.RELAIS_BREAK_GLASS_DURATION,
         )
-        audit_record(
-            action=AuditAction.BREAK_GLASS_OPENED,
+        record_on_file(
+            AuditAction.BREAK_GLASS_OPENED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             reason=reason,
             object_type="acces_exceptionnel",
             object_id=grant.pk,
@@ -331,11 +327,10 @@ def break_glass_open(
 def section_viewed(*, access: FileAccess, category: str, pro: Professional, by: Actor) -> None:
     """One journal row per category shown on a page."""
     grant = access.break_glass
-    audit_record(
-        action=AuditAction.SECTION_VIEWED,
+    record_on_file(
+        AuditAction.SECTION_VIEWED,
+        person=access.person,
         by=by,
-        person_id=access.person.pk,
-        person_label=access.person.journal_label,
         category=category,
         reason=grant.reason if grant else "",
         details={"profession": pro.profession_label, "exceptionnel": grant is not None},
@@ -354,11 +349,10 @@ def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
         absorb.status = PersonStatus.ARCHIVED
         absorb.merged_into = keep
         absorb.save(update_fields=["status", "merged_into"])
-        audit_record(
-            action=AuditAction.PERSONS_MERGED,
+        record_on_file(
+            AuditAction.PERSONS_MERGED,
+            person=keep,
             by=by,
-            person_id=keep.pk,
-            person_label=keep.journal_label,
             object_type="personne",
             object_id=absorb.pk,
         )

@@ -33,6 +33,13 @@ class NoteNeedsConfirmation(Exception):
         self.terms = terms
 
 
+def record_on_file(action: AuditAction, *, person: Person, by: Actor, **fields: Any) -> None:
+    """Write a journal row about one person's file."""
+    audit_record(
+        action=action, by=by, person_id=person.pk, person_label=person.journal_label, **fields
+    )
+
+
 def nir_clean(value: str) -> str:
     compact = value.replace(" ", "").replace(".", "").upper()
     try:
@@ -97,11 +104,10 @@ def person_create(*, identity: dict[str, Any], nir: str, organisation_id: int, b
         if nir:
             _store_nir(person, nir)
             person.save(update_fields=["nir_encrypted", "nir_digest"])
-        audit_record(
-            action=AuditAction.PERSON_CREATED,
+        record_on_file(
+            AuditAction.PERSON_CREATED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             category=DataCategory.IDENTITY,
         )
     return person
@@ -124,11 +130,10 @@ def section_save(
     with transaction.atomic():
         instance.save()
         _touch(person)
-        audit_record(
-            action=AuditAction.SECTION_UPDATED,
+        record_on_file(
+            AuditAction.SECTION_UPDATED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             category=category,
             object_type=instance._meta.model_name or "",
             object_id=instance.pk,
@@ -142,11 +147,10 @@ def section_delete(
         object_type, object_id = instance._meta.model_name or "", instance.pk
         instance.delete()
         _touch(person)
-        audit_record(
-            action=AuditAction.SECTION_UPDATED,
+        record_on_file(
+            AuditAction.SECTION_UPDATED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             category=category,
             object_type=object_type,
             object_id=object_id,
@@ -159,11 +163,10 @@ def nir_set(*, person: Person, nir: str, by: Actor) -> None:
     with transaction.atomic():
         _store_nir(person, cleaned)
         person.save(update_fields=["nir_encrypted", "nir_digest"])
-        audit_record(
-            action=AuditAction.SECTION_UPDATED,
+        record_on_file(
+            AuditAction.SECTION_UPDATED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             category=DataCategory.IDENTITY,
             object_type="nir",
         )
@@ -175,11 +178,10 @@ def nir_reveal(*, person: Person, by: Actor, details: dict[str, Any]) -> str:
     value = crypto.decrypt(
         bytes(person.nir_encrypted), associated_data=_nir_associated_data(person)
     )
-    audit_record(
-        action=AuditAction.NIR_REVEALED,
+    record_on_file(
+        AuditAction.NIR_REVEALED,
+        person=person,
         by=by,
-        person_id=person.pk,
-        person_label=person.journal_label,
         category=DataCategory.IDENTITY,
         details=details,
     )
@@ -227,11 +229,10 @@ def note_add(
     with transaction.atomic():
         note.save()
         _touch(person)
-        audit_record(
-            action=AuditAction.NOTE_ADDED,
+        record_on_file(
+            AuditAction.NOTE_ADDED,
+            person=person,
             by=by,
-            person_id=person.pk,
-            person_label=person.journal_label,
             category=DataCategory.NOTES,
             object_type="note",
             object_id=note.pk,
@@ -249,11 +250,10 @@ def referent_add(*, person: Person, organisation_id: int, professional_id: int, 
             defaults={"organisation_id": organisation_id},
         )
         if created:
-            audit_record(
-                action=AuditAction.REFERENT_ADDED,
+            record_on_file(
+                AuditAction.REFERENT_ADDED,
+                person=person,
                 by=by,
-                person_id=person.pk,
-                person_label=person.journal_label,
                 object_type="utilisateur",
                 object_id=professional_id,
             )
@@ -267,11 +267,10 @@ def referent_remove(*, person: Person, professional_id: int, by: Actor) -> None:
             .update(until=timezone.localdate())
         )
         if ended:
-            audit_record(
-                action=AuditAction.REFERENT_REMOVED,
+            record_on_file(
+                AuditAction.REFERENT_REMOVED,
+                person=person,
                 by=by,
-                person_id=person.pk,
-                person_label=person.journal_label,
                 object_type="utilisateur",
                 object_id=professional_id,
             )
