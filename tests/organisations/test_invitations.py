@@ -1,0 +1,303 @@
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from relais.accounts.models import User
+from relais.accounts.services import actor_of
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.organisations.models import Invitation, Membership, Role
+from relais.organisations.services import invitation_create
+from relais.organisations.tokens import invitation_token
+from tests.conftest import log_in
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STRONG_PASSWORD = "girafe-orbite-cerfeuil-trombone"
+INVITE = {
+    "first_name": "Nadia",
+    "last_name": "Haddad",
+    "email": "Nadia.Haddad@exemple.test",
+    "role": "professionnel",
+    "profession": "es",
+}
+
+
+def _invite(manager_membership, email="nadia.haddad@exemple.test", **fields):
+    invitation, token = invitation_create(
+        organisation=manager_membership.organisation,
+        email=email,
+        first_name=fields.get("first_name", "Nadia"),
+        last_name=fields.get("last_name", "Haddad"),
+        role=fields.get("role", Role.PROFESSIONAL),
+        profession=fields.get("profession", "es"),
+        invited_by=manager_membership.user,
+        by=actor_of(manager_membership.user),
+    )
+    return invitation, reverse("accounts:invitation", args=[token])
+
+
+def _accept(client, link, password=STRONG_PASSWORD, confirmation=None):
+    return client.post(
+        link, {"password1": password, "password2": confirmation or password}, follow=False
+    )
+
+
+def test_it_sends_one_email_with_the_link_and_no_personal_data(
+    manager_client, manager_membership, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(reverse("organisations:invite"), INVITE)
+
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    invitation = Invitation.objects.get()
+    link = django_settings.RELAIS_PUBLIC_URL + reverse(
+        "accounts:invitation", args=[invitation_token(invitation)]
+    )
+    assert message.to == ["nadia.haddad@exemple.test"]
+    assert link in message.body
+    assert manager_membership.organisation.name in message.body
+    manager = manager_membership.user
+    for personal in ("Nadia", "Haddad", manager.first_name, manager.last_name, manager.email):
+        assert personal not in message.body
+        assert personal not in message.subject
+
+
+def test_it_keeps_only_a_hash_of_the_link(manager_membership):
+    invitation, link = _invite(manager_membership)
+
+    token = invitation_token(invitation)
+    assert token in link
+    assert token not in {invitation.token_hash, invitation.nonce}
+
+
+def test_it_records_the_invitation(manager_client, manager_membership):
+    manager_client.post(reverse("organisations:invite"), INVITE)
+
+    event = AuditEvent.objects.get(action=AuditAction.INVITATION_SENT)
+    assert event.actor_id == manager_membership.user_id
+    assert event.organisation_id == manager_membership.organisation_id
+    assert event.object_id == str(Invitation.objects.get().pk)
+
+
+def test_it_refuses_an_invitation_from_a_professional(member_client, mailoutbox):
+    response = member_client.post(reverse("organisations:invite"), INVITE)
+
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+    assert mailoutbox == []
+
+
+def test_it_refuses_to_invite_a_current_member(manager_client, member_membership):
+    data = INVITE | {"email": member_membership.user.email}
+
+    response = manager_client.post(reverse("organisations:invite"), data)
+
+    assert response.status_code == 400
+    assert "Cette personne fait déjà partie de la structure." in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_it_shows_the_account_creation_form(client, manager_membership):
+    _, link = _invite(manager_membership)
+
+    response = client.get(link)
+
+    assert response.status_code == 200
+    assert manager_membership.organisation.name in response.content.decode()
+    assert "password1" in response.context["form"].fields
+
+
+def test_it_creates_the_account_and_the_membership(client, manager_membership):
+    invitation, link = _invite(manager_membership)
+
+    response = _accept(client, link)
+
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:second_factor_setup")
+    user = User.objects.get(email="nadia.haddad@exemple.test")
+    assert user.get_full_name() == "Nadia Haddad"
+    assert user.check_password(STRONG_PASSWORD)
+    membership = Membership.objects.get(user=user)
+    assert membership.organisation == manager_membership.organisation
+    assert membership.role == Role.PROFESSIONAL
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    assert client.session["_auth_user_id"] == str(user.pk)
+    event = AuditEvent.objects.get(action=AuditAction.INVITATION_ACCEPTED)
+    assert event.actor_id == user.pk
+
+
+def test_it_asks_the_new_account_for_a_second_factor(client, manager_membership):
+    _, link = _invite(manager_membership)
+    _accept(client, link)
+
+    response = client.get(reverse("www:home"))
+
+    assert response.url == reverse("accounts:second_factor_setup")
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        (
+            "Kz8#qv2!",
+            "Ce mot de passe est trop court. Il doit contenir au minimum 12 caractères.",
+        ),
+        ("password1234", "Ce mot de passe est trop courant."),
+        (
+            "azertyuiop123",
+            "Ce mot de passe est trop facile à deviner. Choisissez une phrase de passe",
+        ),
+    ],
+    ids=["too-short", "common", "guessable"],
+)
+def test_it_refuses_a_weak_password_in_french(client, manager_membership, password, message):
+    invitation, link = _invite(manager_membership)
+
+    response = _accept(client, link, password)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.filter(email=invitation.email).exists()
+    assert not Membership.objects.exclude(pk=manager_membership.pk).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_refuses_two_different_passwords(client, manager_membership):
+    invitation, link = _invite(manager_membership)
+
+    response = _accept(client, link, STRONG_PASSWORD, STRONG_PASSWORD + "-autre")
+
+    assert "Les deux mots de passe ne sont pas identiques." in response.content.decode()
+    assert not User.objects.filter(email=invitation.email).exists()
+
+
+def test_it_opens_the_link_only_once(client, manager_membership):
+    _, link = _invite(manager_membership)
+    _accept(client, link)
+    client.logout()
+
+    again = client.get(link)
+    second_accept = _accept(client, link, "une-autre-phrase-de-passe-solide")
+
+    assert again.status_code == 404
+    assert "Ce lien d'invitation ne fonctionne plus" in again.content.decode()
+    assert second_accept.status_code == 404
+    assert Membership.objects.count() == 2
+
+
+def test_it_refuses_an_expired_link(client, manager_membership):
+    invitation, link = _invite(manager_membership)
+    assert abs(invitation.expires_at - timezone.now() - timedelta(hours=72)) < timedelta(minutes=1)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    page = client.get(link)
+    accept = _accept(client, link)
+
+    assert page.status_code == accept.status_code == 404
+    assert not User.objects.filter(email=invitation.email).exists()
+
+
+def test_it_accepts_a_link_until_it_expires(client, manager_membership):
+    invitation, link = _invite(manager_membership)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=1)
+    )
+
+    response = _accept(client, link)
+
+    assert response.status_code == 302
+
+
+def test_it_refuses_a_revoked_link(client, manager_client, manager_membership):
+    invitation, link = _invite(manager_membership)
+
+    manager_client.post(reverse("organisations:revoke_invitation", args=[invitation.pk]))
+    manager_client.logout()
+    response = client.get(link)
+
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(action=AuditAction.INVITATION_REVOKED).count() == 1
+
+
+def test_it_refuses_a_made_up_link(client):
+    response = client.get(reverse("accounts:invitation", args=["0" * 64]))
+
+    assert response.status_code == 404
+
+
+def test_it_asks_an_existing_account_to_log_in_first(client, manager_membership):
+    existing = UserFactory(email="nadia.haddad@exemple.test")
+    _, link = _invite(manager_membership)
+
+    page = client.get(link)
+    post = _accept(client, link)
+
+    assert page.status_code == 200
+    assert (
+        page.context["login_url"] == f"{reverse('accounts:login')}?next={link.replace('/', '%2F')}"
+    )
+    assert "Un compte Relais existe déjà pour cette adresse." in page.content.decode()
+    assert post.status_code == 200
+    assert not Membership.objects.filter(user=existing).exists()
+    existing.refresh_from_db()
+    assert existing.check_password("girafe-orbite-cerfeuil-trombone") is False
+
+
+def test_it_lets_a_logged_in_account_join_another_organisation(client, manager_membership):
+    elsewhere = MembershipFactory()
+    _, link = _invite(manager_membership, email=elsewhere.user.email)
+    log_in(client, elsewhere.user, elsewhere)
+
+    page = client.get(link)
+    response = client.post(link)
+
+    assert page.status_code == 200
+    assert response.url == reverse("accounts:choose_organisation")
+    assert Membership.objects.filter(
+        user=elsewhere.user, organisation=manager_membership.organisation
+    ).exists()
+
+
+def test_it_refuses_an_invitation_sent_to_another_address(client, manager_membership):
+    elsewhere = MembershipFactory()
+    invitation, link = _invite(manager_membership)
+    log_in(client, elsewhere.user, elsewhere)
+
+    response = client.post(link)
+
+    assert response.url == reverse("www:home")
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+    assert (
+        not Membership.objects.filter(organisation=manager_membership.organisation)
+        .exclude(pk=manager_membership.pk)
+        .exists()
+    )
+
+
+def test_it_asks_a_password_only_session_for_the_second_factor_before_joining(
+    client, manager_membership
+):
+    elsewhere = MembershipFactory()
+    _, link = _invite(manager_membership, email=elsewhere.user.email)
+    log_in(client, elsewhere.user, elsewhere)
+    session = client.session
+    del session["otp_device_id"]
+    session.save()
+
+    response = client.post(link)
+
+    assert response.url.startswith(reverse("accounts:second_factor"))
+    assert Membership.objects.filter(user=elsewhere.user).count() == 1

@@ -1,0 +1,166 @@
+import pytest
+from django.urls import reverse
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.organisations.models import Organisation, Sector
+from tests.factories import OrganisationFactory, valid_siret
+
+pytestmark = pytest.mark.django_db
+
+FORMAT_ERROR = "Le SIRET doit compter exactement 14 chiffres."
+CHECKSUM_ERROR = "Ce SIRET n'est pas valide : sa clé de contrôle ne correspond pas."
+
+
+def _form(**fields):
+    return {
+        "name": "CHRS Le Phare",
+        "siret": valid_siret(),
+        "kind": "chrs",
+        "commune_code": "62193",
+        "commune_name": "Calais",
+        "territory": "Calaisis",
+    } | fields
+
+
+def _bad_luhn() -> str:
+    siret = valid_siret()
+    return siret[:-1] + str((int(siret[-1]) + 1) % 10)
+
+
+def test_it_creates_an_organisation_and_derives_sector_and_departement(pilot_client):
+    response = pilot_client.post(reverse("organisations:pilot_create"), _form())
+
+    organisation = Organisation.objects.get()
+    assert response.url == reverse("organisations:pilot_detail", args=[organisation.pk])
+    assert organisation.sector == Sector.ESSMS_HOUSING == "essms_hebergement"
+    assert organisation.departement == "62"
+
+
+@pytest.mark.parametrize(
+    ("kind", "commune_code", "sector", "departement"),
+    [
+        ("chrs", "62193", "essms_hebergement", "62"),
+        ("ccas", "97105", "administration", "971"),
+        ("savs", "2A004", "essms_milieu_ouvert", "2A"),
+        ("centre_social", "2b033", "mediation", "2B"),
+        ("cada", "02691", "essms_hebergement", "02"),
+    ],
+)
+def test_it_derives_sector_and_departement(pilot_client, kind, commune_code, sector, departement):
+    pilot_client.post(
+        reverse("organisations:pilot_create"), _form(kind=kind, commune_code=commune_code)
+    )
+
+    organisation = Organisation.objects.get()
+    assert organisation.sector == sector
+    assert organisation.departement == departement
+    assert organisation.commune_code == commune_code.upper()
+
+
+def test_it_accepts_a_siret_typed_with_spaces(pilot_client):
+    siret = valid_siret()
+    spaced = f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"
+
+    pilot_client.post(reverse("organisations:pilot_create"), _form(siret=spaced))
+
+    assert Organisation.objects.get().siret == siret
+
+
+@pytest.mark.parametrize(
+    ("siret", "message"),
+    [
+        ("1234567890123", FORMAT_ERROR),
+        ("12345678901234A", FORMAT_ERROR),
+        ("ABCDEFGHIJKLMN", FORMAT_ERROR),
+        ("123456789012345", FORMAT_ERROR),
+        (_bad_luhn(), CHECKSUM_ERROR),
+    ],
+    ids=["13-digits", "letter", "letters", "15-digits", "bad-luhn"],
+)
+def test_it_refuses_an_invalid_siret_in_french(pilot_client, siret, message):
+    response = pilot_client.post(reverse("organisations:pilot_create"), _form(siret=siret))
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors["siret"]
+    assert any(error.startswith(message) for error in errors)
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Organisation.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.ORGANISATION_CREATED).exists()
+
+
+def test_it_refuses_a_siret_already_registered(pilot_client):
+    existing = OrganisationFactory()
+
+    response = pilot_client.post(reverse("organisations:pilot_create"), _form(siret=existing.siret))
+
+    assert response.status_code == 200
+    assert "siret" in response.context["form"].errors
+    assert Organisation.objects.count() == 1
+
+
+def test_it_refuses_an_invalid_commune_code(pilot_client):
+    response = pilot_client.post(reverse("organisations:pilot_create"), _form(commune_code="2C004"))
+
+    assert response.status_code == 200
+    assert "Le code commune INSEE compte 5 caractères" in " ".join(
+        response.context["form"].errors["commune_code"]
+    )
+    assert not Organisation.objects.exists()
+
+
+def test_it_records_the_creation(pilot_client):
+    pilot_client.post(reverse("organisations:pilot_create"), _form())
+
+    organisation = Organisation.objects.get()
+    event = AuditEvent.objects.get(action=AuditAction.ORGANISATION_CREATED)
+    assert event.object_type == "structure"
+    assert event.object_id == str(organisation.pk)
+    assert event.details == {"nom": "CHRS Le Phare", "siret": organisation.siret}
+    assert event.actor_id == int(pilot_client.session["_auth_user_id"])
+
+
+@pytest.mark.parametrize(
+    "name", ["organisations:pilot_list", "organisations:pilot_create", "organisations:pilot_detail"]
+)
+def test_it_refuses_the_pilot_pages_to_a_manager(manager_client, organisation, name):
+    args = [organisation.pk] if name == "organisations:pilot_detail" else []
+
+    response = manager_client.get(reverse(name, args=args))
+
+    assert response.status_code == 403
+
+
+def test_it_refuses_a_creation_posted_by_a_manager(manager_client):
+    response = manager_client.post(reverse("organisations:pilot_create"), _form())
+
+    assert response.status_code == 403
+    assert Organisation.objects.count() == 1
+
+
+def test_it_lists_organisations_with_their_active_members(pilot_client, member_membership):
+    response = pilot_client.get(reverse("organisations:pilot_list"))
+
+    listed = {o.pk: o.member_count for o in response.context["organisations"]}
+    assert listed == {member_membership.organisation_id: 1}
+
+
+def test_it_lets_the_pilot_invite_a_manager(
+    pilot_client, organisation, mailoutbox, django_capture_on_commit_callbacks
+):
+    data = {
+        "first_name": "Julien",
+        "last_name": "Caron",
+        "email": "julien.caron@exemple.test",
+        "role": "responsable",
+        "profession": "es",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pilot_client.post(
+            reverse("organisations:pilot_detail", args=[organisation.pk]), data
+        )
+
+    assert response.status_code == 302
+    assert organisation.invitations.get().role == "responsable"
+    assert len(mailoutbox) == 1

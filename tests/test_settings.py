@@ -1,0 +1,117 @@
+"""Production settings refuse to start without their secrets or in demo mode."""
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from relais.accounts.services import demo_totp_device_ensure
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY = "k" * 64
+ENCRYPTION_KEYS = "prod-1:" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+IMPORT_PROD = (
+    "import django; "
+    "from django.conf import settings; "
+    "django.setup(); "
+    "print('DEMO', settings.RELAIS_DEMO_MODE, 'DEBUG', settings.DEBUG)"
+)
+
+
+def _run(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("RELAIS_")}
+    clean |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "DATABASE_URL": "sqlite:///:memory:",
+    }
+    clean |= env
+    return subprocess.run(  # noqa: S603 — fixed interpreter and code, no user input
+        [sys.executable, "-c", IMPORT_PROD],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_it_starts_with_both_secrets():
+    result = _run(RELAIS_SECRET_KEY=SECRET_KEY, RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS)
+
+    assert result.returncode == 0, result.stderr
+    assert "DEMO False DEBUG False" in result.stdout
+
+
+def test_it_refuses_to_start_without_the_secret_key():
+    result = _run(RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "RELAIS_SECRET_KEY" in result.stderr
+
+
+def test_it_refuses_a_short_secret_key():
+    result = _run(RELAIS_SECRET_KEY="trop-court", RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "50 caractères" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "keys",
+    ["cle-de-test", "prod-1:" + base64.b64encode(b"seize-octets-ici").decode(), ":" + "A" * 44],
+    ids=["no-identifier-pair", "short-key", "no-identifier"],
+)
+def test_it_refuses_malformed_encryption_keys(keys):
+    result = _run(RELAIS_SECRET_KEY=SECRET_KEY, RELAIS_ENCRYPTION_KEYS=keys)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "RELAIS_ENCRYPTION_KEYS attend des paires" in result.stderr
+
+
+def test_it_refuses_to_start_without_the_encryption_keys():
+    result = _run(RELAIS_SECRET_KEY=SECRET_KEY)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "RELAIS_ENCRYPTION_KEYS" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "oui"])
+def test_it_refuses_demo_mode_in_production(value):
+    result = _run(
+        RELAIS_SECRET_KEY=SECRET_KEY, RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS, RELAIS_DEMO_MODE=value
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "Le mode démonstration est interdit en production." in result.stderr
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_shared_demo_authenticator_outside_demo_mode(settings):
+    settings.RELAIS_DEMO_MODE = False
+    user = UserFactory()
+
+    with pytest.raises(RuntimeError, match="mode démonstration"):
+        demo_totp_device_ensure(user=user)
+
+    assert not user.totpdevice_set.exists()
+
+
+@pytest.mark.django_db
+def test_it_gives_the_shared_demo_authenticator_in_demo_mode(settings):
+    user = UserFactory()
+
+    device = demo_totp_device_ensure(user=user)
+    again = demo_totp_device_ensure(user=user)
+
+    assert device.pk == again.pk
+    assert device.confirmed

@@ -1,0 +1,193 @@
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.services import audit_record
+from relais.www.journal.views import PAGE_SIZE
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+JOURNAL = reverse("journal:list")
+RANGE_ERROR = "La date de fin doit suivre la date de début."
+
+
+def _actor(membership, *, acting=True) -> Actor:
+    return Actor(
+        user_id=membership.user_id,
+        label=membership.user.get_full_name(),
+        organisation_id=membership.organisation_id if acting else None,
+        organisation_label=membership.organisation.name if acting else "",
+        ip_address="192.0.2.1",
+    )
+
+
+def _record(membership, action=AuditAction.ORGANISATION_UPDATED, *, acting=True, **fields):
+    return audit_record(action=action, by=_actor(membership, acting=acting), **fields)
+
+
+def _seqs(response) -> set[int]:
+    return {event.seq for event in response.context["events"]}
+
+
+@pytest.fixture
+def outsider():
+    return MembershipFactory()
+
+
+@pytest.fixture
+def events(member_membership, manager_membership, outsider):
+    return {
+        "member_act": _record(member_membership, object_id="ici"),
+        "member_login": _record(member_membership, AuditAction.LOGIN, acting=False),
+        "manager_act": _record(manager_membership, AuditAction.INVITATION_SENT),
+        "outsider_act": _record(outsider, object_id="ailleurs"),
+        "outsider_login": _record(outsider, AuditAction.LOGIN, acting=False),
+    }
+
+
+def test_it_shows_the_manager_the_events_of_the_organisation(manager_client, events):
+    response = manager_client.get(JOURNAL)
+
+    assert response.status_code == 200
+    assert _seqs(response) == {
+        events["member_act"].seq,
+        events["member_login"].seq,
+        events["manager_act"].seq,
+    }
+
+
+def test_it_hides_the_events_of_another_organisation(manager_client, events, outsider):
+    content = manager_client.get(JOURNAL).content.decode()
+
+    assert outsider.organisation.name not in content
+    assert outsider.user.get_full_name() not in content
+    assert "ailleurs" not in content
+
+
+def test_it_hides_what_a_member_does_for_another_organisation(
+    manager_client, member_membership, events
+):
+    elsewhere = MembershipFactory(user=member_membership.user)
+    secret = _record(elsewhere, object_id="autre-structure")
+
+    response = manager_client.get(JOURNAL)
+
+    assert secret.seq not in _seqs(response)
+    assert elsewhere.organisation.name not in response.content.decode()
+
+
+def test_it_filters_by_user(manager_client, member_membership, events):
+    response = manager_client.get(JOURNAL, {"actor": member_membership.user_id})
+
+    assert _seqs(response) == {events["member_act"].seq, events["member_login"].seq}
+
+
+def test_it_offers_only_members_as_users_to_filter_by(
+    manager_client, member_membership, manager_membership, outsider
+):
+    response = manager_client.get(JOURNAL)
+
+    choices = {value for value, _ in response.context["form"].fields["actor"].choices}
+    assert choices == {"", member_membership.user_id, manager_membership.user_id}
+
+
+def test_it_filters_by_action(manager_client, events):
+    response = manager_client.get(JOURNAL, {"action": AuditAction.LOGIN})
+
+    assert _seqs(response) == {events["member_login"].seq}
+
+
+def test_it_filters_by_date(manager_client, member_membership, events):
+    long_ago = timezone.now() - timedelta(days=40)
+    with mock.patch("django.utils.timezone.now", return_value=long_ago):
+        old = _record(member_membership, object_id="ancien")
+    old_day = timezone.localdate(long_ago).isoformat()
+    today = timezone.localdate().isoformat()
+
+    on_old_day = manager_client.get(JOURNAL, {"start": old_day, "end": old_day})
+    since_today = manager_client.get(JOURNAL, {"start": today})
+    until_old_day = manager_client.get(JOURNAL, {"end": old_day})
+
+    assert _seqs(on_old_day) == {old.seq}
+    assert old.seq not in _seqs(since_today)
+    assert _seqs(since_today) == {e.seq for k, e in events.items() if not k.startswith("out")}
+    assert _seqs(until_old_day) == {old.seq}
+
+
+def test_it_refuses_an_inverted_date_range_in_french(manager_client, events):
+    response = manager_client.get(JOURNAL, {"start": "2026-03-10", "end": "2026-03-01"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["end"] == [RANGE_ERROR]
+    assert RANGE_ERROR in response.content.decode()
+    assert _seqs(response) == set()
+
+
+def test_it_refuses_a_malformed_date(manager_client, events):
+    response = manager_client.get(JOURNAL, {"start": "pas-une-date"})
+
+    assert "start" in response.context["form"].errors
+    assert _seqs(response) == set()
+
+
+def test_it_shows_the_pilot_every_event(pilot_client, events):
+    response = pilot_client.get(JOURNAL)
+
+    assert response.status_code == 200
+    assert {e.seq for e in events.values()} <= _seqs(response)
+    assert response.context["scope"] == "plateforme"
+
+
+def test_it_lets_the_pilot_filter_by_organisation(pilot_client, events, outsider):
+    response = pilot_client.get(JOURNAL, {"organisation": outsider.organisation_id})
+
+    assert _seqs(response) == {events["outsider_act"].seq}
+
+
+def test_it_refuses_the_journal_to_a_professional(member_client, events):
+    response = member_client.get(JOURNAL)
+
+    assert response.status_code == 403
+
+
+def test_it_pages_through_the_journal_without_counting(manager_client, member_membership):
+    recorded = [_record(member_membership) for _ in range(PAGE_SIZE + 3)]
+
+    first = manager_client.get(JOURNAL)
+    second = manager_client.get(JOURNAL, {"avant": first.context["next_before"]})
+
+    assert len(first.context["events"]) == PAGE_SIZE
+    assert first.context["events"][0].seq == recorded[-1].seq
+    assert _seqs(second) == {e.seq for e in recorded[:3]}
+    assert second.context["next_before"] is None
+
+
+def _queries_for(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(JOURNAL)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_it_reads_the_journal_in_a_fixed_number_of_queries(
+    manager_client, member_membership, django_assert_num_queries
+):
+    for _ in range(5):
+        _record(member_membership, person_label="Dossier", details={"champ": "valeur"})
+    with_five = _queries_for(manager_client)
+    for _ in range(45):
+        _record(member_membership, person_label="Dossier", details={"champ": "valeur"})
+    with_fifty = _queries_for(manager_client)
+
+    assert with_five == with_fifty
+    # Session, user, device, acting membership, users to filter by, one page of events.
+    with django_assert_num_queries(6):
+        manager_client.get(JOURNAL)
