@@ -32,6 +32,17 @@ class PasswordCheck:
     locked: bool
 
 
+def _failure_actor(identifier: str, ip_address: str) -> Actor:
+    known = (
+        User.objects.filter(email=identifier.strip().lower())
+        .only("pk", "first_name", "last_name")
+        .first()
+    )
+    if known is None:
+        return Actor(label="Identifiant inconnu", ip_address=ip_address)
+    return actor_of(known, ip_address=ip_address)
+
+
 def password_check(*, identifier: str, password: str, ip_address: str) -> PasswordCheck:
     """Check an e-mail and password, counting failures and locking out repeated ones.
 
@@ -39,18 +50,18 @@ def password_check(*, identifier: str, password: str, ip_address: str) -> Passwo
     same whether or not an account exists.
     """
     if throttling.is_locked(identifier=identifier, ip_address=ip_address):
+        audit_record(
+            action=AuditAction.LOGIN_FAILED,
+            by=_failure_actor(identifier, ip_address),
+            details={"bloque": True},
+        )
         return PasswordCheck(user=None, locked=True)
     user = authenticate(username=identifier.strip().lower(), password=password)
     if isinstance(user, User):
         throttling.clear_account(identifier)
         return PasswordCheck(user=user, locked=False)
     now_locked = throttling.record_failure(identifier=identifier, ip_address=ip_address)
-    known = User.objects.filter(email=identifier.strip().lower()).only("pk", "first_name").first()
-    by = (
-        actor_of(known, ip_address=ip_address)
-        if known
-        else Actor(label="Identifiant inconnu", ip_address=ip_address)
-    )
+    by = _failure_actor(identifier, ip_address)
     with transaction.atomic():
         audit_record(action=AuditAction.LOGIN_FAILED, by=by)
         if now_locked:

@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError
 from zxcvbn import zxcvbn
 
@@ -12,6 +14,9 @@ class ZxcvbnValidator:
         hints = [
             str(getattr(user, name, "") or "") for name in ("email", "first_name", "last_name")
         ]
+        # The parts of the e-mail address too: "nadia.haddad1" must not pass for Nadia Haddad.
+        local_part = hints[0].split("@")[0]
+        hints += [*re.split(r"[._+-]+", local_part), local_part]
         result = zxcvbn(password[:100], user_inputs=[hint for hint in hints if hint] + ["relais"])
         if result["score"] < self.min_score:
             raise ValidationError(

@@ -1,7 +1,9 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from relais.accounts.sessions import LOGIN_AT, SEEN_AT
+from relais.accounts.validators import ZxcvbnValidator
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.www.accounts.views import LOCKED_ERROR, LOGIN_ERROR
@@ -160,10 +162,10 @@ def test_it_records_one_lockout(client, settings):
 
     lockout = AuditEvent.objects.get(action=AuditAction.LOCKOUT)
     assert lockout.actor_id == user.pk
-    assert (
-        AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).count()
-        == settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
-    )
+    failures = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED)
+    assert failures.count() == settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT + 1
+    # The attempt made while locked out is journaled too, marked as such.
+    assert failures.filter(details__bloque=True).count() == 1
 
 
 def test_it_locks_out_one_email_without_touching_another(client, settings):
@@ -226,3 +228,9 @@ def test_it_does_not_log_out_on_get(member_client):
 
     assert response.status_code == 405
     assert "_auth_user_id" in member_client.session
+
+
+def test_it_refuses_a_password_built_on_the_email_address():
+    user = UserFactory.build(email="nadia.haddad@exemple.test", first_name="Nadia")
+    with pytest.raises(ValidationError):
+        ZxcvbnValidator(min_score=3).validate("nadia.haddad1", user)

@@ -191,3 +191,15 @@ def test_it_reads_the_journal_in_a_fixed_number_of_queries(
     # Session, user, device, acting membership, users to filter by, one page of events.
     with django_assert_num_queries(6):
         manager_client.get(JOURNAL)
+
+
+def test_it_stops_showing_a_former_members_logins(manager_client, member_membership):
+    during = _record(member_membership, AuditAction.LOGIN, acting=False)
+    member_membership.ended_on = timezone.localdate()
+    member_membership.save()
+    after = _record(member_membership, AuditAction.LOGIN, acting=False)
+
+    seqs = _seqs(manager_client.get(JOURNAL))
+
+    assert after.seq not in seqs
+    assert during.seq not in seqs

@@ -16,9 +16,12 @@ PAGE_SIZE = 50
 
 
 def _events_for_manager(organisation_id: int) -> AuditEventQuerySet:
-    """The organisation's events, and the events of its members acting for no
-    organisation (logins, second factor), never their acts for another organisation."""
-    member_ids = Membership.objects.filter(organisation_id=organisation_id).values("user_id")
+    """The organisation's events, and the events of its current members acting for no
+    organisation (logins, second factor), never their acts for another organisation nor
+    what former members do after leaving."""
+    member_ids = (
+        Membership.objects.active().filter(organisation_id=organisation_id).values("user_id")
+    )
     return AuditEvent.objects.filter(
         Q(organisation_id=organisation_id)
         | Q(organisation_id__isnull=True, actor_id__in=member_ids)

@@ -82,6 +82,8 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    if access.break_glass is not None:  # break-glass reads only
+        raise Http404("Dossier introuvable.")
     try:
         consent_code_send(person=access.person, session=request.session, by=actor_for(request))
     except ValidationError as error:
@@ -96,6 +98,8 @@ def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def revoke(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    if access.break_glass is not None:  # break-glass reads only
+        raise Http404("Dossier introuvable.")
     consent = get_object_or_404(Consent, pk=consent_id, person=access.person)
     try:
         consent_revoke(consent=consent, by=actor_for(request))
@@ -124,6 +128,8 @@ def attestation(request: HttpRequest, person_id: int, consent_id: int) -> HttpRe
 def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person, present, blocks (or unblocks) an organisation or a professional."""
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    if access.break_glass is not None:  # break-glass reads only
+        raise Http404("Dossier introuvable.")
     person = access.person
     if "lever" in request.POST:
         block = get_object_or_404(Block.objects.active(), pk=request.POST["lever"], person=person)
@@ -150,6 +156,8 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def break_glass_preference(request: HttpRequest, person_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    if access.break_glass is not None:  # break-glass reads only
+        raise Http404("Dossier introuvable.")
     refuses = request.POST.get("refuse") == "oui"
     break_glass_preference_set(person=access.person, refuses=refuses, by=actor_for(request))
     messages.success(
