@@ -1,8 +1,10 @@
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from relais.consent.charter import current_version, has_accepted
 
@@ -36,4 +38,7 @@ class CharterAcceptanceMiddleware:
         if has_accepted(request.user.pk, version):
             request.session[ACCEPTED_VERSION] = version.pk
             return None
-        return redirect("consent:charter")
+        target = reverse("consent:charter")
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(target)

@@ -47,6 +47,7 @@
         ? error.message
         : "L'opération a été annulée ou la clé n'a pas répondu. Réessayez.");
       button.disabled = false;
+      button.focus();
     }
   }
 

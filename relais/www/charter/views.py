@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from relais.accounts.actors import actor_for
@@ -34,6 +35,11 @@ def charter(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, f"Vous avez accepté la charte d'usages (version {version.number})."
         )
+        next_url = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(next_url)
         return redirect("www:home")
     rows = []
     if membership is not None:
@@ -48,6 +54,7 @@ def charter(request: HttpRequest) -> HttpResponse:
         "version": version,
         "rows": rows,
         "accepted": membership is not None and has_accepted(request.user.pk, version),
+        "next": request.GET.get("next", ""),
     }
     return render(request, "charter/charter.html", context)
 

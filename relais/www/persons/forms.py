@@ -23,6 +23,15 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
 
 
+def _clean_nir_field(value: str) -> str:
+    """nir_clean raises an error keyed by field; a clean_<field> method must raise a plain
+    one (Django refuses a dict there and the page would fail with a server error)."""
+    try:
+        return nir_clean(value) if value else ""
+    except forms.ValidationError as error:
+        raise forms.ValidationError(error.messages, code="nir_invalid") from None
+
+
 class IdentityForm(DsfrModelForm):
     class Meta:
         model = Person
@@ -49,8 +58,7 @@ class NirForm(DsfrBaseForm):
     )
 
     def clean_nir(self) -> str:
-        value = self.cleaned_data["nir"].strip()
-        return nir_clean(value) if value else ""
+        return _clean_nir_field(self.cleaned_data["nir"].strip())
 
 
 CATEGORY_CHOICES = [(c.value, c.label) for c in DataCategory]
@@ -90,8 +98,7 @@ class CreateFileForm(IdentityForm):
     )
 
     def clean_nir(self) -> str:
-        value = self.cleaned_data["nir"].strip()
-        return nir_clean(value) if value else ""
+        return _clean_nir_field(self.cleaned_data["nir"].strip())
 
 
 class ConsentForm(ConsentFields):

@@ -13,9 +13,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from axe_playwright_python.sync_playwright import Axe, AxeResults
 from django.urls import reverse
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests.conftest import totp_now
 from tests.factories import PASSWORD
@@ -27,9 +34,11 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BLOCKING_IMPACTS = {"serious", "critical"}
+AXE_OPTIONS = {"resultTypes": ["violations"]}
 HERE = Path(__file__).resolve().parent
 
 expect.set_options(timeout=5_000)
+_axe = Axe()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -57,7 +66,7 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def server_url(live_server) -> str:
     """The live server's address with the host name `localhost`: browsers refuse an IP
     address as WebAuthn relying party."""
@@ -65,12 +74,22 @@ def server_url(live_server) -> str:
     return urlunsplit(parts._replace(netloc=f"localhost:{parts.port}"))
 
 
-@pytest.fixture
-def context(browser: Browser, server_url: str) -> Iterator[BrowserContext]:
+@pytest.fixture(scope="session")
+def _shared_context(browser: Browser, server_url: str) -> Iterator[BrowserContext]:
+    """One context for the session keeps DSFR's style sheets, scripts and fonts in the
+    HTTP cache; axe-core is preloaded in every page (outside the page's CSP)."""
     ctx = browser.new_context(base_url=server_url, locale="fr-FR", timezone_id="Europe/Paris")
     ctx.set_default_timeout(10_000)
+    ctx.add_init_script(script=_axe.axe_script)
     yield ctx
     ctx.close()
+
+
+@pytest.fixture
+def context(_shared_context: BrowserContext) -> BrowserContext:
+    """The browser as a new visitor: no cookie, hence no session, from a previous test."""
+    _shared_context.clear_cookies()
+    return _shared_context
 
 
 @pytest.fixture
@@ -80,10 +99,14 @@ def page(context: BrowserContext) -> Iterator[Page]:
     tab = context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"erreur JavaScript : {error}"))
-    tab.on(
-        "console",
-        lambda msg: problems.append(f"console : {msg.text}") if msg.type == "error" else None,
-    )
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Chromium reports every 4xx answer, even an expected one (a refused form, an
+        # invalid link): failed static files are caught below from the responses.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console : {message.text}")
+
+    tab.on("console", on_console)
     tab.on(
         "response",
         lambda response: (
@@ -93,15 +116,15 @@ def page(context: BrowserContext) -> Iterator[Page]:
         ),
     )
     yield tab
+    tab.close()
     assert not problems, "\n".join(problems)
-
-
-_axe = Axe()
 
 
 def axe_violations(page: Page) -> list[str]:
     """Readable lines for each serious or critical axe violation of the current page."""
-    results = _axe.run(page)
+    if page.evaluate("typeof window.axe === 'undefined'"):
+        page.evaluate(_axe.axe_script)
+    results = AxeResults(page.evaluate("options => axe.run(document, options)", AXE_OPTIONS))
     lines = []
     for violation in results.response["violations"]:
         if violation.get("impact") not in BLOCKING_IMPACTS:
@@ -123,8 +146,9 @@ def assert_accessible(page: Page) -> None:
 
 
 def at(path: str) -> re.Pattern[str]:
-    """Matches the page's URL when its path is `path`, whatever the host and query."""
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
+    """Matches the page's URL when its path is `path`, whatever the host, query and
+    fragment (a browser keeps the fragment across a redirect, e.g. after a skip link)."""
+    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?[^#]*)?(#.*)?$")
 
 
 def submit_password(page: Page, email: str, password: str = PASSWORD) -> None:
@@ -135,10 +159,11 @@ def submit_password(page: Page, email: str, password: str = PASSWORD) -> None:
 
 
 def log_in_with_totp(page: Page, user, device) -> None:
-    """The real login: password form, then the code of the user's authenticator.
+    """The real login: password form, then the code of the user's authenticator. The page
+    is left where Relais leads next (charter, choice of organisation or home page).
 
-    django-otp refuses a code already used by this device (`last_t`), so a second login of
-    the same user within 30 seconds must first reset `device.last_t`.
+    django-otp refuses a code already used by this device (`last_t`): before a second
+    login of the same user within 30 seconds, set `device.last_t = -1` and save it.
     """
     submit_password(page, user.email)
     expect(page).to_have_url(at(reverse("accounts:second_factor")))
@@ -146,3 +171,14 @@ def log_in_with_totp(page: Page, user, device) -> None:
     page.locator("input[name=code]").fill(totp_now(device))
     page.get_by_role("button", name="Valider").click()
     expect(page).not_to_have_url(at(reverse("accounts:second_factor")))
+
+
+CHARTER_ACCEPT = "J'ai lu la charte et je m'engage à la respecter"
+
+
+def accept_charter(page: Page) -> None:
+    """A professional acting for an organisation accepts the charte d'usages before any
+    other page; acceptance leads to the home page."""
+    expect(page).to_have_url(at(reverse("consent:charter")))
+    page.get_by_role("button", name=CHARTER_ACCEPT).click()
+    expect(page).to_have_url(at(reverse("www:home")))

@@ -1,5 +1,5 @@
 """A professional's first login: password, enrolment of an authenticator app, recovery
-codes, then the home page of their organisation."""
+codes, the charte d'usages, then the home page of their organisation."""
 
 import base64
 import time
@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from tests.factories import PASSWORD, MembershipFactory
-from tests.www.browser.conftest import assert_accessible, at
+from tests.www.browser.conftest import accept_charter, assert_accessible, at
 
 
 def code_for_secret(secret: str) -> str:
@@ -45,13 +45,20 @@ def test_a_professional_enrols_an_authenticator_at_first_login(page: Page):
     assert_accessible(page)
     page.get_by_role("button", name="J'ai noté mes codes, continuer").click()
 
-    expect(page).to_have_url(at(reverse("www:home")))
+    expect(page).to_have_url(at(reverse("consent:charter")))
+    assert_accessible(page)
+    accept_charter(page)
     expect(page.locator(".fr-header__tools-links")).to_contain_text(membership.organisation.name)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {user.first_name}")
     assert_accessible(page)
 
     assert TOTPDevice.objects.get(user=user).confirmed
     actions = set(AuditEvent.objects.filter(actor_id=user.pk).values_list("action", flat=True))
-    assert {AuditAction.LOGIN, AuditAction.SECOND_FACTOR_ENROLLED} <= actions
+    assert {
+        AuditAction.LOGIN,
+        AuditAction.SECOND_FACTOR_ENROLLED,
+        AuditAction.RECOVERY_CODES_GENERATED,
+        AuditAction.CHARTER_ACCEPTED,
+    } <= actions
     enrolled = AuditEvent.objects.get(actor_id=user.pk, action=AuditAction.SECOND_FACTOR_ENROLLED)
     assert enrolled.details == {"type": "totp"}

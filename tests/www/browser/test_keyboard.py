@@ -5,7 +5,10 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import totp_now
 from tests.factories import PASSWORD, MembershipFactory, TOTPDeviceFactory
-from tests.www.browser.conftest import at
+from tests.www.browser.conftest import CHARTER_ACCEPT, at
+
+# A keyboard user reaches a page's main action in a few presses once in the content.
+MAX_TABS_IN_CONTENT = 5
 
 
 def focused(page: Page):
@@ -52,6 +55,20 @@ def test_a_professional_logs_in_with_the_keyboard_only(page: Page):
     page.keyboard.type(totp_now(device))
     page.keyboard.press("Enter")
 
+    # The charte d'usages comes first: skip to the content, then Tab to its button.
+    expect(page).to_have_url(at(reverse("consent:charter")))
+    check_skip_link_comes_first(page)
+    accept = page.get_by_role("button", name=CHARTER_ACCEPT)
+    for _ in range(MAX_TABS_IN_CONTENT):
+        page.keyboard.press("Tab")
+        if accept.evaluate("button => button === document.activeElement"):
+            break
+    expect(accept).to_be_focused()
+    page.keyboard.press("Enter")
+
     expect(page).to_have_url(at(reverse("www:home")))
     expect(page.locator(".fr-header__tools-links")).to_contain_text(membership.organisation.name)
+    # Landed on "/#contenu" (the fragment survives the redirect): load the page afresh to
+    # check the skip links of a signed-in professional too.
+    page.goto(reverse("www:home"))
     check_skip_link_comes_first(page)

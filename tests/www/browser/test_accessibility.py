@@ -1,0 +1,199 @@
+"""axe-core over every page each kind of user reaches, in its ordinary state and, for
+forms, after a refused submission (error messages must be announced properly)."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from relais.accounts.services import actor_of
+from relais.audit.actions import AuditAction
+from relais.organisations.models import Profession, Role
+from relais.organisations.services import invitation_create
+from relais.organisations.tokens import invitation_token
+from tests.conftest import totp_now
+from tests.factories import (
+    MembershipFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+)
+from tests.www.browser.conftest import (
+    CHARTER_ACCEPT,
+    at,
+    axe_violations,
+    log_in_with_totp,
+    submit_password,
+)
+
+
+class Sweep:
+    """Visits pages one after the other and reports every violation at the end, so that
+    one run lists all the pages to fix."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.violations: list[str] = []
+
+    def check(self) -> None:
+        expect(self.page.get_by_role("heading", level=1)).to_have_count(1)
+        self.violations += axe_violations(self.page)
+
+    def visit(self, path: str, *, status: int = 200) -> None:
+        response = self.page.goto(path)
+        assert response is not None and response.status == status, (path, response)
+        self.check()
+
+    def submit_empty(self, button: str) -> None:
+        """Send the page's form untouched, then check the page with its errors."""
+        self.page.get_by_role("button", name=button).click()
+        expect(self.page.locator(".fr-error-text, .fr-alert--error").first).to_be_visible()
+        self.check()
+
+    def charter(self) -> None:
+        """Check the charte d'usages shown after login, then accept it."""
+        expect(self.page).to_have_url(at(reverse("consent:charter")))
+        self.check()
+        self.page.get_by_role("button", name=CHARTER_ACCEPT).click()
+        expect(self.page).to_have_url(at(reverse("www:home")))
+
+    def assert_clean(self) -> None:
+        report = "\n".join(self.violations)
+        assert not self.violations, f"Anomalies d'accessibilité graves ou critiques :\n{report}"
+
+
+@pytest.fixture
+def sweep(page: Page) -> Sweep:
+    return Sweep(page)
+
+
+def invite(organisation, by_user, email: str):
+    invitation, token = invitation_create(
+        organisation=organisation,
+        email=email,
+        first_name="Inès",
+        last_name="Invitée",
+        role=Role.PROFESSIONAL,
+        profession=Profession.CESF,
+        invited_by=by_user,
+        by=actor_of(by_user),
+    )
+    assert invitation_token(invitation) == token
+    return invitation, token
+
+
+def test_public_pages(sweep: Sweep):
+    manager = MembershipFactory(manager=True)
+    _, fresh_token = invite(manager.organisation, manager.user, "nouvelle@exemple.test")
+    existing = UserFactory()
+    _, existing_token = invite(manager.organisation, manager.user, existing.email)
+
+    sweep.visit(reverse("www:accessibility"))
+    sweep.visit(reverse("www:legal"))
+    sweep.visit(reverse("www:privacy"))
+    sweep.visit(reverse("accounts:login"))
+    sweep.submit_empty("Se connecter")
+    submit_password(sweep.page, existing.email, "pas-le-bon-mot-de-passe")
+    expect(sweep.page.get_by_text("mot de passe incorrect")).to_be_visible()
+    sweep.check()
+    sweep.visit(reverse("accounts:invitation", args=[fresh_token]))
+    sweep.submit_empty("Créer mon compte")
+    sweep.visit(reverse("accounts:invitation", args=[existing_token]))
+    sweep.visit(reverse("accounts:invitation", args=["lien-inconnu"]), status=404)
+    sweep.assert_clean()
+
+
+def test_pages_of_a_manager(sweep: Sweep):
+    manager = MembershipFactory(manager=True)
+    organisation = manager.organisation
+    colleague = MembershipFactory(organisation=organisation)
+    MembershipFactory(
+        organisation=organisation,
+        started_on=timezone.localdate() - timedelta(days=90),
+        ended_on=timezone.localdate() - timedelta(days=1),
+    )
+    invite(organisation, manager.user, "arrivee@exemple.test")
+    log_in_with_totp(sweep.page, manager.user, TOTPDeviceFactory(user=manager.user))
+    sweep.charter()
+
+    sweep.check()
+    sweep.visit(reverse("accounts:profile"))
+    sweep.visit(reverse("organisations:members"))
+    sweep.submit_empty("Envoyer l'invitation")
+    sweep.visit(reverse("journal:list"))
+    today = timezone.localdate().isoformat()
+    filters = {"actor": manager.user.pk, "action": AuditAction.LOGIN, "start": today, "end": today}
+    sweep.visit(f"{reverse('journal:list')}?{urlencode(filters)}")
+    expect(sweep.page.locator("tbody tr")).not_to_have_count(0)
+    wrong_period = {"start": today, "end": "2000-01-01", "actor": colleague.user.pk}
+    sweep.visit(f"{reverse('journal:list')}?{urlencode(wrong_period)}")
+    sweep.visit(reverse("accounts:recovery_codes"))
+    sweep.visit(reverse("accounts:password_change"))
+    sweep.submit_empty("Enregistrer")
+    sweep.visit(reverse("accounts:second_factor_setup"))
+    sweep.assert_clean()
+
+
+def test_pages_of_a_professional(sweep: Sweep):
+    member = MembershipFactory()
+    device = TOTPDeviceFactory(user=member.user)
+    submit_password(sweep.page, member.user.email)
+    expect(sweep.page).to_have_url(at(reverse("accounts:second_factor")))
+    sweep.check()
+    code = sweep.page.locator("input[name=code]")
+    code.fill("pas-un-code")
+    sweep.page.get_by_role("button", name="Valider").click()
+    expect(sweep.page.get_by_text("Code incorrect ou expiré")).to_be_visible()
+    sweep.check()
+    device.throttle_reset()  # django-otp delays the next attempt after a failure
+    code.fill(totp_now(device))
+    sweep.page.get_by_role("button", name="Valider").click()
+    sweep.charter()
+
+    sweep.check()
+    sweep.visit(reverse("consent:charter"))
+    sweep.visit(reverse("accounts:profile"))
+    sweep.visit(reverse("accounts:recovery_codes"))
+    sweep.visit(reverse("accounts:password_change"))
+    sweep.assert_clean()
+
+
+def test_pages_of_a_professional_of_two_organisations(sweep: Sweep):
+    first = MembershipFactory()
+    MembershipFactory(user=first.user, role=Role.MANAGER)
+    log_in_with_totp(sweep.page, first.user, TOTPDeviceFactory(user=first.user))
+
+    expect(sweep.page).to_have_url(at(reverse("accounts:choose_organisation")))
+    sweep.check()
+    sweep.submit_empty("Continuer")
+    # DSFR draws its own radio button: the label takes the click.
+    sweep.page.locator("label", has_text=f"{first.organisation.name} —").click()
+    sweep.page.get_by_role("button", name="Continuer").click()
+    sweep.charter()
+    sweep.check()
+    sweep.visit(reverse("accounts:profile"))
+    sweep.assert_clean()
+
+
+def test_pages_of_the_pilot(sweep: Sweep):
+    pilot = UserFactory(pilot=True)
+    organisation = MembershipFactory(manager=True).organisation
+    log_in_with_totp(sweep.page, pilot, TOTPDeviceFactory(user=pilot))
+    expect(sweep.page).to_have_url(at(reverse("www:home")))
+
+    sweep.check()
+    sweep.visit(reverse("organisations:pilot_list"))
+    sweep.visit(reverse("organisations:pilot_create"))
+    sweep.submit_empty("Créer la structure")
+    sweep.visit(reverse("organisations:pilot_detail", args=[organisation.pk]))
+    sweep.submit_empty("Envoyer l'invitation")
+    sweep.visit(reverse("consent:charter"))
+    sweep.visit(reverse("consent:charter_edit"))
+    sweep.submit_empty("Publier une nouvelle version")
+    sweep.visit(reverse("journal:list"))
+    filters = {"organisation": organisation.pk, "action": AuditAction.LOGIN}
+    sweep.visit(f"{reverse('journal:list')}?{urlencode(filters)}")
+    sweep.visit(reverse("accounts:profile"))
+    sweep.assert_clean()
