@@ -1,0 +1,92 @@
+"""axe-core over the person's file: every tab, form and printable page, in their ordinary
+state and after a refused submission."""
+
+from datetime import date
+
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.persons.models import Person
+from tests.factories import MembershipFactory, TOTPDeviceFactory
+from tests.www.browser.conftest import accept_charter, log_in_with_totp
+from tests.www.browser.test_accessibility import Sweep
+
+
+def test_a_manager_opens_and_fills_a_file(page):
+    sweep = Sweep(page)
+    manager = MembershipFactory(manager=True)
+    log_in_with_totp(page, manager.user, TOTPDeviceFactory(user=manager.user))
+    accept_charter(page)
+
+    sweep.visit(reverse("persons:list"))
+    sweep.visit(reverse("persons:create"))
+    sweep.submit_empty("Créer le dossier")
+    page.get_by_label("Prénom(s)").fill("Maëlle")
+    page.get_by_label("Nom de naissance").fill("Dubreuil")
+    page.get_by_label("Date de naissance").fill("1991-05-17")
+    page.get_by_label("Téléphone").fill("0612345678")
+    for category in ("Identité et coordonnées", "Famille et foyer", "Ressources", "Notes de suivi"):
+        page.get_by_label(category, exact=True).check(force=True)
+    page.get_by_role("button", name="Créer le dossier").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("DUBREUIL Maëlle")
+    sweep.check()
+    person = Person.objects.get(birth_name="Dubreuil")
+
+    sweep.visit(reverse("persons:section", args=[person.pk, "famille"]))
+    page.get_by_label("Lien").select_option("enfant")
+    page.get_by_label("Prénom(s)").fill("Noé")
+    page.get_by_label("Date de naissance").fill("2015-09-01")
+    page.get_by_role("button", name="Ajouter").click()
+    expect(page.get_by_role("cell", name="Noé", exact=True)).to_be_visible()
+    sweep.check()
+    sweep.visit(reverse("persons:section", args=[person.pk, "ressources"]))
+    sweep.visit(reverse("persons:section", args=[person.pk, "notes"]))
+    page.get_by_label("Note de suivi").fill(
+        "Elle évoque un problème de santé qui retarde ses démarches."
+    )
+    page.get_by_role("button", name="Enregistrer la note").click()
+    expect(page.locator(".fr-error-text").first).to_be_visible()
+    sweep.check()
+    sweep.visit(reverse("persons:section_edit", args=[person.pk, "identite"]))
+    sweep.visit(reverse("persons:consents", args=[person.pk]))
+    sweep.submit_empty("Enregistrer l'accord")
+    consent = person.consents.get()
+    sweep.visit(reverse("persons:consent_attestation", args=[person.pk, consent.pk]))
+    sweep.visit(reverse("persons:history", args=[person.pk]))
+    sweep.visit(reverse("persons:history", args=[person.pk]) + "?impression=1")
+    sweep.visit(reverse("persons:break_glass"))
+    sweep.submit_empty("Ouvrir le dossier en accès exceptionnel")
+    sweep.visit(reverse("persons:merge"))
+    sweep.submit_empty("Fusionner")
+    sweep.visit(reverse("consent:charter"))
+    sweep.assert_clean()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.SECTION_VIEWED, person_id=person.pk
+    ).exists()
+
+
+def test_the_sections_a_file_opens_with(page):
+    sweep = Sweep(page)
+    member = MembershipFactory()
+    log_in_with_totp(page, member.user, TOTPDeviceFactory(user=member.user))
+    accept_charter(page)
+    page.goto(reverse("persons:create"))
+    page.get_by_label("Prénom(s)").fill("Jules")
+    page.get_by_label("Nom de naissance").fill("Prévost")
+    page.get_by_label("Date de naissance").fill(date(1979, 2, 3).isoformat())
+    for category in (
+        "Logement",
+        "Emploi et formation",
+        "Couverture sociale",
+        "Identité et coordonnées",
+    ):
+        page.get_by_label(category, exact=True).check(force=True)
+    page.get_by_role("button", name="Créer le dossier").click()
+    person = Person.objects.get(birth_name="Prévost")
+    for category in ("logement", "emploi", "couverture_sociale"):
+        sweep.visit(reverse("persons:section", args=[person.pk, category]))
+        sweep.visit(reverse("persons:section_edit", args=[person.pk, category]))
+        sweep.submit_empty("Enregistrer")
+    sweep.assert_clean()
