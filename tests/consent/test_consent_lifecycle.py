@@ -1,0 +1,570 @@
+"""Consents, blocks and break-glass over time, through the pages, with their journal."""
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
+from relais.audit.models import AuditEvent
+from relais.audit.verification import verify_chain
+from relais.consent.access import Professional
+from relais.consent.models import Block, BreakGlassGrant, Consent, ConsentMethod
+from relais.consent.services import break_glass_open
+from relais.notifications import sms
+from relais.organisations.models import OrganisationKind, Profession
+from relais.persons.models import Note
+from tests.conftest import log_in
+from tests.factories import MembershipFactory, OrganisationFactory
+from tests.persons.factories import (
+    BreakGlassGrantFactory,
+    ConsentFactory,
+    PersonFactory,
+    ReferentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+REASON = "La personne est à l'hôpital, son bail doit être renouvelé avant demain."
+CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def home():
+    return OrganisationFactory(kind=OrganisationKind.CCAS, name="CCAS de Calais")
+
+
+@pytest.fixture
+def referent(home):
+    return MembershipFactory(organisation=home, profession=Profession.ASS)
+
+
+@pytest.fixture
+def person(home, referent):
+    person = PersonFactory(
+        first_names="Léa", birth_name="Dupré", birth_date=datetime.date(1990, 4, 12)
+    )
+    ConsentFactory(person=person, organisation=home)
+    ReferentFactory(person=person, organisation=home, professional=referent.user)
+    return person
+
+
+@pytest.fixture
+def referent_client(referent):
+    return log_in(Client(), referent.user, referent)
+
+
+@pytest.fixture
+def elsewhere():
+    """Another CCAS, with a professional and a manager; no consent from the person."""
+    organisation = OrganisationFactory(kind=OrganisationKind.CCAS, name="CCAS de Boulogne")
+    professional = MembershipFactory(organisation=organisation, profession=Profession.ASS)
+    manager = MembershipFactory(organisation=organisation, manager=True)
+    return organisation, professional, manager
+
+
+def _file(client, person):
+    return client.get(reverse("persons:file", args=[person.pk]))
+
+
+def _actions(person) -> list[str]:
+    return list(
+        AuditEvent.objects.for_person(person.pk).order_by("seq").values_list("action", flat=True)
+    )
+
+
+# Revoking and blocking.
+
+
+def test_it_removes_access_at_the_next_request_when_a_consent_is_revoked(
+    referent_client, referent, person, home
+):
+    consent = Consent.objects.get(person=person, organisation=home)
+    assert _file(referent_client, person).status_code == 200
+
+    response = referent_client.post(reverse("persons:consent_revoke", args=[person.pk, consent.pk]))
+
+    assert response.status_code == 302
+    assert _file(referent_client, person).status_code == 404
+    consent.refresh_from_db()
+    assert consent.revoked_at is not None
+    assert consent.revoked_by_label == referent.user.get_full_name()
+    revoked = AuditEvent.objects.get(action=AuditAction.CONSENT_REVOKED)
+    assert revoked.person_id == person.pk
+    assert revoked.object_id == str(consent.pk)
+
+
+def test_it_refuses_to_revoke_a_consent_twice(referent_client, person, home):
+    other = OrganisationFactory(name="CAF du Pas-de-Calais", kind=OrganisationKind.CAF)
+    consent = ConsentFactory(person=person, organisation=other, revoked=True)
+
+    response = referent_client.post(
+        reverse("persons:consent_revoke", args=[person.pk, consent.pk]), follow=True
+    )
+
+    assert "Ce consentement est déjà retiré." in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.CONSENT_REVOKED).exists()
+
+
+def test_it_blocks_one_organisation_and_leaves_the_other_open(referent_client, person, home):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF, name="CAF du Pas-de-Calais")
+    ConsentFactory(person=person, organisation=caf)
+    caf_member = MembershipFactory(organisation=caf)
+    caf_client = log_in(Client(), caf_member.user, caf_member)
+    assert _file(caf_client, person).status_code == 200
+
+    response = referent_client.post(
+        reverse("persons:blocks", args=[person.pk]), {"organisation": caf.pk}
+    )
+
+    assert response.status_code == 302
+    assert _file(caf_client, person).status_code == 404
+    assert _file(referent_client, person).status_code == 200
+    block = Block.objects.get(person=person)
+    assert block.organisation_id == caf.pk
+    event = AuditEvent.objects.get(action=AuditAction.BLOCK_ADDED)
+    assert (event.person_id, event.object_type, event.object_id) == (
+        person.pk,
+        "structure",
+        str(caf.pk),
+    )
+
+
+def test_it_opens_the_file_again_when_the_block_is_lifted(referent_client, person):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    ConsentFactory(person=person, organisation=caf)
+    caf_member = MembershipFactory(organisation=caf)
+    caf_client = log_in(Client(), caf_member.user, caf_member)
+    referent_client.post(reverse("persons:blocks", args=[person.pk]), {"organisation": caf.pk})
+    block = Block.objects.get(person=person)
+
+    referent_client.post(reverse("persons:blocks", args=[person.pk]), {"lever": block.pk})
+
+    assert _file(caf_client, person).status_code == 200
+    block.refresh_from_db()
+    assert block.lifted_at is not None
+    assert AuditEvent.objects.filter(action=AuditAction.BLOCK_LIFTED).count() == 1
+
+
+def test_it_refuses_a_block_without_an_organisation(referent_client, person):
+    response = referent_client.post(
+        reverse("persons:blocks", args=[person.pk]), {"organisation": "abc"}, follow=True
+    )
+
+    assert "Choisissez la structure à bloquer." in response.content.decode()
+    assert not Block.objects.exists()
+
+
+# Break-glass.
+
+
+def _break_glass(client, **overrides):
+    data = {
+        "birth_name": "DUPRE",
+        "first_names": "lea",
+        "birth_date": "1990-04-12",
+        "reason": REASON,
+    } | overrides
+    return client.post(reverse("persons:break_glass"), data)
+
+
+def test_it_opens_a_file_read_only_for_four_hours_by_break_glass(
+    person, elsewhere, django_capture_on_commit_callbacks
+):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+    assert _file(client, person).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _break_glass(client)
+
+    assert response.status_code == 302
+    assert response.url == reverse("persons:file", args=[person.pk])
+    grant = BreakGlassGrant.objects.get()
+    assert (grant.person_id, grant.professional_id) == (person.pk, professional.user_id)
+    assert grant.expires_at - grant.opened_at == datetime.timedelta(hours=4)
+    assert grant.reason == REASON
+    page = _file(client, person)
+    assert page.status_code == 200
+    assert "Accès exceptionnel, en lecture seule" in page.content.decode()
+    assert client.get(reverse("persons:section", args=[person.pk, "famille"])).status_code == 200
+    for category in ("identite", "logement", "emploi", "couverture_sociale"):
+        edit = client.get(reverse("persons:section_edit", args=[person.pk, category]))
+        assert edit.status_code == 404
+    assert (
+        client.post(
+            reverse("persons:note_add", args=[person.pk]),
+            {"text": "Une note pendant l'accès exceptionnel.", "visibility": "partagee"},
+        ).status_code
+        == 404
+    )
+    assert not Note.objects.exists()
+    assert client.get(reverse("persons:consents", args=[person.pk])).status_code == 404
+    opened = AuditEvent.objects.get(action=AuditAction.BREAK_GLASS_OPENED)
+    assert (opened.person_id, opened.reason) == (person.pk, REASON)
+
+
+def test_it_tells_the_manager_by_mail_without_the_persons_name(
+    person, elsewhere, mailoutbox, django_capture_on_commit_callbacks
+):
+    _, professional, manager = elsewhere
+    client = log_in(Client(), professional.user, professional)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _break_glass(client)
+
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == [manager.user.email]
+    text = (mail.subject + mail.body).casefold()
+    for secret in ("dupré", "dupre", "léa", REASON.casefold(), str(person.pk)):
+        assert secret not in text
+    assert "accès exceptionnel" in text
+
+
+def test_it_refuses_a_break_glass_reason_shorter_than_twenty_characters(person, elsewhere):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+
+    response = _break_glass(client, reason="Urgence sociale")
+
+    assert response.status_code == 200
+    assert "au moins 20 caractères" in response.content.decode()
+    assert not BreakGlassGrant.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS_OPENED).exists()
+    assert _file(client, person).status_code == 404
+
+
+def test_it_refuses_a_reason_padded_with_spaces_in_the_service(person, elsewhere):
+    organisation, professional, _ = elsewhere
+    pro = Professional(
+        user_id=professional.user_id,
+        label="Pro",
+        organisation_id=organisation.pk,
+        organisation_label=organisation.name,
+        organisation_kind=organisation.kind,
+        profession=professional.profession,
+        profession_label="Assistant(e) de service social",
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        break_glass_open(person=person, pro=pro, reason="   Urgence     ", by=SYSTEM)
+
+    assert "20 caractères au moins" in str(refused.value)
+    assert not BreakGlassGrant.objects.exists()
+
+
+def test_it_refuses_break_glass_without_the_exact_identity(person, elsewhere):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+
+    response = _break_glass(client, birth_date="1990-04-13")
+
+    assert "Aucun dossier ne correspond exactement" in response.content.decode()
+    assert not BreakGlassGrant.objects.exists()
+
+
+def test_it_refuses_break_glass_to_a_person_who_refuses_it(referent_client, person, elsewhere):
+    referent_client.post(
+        reverse("persons:break_glass_preference", args=[person.pk]), {"refuse": "oui"}
+    )
+    person.refresh_from_db()
+    assert person.refuses_break_glass is True
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+
+    response = _break_glass(client)
+
+    assert response.status_code == 200
+    assert "La personne a refusé les accès exceptionnels" in response.content.decode()
+    assert not BreakGlassGrant.objects.exists()
+    assert _file(client, person).status_code == 404
+    refused = AuditEvent.objects.get(action=AuditAction.BREAK_GLASS_REFUSED)
+    assert (refused.person_id, refused.actor_id) == (person.pk, professional.user_id)
+
+
+def test_it_refuses_break_glass_to_a_blocked_organisation(person, elsewhere):
+    organisation, professional, _ = elsewhere
+    Block.objects.create(person=person, organisation=organisation, created_by_label="La personne")
+    client = log_in(Client(), professional.user, professional)
+
+    response = _break_glass(client)
+
+    assert response.status_code == 200
+    assert not BreakGlassGrant.objects.exists()
+
+
+def test_it_asks_the_second_factor_again_before_break_glass(person, elsewhere):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+    session = client.session
+    session["relais_second_factor_at"] = 0
+    session.save()
+
+    response = _break_glass(client)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:second_factor"))
+    assert not BreakGlassGrant.objects.exists()
+
+
+def test_it_closes_the_file_when_the_grant_has_expired(person, elsewhere):
+    organisation, professional, _ = elsewhere
+    grant = BreakGlassGrantFactory(
+        person=person, professional=professional.user, organisation=organisation
+    )
+    client = log_in(Client(), professional.user, professional)
+    assert _file(client, person).status_code == 200
+
+    grant.expires_at = timezone.now() - datetime.timedelta(minutes=1)
+    grant.save(update_fields=["expires_at"])
+
+    assert _file(client, person).status_code == 404
+    search = client.post(reverse("persons:list"), {"q": "dupre"})
+    assert "DUPRÉ Léa" not in search.content.decode()
+
+
+def test_it_shows_the_break_glass_and_its_reason_in_the_access_history(
+    referent_client, person, elsewhere
+):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+    _break_glass(client)
+    _file(client, person)
+
+    history = referent_client.get(reverse("persons:history", args=[person.pk]))
+
+    content = history.content.decode()
+    assert history.status_code == 200
+    assert "Accès exceptionnel" in content
+    assert REASON.replace("'", "&#x27;") in content
+    assert "CCAS de Boulogne" in content
+    viewed = AuditEvent.objects.filter(
+        action=AuditAction.SECTION_VIEWED, actor_id=professional.user_id
+    ).get()
+    assert viewed.reason == REASON
+    assert viewed.details["exceptionnel"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "data"),
+    [
+        ("persons:consent_revoke", ["consent"], {}),
+        ("persons:blocks", [], {"organisation": "home_organisation"}),
+        ("persons:break_glass_preference", [], {"refuse": "oui"}),
+        ("persons:consent_code", [], {}),
+    ],
+)
+def test_it_keeps_break_glass_read_only_for_consents_and_blocks(
+    person, home, elsewhere, name, args, data
+):
+    organisation, professional, _ = elsewhere
+    BreakGlassGrantFactory(person=person, professional=professional.user, organisation=organisation)
+    consent = Consent.objects.get(person=person, organisation=home)
+    client = log_in(Client(), professional.user, professional)
+    # Placeholders in the parameters, replaced by the ids of this test's objects.
+    values = {"consent": consent.pk, "home_organisation": home.pk}
+    before = _actions(person)
+
+    response = client.post(
+        reverse(name, args=[person.pk, *(values[a] for a in args)]),
+        {key: values.get(value, value) for key, value in data.items()},
+    )
+
+    assert response.status_code == 404
+    consent.refresh_from_db()
+    person.refresh_from_db()
+    assert consent.revoked_at is None
+    assert not Block.objects.exists()
+    assert person.refuses_break_glass is False
+    assert sms.outbox == []
+    assert _actions(person) == before
+
+
+# Consent confirmed by a code sent by SMS.
+
+
+def _send_code(client, person):
+    return client.post(reverse("persons:consent_code", args=[person.pk]))
+
+
+def _grant(client, person, organisation, **overrides):
+    data = {
+        "organisation": organisation.pk,
+        "categories": ["identite", "famille"],
+        "purpose": "Demande de logement social",
+        "duration": "1m",
+        "method": "code",
+    } | overrides
+    return client.post(reverse("persons:consents", args=[person.pk]), data)
+
+
+def test_it_sends_a_code_by_sms_without_the_persons_name(referent_client, person):
+    response = _send_code(referent_client, person)
+
+    assert response.status_code == 302
+    assert len(sms.outbox) == 1
+    message = sms.outbox[0]
+    assert message.to == person.phone
+    body = message.body.casefold()
+    for secret in ("dupré", "dupre", "léa", "lea "):
+        assert secret not in body
+    assert CODE_IN_SMS.search(message.body)
+    sent = AuditEvent.objects.get(action=AuditAction.CONSENT_CODE_SENT)
+    assert sent.person_id == person.pk
+
+
+def test_it_refuses_to_send_a_code_without_a_phone_number(referent_client, person):
+    person.phone = ""
+    person.save(update_fields=["phone"])
+
+    response = _send_code(referent_client, person)
+
+    assert response.status_code == 302
+    assert sms.outbox == []
+    follow = referent_client.get(response.url)
+    assert "Aucun numéro de téléphone" in follow.content.decode()
+
+
+def test_it_records_a_consent_confirmed_with_the_right_code(referent_client, person):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF, name="CAF du Pas-de-Calais")
+    _send_code(referent_client, person)
+    code = CODE_IN_SMS.search(sms.outbox[0].body).group(1)
+
+    response = _grant(referent_client, person, caf, code=code)
+
+    assert response.status_code == 302
+    consent = Consent.objects.get(person=person, organisation=caf)
+    assert consent.method == ConsentMethod.CODE
+    assert consent.categories == ["identite", "famille"]
+    granted = AuditEvent.objects.get(action=AuditAction.CONSENT_GRANTED)
+    assert (granted.person_id, granted.object_id) == (person.pk, str(consent.pk))
+    assert granted.details["recueil"] == "code"
+
+
+def test_it_refuses_a_wrong_code_and_writes_nothing(referent_client, person):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    _send_code(referent_client, person)
+    code = CODE_IN_SMS.search(sms.outbox[0].body).group(1)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    response = _grant(referent_client, person, caf, code=wrong)
+
+    assert response.status_code == 200
+    assert "Ce code ne correspond pas ou a expiré" in response.content.decode()
+    assert not Consent.objects.filter(organisation=caf).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.CONSENT_GRANTED).exists()
+
+
+def test_it_refuses_a_code_consent_when_no_code_was_sent(referent_client, person):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+
+    response = _grant(referent_client, person, caf, code="123456")
+
+    assert "Ce code ne correspond pas ou a expiré" in response.content.decode()
+    assert not Consent.objects.filter(organisation=caf).exists()
+
+
+def test_it_uses_a_code_only_once(referent_client, person):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    _send_code(referent_client, person)
+    code = CODE_IN_SMS.search(sms.outbox[0].body).group(1)
+    _grant(referent_client, person, caf, code=code)
+
+    again = _grant(referent_client, person, caf, code=code, duration="1j")
+
+    assert again.status_code == 200
+    assert Consent.objects.filter(organisation=caf).count() == 1
+
+
+def test_it_records_a_signed_consent_for_another_organisation(referent_client, person):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    caf_member = MembershipFactory(organisation=caf)
+    caf_client = log_in(Client(), caf_member.user, caf_member)
+    assert _file(caf_client, person).status_code == 404
+
+    _grant(referent_client, person, caf, method="signe")
+
+    assert _file(caf_client, person).status_code == 200
+    assert (
+        caf_client.get(reverse("persons:section", args=[person.pk, "ressources"])).status_code
+        == 404
+    )
+
+
+# The attestation.
+
+
+def test_it_shows_the_categories_and_dates_on_the_attestation(referent_client, person, home):
+    consent = ConsentFactory(
+        person=person,
+        organisation=home,
+        categories=["famille", "ressources", "logement"],
+        purpose="Demande de logement social",
+        starts_at=datetime.datetime(2026, 3, 2, 10, 0, tzinfo=PARIS),
+        expires_at=datetime.datetime(2027, 3, 2, 10, 0, tzinfo=PARIS),
+    )
+
+    page = referent_client.get(reverse("persons:consent_attestation", args=[person.pk, consent.pk]))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "Famille et foyer, Ressources, Logement" in content
+    assert "du 2 mars 2026 au 2 mars 2027" in content
+    assert "Demande de logement social" in content
+    assert "CCAS de Calais" in content
+    assert "Léa DUPRÉ" in content
+
+
+def test_it_does_not_show_an_attestation_of_another_persons_consent(referent_client, person):
+    stranger_consent = ConsentFactory()
+
+    page = referent_client.get(
+        reverse("persons:consent_attestation", args=[person.pk, stranger_consent.pk])
+    )
+
+    assert page.status_code == 404
+
+
+# The journal.
+
+
+def test_it_journals_every_change_and_keeps_the_chain_intact(
+    referent_client, person, home, elsewhere, django_capture_on_commit_callbacks, capsys
+):
+    _, professional, _ = elsewhere
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    _grant(referent_client, person, caf, method="signe")
+    consent = Consent.objects.get(organisation=caf)
+    referent_client.post(reverse("persons:consent_revoke", args=[person.pk, consent.pk]))
+    referent_client.post(reverse("persons:blocks", args=[person.pk]), {"organisation": caf.pk})
+    outsider = log_in(Client(), professional.user, professional)
+    with django_capture_on_commit_callbacks(execute=True):
+        _break_glass(outsider)
+
+    actions = [a for a in _actions(person) if a != AuditAction.SECTION_VIEWED]
+
+    assert actions == [
+        AuditAction.CONSENT_GRANTED,
+        AuditAction.CONSENT_REVOKED,
+        AuditAction.BLOCK_ADDED,
+        AuditAction.BREAK_GLASS_OPENED,
+    ]
+    assert verify_chain().intact
+    call_command("verify_audit")
+    assert "Journal intact" in capsys.readouterr().out

@@ -1,0 +1,680 @@
+"""A person's file through the professional's pages: creation and duplicates, NIR,
+search, notes, sections and their journal, merging, and the cost of the main pages."""
+
+import datetime
+import html
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.consent.models import Consent
+from relais.organisations.models import OrganisationKind
+from relais.persons.models import (
+    HouseholdMember,
+    Housing,
+    Note,
+    NoteVisibility,
+    Person,
+    PersonStatus,
+)
+from tests.conftest import log_in
+from tests.factories import MembershipFactory, OrganisationFactory
+from tests.persons.factories import (
+    ConsentFactory,
+    HouseholdMemberFactory,
+    NoteFactory,
+    PersonFactory,
+    ReferentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+VALID_NIR = "2 90 04 75 056 012 82"
+VALID_NIR_DIGITS = "290047505601282"
+MASKED_NIR = "• ••• •• •• ••• ••• ••"
+BIRTH_DATE = datetime.date(1990, 4, 12)
+
+
+def _create(client, **overrides):
+    data = {
+        "first_names": "Léa",
+        "birth_name": "Dupré-Lefèvre",
+        "birth_date": "1990-04-12",
+        "nir": "",
+        "categories": ["identite", "famille", "ressources", "notes"],
+        "purpose": "Accompagnement social",
+        "duration": "6m",
+        "method": "signe",
+    } | overrides
+    return client.post(reverse("persons:create"), data)
+
+
+def _followed(organisation, **fields) -> Person:
+    """A person with a live consent to `organisation`."""
+    person = PersonFactory(**fields)
+    ConsentFactory(person=person, organisation=organisation)
+    return person
+
+
+@pytest.fixture
+def elsewhere():
+    return OrganisationFactory(kind=OrganisationKind.CCAS, name="CCAS de Boulogne")
+
+
+# Creation and duplicates.
+
+
+@pytest.mark.parametrize(
+    "typed", ["DUPRE LEFEVRE", "dupré-lefèvre", "Dupre-Lefevre", "DUPRÉ  LEFÈVRE"]
+)
+def test_it_offers_the_visible_duplicate_instead_of_creating_a_file(
+    member_client, organisation, typed
+):
+    existing = _followed(
+        organisation, birth_name="Dupré-Lefèvre", first_names="Léa Marie", birth_date=BIRTH_DATE
+    )
+
+    response = _create(member_client, birth_name=typed, first_names="LEA")
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Ce dossier existe peut-être déjà" in content
+    assert reverse("persons:file", args=[existing.pk]) in content
+    assert Person.objects.count() == 1
+
+
+def test_it_creates_the_file_anyway_once_confirmed(member_client, organisation):
+    _followed(organisation, birth_name="Dupré-Lefèvre", first_names="Léa", birth_date=BIRTH_DATE)
+
+    response = _create(member_client, confirm_new="on")
+
+    assert response.status_code == 302
+    assert Person.objects.count() == 2
+    newest = Person.objects.latest("pk")
+    assert response.url == reverse("persons:file", args=[newest.pk])
+    assert Consent.objects.filter(person=newest, organisation=organisation).exists()
+
+
+def test_it_only_hints_at_a_duplicate_in_another_organisation(
+    member_client, organisation, elsewhere
+):
+    hidden = _followed(
+        elsewhere,
+        birth_name="Dupré-Lefèvre",
+        first_names="Léa Gwendoline",
+        birth_date=BIRTH_DATE,
+        commune_name="Boulogne-sur-Mer",
+    )
+
+    response = _create(member_client)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Un dossier Relais existe peut-être déjà dans une autre structure" in content
+    assert "Gwendoline" not in content
+    assert "Boulogne-sur-Mer" not in content
+    assert reverse("persons:file", args=[hidden.pk]) not in content
+    assert f"dossier n° {hidden.pk}" not in content
+    assert Person.objects.count() == 1
+
+
+def test_it_flags_a_duplicate_by_nir_whatever_the_name(member_client, organisation, elsewhere):
+    _create(member_client, nir=VALID_NIR, confirm_new="on")
+    assert Person.objects.count() == 1
+
+    response = _create(member_client, birth_name="Martin", first_names="Zoé", nir=VALID_NIR)
+
+    assert "Ce dossier existe peut-être déjà" in response.content.decode()
+    assert Person.objects.count() == 1
+
+
+def test_it_creates_the_file_with_its_consent_referent_and_journal(
+    member_client, member_membership
+):
+    response = _create(member_client)
+
+    person = Person.objects.get()
+    assert response.url == reverse("persons:file", args=[person.pk])
+    assert (person.birth_name_key, person.first_names_key) == ("dupre lefevre", "lea")
+    assert person.created_by_organisation_id == member_membership.organisation_id
+    assert person.referents.get().professional_id == member_membership.user_id
+    consent = Consent.objects.get(person=person)
+    assert consent.categories == ["identite", "famille", "ressources", "notes"]
+    assert consent.recorded_by_id == member_membership.user_id
+    assert list(
+        AuditEvent.objects.for_person(person.pk).order_by("seq").values_list("action", flat=True)
+    ) == [AuditAction.PERSON_CREATED, AuditAction.CONSENT_GRANTED, AuditAction.REFERENT_ADDED]
+
+
+# NIR.
+
+
+def test_it_refuses_an_invalid_nir_in_french(member_client):
+    response = _create(member_client, nir="1 85 05 78 006 084 00")
+
+    assert response.status_code == 200
+    assert "Ce numéro de sécurité sociale n'est pas valide" in html.unescape(
+        response.content.decode()
+    )
+    assert not Person.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSON_CREATED).exists()
+
+
+def test_it_stores_the_nir_encrypted_and_shows_it_masked(member_client):
+    _create(member_client, nir=VALID_NIR)
+    person = Person.objects.get()
+
+    stored = bytes(person.nir_encrypted)
+    page = member_client.get(reverse("persons:file", args=[person.pk])).content.decode()
+
+    assert stored
+    assert VALID_NIR_DIGITS.encode() not in stored
+    assert VALID_NIR_DIGITS[:13].encode() not in stored
+    assert VALID_NIR_DIGITS not in person.nir_digest
+    assert MASKED_NIR in page
+    assert VALID_NIR_DIGITS not in page
+    assert VALID_NIR not in page
+
+
+def test_it_reveals_the_nir_on_request_and_journals_it(member_client):
+    _create(member_client, nir=VALID_NIR)
+    person = Person.objects.get()
+
+    response = member_client.post(reverse("persons:nir_reveal", args=[person.pk]))
+
+    assert response.status_code == 200
+    assert VALID_NIR_DIGITS in response.content.decode()
+    revealed = AuditEvent.objects.get(action=AuditAction.NIR_REVEALED)
+    assert (revealed.person_id, revealed.category) == (person.pk, "identite")
+    assert not AuditEvent.objects.filter(details__icontains=VALID_NIR_DIGITS[:7]).exists()
+
+
+def test_it_does_not_reveal_the_nir_on_get(member_client):
+    _create(member_client, nir=VALID_NIR)
+    person = Person.objects.get()
+
+    response = member_client.get(reverse("persons:nir_reveal", args=[person.pk]))
+
+    assert response.status_code == 405
+    assert not AuditEvent.objects.filter(action=AuditAction.NIR_REVEALED).exists()
+
+
+# Search.
+
+
+@pytest.fixture
+def searchable(organisation, elsewhere):
+    lea = _followed(
+        organisation,
+        first_names="Léa",
+        birth_name="Dupré",
+        birth_date=BIRTH_DATE,
+        caf_number="1234567",
+    )
+    theirs = _followed(
+        elsewhere,
+        first_names="Lucie",
+        birth_name="Dupré",
+        birth_date=BIRTH_DATE,
+        caf_number="7654321",
+    )
+    return lea, theirs
+
+
+def _search(client, query: str) -> str:
+    response = client.post(reverse("persons:list"), {"q": query})
+    assert response.status_code == 200
+    return html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("query", ["dupre", "DUPRÉ", "Dupré léa", "lea", "LÉA DUP", "12/04/1990"])
+def test_it_finds_a_visible_person_by_name_or_birth_date(member_client, searchable, query):
+    lea, theirs = searchable
+
+    content = _search(member_client, query)
+
+    assert reverse("persons:file", args=[lea.pk]) in content
+    assert reverse("persons:file", args=[theirs.pk]) not in content
+    assert "Lucie" not in content
+
+
+def test_it_finds_a_visible_person_by_caf_number(member_client, searchable):
+    lea, _ = searchable
+
+    assert reverse("persons:file", args=[lea.pk]) in _search(member_client, "1234567")
+    assert "Aucune personne." in _search(member_client, "7654321")
+
+
+def test_it_never_shows_the_persons_of_another_organisation(outsider_client, searchable):
+    for query in ("dupre", "lea", "lucie", "12/04/1990", "1234567", "7654321"):
+        content = _search(outsider_client, query)
+        assert "Résultats" in content
+        assert "DUPRÉ" not in content
+        for person in searchable:
+            assert reverse("persons:file", args=[person.pk]) not in content
+
+
+def test_it_refuses_an_impossible_date_in_french(member_client, searchable):
+    content = _search(member_client, "31/02/1990")
+
+    assert "Cette date n'existe pas" in content
+
+
+def test_it_searches_by_post_only(member_client, searchable):
+    lea, _ = searchable
+
+    response = member_client.get(reverse("persons:list"), {"q": "dupre"})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("persons:file", args=[lea.pk]) not in content
+    assert '<form method="post"' in content
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSON_SEARCH).exists()
+
+
+def test_it_journals_a_search_without_the_searched_name(member_client, searchable):
+    _search(member_client, "dupre")
+
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_SEARCH)
+    assert event.details == {"resultats": 1}
+    assert "dupre" not in (event.reason + event.person_label + str(event.details)).casefold()
+
+
+def test_it_pages_search_results(member_client, organisation):
+    persons = [
+        _followed(organisation, birth_name="Dupré", first_names=f"Léa{n:02d}") for n in range(25)
+    ]
+    links = [reverse("persons:file", args=[p.pk]) for p in persons]
+
+    first = _search(member_client, "dupre")
+    second = html.unescape(
+        member_client.post(reverse("persons:list"), {"q": "dupre", "page": 2}).content.decode()
+    )
+
+    assert [link for link in links if f'href="{link}"' in first] == links[:20]
+    assert [link for link in links if f'href="{link}"' in second] == links[20:]
+    assert "Page suivante" in first
+    assert "Page précédente" in second
+    assert "Page suivante" not in second
+
+
+# Notes.
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("Suivi de santé à prévoir avec la PMI.", "santé"),
+        ("La question de la religion a été évoquée.", "religion"),
+    ],
+)
+def test_it_asks_confirmation_before_a_sensitive_note(member_client, organisation, text, term):
+    person = _followed(organisation)
+    url = reverse("persons:note_add", args=[person.pk])
+
+    pending = member_client.post(url, {"text": text, "visibility": "structure"})
+
+    assert pending.status_code == 400
+    assert f"Cette note parle peut-être de {term}" in pending.content.decode()
+    assert not Note.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.NOTE_ADDED).exists()
+
+    confirmed = member_client.post(
+        url, {"text": text, "visibility": "structure", "confirm_sensitive": "on"}
+    )
+
+    assert confirmed.status_code == 302
+    note = Note.objects.get()
+    assert note.sensitive_confirmed is True
+    assert note.text == text
+    added = AuditEvent.objects.get(action=AuditAction.NOTE_ADDED)
+    assert added.details["termes_sensibles"] is True
+
+
+def test_it_records_an_ordinary_note_at_once(member_client, organisation, member_membership):
+    person = _followed(organisation)
+
+    response = member_client.post(
+        reverse("persons:note_add", args=[person.pk]),
+        {"text": "Dossier RSA déposé à la CAF.", "visibility": "partagee"},
+    )
+
+    assert response.status_code == 302
+    note = Note.objects.get()
+    assert (note.author_id, note.organisation_id) == (
+        member_membership.user_id,
+        organisation.pk,
+    )
+    assert note.sensitive_confirmed is False
+
+
+@pytest.fixture
+def three_notes(organisation, member_membership, elsewhere):
+    person = _followed(organisation)
+    ConsentFactory(person=person, organisation=elsewhere)
+    for visibility, text in [
+        (NoteVisibility.AUTHOR, "Note-pour-moi-seulement"),
+        (NoteVisibility.ORGANISATION, "Note-pour-ma-structure"),
+        (NoteVisibility.SHARED, "Note-partagee"),
+    ]:
+        NoteFactory(
+            person=person,
+            author=member_membership.user,
+            organisation=organisation,
+            visibility=visibility,
+            text=text,
+        )
+    return person
+
+
+def _notes_page(client, person) -> str:
+    response = client.get(reverse("persons:section", args=[person.pk, "notes"]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_it_shows_all_their_notes_to_the_author(member_client, three_notes):
+    content = _notes_page(member_client, three_notes)
+
+    for text in ("Note-pour-moi-seulement", "Note-pour-ma-structure", "Note-partagee"):
+        assert text in content
+
+
+def test_it_hides_the_authors_private_note_from_a_colleague(organisation, three_notes):
+    colleague = MembershipFactory(organisation=organisation)
+    client = log_in(Client(), colleague.user, colleague)
+
+    content = _notes_page(client, three_notes)
+
+    assert "Note-pour-moi-seulement" not in content
+    assert "Note-pour-ma-structure" in content
+    assert "Note-partagee" in content
+
+
+def test_it_shows_only_shared_notes_to_another_organisation(elsewhere, three_notes):
+    other = MembershipFactory(organisation=elsewhere)
+    client = log_in(Client(), other.user, other)
+
+    content = _notes_page(client, three_notes)
+
+    assert "Note-pour-moi-seulement" not in content
+    assert "Note-pour-ma-structure" not in content
+    assert "Note-partagee" in content
+
+
+# Sections and their journal.
+
+SECTIONS = [
+    "identite", "famille", "ressources", "logement", "emploi", "couverture_sociale", "notes",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("category", SECTIONS)
+def test_it_journals_each_section_view_exactly_once(member_client, organisation, category):
+    person = _followed(organisation)
+    url = (
+        reverse("persons:file", args=[person.pk])
+        if category == "identite"
+        else reverse("persons:section", args=[person.pk, category])
+    )
+
+    response = member_client.get(url)
+
+    assert response.status_code == 200
+    viewed = AuditEvent.objects.filter(action=AuditAction.SECTION_VIEWED, person_id=person.pk)
+    assert [event.category for event in viewed] == [category]
+
+
+def test_it_journals_a_health_view_where_the_charter_allows_it(client):
+    savs = OrganisationFactory(kind=OrganisationKind.SAVS)
+    membership = MembershipFactory(organisation=savs)
+    person = _followed(savs)
+    log_in(client, membership.user, membership)
+
+    response = client.get(reverse("persons:section", args=[person.pk, "sante"]))
+
+    assert response.status_code == 200
+    assert list(
+        AuditEvent.objects.filter(action=AuditAction.SECTION_VIEWED).values_list(
+            "category", flat=True
+        )
+    ) == ["sante"]
+
+
+def _identity_data(person: Person, **overrides) -> dict[str, str]:
+    data = {
+        "first_names": person.first_names,
+        "birth_name": person.birth_name,
+        "usage_name": person.usage_name,
+        "sex": person.sex,
+        "birth_date": person.birth_date.isoformat(),
+        "birth_place": person.birth_place,
+        "nationality": person.nationality,
+        "phone": person.phone,
+        "email": person.email,
+        "address_line": person.address_line,
+        "postal_code": person.postal_code,
+        "commune_code": person.commune_code,
+        "commune_name": person.commune_name,
+        "domiciliation": person.domiciliation,
+        "caf_number": person.caf_number,
+        "france_travail_id": person.france_travail_id,
+    }
+    return data | overrides
+
+
+def test_it_saves_the_identity_and_journals_the_update(member_client, organisation):
+    person = _followed(organisation, birth_name="Martin", first_names="Léa")
+
+    response = member_client.post(
+        reverse("persons:section_edit", args=[person.pk, "identite"]),
+        _identity_data(person, birth_name="Lefèvre", caf_number="7654321"),
+    )
+
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert (person.birth_name, person.birth_name_key, person.caf_number) == (
+        "Lefèvre",
+        "lefevre",
+        "7654321",
+    )
+    updated = AuditEvent.objects.get(action=AuditAction.SECTION_UPDATED)
+    assert (updated.person_id, updated.category) == (person.pk, "identite")
+
+
+def test_it_saves_the_housing_and_journals_the_update(member_client, organisation):
+    person = _followed(organisation)
+
+    response = member_client.post(
+        reverse("persons:section_edit", args=[person.pk, "logement"]),
+        {"status": "locataire_social", "monthly_rent": "420.50", "commune_code": "62193"},
+    )
+
+    assert response.status_code == 302
+    housing = Housing.objects.get(person=person)
+    assert (housing.status, str(housing.monthly_rent)) == ("locataire_social", "420.50")
+    updated = AuditEvent.objects.get(action=AuditAction.SECTION_UPDATED)
+    assert (updated.category, updated.object_type) == ("logement", "housing")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"birth_date": (timezone.localdate() + datetime.timedelta(days=1)).isoformat()},
+            "La date de naissance ne peut pas être dans le futur.",
+        ),
+        ({"caf_number": "123456"}, "Le numéro allocataire CAF compte 7 chiffres."),
+        ({"postal_code": "6210"}, "Le code postal compte 5 chiffres."),
+    ],
+)
+def test_it_refuses_invalid_identity_in_french_and_changes_nothing(
+    member_client, organisation, overrides, message
+):
+    person = _followed(organisation, caf_number="1234567")
+
+    response = member_client.post(
+        reverse("persons:section_edit", args=[person.pk, "identite"]),
+        _identity_data(person, birth_name="Autre", **overrides),
+    )
+
+    assert response.status_code == 200
+    assert html.escape(message) in response.content.decode()
+    fresh = Person.objects.get(pk=person.pk)
+    assert (fresh.birth_name, fresh.birth_date, fresh.caf_number) == (
+        person.birth_name,
+        person.birth_date,
+        "1234567",
+    )
+    assert not AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).exists()
+
+
+def test_it_adds_and_removes_a_household_member_with_the_journal(member_client, organisation):
+    person = _followed(organisation)
+
+    member_client.post(
+        reverse("persons:member_add", args=[person.pk]),
+        {"relation": "enfant", "first_names": "Noé", "birth_date": "2016-09-01"},
+    )
+    member = HouseholdMember.objects.get(person=person)
+    member_client.post(reverse("persons:member_remove", args=[person.pk, member.pk]))
+
+    assert not HouseholdMember.objects.exists()
+    updates = AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).order_by("seq")
+    assert [(e.category, e.details.get("suppression", False)) for e in updates] == [
+        ("famille", False),
+        ("famille", True),
+    ]
+
+
+def test_it_does_not_remove_a_member_of_another_household(member_client, organisation):
+    person = _followed(organisation)
+    stranger = HouseholdMemberFactory()
+
+    response = member_client.post(reverse("persons:member_remove", args=[person.pk, stranger.pk]))
+
+    assert response.status_code == 404
+    assert HouseholdMember.objects.filter(pk=stranger.pk).exists()
+
+
+# Merge.
+
+
+def test_it_merges_two_visible_files(manager_client, organisation, manager_membership):
+    keep = _followed(organisation, first_names="Léa", birth_name="Dupré")
+    absorb = _followed(organisation, first_names="Lea", birth_name="Dupre", caf_number="1234567")
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    moved_consent = ConsentFactory(person=absorb, organisation=caf)
+    note = NoteFactory(person=absorb, organisation=organisation)
+    member = HouseholdMemberFactory(person=absorb)
+    ReferentFactory(person=absorb, organisation=organisation)
+
+    response = manager_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": absorb.pk})
+
+    assert response.status_code == 302
+    assert response.url == reverse("persons:file", args=[keep.pk])
+    absorb.refresh_from_db()
+    keep.refresh_from_db()
+    assert (absorb.status, absorb.merged_into_id) == (PersonStatus.ARCHIVED, keep.pk)
+    assert keep.caf_number == "1234567"
+    note.refresh_from_db()
+    member.refresh_from_db()
+    moved_consent.refresh_from_db()
+    assert note.person_id == member.person_id == moved_consent.person_id == keep.pk
+    assert not Consent.objects.filter(person=absorb).exists()
+    assert keep.referents.count() == 1
+    merged = AuditEvent.objects.get(action=AuditAction.PERSONS_MERGED)
+    assert (merged.person_id, merged.object_id) == (keep.pk, str(absorb.pk))
+    assert manager_client.get(reverse("persons:file", args=[absorb.pk])).status_code == 404
+
+
+def test_it_refuses_to_merge_a_file_that_is_not_visible(manager_client, organisation, elsewhere):
+    keep = _followed(organisation)
+    hidden = _followed(elsewhere)
+    NoteFactory(person=hidden, organisation=elsewhere)
+
+    response = manager_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": hidden.pk})
+
+    assert response.status_code == 404
+    hidden.refresh_from_db()
+    assert hidden.status == PersonStatus.ACTIVE
+    assert Note.objects.get().person_id == hidden.pk
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSONS_MERGED).exists()
+
+
+def test_it_keeps_the_merge_tool_for_managers(member_client, organisation):
+    keep, absorb = _followed(organisation), _followed(organisation)
+
+    response = member_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": absorb.pk})
+
+    assert response.status_code == 403
+    absorb.refresh_from_db()
+    assert absorb.status == PersonStatus.ACTIVE
+
+
+# Query-count pins: the main pages cost the same whatever the size of the file or of the
+# result list. PostgreSQL takes one more query per journal row (the chain's advisory lock).
+
+QUERIES = {
+    "sqlite": {"file": 12, "section": 11, "search": 10},
+    "postgresql": {"file": 13, "section": 12, "search": 11},
+}
+
+
+def _pinned(page: str) -> int:
+    return QUERIES[connection.vendor][page]
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_it_pins_the_queries_of_the_file_page(
+    member_client, organisation, size, django_assert_num_queries
+):
+    person = _followed(organisation)
+    for _ in range(size):
+        other = OrganisationFactory()
+        ConsentFactory(person=person, organisation=other)
+        ReferentFactory(person=person, organisation=other)
+    url = reverse("persons:file", args=[person.pk])
+    member_client.get(url)  # the charter and the session settle on the first page
+
+    with django_assert_num_queries(_pinned("file")):
+        response = member_client.get(url)
+
+    assert response.status_code == 200
+    assert response.content.decode().count("— jusqu'au") == size + 1
+
+
+@pytest.mark.parametrize("members", [1, 10])
+def test_it_pins_the_queries_of_a_section_page(
+    member_client, organisation, members, django_assert_num_queries
+):
+    person = _followed(organisation)
+    HouseholdMemberFactory.create_batch(members, person=person)
+    url = reverse("persons:section", args=[person.pk, "famille"])
+    member_client.get(url)
+
+    with django_assert_num_queries(_pinned("section")):
+        response = member_client.get(url)
+
+    assert response.status_code == 200
+    assert response.content.decode().count("/retirer/") == members
+
+
+@pytest.mark.parametrize("matching", [5, 40])
+def test_it_pins_the_queries_of_a_search(
+    member_client, organisation, matching, django_assert_num_queries
+):
+    for n in range(matching):
+        _followed(organisation, birth_name="Dupré", first_names=f"Léa{n:02d}")
+    member_client.get(reverse("persons:list"))
+
+    with django_assert_num_queries(_pinned("search")):
+        response = member_client.post(reverse("persons:list"), {"q": "dupre"})
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Léa") == min(matching, 20)
