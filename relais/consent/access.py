@@ -110,9 +110,17 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
     levels = {c: charter.get(c, Level.NONE) for c in consented}
     grant = None
     if not consented:
+        # A grant opens the file for the organisation it was opened for, and no longer
+        # once the person has said they refuse break-glass.
         grant = (
-            BreakGlassGrant.objects.live(moment)
-            .filter(person_id=person_id, professional_id=pro.user_id)
+            None
+            if person.refuses_break_glass
+            else BreakGlassGrant.objects.live(moment)
+            .filter(
+                person_id=person_id,
+                professional_id=pro.user_id,
+                organisation_id=pro.organisation_id,
+            )
             .order_by("-expires_at")
             .first()
         )

@@ -57,7 +57,12 @@ class Consent(models.Model):
     starts_at = models.DateTimeField("à partir du", default=timezone.now)
     expires_at = models.DateTimeField("jusqu'au")
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Vide : donné par la personne depuis son espace.",
     )
     revoked_at = models.DateTimeField("retiré le", null=True, blank=True)
     revoked_by_label = models.CharField("retiré par", max_length=200, blank=True)

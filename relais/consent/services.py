@@ -58,12 +58,15 @@ def consent_expiry(starts_at: datetime, duration: str) -> datetime:
 
 
 def _clean_categories(categories: list[str]) -> list[str]:
-    chosen = [c for c in DataCategory.values if c in set(categories)]
-    if not chosen or len(chosen) != len(set(categories)):
+    """Known categories only; identity always comes with any consent, since no other data
+    can be shared without knowing whose it is."""
+    asked = set(categories)
+    if not asked or not asked <= set(DataCategory.values):
         raise ValidationError(
             {"categories": "Cochez au moins une catégorie de données parmi celles proposées."}
         )
-    return chosen
+    asked.add(DataCategory.IDENTITY)
+    return [c for c in DataCategory.values if c in asked]
 
 
 def consent_grant(

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,11 +18,17 @@ from relais.consent.services import (
     consent_revoke,
 )
 from relais.organisations.models import Organisation
-from relais.persons.categories import DataCategory
+from relais.persons.categories import Action, DataCategory
 from relais.persons.services import duplicates_of
 from relais.www.persons.access import access_file, professional_or_404
 from relais.www.persons.forms import BreakGlassForm, ConsentForm
 from relais.www.persons.views import _file_context
+
+BREAK_GLASS_IMPOSSIBLE = (
+    "Aucun accès exceptionnel n'est possible pour cette identité : aucun dossier ne correspond "
+    "exactement, ou la personne l'a refusé. Vérifiez l'orthographe et la date de naissance, ou "
+    "créez un dossier avec son accord."
+)
 
 
 def _organisation_choices(pro_organisation_id: int) -> list[tuple[int, str]]:
@@ -39,6 +45,9 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     if access.break_glass is not None:
         raise Http404("Dossier introuvable.")
     person = access.person
+    if request.method == "POST" and not access.can(Action.EDIT, DataCategory.IDENTITY):
+        # Recording an agreement widens access: it takes the right to write the file.
+        raise PermissionDenied("Votre profession ne permet pas d'enregistrer un accord.")
     form = ConsentForm(
         request.POST or None, organisations=_organisation_choices(pro.organisation_id)
     )
@@ -112,6 +121,8 @@ def revoke(request: HttpRequest, person_id: int, consent_id: int) -> HttpRespons
 
 def attestation(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    if access.break_glass is not None:  # break-glass reads the file, not its agreements
+        raise Http404("Dossier introuvable.")
     consent = get_object_or_404(
         Consent.objects.select_related("organisation", "recorded_by"),
         pk=consent_id,
@@ -187,26 +198,26 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 birth_date=data["birth_date"],
             )[:2]
         )
-        if len(matches) != 1:
-            form.add_error(
-                None,
-                "Aucun dossier ne correspond exactement à cette identité (ou plusieurs). "
-                "Vérifiez l'orthographe et la date de naissance, ou créez un dossier.",
-            )
-        else:
+        grant = None
+        if len(matches) == 1:
             try:
                 grant = break_glass_open(
                     person=matches[0], pro=pro, reason=data["reason"], by=actor_for(request)
                 )
             except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.warning(
-                    request,
-                    f"Accès exceptionnel ouvert en lecture jusqu'à {grant.expires_at:%H:%M}. "
-                    "La personne et votre responsable en sont informés.",
-                )
-                return redirect("persons:file", person_id=grant.person_id)
+                if "reason" in getattr(error, "error_dict", {}):
+                    form.add_error("reason", error.error_dict["reason"])
+        if grant is None and not form.errors:
+            # One message whether no file matches or the person refused: the form must not
+            # tell whether this person has a file on Relais.
+            form.add_error(None, BREAK_GLASS_IMPOSSIBLE)
+        if grant is not None:
+            messages.warning(
+                request,
+                f"Accès exceptionnel ouvert en lecture jusqu'à {grant.expires_at:%H:%M}. "
+                "La personne et votre responsable en sont informés.",
+            )
+            return redirect("persons:file", person_id=grant.person_id)
     return render(
         request, "persons/break_glass.html", {"title": "Accès exceptionnel", "form": form}
     )

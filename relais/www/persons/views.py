@@ -478,14 +478,19 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
+@recent_second_factor_required
 def merge(request: HttpRequest) -> HttpResponse:
-    """A manager merges a duplicate file into another; both must be visible to them."""
+    """A manager merges a duplicate file into another; they must be allowed to write the
+    identity of both."""
     pro = professional_or_404(request)
     form = forms.MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         keep = file_access(pro, form.cleaned_data["keep"])
         absorb = file_access(pro, form.cleaned_data["absorb"])
-        if keep.break_glass or absorb.break_glass:
+        if not (
+            keep.can(Action.EDIT, DataCategory.IDENTITY)
+            and absorb.can(Action.EDIT, DataCategory.IDENTITY)
+        ):
             raise Http404("Dossier introuvable.")
         with transaction.atomic():
             persons_merge(keep=keep.person, absorb=absorb.person, by=actor_for(request))
