@@ -20,7 +20,7 @@ from relais.consent.services import (
 from relais.organisations.models import Organisation
 from relais.persons.categories import Action, DataCategory
 from relais.persons.services import duplicates_of
-from relais.www.persons.access import access_file, professional_or_404
+from relais.www.persons.access import access_file, professional_or_404, record_view
 from relais.www.persons.forms import BreakGlassForm, ConsentForm
 from relais.www.persons.views import _file_context
 
@@ -75,6 +75,8 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Le consentement est enregistré.")
                 return redirect("persons:consents", person_id=person.pk)
+    if request.method == "GET":
+        record_view(request, pro, access, DataCategory.IDENTITY)
     context = _file_context(access, "consentements") | {
         "form": form,
         "consents": Consent.objects.filter(person=person)

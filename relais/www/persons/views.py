@@ -445,7 +445,8 @@ def referents(request: HttpRequest, person_id: int) -> HttpResponse:
 def history(request: HttpRequest, person_id: int) -> HttpResponse:
     """Who opened the file, when, from which organisation and why: printable for the
     person, who has the right to know."""
-    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY)
+    record_view(request, pro, access, DataCategory.IDENTITY)
     events = list(
         AuditEvent.objects.for_person(access.person.pk)
         .filter(
