@@ -40,7 +40,7 @@ check: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=config.settings.prod RELAIS_SECRET_KEY=$$(printf 'x%.0s' $$(seq 64)) \
+	DJANGO_SETTINGS_MODULE=config.settings.prod RELAIS_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		RELAIS_ENCRYPTION_KEYS=check:$$(printf '%032d' 0 | base64) DATABASE_URL=sqlite:///:memory: \
 		$(PY) manage.py check --deploy --fail-level WARNING
 

@@ -38,7 +38,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,7 +108,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", "Français"), ("en", "English"), ("ar", "العربية")]
+# The professionals' pages are in French whatever the browser asks; the person's own
+# space will offer its own choice of language.
+LANGUAGES = [("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "relais" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
