@@ -12,7 +12,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls import get_resolver, resolve, reverse
 from django.urls.resolvers import RegexPattern
 
 from relais.audit.models import AuditEvent
@@ -28,6 +28,7 @@ from tests.persons.factories import (
     PersonFactory,
     ReferentFactory,
 )
+from tests.urlwalk import walk
 
 pytestmark = pytest.mark.django_db
 
@@ -79,20 +80,7 @@ def _template(pattern) -> str:
     return _CONVERTER.sub(lambda m: "{" + m["name"] + ":" + (m["converter"] or "str") + "}", text)
 
 
-def _walk(patterns, prefix="", namespace=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace
-            if pattern.namespace:
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, prefix + _template(pattern), inner)
-        elif isinstance(pattern, URLPattern):
-            name = f"{namespace}:{pattern.name}" if pattern.name else None
-            template = "/" + prefix + _template(pattern)
-            yield name or template, template, pattern.callback
-
-
-ALL_PATTERNS = list(_walk(get_resolver().url_patterns))
+ALL_PATTERNS = list(walk(get_resolver().url_patterns, _template))
 PERSON_SCOPED = [
     (ident, template, callback)
     for ident, template, callback in ALL_PATTERNS

@@ -9,11 +9,12 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls import get_resolver, resolve, reverse
 from django.urls.resolvers import RegexPattern
 
 from relais.accounts.sessions import LOGIN_AT, SEEN_AT
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
+from tests.urlwalk import walk
 
 pytestmark = pytest.mark.django_db
 
@@ -62,20 +63,7 @@ def _fill(pattern) -> str:
     return _fill_route(text)
 
 
-def _walk(patterns, prefix="", namespace=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace
-            if pattern.namespace:
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, prefix + _fill(pattern), inner)
-        elif isinstance(pattern, URLPattern):
-            name = f"{namespace}:{pattern.name}" if pattern.name else None
-            route = prefix + str(pattern.pattern)
-            yield name or route, "/" + prefix + _fill(pattern), pattern.callback
-
-
-ALL_PATTERNS = list(_walk(get_resolver().url_patterns))
+ALL_PATTERNS = list(walk(get_resolver().url_patterns, _fill))
 ALL_IDS = [ident for ident, _, _ in ALL_PATTERNS]
 
 
