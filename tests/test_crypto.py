@@ -1,0 +1,46 @@
+import base64
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from hypothesis import given
+from hypothesis import strategies as st
+
+from relais import crypto
+
+KEY_A = base64.b64encode(b"a" * 32).decode()
+KEY_B = base64.b64encode(b"b" * 32).decode()
+
+
+@given(st.binary(max_size=512))
+def test_it_decrypts_what_it_encrypts(plaintext):
+    assert crypto.decrypt(
+        crypto.encrypt(plaintext, associated_data=b"x"), associated_data=b"x"
+    ) == (plaintext)
+
+
+def test_it_refuses_a_tampered_value():
+    sealed = bytearray(crypto.encrypt(b"1 85 05 78 006 084 91"))
+    sealed[-1] ^= 1
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(bytes(sealed))
+
+
+def test_it_refuses_a_value_moved_to_another_record():
+    sealed = crypto.encrypt(b"secret", associated_data=b"person-nir:1")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(sealed, associated_data=b"person-nir:2")
+
+
+def test_it_reads_old_values_after_a_new_key_is_added(settings):
+    settings.RELAIS_ENCRYPTION_KEYS = f"old:{KEY_A}"
+    sealed = crypto.encrypt(b"valeur")
+    settings.RELAIS_ENCRYPTION_KEYS = f"new:{KEY_B},old:{KEY_A}"
+
+    assert crypto.decrypt(sealed) == b"valeur"
+    assert crypto.key_id_of(crypto.encrypt(b"valeur")) == "new"
+
+
+@pytest.mark.parametrize("raw", ["", "sans-cle", "court:YWJj", f":{KEY_A}"])
+def test_it_refuses_a_malformed_keyring(raw):
+    with pytest.raises(ImproperlyConfigured):
+        crypto.parse_keyring(raw)
