@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 
 ## make test: install test tools, run the quality gate, then the whole suite
 test: $(VENV)/.installed-test
-	@scripts/ensure-browser.sh
+	@scripts/ensure-debian-package.sh chromium /usr/bin/chromium required-in-ci
 	$(MAKE) --no-print-directory check
 	@$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERREUR : pytest n'a exécuté aucun test." >&2; exit 1; fi; \
@@ -49,6 +49,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 bench: $(VENV)/.installed-test
+	@scripts/ensure-debian-package.sh wrk /usr/bin/wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## make lock: refresh constraints.txt from what the direct dependencies resolve to today
