@@ -72,6 +72,10 @@ TEMPLATES = [
     },
 ]
 
+# One shared renderer: django-dsfr otherwise builds a new template engine for every form,
+# which recompiles the field templates on each page.
+FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
+
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
