@@ -43,7 +43,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "relais.accounts.middleware.VerifiedSessionMiddleware",
     "relais.accounts.middleware.SessionTimeoutMiddleware",
     "relais.accounts.middleware.SecondFactorRequiredMiddleware",
     "relais.organisations.middleware.ActingOrganisationMiddleware",

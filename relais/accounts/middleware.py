@@ -9,16 +9,56 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 
 from relais.accounts.actors import actor_for
 from relais.accounts.services import has_second_factor
-from relais.accounts.sessions import LOGIN_AT, SEEN_AT, seconds_since
+from relais.accounts.sessions import LOGIN_AT, SECURITY_STAMP, SEEN_AT, seconds_since
 from relais.audit.actions import AuditAction
 from relais.audit.services import audit_record
 
 # Rewriting the session on every request would cost a write per page; a minute of
 # imprecision on the idle timeout does not matter.
 _SEEN_AT_RESOLUTION = 60
+
+
+class VerifiedSessionMiddleware:
+    """Tells whether the session passed the second factor (`request.user.is_verified()`),
+    in place of django-otp's middleware, which reads the device on every request.
+
+    The session keeps the user's security stamp from the moment of verification; while
+    the stamp is unchanged, the verification stands without a query. Resetting a second
+    factor raises the stamp, and the next request checks the device again.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        request.user = SimpleLazyObject(lambda: self._verify(request, user))  # type: ignore[assignment]
+        return self.get_response(request)
+
+    @staticmethod
+    def _verify(request: HttpRequest, user: Any) -> Any:
+        verified = False
+        user.otp_device = None
+        device_id = request.session.get(DEVICE_ID_SESSION_KEY) if user.is_authenticated else None
+        if device_id:
+            if request.session.get(SECURITY_STAMP) == user.security_stamp:
+                verified = True
+            else:
+                device = Device.from_persistent_id(device_id, for_verify=False)
+                if device is not None and device.user_id == user.pk and device.confirmed:
+                    verified = True
+                    user.otp_device = device
+                    request.session[SECURITY_STAMP] = user.security_stamp
+                else:
+                    request.session.pop(DEVICE_ID_SESSION_KEY, None)
+        user.is_verified = lambda: verified
+        return user
 
 
 class SessionTimeoutMiddleware:

@@ -32,6 +32,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("actif", default=True)
     is_staff = models.BooleanField("accès à l'administration", default=False)
     date_joined = models.DateTimeField("inscrit le", default=timezone.now)
+    # Raised whenever a session's cached verification or acting organisation must stop
+    # counting: second factor reset, membership ended, organisation changed.
+    security_stamp = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import F
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -145,10 +146,17 @@ def second_factor_check(*, user: User, token: str, by: Actor) -> TOTPDevice | St
     return None
 
 
+def security_stamp_raise(*user_ids: int) -> None:
+    """End what sessions of these users hold as verified (second factor, acting
+    organisation): the next request checks again against the database."""
+    User.objects.filter(pk__in=user_ids).update(security_stamp=F("security_stamp") + 1)
+
+
 def second_factor_reset(*, member: User, organisation_id: int, by: Actor) -> None:
     """A manager removes every second factor of a member, who must enrol again at next
     request: their current sessions lose their verification at once."""
     with transaction.atomic():
+        security_stamp_raise(member.pk)
         TOTPDevice.objects.filter(user=member).delete()
         StaticDevice.objects.filter(user=member).delete()
         WebAuthnDevice.objects.filter(user=member).delete()

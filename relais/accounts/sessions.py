@@ -8,6 +8,8 @@ LOGIN_AT = "relais_login_at"
 SEEN_AT = "relais_seen_at"
 SECOND_FACTOR_AT = "relais_second_factor_at"
 MEMBERSHIP_ID = "relais_membership_id"
+MEMBERSHIP_SNAPSHOT = "relais_membership"
+SECURITY_STAMP = "relais_security_stamp"
 
 
 def mark_login(session: SessionBase) -> None:
@@ -16,8 +18,9 @@ def mark_login(session: SessionBase) -> None:
     session[SEEN_AT] = now
 
 
-def mark_second_factor(session: SessionBase) -> None:
+def mark_second_factor(session: SessionBase, *, security_stamp: int) -> None:
     session[SECOND_FACTOR_AT] = time.time()
+    session[SECURITY_STAMP] = security_stamp
 
 
 def seconds_since(session: SessionBase, key: str) -> float | None:

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -8,8 +9,63 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from relais.accounts.sessions import MEMBERSHIP_ID
-from relais.organisations.models import Membership
+from relais.accounts.sessions import MEMBERSHIP_ID, MEMBERSHIP_SNAPSHOT
+from relais.organisations.models import Membership, Organisation
+
+
+def _snapshot(membership: Membership) -> dict[str, Any]:
+    organisation = membership.organisation
+    return {
+        "id": membership.pk,
+        "user": membership.user_id,
+        "organisation": [organisation.pk, organisation.name, organisation.kind],
+        "role": membership.role,
+        "profession": membership.profession,
+        "period": [membership.started_on.isoformat(), _iso(membership.ended_on)],
+        "stamp": membership.user.security_stamp,
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _from_snapshot(snapshot: dict[str, Any]) -> Membership:
+    organisation_id, name, kind = snapshot["organisation"]
+    started_on, ended_on = snapshot["period"]
+    return Membership(
+        pk=snapshot["id"],
+        user_id=snapshot["user"],
+        organisation=Organisation(pk=organisation_id, name=name, kind=kind),
+        role=snapshot["role"],
+        profession=snapshot["profession"],
+        started_on=date.fromisoformat(started_on),
+        ended_on=date.fromisoformat(ended_on) if ended_on else None,
+    )
+
+
+def _acting_membership(request: HttpRequest, membership_id: int) -> Membership | None:
+    """The membership the session acts through. Kept in the session while the user's
+    security stamp is unchanged (ending a membership raises it), read from the database
+    otherwise."""
+    user = request.user
+    snapshot = request.session.get(MEMBERSHIP_SNAPSHOT)
+    if (
+        snapshot is not None
+        and snapshot["id"] == membership_id
+        and snapshot["user"] == user.pk
+        and snapshot["stamp"] == user.security_stamp  # type: ignore[union-attr]
+    ):
+        return _from_snapshot(snapshot)
+    membership = (
+        Membership.objects.select_related("organisation")
+        .filter(pk=membership_id, user_id=user.pk)
+        .first()
+    )
+    if membership is not None:
+        membership.user = user  # type: ignore[assignment]
+        request.session[MEMBERSHIP_SNAPSHOT] = _snapshot(membership)
+    return membership
 
 
 class ActingOrganisationMiddleware:
@@ -31,11 +87,7 @@ class ActingOrganisationMiddleware:
             return None
         membership_id = request.session.get(MEMBERSHIP_ID)
         if membership_id is not None:
-            membership = (
-                Membership.objects.select_related("organisation")
-                .filter(pk=membership_id, user_id=user.pk)
-                .first()
-            )
+            membership = _acting_membership(request, membership_id)
             if membership is None or not membership.is_active_on(timezone.localdate()):
                 logout(request)
                 messages.warning(

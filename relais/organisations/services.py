@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from relais.accounts.models import User
+from relais.accounts.services import security_stamp_raise
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.services import audit_record
@@ -64,6 +65,10 @@ def organisation_update(*, organisation: Organisation, by: Actor, **fields: Any)
     organisation.full_clean()
     with transaction.atomic():
         organisation.save()
+        # Sessions keep the acting organisation's name and kind: refresh them.
+        security_stamp_raise(
+            *Membership.objects.filter(organisation=organisation).values_list("user_id", flat=True)
+        )
         audit_record(
             action=AuditAction.ORGANISATION_UPDATED,
             by=by,
@@ -221,6 +226,7 @@ def membership_deactivate(*, membership: Membership, by: Actor) -> None:
     with transaction.atomic():
         membership.ended_on = timezone.localdate()
         membership.save(update_fields=["ended_on"])
+        security_stamp_raise(membership.user_id)
         user = membership.user
         if not user.is_superuser and not Membership.objects.active().filter(user=user).exists():
             user.is_active = False

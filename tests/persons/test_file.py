@@ -621,8 +621,8 @@ def test_it_keeps_the_merge_tool_for_managers(member_client, organisation):
 # result list. PostgreSQL takes one more query per journal row (the chain's advisory lock).
 
 QUERIES = {
-    "sqlite": {"file": 12, "section": 11, "search": 10},
-    "postgresql": {"file": 13, "section": 12, "search": 11},
+    "sqlite": {"file": 10, "section": 9, "search": 8},
+    "postgresql": {"file": 11, "section": 10, "search": 9},
 }
 
 

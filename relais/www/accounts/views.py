@@ -145,7 +145,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             form.add_error("code", "Code incorrect ou expiré. Vérifiez l'heure de votre téléphone.")
         else:
             otp_login(request, device)
-            mark_second_factor(request.session)
+            mark_second_factor(request.session, security_stamp=user.security_stamp)
             return redirect(after_second_factor_url(request))
     context = {
         "form": form,
@@ -176,7 +176,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
             )
         else:
             otp_login(request, device)
-            mark_second_factor(request.session)
+            mark_second_factor(request.session, security_stamp=user.security_stamp)
             request.session[NEW_CODES_KEY] = codes
             return redirect("accounts:recovery_codes")
     qr_svg = segno.make(device.config_url, error="m").svg_inline(

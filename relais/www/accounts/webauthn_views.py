@@ -63,7 +63,7 @@ def register_verify(request: HttpRequest) -> JsonResponse:
         return _refused(str(error))
     if first_factor:
         otp_login(request, device)
-        mark_second_factor(request.session)
+        mark_second_factor(request.session, security_stamp=user.security_stamp)
         request.session[NEW_CODES_KEY] = services.recovery_codes_regenerate(
             user=user, by=actor_for(request)
         )
@@ -99,5 +99,5 @@ def authenticate_verify(request: HttpRequest) -> JsonResponse:
     except webauthn.WebAuthnError as error:
         return _refused(str(error))
     otp_login(request, device)
-    mark_second_factor(request.session)
+    mark_second_factor(request.session, security_stamp=user.security_stamp)
     return JsonResponse({"redirect": after_second_factor_url(request)})
