@@ -17,12 +17,24 @@ sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 
 
-def _setup(persons: int) -> None:
+def _fresh_postgresql(server: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+def _setup(persons: int, postgresql: str) -> None:
     VAR.mkdir(parents=True, exist_ok=True)
-    database = VAR / f"persons-{persons}.sqlite3"
-    for leftover in VAR.glob(f"persons-{persons}.sqlite3*"):
-        leftover.unlink()
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    if postgresql:
+        os.environ["DATABASE_URL"] = _fresh_postgresql(postgresql, f"relais_bench_{persons}")
+    else:
+        database = VAR / f"persons-{persons}.sqlite3"
+        for leftover in VAR.glob(f"persons-{persons}.sqlite3*"):
+            leftover.unlink()
+        os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
 
@@ -106,9 +118,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--http-seconds", type=float, default=0.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--postgresql",
+        default="",
+        help="a PostgreSQL server (postgres://user@host:port) on which to create the database",
+    )
     args = parser.parse_args()
     started = time.monotonic()
-    _setup(args.persons)
+    _setup(args.persons, args.postgresql)
     generated_in = time.monotonic() - started
 
     from django.db import connection
