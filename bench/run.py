@@ -175,6 +175,16 @@ def main() -> None:
         f"journal : vérification {verify['rows_per_s']:,.0f} lignes/s sur {verify['rows']:,} "
         f"lignes (cible ≥ 100 000)"
     )
+    documents = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "documents.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in documents.stdout.strip().splitlines():
+        if line.startswith("pièces"):
+            print(line)
     sizes = [1_000, 100_000] + ([1_000_000] if args.million else [])
     figures = {}
     for size in sizes:

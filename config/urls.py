@@ -12,5 +12,6 @@ urlpatterns = [
     path("journal/", include("relais.www.journal.urls")),
     path("charte/", include("relais.www.charter.urls")),
     path("personnes/", include("relais.www.persons.urls")),
+    path("", include("relais.www.documents.urls")),
     path("administration/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.core.files.storage import storages
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -29,6 +30,14 @@ def _flushable_journal(request):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = replica")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_documents_storage():
+    """Each test starts with an empty documents storage (in memory under test settings)."""
+    storages._storages.pop("documents", None)
+    yield
+    storages._storages.pop("documents", None)
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "relais.organisations",
     "relais.persons",
     "relais.consent",
+    "relais.documents",
     "relais.www",
 ]
 
@@ -169,6 +170,44 @@ RELAIS_INVITATION_VALIDITY = timedelta(hours=72)
 
 # `identifier:base64-key` pairs, the first one current (see relais/crypto.py).
 RELAIS_ENCRYPTION_KEYS = env_str("RELAIS_ENCRYPTION_KEYS", "")
+# Supporting documents: encrypted blobs in the "documents" storage (see STORAGES below).
+RELAIS_DOCUMENT_MAX_BYTES = env_int("RELAIS_DOCUMENT_MAX_MB", 20) * 1024 * 1024
+RELAIS_DOCUMENT_QUOTA_BYTES = env_int("RELAIS_DOCUMENT_QUOTA_MB", 500) * 1024 * 1024
+RELAIS_CLAMD_SOCKET = env_str("RELAIS_CLAMD_SOCKET", "")
+RELAIS_DOCUMENT_PURGE_DAYS = env_int("RELAIS_DOCUMENT_PURGE_DAYS", 30)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+_DOCUMENTS_BUCKET = env_str("RELAIS_DOCUMENTS_S3_BUCKET", "")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Never under MEDIA_ROOT and never served by URL: blobs are read by the download view.
+    "documents": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _DOCUMENTS_BUCKET,
+                "endpoint_url": env_str("RELAIS_DOCUMENTS_S3_ENDPOINT", "") or None,
+                "region_name": env_str("RELAIS_DOCUMENTS_S3_REGION", "") or None,
+                "access_key": env_str("RELAIS_DOCUMENTS_S3_ACCESS_KEY", "") or None,
+                "secret_key": env_str("RELAIS_DOCUMENTS_S3_SECRET_KEY", "") or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        }
+        if _DOCUMENTS_BUCKET
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": env_str("RELAIS_DOCUMENTS_DIR", str(BASE_DIR / "var" / "documents")),
+                "base_url": None,
+            },
+        }
+    ),
+}
+
 RELAIS_SMS_BACKEND = env_str("RELAIS_SMS_BACKEND", "relais.notifications.sms.ConsoleBackend")
 RELAIS_CONSENT_CODE_VALIDITY = timedelta(minutes=10)
 RELAIS_BREAK_GLASS_DURATION = timedelta(hours=env_int("RELAIS_BREAK_GLASS_HOURS", 4))

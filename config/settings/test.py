@@ -12,3 +12,7 @@ RELAIS_DEMO_MODE = True
 RELAIS_DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPRELAISDEMO234567"
 RELAIS_ENCRYPTION_KEYS = "test:dGVzdC1vbmx5LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g="
 RELAIS_SMS_BACKEND = "relais.notifications.sms.LocmemBackend"
+STORAGES["documents"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.InMemoryStorage",
+    "OPTIONS": {"location": "documents"},
+}

@@ -170,3 +170,23 @@ def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQ
         .filter(Q(pk__in=consented) | Q(pk__in=granted))
         .exclude(pk__in=blocked)
     )
+
+
+def readable_categories_by_person(
+    pro: Professional, person_ids: list[int], *, at: datetime | None = None
+) -> dict[int, set[str]]:
+    """For lists across many files (e.g. documents to renew): which categories the
+    professional may read in each, from their consents and the charter, in one query.
+    Callers pass persons already taken from `visible_persons`."""
+    charter = levels_for(pro.organisation_kind, pro.profession)
+    readable: dict[int, set[str]] = {}
+    for person_id, categories in (
+        Consent.objects.live(at or timezone.now())
+        .for_professional(organisation_id=pro.organisation_id, user_id=pro.user_id)
+        .filter(person_id__in=person_ids)
+        .values_list("person_id", "categories")
+    ):
+        readable.setdefault(person_id, set()).update(
+            c for c in categories if level_allows(charter.get(c, Level.NONE), Action.VIEW)
+        )
+    return readable

@@ -8,15 +8,21 @@
   the outsider's 404 is the access rule speaking, not a badly filled URL.
 """
 
+import io
 import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, resolve, reverse
 from django.urls.resolvers import RegexPattern
+from PIL import Image
 
+from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent
+from relais.documents.models import Document, DocumentVersion
+from relais.documents.services import document_upload
 from relais.organisations.models import Invitation, OrganisationKind
 from relais.persons.models import HouseholdMember, MonthlyResource, Note
 from tests.conftest import log_in
@@ -57,6 +63,9 @@ POST_ONLY = {
     "persons:consent_revoke",
     "persons:blocks",
     "persons:break_glass_preference",
+    "documents:upload",
+    "documents:replace",
+    "documents:delete",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
@@ -94,6 +103,12 @@ def _params(patterns):
     ]
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
 @pytest.fixture
 def world():
     """A person followed by a CCAS, with something in each part of the file, and the
@@ -106,6 +121,16 @@ def world():
     ReferentFactory(person=person, organisation=home, professional=referent.user)
     member = HouseholdMemberFactory(person=person)
     resource = MonthlyResourceFactory(person=person, member=member)
+    document = document_upload(
+        person=person,
+        kind="rib",
+        title="",
+        issued_on=None,
+        expires_on=None,
+        files=[SimpleUploadedFile("rib.png", _png(), content_type="image/png")],
+        uploaded_by_id=referent.user_id,
+        by=SYSTEM,
+    )
     invitation = Invitation.objects.create(
         organisation=home,
         email="nouvelle@exemple.test",
@@ -131,6 +156,7 @@ def world():
             "membership_id": referent.pk,
             "organisation_id": home.pk,
             "invitation_id": invitation.pk,
+            "document_id": document.pk,
         },
     }
 
@@ -161,6 +187,8 @@ def _snapshot(person):
         "members": HouseholdMember.objects.filter(person=person).count(),
         "resources": MonthlyResource.objects.filter(person=person).count(),
         "notes": Note.objects.filter(person=person).count(),
+        "documents": Document.objects.present().filter(person=person).count(),
+        "versions": DocumentVersion.objects.filter(document__person=person).count(),
     }
 
 

@@ -74,6 +74,8 @@ def _file_context(access: FileAccess, current: str) -> dict[str, object]:
         "current": current,
         "can_edit": access.can(Action.EDIT, current) if current in DataCategory.values else False,
         "special": current in SPECIAL_CATEGORIES,
+        "show_documents_tab": access.can(Action.VIEW, DataCategory.DOCUMENTS)
+        or access.can(Action.VIEW, DataCategory.HEALTH),
         "title": access.person.display_name,
     }
 

@@ -90,3 +90,39 @@ def test_the_sections_a_file_opens_with(page):
         sweep.visit(reverse("persons:section_edit", args=[person.pk, category]))
         sweep.submit_empty("Enregistrer")
     sweep.assert_clean()
+
+
+def test_a_professional_adds_a_document_from_the_file(page, tmp_path):
+    import io
+
+    from PIL import Image
+
+    sweep = Sweep(page)
+    member = MembershipFactory()
+    log_in_with_totp(page, member.user, TOTPDeviceFactory(user=member.user))
+    accept_charter(page)
+    page.goto(reverse("persons:create"))
+    page.get_by_label("Prénom(s)").fill("Anouk")
+    page.get_by_label("Nom de naissance").fill("Vermeulen")
+    page.get_by_label("Date de naissance").fill("1984-11-30")
+    page.get_by_label("Pièces justificatives", exact=True).check(force=True)
+    page.get_by_role("button", name="Créer le dossier").click()
+    person = Person.objects.get(birth_name="Vermeulen")
+
+    sweep.visit(reverse("documents:list", args=[person.pk]))
+    sweep.submit_empty("Enregistrer la pièce")
+    photo = tmp_path / "quittance.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(buffer, format="JPEG")
+    photo.write_bytes(buffer.getvalue())
+    page.get_by_label("Type de pièce", exact=True).select_option("quittance_loyer")
+    page.get_by_label("Délivrée le").fill("2026-11-01")
+    page.locator("input[name=files]").last.set_input_files(str(photo))
+    page.get_by_role("button", name="Enregistrer la pièce").click()
+    expect(page.get_by_role("cell", name="Quittance de loyer", exact=True)).to_be_visible()
+    sweep.check()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger Quittance de loyer").click()
+    assert download.value.suggested_filename == "quittance_loyer-2026-11-01.jpg"
+    sweep.visit(reverse("documents:expiring"))
+    sweep.assert_clean()

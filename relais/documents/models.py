@@ -1,0 +1,162 @@
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from relais.persons.categories import DataCategory
+from relais.persons.models import Person
+
+
+class DocumentKind(models.TextChoices):
+    CNI = "cni", "Carte nationale d'identité"
+    PASSPORT = "passeport", "Passeport"
+    RESIDENCE_PERMIT = "titre_sejour", "Titre de séjour"
+    RECEIPT = "recepisse", "Récépissé de demande de titre de séjour"
+    PROOF_OF_ADDRESS = "justificatif_domicile", "Justificatif de domicile"
+    HOSTING_CERTIFICATE = "attestation_hebergement", "Attestation d'hébergement"
+    TAX_NOTICE = "avis_imposition", "Avis d'imposition"
+    CAF_CERTIFICATE = "attestation_caf", "Attestation CAF"
+    CPAM_RIGHTS = "attestation_droits_cpam", "Attestation de droits CPAM"
+    VITALE = "carte_vitale", "Carte Vitale"
+    RIB = "rib", "RIB"
+    PAYSLIP = "bulletin_salaire", "Bulletin de salaire"
+    FRANCE_TRAVAIL = "attestation_france_travail", "Attestation France Travail"
+    RENT_RECEIPT = "quittance_loyer", "Quittance de loyer"
+    LEASE = "bail", "Bail"
+    FAMILY_BOOK = "livret_famille", "Livret de famille"
+    BIRTH_CERTIFICATE = "acte_naissance", "Acte de naissance"
+    JUDGEMENT = "jugement", "Jugement"
+    MEDICAL_CERTIFICATE = "certificat_medical", "Certificat médical"
+    MDPH_NOTIFICATION = "notification_mdph", "Notification MDPH"
+    OTHER = "autre", "Autre pièce"
+
+
+# Usual validity in months, used to propose an expiry date when the document has none
+# printed (None: no default, e.g. a birth certificate or a judgement).
+DEFAULT_VALIDITY_MONTHS: dict[str, int | None] = {
+    DocumentKind.CNI: 180,
+    DocumentKind.PASSPORT: 120,
+    DocumentKind.RESIDENCE_PERMIT: None,
+    DocumentKind.RECEIPT: 6,
+    DocumentKind.PROOF_OF_ADDRESS: 3,
+    DocumentKind.HOSTING_CERTIFICATE: 3,
+    DocumentKind.TAX_NOTICE: 12,
+    DocumentKind.CAF_CERTIFICATE: 3,
+    DocumentKind.CPAM_RIGHTS: 12,
+    DocumentKind.VITALE: None,
+    DocumentKind.RIB: None,
+    DocumentKind.PAYSLIP: 3,
+    DocumentKind.FRANCE_TRAVAIL: 3,
+    DocumentKind.RENT_RECEIPT: 3,
+    DocumentKind.LEASE: None,
+    DocumentKind.FAMILY_BOOK: None,
+    DocumentKind.BIRTH_CERTIFICATE: 3,
+    DocumentKind.JUDGEMENT: None,
+    DocumentKind.MEDICAL_CERTIFICATE: 12,
+    DocumentKind.MDPH_NOTIFICATION: None,
+    DocumentKind.OTHER: None,
+}
+HEALTH_KINDS = frozenset({DocumentKind.MEDICAL_CERTIFICATE, DocumentKind.MDPH_NOTIFICATION})
+
+
+def category_of(kind: str) -> DataCategory:
+    """Health documents fall under the HEALTH category of the access rule."""
+    return DataCategory.HEALTH if kind in HEALTH_KINDS else DataCategory.DOCUMENTS
+
+
+class DocumentQuerySet(models.QuerySet["Document"]):
+    def present(self) -> "DocumentQuerySet":
+        return self.filter(deleted_at__isnull=True)
+
+    def expiring(self, *, within_days: int = 30, today: date | None = None) -> "DocumentQuerySet":
+        day = today or timezone.localdate()
+        return self.present().filter(
+            expires_on__isnull=False, expires_on__lte=day + timedelta(days=within_days)
+        )
+
+    def in_categories(self, categories: list[str]) -> "DocumentQuerySet":
+        kinds_health = [kind.value for kind in HEALTH_KINDS]
+        allowed = Q(pk__in=[])
+        if DataCategory.DOCUMENTS in categories:
+            allowed |= ~Q(kind__in=kinds_health)
+        if DataCategory.HEALTH in categories:
+            allowed |= Q(kind__in=kinds_health)
+        return self.filter(allowed)
+
+
+class Document(models.Model):
+    """A supporting document of a person (pièce justificative), with its versions."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField("type de pièce", max_length=30, choices=DocumentKind.choices)
+    title = models.CharField("précision", max_length=150, blank=True)
+    issued_on = models.DateField("délivrée le", null=True, blank=True)
+    expires_on = models.DateField("valable jusqu'au", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by_label = models.CharField(max_length=200, blank=True)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "pièce justificative"
+        verbose_name_plural = "pièces justificatives"
+        indexes = [
+            models.Index(fields=["person", "deleted_at"], name="document_person"),
+            models.Index(fields=["expires_on"], name="document_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True)
+                | Q(issued_on__isnull=True)
+                | Q(expires_on__gte=models.F("issued_on")),
+                name="document_expires_after_issue",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    @property
+    def category(self) -> DataCategory:
+        return category_of(self.kind)
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.deleted_at is None and (self.expires_on is None or self.expires_on >= day)
+
+
+class ScanStatus(models.TextChoices):
+    CLEAN = "sain", "Analysé : aucun virus"
+    NOT_SCANNED = "non_analyse", "Aucun antivirus configuré : non analysé"
+
+
+class DocumentVersion(models.Model):
+    """One uploaded file of a document. The bytes live encrypted in the documents storage
+    under a random name; the row holds what is needed to decrypt and check them."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField("version")
+    storage_name = models.CharField(max_length=100, unique=True)
+    size = models.PositiveBigIntegerField("taille (octets)")
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField("format", max_length=50)
+    extension = models.CharField(max_length=5)
+    wrapped_key = models.BinaryField()
+    scan_status = models.CharField(max_length=12, choices=ScanStatus.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "version d'une pièce"
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="one_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} — version {self.number}"

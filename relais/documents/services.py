@@ -1,0 +1,233 @@
+"""Writes on a person's supporting documents. Blobs are written before the transaction
+and removed again if it fails: no orphan blob, no half-made document."""
+
+import calendar
+from collections.abc import Iterator
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.documents import antivirus, vault
+from relais.documents.models import (
+    DEFAULT_VALIDITY_MONTHS,
+    Document,
+    DocumentVersion,
+    ScanStatus,
+    category_of,
+)
+from relais.documents.validation import CleanFile, UploadRefused, clean_upload, photos_to_pdf
+from relais.persons.models import Person
+from relais.persons.services import record_on_file
+
+
+def default_expiry(kind: str, issued_on: date | None) -> date | None:
+    months = DEFAULT_VALIDITY_MONTHS.get(kind)
+    if months is None or issued_on is None:
+        return None
+    index = issued_on.month - 1 + months
+    year, month = issued_on.year + index // 12, index % 12 + 1
+    return issued_on.replace(
+        year=year, month=month, day=min(issued_on.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _prepare(files: list[UploadedFile]) -> CleanFile:
+    if not files:
+        raise UploadRefused("Choisissez un fichier, ou prenez la pièce en photo.")
+    cleaned = [clean_upload(file, max_bytes=settings.RELAIS_DOCUMENT_MAX_BYTES) for file in files]
+    content = cleaned[0] if len(cleaned) == 1 else photos_to_pdf(cleaned)
+    antivirus.scan(content.content)
+    return content
+
+
+def _check_quota(person: Person, extra: int) -> None:
+    used = (
+        DocumentVersion.objects.filter(
+            document__person=person, document__deleted_at__isnull=True, purged_at__isnull=True
+        ).aggregate(total=Sum("size"))["total"]
+        or 0
+    )
+    if used + extra > settings.RELAIS_DOCUMENT_QUOTA_BYTES:
+        quota = settings.RELAIS_DOCUMENT_QUOTA_BYTES // (1024 * 1024)
+        raise UploadRefused(
+            f"L'espace de ce dossier est plein ({quota} Mo) : supprimez d'anciennes pièces "
+            "avant d'en ajouter."
+        )
+
+
+def _store(content: CleanFile) -> vault.StoredBlob:
+    return vault.blob_write(
+        content.content[i : i + vault.CHUNK_SIZE]
+        for i in range(0, len(content.content), vault.CHUNK_SIZE)
+    )
+
+
+def _version(
+    document: Document, number: int, content: CleanFile, blob: vault.StoredBlob, by_id: int | None
+) -> DocumentVersion:
+    return DocumentVersion.objects.create(
+        document=document,
+        number=number,
+        storage_name=blob.name,
+        size=blob.size,
+        sha256=blob.sha256,
+        content_type=content.content_type,
+        extension=content.extension,
+        wrapped_key=blob.wrapped_key,
+        scan_status=ScanStatus.CLEAN if settings.RELAIS_CLAMD_SOCKET else ScanStatus.NOT_SCANNED,
+        uploaded_by_id=by_id,
+    )
+
+
+def document_upload(
+    *,
+    person: Person,
+    kind: str,
+    title: str,
+    issued_on: date | None,
+    expires_on: date | None,
+    files: list[UploadedFile],
+    uploaded_by_id: int | None,
+    by: Actor,
+) -> Document:
+    document = Document(
+        person=person,
+        kind=kind,
+        title=title.strip(),
+        issued_on=issued_on,
+        expires_on=expires_on or default_expiry(kind, issued_on),
+    )
+    document.full_clean()
+    content = _prepare(files)
+    _check_quota(person, len(content.content))
+    blob = _store(content)
+    try:
+        with transaction.atomic():
+            document.save()
+            version = _version(document, 1, content, blob, uploaded_by_id)
+            record_on_file(
+                AuditAction.DOCUMENT_UPLOADED,
+                person=person,
+                by=by,
+                category=category_of(kind),
+                object_type="piece",
+                object_id=document.pk,
+                details={"type": kind, "taille": version.size, "format": version.extension},
+            )
+    except BaseException:
+        vault.blob_delete(blob.name)
+        raise
+    return document
+
+
+def document_replace(
+    *, document: Document, files: list[UploadedFile], uploaded_by_id: int | None, by: Actor
+) -> DocumentVersion:
+    """A new version; the previous ones stay in the history."""
+    if document.deleted_at is not None:
+        raise ValidationError("Cette pièce a été supprimée.")
+    content = _prepare(files)
+    _check_quota(document.person, len(content.content))
+    blob = _store(content)
+    try:
+        with transaction.atomic():
+            locked = Document.objects.select_for_update().get(pk=document.pk)
+            last = locked.versions.aggregate(last=Max("number"))["last"] or 0
+            version = _version(locked, last + 1, content, blob, uploaded_by_id)
+            record_on_file(
+                AuditAction.DOCUMENT_REPLACED,
+                person=document.person,
+                by=by,
+                category=category_of(document.kind),
+                object_type="piece",
+                object_id=document.pk,
+                details={"version": version.number, "taille": version.size},
+            )
+    except BaseException:
+        vault.blob_delete(blob.name)
+        raise
+    return version
+
+
+def document_delete(*, document: Document, by: Actor) -> None:
+    """Soft deletion: the document leaves the file now; retention purges its blobs."""
+    if document.deleted_at is not None:
+        raise ValidationError("Cette pièce est déjà supprimée.")
+    with transaction.atomic():
+        document.deleted_at = timezone.now()
+        document.deleted_by_label = by.label
+        document.save(update_fields=["deleted_at", "deleted_by_label"])
+        record_on_file(
+            AuditAction.DOCUMENT_DELETED,
+            person=document.person,
+            by=by,
+            category=category_of(document.kind),
+            object_type="piece",
+            object_id=document.pk,
+        )
+
+
+def version_verify(version: DocumentVersion) -> None:
+    """Read the whole blob once, checking every chunk and the SHA-256, before any byte is
+    sent: a damaged blob then gives an error page, never a broken download."""
+    for _ in version_chunks(version):
+        pass
+
+
+def version_chunks(version: DocumentVersion) -> Iterator[bytes]:
+    return vault.blob_read(
+        name=version.storage_name,
+        wrapped_key=bytes(version.wrapped_key),
+        size=version.size,
+        sha256=version.sha256,
+    )
+
+
+def document_download_record(*, version: DocumentVersion, by: Actor, profession: str) -> None:
+    document = version.document
+    record_on_file(
+        AuditAction.DOCUMENT_DOWNLOADED,
+        person=document.person,
+        by=by,
+        category=category_of(document.kind),
+        object_type="piece",
+        object_id=document.pk,
+        details={"version": version.number, "profession": profession},
+    )
+
+
+def document_purge(*, document: Document, by: Actor) -> int:
+    """Remove the blobs of a deleted document for good (retention)."""
+    purged = 0
+    with transaction.atomic():
+        for version in document.versions.filter(purged_at__isnull=True):
+            vault.blob_delete(version.storage_name)
+            version.purged_at = timezone.now()
+            version.save(update_fields=["purged_at"])
+            purged += 1
+        record_on_file(
+            AuditAction.DOCUMENT_PURGED,
+            person=document.person,
+            by=by,
+            category=category_of(document.kind),
+            object_type="piece",
+            object_id=document.pk,
+        )
+    return purged
+
+
+def keys_rewrap_all() -> int:
+    """Re-wrap every blob's data key under the current master key; contents untouched."""
+    count = 0
+    for version in DocumentVersion.objects.filter(purged_at__isnull=True).only("pk", "wrapped_key"):
+        version.wrapped_key = vault.rewrap_key(bytes(version.wrapped_key))
+        version.save(update_fields=["wrapped_key"])
+        count += 1
+    return count

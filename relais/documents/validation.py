@@ -1,0 +1,497 @@
+"""Checks an uploaded supporting document before it is stored, and cleans it.
+
+The type is decided from the bytes, never from the name or the browser. PDFs are kept as
+received once checked; images are decoded and re-encoded from their pixels so that no
+metadata (GPS position, camera, comments…) and no smuggled payload reaches the storage.
+Everything happens in memory: nothing is written to disk here.
+"""
+
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pillow_heif
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+pillow_heif.register_heif_opener()
+
+MEGABYTE = 1024 * 1024
+MAX_PIXELS = 50_000_000
+MAX_SIDE = 65_000  # JPEG cannot hold more pixels on one side
+JPEG_QUALITY = 85
+SNIFF_WINDOW = 1024
+ACCEPTED_FORMATS = "PDF, JPEG, PNG, HEIC et WebP"
+
+# Browsers sniff the start of a file: any of these there could turn it into a web page.
+WEB_MARKERS = (
+    b"<html",
+    b"<head",
+    b"<body",
+    b"<script",
+    b"<svg",
+    b"<iframe",
+    b"<object",
+    b"<embed",
+    b"<!doctype",
+)
+
+DANGEROUS_PDF_NAMES = frozenset(
+    {"JavaScript", "JS", "Launch", "EmbeddedFile", "EmbeddedFiles", "RichMedia", "GoToE"}
+)
+# The only action a PDF may run by itself (on opening, on a page…): moving inside itself.
+HARMLESS_AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
+
+# A4 in PostScript points; each photo is fitted inside, within a small printable margin.
+A4_SHORT_SIDE = 595.28
+A4_LONG_SIDE = 841.89
+PAGE_MARGIN = 14.17
+
+PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r /<>\[\]()%{}]+)")
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\r|\n)")
+
+PDF_REFUSAL_ADVICE = (
+    "Ouvrez-le puis utilisez « Imprimer » et « Enregistrer au format PDF » pour en obtenir "
+    "une copie simple, et déposez cette copie."
+)
+
+
+class UploadRefused(Exception):
+    """The file is refused; str(error) is a clear French message for the person who uploads."""
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    content: bytes
+    content_type: str
+    extension: str
+
+
+@dataclass(frozen=True)
+class FileKind:
+    label: str
+    extensions: frozenset[str]
+    pillow_format: str
+
+
+PDF = FileKind("un PDF", frozenset({"pdf"}), "PDF")
+JPEG = FileKind("une image JPEG", frozenset({"jpg", "jpeg", "jfif"}), "JPEG")
+PNG = FileKind("une image PNG", frozenset({"png"}), "PNG")
+WEBP = FileKind("une image WebP", frozenset({"webp"}), "WEBP")
+HEIC = FileKind("une image HEIC", frozenset({"heic", "heif"}), "HEIF")
+
+HEIC_BRANDS = frozenset({b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1"})
+
+
+def clean_upload(uploaded: UploadedFile, *, max_bytes: int) -> CleanFile:
+    content = _read_within_limit(uploaded, max_bytes=max_bytes)
+    kind = _sniff(content)
+    _check_extension(uploaded.name, kind)
+    _refuse_web_content(content)
+    if kind is PDF:
+        _check_pdf(content)
+        return CleanFile(content=content, content_type="application/pdf", extension="pdf")
+    return _reencode_image(content, kind)
+
+
+# Size
+
+
+def _read_within_limit(uploaded: UploadedFile, *, max_bytes: int) -> bytes:
+    if uploaded.size is not None and uploaded.size > max_bytes:
+        raise _too_large(max_bytes)
+    received = bytearray()
+    for chunk in uploaded.chunks():
+        received += chunk
+        if len(received) > max_bytes:
+            raise _too_large(max_bytes)
+    if not received:
+        raise UploadRefused(
+            "Le fichier est vide. Vérifiez que vous avez choisi le bon fichier, puis "
+            "déposez-le à nouveau."
+        )
+    return bytes(received)
+
+
+def _too_large(max_bytes: int) -> UploadRefused:
+    return UploadRefused(
+        f"Le fichier dépasse la taille maximale autorisée ({_in_megabytes(max_bytes)} Mo). "
+        "Réduisez sa taille, par exemple en le numérisant en moins haute définition ou en le "
+        "découpant en plusieurs fichiers, puis déposez-le à nouveau."
+    )
+
+
+def _in_megabytes(size: int) -> str:
+    return f"{size / MEGABYTE:.6f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+# Type
+
+
+def _sniff(content: bytes) -> FileKind:
+    if content.startswith(b"%PDF-"):
+        return PDF
+    if content.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return WEBP
+    if content[4:12] in HEIC_BRANDS:
+        return HEIC
+    raise UploadRefused(
+        f"Ce format de fichier n'est pas accepté. Formats acceptés : {ACCEPTED_FORMATS}."
+    )
+
+
+def _check_extension(name: str | None, kind: FileKind) -> None:
+    extension = _extension_of(name or "")
+    if extension and extension not in kind.extensions:
+        raise UploadRefused(
+            f"L'extension « .{extension} » du nom du fichier ne correspond pas à son contenu, "
+            f"qui est {kind.label}. Déposez le fichier d'origine, sans le renommer."
+        )
+
+
+def _extension_of(name: str) -> str:
+    base = name.strip().replace("\\", "/").rsplit("/", 1)[-1]
+    _, dot, extension = base.rpartition(".")
+    return extension.lower() if dot else ""
+
+
+def _refuse_web_content(content: bytes) -> None:
+    start = content[:SNIFF_WINDOW].lower()
+    if any(marker in start for marker in WEB_MARKERS):
+        raise UploadRefused(
+            "Ce fichier contient du code de page web (HTML, SVG ou script) : il est refusé "
+            "pour des raisons de sécurité. Déposez le document d'origine."
+        )
+
+
+# PDF
+
+
+def _check_pdf(content: bytes) -> None:
+    if b"%%EOF" not in content[-SNIFF_WINDOW:]:
+        raise _unreadable_pdf()
+    if _raw_dangerous_names(content):
+        raise _active_pdf()
+    reader = _parse_pdf(content)
+    if reader.is_encrypted:
+        raise UploadRefused(
+            "Ce PDF est protégé par un mot de passe ou chiffré : il ne pourrait pas être "
+            f"consulté. {PDF_REFUSAL_ADVICE}"
+        )
+    _check_pdf_structure(reader)
+
+
+def _parse_pdf(content: bytes) -> PdfReader:
+    try:
+        return PdfReader(io.BytesIO(content), strict=False)
+    # A parser of hostile input fails in many ways; any failure means the file is refused.
+    except Exception as error:
+        raise _unreadable_pdf() from error
+
+
+def _check_pdf_structure(reader: PdfReader) -> None:
+    try:
+        page_count = len(reader.pages)
+        active = _has_active_content(reader)
+    except Exception as error:
+        raise _unreadable_pdf() from error
+    if page_count == 0:
+        raise UploadRefused("Ce PDF ne contient aucune page. Déposez le document complet.")
+    if active:
+        raise _active_pdf()
+
+
+def _raw_dangerous_names(content: bytes) -> set[str]:
+    found = _pdf_names(_outside_stream_bodies(content)) & DANGEROUS_PDF_NAMES
+    # Compressed stream bytes spell a short name such as "/JS" by chance every few
+    # megabytes, so inside streams only the long, unambiguous names count.
+    found |= _pdf_names(content) & (DANGEROUS_PDF_NAMES - {"JS"})
+    return found
+
+
+def _outside_stream_bodies(content: bytes) -> bytes:
+    # A plain scan, not a regular expression spanning bodies: hostile files full of
+    # "stream" keywords without an end would make such an expression take quadratic time.
+    kept = []
+    position = 0
+    while start := PDF_STREAM_START.search(content, position):
+        end = content.find(b"endstream", start.end())
+        if end == -1:
+            break
+        kept.append(content[position : start.start()])
+        position = end + len(b"endstream")
+    kept.append(content[position:])
+    return b"\nstream endstream\n".join(kept)
+
+
+def _pdf_names(raw: bytes) -> set[str]:
+    # Deduplicated before decoding: a hostile file can hold millions of names.
+    return {_decoded_name(name) for name in set(PDF_NAME.findall(raw))}
+
+
+def _decoded_name(name: bytes) -> str:
+    unescaped = PDF_NAME_ESCAPE.sub(lambda escape: bytes([int(escape[1], 16)]), name)
+    return unescaped.decode("latin-1")
+
+
+def _has_active_content(reader: PdfReader) -> bool:
+    dangerous = {f"/{name}" for name in DANGEROUS_PDF_NAMES}
+    for item in _reachable_objects(reader):
+        if isinstance(item, NameObject) and item in dangerous:
+            return True
+        if isinstance(item, DictionaryObject) and (
+            dangerous.intersection(item.keys()) or _runs_automatic_action(item)
+        ):
+            return True
+    return False
+
+
+def _reachable_objects(reader: PdfReader) -> Iterator[object]:
+    # Walking the parsed objects sees what the raw bytes hide, e.g. compressed object streams.
+    seen: set[tuple[int, int]] = set()
+    pending: list[object] = [reader.trailer]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        yield item
+        if isinstance(item, DictionaryObject):
+            pending.extend(dict.values(item))
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+
+
+def _runs_automatic_action(dictionary: DictionaryObject) -> bool:
+    actions = [_entry(dictionary, "/OpenAction")]
+    triggers = _entry(dictionary, "/AA")
+    if isinstance(triggers, DictionaryObject):
+        actions.extend(_entry(triggers, key) for key in triggers)
+    return any(_is_active_action(action) for action in actions)
+
+
+def _is_active_action(action: object) -> bool:
+    # An array is a plain destination ("open at page 1"); a dictionary is an action.
+    if not isinstance(action, DictionaryObject):
+        return False
+    kind = _entry(action, "/S")
+    return not (isinstance(kind, NameObject) and kind in HARMLESS_AUTOMATIC_ACTIONS)
+
+
+def _entry(dictionary: DictionaryObject, key: str) -> object:
+    # DictionaryObject.get() hands back indirect references unresolved.
+    value = dict.get(dictionary, key)
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _unreadable_pdf() -> UploadRefused:
+    return UploadRefused(
+        "Ce PDF est incomplet ou endommagé et ne peut pas être lu (son envoi a peut-être été "
+        "interrompu). Déposez à nouveau le fichier d'origine."
+    )
+
+
+def _active_pdf() -> UploadRefused:
+    return UploadRefused(
+        "Ce PDF contient du JavaScript, des actions automatiques ou des fichiers joints : il "
+        f"est refusé pour des raisons de sécurité. {PDF_REFUSAL_ADVICE}"
+    )
+
+
+# Images
+
+
+def _reencode_image(content: bytes, kind: FileKind) -> CleanFile:
+    image = _decode_image(content, kind.pillow_format)
+    if kind is PNG:
+        return CleanFile(_encode(_png_ready(image), "PNG"), "image/png", "png")
+    return CleanFile(_encode(_jpeg_ready(image), "JPEG"), "image/jpeg", "jpg")
+
+
+def _decode_image(content: bytes, pillow_format: str) -> Image.Image:
+    try:
+        _check_image_header(content, pillow_format)
+        with Image.open(io.BytesIO(content), formats=[pillow_format]) as image:
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _too_many_pixels() from error
+    except UploadRefused:
+        raise
+    # A decoder of hostile input fails in many ways; any failure means the file is refused.
+    except Exception as error:
+        raise UploadRefused(
+            "Cette image est incomplète ou endommagée et ne peut pas être lue. Déposez à "
+            "nouveau le fichier d'origine, ou prenez une nouvelle photo."
+        ) from error
+
+
+def _check_image_header(content: bytes, pillow_format: str) -> None:
+    with Image.open(io.BytesIO(content), formats=[pillow_format]) as image:
+        width, height = image.size
+        if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+            raise _too_many_pixels()
+        if width == 0 or height == 0:
+            raise ValueError("image without pixels")
+        image.verify()
+
+
+def _too_many_pixels() -> UploadRefused:
+    return UploadRefused(
+        "Cette image est trop grande : elle peut compter au plus "
+        f"{MAX_PIXELS // 1_000_000} millions de pixels, et {_grouped(MAX_SIDE)} pixels sur un "
+        "côté. Réduisez sa définition, puis déposez-la à nouveau."
+    )
+
+
+def _grouped(number: int) -> str:
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return "A" in image.getbands() or "transparency" in image.info
+
+
+def _jpeg_ready(image: Image.Image) -> Image.Image:
+    if _has_alpha(image):
+        rgba = image.convert("RGBA")
+        flattened = Image.new("RGB", rgba.size, "white")
+        flattened.paste(rgba, mask=rgba.getchannel("A"))
+        return flattened
+    return image if image.mode in ("L", "RGB") else image.convert("RGB")
+
+
+def _png_ready(image: Image.Image) -> Image.Image:
+    # Palettes and colour-key transparency live in the metadata the fresh image drops.
+    if _has_alpha(image):
+        return image if image.mode in ("LA", "RGBA") else image.convert("RGBA")
+    return image if image.mode in ("1", "L", "RGB", "I;16") else image.convert("RGB")
+
+
+def _encode(image: Image.Image, pillow_format: str) -> bytes:
+    # A fresh image carries only pixels: Pillow would otherwise copy some metadata (JPEG
+    # comment, ICC profile…) from the decoded image's info into the new file.
+    pixels = Image.new(image.mode, image.size)
+    pixels.paste(image)
+    output = io.BytesIO()
+    if pillow_format == "JPEG":
+        pixels.save(output, format="JPEG", quality=JPEG_QUALITY)
+    else:
+        pixels.save(output, format="PNG")
+    return output.getvalue()
+
+
+# Several photos of one document, assembled into one PDF
+
+
+@dataclass(frozen=True)
+class PdfImage:
+    width: int
+    height: int
+    colour_space: str
+    filter: str
+    data: bytes
+
+
+def photos_to_pdf(photos: list[CleanFile]) -> CleanFile:
+    if not photos:
+        raise UploadRefused("Aucune photo à assembler : ajoutez au moins une photo.")
+    if any(photo.content_type not in ("image/jpeg", "image/png") for photo in photos):
+        raise UploadRefused(
+            "Seules des photos (JPEG, PNG, HEIC ou WebP) peuvent être assemblées en un seul "
+            "PDF. Déposez les PDF séparément."
+        )
+    images = [_pdf_image(photo) for photo in photos]
+    return CleanFile(content=_write_pdf(images), content_type="application/pdf", extension="pdf")
+
+
+def _pdf_image(photo: CleanFile) -> PdfImage:
+    try:
+        with Image.open(io.BytesIO(photo.content), formats=["JPEG", "PNG"]) as image:
+            image.load()
+            if image.format == "JPEG" and image.mode in ("L", "RGB"):
+                # Embedded as received: PDF viewers decode JPEG themselves, no quality lost.
+                return _image_entry(image, "DCTDecode", photo.content)
+            pixels = _jpeg_ready(image)
+            return _image_entry(pixels, "FlateDecode", zlib.compress(pixels.tobytes()))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _too_many_pixels() from error
+    except Exception as error:
+        raise UploadRefused(
+            "Une des photos est endommagée et ne peut pas être assemblée. Déposez-la à nouveau."
+        ) from error
+
+
+def _image_entry(image: Image.Image, pdf_filter: str, data: bytes) -> PdfImage:
+    colour_space = "DeviceGray" if image.mode == "L" else "DeviceRGB"
+    return PdfImage(image.width, image.height, colour_space, pdf_filter, data)
+
+
+def _write_pdf(images: list[PdfImage]) -> bytes:
+    page_numbers = [3 + 3 * index for index in range(len(images))]
+    kids = " ".join(f"{number} 0 R" for number in page_numbers)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(images)} >>".encode(),
+    ]
+    for number, image in zip(page_numbers, images, strict=True):
+        objects.extend(_page_objects(number, image))
+    return _assemble_pdf(objects)
+
+
+def _page_objects(number: int, image: PdfImage) -> list[bytes]:
+    page_width, page_height = _page_size(image)
+    scale = min(
+        (page_width - 2 * PAGE_MARGIN) / image.width,
+        (page_height - 2 * PAGE_MARGIN) / image.height,
+    )
+    width, height = image.width * scale, image.height * scale
+    x, y = (page_width - width) / 2, (page_height - height) / 2
+    drawing = f"q {width:.2f} 0 0 {height:.2f} {x:.2f} {y:.2f} cm /Photo Do Q".encode()
+    page = (
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {page_width} {page_height}] "
+        f"/Resources << /XObject << /Photo {number + 2} 0 R >> >> /Contents {number + 1} 0 R >>"
+    ).encode()
+    picture = (
+        f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+        f"/ColorSpace /{image.colour_space} /BitsPerComponent 8 /Filter /{image.filter} "
+        f"/Length {len(image.data)} >>"
+    ).encode()
+    drawing_header = f"<< /Length {len(drawing)} >>".encode()
+    return [page, _stream(drawing_header, drawing), _stream(picture, image.data)]
+
+
+def _page_size(image: PdfImage) -> tuple[float, float]:
+    if image.width > image.height:
+        return A4_LONG_SIDE, A4_SHORT_SIDE
+    return A4_SHORT_SIDE, A4_LONG_SIDE
+
+
+def _stream(dictionary: bytes, data: bytes) -> bytes:
+    return dictionary + b"\nstream\n" + data + b"\nendstream"
+
+
+def _assemble_pdf(objects: list[bytes]) -> bytes:
+    output = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(output))
+        output += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref_offset = len(output)
+    output += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    output += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    output += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref_offset}\n%%EOF\n"
+    ).encode()
+    return bytes(output)

@@ -1,0 +1,67 @@
+from typing import Any
+
+from django import forms
+from dsfr.forms import DsfrBaseForm
+
+from relais.documents.models import DocumentKind
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """One file, or several photos of the same document (assembled into one PDF)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={
+                    "accept": "application/pdf,image/jpeg,image/png,image/heic,image/webp",
+                    "capture": "environment",
+                    "multiple": True,
+                }
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class UploadForm(DsfrBaseForm):
+    kind = forms.ChoiceField(label="Type de pièce", choices=DocumentKind.choices)
+    title = forms.CharField(
+        label="Précision", max_length=150, required=False, help_text="Par exemple « mars 2026 »."
+    )
+    issued_on = forms.DateField(label="Délivrée le", required=False, widget=DATE_INPUT)
+    expires_on = forms.DateField(
+        label="Valable jusqu'au",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Laissez vide : Relais propose la durée habituelle de ce type de pièce.",
+    )
+    files = MultipleFileField(
+        label="Fichier ou photos",
+        help_text="PDF, JPEG, PNG, HEIC ou WebP, 20 Mo au plus. Plusieurs photos d'une même "
+        "pièce sont réunies en un seul PDF.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        issued, expires = cleaned.get("issued_on"), cleaned.get("expires_on")
+        if issued and expires and expires < issued:
+            self.add_error(
+                "expires_on", "La date de fin de validité doit suivre la date de délivrance."
+            )
+        return cleaned
+
+
+class ReplaceForm(DsfrBaseForm):
+    files = MultipleFileField(label="Nouveau fichier ou nouvelles photos")

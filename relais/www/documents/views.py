@@ -1,0 +1,197 @@
+import unicodedata
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from relais.accounts.actors import actor_for
+from relais.consent.access import FileAccess, readable_categories_by_person, visible_persons
+from relais.documents import antivirus, services, vault
+from relais.documents.models import Document, category_of
+from relais.documents.validation import UploadRefused
+from relais.persons.categories import Action, DataCategory
+from relais.www.documents.forms import ReplaceForm, UploadForm
+from relais.www.persons.access import access_file, professional_or_404, record_view
+from relais.www.persons.views import _file_context
+
+REFUSALS = (UploadRefused, antivirus.VirusFound, antivirus.AntivirusUnavailable)
+
+
+def _readable_categories(access: FileAccess) -> list[str]:
+    return [c for c in (DataCategory.DOCUMENTS, DataCategory.HEALTH) if access.can(Action.VIEW, c)]
+
+
+def _file_with_documents(request: HttpRequest, person_id: int) -> tuple[object, FileAccess]:
+    pro, access = access_file(request, person_id)
+    if not _readable_categories(access):
+        raise Http404("Dossier introuvable.")
+    return pro, access
+
+
+def _document(access: FileAccess, document_id: int, action: str) -> Document:
+    document = get_object_or_404(
+        Document.objects.present().select_related("person"),
+        pk=document_id,
+        person=access.person,
+    )
+    if not access.can(action, category_of(document.kind)):
+        raise Http404("Pièce introuvable.")
+    return document
+
+
+def _list_context(access: FileAccess, form: UploadForm) -> dict[str, object]:
+    categories = _readable_categories(access)
+    documents = list(
+        Document.objects.filter(person=access.person)
+        .present()
+        .in_categories(categories)
+        .prefetch_related("versions")
+        .order_by("kind", "-issued_on")
+    )
+    for document in documents:
+        document.editable = access.can(Action.EDIT, document.category)  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    return _file_context(access, "pieces") | {
+        "documents": documents,
+        "form": form,
+        "replace_form": ReplaceForm(),
+        "today": today,
+        "soon": today + timedelta(days=30),
+        "can_upload": access.can(Action.EDIT, DataCategory.DOCUMENTS)
+        or access.can(Action.EDIT, DataCategory.HEALTH),
+    }
+
+
+def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
+    pro, access = _file_with_documents(request, person_id)
+    for category in _readable_categories(access):
+        record_view(request, pro, access, category)  # type: ignore[arg-type]
+    return render(request, "documents/list.html", _list_context(access, UploadForm()))
+
+
+@require_POST
+def upload(request: HttpRequest, person_id: int) -> HttpResponse:
+    pro, access = _file_with_documents(request, person_id)
+    form = UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        if not access.can(Action.EDIT, category_of(data["kind"])):
+            raise Http404("Dossier introuvable.")
+        try:
+            services.document_upload(
+                person=access.person,
+                kind=data["kind"],
+                title=data["title"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
+                files=data["files"],
+                uploaded_by_id=pro.user_id,  # type: ignore[attr-defined]
+                by=actor_for(request),
+            )
+        except REFUSALS as refusal:
+            form.add_error("files", str(refusal))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "La pièce est enregistrée, chiffrée, dans le dossier.")
+            return redirect("documents:list", person_id=person_id)
+    return render(request, "documents/list.html", _list_context(access, form), status=400)
+
+
+def _safe_filename(document: Document, extension: str) -> str:
+    base = f"{document.kind}-{document.issued_on or document.created_at.date()}"
+    ascii_only = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in ascii_only) + f".{extension}"
+
+
+def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    pro, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.VIEW)
+    version = document.versions.order_by("-number").first()
+    if version is None or version.purged_at is not None:
+        raise Http404("Pièce introuvable.")
+    try:
+        services.version_verify(version)
+    except vault.BlobCorrupted:
+        return render(
+            request,
+            "documents/damaged.html",
+            _file_context(access, "pieces") | {"document": document},
+            status=500,
+        )
+    services.document_download_record(
+        version=version,
+        by=actor_for(request),
+        profession=pro.profession_label,  # type: ignore[attr-defined]
+    )
+    response = StreamingHttpResponse(
+        services.version_chunks(version), content_type=version.content_type
+    )
+    response["Content-Length"] = str(version.size)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_safe_filename(document, version.extension)}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    pro, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.EDIT)
+    form = ReplaceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.document_replace(
+                document=document,
+                files=form.cleaned_data["files"],
+                uploaded_by_id=pro.user_id,  # type: ignore[attr-defined]
+                by=actor_for(request),
+            )
+        except REFUSALS as refusal:
+            messages.error(request, f"La pièce n'a pas été remplacée : {refusal}")
+        else:
+            messages.success(
+                request, "La nouvelle version est enregistrée ; l'ancienne reste dans l'historique."
+            )
+    else:
+        messages.error(request, "Choisissez le nouveau fichier.")
+    return redirect("documents:list", person_id=person_id)
+
+
+@require_POST
+def delete(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    _, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.EDIT)
+    services.document_delete(document=document, by=actor_for(request))
+    messages.success(request, "La pièce est retirée du dossier.")
+    return redirect("documents:list", person_id=person_id)
+
+
+def expiring(request: HttpRequest) -> HttpResponse:
+    """Pièces expirées ou expirant sous 30 jours, for the persons the professional follows."""
+    pro = professional_or_404(request)
+    mine = list(
+        visible_persons(pro)
+        .filter(referents__professional_id=pro.user_id, referents__until__isnull=True)
+        .values_list("pk", flat=True)[:2000]
+    )
+    readable = readable_categories_by_person(pro, mine)
+    documents = [
+        document
+        for document in Document.objects.expiring(within_days=30)
+        .filter(person_id__in=mine)
+        .select_related("person")
+        .order_by("expires_on")[:500]
+        if document.category in readable.get(document.person_id, set())
+    ]
+    return render(
+        request,
+        "documents/expiring.html",
+        {"title": "Pièces à renouveler", "documents": documents, "today": timezone.localdate()},
+    )

@@ -1,0 +1,299 @@
+"""The document pages: upload, list, download, replace, delete, alerts; the outsider;
+nothing half-written; a damaged blob never delivered."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core.files.storage import storages
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+from pypdf import PdfWriter
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.audit.verification import verify_chain
+from relais.documents.models import Document, DocumentVersion
+from relais.persons.categories import DataCategory
+from tests.conftest import log_in
+from tests.factories import MembershipFactory
+from tests.persons.factories import ConsentFactory, PersonFactory, ReferentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_bytes() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(out, format="PNG")
+    return out.getvalue()
+
+
+def stored_files(directory: str = "") -> list[str]:
+    """Every blob in the documents storage, at any depth."""
+    storage = storages["documents"]
+    directories, files = storage.listdir(directory)
+    found = [f"{directory}/{name}".lstrip("/") for name in files]
+    for child in directories:
+        found += stored_files(f"{directory}/{child}".lstrip("/"))
+    return found
+
+
+def upload_file(name: str, content: bytes) -> io.BytesIO:
+    handle = io.BytesIO(content)
+    handle.name = name
+    return handle
+
+
+@pytest.fixture
+def referent():
+    return MembershipFactory()
+
+
+@pytest.fixture
+def person(referent):
+    person = PersonFactory()
+    ConsentFactory(
+        person=person,
+        organisation=referent.organisation,
+        categories=[DataCategory.IDENTITY, DataCategory.DOCUMENTS],
+    )
+    ReferentFactory(person=person, organisation=referent.organisation, professional=referent.user)
+    return person
+
+
+@pytest.fixture
+def referent_client(referent):
+    return log_in(Client(), referent.user, referent)
+
+
+def _upload(client, person, name="avis.pdf", content=None, **fields):
+    data = {
+        "kind": "avis_imposition",
+        "issued_on": "2026-09-01",
+        "files": upload_file(name, content or pdf_bytes()),
+    }
+    data.update(fields)
+    return client.post(reverse("documents:upload", args=[person.pk]), data)
+
+
+def _download(client, person, document):
+    return client.get(reverse("documents:download", args=[person.pk, document.pk]))
+
+
+def test_it_stores_a_pdf_encrypted_and_gives_back_the_same_bytes(referent_client, person):
+    content = pdf_bytes()
+
+    response = _upload(referent_client, person, content=content)
+
+    assert response.status_code == 302
+    document = Document.objects.get()
+    version = document.versions.get()
+    stored = storages["documents"].open(version.storage_name).read()
+    assert content not in stored
+    download = _download(referent_client, person, document)
+    assert b"".join(download.streaming_content) == content
+    assert (
+        download["Content-Disposition"] == 'attachment; filename="avis_imposition-2026-09-01.pdf"'
+    )
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Type"] == "application/pdf"
+
+
+def test_it_proposes_the_usual_validity(referent_client, person):
+    _upload(referent_client, person, kind="justificatif_domicile", issued_on="2026-09-15")
+
+    assert Document.objects.get().expires_on == date(2026, 12, 15)
+
+
+def test_it_journals_upload_download_replacement_and_deletion(referent_client, person):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+    b"".join(_download(referent_client, person, document).streaming_content)
+    referent_client.post(
+        reverse("documents:replace", args=[person.pk, document.pk]),
+        {"files": upload_file("nouvel-avis.png", png_bytes())},
+    )
+    referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+
+    actions = list(
+        AuditEvent.objects.filter(object_type="piece")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        AuditAction.DOCUMENT_UPLOADED,
+        AuditAction.DOCUMENT_DOWNLOADED,
+        AuditAction.DOCUMENT_REPLACED,
+        AuditAction.DOCUMENT_DELETED,
+    ]
+    assert document.versions.count() == 2
+    document.refresh_from_db()
+    assert document.deleted_at is not None
+    assert verify_chain().intact
+
+
+def test_it_refuses_a_disguised_file_and_stores_nothing(referent_client, person):
+    response = _upload(
+        referent_client, person, name="avis.pdf", content=b"<html><script>x</script>"
+    )
+
+    assert response.status_code == 400
+    assert "fr-error-text" in response.content.decode()
+    assert not Document.objects.exists()
+    assert not stored_files()
+
+
+def test_it_leaves_nothing_behind_when_the_journal_write_fails(
+    referent_client, person, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("panne au milieu du dépôt")
+
+    monkeypatch.setattr("relais.documents.services.record_on_file", broken)
+
+    with pytest.raises(RuntimeError):
+        _upload(referent_client, person)
+
+    assert not Document.objects.exists()
+    assert not DocumentVersion.objects.exists()
+    assert not stored_files()
+
+
+def test_it_refuses_to_deliver_a_tampered_blob(referent_client, person):
+    _upload(referent_client, person)
+    version = DocumentVersion.objects.get()
+    storage = storages["documents"]
+    damaged = bytearray(storage.open(version.storage_name).read())
+    damaged[len(damaged) // 2] ^= 0xFF
+    storage.delete(version.storage_name)
+    storage.save(version.storage_name, io.BytesIO(bytes(damaged)))
+
+    response = _download(referent_client, person, version.document)
+
+    assert response.status_code == 500
+    assert "Cette pièce est endommagée" in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.DOCUMENT_DOWNLOADED).exists()
+
+
+def test_it_hides_health_documents_without_the_health_category(referent_client, person, referent):
+    other = PersonFactory()
+    ConsentFactory(
+        person=other,
+        organisation=referent.organisation,
+        categories=[DataCategory.IDENTITY, DataCategory.DOCUMENTS],
+    )
+
+    response = _upload(referent_client, other, kind="certificat_medical")
+
+    assert response.status_code == 404
+    assert not Document.objects.exists()
+
+
+def test_it_answers_404_to_an_outsider(person, referent_client):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+    outsider = MembershipFactory()
+    client = log_in(Client(), outsider.user, outsider)
+
+    assert client.get(reverse("documents:list", args=[person.pk])).status_code == 404
+    assert _download(client, person, document).status_code == 404
+    assert (
+        client.post(reverse("documents:delete", args=[person.pk, document.pk])).status_code == 404
+    )
+    assert Document.objects.present().count() == 1
+
+
+def test_it_lists_the_documents_to_renew_of_my_persons(referent_client, person):
+    _upload(
+        referent_client,
+        person,
+        kind="quittance_loyer",
+        issued_on="2026-01-01",
+        expires_on=(timezone.localdate() + timedelta(days=10)).isoformat(),
+    )
+    _upload(referent_client, person, kind="bail", issued_on="2024-01-01")
+
+    response = referent_client.get(reverse("documents:expiring"))
+
+    text = response.content.decode()
+    assert "Quittance de loyer" in text
+    assert "Bail" not in text
+
+
+def test_it_assembles_several_photos_into_one_pdf(referent_client, person):
+    response = referent_client.post(
+        reverse("documents:upload", args=[person.pk]),
+        {
+            "kind": "livret_famille",
+            "files": [upload_file(f"page{i}.png", png_bytes()) for i in range(3)],
+        },
+    )
+
+    assert response.status_code == 302
+    version = DocumentVersion.objects.get()
+    assert version.content_type == "application/pdf"
+
+
+def test_it_refuses_an_upload_over_the_quota(referent_client, person, settings):
+    settings.RELAIS_DOCUMENT_QUOTA_BYTES = 100
+
+    response = _upload(referent_client, person)
+
+    assert response.status_code == 400
+    assert "espace de ce dossier est plein" in response.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_it_rewraps_the_keys_without_touching_the_blobs(referent_client, person, settings):
+    import base64
+
+    from django.core.management import call_command
+
+    from relais import crypto
+
+    content = pdf_bytes()
+    _upload(referent_client, person, content=content)
+    version = DocumentVersion.objects.get()
+    blob_before = storages["documents"].open(version.storage_name).read()
+    new_key = base64.b64encode(b"n" * 32).decode()
+    settings.RELAIS_ENCRYPTION_KEYS = f"nouvelle:{new_key},{settings.RELAIS_ENCRYPTION_KEYS}"
+
+    call_command("rotate_document_keys", stdout=io.StringIO())
+
+    version.refresh_from_db()
+    assert crypto.key_id_of(bytes(version.wrapped_key)) == "nouvelle"
+    assert storages["documents"].open(version.storage_name).read() == blob_before
+    settings.RELAIS_ENCRYPTION_KEYS = f"nouvelle:{new_key}"
+    assert (
+        b"".join(_download(referent_client, person, version.document).streaming_content) == content
+    )
+
+
+def test_it_purges_the_files_of_documents_deleted_long_ago(referent_client, person, settings):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+    referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+    assert stored_files()
+
+    call_command("purge_deleted_documents", stdout=io.StringIO())
+    assert stored_files()  # deleted today: kept for the grace period
+
+    Document.objects.filter(pk=document.pk).update(
+        deleted_at=timezone.now() - timedelta(days=settings.RELAIS_DOCUMENT_PURGE_DAYS + 1)
+    )
+    call_command("purge_deleted_documents", stdout=io.StringIO())
+
+    assert not stored_files()
+    assert document.versions.get().purged_at is not None
+    assert AuditEvent.objects.filter(action=AuditAction.DOCUMENT_PURGED).count() == 1

@@ -1,0 +1,506 @@
+import io
+import os
+import zipfile
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import ExifTags, Image, ImageCms
+from PIL.PngImagePlugin import PngInfo
+from pypdf import PdfReader, PdfWriter
+from pypdf.actions import JavaScript
+
+from relais.documents.validation import (
+    CleanFile,
+    UploadRefused,
+    clean_upload,
+    photos_to_pdf,
+)
+from tests.documents.hostile_files import (
+    ONE_PAGE,
+    pdf_hiding_javascript_in_an_object_stream,
+    pdf_opening_with,
+    png_declaring,
+    raw_pdf,
+)
+
+LIMIT = 1024 * 1024
+
+
+def upload(content: bytes, name: str, *, max_bytes: int = LIMIT) -> CleanFile:
+    return clean_upload(SimpleUploadedFile(name, content), max_bytes=max_bytes)
+
+
+def refusal(content: bytes, name: str, *, max_bytes: int = LIMIT) -> str:
+    with pytest.raises(UploadRefused) as refused:
+        upload(content, name, max_bytes=max_bytes)
+    return str(refused.value)
+
+
+def pdf(pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def picture(size: tuple[int, int] = (64, 48), mode: str = "RGB") -> Image.Image:
+    # Noise, so that encoders produce substantial data to cut through.
+    return Image.frombytes(mode, size, os.urandom(size[0] * size[1] * len(mode)))
+
+
+def encoded(image: Image.Image, pillow_format: str, **options: object) -> bytes:
+    output = io.BytesIO()
+    image.save(output, format=pillow_format, **options)
+    return output.getvalue()
+
+
+def jpeg(**options: object) -> bytes:
+    return encoded(picture(), "JPEG", **options)
+
+
+def png(**options: object) -> bytes:
+    return encoded(picture(), "PNG", **options)
+
+
+def opened(content: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(content))
+    image.load()
+    return image
+
+
+UNKNOWN_FORMAT = "Ce format de fichier n'est pas accepté. Formats acceptés : PDF, JPEG, PNG, HEIC"
+WEB_CODE = "contient du code de page web"
+ACTIVE_PDF = "Ce PDF contient du JavaScript, des actions automatiques ou des fichiers joints"
+DAMAGED_PDF = "Ce PDF est incomplet ou endommagé"
+DAMAGED_IMAGE = "Cette image est incomplète ou endommagée"
+TOO_MANY_PIXELS = "Cette image est trop grande : elle peut compter au plus 50 millions de pixels"
+
+
+# Refused files
+
+
+def test_it_refuses_a_png_named_pdf():
+    message = refusal(png(), "justificatif.pdf")
+
+    assert "L'extension « .pdf » du nom du fichier ne correspond pas à son contenu" in message
+    assert "une image PNG" in message
+
+
+def test_it_refuses_a_pdf_named_png():
+    message = refusal(pdf(), "photo.png")
+
+    assert "L'extension « .png »" in message
+    assert "qui est un PDF" in message
+
+
+def test_it_refuses_a_jpeg_named_png():
+    assert "une image JPEG" in refusal(jpeg(), "photo.png")
+
+
+def test_it_refuses_a_pdf_hidden_behind_a_second_extension():
+    assert "L'extension « .exe »" in refusal(pdf(), "facture.pdf.exe")
+
+
+@pytest.mark.parametrize("name", ["facture.pdf", "photo.png"])
+def test_it_refuses_html_disguised_as_a_document(name):
+    page = b"<!DOCTYPE html><html><body><form action='https://example.org'></form></body></html>"
+
+    assert UNKNOWN_FORMAT in refusal(page, name)
+
+
+def test_it_refuses_an_svg_with_a_script_renamed_png():
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+
+    assert UNKNOWN_FORMAT in refusal(svg, "photo.png")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("photo.png", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"),
+        ("photo.png", png()[:40] + b"<HTML><SCRIPT>alert(1)</SCRIPT>" + png()[40:]),
+        ("photo.jpg", jpeg()[:20] + b"<svg onload=alert(1)>" + jpeg()[20:]),
+        ("facture.pdf", b"%PDF-1.7\n<!doctype html><script>alert(1)</script>" + pdf()[9:]),
+    ],
+    ids=["png-then-html", "capitals-inside-png", "svg-inside-jpeg", "pdf-then-html"],
+)
+def test_it_refuses_a_file_with_valid_magic_bytes_then_web_code(name, content):
+    assert WEB_CODE in refusal(content, name)
+
+
+def test_it_refuses_a_pdf_that_runs_javascript_when_opened():
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_open_action(JavaScript("app.alert('Bonjour');"))
+    output = io.BytesIO()
+    writer.write(output)
+
+    assert ACTIVE_PDF in refusal(output.getvalue(), "facture.pdf")
+
+
+def test_it_refuses_a_pdf_carrying_an_attached_file():
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment("facture.xml", b"<Invoice/>")
+    output = io.BytesIO()
+    writer.write(output)
+
+    assert ACTIVE_PDF in refusal(output.getvalue(), "facture.pdf")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pdf_opening_with(b"<< /S /JavaScript /JS (app.alert(1)) >>"),
+        pdf_opening_with(b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>"),
+        pdf_opening_with(b"<< /S /Launch /F (cmd.exe) >>"),
+        pdf_opening_with(b"<< /S /URI /URI (https://example.org/pixel) >>"),
+        raw_pdf(
+            [
+                b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 4 0 R >> >>",
+                *ONE_PAGE,
+                b"<< /Names [(a.exe) << /Type /Filespec /EF << /F 5 0 R >> >>] >>",
+                b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream",
+            ]
+        ),
+        pdf_hiding_javascript_in_an_object_stream(),
+    ],
+    ids=["open-action", "escaped-names", "launch", "uri-on-open", "attachment", "object-stream"],
+)
+def test_it_refuses_a_pdf_with_active_content(content):
+    assert ACTIVE_PDF in refusal(content, "facture.pdf")
+
+
+def test_it_refuses_javascript_left_in_an_object_no_page_refers_to():
+    # A viewer rebuilding a damaged cross-reference table could still pick it up.
+    orphan = b"<< /S /JavaScript /JS (app.alert(1)) >>"
+    content = raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE, orphan])
+
+    assert ACTIVE_PDF in refusal(content, "facture.pdf")
+
+
+def test_it_refuses_an_encrypted_pdf():
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt("secret")
+    output = io.BytesIO()
+    writer.write(output)
+
+    assert "Ce PDF est protégé par un mot de passe" in refusal(output.getvalue(), "avis.pdf")
+
+
+def test_it_refuses_a_file_over_the_size_limit_and_names_the_limit():
+    content = pdf() + b"%" * LIMIT
+
+    message = refusal(content, "avis.pdf", max_bytes=LIMIT)
+
+    assert message.startswith("Le fichier dépasse la taille maximale autorisée (1 Mo).")
+
+
+def test_it_names_a_fractional_limit_in_megabytes():
+    message = refusal(pdf() + b"%" * 2 * LIMIT, "avis.pdf", max_bytes=LIMIT + LIMIT // 2)
+
+    assert "(1,5 Mo)" in message
+
+
+def test_it_counts_the_bytes_instead_of_trusting_the_declared_size():
+    uploaded = SimpleUploadedFile("avis.pdf", pdf() + b"%" * LIMIT)
+    uploaded.size = 10
+
+    with pytest.raises(UploadRefused, match="taille maximale"):
+        clean_upload(uploaded, max_bytes=LIMIT)
+
+
+def test_it_refuses_an_empty_file():
+    assert refusal(b"", "avis.pdf").startswith("Le fichier est vide.")
+
+
+def test_it_refuses_a_decompression_bomb():
+    bomb = png_declaring(30_000, 30_000)
+    assert len(bomb) < 1024
+
+    assert TOO_MANY_PIXELS in refusal(bomb, "photo.png")
+
+
+def test_it_refuses_an_image_over_its_own_pixel_limit_below_pillows():
+    assert TOO_MANY_PIXELS in refusal(png_declaring(8_000, 7_000), "photo.png")
+
+
+def test_it_refuses_an_image_too_long_for_jpeg():
+    message = refusal(png_declaring(70_000, 10), "panorama.png")
+
+    assert "et 65\u00a0000 pixels sur un côté" in message
+
+
+def test_it_refuses_a_truncated_pdf():
+    content = pdf(pages=3)
+
+    assert DAMAGED_PDF in refusal(content[: len(content) // 2], "avis.pdf")
+
+
+def test_it_refuses_a_pdf_cut_short_of_its_end_marker():
+    content = pdf()
+    assert content.rstrip().endswith(b"%%EOF")
+
+    assert DAMAGED_PDF in refusal(content.rstrip()[:-2], "avis.pdf")
+
+
+def test_it_refuses_a_pdf_without_pages():
+    empty = raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
+
+    assert "Ce PDF ne contient aucune page." in refusal(empty, "avis.pdf")
+
+
+def test_it_refuses_a_pdf_that_is_only_a_header():
+    assert DAMAGED_PDF in refusal(b"%PDF-1.7\n%%EOF\n", "avis.pdf")
+
+
+def test_it_refuses_a_truncated_jpeg():
+    content = jpeg()
+
+    assert DAMAGED_IMAGE in refusal(content[: len(content) * 2 // 3], "photo.jpg")
+
+
+def test_it_refuses_a_png_with_a_corrupted_chunk():
+    content = bytearray(png())
+    content[60] ^= 0xFF
+
+    assert DAMAGED_IMAGE in refusal(bytes(content), "photo.png")
+
+
+def test_it_refuses_a_zip_renamed_pdf():
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("facture.pdf", pdf())
+
+    assert UNKNOWN_FORMAT in refusal(archive.getvalue(), "facture.pdf")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\0" * 64),
+        ("notes.pdf", "Rendez-vous à la CAF lundi".encode()),
+        ("photo.jpg", encoded(picture(), "GIF")),
+    ],
+    ids=["executable", "text", "gif"],
+)
+def test_it_refuses_other_formats_and_lists_the_accepted_ones(name, content):
+    assert UNKNOWN_FORMAT in refusal(content, name)
+
+
+# Accepted files
+
+
+def test_it_keeps_a_pdf_byte_for_byte():
+    content = pdf()
+
+    clean = upload(content, "avis.pdf")
+
+    assert clean == CleanFile(content=content, content_type="application/pdf", extension="pdf")
+
+
+def test_it_accepts_a_pdf_opening_on_its_first_page():
+    content = pdf_opening_with(b"<< /S /GoTo /D [3 0 R /Fit] >>")
+
+    assert upload(content, "avis.pdf").content == content
+
+
+def test_it_accepts_a_pdf_whose_compressed_bytes_spell_a_short_name():
+    # Scanned PDFs are mostly compressed bytes, which spell "/JS " now and then by chance.
+    data = b"\x8f\x13/JS \x02\x91" * 4
+    content = raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream",
+        ]
+    )
+
+    assert upload(content, "scan.pdf").content == content
+
+
+@pytest.mark.parametrize("name", ["photo", "photo.", "PHOTO.JPG", "photo.jpeg", "photo.jfif"])
+def test_it_accepts_a_jpeg_by_its_bytes_whatever_its_accepted_name(name):
+    assert upload(jpeg(), name).content_type == "image/jpeg"
+
+
+def test_it_accepts_a_pdf_without_extension():
+    content = pdf()
+
+    assert upload(content, "avis_imposition").content == content
+
+
+def test_it_removes_the_gps_position_from_a_jpeg():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Téléphone"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 24.0)
+    content = jpeg(exif=exif)
+    assert opened(content).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+    clean = upload(content, "photo.jpg")
+
+    result = opened(clean.content)
+    assert (clean.content_type, clean.extension) == ("image/jpeg", "jpg")
+    assert result.format == "JPEG"
+    assert result.size == (64, 48)
+    assert not result.getexif()
+    assert b"Exif" not in clean.content
+    assert b"GPS" not in clean.content
+
+
+def test_it_removes_xmp_colour_profile_and_comment_from_a_jpeg():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    content = jpeg(
+        xmp=b"<x:xmpmeta>Auteur secret</x:xmpmeta>", icc_profile=profile, comment=b"Mme X"
+    )
+
+    clean = upload(content, "photo.jpg").content
+
+    assert b"Auteur secret" not in clean
+    assert b"ICC_PROFILE" not in clean
+    assert b"Mme X" not in clean
+    assert not {"xmp", "icc_profile", "comment"} & set(opened(clean).info)
+
+
+def test_it_turns_a_photo_upright_from_its_exif_orientation():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    content = encoded(picture((80, 30)), "JPEG", exif=exif)
+
+    clean = upload(content, "photo.jpg").content
+
+    assert opened(clean).size == (30, 80)
+    assert not opened(clean).getexif()
+
+
+def test_it_removes_text_chunks_from_a_png_and_keeps_its_pixels():
+    image = picture()
+    text = PngInfo()
+    text.add_text("Comment", "Domicile : 12 rue des Lilas")
+    text.add_itxt("Author", "Mme X")
+    content = encoded(image, "PNG", pnginfo=text)
+
+    clean = upload(content, "capture.png")
+
+    assert (clean.content_type, clean.extension) == ("image/png", "png")
+    assert b"tEXt" not in clean.content
+    assert b"iTXt" not in clean.content
+    assert b"Lilas" not in clean.content
+    assert opened(clean.content).tobytes() == image.tobytes()
+
+
+def test_it_keeps_the_transparency_of_a_png():
+    image = picture(mode="RGBA")
+
+    clean = upload(encoded(image, "PNG"), "capture.png")
+
+    assert opened(clean.content).mode == "RGBA"
+    assert opened(clean.content).tobytes() == image.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("image", "options", "mode"),
+    [
+        (Image.new("1", (20, 10), 1), {}, "1"),
+        (Image.new("I;16", (20, 10), 40_000), {}, "I;16"),
+        (Image.new("RGB", (20, 10), "red").convert("P"), {}, "RGB"),
+        (Image.new("RGB", (20, 10), "red").convert("P"), {"transparency": 0}, "RGBA"),
+        (Image.new("RGB", (20, 10), "red"), {"transparency": (255, 0, 0)}, "RGBA"),
+    ],
+    ids=["bilevel", "16-bit-grey", "palette", "palette-transparent", "colour-key"],
+)
+def test_it_keeps_what_a_png_shows_whatever_its_mode(image, options, mode):
+    content = encoded(image, "PNG", **options)
+
+    clean = opened(upload(content, "capture.png").content)
+
+    assert clean.mode == mode
+    assert clean.convert("RGBA").tobytes() == opened(content).convert("RGBA").tobytes()
+
+
+@pytest.mark.parametrize(("source", "mode"), [("L", "L"), ("CMYK", "RGB")])
+def test_it_reencodes_grey_and_print_jpegs_in_a_mode_browsers_show(source, mode):
+    content = encoded(Image.new(source, (20, 10)), "JPEG")
+
+    assert opened(upload(content, "scan.jpg").content).mode == mode
+
+
+def test_it_reencodes_a_webp_as_jpeg_on_a_white_background():
+    transparent = Image.new("RGBA", (40, 30), (0, 0, 0, 0))
+
+    clean = upload(encoded(transparent, "WEBP", lossless=True), "photo.webp")
+
+    result = opened(clean.content)
+    assert (clean.content_type, clean.extension, result.format) == ("image/jpeg", "jpg", "JPEG")
+    assert result.size == (40, 30)
+    darkest, _ = result.convert("L").getextrema()
+    assert darkest > 245
+
+
+def test_it_reencodes_a_heic_as_jpeg_without_its_exif():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Téléphone"
+    try:
+        content = encoded(picture(), "HEIF", exif=exif)
+    except (KeyError, OSError, ValueError):
+        pytest.skip("pillow_heif cannot write HEIC here")
+    assert content[4:12] == b"ftypheic"
+
+    clean = upload(content, "IMG_0001.HEIC")
+
+    result = opened(clean.content)
+    assert (clean.content_type, result.format, result.size) == ("image/jpeg", "JPEG", (64, 48))
+    assert not result.getexif()
+
+
+# Photos of one document assembled into one PDF
+
+
+def test_it_assembles_three_photos_into_one_pdf_of_three_pages():
+    portrait = upload(encoded(picture((60, 90)), "JPEG"), "recto.jpg")
+    landscape = upload(encoded(picture((90, 60)), "JPEG"), "verso.jpg")
+    screenshot = upload(encoded(picture((50, 50), "RGBA"), "PNG"), "annexe.png")
+
+    assembled = photos_to_pdf([portrait, landscape, screenshot])
+
+    reader = PdfReader(io.BytesIO(assembled.content), strict=True)
+    boxes = [(round(page.mediabox.width), round(page.mediabox.height)) for page in reader.pages]
+    assert (assembled.content_type, assembled.extension) == ("application/pdf", "pdf")
+    assert boxes == [(595, 842), (842, 595), (595, 842)]
+    assert portrait.content in assembled.content
+    assert [image.image.size for page in reader.pages for image in page.images] == [
+        (60, 90),
+        (90, 60),
+        (50, 50),
+    ]
+    assert upload(assembled.content, "document.pdf").content == assembled.content
+
+
+def test_it_keeps_the_pixels_of_an_assembled_png():
+    image = picture((20, 10))
+    photo = upload(encoded(image, "PNG"), "capture.png")
+
+    assembled = photos_to_pdf([photo])
+
+    page = PdfReader(io.BytesIO(assembled.content)).pages[0]
+    assert page.images[0].image.convert("RGB").tobytes() == image.tobytes()
+    assert zlib.compress(image.tobytes()) in assembled.content
+
+
+def test_it_refuses_to_assemble_no_photo():
+    with pytest.raises(UploadRefused, match="Aucune photo à assembler"):
+        photos_to_pdf([])
+
+
+def test_it_refuses_to_assemble_a_pdf_with_photos():
+    photos = [upload(jpeg(), "recto.jpg"), upload(pdf(), "verso.pdf")]
+
+    with pytest.raises(UploadRefused, match="Seules des photos"):
+        photos_to_pdf(photos)
