@@ -166,7 +166,11 @@ def main() -> None:
         from bench.run import serve_and_measure
 
         result |= serve_and_measure(
-            [("hello", "/bench/hello/", ""), ("file", file_url, cookie)],
+            [
+                ("hello", "/bench/hello/", ""),
+                ("hello_professional", "/bench/hello-professionnel/", cookie),
+                ("file", file_url, cookie),
+            ],
             seconds=args.http_seconds,
             workers=args.workers,
         )

@@ -9,7 +9,14 @@ def hello(request: HttpRequest) -> HttpResponse:
     return HttpResponse("hello")
 
 
+def hello_professional(request: HttpRequest) -> HttpResponse:
+    """The same answer behind the whole middleware stack for a logged-in professional
+    (session, user, second factor, acting organisation, charter): what any page pays."""
+    return HttpResponse("hello")
+
+
 urlpatterns = [
     path("bench/hello/", hello),
+    path("bench/hello-professionnel/", hello_professional),
     path("", include("config.urls")),
 ]
