@@ -72,7 +72,19 @@ class Consent(models.Model):
     class Meta:
         verbose_name = "consentement"
         indexes = [
-            models.Index(fields=["organisation", "person"], name="consent_org_person"),
+            # Covers the live-consent sub-query of a search: the caseload of an organisation
+            # is read from the index alone, whatever the size of the platform.
+            models.Index(
+                fields=[
+                    "organisation",
+                    "person",
+                    "expires_at",
+                    "starts_at",
+                    "revoked_at",
+                    "professional",
+                ],
+                name="consent_org_live",
+            ),
             models.Index(fields=["person", "expires_at"], name="consent_person_expiry"),
         ]
 
