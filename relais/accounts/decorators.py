@@ -34,6 +34,12 @@ def organisation_optional(view: View) -> View:
     return view
 
 
+def charter_exempt(view: View) -> View:
+    """For the charte d'usages page itself, reached before the charter is accepted."""
+    view.charter_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
 def recent_second_factor_required(view: View) -> View:
     """Sensitive actions (export, break-glass, resets) re-ask the second factor when the
     last check is older than RELAIS_RECENT_SECOND_FACTOR."""

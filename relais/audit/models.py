@@ -22,9 +22,6 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> NoReturn:
         raise AppendOnlyError("Le journal d'audit ne peut pas être effacé.")
 
-    def for_organisation(self, organisation_id: int) -> "AuditEventQuerySet":
-        return self.filter(organisation_id=organisation_id)
-
     def for_person(self, person_id: int) -> "AuditEventQuerySet":
         return self.filter(person_id=person_id)
 

@@ -3,6 +3,7 @@ and removed again if it fails: no orphan blob, no half-made document."""
 
 import calendar
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from django.conf import settings
@@ -62,11 +63,20 @@ def _check_quota(person: Person, extra: int) -> None:
         )
 
 
-def _store(content: CleanFile) -> vault.StoredBlob:
-    return vault.blob_write(
+@contextmanager
+def _stored(content: CleanFile) -> Iterator[vault.StoredBlob]:
+    """Write the blob, then run the caller's transaction; if that fails, the blob goes:
+    no orphan blob, no half-made document."""
+    blob = vault.blob_write(
         content.content[i : i + vault.CHUNK_SIZE]
         for i in range(0, len(content.content), vault.CHUNK_SIZE)
     )
+    try:
+        with transaction.atomic():
+            yield blob
+    except BaseException:
+        vault.blob_delete(blob.name)
+        raise
 
 
 def _version(
@@ -107,23 +117,18 @@ def document_upload(
     document.full_clean()
     content = _prepare(files)
     _check_quota(person, len(content.content))
-    blob = _store(content)
-    try:
-        with transaction.atomic():
-            document.save()
-            version = _version(document, 1, content, blob, uploaded_by_id)
-            record_on_file(
-                AuditAction.DOCUMENT_UPLOADED,
-                person=person,
-                by=by,
-                category=category_of(kind),
-                object_type="piece",
-                object_id=document.pk,
-                details={"type": kind, "taille": version.size, "format": version.extension},
-            )
-    except BaseException:
-        vault.blob_delete(blob.name)
-        raise
+    with _stored(content) as blob:
+        document.save()
+        version = _version(document, 1, content, blob, uploaded_by_id)
+        record_on_file(
+            AuditAction.DOCUMENT_UPLOADED,
+            person=person,
+            by=by,
+            category=category_of(kind),
+            object_type="piece",
+            object_id=document.pk,
+            details={"type": kind, "taille": version.size, "format": version.extension},
+        )
     return document
 
 
@@ -135,24 +140,19 @@ def document_replace(
         raise ValidationError("Cette pièce a été supprimée.")
     content = _prepare(files)
     _check_quota(document.person, len(content.content))
-    blob = _store(content)
-    try:
-        with transaction.atomic():
-            locked = Document.objects.select_for_update().get(pk=document.pk)
-            last = locked.versions.aggregate(last=Max("number"))["last"] or 0
-            version = _version(locked, last + 1, content, blob, uploaded_by_id)
-            record_on_file(
-                AuditAction.DOCUMENT_REPLACED,
-                person=document.person,
-                by=by,
-                category=category_of(document.kind),
-                object_type="piece",
-                object_id=document.pk,
-                details={"version": version.number, "taille": version.size},
-            )
-    except BaseException:
-        vault.blob_delete(blob.name)
-        raise
+    with _stored(content) as blob:
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        last = locked.versions.aggregate(last=Max("number"))["last"] or 0
+        version = _version(locked, last + 1, content, blob, uploaded_by_id)
+        record_on_file(
+            AuditAction.DOCUMENT_REPLACED,
+            person=document.person,
+            by=by,
+            category=category_of(document.kind),
+            object_type="piece",
+            object_id=document.pk,
+            details={"version": version.number, "taille": version.size},
+        )
     return version
 
 

@@ -297,3 +297,21 @@ def test_it_purges_the_files_of_documents_deleted_long_ago(referent_client, pers
     assert not stored_files()
     assert document.versions.get().purged_at is not None
     assert AuditEvent.objects.filter(action=AuditAction.DOCUMENT_PURGED).count() == 1
+
+
+def test_it_keeps_the_documents_to_renew_of_other_organisations_out(referent_client, person):
+    _upload(
+        referent_client,
+        person,
+        kind="quittance_loyer",
+        issued_on="2026-01-01",
+        expires_on=(timezone.localdate() + timedelta(days=5)).isoformat(),
+    )
+    outsider = MembershipFactory()
+    client = log_in(Client(), outsider.user, outsider)
+
+    response = client.get(reverse("documents:expiring"))
+
+    assert response.status_code == 200
+    assert "Quittance de loyer" not in response.content.decode()
+    assert person.birth_name.upper() not in response.content.decode()

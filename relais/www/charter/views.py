@@ -5,7 +5,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from relais.accounts.actors import actor_for
-from relais.accounts.decorators import pilot_required
+from relais.accounts.decorators import charter_exempt, pilot_required
 from relais.consent.charter import (
     charter_accept,
     charter_publish,
@@ -18,12 +18,7 @@ from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory, Level
 
 
-def _charter_exempt(view):  # type: ignore[no-untyped-def]
-    view.charter_exempt = True
-    return view
-
-
-@_charter_exempt
+@charter_exempt
 @require_http_methods(["GET", "POST"])
 def charter(request: HttpRequest) -> HttpResponse:
     """The charter as it applies to the acting professional, and its acceptance."""

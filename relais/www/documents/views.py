@@ -16,13 +16,16 @@ from relais.documents.validation import UploadRefused
 from relais.persons.categories import Action, DataCategory
 from relais.www.documents.forms import ReplaceForm, UploadForm
 from relais.www.persons.access import access_file, professional_or_404, record_view
-from relais.www.persons.views import _file_context
+from relais.www.persons.views import file_context
 
 REFUSALS = (UploadRefused, antivirus.VirusFound, antivirus.AntivirusUnavailable)
 
 
+DOCUMENT_CATEGORIES = (DataCategory.DOCUMENTS, DataCategory.HEALTH)
+
+
 def _readable_categories(access: FileAccess) -> list[str]:
-    return [c for c in (DataCategory.DOCUMENTS, DataCategory.HEALTH) if access.can(Action.VIEW, c)]
+    return [c for c in access.readable_categories() if c in DOCUMENT_CATEGORIES]
 
 
 def _file_with_documents(request: HttpRequest, person_id: int) -> tuple[object, FileAccess]:
@@ -55,7 +58,7 @@ def _list_context(access: FileAccess, form: UploadForm) -> dict[str, object]:
     for document in documents:
         document.editable = access.can(Action.EDIT, document.category)  # type: ignore[attr-defined]
     today = timezone.localdate()
-    return _file_context(access, "pieces") | {
+    return file_context(access, "pieces") | {
         "documents": documents,
         "form": form,
         "replace_form": ReplaceForm(),
@@ -120,7 +123,7 @@ def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResp
         return render(
             request,
             "documents/damaged.html",
-            _file_context(access, "pieces") | {"document": document},
+            file_context(access, "pieces") | {"document": document},
             status=500,
         )
     services.document_download_record(

@@ -22,7 +22,7 @@ from relais.persons.categories import Action, DataCategory
 from relais.persons.services import duplicates_of
 from relais.www.persons.access import access_file, professional_or_404, record_view
 from relais.www.persons.forms import BreakGlassForm, ConsentForm
-from relais.www.persons.views import _file_context
+from relais.www.persons.views import file_context
 
 BREAK_GLASS_IMPOSSIBLE = (
     "Aucun accès exceptionnel n'est possible pour cette identité : aucun dossier ne correspond "
@@ -48,9 +48,8 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and not access.can(Action.EDIT, DataCategory.IDENTITY):
         # Recording an agreement widens access: it takes the right to write the file.
         raise PermissionDenied("Votre profession ne permet pas d'enregistrer un accord.")
-    form = ConsentForm(
-        request.POST or None, organisations=_organisation_choices(pro.organisation_id)
-    )
+    organisations = _organisation_choices(pro.organisation_id)
+    form = ConsentForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data["method"] == ConsentMethod.CODE and not consent_code_check(
@@ -77,7 +76,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
                 return redirect("persons:consents", person_id=person.pk)
     if request.method == "GET":
         record_view(request, pro, access, DataCategory.IDENTITY)
-    context = _file_context(access, "consentements") | {
+    context = file_context(access, "consentements") | {
         "form": form,
         "consents": Consent.objects.filter(person=person)
         .select_related("organisation", "professional")
@@ -85,7 +84,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         "blocks": Block.objects.active()
         .filter(person=person)
         .select_related("organisation", "professional"),
-        "organisations": _organisation_choices(pro.organisation_id),
+        "organisations": organisations,
     }
     return render(request, "persons/consents.html", context)
 

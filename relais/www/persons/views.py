@@ -66,7 +66,7 @@ def _category_or_404(slug: str) -> DataCategory:
     return DataCategory(slug)
 
 
-def _file_context(access: FileAccess, current: str) -> dict[str, object]:
+def file_context(access: FileAccess, current: str) -> dict[str, object]:
     return {
         "person": access.person,
         "access": access,
@@ -204,7 +204,7 @@ def file(request: HttpRequest, person_id: int) -> HttpResponse:
         .filter(person=person)
         .select_related("professional", "organisation")
     )
-    context = _file_context(access, DataCategory.IDENTITY) | {
+    context = file_context(access, DataCategory.IDENTITY) | {
         "nir_masked": services.nir_masked(person),
         "referents": referents,
         "consents": access.live_consents,
@@ -224,7 +224,7 @@ def nir_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
     value = services.nir_reveal(
         person=access.person, by=actor_for(request), details={"profession": pro.profession_label}
     )
-    context = _file_context(access, DataCategory.IDENTITY) | {"nir": value}
+    context = file_context(access, DataCategory.IDENTITY) | {"nir": value}
     return render(request, "persons/nir.html", context)
 
 
@@ -270,7 +270,7 @@ def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse
     pro, access = access_file(request, person_id, chosen)
     record_view(request, pro, access, chosen)
     items = _section_items(access, chosen, pro.user_id, pro.organisation_id)
-    context = _file_context(access, chosen) | {"items": items}
+    context = file_context(access, chosen) | {"items": items}
     if chosen in SINGLE_SECTIONS:
         context["rows"] = _rows(items, SINGLE_SECTIONS[chosen][1])  # type: ignore[arg-type]
         return render(request, "persons/section_single.html", context)
@@ -313,7 +313,7 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
             return redirect("persons:section", person_id=person.pk, category=chosen.value)
     elif request.method == "GET":
         record_view(request, pro, access, chosen)
-    context = _file_context(access, chosen) | {"form": form}
+    context = file_context(access, chosen) | {"form": form}
     return render(request, "persons/section_edit.html", context)
 
 
@@ -416,7 +416,7 @@ def note_add(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "La note est enregistrée.")
             return _back_to(DataCategory.NOTES, person_id)
-    context = _file_context(access, DataCategory.NOTES) | {
+    context = file_context(access, DataCategory.NOTES) | {
         "items": _section_items(access, DataCategory.NOTES, pro.user_id, pro.organisation_id),
         "note_form": form,
     }
@@ -472,7 +472,7 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
             person_id=access.person.pk,
             person_label=access.person.journal_label,
         )
-    context = _file_context(access, "historique") | {
+    context = file_context(access, "historique") | {
         "events": events,
         "printing": bool(request.GET.get("impression")),
     }
