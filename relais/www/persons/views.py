@@ -16,7 +16,7 @@ from relais.accounts.decorators import manager_required, recent_second_factor_re
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
-from relais.consent.access import FileAccess, file_access, visible_persons
+from relais.consent.access import FileAccess, Professional, file_access, visible_persons
 from relais.consent.services import file_open, persons_merge
 from relais.persons import services
 from relais.persons.categories import SPECIAL_CATEGORIES, Action, DataCategory
@@ -80,8 +80,9 @@ def file_context(access: FileAccess, current: str) -> dict[str, object]:
     }
 
 
-def _search(request: HttpRequest, form: forms.SearchForm) -> tuple[list[Person], bool, int]:
-    pro = professional_or_404(request)
+def _search(
+    request: HttpRequest, pro: Professional, form: forms.SearchForm
+) -> tuple[list[Person], bool, int]:
     persons = visible_persons(pro)
     query = form.cleaned_data.get("q", "").strip()
     date_match, caf_match = _DATE.match(query), _CAF.match(query)
@@ -123,7 +124,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     results: list[Person] | None = None
     has_more, page = False, 1
     if request.method == "POST" and form.is_valid():
-        results, has_more, page = _search(request, form)
+        results, has_more, page = _search(request, pro, form)
     mine = list(
         visible_persons(pro)
         .filter(referents__professional_id=pro.user_id, referents__until__isnull=True)
