@@ -49,3 +49,28 @@ class AuditAction(models.TextChoices):
     DOCUMENT_REPLACED = "document_replaced", "Pièce remplacée par une nouvelle version"
     DOCUMENT_DELETED = "document_deleted", "Pièce supprimée"
     DOCUMENT_PURGED = "document_purged", "Pièce effacée définitivement"
+    CATALOGUE_LOADED = "catalogue_loaded", "Catalogue des démarches chargé"
+    CATALOGUE_ENTRY_UPDATED = "catalogue_entry_updated", "Fiche du catalogue modifiée"
+    PROCEDURE_OPENED = "procedure_opened", "Démarche ouverte"
+    PROCEDURE_TRANSITION = "procedure_transition", "Démarche : changement d'étape"
+    PROCEDURE_UPDATED = "procedure_updated", "Démarche modifiée"
+    PROCEDURE_DOCUMENT_LINKED = "procedure_document_linked", "Pièce rattachée à une démarche"
+    PROCEDURE_DOCUMENT_UNLINKED = "procedure_document_unlinked", "Pièce détachée d'une démarche"
+    PROCEDURE_STEP_RECORDED = "procedure_step_recorded", "Étape de démarche réalisée"
+    PROCEDURE_RECURRED = "procedure_recurred", "Démarche renouvelée automatiquement"
+    PROCEDURE_REMINDER_SENT = "procedure_reminder_sent", "Rappel d'échéance de démarche"
+    PERSON_ACCOUNT_OPENED = "person_account_opened", "Espace personnel ouvert"
+    PERSON_ACCOUNT_UPDATED = "person_account_updated", "Espace personnel modifié"
+    PERSON_ACCOUNT_CLOSED = "person_account_closed", "Espace personnel fermé"
+    PERSON_ACCOUNT_RECOVERED = (
+        "person_account_recovered",
+        "Accès à l'espace personnel rétabli au guichet",
+    )
+    PERSON_LOGIN = "person_login", "Connexion de la personne"
+    PERSON_LOGIN_FAILED = "person_login_failed", "Échec de connexion de la personne"
+    PERSON_LOGIN_CODE_SENT = "person_login_code_sent", "Code de connexion envoyé à la personne"
+    PERSON_LOGOUT = "person_logout", "Déconnexion de la personne"
+    PERSON_PASSWORD_SET = "person_password_set", "Mot de passe de la personne choisi"
+    PERSON_CARD_PRINTED = "person_card_printed", "Carte Relais imprimée"
+    PERSON_RECOVERY_CODE_USED = "person_recovery_code_used", "Code de la carte Relais utilisé"
+    PERSON_DATA_EXPORTED = "person_data_exported", "Données téléchargées par la personne"
