@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "relais.persons",
     "relais.consent",
     "relais.documents",
+    "relais.procedures",
     "relais.www",
 ]
 

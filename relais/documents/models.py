@@ -30,6 +30,11 @@ class DocumentKind(models.TextChoices):
     JUDGEMENT = "jugement", "Jugement"
     MEDICAL_CERTIFICATE = "certificat_medical", "Certificat médical"
     MDPH_NOTIFICATION = "notification_mdph", "Notification MDPH"
+    PHOTO = "photo_identite", "Photo d'identité"
+    DOMICILIATION = "attestation_domiciliation", "Attestation d'élection de domicile"
+    RESOURCES = "justificatif_ressources", "Justificatif de ressources"
+    PENSION = "attestation_pension", "Attestation de pension ou de retraite"
+    SCHOOL_CERTIFICATE = "certificat_scolarite", "Certificat de scolarité"
     OTHER = "autre", "Autre pièce"
 
 
@@ -56,6 +61,11 @@ DEFAULT_VALIDITY_MONTHS: dict[str, int | None] = {
     DocumentKind.JUDGEMENT: None,
     DocumentKind.MEDICAL_CERTIFICATE: 12,
     DocumentKind.MDPH_NOTIFICATION: None,
+    DocumentKind.PHOTO: 6,
+    DocumentKind.DOMICILIATION: 12,
+    DocumentKind.RESOURCES: 3,
+    DocumentKind.PENSION: 12,
+    DocumentKind.SCHOOL_CERTIFICATE: 12,
     DocumentKind.OTHER: None,
 }
 HEALTH_KINDS = frozenset({DocumentKind.MEDICAL_CERTIFICATE, DocumentKind.MDPH_NOTIFICATION})

@@ -1,0 +1,281 @@
+"""The catalogue of online procedures and each person's procedures.
+
+A procedure's life is a state machine whose every move is kept in a transition log; its
+dates give the time to handle a request and the time to decide; its checklist of required
+documents gives a completeness rate; and each step records how it was done (with the
+person, for the person, by the person alone), the autonomy measure the study asks for.
+"""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from relais.documents.models import Document, DocumentKind
+from relais.organisations.models import Organisation
+from relais.persons.models import Person
+
+
+class ProcedureCategory(models.TextChoices):
+    PAPERS = "papiers", "Papiers"
+    FAMILY = "famille", "Famille"
+    SOCIAL = "social", "Aides sociales"
+    WORK = "travail", "Travail"
+    HOUSING = "logement", "Logement"
+    TRANSPORT = "transports", "Transports"
+    MONEY = "argent", "Argent et impôts"
+    JUSTICE = "justice", "Justice"
+    FOREIGNERS = "etranger", "Étrangers"
+    HEALTH = "sante", "Santé"
+
+
+class ProcedureTypeQuerySet(models.QuerySet["ProcedureType"]):
+    def active(self) -> "ProcedureTypeQuerySet":
+        return self.filter(is_active=True)
+
+
+class ProcedureType(models.Model):
+    """One entry of the catalogue, loaded from the versioned data files."""
+
+    slug = models.SlugField("identifiant", max_length=80, unique=True)
+    title = models.CharField("intitulé", max_length=150)
+    organisme = models.CharField("organisme", max_length=100)
+    category = models.CharField("thème", max_length=20, choices=ProcedureCategory.choices)
+    summary = models.TextField("en quelques mots (facile à lire)")
+    # Numbered steps, one easy-to-read sentence or two each.
+    steps = models.JSONField("étapes", default=list)
+    # [{"kind": DocumentKind value, "condition": "" or "si vous avez des enfants"}]
+    required_documents = models.JSONField("pièces à fournir", default=list)
+    info_url = models.URLField("page d'information officielle", max_length=300)
+    online_url = models.URLField("service en ligne", max_length=300, blank=True)
+    processing_days = models.PositiveIntegerField("délai habituel (jours)", null=True, blank=True)
+    recurrence_months = models.PositiveSmallIntegerField(
+        "à refaire tous les (mois)", null=True, blank=True
+    )
+    # The benefit the procedure opens, named as the rights estimation names it
+    # ("rsa", "ppa", "aide_logement", "css", "aah", "af"…); empty when none.
+    benefit = models.CharField("prestation ouverte", max_length=40, blank=True)
+    verified_on = models.DateField("vérifié le")
+    version = models.PositiveIntegerField("version", default=1)
+    source_file = models.CharField("fichier source", max_length=200, blank=True)
+    is_active = models.BooleanField("proposée", default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProcedureTypeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "démarche du catalogue"
+        verbose_name_plural = "catalogue des démarches"
+        ordering = ["category", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.organisme})"
+
+
+class ProcedureStatus(models.TextChoices):
+    TODO = "a_faire", "À faire"
+    IN_PROGRESS = "en_cours", "En cours"
+    MISSING_DOCUMENTS = "pieces_manquantes", "Pièces manquantes"
+    SUBMITTED = "deposee", "Déposée"
+    AWAITING = "en_attente", "En attente de réponse"
+    GRANTED = "accordee", "Accordée"
+    REFUSED = "refusee", "Refusée"
+    ABANDONED = "abandonnee", "Abandonnée"
+    APPEAL = "recours", "Recours en cours"
+
+
+S = ProcedureStatus
+# The only moves a procedure may make; anything else is refused by the service.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.TODO: frozenset({S.IN_PROGRESS, S.ABANDONED}),
+    S.IN_PROGRESS: frozenset({S.MISSING_DOCUMENTS, S.SUBMITTED, S.ABANDONED}),
+    S.MISSING_DOCUMENTS: frozenset({S.IN_PROGRESS, S.ABANDONED}),
+    S.SUBMITTED: frozenset({S.AWAITING, S.MISSING_DOCUMENTS, S.GRANTED, S.REFUSED, S.ABANDONED}),
+    S.AWAITING: frozenset({S.MISSING_DOCUMENTS, S.GRANTED, S.REFUSED, S.ABANDONED}),
+    S.REFUSED: frozenset({S.APPEAL}),
+    S.APPEAL: frozenset({S.GRANTED, S.REFUSED, S.ABANDONED}),
+    S.GRANTED: frozenset(),
+    S.ABANDONED: frozenset(),
+}
+OPEN_STATUSES = frozenset(
+    {S.TODO, S.IN_PROGRESS, S.MISSING_DOCUMENTS, S.SUBMITTED, S.AWAITING, S.APPEAL}
+)
+DECIDED_STATUSES = frozenset({S.GRANTED, S.REFUSED})
+
+
+class ProcedureQuerySet(models.QuerySet["Procedure"]):
+    def open(self) -> "ProcedureQuerySet":
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def due_within(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":
+        day = today or timezone.localdate()
+        return self.open().filter(due_on__isnull=False, due_on__lte=day + timedelta(days))
+
+    def waiting_longer_than(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":
+        day = today or timezone.localdate()
+        return self.filter(
+            status__in=[S.SUBMITTED, S.AWAITING],
+            submitted_on__lte=day - timedelta(days),
+        )
+
+
+class Procedure(models.Model):
+    """One person's procedure, tracked by an organisation."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="procedures")
+    procedure_type = models.ForeignKey(
+        ProcedureType, on_delete=models.PROTECT, related_name="procedures", verbose_name="démarche"
+    )
+    # The catalogue version the checklist was taken from.
+    type_version = models.PositiveIntegerField(default=1)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="procedures"
+    )
+    status = models.CharField(
+        "état", max_length=20, choices=ProcedureStatus.choices, default=ProcedureStatus.TODO
+    )
+    requested_on = models.DateField("demandée le")
+    taken_on = models.DateField("prise en charge le", null=True, blank=True)
+    submitted_on = models.DateField("déposée le", null=True, blank=True)
+    decided_on = models.DateField("décision le", null=True, blank=True)
+    due_on = models.DateField("à faire avant le", null=True, blank=True)
+    amount_granted = models.DecimalField(
+        "montant accordé (€ par mois)", max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    rights_start_on = models.DateField("droits ouverts à partir du", null=True, blank=True)
+    refusal_reason = models.TextField("motif du refus", blank=True)
+    # A recurring procedure's previous occurrence.
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next"
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProcedureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "démarche"
+        verbose_name_plural = "démarches"
+        indexes = [
+            models.Index(fields=["person", "status"], name="procedure_person"),
+            models.Index(fields=["organisation", "status", "due_on"], name="procedure_org"),
+            models.Index(fields=["due_on"], name="procedure_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(submitted_on__isnull=True)
+                | Q(submitted_on__gte=models.F("requested_on")),
+                name="procedure_submitted_after_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_on__isnull=True)
+                | Q(submitted_on__isnull=True)
+                | Q(decided_on__gte=models.F("submitted_on")),
+                name="procedure_decided_after_submission",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.procedure_type.title
+
+    @property
+    def handling_days(self) -> int | None:
+        """Time to handle the request: from the request to the submission."""
+        if self.submitted_on is None:
+            return None
+        return (self.submitted_on - self.requested_on).days
+
+    @property
+    def decision_days(self) -> int | None:
+        """Time the organisme took to decide, from the submission."""
+        if self.decided_on is None or self.submitted_on is None:
+            return None
+        return (self.decided_on - self.submitted_on).days
+
+    def allowed_transitions(self) -> frozenset[str]:
+        return TRANSITIONS[self.status]
+
+
+class ProcedureTransition(models.Model):
+    """The transition log: who moved the procedure from which state to which, and when.
+    Labels, not foreign keys, so that leaving an organisation never rewrites it."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=ProcedureStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ProcedureStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True)
+    actor_label = models.CharField(max_length=200)
+    organisation_label = models.CharField(max_length=200, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["procedure", "at"], name="transition_procedure")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class Autonomy(models.TextChoices):
+    """How a step was done: the study's question 15."""
+
+    WITH_PERSON = "avec", "Avec la personne"
+    FOR_PERSON = "pour", "À la place de la personne"
+    PERSON_ALONE = "seule", "Par la personne seule"
+
+
+class ProcedureStep(models.Model):
+    """One step of the procedure done, and how (autonomy)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps_done")
+    # Position in the catalogue entry's `steps` list (0-based).
+    step_index = models.PositiveSmallIntegerField()
+    autonomy = models.CharField("comment", max_length=10, choices=Autonomy.choices)
+    # Required when the step was done for the person.
+    reason = models.CharField("pourquoi à la place de la personne", max_length=300, blank=True)
+    done_on = models.DateField("fait le")
+    actor_label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["step_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "step_index"], name="step_once"),
+            models.CheckConstraint(
+                condition=~Q(autonomy=Autonomy.FOR_PERSON) | ~Q(reason=""),
+                name="step_for_person_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Étape {self.step_index + 1} : {self.get_autonomy_display()}"
+
+
+class RequiredDocument(models.Model):
+    """One line of the procedure's checklist, copied from the catalogue when the procedure
+    is opened, linked to a document of the person's vault."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="checklist")
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    condition = models.CharField("condition", max_length=200, blank=True)
+    # A conditional document the person is not concerned by ("si vous avez des enfants").
+    not_applicable = models.BooleanField("non concerné(e)", default=False)
+    document = models.ForeignKey(
+        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    def is_satisfied_on(self, day: date) -> bool:
+        """The linked document exists, is not deleted and is valid on that day."""
+        return self.document is not None and self.document.is_valid_on(day)
