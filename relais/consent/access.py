@@ -13,13 +13,16 @@ Everything else is denied, and a file outside the rule is answered with 404.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from relais.consent.charter import levels_for
 from relais.consent.models import Block, BreakGlassGrant, Consent
+from relais.organisations.models import Organisation
 from relais.persons.categories import Action, DataCategory, Level, level_allows
 from relais.persons.models import Person, PersonQuerySet, PersonStatus
 
@@ -80,25 +83,35 @@ class FileAccess:
 def file_access(pro: Professional, person_id: int, *, at: datetime | None = None) -> FileAccess:
     """Evaluate the rule for one file; raise Http404 when the file is outside it."""
     moment = at or timezone.now()
-    person = (
-        Person.objects.filter(pk=person_id, status=PersonStatus.ACTIVE)
-        .annotate(
-            blocked=Exists(
-                Block.objects.active()
-                .against(organisation_id=pro.organisation_id, user_id=pro.user_id)
-                .filter(person=OuterRef("pk"))
+    # Two prepared statements rather than ORM querysets: every file page runs them, and
+    # building the queries cost more than running them.
+    person = next(
+        iter(
+            Person.objects.raw(
+                _person_sql(),
+                [pro.organisation_id, pro.user_id, person_id, PersonStatus.ACTIVE.value],
             )
-        )
-        .first()
+        ),
+        None,
     )
     if person is None or getattr(person, "blocked", True):
         raise Http404("Dossier introuvable.")
     live_consents = list(
-        Consent.objects.live(moment)
-        .filter(person_id=person_id)
-        .select_related("organisation")
-        .order_by("expires_at")
+        Consent.objects.raw(
+            _live_consents_sql(),
+            [person_id, *[connection.ops.adapt_datetimefield_value(moment)] * 2],
+        )
     )
+    for consent in live_consents:
+        consent.organisation = Organisation.from_db(
+            connection.alias,
+            ["id", "name", "kind"],
+            [
+                consent.organisation_id,
+                getattr(consent, "organisation_name", ""),
+                getattr(consent, "organisation_kind", ""),
+            ],
+        )
     consented: set[str] = set()
     for consent in live_consents:
         if consent.organisation_id == pro.organisation_id and consent.professional_id in (
@@ -128,6 +141,30 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
             raise Http404("Dossier introuvable.")
         levels = {c: Level.READ for c, level in charter.items() if level_allows(level, Action.VIEW)}
     return FileAccess(person=person, levels=levels, break_glass=grant, live_consents=live_consents)
+
+
+# Built once from the models' metadata: identifiers only, every value is a parameter.
+@cache
+def _person_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT p.*, EXISTS (SELECT 1 FROM {quote(Block._meta.db_table)} b"  # noqa: S608
+        f" WHERE b.person_id = p.id AND b.lifted_at IS NULL"
+        f" AND (b.organisation_id = %s OR b.professional_id = %s)) AS blocked"
+        f" FROM {quote(Person._meta.db_table)} p WHERE p.id = %s AND p.status = %s"
+    )
+
+
+@cache
+def _live_consents_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        "SELECT c.*, o.name AS organisation_name, o.kind AS organisation_kind"  # noqa: S608
+        f" FROM {quote(Consent._meta.db_table)} c"
+        f" JOIN {quote(Organisation._meta.db_table)} o ON o.id = c.organisation_id"
+        " WHERE c.person_id = %s AND c.revoked_at IS NULL AND c.starts_at <= %s"
+        " AND c.expires_at > %s ORDER BY c.expires_at, c.id"
+    )
 
 
 def can(
