@@ -6,16 +6,23 @@ documents gives a completeness rate; and each step records how it was done (with
 person, for the person, by the person alone), the autonomy measure the study asks for.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from relais.documents.models import Document, DocumentKind
 from relais.organisations.models import Organisation
+from relais.persons.categories import Action, DataCategory, Level, level_allows
 from relais.persons.models import Person
+
+if TYPE_CHECKING:
+    from relais.consent.access import Professional
 
 
 class ProcedureCategory(models.TextChoices):
@@ -47,7 +54,7 @@ class ProcedureType(models.Model):
     # Numbered steps, one easy-to-read sentence or two each.
     steps = models.JSONField("étapes", default=list)
     # [{"kind": DocumentKind value, "condition": "" or "si vous avez des enfants"}]
-    required_documents = models.JSONField("pièces à fournir", default=list)
+    required_documents = models.JSONField("pièces à fournir", default=list, blank=True)
     info_url = models.URLField("page d'information officielle", max_length=300)
     online_url = models.URLField("service en ligne", max_length=300, blank=True)
     processing_days = models.PositiveIntegerField("délai habituel (jours)", null=True, blank=True)
@@ -105,9 +112,83 @@ OPEN_STATUSES = frozenset(
 DECIDED_STATUSES = frozenset({S.GRANTED, S.REFUSED})
 
 
+def missing_documents_filter(day: date) -> Q:
+    """Checklist rows that still lack a document valid on `day`: nothing linked, the linked
+    document deleted, or expired by then. Rows marked not applicable never count."""
+    return Q(not_applicable=False) & (
+        Q(document__isnull=True)
+        | Q(document__deleted_at__isnull=False)
+        | Q(document__expires_on__lt=day)
+    )
+
+
 class ProcedureQuerySet(models.QuerySet["Procedure"]):
     def open(self) -> "ProcedureQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
+
+    def for_person(self, person_id: int) -> "ProcedureQuerySet":
+        return self.filter(person_id=person_id)
+
+    def of_organisation(self, organisation_id: int) -> "ProcedureQuerySet":
+        return self.filter(organisation_id=organisation_id)
+
+    def visible_to_professional(
+        self, pro: "Professional", *, at: datetime | None = None
+    ) -> "ProcedureQuerySet":
+        """Procedures of the persons whose PROCEDURES category this professional may read
+        under the access rule: a live consent to their organisation (or to them) covering
+        the category, or a live break-glass grant when no consent exists, the charter
+        allowing reading, and no block. Sub-queries only: one query whatever the caseload."""
+        # The rule sits above the domain models (consent.access reads them): imported
+        # here so that loading the models never pulls the rule in.
+        from relais.consent.access import visible_persons
+        from relais.consent.charter import levels_for
+        from relais.consent.models import BreakGlassGrant, Consent
+
+        charter = levels_for(pro.organisation_kind, pro.profession)
+        if not level_allows(charter.get(DataCategory.PROCEDURES, Level.NONE), Action.VIEW):
+            return self.none()
+        moment = at or timezone.now()
+        live = Consent.objects.live(moment).for_professional(
+            organisation_id=pro.organisation_id, user_id=pro.user_id
+        )
+        # Categories are a JSON list of plain slugs: the quoted slug matches one element
+        # exactly, on SQLite and PostgreSQL alike (JSON containment is PostgreSQL-only).
+        covering = live.filter(categories__icontains=f'"{DataCategory.PROCEDURES.value}"')
+        granted = (
+            BreakGlassGrant.objects.live(moment)
+            .filter(
+                professional_id=pro.user_id,
+                organisation_id=pro.organisation_id,
+                person__refuses_break_glass=False,
+            )
+            .exclude(person_id__in=live.values("person_id"))
+        )
+        return self.filter(person_id__in=visible_persons(pro, at=moment).values("pk")).filter(
+            Q(person_id__in=covering.values("person_id"))
+            | Q(person_id__in=granted.values("person_id"))
+        )
+
+    def with_missing_count(self, *, today: date | None = None) -> "ProcedureQuerySet":
+        """Annotate `missing_documents`: checklist rows without a document valid today."""
+        day = today or timezone.localdate()
+        missing = (
+            RequiredDocument.objects.filter(missing_documents_filter(day), procedure=OuterRef("pk"))
+            .order_by()
+            .values("procedure")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(
+            missing_documents=Coalesce(
+                Subquery(missing, output_field=models.IntegerField()), Value(0)
+            )
+        )
+
+    def with_missing_documents(self, *, today: date | None = None) -> "ProcedureQuerySet":
+        """Procedures whose checklist lacks at least one document valid today, annotated
+        with `missing_documents` (the count), in the list's own query."""
+        return self.with_missing_count(today=today).filter(GreaterThan(F("missing_documents"), 0))
 
     def due_within(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":
         day = today or timezone.localdate()
@@ -150,9 +231,13 @@ class Procedure(models.Model):
     previous = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next"
     )
+    # A recurring procedure's next deadline, set when it is submitted or granted (see
+    # services.procedure_transition); the daily task opens the next occurrence from it.
+    next_due_on = models.DateField("à refaire avant le", null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Empty for the occurrences the daily task opens, and once the account is gone.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -166,18 +251,22 @@ class Procedure(models.Model):
             models.Index(fields=["person", "status"], name="procedure_person"),
             models.Index(fields=["organisation", "status", "due_on"], name="procedure_org"),
             models.Index(fields=["due_on"], name="procedure_due"),
+            models.Index(fields=["next_due_on"], name="procedure_next_due"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(submitted_on__isnull=True)
                 | Q(submitted_on__gte=models.F("requested_on")),
                 name="procedure_submitted_after_request",
+                violation_error_message="La démarche ne peut pas être déposée avant d'être "
+                "demandée.",
             ),
             models.CheckConstraint(
                 condition=Q(decided_on__isnull=True)
                 | Q(submitted_on__isnull=True)
                 | Q(decided_on__gte=models.F("submitted_on")),
                 name="procedure_decided_after_submission",
+                violation_error_message="La décision ne peut pas être antérieure au dépôt.",
             ),
         ]
 
@@ -250,6 +339,8 @@ class ProcedureStep(models.Model):
             models.CheckConstraint(
                 condition=~Q(autonomy=Autonomy.FOR_PERSON) | ~Q(reason=""),
                 name="step_for_person_has_reason",
+                violation_error_message="Expliquez pourquoi l'étape a été faite à la place "
+                "de la personne.",
             ),
         ]
 

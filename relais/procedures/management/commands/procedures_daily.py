@@ -1,0 +1,28 @@
+from django.core.management.base import BaseCommand
+
+from relais.procedures.tasks import open_next_occurrences, send_due_reminders
+
+
+class Command(BaseCommand):
+    help = (
+        "Travaux quotidiens des démarches : ouvre les démarches à renouveler et envoie les "
+        "rappels d'échéance par SMS. À lancer une fois par jour (cron)."
+    )
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--en-tache", action="store_true", help="confier le travail à la file de tâches"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        if options["en_tache"]:
+            open_next_occurrences.enqueue()
+            send_due_reminders.enqueue()
+            self.stdout.write("Travaux des démarches confiés à la file de tâches.")
+            return
+        # Renewals first: a procedure opened today with a near deadline is reminded today.
+        opened = open_next_occurrences.call()
+        reminded = send_due_reminders.call()
+        self.stdout.write(
+            f"{opened} démarche(s) à renouveler ouverte(s), {reminded} rappel(s) envoyé(s)."
+        )

@@ -1,0 +1,217 @@
+"""What the procedures measure: completeness of the documents, autonomy of the person over
+time, and the time taken to handle and to decide a request, all from real dates."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import median
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from relais.procedures.models import (
+    Autonomy,
+    Procedure,
+    ProcedureStatus,
+    ProcedureStep,
+    RequiredDocument,
+)
+
+_BEFORE_SUBMISSION = frozenset(
+    {ProcedureStatus.TODO, ProcedureStatus.IN_PROGRESS, ProcedureStatus.MISSING_DOCUMENTS}
+)
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """The checklist on one day. Items marked not applicable are left out of every count."""
+
+    day: date
+    total: int
+    satisfied: int
+    # Applicable items with no document (or whose document was deleted).
+    missing: list[RequiredDocument] = field(default_factory=list)
+    # Applicable items whose document had expired on that day.
+    expired: list[RequiredDocument] = field(default_factory=list)
+
+    @property
+    def rate(self) -> int:
+        """0 to 100, rounded down so that 100 always means complete; 100 when nothing is
+        required."""
+        return 100 if self.total == 0 else self.satisfied * 100 // self.total
+
+    @property
+    def is_complete(self) -> bool:
+        return self.satisfied == self.total
+
+
+def completeness_day(procedure: Procedure) -> date:
+    """The day a checklist is judged on: the submission, once submitted (what the organisme
+    received), otherwise today (what is still to gather)."""
+    if procedure.submitted_on is not None and procedure.status not in _BEFORE_SUBMISSION:
+        return procedure.submitted_on
+    return timezone.localdate()
+
+
+def completeness(procedure: Procedure, *, on: date | None = None) -> Completeness:
+    """Uses the checklist prefetched with its documents when the caller did so
+    (`prefetch_related("checklist__document")`), else reads it in one query."""
+    day = on or completeness_day(procedure)
+    items = procedure.checklist.all()
+    if "checklist" not in getattr(procedure, "_prefetched_objects_cache", {}):
+        items = items.select_related("document")
+    missing: list[RequiredDocument] = []
+    expired: list[RequiredDocument] = []
+    total = 0
+    for item in items:
+        if item.not_applicable:
+            continue
+        total += 1
+        if item.document is None or item.document.deleted_at is not None:
+            missing.append(item)
+        elif not item.document.is_valid_on(day):
+            expired.append(item)
+    return Completeness(
+        day=day,
+        total=total,
+        satisfied=total - len(missing) - len(expired),
+        missing=missing,
+        expired=expired,
+    )
+
+
+def french_date(day: date) -> str:
+    """« 1er mars 2026 », « 3 mars 2026 »: the way a letter writes it."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _lower_first(label: str) -> str:
+    # "Avis d'imposition" → "avis d'imposition", but "RIB" stays "RIB".
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def missing_in_plain_words(result: Completeness) -> list[str]:
+    """One short sentence per document to bring, easy to read (FALC)."""
+    sentences = []
+    for item in result.missing:
+        label = _lower_first(item.get_kind_display())
+        condition = f" ({item.condition})" if item.condition else ""
+        sentences.append(f"Il manque : {label}{condition}.")
+    for item in result.expired:
+        document = item.document
+        if document is None or document.expires_on is None:
+            # Unlinked or made permanent since the measure was taken: nothing to renew.
+            continue
+        label = _lower_first(item.get_kind_display())
+        since = french_date(document.expires_on + timedelta(days=1))
+        sentences.append(
+            f"Votre {label} n'est plus valable depuis le {since} : demandez un nouveau document."
+        )
+    return sentences
+
+
+@dataclass(frozen=True)
+class AutonomyPoint:
+    """Steps done in one month, by how they were done."""
+
+    month: date
+    with_person: int = 0
+    for_person: int = 0
+    person_alone: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.with_person + self.for_person + self.person_alone
+
+    @property
+    def alone_rate(self) -> int | None:
+        """Share of the steps the person did alone, 0 to 100; None when no step."""
+        return None if self.total == 0 else self.person_alone * 100 // self.total
+
+
+def _month_start(day: date, back: int) -> date:
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def autonomy_by_period(
+    person_id: int, *, months: int = 12, today: date | None = None
+) -> list[AutonomyPoint]:
+    """The person's steps counted per month and autonomy mode, oldest month first, the
+    current month last, months without steps included; one query."""
+    day = today or timezone.localdate()
+    starts = [_month_start(day, back) for back in range(months - 1, -1, -1)]
+    counts: dict[tuple[date, str], int] = {}
+    rows = (
+        ProcedureStep.objects.filter(
+            procedure__person_id=person_id, done_on__gte=starts[0], done_on__lte=day
+        )
+        .annotate(month=TruncMonth("done_on"))
+        .values_list("month", "autonomy")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for month, autonomy, count in rows:
+        counts[(month, autonomy)] = count
+    return [
+        AutonomyPoint(
+            month=start,
+            with_person=counts.get((start, Autonomy.WITH_PERSON), 0),
+            for_person=counts.get((start, Autonomy.FOR_PERSON), 0),
+            person_alone=counts.get((start, Autonomy.PERSON_ALONE), 0),
+        )
+        for start in starts
+    ]
+
+
+@dataclass(frozen=True)
+class HandlingSummary:
+    """Medians in days over the procedures that have the dates: from the request to the
+    submission (time to handle), and from the submission to the decision (time to decide)."""
+
+    handled: int
+    median_handling_days: float | None
+    decided: int
+    median_decision_days: float | None
+
+
+def handling_times(procedures: QuerySet[Procedure] | Iterable[Procedure]) -> HandlingSummary:
+    """A queryset is read in one query of three dates; a list is used as it is."""
+    if isinstance(procedures, QuerySet):
+        dates: Iterable[tuple[date, date | None, date | None]] = procedures.values_list(
+            "requested_on", "submitted_on", "decided_on"
+        )
+    else:
+        dates = [(p.requested_on, p.submitted_on, p.decided_on) for p in procedures]
+    handling: list[int] = []
+    decision: list[int] = []
+    for requested_on, submitted_on, decided_on in dates:
+        if submitted_on is None:
+            continue
+        handling.append((submitted_on - requested_on).days)
+        if decided_on is not None:
+            decision.append((decided_on - submitted_on).days)
+    return HandlingSummary(
+        handled=len(handling),
+        median_handling_days=median(handling) if handling else None,
+        decided=len(decision),
+        median_decision_days=median(decision) if decision else None,
+    )

@@ -1,0 +1,483 @@
+"""Writes on persons' procedures. Each function runs in one transaction and writes its
+journal row in it; bad input raises a French ValidationError and changes nothing.
+
+Recurring procedures (the catalogue's `recurrence_mois`): the next deadline is set on the
+procedure itself (`next_due_on`), and the daily task opens the next occurrence from it.
+- On submission, the next deadline is the current deadline plus the recurrence (a quarterly
+  declaration keeps its calendar whatever the day it was sent), or the submission day plus
+  the recurrence when the procedure had no deadline. Declarations are never "granted":
+  submitting them is what counts.
+- On a grant with a rights start date, the rights run from that date: the renewal is due
+  the recurrence after it, which replaces the deadline set on submission.
+- On a refusal or an abandonment, there is nothing to renew: the next deadline is cleared
+  (an appeal that ends in a grant sets it again).
+"""
+
+import calendar
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.services import audit_record
+from relais.documents.models import Document, DocumentKind
+from relais.organisations.models import Organisation
+from relais.persons.categories import DataCategory
+from relais.persons.models import Person, PersonStatus
+from relais.procedures.measures import completeness
+from relais.procedures.models import (
+    TRANSITIONS,
+    Autonomy,
+    Procedure,
+    ProcedureStatus,
+    ProcedureStep,
+    ProcedureTransition,
+    ProcedureType,
+    RequiredDocument,
+)
+
+S = ProcedureStatus
+REASON_MIN_LENGTH = 10
+UPDATABLE_FIELDS = frozenset({"requested_on", "due_on", "next_due_on"})
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _record(
+    action: AuditAction,
+    *,
+    procedure: Procedure,
+    by: Actor,
+    details: dict[str, str | int | bool | None],
+    object_type: str = "demarche",
+    object_id: int | None = None,
+) -> None:
+    """One journal row on the person's file; details hold slugs, ids and states only."""
+    audit_record(
+        action=action,
+        by=by,
+        person_id=procedure.person_id,
+        person_label=procedure.person.journal_label,
+        category=DataCategory.PROCEDURES,
+        object_type=object_type,
+        object_id=object_id if object_id is not None else procedure.pk,
+        details={"demarche": procedure.procedure_type.slug, **details},
+    )
+
+
+def _touch(person_id: int, by: Actor) -> None:
+    """A professional's work on a procedure is a contact, which keeps the file active
+    (retention counts from the last contact); the daily tasks are not."""
+    if by.user_id is not None:
+        Person.objects.filter(pk=person_id).update(last_contact_at=timezone.now())
+
+
+def _not_in_future(day: date, label: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError(f"{label} ne peut pas être dans le futur.")
+
+
+def _open(
+    *,
+    person: Person,
+    procedure_type: ProcedureType,
+    organisation: Organisation,
+    by: Actor,
+    requested_on: date | None,
+    due_on: date | None,
+    previous: Procedure | None,
+    action: AuditAction,
+) -> Procedure:
+    if not procedure_type.is_active:
+        raise ValidationError(
+            "Cette démarche n'est plus proposée dans le catalogue : choisissez-en une autre."
+        )
+    if person.status != PersonStatus.ACTIVE:
+        raise ValidationError("Ce dossier n'est plus actif : on ne peut pas y ouvrir de démarche.")
+    requested_on = requested_on or timezone.localdate()
+    _not_in_future(requested_on, "La date de la demande")
+    procedure = Procedure(
+        person=person,
+        procedure_type=procedure_type,
+        type_version=procedure_type.version,
+        organisation=organisation,
+        status=S.TODO,
+        requested_on=requested_on,
+        due_on=due_on,
+        previous=previous,
+        created_by_id=by.user_id,
+    )
+    procedure.full_clean()
+    with transaction.atomic():
+        procedure.save()
+        RequiredDocument.objects.bulk_create(
+            RequiredDocument(
+                procedure=procedure,
+                kind=piece["kind"],
+                condition=piece.get("condition", ""),
+            )
+            for piece in procedure_type.required_documents
+        )
+        ProcedureTransition.objects.create(
+            procedure=procedure,
+            from_status="",
+            to_status=S.TODO,
+            at=procedure.created_at,
+            actor_id=by.user_id,
+            actor_label=by.label[:200],
+            organisation_label=by.organisation_label[:200],
+        )
+        _touch(person.pk, by)
+        _record(
+            action,
+            procedure=procedure,
+            by=by,
+            details={
+                "version": procedure_type.version,
+                "precedente": previous.pk if previous else None,
+            },
+        )
+    return procedure
+
+
+def procedure_open(
+    *,
+    person: Person,
+    procedure_type: ProcedureType,
+    organisation: Organisation,
+    by: Actor,
+    requested_on: date | None = None,
+    due_on: date | None = None,
+) -> Procedure:
+    """Open a procedure for the person, with the checklist of the catalogue's current
+    version."""
+    return _open(
+        person=person,
+        procedure_type=procedure_type,
+        organisation=organisation,
+        by=by,
+        requested_on=requested_on,
+        due_on=due_on,
+        previous=None,
+        action=AuditAction.PROCEDURE_OPENED,
+    )
+
+
+def procedure_open_next(*, previous: Procedure, by: Actor, today: date | None = None) -> Procedure:
+    """Open the next occurrence of a recurring procedure, due on its next deadline."""
+    return _open(
+        person=previous.person,
+        procedure_type=previous.procedure_type,
+        organisation=previous.organisation,
+        by=by,
+        requested_on=today or timezone.localdate(),
+        due_on=previous.next_due_on,
+        previous=previous,
+        action=AuditAction.PROCEDURE_RECURRED,
+    )
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError("Le montant accordé doit être un nombre, en euros.") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError("Le montant accordé doit être un nombre positif, en euros.")
+    return amount
+
+
+def _next_due_on(procedure: Procedure, to_status: str, on: date) -> date | None:
+    months = procedure.procedure_type.recurrence_months
+    if not months:
+        return procedure.next_due_on
+    if to_status == S.SUBMITTED:
+        return add_months(procedure.due_on or on, months)
+    if to_status == S.GRANTED:
+        if procedure.rights_start_on is not None:
+            return add_months(procedure.rights_start_on, months)
+        return procedure.next_due_on or add_months(procedure.submitted_on or on, months)
+    if to_status in (S.REFUSED, S.ABANDONED):
+        return None
+    return procedure.next_due_on
+
+
+def procedure_transition(
+    *,
+    procedure: Procedure,
+    to_status: str,
+    by: Actor,
+    on: date | None = None,
+    comment: str = "",
+    amount_granted: Any = None,
+    rights_start_on: date | None = None,
+    refusal_reason: str = "",
+) -> Procedure:
+    """Move the procedure along the state machine (TRANSITIONS) and log the move.
+
+    A move to « déposée » with an incomplete checklist is allowed (the organisme may take
+    the rest later) and the log says how complete it was."""
+    on = on or timezone.localdate()
+    comment = comment.strip()
+    refusal_reason = refusal_reason.strip()
+    with transaction.atomic():
+        # Two people may act on the same procedure at once: the row is locked, and the
+        # move is checked against its committed state.
+        procedure.refresh_from_db(from_queryset=Procedure.objects.select_for_update())
+        from_status = procedure.status
+        if to_status not in S.values:
+            raise ValidationError(f"« {to_status} » n'est pas un état de démarche.")
+        if to_status not in TRANSITIONS[from_status]:
+            raise ValidationError(
+                f"Une démarche « {S(from_status).label} » ne peut pas passer à "
+                f"« {S(to_status).label} »."
+            )
+        _not_in_future(on, "La date")
+        if on < procedure.requested_on:
+            raise ValidationError(
+                f"La date ne peut pas être avant la demande, faite le "
+                f"{procedure.requested_on:%d/%m/%Y}."
+            )
+        amount = _amount(amount_granted)
+        if to_status != S.GRANTED and (amount is not None or rights_start_on is not None):
+            raise ValidationError(
+                "Le montant et la date d'ouverture des droits se notent quand la démarche "
+                "est accordée."
+            )
+        if to_status != S.REFUSED and refusal_reason:
+            raise ValidationError("Le motif du refus se note quand la démarche est refusée.")
+        if to_status == S.REFUSED and not refusal_reason:
+            raise ValidationError(
+                "Notez le motif du refus, tel qu'il est écrit dans la décision : il servira "
+                "pour un recours."
+            )
+        if to_status in (S.GRANTED, S.REFUSED) and (
+            procedure.submitted_on is not None and on < procedure.submitted_on
+        ):
+            raise ValidationError(
+                f"La décision ne peut pas être datée d'avant le dépôt, fait le "
+                f"{procedure.submitted_on:%d/%m/%Y}."
+            )
+
+        details: dict[str, str | int | bool | None] = {"de": from_status, "vers": to_status}
+        if to_status == S.IN_PROGRESS and procedure.taken_on is None:
+            procedure.taken_on = on
+        if to_status == S.SUBMITTED:
+            procedure.submitted_on = on
+            checklist = completeness(procedure, on=on)
+            details["completude"] = checklist.rate
+            state = (
+                "dossier complet"
+                if checklist.is_complete
+                else f"dossier incomplet, il manque {checklist.total - checklist.satisfied} "
+                "pièce(s)"
+            )
+            completeness_note = (
+                f"Pièces valables au dépôt : {checklist.satisfied} sur {checklist.total} "
+                f"({checklist.rate} %), {state}."
+            )
+            comment = f"{comment}\n{completeness_note}" if comment else completeness_note
+        if to_status in (S.GRANTED, S.REFUSED):
+            procedure.decided_on = on
+        if to_status == S.GRANTED:
+            procedure.amount_granted = amount
+            procedure.rights_start_on = rights_start_on
+        if to_status == S.REFUSED:
+            procedure.refusal_reason = refusal_reason
+        procedure.next_due_on = _next_due_on(procedure, to_status, on)
+        procedure.status = to_status
+        procedure.updated_at = timezone.now()
+        procedure.full_clean()
+        procedure.save()
+        transition = ProcedureTransition.objects.create(
+            procedure=procedure,
+            from_status=from_status,
+            to_status=to_status,
+            at=procedure.updated_at,
+            actor_id=by.user_id,
+            actor_label=by.label[:200],
+            organisation_label=by.organisation_label[:200],
+            comment=comment,
+        )
+        _touch(procedure.person_id, by)
+        _record(
+            AuditAction.PROCEDURE_TRANSITION,
+            procedure=procedure,
+            by=by,
+            details=details | {"transition": transition.pk},
+        )
+    return procedure
+
+
+def procedure_step_record(
+    *,
+    procedure: Procedure,
+    step_index: int,
+    autonomy: str,
+    by: Actor,
+    reason: str = "",
+    done_on: date | None = None,
+) -> ProcedureStep:
+    """Record how one step of the catalogue entry was done; recording it again updates it."""
+    steps = procedure.procedure_type.steps
+    if not 0 <= step_index < len(steps):
+        raise ValidationError(f"Cette démarche compte {len(steps)} étapes : l'étape n'existe pas.")
+    if autonomy not in Autonomy.values:
+        raise ValidationError("Choisissez comment l'étape a été faite.")
+    reason = reason.strip()
+    if autonomy == Autonomy.FOR_PERSON and len(reason) < REASON_MIN_LENGTH:
+        raise ValidationError(
+            "Expliquez en une phrase pourquoi l'étape a été faite à la place de la personne "
+            f"({REASON_MIN_LENGTH} caractères au moins)."
+        )
+    done_on = done_on or timezone.localdate()
+    _not_in_future(done_on, "La date de l'étape")
+    step = ProcedureStep.objects.filter(procedure=procedure, step_index=step_index).first()
+    updated = step is not None
+    step = step or ProcedureStep(procedure=procedure, step_index=step_index)
+    step.autonomy = autonomy
+    step.reason = reason if autonomy == Autonomy.FOR_PERSON else ""
+    step.done_on = done_on
+    step.actor_label = by.label[:200]
+    step.full_clean()
+    with transaction.atomic():
+        step.save()
+        _touch(procedure.person_id, by)
+        _record(
+            AuditAction.PROCEDURE_STEP_RECORDED,
+            procedure=procedure,
+            by=by,
+            details={"etape": step_index + 1, "autonomie": autonomy, "modifiee": updated},
+        )
+    return step
+
+
+def checklist_link(
+    *, item: RequiredDocument, document: Document | None, by: Actor
+) -> RequiredDocument:
+    """Attach a document of the person's vault to a checklist line, or detach it (None)."""
+    procedure = item.procedure
+    if document is None:
+        if item.document_id is None:
+            return item
+        unlinked_id = item.document_id
+        with transaction.atomic():
+            item.document = None
+            item.save(update_fields=["document"])
+            _record(
+                AuditAction.PROCEDURE_DOCUMENT_UNLINKED,
+                procedure=procedure,
+                by=by,
+                details={"type": item.kind, "piece": unlinked_id},
+            )
+        return item
+    if document.person_id != procedure.person_id:
+        raise ValidationError("Cette pièce n'est pas dans le dossier de cette personne.")
+    if document.deleted_at is not None:
+        raise ValidationError("Cette pièce a été supprimée : choisissez-en une autre.")
+    if document.kind not in (item.kind, DocumentKind.OTHER):
+        raise ValidationError(
+            f"Cette pièce est : « {document.get_kind_display()} ». "
+            f"Il faut ici : « {item.get_kind_display()} »."
+        )
+    with transaction.atomic():
+        item.document = document
+        # Bringing the document says the person is concerned after all.
+        item.not_applicable = False
+        item.save(update_fields=["document", "not_applicable"])
+        _record(
+            AuditAction.PROCEDURE_DOCUMENT_LINKED,
+            procedure=procedure,
+            by=by,
+            details={"type": item.kind, "piece": document.pk},
+        )
+    return item
+
+
+def checklist_mark_not_applicable(
+    *, item: RequiredDocument, not_applicable: bool, by: Actor
+) -> RequiredDocument:
+    """Say that the person is not concerned by a conditional document (or is again)."""
+    if not item.condition:
+        raise ValidationError(
+            "Cette pièce est demandée dans tous les cas : elle ne peut pas être marquée "
+            "« non concerné(e) »."
+        )
+    if item.not_applicable == not_applicable:
+        return item
+    with transaction.atomic():
+        item.not_applicable = not_applicable
+        if not_applicable:
+            item.document = None
+        item.save(update_fields=["not_applicable", "document"])
+        _record(
+            AuditAction.PROCEDURE_UPDATED,
+            procedure=item.procedure,
+            by=by,
+            object_type="piece_demandee",
+            object_id=item.pk,
+            details={"type": item.kind, "non_concernee": not_applicable},
+        )
+    return item
+
+
+def procedure_update(*, procedure: Procedure, by: Actor, **fields: date | None) -> Procedure:
+    """Correct the request date, the deadline or the next deadline."""
+    unknown = sorted(set(fields) - UPDATABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Champs non modifiables : {', '.join(unknown)}.")
+    if "requested_on" in fields:
+        requested_on = fields["requested_on"]
+        if requested_on is None:
+            raise ValidationError({"requested_on": "La date de la demande est obligatoire."})
+        if requested_on > timezone.localdate():
+            raise ValidationError(
+                {"requested_on": "La date de la demande ne peut pas être dans le futur."}
+            )
+        first_move = min(
+            (day for day in (procedure.taken_on, procedure.submitted_on) if day is not None),
+            default=None,
+        )
+        if first_move is not None and requested_on > first_move:
+            raise ValidationError(
+                {
+                    "requested_on": "La demande ne peut pas être datée d'après sa prise en "
+                    f"charge ou son dépôt ({first_move:%d/%m/%Y})."
+                }
+            )
+    changed = {
+        field: value for field, value in fields.items() if getattr(procedure, field) != value
+    }
+    if not changed:
+        return procedure
+    for field, value in changed.items():
+        setattr(procedure, field, value)
+    procedure.updated_at = timezone.now()
+    procedure.full_clean()
+    with transaction.atomic():
+        procedure.save(update_fields=[*changed, "updated_at"])
+        _touch(procedure.person_id, by)
+        _record(
+            AuditAction.PROCEDURE_UPDATED,
+            procedure=procedure,
+            by=by,
+            details={
+                field: value.isoformat() if value is not None else None
+                for field, value in changed.items()
+            },
+        )
+    return procedure

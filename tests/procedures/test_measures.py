@@ -1,0 +1,302 @@
+import datetime
+import io
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfWriter
+
+from relais.documents.models import Document, DocumentKind
+from relais.documents.services import document_upload
+from relais.procedures.measures import (
+    AutonomyPoint,
+    autonomy_by_period,
+    completeness,
+    french_date,
+    handling_times,
+    missing_in_plain_words,
+)
+from relais.procedures.models import Autonomy, Procedure, ProcedureStatus
+from relais.procedures.services import checklist_link, procedure_open, procedure_step_record
+from tests.procedures.factories import (
+    DocumentFactory,
+    ProcedureFactory,
+    ProcedureStepFactory,
+    ProcedureTypeFactory,
+    RequiredDocumentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+DAY = datetime.date(2026, 3, 10)
+
+
+def frozen(day: datetime.date):
+    """Today is `day` for the code under test."""
+    return patch(
+        "django.utils.timezone.now",
+        return_value=datetime.datetime(day.year, day.month, day.day, 10, tzinfo=PARIS),
+    )
+
+
+@pytest.fixture
+def checklist_procedure(actor, person, organisation):
+    """Four documents asked: one brought and valid, one brought but expired on DAY, one
+    conditional the person is not concerned by, one not brought."""
+    procedure = procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(
+            required_documents=[
+                {"kind": "cni", "condition": ""},
+                {"kind": "avis_imposition", "condition": ""},
+                {"kind": "livret_famille", "condition": "si vous avez des enfants"},
+                {"kind": "justificatif_domicile", "condition": "si vous êtes hébergé"},
+            ]
+        ),
+        organisation=organisation,
+        by=actor,
+        requested_on=datetime.date(2026, 1, 5),
+    )
+    items = {item.kind: item for item in procedure.checklist.all()}
+    items["cni"].document = DocumentFactory(
+        person=person, kind="cni", expires_on=datetime.date(2031, 1, 1)
+    )
+    items["avis_imposition"].document = DocumentFactory(
+        person=person,
+        kind="avis_imposition",
+        issued_on=datetime.date(2025, 3, 2),
+        expires_on=datetime.date(2026, 3, 2),
+    )
+    items["livret_famille"].not_applicable = True
+    for item in items.values():
+        item.save()
+    return procedure
+
+
+def test_it_counts_valid_expired_and_missing_documents(checklist_procedure):
+    result = completeness(checklist_procedure, on=DAY)
+
+    assert (result.total, result.satisfied, result.rate) == (3, 1, 33)
+    assert [item.kind for item in result.missing] == ["justificatif_domicile"]
+    assert [item.kind for item in result.expired] == ["avis_imposition"]
+    assert not result.is_complete
+
+
+def test_the_same_checklist_was_complete_earlier(checklist_procedure):
+    checklist_procedure.checklist.filter(kind="justificatif_domicile").update(not_applicable=True)
+
+    result = completeness(checklist_procedure, on=datetime.date(2026, 3, 2))
+
+    assert (result.total, result.satisfied, result.rate, result.is_complete) == (2, 2, 100, True)
+
+
+def test_it_reads_today_before_submission(checklist_procedure):
+    with frozen(datetime.date(2026, 2, 1)):
+        before_expiry = completeness(checklist_procedure)
+    with frozen(DAY):
+        after_expiry = completeness(checklist_procedure)
+
+    assert (before_expiry.day, before_expiry.satisfied) == (datetime.date(2026, 2, 1), 2)
+    assert (after_expiry.day, after_expiry.satisfied) == (DAY, 1)
+
+
+def test_it_reads_the_submission_day_once_submitted(checklist_procedure):
+    Procedure.objects.filter(pk=checklist_procedure.pk).update(
+        status=ProcedureStatus.AWAITING, submitted_on=datetime.date(2026, 2, 20)
+    )
+    checklist_procedure.refresh_from_db()
+
+    with frozen(DAY):
+        result = completeness(checklist_procedure)
+
+    assert (result.day, result.satisfied) == (datetime.date(2026, 2, 20), 2)
+
+
+def test_a_deleted_document_is_missing(checklist_procedure):
+    Document.objects.filter(person=checklist_procedure.person, kind="cni").update(
+        deleted_at=datetime.datetime(2026, 3, 1, tzinfo=PARIS)
+    )
+
+    result = completeness(checklist_procedure, on=DAY)
+
+    assert sorted(item.kind for item in result.missing) == ["cni", "justificatif_domicile"]
+
+
+def test_nothing_required_is_complete():
+    result = completeness(ProcedureFactory(), on=DAY)
+
+    assert (result.total, result.rate, result.is_complete) == (0, 100, True)
+
+
+def test_it_uses_a_prefetched_checklist(checklist_procedure, django_assert_num_queries):
+    procedure = Procedure.objects.prefetch_related("checklist__document").get(
+        pk=checklist_procedure.pk
+    )
+
+    with django_assert_num_queries(0):
+        assert completeness(procedure, on=DAY).satisfied == 1
+
+
+def test_it_says_what_is_missing_in_plain_words(checklist_procedure):
+    sentences = missing_in_plain_words(completeness(checklist_procedure, on=DAY))
+
+    assert sentences == [
+        "Il manque : justificatif de domicile (si vous êtes hébergé).",
+        "Votre avis d'imposition n'est plus valable depuis le 3 mars 2026 : demandez un "
+        "nouveau document.",
+    ]
+
+
+def test_it_keeps_acronyms_in_capitals():
+    item = RequiredDocumentFactory(kind=DocumentKind.RIB)
+
+    sentences = missing_in_plain_words(completeness(item.procedure, on=DAY))
+
+    assert sentences == ["Il manque : RIB."]
+
+
+@pytest.mark.parametrize(
+    ("day", "words"),
+    [(datetime.date(2026, 3, 1), "1er mars 2026"), (datetime.date(2025, 8, 15), "15 août 2025")],
+)
+def test_dates_read_as_in_a_letter(day, words):
+    assert french_date(day) == words
+
+
+def pdf_bytes() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_an_uploaded_document_counts_until_it_expires(actor, person, organisation):
+    procedure = procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(
+            required_documents=[{"kind": "attestation_caf", "condition": ""}]
+        ),
+        organisation=organisation,
+        by=actor,
+        requested_on=datetime.date(2026, 1, 5),
+    )
+    # An attestation CAF is valid 3 months from its issue when it shows no end date.
+    document = document_upload(
+        person=person,
+        kind=DocumentKind.CAF_CERTIFICATE,
+        title="",
+        issued_on=datetime.date(2026, 1, 2),
+        expires_on=None,
+        files=[SimpleUploadedFile("attestation.pdf", pdf_bytes())],
+        uploaded_by_id=actor.user_id,
+        by=actor,
+    )
+    checklist_link(item=procedure.checklist.get(), document=document, by=actor)
+
+    assert completeness(procedure, on=datetime.date(2026, 4, 2)).rate == 100
+    late = completeness(procedure, on=datetime.date(2026, 4, 3))
+    assert late.rate == 0
+    assert missing_in_plain_words(late) == [
+        "Votre attestation CAF n'est plus valable depuis le 3 avril 2026 : demandez un nouveau "
+        "document."
+    ]
+
+
+# Autonomy over time
+
+
+def test_it_counts_steps_by_month_and_autonomy(person, django_assert_num_queries):
+    procedure = ProcedureFactory(person=person)
+    other = ProcedureFactory(person=person)
+    for index, (autonomy, done_on) in enumerate(
+        [
+            (Autonomy.FOR_PERSON, datetime.date(2026, 1, 5)),
+            (Autonomy.FOR_PERSON, datetime.date(2026, 1, 28)),
+            (Autonomy.WITH_PERSON, datetime.date(2026, 1, 30)),
+        ]
+    ):
+        ProcedureStepFactory(
+            procedure=procedure,
+            step_index=index,
+            autonomy=autonomy,
+            done_on=done_on,
+            reason="La personne n'a pas d'ordinateur." if autonomy == Autonomy.FOR_PERSON else "",
+        )
+    ProcedureStepFactory(procedure=other, step_index=0, autonomy=Autonomy.PERSON_ALONE, done_on=DAY)
+    ProcedureStepFactory(procedure=other, step_index=1, autonomy=Autonomy.WITH_PERSON, done_on=DAY)
+    # Out of the window, and another person's step: neither counts.
+    ProcedureStepFactory(procedure=other, step_index=2, done_on=datetime.date(2025, 10, 31))
+    ProcedureStepFactory(step_index=0, done_on=DAY)
+
+    with django_assert_num_queries(1):
+        points = autonomy_by_period(person.pk, months=5, today=DAY)
+
+    assert points == [
+        AutonomyPoint(month=datetime.date(2025, 11, 1)),
+        AutonomyPoint(month=datetime.date(2025, 12, 1)),
+        AutonomyPoint(month=datetime.date(2026, 1, 1), with_person=1, for_person=2),
+        AutonomyPoint(month=datetime.date(2026, 2, 1)),
+        AutonomyPoint(month=datetime.date(2026, 3, 1), with_person=1, person_alone=1),
+    ]
+    assert (points[2].total, points[2].alone_rate) == (3, 0)
+    assert (points[4].alone_rate, points[0].alone_rate) == (50, None)
+
+
+def test_steps_recorded_through_the_service_are_counted(actor, person, organisation):
+    procedure = procedure_open(
+        person=person, procedure_type=ProcedureTypeFactory(), organisation=organisation, by=actor
+    )
+    with frozen(DAY):
+        procedure_step_record(procedure=procedure, step_index=0, autonomy="seule", by=actor)
+        points = autonomy_by_period(person.pk)
+
+    assert len(points) == 12
+    assert points[-1] == AutonomyPoint(month=datetime.date(2026, 3, 1), person_alone=1)
+
+
+# Time to handle and to decide
+
+
+def _handled(requested, submitted=None, decided=None, **fields):
+    return ProcedureFactory(
+        requested_on=requested, submitted_on=submitted, decided_on=decided, **fields
+    )
+
+
+def test_it_takes_the_medians_from_the_real_dates(organisation, django_assert_num_queries):
+    _handled(
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 1, 11),
+        datetime.date(2026, 2, 10),
+        organisation=organisation,
+    )
+    _handled(
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 1, 21),
+        datetime.date(2026, 1, 31),
+        organisation=organisation,
+    )
+    _handled(datetime.date(2026, 1, 1), datetime.date(2026, 1, 2), organisation=organisation)
+    _handled(datetime.date(2026, 1, 1), organisation=organisation)
+    _handled(datetime.date(2026, 1, 1), datetime.date(2026, 6, 1))
+
+    with django_assert_num_queries(1):
+        summary = handling_times(Procedure.objects.of_organisation(organisation.pk))
+
+    assert (summary.handled, summary.median_handling_days) == (3, 10)
+    assert (summary.decided, summary.median_decision_days) == (2, 20)
+
+
+def test_it_takes_a_list_too():
+    procedures = [
+        _handled(datetime.date(2026, 1, 1), datetime.date(2026, 1, 4)),
+        _handled(datetime.date(2026, 1, 1), datetime.date(2026, 1, 9)),
+    ]
+
+    summary = handling_times(procedures)
+
+    assert (summary.handled, summary.median_handling_days, summary.decided) == (2, 5.5, 0)
+    assert summary.median_decision_days is None

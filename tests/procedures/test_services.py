@@ -1,0 +1,397 @@
+import datetime
+from unittest.mock import patch
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.documents.models import DocumentKind
+from relais.persons.models import PersonStatus
+from relais.procedures.models import (
+    Autonomy,
+    Procedure,
+    ProcedureStatus,
+    ProcedureStep,
+    ProcedureTransition,
+    RequiredDocument,
+)
+from relais.procedures.services import (
+    add_months,
+    checklist_link,
+    checklist_mark_not_applicable,
+    procedure_open,
+    procedure_step_record,
+    procedure_transition,
+    procedure_update,
+)
+from tests.persons.factories import PersonFactory
+from tests.procedures.factories import DocumentFactory, ProcedureFactory, ProcedureTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+REQUESTED = datetime.date(2025, 3, 3)
+
+
+def _events(action):
+    return AuditEvent.objects.filter(action=action)
+
+
+@pytest.fixture
+def procedure(actor, person, organisation):
+    return procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(),
+        organisation=organisation,
+        by=actor,
+        requested_on=REQUESTED,
+    )
+
+
+def test_it_opens_a_procedure_with_its_checklist(actor, person, organisation, member):
+    procedure_type = ProcedureTypeFactory(slug="rsa-demande", version=3)
+
+    procedure = procedure_open(
+        person=person,
+        procedure_type=procedure_type,
+        organisation=organisation,
+        by=actor,
+        requested_on=REQUESTED,
+        due_on=datetime.date(2025, 4, 1),
+    )
+
+    procedure.refresh_from_db()
+    assert (procedure.status, procedure.type_version) == (ProcedureStatus.TODO, 3)
+    assert (procedure.requested_on, procedure.due_on) == (REQUESTED, datetime.date(2025, 4, 1))
+    assert procedure.created_by_id == member.user_id
+    assert list(procedure.checklist.values_list("kind", "condition", "document")) == [
+        ("cni", "", None),
+        ("justificatif_domicile", "si vous êtes hébergé", None),
+    ]
+    first = procedure.transitions.get()
+    assert (first.from_status, first.to_status, first.actor_label) == ("", "a_faire", actor.label)
+    event = _events(AuditAction.PROCEDURE_OPENED).get()
+    assert (event.person_id, event.category, event.object_id) == (
+        person.pk,
+        "demarches",
+        str(procedure.pk),
+    )
+    assert event.details == {"demarche": "rsa-demande", "version": 3, "precedente": None}
+
+
+def test_it_opens_a_procedure_requested_today_by_default(actor, person, organisation):
+    procedure = procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(),
+        organisation=organisation,
+        by=actor,
+    )
+
+    assert procedure.requested_on == timezone.localdate()
+
+
+def test_it_keeps_the_file_active(actor, person, organisation):
+    person.last_contact_at = timezone.now() - datetime.timedelta(days=400)
+    person.save()
+
+    procedure_open(
+        person=person, procedure_type=ProcedureTypeFactory(), organisation=organisation, by=actor
+    )
+
+    person.refresh_from_db()
+    assert timezone.now() - person.last_contact_at < datetime.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("procedure_type", "person_status", "requested_on", "message"),
+    [
+        ({"inactive": True}, PersonStatus.ACTIVE, None, "n'est plus proposée dans le catalogue"),
+        ({}, PersonStatus.ARCHIVED, None, "Ce dossier n'est plus actif"),
+        ({}, PersonStatus.ACTIVE, "tomorrow", "ne peut pas être dans le futur"),
+    ],
+)
+def test_it_refuses_to_open(
+    actor, organisation, procedure_type, person_status, requested_on, message
+):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(ValidationError, match=message):
+        procedure_open(
+            person=PersonFactory(status=person_status),
+            procedure_type=ProcedureTypeFactory(**procedure_type),
+            organisation=organisation,
+            by=actor,
+            requested_on=tomorrow if requested_on else None,
+        )
+
+    assert not RequiredDocument.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+# Steps and autonomy
+
+
+def test_it_records_how_a_step_was_done(actor, procedure):
+    step = procedure_step_record(
+        procedure=procedure,
+        step_index=1,
+        autonomy=Autonomy.WITH_PERSON,
+        by=actor,
+        done_on=datetime.date(2025, 3, 4),
+    )
+
+    assert (step.step_index, step.autonomy, step.reason) == (1, "avec", "")
+    assert (step.done_on, step.actor_label) == (datetime.date(2025, 3, 4), actor.label)
+    event = _events(AuditAction.PROCEDURE_STEP_RECORDED).get()
+    assert event.details == {
+        "demarche": procedure.procedure_type.slug,
+        "etape": 2,
+        "autonomie": "avec",
+        "modifiee": False,
+    }
+
+
+def test_recording_a_step_again_updates_it(actor, procedure):
+    procedure_step_record(
+        procedure=procedure,
+        step_index=0,
+        autonomy="pour",
+        by=actor,
+        reason="La personne ne lit pas le français.",
+    )
+
+    procedure_step_record(
+        procedure=procedure, step_index=0, autonomy="seule", by=actor, reason="Ignorée."
+    )
+
+    step = ProcedureStep.objects.get(procedure=procedure)
+    assert (step.autonomy, step.reason) == ("seule", "")
+    assert _events(AuditAction.PROCEDURE_STEP_RECORDED).last().details["modifiee"] is True
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"step_index": 3, "autonomy": "avec"}, "Cette démarche compte 3 étapes"),
+        ({"step_index": -1, "autonomy": "avec"}, "Cette démarche compte 3 étapes"),
+        ({"step_index": 0, "autonomy": "parfois"}, "Choisissez comment l'étape a été faite"),
+        ({"step_index": 0, "autonomy": "pour"}, "pourquoi l'étape a été faite à la place"),
+        ({"step_index": 0, "autonomy": "pour", "reason": " Pressé.  "}, "10 caractères au moins"),
+    ],
+)
+def test_it_refuses_a_wrong_step(actor, procedure, arguments, message):
+    with pytest.raises(ValidationError, match=message):
+        procedure_step_record(procedure=procedure, by=actor, **arguments)
+
+    assert not ProcedureStep.objects.exists()
+    assert not _events(AuditAction.PROCEDURE_STEP_RECORDED).exists()
+
+
+def test_it_refuses_a_step_done_in_the_future(actor, procedure):
+    with pytest.raises(ValidationError, match="ne peut pas être dans le futur"):
+        procedure_step_record(
+            procedure=procedure,
+            step_index=0,
+            autonomy="seule",
+            by=actor,
+            done_on=timezone.localdate() + datetime.timedelta(days=1),
+        )
+
+
+# Checklist
+
+
+def _item(procedure, kind=DocumentKind.CNI):
+    return procedure.checklist.get(kind=kind)
+
+
+def test_it_links_a_document_of_the_person(actor, procedure):
+    document = DocumentFactory(person=procedure.person, kind=DocumentKind.CNI)
+
+    item = checklist_link(item=_item(procedure), document=document, by=actor)
+
+    item.refresh_from_db()
+    assert item.document == document
+    event = _events(AuditAction.PROCEDURE_DOCUMENT_LINKED).get()
+    assert event.details == {
+        "demarche": procedure.procedure_type.slug,
+        "type": "cni",
+        "piece": document.pk,
+    }
+
+
+def test_it_accepts_a_document_of_kind_other(actor, procedure):
+    document = DocumentFactory(person=procedure.person, kind=DocumentKind.OTHER)
+
+    assert checklist_link(item=_item(procedure), document=document, by=actor).document == document
+
+
+def test_it_unlinks_a_document(actor, procedure):
+    document = DocumentFactory(person=procedure.person)
+    item = checklist_link(item=_item(procedure), document=document, by=actor)
+
+    checklist_link(item=item, document=None, by=actor)
+
+    item.refresh_from_db()
+    assert item.document is None
+    assert _events(AuditAction.PROCEDURE_DOCUMENT_UNLINKED).get().details["piece"] == document.pk
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"person": "other"}, "n'est pas dans le dossier de cette personne"),
+        ({"deleted": True}, "Cette pièce a été supprimée"),
+        ({"kind": DocumentKind.RIB}, "Cette pièce est : « RIB ». Il faut ici : « Carte nationale"),
+    ],
+)
+def test_it_refuses_a_wrong_document(actor, procedure, document, message):
+    person = PersonFactory() if document.pop("person", None) else procedure.person
+    deleted_at = timezone.now() if document.pop("deleted", False) else None
+    wrong = DocumentFactory(person=person, deleted_at=deleted_at, **document)
+
+    with pytest.raises(ValidationError, match=message):
+        checklist_link(item=_item(procedure), document=wrong, by=actor)
+
+    assert _item(procedure).document is None
+    assert not _events(AuditAction.PROCEDURE_DOCUMENT_LINKED).exists()
+
+
+def test_a_conditional_document_can_be_marked_not_applicable(actor, procedure):
+    item = _item(procedure, DocumentKind.PROOF_OF_ADDRESS)
+    checklist_link(
+        item=item, document=DocumentFactory(person=procedure.person, kind="autre"), by=actor
+    )
+
+    checklist_mark_not_applicable(item=item, not_applicable=True, by=actor)
+
+    item.refresh_from_db()
+    assert (item.not_applicable, item.document) == (True, None)
+    event = _events(AuditAction.PROCEDURE_UPDATED).get()
+    assert event.details["non_concernee"] is True
+
+
+def test_a_document_always_required_cannot_be_marked_not_applicable(actor, procedure):
+    with pytest.raises(ValidationError, match="demandée dans tous les cas"):
+        checklist_mark_not_applicable(item=_item(procedure), not_applicable=True, by=actor)
+
+    assert not _events(AuditAction.PROCEDURE_UPDATED).exists()
+
+
+# Corrections
+
+
+def test_it_corrects_the_dates(actor, procedure):
+    procedure_update(
+        procedure=procedure,
+        by=actor,
+        requested_on=datetime.date(2025, 3, 1),
+        due_on=datetime.date(2025, 5, 31),
+    )
+
+    procedure.refresh_from_db()
+    assert (procedure.requested_on, procedure.due_on) == (
+        datetime.date(2025, 3, 1),
+        datetime.date(2025, 5, 31),
+    )
+    event = _events(AuditAction.PROCEDURE_UPDATED).get()
+    assert event.details == {
+        "demarche": procedure.procedure_type.slug,
+        "requested_on": "2025-03-01",
+        "due_on": "2025-05-31",
+    }
+
+
+def test_a_correction_that_changes_nothing_is_not_journaled(actor, procedure):
+    procedure_update(procedure=procedure, by=actor, requested_on=REQUESTED)
+
+    assert not _events(AuditAction.PROCEDURE_UPDATED).exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"requested_on": None}, "La date de la demande est obligatoire"),
+        ({"requested_on": datetime.date(2999, 1, 1)}, "ne peut pas être dans le futur"),
+        ({"requested_on": datetime.date(2025, 3, 10)}, "d'après sa prise en charge ou son dépôt"),
+    ],
+)
+def test_it_refuses_a_wrong_correction(actor, fields, message):
+    procedure = ProcedureFactory(
+        requested_on=REQUESTED,
+        taken_on=datetime.date(2025, 3, 5),
+        status=ProcedureStatus.IN_PROGRESS,
+    )
+
+    with pytest.raises(ValidationError, match=message):
+        procedure_update(procedure=procedure, by=actor, **fields)
+
+    procedure.refresh_from_db()
+    assert procedure.requested_on == REQUESTED
+    assert not _events(AuditAction.PROCEDURE_UPDATED).exists()
+
+
+def test_only_dates_can_be_corrected(actor, procedure):
+    with pytest.raises(TypeError):
+        procedure_update(procedure=procedure, by=actor, status=ProcedureStatus.GRANTED)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (datetime.date(2025, 1, 31), 1, datetime.date(2025, 2, 28)),
+        (datetime.date(2024, 11, 30), 3, datetime.date(2025, 2, 28)),
+        (datetime.date(2023, 12, 31), 2, datetime.date(2024, 2, 29)),
+        (datetime.date(2025, 3, 15), 60, datetime.date(2030, 3, 15)),
+    ],
+)
+def test_add_months_keeps_the_day_or_takes_the_last_one(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+# The journal row is part of the change
+
+
+class JournalDown(Exception):
+    pass
+
+
+def test_a_procedure_is_not_opened_without_its_journal_row(actor, person, organisation):
+    with (
+        patch("relais.procedures.services.audit_record", side_effect=JournalDown),
+        pytest.raises(JournalDown),
+    ):
+        procedure_open(
+            person=person,
+            procedure_type=ProcedureTypeFactory(),
+            organisation=organisation,
+            by=actor,
+        )
+
+    assert not Procedure.objects.exists()
+    assert not RequiredDocument.objects.exists()
+    assert not ProcedureTransition.objects.exists()
+
+
+def test_a_move_is_not_made_without_its_journal_row(actor, procedure):
+    with (
+        patch("relais.procedures.services.audit_record", side_effect=JournalDown),
+        pytest.raises(JournalDown),
+    ):
+        procedure_transition(procedure=procedure, to_status=ProcedureStatus.IN_PROGRESS, by=actor)
+
+    procedure.refresh_from_db()
+    assert (procedure.status, procedure.taken_on) == (ProcedureStatus.TODO, None)
+    assert procedure.transitions.count() == 1
+
+
+def test_a_step_is_not_recorded_without_its_journal_row(actor, procedure):
+    with (
+        patch("relais.procedures.services.audit_record", side_effect=JournalDown),
+        pytest.raises(JournalDown),
+    ):
+        procedure_step_record(procedure=procedure, step_index=0, autonomy="seule", by=actor)
+
+    assert not ProcedureStep.objects.exists()

@@ -1,0 +1,236 @@
+import datetime
+from io import StringIO
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.notifications import sms
+from relais.persons.models import PersonStatus
+from relais.procedures.models import Procedure, ProcedureStatus
+from relais.procedures.tasks import (
+    REMINDER_BODY,
+    open_next_occurrences,
+    recurring_open_due,
+    reminders_send_due,
+    send_due_reminders,
+)
+from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+TODAY = datetime.date(2026, 3, 10)
+NOW = datetime.datetime(2026, 3, 10, 7, 30, tzinfo=PARIS)
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox():
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+def _declaration(next_due_on, **fields):
+    """A quarterly declaration already submitted, due again on `next_due_on`."""
+    fields.setdefault("procedure_type", ProcedureTypeFactory(recurring=True))
+    return ProcedureFactory(
+        status=ProcedureStatus.SUBMITTED,
+        requested_on=datetime.date(2025, 12, 1),
+        taken_on=datetime.date(2025, 12, 1),
+        submitted_on=datetime.date(2025, 12, 20),
+        due_on=datetime.date(2025, 12, 31),
+        next_due_on=next_due_on,
+        **fields,
+    )
+
+
+# Next occurrences
+
+
+def test_it_opens_the_next_occurrence_a_month_ahead():
+    previous = _declaration(datetime.date(2026, 3, 31))
+
+    assert recurring_open_due(today=TODAY) == 1
+
+    following = previous.next
+    assert following.previous == previous
+    assert (following.person, following.procedure_type, following.organisation) == (
+        previous.person,
+        previous.procedure_type,
+        previous.organisation,
+    )
+    assert (following.due_on, following.requested_on) == (datetime.date(2026, 3, 31), TODAY)
+    assert (following.status, following.created_by) == (ProcedureStatus.TODO, None)
+    assert following.checklist.count() == 2
+    event = AuditEvent.objects.get(action=AuditAction.PROCEDURE_RECURRED)
+    assert (event.actor_id, event.actor_label) == (None, "Relais (traitement automatique)")
+    assert event.details["precedente"] == previous.pk
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_OPENED).exists()
+
+
+def test_it_opens_an_occurrence_whose_deadline_passed():
+    previous = _declaration(datetime.date(2026, 2, 28))
+
+    assert recurring_open_due(today=TODAY) == 1
+    assert previous.next.due_on == datetime.date(2026, 2, 28)
+
+
+def test_it_opens_each_next_occurrence_once():
+    _declaration(datetime.date(2026, 3, 31))
+    _declaration(datetime.date(2026, 4, 9))
+
+    assert recurring_open_due(today=TODAY) == 2
+    assert recurring_open_due(today=TODAY) == 0
+    assert recurring_open_due(today=TODAY + datetime.timedelta(days=1)) == 0
+    assert Procedure.objects.count() == 4
+    assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_RECURRED).count() == 2
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "too far",
+        "no next deadline",
+        "withdrawn from the catalogue",
+        "archived file",
+    ],
+)
+def test_it_opens_nothing_when_not_due(case):
+    fields = {}
+    next_due_on = datetime.date(2026, 3, 31)
+    if case == "too far":
+        next_due_on = datetime.date(2026, 4, 10)
+    if case == "no next deadline":
+        next_due_on = None
+    if case == "withdrawn from the catalogue":
+        fields["procedure_type"] = ProcedureTypeFactory(recurring=True, is_active=False)
+    if case == "archived file":
+        fields["person__status"] = PersonStatus.ARCHIVED
+    _declaration(next_due_on, **fields)
+
+    assert recurring_open_due(today=TODAY) == 0
+    assert Procedure.objects.count() == 1
+
+
+def test_the_task_uses_today():
+    _declaration(datetime.date(2026, 3, 31))
+
+    with patch("django.utils.timezone.now", return_value=NOW):
+        assert open_next_occurrences.call() == 1
+
+    assert Procedure.objects.get(previous__isnull=False).requested_on == TODAY
+
+
+# Reminders
+
+
+def test_it_reminds_the_person_of_a_deadline():
+    procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=7))
+
+    assert reminders_send_due(now=NOW) == 1
+
+    assert [(message.to, message.body) for message in sms.outbox] == [
+        (procedure.person.phone, REMINDER_BODY)
+    ]
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at == NOW
+    event = AuditEvent.objects.get(action=AuditAction.PROCEDURE_REMINDER_SENT)
+    assert (event.person_id, event.object_id) == (procedure.person_id, str(procedure.pk))
+    assert event.details == {"demarche": procedure.procedure_type.slug, "canal": "sms"}
+
+
+def test_the_reminder_carries_no_personal_data():
+    procedure = ProcedureFactory()
+
+    for private in (procedure.person.first_names, procedure.procedure_type.title, "CAF"):
+        assert private not in REMINDER_BODY
+
+
+def test_it_reminds_once():
+    ProcedureFactory(due_on=TODAY)
+
+    assert reminders_send_due(now=NOW) == 1
+    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)) == 0
+
+    assert len(sms.outbox) == 1
+    assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).count() == 1
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"due_on": TODAY + datetime.timedelta(days=8)},
+        {"due_on": TODAY - datetime.timedelta(days=1)},
+        {"due_on": None},
+        {"due_on": TODAY, "person__phone": ""},
+        {"due_on": TODAY, "person__status": PersonStatus.ARCHIVED},
+        {"due_on": TODAY, "status": ProcedureStatus.ABANDONED},
+        {"due_on": TODAY, "reminder_sent_at": NOW - datetime.timedelta(days=3)},
+    ],
+)
+def test_it_reminds_nobody_when_not_due(fields):
+    ProcedureFactory(**fields)
+
+    assert reminders_send_due(now=NOW) == 0
+
+    assert sms.outbox == []
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
+
+
+class RefusingBackend:
+    def send(self, message):
+        raise sms.SmsError("Fournisseur indisponible.")
+
+
+def test_a_refused_sms_is_tried_again_next_time(settings):
+    procedure = ProcedureFactory(due_on=TODAY)
+    settings.RELAIS_SMS_BACKEND = "tests.procedures.test_tasks.RefusingBackend"
+
+    assert reminders_send_due(now=NOW) == 0
+
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
+    settings.RELAIS_SMS_BACKEND = "relais.notifications.sms.LocmemBackend"
+    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)) == 1
+    assert len(sms.outbox) == 1
+
+
+def test_the_task_uses_now():
+    procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=2))
+
+    with patch("django.utils.timezone.now", return_value=NOW):
+        assert send_due_reminders.call() == 1
+
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at == NOW
+
+
+def test_the_daily_command_runs_both():
+    _declaration(datetime.date(2026, 3, 15))
+    out = StringIO()
+
+    with patch("django.utils.timezone.now", return_value=NOW):
+        call_command("procedures_daily", stdout=out)
+
+    # The renewal opened today is due in five days: it is reminded in the same run.
+    assert out.getvalue().strip() == (
+        "1 démarche(s) à renouveler ouverte(s), 1 rappel(s) envoyé(s)."
+    )
+    assert len(sms.outbox) == 1
+
+
+def test_the_daily_command_can_hand_the_work_to_the_queue():
+    _declaration(datetime.date(2026, 3, 15))
+    out = StringIO()
+
+    with patch("django.utils.timezone.now", return_value=NOW):
+        call_command("procedures_daily", "--en-tache", stdout=out)
+
+    assert "confiés à la file de tâches" in out.getvalue()
+    # The test backend runs enqueued tasks at once.
+    assert Procedure.objects.filter(previous__isnull=False).count() == 1
