@@ -8,6 +8,7 @@ from django.urls import reverse
 _LAYOUT_URLS = {
     "home": "www:home",
     "persons": "persons:list",
+    "procedures": "procedures:mine",
     "members": "organisations:members",
     "journal": "journal:list",
     "pilot": "organisations:pilot_list",

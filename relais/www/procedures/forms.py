@@ -1,0 +1,277 @@
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from dsfr.forms import DsfrBaseForm
+
+from relais.documents.models import Document
+from relais.procedures.models import (
+    Autonomy,
+    ProcedureCategory,
+    ProcedureStatus,
+    ProcedureType,
+)
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _today() -> Any:
+    return timezone.localdate()
+
+
+def _relabel(form: forms.Form, name: str, label: str) -> None:
+    """The DSFR base form binds its fields on creation: a label set afterwards goes on
+    both the field and its bound field."""
+    form.fields[name].label = label
+    form[name].label = label
+
+
+class OpenForm(DsfrBaseForm):
+    """Open a procedure for the person from the catalogue, grouped by theme."""
+
+    procedure_type = forms.TypedChoiceField(label="Démarche du catalogue", coerce=int)
+    due_on = forms.DateField(
+        label="À faire avant le",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Facultatif : une échéance (fin de droits, date limite de dépôt…).",
+    )
+
+    def __init__(self, *args: Any, types: Iterable[ProcedureType], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.types = {t.pk: t for t in types}
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for entry in self.types.values():
+            groups.setdefault(entry.category, []).append(
+                (entry.pk, f"{entry.title} ({entry.organisme})")
+            )
+        choices: list[Any] = [("", "Choisissez une démarche")]
+        choices += [
+            (category.label, groups[category.value])
+            for category in ProcedureCategory
+            if category.value in groups
+        ]
+        self.fields["procedure_type"].choices = choices
+
+    def clean_procedure_type(self) -> ProcedureType:
+        return self.types[self.cleaned_data["procedure_type"]]
+
+
+class MoveForm(DsfrBaseForm):
+    """A move of the state machine that needs no decision details."""
+
+    to_status = forms.ChoiceField(label="Nouvel état")
+    on = forms.DateField(label="Le", initial=_today, widget=DATE_INPUT)
+    comment = forms.CharField(
+        label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
+    )
+
+    def __init__(self, *args: Any, allowed: Iterable[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [
+            (status.value, status.label) for status in ProcedureStatus if status in allowed
+        ]
+
+
+class GrantForm(DsfrBaseForm):
+    on = forms.DateField(label="Décision reçue le", initial=_today, widget=DATE_INPUT)
+    amount_granted = forms.DecimalField(
+        label="Montant accordé (€ par mois)",
+        required=False,
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        help_text="Laissez vide si la décision n'ouvre pas d'aide en argent.",
+    )
+    rights_start_on = forms.DateField(
+        label="Droits ouverts à partir du", required=False, widget=DATE_INPUT
+    )
+    comment = forms.CharField(
+        label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
+    )
+
+
+class RefusalForm(DsfrBaseForm):
+    on = forms.DateField(label="Décision reçue le", initial=_today, widget=DATE_INPUT)
+    refusal_reason = forms.CharField(
+        label="Motif du refus",
+        max_length=1000,
+        widget=forms.Textarea({"rows": 2}),
+        help_text="Tel qu'il est écrit sur la décision : il sert à préparer un recours.",
+        error_messages={"required": "Écrivez le motif du refus."},
+    )
+    comment = forms.CharField(
+        label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
+    )
+
+
+class StepForm(DsfrBaseForm):
+    """How one step of the catalogue entry was done: the autonomy measure."""
+
+    autonomy = forms.ChoiceField(
+        label="Comment cette étape a été faite",
+        choices=Autonomy.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez comment l'étape a été faite."},
+    )
+    reason = forms.CharField(
+        label="Pourquoi à la place de la personne",
+        required=False,
+        max_length=300,
+        help_text="Obligatoire si vous avez fait l'étape à sa place.",
+    )
+    done_on = forms.DateField(label="Fait le", initial=_today, widget=DATE_INPUT)
+
+    def __init__(self, *args: Any, number: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if number is not None:
+            _relabel(self, "autonomy", f"Comment l'étape {number} a été faite")
+            _relabel(self, "done_on", f"Étape {number} faite le")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("autonomy") == Autonomy.FOR_PERSON and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason", "Dites pourquoi l'étape a été faite à la place de la personne."
+            )
+        return cleaned
+
+
+class LinkForm(DsfrBaseForm):
+    """Link one checklist line to a document of the person's vault, or unlink it."""
+
+    document = forms.TypedChoiceField(
+        label="Pièce du dossier", coerce=int, empty_value=None, required=False
+    )
+
+    def __init__(
+        self, *args: Any, documents: Iterable[Document], kind_label: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if kind_label:
+            _relabel(self, "document", f"Pièce du dossier pour « {kind_label} »")
+        self.documents = {d.pk: d for d in documents}
+        choices: list[tuple[Any, str]] = [("", "Aucune pièce rattachée")]
+        for document in self.documents.values():
+            label = document.get_kind_display()
+            if document.title:
+                label += f" — {document.title}"
+            if document.issued_on:
+                label += f", délivrée le {document.issued_on:%d/%m/%Y}"
+            if document.expires_on:
+                label += f", valable jusqu'au {document.expires_on:%d/%m/%Y}"
+            choices.append((document.pk, label))
+        self.fields["document"].choices = choices
+
+    def clean_document(self) -> Document | None:
+        chosen = self.cleaned_data["document"]
+        return None if chosen is None else self.documents[chosen]
+
+
+class NotApplicableForm(DsfrBaseForm):
+    not_applicable = forms.TypedChoiceField(
+        choices=[("oui", "oui"), ("non", "non")], coerce=lambda value: value == "oui"
+    )
+
+
+class DatesForm(DsfrBaseForm):
+    requested_on = forms.DateField(
+        label="Demandée le",
+        widget=DATE_INPUT,
+        help_text="Le jour où la personne a demandé de l'aide pour cette démarche.",
+    )
+    due_on = forms.DateField(
+        label="À faire avant le",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Laissez vide s'il n'y a pas d'échéance.",
+    )
+
+
+class FilterForm(DsfrBaseForm):
+    """The filters of the cross-file lists, read from the query string."""
+
+    etat = forms.ChoiceField(
+        label="État",
+        required=False,
+        choices=[
+            ("", "Tous les états"),
+            ("ouvertes", "Toutes les démarches en cours"),
+            *ProcedureStatus.choices,
+        ],
+    )
+    echeance = forms.IntegerField(
+        label="Échéance dans les N jours",
+        required=False,
+        min_value=0,
+        max_value=3650,
+        help_text="Par exemple 15.",
+    )
+    pieces_manquantes = forms.BooleanField(label="Avec des pièces manquantes", required=False)
+    attente = forms.IntegerField(
+        label="En attente de réponse depuis plus de N jours",
+        required=False,
+        min_value=0,
+        max_value=3650,
+        help_text="Par exemple 30, le délai au-delà duquel relancer l'organisme.",
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+def steps_from_text(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class CatalogueEntryForm(DsfrBaseForm):
+    title = forms.CharField(label="Intitulé", max_length=150)
+    summary = forms.CharField(
+        label="En quelques mots (facile à lire)",
+        max_length=400,
+        widget=forms.Textarea({"rows": 3}),
+    )
+    steps = forms.CharField(
+        label="Étapes",
+        widget=forms.Textarea({"rows": 8}),
+        help_text="Une étape par ligne, de 2 à 12 étapes : une idée par phrase.",
+    )
+    info_url = forms.URLField(
+        label="Page d'information officielle", max_length=300, assume_scheme="https"
+    )
+    online_url = forms.URLField(
+        label="Service en ligne", max_length=300, required=False, assume_scheme="https"
+    )
+    processing_days = forms.IntegerField(
+        label="Délai habituel (jours)", required=False, min_value=1
+    )
+    recurrence_months = forms.IntegerField(
+        label="À refaire tous les (mois)", required=False, min_value=1, max_value=60
+    )
+    benefit = forms.RegexField(
+        label="Prestation ouverte",
+        regex=r"^[a-z_]*$",
+        max_length=40,
+        required=False,
+        help_text="Son nom dans l'estimation des droits : rsa, aide_logement, css…",
+        error_messages={"invalid": "Lettres minuscules et « _ » seulement."},
+    )
+    verified_on = forms.DateField(label="Vérifié le", widget=DATE_INPUT)
+    is_active = forms.BooleanField(label="Proposée aux professionnels", required=False)
+
+    def clean_steps(self) -> list[str]:
+        return steps_from_text(self.cleaned_data["steps"])
+
+    def clean_verified_on(self) -> Any:
+        value = self.cleaned_data["verified_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("La date de vérification ne peut pas être dans le futur.")
+        return value
+
+
+class CatalogueSearchForm(DsfrBaseForm):
+    q = forms.CharField(label="Rechercher une démarche", required=False, max_length=100)
+    theme = forms.ChoiceField(
+        label="Thème",
+        required=False,
+        choices=[("", "Tous les thèmes"), *ProcedureCategory.choices],
+    )

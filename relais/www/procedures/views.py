@@ -1,0 +1,651 @@
+"""The procedures (démarches) pages: a person's procedures, one procedure with its state,
+steps and checklist, the professional's and the organisation's lists, and the catalogue
+with its printable easy-to-read guides."""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relais.accounts.actors import actor_for
+from relais.accounts.decorators import manager_required, pilot_required
+from relais.consent.access import FileAccess
+from relais.documents.models import Document, DocumentKind, category_of
+from relais.persons.categories import Action, DataCategory
+from relais.procedures import catalogue, services
+from relais.procedures.measures import (
+    autonomy_by_period,
+    completeness,
+    handling_times,
+    missing_in_plain_words,
+)
+from relais.procedures.models import (
+    DECIDED_STATUSES,
+    OPEN_STATUSES,
+    Procedure,
+    ProcedureCategory,
+    ProcedureQuerySet,
+    ProcedureStatus,
+    ProcedureStep,
+    ProcedureType,
+    ProcedureTypeQuerySet,
+    RequiredDocument,
+)
+from relais.www.persons.access import access_file, professional_or_404, record_view
+from relais.www.persons.views import file_context
+from relais.www.procedures import forms
+
+PAGE_SIZE = 20
+PROCEDURES = DataCategory.PROCEDURES
+
+
+def _procedure(access: FileAccess, procedure_id: int) -> Procedure:
+    procedure = get_object_or_404(
+        Procedure.objects.select_related("procedure_type", "organisation"),
+        pk=procedure_id,
+        person=access.person,
+    )
+    procedure.person = access.person
+    return procedure
+
+
+def _status_badge(status: str) -> str:
+    """The DSFR badge colour of a state: success for granted, error for refused…"""
+    return {
+        ProcedureStatus.GRANTED: "success",
+        ProcedureStatus.REFUSED: "error",
+        ProcedureStatus.MISSING_DOCUMENTS: "warning",
+        ProcedureStatus.SUBMITTED: "info",
+        ProcedureStatus.AWAITING: "info",
+        ProcedureStatus.APPEAL: "new",
+    }.get(ProcedureStatus(status), "")
+
+
+def _annotate(procedure: Procedure) -> Procedure:
+    """What the lists show of each procedure, taken from its prefetched checklist; a
+    procedure with no document to bring has no rate to show."""
+    has_checklist = bool(procedure.checklist.all())
+    procedure.measure = completeness(procedure) if has_checklist else None  # type: ignore[attr-defined]
+    procedure.badge = _status_badge(procedure.status)  # type: ignore[attr-defined]
+    return procedure
+
+
+def _step_initial(step: ProcedureStep | None) -> dict[str, Any]:
+    """A step already recorded is corrected from what was recorded."""
+    if step is None:
+        return {}
+    return {"autonomy": step.autonomy, "reason": step.reason, "done_on": step.done_on}
+
+
+def _with_checklist(procedures: ProcedureQuerySet) -> ProcedureQuerySet:
+    return procedures.select_related("procedure_type", "organisation").prefetch_related(
+        "checklist__document"
+    )
+
+
+# A person's procedures.
+
+
+def _types() -> list[ProcedureType]:
+    return list(
+        ProcedureType.objects.active()
+        .only("pk", "title", "organisme", "category")
+        .order_by("category", "title")
+    )
+
+
+def _person_context(access: FileAccess, open_form: forms.OpenForm | None) -> dict[str, object]:
+    procedures = [
+        _annotate(p)
+        for p in _with_checklist(Procedure.objects.for_person(access.person.pk)).order_by(
+            "-requested_on", "-pk"
+        )
+    ]
+    points = autonomy_by_period(access.person.pk, months=12)
+    periods = [
+        {
+            "point": point,
+            # The study's concern: the share of the steps done in place of the person.
+            "for_person_share": point.for_person * 100 // point.total if point.total else None,
+        }
+        for point in points
+    ]
+    return file_context(access, PROCEDURES) | {
+        "open_procedures": [p for p in procedures if p.status in OPEN_STATUSES],
+        "closed_procedures": [p for p in procedures if p.status not in OPEN_STATUSES],
+        "periods": periods,
+        "autonomy_recorded": any(point.total for point in points),
+        "open_form": open_form,
+    }
+
+
+def person_procedures(request: HttpRequest, person_id: int) -> HttpResponse:
+    pro, access = access_file(request, person_id, PROCEDURES)
+    record_view(request, pro, access, PROCEDURES)
+    open_form = forms.OpenForm(types=_types()) if access.can(Action.EDIT, PROCEDURES) else None
+    return render(request, "procedures/person.html", _person_context(access, open_form))
+
+
+@require_POST
+def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    form = forms.OpenForm(request.POST, types=_types())
+    if form.is_valid():
+        try:
+            procedure = services.procedure_open(
+                person=access.person,
+                procedure_type=form.cleaned_data["procedure_type"],
+                organisation=request.membership.organisation,  # type: ignore[attr-defined]
+                due_on=form.cleaned_data["due_on"],
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"La démarche « {procedure} » est ouverte.")
+            return redirect("procedures:detail", person_id=person_id, procedure_id=procedure.pk)
+    return render(request, "procedures/person.html", _person_context(access, form), status=400)
+
+
+# One procedure.
+
+
+def _document_categories(access: FileAccess) -> list[str]:
+    return [c for c in (DataCategory.DOCUMENTS, DataCategory.HEALTH) if access.can(Action.VIEW, c)]
+
+
+def _linkable(item: RequiredDocument, by_kind: dict[str, list[Document]]) -> list[Document]:
+    """The documents a checklist line may take: its own kind, and the « autre pièce »
+    documents, which the service accepts for any line."""
+    others = by_kind.get(DocumentKind.OTHER, []) if item.kind != DocumentKind.OTHER else []
+    return by_kind.get(item.kind, []) + others
+
+
+def _detail_context(
+    access: FileAccess, procedure: Procedure, bound: dict[str, Form] | None = None
+) -> dict[str, Any]:
+    """Everything the procedure's page shows; `bound` holds a refused form, by prefix, so
+    that it comes back with its errors in place of the empty one."""
+    bound = bound or {}
+    can_edit = access.can(Action.EDIT, PROCEDURES)
+    prefetch_related_objects(
+        [procedure],
+        Prefetch("checklist", queryset=RequiredDocument.objects.select_related("document")),
+    )
+    checklist = list(procedure.checklist.all())
+    measure = completeness(procedure)
+    missing = {item.pk for item in measure.missing}
+    expired = {item.pk for item in measure.expired}
+
+    readable = _document_categories(access)
+    documents_by_kind: dict[str, list[Document]] = {}
+    if can_edit and readable and checklist:
+        for document in (
+            Document.objects.filter(
+                person=access.person,
+                kind__in={item.kind for item in checklist} | {DocumentKind.OTHER},
+            )
+            .present()
+            .in_categories(readable)
+            .order_by("kind", "-issued_on", "-pk")
+        ):
+            documents_by_kind.setdefault(document.kind, []).append(document)
+    lines = []
+    # The categories of the person's documents this page shows, linked or offered.
+    shown_categories: set[str] = set()
+    for item in checklist:
+        shown = access.can(Action.VIEW, category_of(item.kind))
+        prefix = f"piece-{item.pk}"
+        offered = _linkable(item, documents_by_kind) if can_edit and shown else []
+        if shown and item.document is not None and not item.not_applicable:
+            shown_categories.add(item.document.category)
+        shown_categories.update(document.category for document in offered)
+        lines.append(
+            {
+                "item": item,
+                "document_shown": shown,
+                "state": "non_concerne"
+                if item.not_applicable
+                else "expiree"
+                if item.pk in expired
+                else "manquante"
+                if item.pk in missing
+                else "valide",
+                "form": bound.get(prefix)
+                or forms.LinkForm(
+                    prefix=prefix,
+                    documents=offered,
+                    kind_label=item.get_kind_display(),
+                    initial={"document": item.document_id},
+                ),
+                "linkable": can_edit and shown,
+            }
+        )
+
+    done = {step.step_index: step for step in procedure.steps_done.all()}
+    steps = [
+        {
+            "index": index,
+            "text": text,
+            "done": done.get(index),
+            "form": bound.get(f"etape-{index}")
+            or forms.StepForm(
+                prefix=f"etape-{index}",
+                number=index + 1,
+                initial=_step_initial(done.get(index)),
+            ),
+        }
+        for index, text in enumerate(procedure.procedure_type.steps)
+    ]
+    allowed = procedure.allowed_transitions()
+    moves = [s for s in allowed if s not in DECIDED_STATUSES]
+    return file_context(access, PROCEDURES) | {
+        "procedure": procedure,
+        "badge": _status_badge(procedure.status),
+        "transitions": list(procedure.transitions.all()),
+        "steps": steps,
+        "checklist": lines,
+        "measure": measure,
+        "missing": missing_in_plain_words(measure),
+        "checking_day": measure.day,
+        "move_form": bound.get("etat") or forms.MoveForm(prefix="etat", allowed=moves),
+        "move_choices": [(s.value, s.label) for s in ProcedureStatus if s in moves],
+        "grant_form": (bound.get("accord") or forms.GrantForm(prefix="accord"))
+        if ProcedureStatus.GRANTED in allowed
+        else None,
+        "refusal_form": (bound.get("refus") or forms.RefusalForm(prefix="refus"))
+        if ProcedureStatus.REFUSED in allowed
+        else None,
+        "dates_form": bound.get("dates")
+        or forms.DatesForm(
+            prefix="dates",
+            initial={"requested_on": procedure.requested_on, "due_on": procedure.due_on},
+        ),
+        "documents_readable": bool(readable),
+        "documents_categories": sorted(shown_categories),
+        "can_upload": access.can(Action.EDIT, DataCategory.DOCUMENTS),
+    }
+
+
+def procedure_detail(request: HttpRequest, person_id: int, procedure_id: int) -> HttpResponse:
+    pro, access = access_file(request, person_id, PROCEDURES)
+    procedure = _procedure(access, procedure_id)
+    record_view(request, pro, access, PROCEDURES)
+    context = _detail_context(access, procedure)
+    # The checklist shows the person's documents it links or offers: a read of their
+    # categories too.
+    for category in context["documents_categories"]:
+        record_view(request, pro, access, category)
+    return render(request, "procedures/detail.html", context)
+
+
+def _refused(
+    request: HttpRequest, access: FileAccess, procedure: Procedure, prefix: str, form: Form
+) -> HttpResponse:
+    return render(
+        request,
+        "procedures/detail.html",
+        _detail_context(access, procedure, {prefix: form}),
+        status=400,
+    )
+
+
+def _add_errors(form: Form, error: ValidationError) -> None:
+    """The service's messages on the form's fields when it names them, above the form
+    otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+def _attempt(form: Form, call: Callable[[], object]) -> bool:
+    """Run the service; a refusal becomes the form's error and nothing is changed."""
+    try:
+        call()
+    except ValidationError as error:
+        _add_errors(form, error)
+        return False
+    return True
+
+
+def _back(procedure: Procedure) -> HttpResponse:
+    return redirect("procedures:detail", person_id=procedure.person_id, procedure_id=procedure.pk)
+
+
+@require_POST
+def procedure_transition(request: HttpRequest, person_id: int, procedure_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    procedure = _procedure(access, procedure_id)
+    allowed = procedure.allowed_transitions()
+    chosen = request.POST.get("formulaire")
+    form: Form
+    fields: dict[str, Any]
+    if chosen == "accord" and ProcedureStatus.GRANTED in allowed:
+        form = forms.GrantForm(request.POST, prefix="accord")
+        valid = form.is_valid()
+        fields = {"to_status": ProcedureStatus.GRANTED}
+        if valid:
+            fields |= {
+                "amount_granted": form.cleaned_data["amount_granted"],
+                "rights_start_on": form.cleaned_data["rights_start_on"],
+            }
+    elif chosen == "refus" and ProcedureStatus.REFUSED in allowed:
+        form = forms.RefusalForm(request.POST, prefix="refus")
+        valid = form.is_valid()
+        fields = {"to_status": ProcedureStatus.REFUSED}
+        if valid:
+            fields["refusal_reason"] = form.cleaned_data["refusal_reason"]
+    else:
+        chosen = "etat"
+        form = forms.MoveForm(
+            request.POST, prefix="etat", allowed=[s for s in allowed if s not in DECIDED_STATUSES]
+        )
+        valid = form.is_valid()
+        fields = {"to_status": form.cleaned_data.get("to_status")} if valid else {}
+    if valid and _attempt(
+        form,
+        lambda: services.procedure_transition(
+            procedure=procedure,
+            on=form.cleaned_data["on"],
+            comment=form.cleaned_data["comment"],
+            by=actor_for(request),
+            **fields,
+        ),
+    ):
+        label = ProcedureStatus(fields["to_status"]).label
+        messages.success(request, f"La démarche est passée à l'état « {label} ».")
+        return _back(procedure)
+    return _refused(request, access, _procedure(access, procedure_id), chosen, form)
+
+
+@require_POST
+def procedure_step(
+    request: HttpRequest, person_id: int, procedure_id: int, step_index: int
+) -> HttpResponse:
+    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    procedure = _procedure(access, procedure_id)
+    if step_index >= len(procedure.procedure_type.steps):
+        raise Http404("Étape introuvable.")
+    prefix = f"etape-{step_index}"
+    form = forms.StepForm(request.POST, prefix=prefix, number=step_index + 1)
+    if form.is_valid() and _attempt(
+        form,
+        lambda: services.procedure_step_record(
+            procedure=procedure,
+            step_index=step_index,
+            autonomy=form.cleaned_data["autonomy"],
+            reason=form.cleaned_data["reason"],
+            done_on=form.cleaned_data["done_on"],
+            by=actor_for(request),
+        ),
+    ):
+        messages.success(request, f"L'étape {step_index + 1} est enregistrée.")
+        return _back(procedure)
+    return _refused(request, access, procedure, prefix, form)
+
+
+def _requirement(procedure: Procedure, requirement_id: int) -> RequiredDocument:
+    item = get_object_or_404(
+        RequiredDocument.objects.select_related("document"),
+        pk=requirement_id,
+        procedure=procedure,
+    )
+    item.procedure = procedure
+    return item
+
+
+@require_POST
+def checklist_link(
+    request: HttpRequest, person_id: int, procedure_id: int, requirement_id: int
+) -> HttpResponse:
+    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    procedure = _procedure(access, procedure_id)
+    item = _requirement(procedure, requirement_id)
+    if not access.can(Action.VIEW, category_of(item.kind)):
+        raise Http404("Pièce introuvable.")
+    documents = (
+        Document.objects.filter(person=access.person, kind__in=[item.kind, DocumentKind.OTHER])
+        .present()
+        .in_categories(_document_categories(access))
+        .order_by("-pk")
+    )
+    prefix = f"piece-{item.pk}"
+    form = forms.LinkForm(
+        request.POST, prefix=prefix, documents=documents, kind_label=item.get_kind_display()
+    )
+    if form.is_valid() and _attempt(
+        form,
+        lambda: services.checklist_link(
+            item=item, document=form.cleaned_data["document"], by=actor_for(request)
+        ),
+    ):
+        if form.cleaned_data["document"] is None:
+            messages.success(request, f"La pièce « {item} » est détachée de la démarche.")
+        else:
+            messages.success(request, f"La pièce « {item} » est rattachée à la démarche.")
+        return _back(procedure)
+    return _refused(request, access, procedure, prefix, form)
+
+
+@require_POST
+def checklist_not_applicable(
+    request: HttpRequest, person_id: int, procedure_id: int, requirement_id: int
+) -> HttpResponse:
+    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    procedure = _procedure(access, procedure_id)
+    item = _requirement(procedure, requirement_id)
+    form = forms.NotApplicableForm(request.POST)
+    if form.is_valid():
+        try:
+            services.checklist_mark_not_applicable(
+                item=item, not_applicable=form.cleaned_data["not_applicable"], by=actor_for(request)
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"La liste des pièces est mise à jour : « {item} ».")
+    else:
+        messages.error(request, "Indiquez si la personne est concernée par cette pièce.")
+    return _back(procedure)
+
+
+@require_POST
+def procedure_update(request: HttpRequest, person_id: int, procedure_id: int) -> HttpResponse:
+    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    procedure = _procedure(access, procedure_id)
+    form = forms.DatesForm(request.POST, prefix="dates")
+    if form.is_valid() and _attempt(
+        form,
+        lambda: services.procedure_update(
+            procedure=procedure, by=actor_for(request), **form.cleaned_data
+        ),
+    ):
+        messages.success(request, "Les dates de la démarche sont enregistrées.")
+        return _back(procedure)
+    return _refused(request, access, _procedure(access, procedure_id), "dates", form)
+
+
+# Lists across files.
+
+
+def _filtered(procedures: ProcedureQuerySet, form: forms.FilterForm) -> ProcedureQuerySet:
+    if not form.is_valid():
+        return procedures.none()
+    data = form.cleaned_data
+    if data["etat"] == "ouvertes":
+        procedures = procedures.open()
+    elif data["etat"]:
+        procedures = procedures.filter(status=data["etat"])
+    if data["echeance"] is not None:
+        procedures = procedures.due_within(data["echeance"])
+    if data["pieces_manquantes"]:
+        procedures = procedures.with_missing_documents()
+    if data["attente"] is not None:
+        procedures = procedures.waiting_longer_than(data["attente"])
+    return procedures
+
+
+def _page(procedures: ProcedureQuerySet, form: forms.FilterForm) -> dict[str, object]:
+    """One page of the list, with no COUNT(*): one row more tells whether a next page
+    exists."""
+    page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
+    rows = list(
+        _with_checklist(procedures.select_related("person")).order_by(
+            F("due_on").asc(nulls_last=True), "-requested_on", "pk"
+        )[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
+    # The filters in force, the default ones included, carried over to the next page.
+    query = {key: value for key, value in form.data.items() if key != "page" and value}
+    return {
+        "procedures": [_annotate(p) for p in rows[:PAGE_SIZE]],
+        "form": form,
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+        "query": urlencode(query),
+    }
+
+
+def _filter_form(request: HttpRequest, default_status: str) -> forms.FilterForm:
+    """The filters are always bound: without a query string, the list's default ones."""
+    return forms.FilterForm(request.GET or {"etat": default_status})
+
+
+def mine(request: HttpRequest) -> HttpResponse:
+    """The procedures of the persons the professional may see; by default those in
+    progress, the nearest deadline first."""
+    pro = professional_or_404(request)
+    form = _filter_form(request, "ouvertes")
+    procedures = _filtered(Procedure.objects.visible_to_professional(pro), form)
+    context = _page(procedures, form) | {"title": "Mes démarches", "mine": True}
+    return render(request, "procedures/list.html", context)
+
+
+@manager_required
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    """Every procedure the organisation tracks that the manager may see under the rule,
+    with the median times to handle and to decide over the filtered procedures."""
+    pro = professional_or_404(request)
+    form = _filter_form(request, "")
+    procedures = _filtered(
+        Procedure.objects.visible_to_professional(pro).of_organisation(pro.organisation_id),
+        form,
+    )
+    context = _page(procedures, form) | {
+        "title": "Démarches suivies par la structure",
+        "mine": False,
+        "times": handling_times(procedures),
+    }
+    return render(request, "procedures/list.html", context)
+
+
+# The catalogue.
+
+
+def _catalogue(request: HttpRequest) -> ProcedureTypeQuerySet:
+    """The pilot sees the withdrawn entries too, to bring them back."""
+    if request.user.is_superuser:
+        return ProcedureType.objects.all()
+    return ProcedureType.objects.active()
+
+
+def catalogue_list(request: HttpRequest) -> HttpResponse:
+    form = forms.CatalogueSearchForm(request.GET or None)
+    entries = _catalogue(request).only(
+        "slug", "title", "organisme", "category", "summary", "is_active", "verified_on"
+    )
+    if form.is_valid():
+        query = form.cleaned_data["q"].strip()
+        if query:
+            entries = entries.filter(
+                Q(title__icontains=query)
+                | Q(organisme__icontains=query)
+                | Q(summary__icontains=query)
+            )
+        if form.cleaned_data["theme"]:
+            entries = entries.filter(category=form.cleaned_data["theme"])
+    grouped: dict[str, list[ProcedureType]] = {}
+    for entry in entries.order_by("category", "title"):
+        grouped.setdefault(entry.category, []).append(entry)
+    themes = [(c.value, c.label, grouped[c.value]) for c in ProcedureCategory if c in grouped]
+    context = {"title": "Catalogue des démarches", "form": form, "themes": themes}
+    return render(request, "procedures/catalogue.html", context)
+
+
+def _entry(request: HttpRequest, slug: str) -> ProcedureType:
+    return get_object_or_404(_catalogue(request), slug=slug)
+
+
+def _documents_to_bring(entry: ProcedureType) -> list[dict[str, str]]:
+    return [
+        {"label": DocumentKind(line["kind"]).label, "condition": line.get("condition", "")}
+        for line in entry.required_documents
+    ]
+
+
+def catalogue_entry(request: HttpRequest, slug: str) -> HttpResponse:
+    entry = _entry(request, slug)
+    context = {
+        "title": entry.title,
+        "entry": entry,
+        "category_label": ProcedureCategory(entry.category).label,
+        "documents": _documents_to_bring(entry),
+    }
+    return render(request, "procedures/entry.html", context)
+
+
+def catalogue_guide(request: HttpRequest, slug: str) -> HttpResponse:
+    """The easy-to-read guide to print for the person: no personal data in it."""
+    entry = _entry(request, slug)
+    context = {"title": entry.title, "entry": entry, "documents": _documents_to_bring(entry)}
+    return render(request, "procedures/guide.html", context)
+
+
+@pilot_required
+@require_http_methods(["GET", "POST"])
+def catalogue_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    entry = get_object_or_404(ProcedureType, slug=slug)
+    initial = {
+        "title": entry.title,
+        "summary": entry.summary,
+        "steps": "\n".join(entry.steps),
+        "info_url": entry.info_url,
+        "online_url": entry.online_url,
+        "processing_days": entry.processing_days,
+        "recurrence_months": entry.recurrence_months,
+        "benefit": entry.benefit,
+        "verified_on": entry.verified_on,
+        "is_active": entry.is_active,
+    }
+    form = forms.CatalogueEntryForm(request.POST or None, initial=initial)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _attempt(
+            form,
+            lambda: catalogue.procedure_type_update(
+                procedure_type=entry, by=actor_for(request), **form.cleaned_data
+            ),
+        )
+    ):
+        messages.success(request, "La fiche du catalogue est enregistrée.")
+        return redirect("procedures:catalogue_entry", slug=entry.slug)
+    context = {"title": f"Modifier « {entry.title} »", "entry": entry, "form": form}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "procedures/catalogue_edit.html", context, status=status)
+
+
+@pilot_required
+def catalogue_toml(request: HttpRequest, slug: str) -> HttpResponse:
+    entry = get_object_or_404(ProcedureType, slug=slug)
+    response = HttpResponse(catalogue.catalogue_dump(entry), content_type="application/toml")
+    response["Content-Disposition"] = f'attachment; filename="{entry.slug}.toml"'
+    return response
