@@ -1,0 +1,207 @@
+"""The person's space, seen from their file: open it with the person present, print the
+carte Relais, restore access at the office, close it. Reached under the IDENTITY category
+of the access rule, for editing: outside it, 404."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relais.accounts.actors import actor_for
+from relais.accounts.decorators import recent_second_factor_required
+from relais.consent.access import FileAccess
+from relais.persons.categories import Action, DataCategory
+from relais.portal.models import PersonAccount
+from relais.portal.services import (
+    person_account_close,
+    person_account_open,
+    person_account_recover,
+    person_account_update,
+    person_invitation_send,
+)
+from relais.www.persons.access import access_file, record_view
+from relais.www.persons.views import file_context
+from relais.www.portal.account_forms import IdentifiersForm, OpenAccountForm, RecoverForm
+
+_TAB = "espace"
+
+
+def _editable_file(request: HttpRequest, person_id: int) -> tuple[FileAccess, PersonAccount | None]:
+    _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    account = PersonAccount.objects.filter(person=access.person).first()
+    return access, account
+
+
+def _page(
+    request: HttpRequest,
+    access: FileAccess,
+    account: PersonAccount | None,
+    *,
+    open_form: OpenAccountForm | None = None,
+    identifiers_form: IdentifiersForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    active = account is not None and account.is_active
+    context = file_context(access, _TAB) | {
+        "account": account if active else None,
+        "closed_account": account if account is not None and not active else None,
+        "codes_left": account.recovery_codes.filter(used_at__isnull=True).count()
+        if active and account is not None
+        else 0,
+        "open_form": open_form or OpenAccountForm(initial={"phone": access.person.phone}),
+        "identifiers_form": identifiers_form
+        or IdentifiersForm(
+            initial={"phone": account.phone, "email": account.email} if active and account else {}
+        ),
+        "title": f"Espace personnel — {access.person.display_name}",
+    }
+    return render(request, "persons/account.html", context, status=status)
+
+
+def _card(
+    request: HttpRequest, access: FileAccess, account: PersonAccount, codes: list[str]
+) -> HttpResponse:
+    """The carte Relais, shown once right after its codes are made: never stored in clear,
+    so this page cannot be shown again (a new card replaces the codes)."""
+    response = render(
+        request,
+        "persons/account_card.html",
+        {
+            "person": access.person,
+            "account": account,
+            "codes": codes,
+            "portal_url": settings.RELAIS_PUBLIC_URL + reverse("portal:login"),
+            "title": "Carte Relais",
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The space's page; its form (POST) opens the space and prints the card."""
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    account = PersonAccount.objects.filter(person=access.person).first()
+    if request.method == "GET":
+        record_view(request, pro, access, DataCategory.IDENTITY)
+        return _page(request, access, account)
+    form = OpenAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            account, codes = person_account_open(
+                person=access.person,
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                form.add_error(None, error)
+            else:
+                form.add_error("password1" if form.cleaned_data["password1"] else None, error)
+        else:
+            return _card(request, access, account, codes)
+    return _page(request, access, account, open_form=form, status=400)
+
+
+@require_POST
+def update_identifiers(request: HttpRequest, person_id: int) -> HttpResponse:
+    access, account = _editable_file(request, person_id)
+    if account is None or not account.is_active:
+        messages.error(request, "Cette personne n'a pas d'espace personnel ouvert.")
+        return redirect("person_account:manage", person_id=person_id)
+    form = IdentifiersForm(request.POST)
+    if form.is_valid():
+        try:
+            person_account_update(
+                account=account,
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Les identifiants de connexion sont enregistrés.")
+            return redirect("person_account:manage", person_id=person_id)
+    return _page(request, access, account, identifiers_form=form, status=400)
+
+
+@require_POST
+def invite(request: HttpRequest, person_id: int) -> HttpResponse:
+    _, account = _editable_file(request, person_id)
+    if account is None:
+        messages.error(request, "Ouvrez d'abord l'espace personnel.")
+        return redirect("person_account:manage", person_id=person_id)
+    try:
+        person_invitation_send(account=account, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            "Un SMS avec un code est parti vers le portable de la personne. Elle peut finir "
+            "d'ouvrir son espace elle-même pendant 72 heures.",
+        )
+    return redirect("person_account:manage", person_id=person_id)
+
+
+@recent_second_factor_required
+@require_http_methods(["GET", "POST"])
+def recover(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Rétablir l'accès au guichet: identity checked in person, then a new card and/or a
+    new password; every session of the person opened before ends."""
+    access, account = _editable_file(request, person_id)
+    if account is None or not account.is_active:
+        messages.error(request, "Cette personne n'a pas d'espace personnel ouvert.")
+        return redirect("person_account:manage", person_id=person_id)
+    form = RecoverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = person_account_recover(
+                account=account,
+                identity_checked=form.cleaned_data["identity_checked"],
+                identity_document=form.cleaned_data["identity_document"],
+                reason=form.cleaned_data["reason"],
+                new_card=form.cleaned_data["new_card"],
+                password=form.cleaned_data["password1"],
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            form.add_error("password1" if form.cleaned_data["password1"] else None, error)
+        else:
+            if codes:
+                return _card(request, access, account, codes)
+            messages.success(request, "L'accès est rétabli avec le nouveau mot de passe.")
+            return redirect("person_account:manage", person_id=person_id)
+    context = file_context(access, _TAB) | {
+        "account": account,
+        "form": form,
+        "title": f"Rétablir l'accès — {access.person.display_name}",
+    }
+    return render(
+        request,
+        "persons/account_recover.html",
+        context,
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+def close(request: HttpRequest, person_id: int) -> HttpResponse:
+    _, account = _editable_file(request, person_id)
+    if account is None or not account.is_active:
+        messages.error(request, "Cette personne n'a pas d'espace personnel ouvert.")
+    else:
+        person_account_close(account=account, by=actor_for(request))
+        messages.success(
+            request,
+            "L'espace personnel est fermé. La carte, les codes et le mot de passe ne marchent "
+            "plus. Le dossier, lui, reste ouvert.",
+        )
+    return redirect("person_account:manage", person_id=person_id)

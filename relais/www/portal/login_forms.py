@@ -1,0 +1,116 @@
+"""Forms of the person's login pages: one question each, in short words."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from relais.portal.services import normalise_card_identifier, normalise_phone, parse_identifier
+
+
+class IdentifierForm(DsfrBaseForm):
+    identifier = forms.CharField(
+        label=_("Votre numéro de portable, votre e-mail ou le numéro de votre carte Relais"),
+        help_text=_("Par exemple : 06 12 34 56 78"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    def clean_identifier(self) -> str:
+        value: str = self.cleaned_data["identifier"]
+        if parse_identifier(value) is None:
+            raise ValidationError(
+                _(
+                    "Ce n'est pas un numéro de portable, un e-mail ou un numéro de carte. "
+                    "Vérifiez ce que vous avez tapé."
+                )
+            )
+        return value.strip()
+
+
+class CodeForm(DsfrBaseForm):
+    code = forms.CharField(
+        label=_("Le code reçu"),
+        help_text=_("6 chiffres, par exemple 123456"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class PasswordLoginForm(IdentifierForm):
+    password = forms.CharField(
+        label=_("Votre mot de passe"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class CardForm(DsfrBaseForm):
+    card_identifier = forms.CharField(
+        label=_("Le numéro de votre carte"),
+        help_text=_("Il commence par RL. Par exemple : RL-7K4M-93QX"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "characters", "autofocus": True}
+        ),
+    )
+    recovery_code = forms.CharField(
+        label=_("Un code de votre carte"),
+        help_text=_("8 chiffres. Chaque code ne marche qu'une fois : barrez-le après."),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_card_identifier(self) -> str:
+        card = normalise_card_identifier(self.cleaned_data["card_identifier"])
+        if card is None:
+            raise ValidationError(_("Ce n'est pas un numéro de carte Relais. Il commence par RL."))
+        return card
+
+
+class ActivationForm(DsfrBaseForm):
+    phone = forms.CharField(
+        label=_("Votre numéro de portable"),
+        help_text=_("Celui qui a reçu le SMS de Relais"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}
+        ),
+    )
+    code = forms.CharField(
+        label=_("Le code reçu par SMS"),
+        help_text=_("6 chiffres, par exemple 123456"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_phone(self) -> str:
+        try:
+            return normalise_phone(self.cleaned_data["phone"])
+        except ValidationError as error:
+            raise ValidationError(_("Ce numéro de portable n'est pas valide.")) from error
+
+
+class PasswordChooseForm(DsfrBaseForm):
+    password1 = forms.CharField(
+        label=_("Votre nouveau mot de passe"),
+        help_text=_("Au moins 8 signes. Pas votre nom, pas 12345678."),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+    )
+    password2 = forms.CharField(
+        label=_("Tapez-le encore une fois"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned: dict[str, object] = super().clean() or {}
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("Les deux mots de passe ne sont pas pareils."))
+        return cleaned

@@ -1,0 +1,196 @@
+"""The person's login pages: a code by SMS or e-mail, a password, or the carte Relais.
+
+What the person types to say who they are travels in POST bodies and stays in the
+session between two screens; it never appears in a URL.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relais.portal.models import CodePurpose
+from relais.portal.services import (
+    LoginRefused,
+    login_code_send,
+    person_login_with_card,
+    person_login_with_code,
+    person_login_with_password,
+    person_logout,
+    person_password_set,
+)
+from relais.portal.sessions import (
+    PENDING_LOGIN,
+    person_actor,
+    person_session_end,
+    person_session_start,
+)
+from relais.www.portal.decorators import person_required, portal_public
+from relais.www.portal.login_forms import (
+    ActivationForm,
+    CardForm,
+    CodeForm,
+    IdentifierForm,
+    PasswordChooseForm,
+    PasswordLoginForm,
+)
+
+
+@portal_public
+@require_http_methods(["GET"])
+def login(request: HttpRequest) -> HttpResponse:
+    if request.person_account is not None:  # type: ignore[attr-defined]
+        return redirect("portal:home")
+    return render(request, "portal/login/choose.html", {"title": _("Me connecter")})
+
+
+@portal_public
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    form = IdentifierForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        identifier = form.cleaned_data["identifier"]
+        try:
+            login_code_send(identifier=identifier, by=person_actor(request))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            request.session[PENDING_LOGIN] = {"identifier": identifier}
+            return redirect("portal:login_code_check")
+    return render(
+        request, "portal/login/code_request.html", {"form": form, "title": _("Recevoir un code")}
+    )
+
+
+@portal_public
+@require_http_methods(["GET", "POST"])
+def login_code_check(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_LOGIN)
+    if not pending:
+        return redirect("portal:login_code")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = person_login_with_code(
+                identifier=pending["identifier"],
+                code=form.cleaned_data["code"],
+                by=person_actor(request),
+            )
+        except LoginRefused as error:
+            form.add_error("code", error)
+        else:
+            person_session_start(request, account)
+            return redirect("portal:home")
+    return render(
+        request, "portal/login/code_check.html", {"form": form, "title": _("Tapez le code")}
+    )
+
+
+@portal_public
+@require_http_methods(["GET", "POST"])
+def login_password(request: HttpRequest) -> HttpResponse:
+    form = PasswordLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = person_login_with_password(
+                identifier=form.cleaned_data["identifier"],
+                password=form.cleaned_data["password"],
+                by=person_actor(request),
+            )
+        except LoginRefused as error:
+            form.add_error(None, error)
+        else:
+            person_session_start(request, account)
+            return redirect("portal:home")
+    return render(
+        request, "portal/login/password.html", {"form": form, "title": _("Mon mot de passe")}
+    )
+
+
+@portal_public
+@require_http_methods(["GET", "POST"])
+def login_card(request: HttpRequest) -> HttpResponse:
+    form = CardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            login = person_login_with_card(
+                card_identifier=form.cleaned_data["card_identifier"],
+                recovery_code=form.cleaned_data["recovery_code"],
+                by=person_actor(request),
+            )
+        except LoginRefused as error:
+            form.add_error(None, error)
+        else:
+            person_session_start(request, login.account)
+            messages.info(
+                request,
+                ngettext(
+                    "Il reste %(count)d code sur votre carte.",
+                    "Il reste %(count)d codes sur votre carte.",
+                    login.codes_left,
+                )
+                % {"count": login.codes_left},
+            )
+            return redirect("portal:password_choose")
+    return render(request, "portal/login/card.html", {"form": form, "title": _("Ma carte Relais")})
+
+
+@portal_public
+@require_http_methods(["GET", "POST"])
+def activate(request: HttpRequest) -> HttpResponse:
+    """The person finishes opening their space with the code a professional sent them."""
+    form = ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = person_login_with_code(
+                identifier=form.cleaned_data["phone"],
+                code=form.cleaned_data["code"],
+                purpose=CodePurpose.INVITATION,
+                by=person_actor(request),
+            )
+        except LoginRefused as error:
+            form.add_error(None, error)
+        else:
+            person_session_start(request, account)
+            return redirect("portal:password_choose")
+    return render(
+        request,
+        "portal/login/activate.html",
+        {"form": form, "title": _("Ouvrir mon espace")},
+    )
+
+
+@person_required
+@require_http_methods(["GET", "POST"])
+def password_choose(request: HttpRequest) -> HttpResponse:
+    account = request.person_account  # type: ignore[attr-defined]
+    form = PasswordChooseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_password_set(
+                account=account, password=form.cleaned_data["password1"], by=person_actor(request)
+            )
+        except ValidationError as error:
+            form.add_error("password1", error)
+        else:
+            messages.success(request, _("Votre mot de passe est enregistré."))
+            return redirect("portal:home")
+    return render(
+        request,
+        "portal/login/password_choose.html",
+        {"form": form, "account": account, "title": _("Choisir un mot de passe")},
+    )
+
+
+@portal_public
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    account = request.person_account  # type: ignore[attr-defined]
+    if account is not None:
+        person_logout(account=account, by=person_actor(request))
+        person_session_end(request)
+        messages.success(request, _("Vous êtes déconnecté. À bientôt."))
+    return redirect("portal:login")

@@ -1,0 +1,47 @@
+"""Helpers shared by the tests of the person's space (tests/portal and tests/www/portal)."""
+
+import time
+from datetime import timedelta
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from django.test import Client
+from django.utils import timezone
+
+from relais.notifications import sms
+from relais.portal.models import PersonAccount
+from relais.portal.sessions import person_session_start
+
+
+def log_in_person(client: Client, account: PersonAccount) -> Client:
+    """Open a real person session for `account` in `client`, as after a successful login
+    (any professional session the client held is left behind)."""
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    request.user = AnonymousUser()
+    person_session_start(request, account)
+    request.session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
+    return client
+
+
+class Clock:
+    """A controllable clock: `timezone.now()` and `time.time()` (which sessions and the
+    local-memory cache read) move together when `advance` is called."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._offset = timedelta()
+        real_now, real_time = timezone.now, time.time
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + self._offset)
+        monkeypatch.setattr(time, "time", lambda: real_time() + self._offset.total_seconds())
+
+    def advance(self, **delta: float) -> None:
+        self._offset += timedelta(**delta)
+
+
+def sms_outbox() -> list[sms.Sms]:
+    """The test SMS outbox (LocmemBackend, also read by the live server's tests)."""
+    return sms.outbox

@@ -1,0 +1,485 @@
+"""The person's account: opening, codes (hashed, expiring, counted, single use), card,
+password, restoring access at the office, closing, and the limits on sending codes."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.models import AuditEvent
+from relais.audit.verification import verify_chain
+from relais.portal.models import CodePurpose, LoginCode, PersonAccount, RecoveryCode
+from relais.portal.services import (
+    LoginRefused,
+    login_code_send,
+    normalise_card_identifier,
+    normalise_phone,
+    parse_identifier,
+    person_account_close,
+    person_account_open,
+    person_account_recover,
+    person_account_update,
+    person_invitation_send,
+    person_login_with_card,
+    person_login_with_code,
+    person_login_with_password,
+    purge_spent_codes,
+)
+from tests.persons.factories import PersonFactory
+from tests.portal.factories import PERSON_PASSWORD, PersonAccountFactory
+from tests.portal.helpers import sms_outbox
+
+pytestmark = pytest.mark.django_db
+
+PRO = Actor(
+    user_id=1, label="Claire Dupont", organisation_id=1, organisation_label="CCAS de Calais"
+)
+VISITOR = Actor(label="La personne, depuis son espace personnel", ip_address="203.0.113.7")
+
+
+def sent_code() -> str:
+    match = re.search(r"\b(\d{6})\b", sms_outbox()[-1].body)
+    assert match is not None
+    return match[1]
+
+
+def actions() -> list[str]:
+    return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+
+
+def test_it_normalises_french_mobile_numbers_to_e164():
+    assert normalise_phone("06 12 34 56 78") == "+33612345678"
+    assert normalise_phone("+33 7 81 22 33 44") == "+33781223344"
+    with pytest.raises(ValidationError, match="portable"):
+        normalise_phone("01 44 55 66 77")
+    with pytest.raises(ValidationError, match="pas valide"):
+        normalise_phone("12")
+
+
+def test_it_reads_the_three_kinds_of_identifier():
+    assert parse_identifier(" 0612345678 ").kind == "phone"
+    assert parse_identifier("Camille@Exemple.TEST").value == "camille@exemple.test"
+    assert parse_identifier("rl 7k4m 93qx").value == "RL-7K4M-93QX"
+    assert parse_identifier("bonjour") is None
+    assert normalise_card_identifier("RL-7K4M") is None
+
+
+def test_it_opens_an_account_without_email_and_prints_eight_hashed_codes():
+    person = PersonFactory()
+
+    account, codes = person_account_open(person=person, phone="06 12 34 56 78", by=PRO)
+
+    assert account.email is None
+    assert account.phone == "+33612345678"
+    assert re.fullmatch(r"RL-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", account.card_identifier)
+    assert len(codes) == 8
+    assert all(re.fullmatch(r"\d{4} \d{4}", code) for code in codes)
+    stored = list(RecoveryCode.objects.filter(account=account).values_list("digest", flat=True))
+    assert len(stored) == 8
+    assert not any(code.replace(" ", "") in digest for code in codes for digest in stored)
+    assert account.opened_by_label == "Claire Dupont (CCAS de Calais)"
+    assert actions() == [AuditAction.PERSON_ACCOUNT_OPENED, AuditAction.PERSON_CARD_PRINTED]
+    assert verify_chain().intact
+
+
+def test_it_refuses_a_weak_password_and_opens_nothing():
+    person = PersonFactory(first_names="Aurélie")
+
+    for weak in ("court", "password", "aurelie2024"):
+        with pytest.raises(ValidationError):
+            person_account_open(person=person, password=weak, by=PRO)
+
+    assert not PersonAccount.objects.exists()
+    assert actions() == []
+
+
+def test_it_accepts_an_eight_character_password_a_person_can_remember():
+    account, _ = person_account_open(person=PersonFactory(), password="Soleil-62", by=PRO)
+
+    assert check_password("Soleil-62", account.password)
+    assert AuditAction.PERSON_PASSWORD_SET in actions()
+
+
+def test_it_refuses_a_phone_already_used_by_another_account():
+    PersonAccountFactory(phone="+33612345678")
+
+    with pytest.raises(ValidationError) as error:
+        person_account_open(person=PersonFactory(), phone="0612345678", by=PRO)
+
+    assert "phone" in error.value.error_dict
+    assert PersonAccount.objects.count() == 1
+
+
+def test_it_refuses_to_open_a_second_account():
+    account = PersonAccountFactory()
+
+    with pytest.raises(ValidationError, match="déjà"):
+        person_account_open(person=account.person, by=PRO)
+
+
+def test_it_sends_a_login_code_by_sms_and_stores_only_its_digest():
+    account = PersonAccountFactory(phone="+33612345678")
+
+    login_code_send(identifier="06 12 34 56 78", by=VISITOR)
+
+    message = sms_outbox()[-1]
+    assert message.to == "+33612345678"
+    code = sent_code()
+    assert message.body == (
+        f"Votre code Relais : {code}. Il est valable 10 minutes. Ne le donnez à personne."
+    )
+    stored = LoginCode.objects.get(account=account)
+    assert code not in stored.digest
+    assert stored.purpose == CodePurpose.LOGIN
+    assert actions() == [AuditAction.PERSON_LOGIN_CODE_SENT]
+
+
+def test_it_sends_the_code_of_a_card_identifier_to_the_phone_or_else_the_email(mailoutbox):
+    with_phone = PersonAccountFactory(phone="+33612345678", email="a@exemple.test")
+    email_only = PersonAccountFactory(email="b@exemple.test")
+    card_only = PersonAccountFactory()
+
+    login_code_send(identifier=with_phone.card_identifier, by=VISITOR)
+    login_code_send(identifier=email_only.card_identifier, by=VISITOR)
+    login_code_send(identifier=card_only.card_identifier, by=VISITOR)
+
+    assert [m.to for m in sms_outbox()] == ["+33612345678"]
+    assert [m.to for m in mailoutbox] == [["b@exemple.test"]]
+    assert "Votre code Relais" in mailoutbox[0].body
+    assert not LoginCode.objects.filter(account=card_only).exists()
+
+
+def test_it_answers_an_unknown_identifier_like_a_known_one():
+    login_code_send(identifier="07 81 22 33 44", by=VISITOR)
+
+    assert sms_outbox() == []
+    assert actions() == []
+
+
+def test_it_logs_in_with_the_code_once_only():
+    account = PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    code = sent_code()
+
+    assert person_login_with_code(identifier="0612345678", code=code, by=VISITOR) == account
+    with pytest.raises(LoginRefused):
+        person_login_with_code(identifier="0612345678", code=code, by=VISITOR)
+
+    account.refresh_from_db()
+    assert account.last_login_at is not None
+    assert actions().count(AuditAction.PERSON_LOGIN) == 1
+    assert actions()[-1] == AuditAction.PERSON_LOGIN_FAILED
+
+
+def test_a_code_expires_after_ten_minutes(clock):
+    PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    code = sent_code()
+
+    clock.advance(minutes=10, seconds=1)
+
+    with pytest.raises(LoginRefused):
+        person_login_with_code(identifier="0612345678", code=code, by=VISITOR)
+
+
+def test_a_code_still_works_just_before_ten_minutes(clock):
+    account = PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    code = sent_code()
+
+    clock.advance(minutes=9, seconds=50)
+
+    assert person_login_with_code(identifier="0612345678", code=code, by=VISITOR) == account
+
+
+def test_a_code_dies_after_five_wrong_attempts():
+    PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    code = sent_code()
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    for _ in range(4):
+        with pytest.raises(LoginRefused):
+            person_login_with_code(identifier="0612345678", code=wrong, by=VISITOR)
+    assert LoginCode.objects.get().attempts == 4
+    with pytest.raises(LoginRefused):
+        person_login_with_code(identifier="0612345678", code=wrong, by=VISITOR)
+    with pytest.raises(LoginRefused, match="Trop d'essais"):
+        person_login_with_code(identifier="0612345678", code=code, by=VISITOR)
+
+
+def test_unknown_identifiers_are_locked_out_like_known_ones():
+    for _ in range(5):
+        with pytest.raises(LoginRefused) as error:
+            person_login_with_code(identifier="0781223344", code="123456", by=VISITOR)
+
+    assert "Trop d'essais" in str(error.value)
+    assert actions().count(AuditAction.PERSON_LOGIN_FAILED) == 5
+
+
+def test_too_many_failures_from_one_address_lock_every_identifier(settings):
+    settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP = 3
+    account = PersonAccountFactory(with_password=True, phone="+33612345678")
+    for number in ("0781223344", "0781223345", "0781223346"):
+        with pytest.raises(LoginRefused):
+            person_login_with_password(identifier=number, password="x", by=VISITOR)
+
+    with pytest.raises(LoginRefused, match="Trop d'essais"):
+        person_login_with_password(identifier=account.phone, password=PERSON_PASSWORD, by=VISITOR)
+
+    elsewhere = Actor(label=VISITOR.label, ip_address="198.51.100.2")
+    assert (
+        person_login_with_password(identifier=account.phone, password=PERSON_PASSWORD, by=elsewhere)
+        == account
+    )
+
+
+def test_it_limits_codes_to_three_per_quarter_hour_and_ten_per_day(clock):
+    account = PersonAccountFactory(phone="+33612345678")
+    for _ in range(3):
+        login_code_send(identifier="0612345678", by=VISITOR)
+
+    with pytest.raises(ValidationError, match="Trop de codes"):
+        login_code_send(identifier="0612345678", by=VISITOR)
+    # Another identifier of the same account is under the account's limit too.
+    with pytest.raises(ValidationError, match="Trop de codes"):
+        login_code_send(identifier=account.card_identifier, by=VISITOR)
+    assert len(sms_outbox()) == 3
+
+    for _ in range(3):
+        clock.advance(minutes=16)
+        for _ in range(3):
+            try:
+                login_code_send(identifier=account.card_identifier, by=VISITOR)
+            except ValidationError:
+                break
+    assert len(sms_outbox()) == 10
+    clock.advance(minutes=16)
+    with pytest.raises(ValidationError, match="Trop de codes"):
+        login_code_send(identifier=account.card_identifier, by=VISITOR)
+    clock.advance(days=1)
+    login_code_send(identifier=account.card_identifier, by=VISITOR)
+    assert len(sms_outbox()) == 11
+
+
+def test_unknown_identifiers_meet_the_same_sending_limit():
+    for _ in range(3):
+        login_code_send(identifier="0781223344", by=VISITOR)
+
+    with pytest.raises(ValidationError, match="Trop de codes"):
+        login_code_send(identifier="0781223344", by=VISITOR)
+
+
+def test_a_failing_provider_changes_nothing(settings):
+    settings.RELAIS_SMS_BACKEND = "relais.notifications.sms.BrevoBackend"
+    settings.RELAIS_SMS_API_KEY = ""
+    PersonAccountFactory(phone="+33612345678")
+
+    with pytest.raises(ValidationError, match="n'a pas pu partir"):
+        login_code_send(identifier="0612345678", by=VISITOR)
+
+    assert not LoginCode.objects.exists()
+    assert actions() == []
+
+
+def test_it_logs_in_with_the_card_and_each_code_works_once():
+    person = PersonFactory()
+    account, codes = person_account_open(person=person, by=PRO)
+
+    login = person_login_with_card(
+        card_identifier=account.card_identifier.lower().replace("-", " "),
+        recovery_code=codes[3],
+        by=VISITOR,
+    )
+
+    assert login.account == account
+    assert login.codes_left == 7
+    with pytest.raises(LoginRefused):
+        person_login_with_card(
+            card_identifier=account.card_identifier, recovery_code=codes[3], by=VISITOR
+        )
+    assert actions()[-3:] == [
+        AuditAction.PERSON_RECOVERY_CODE_USED,
+        AuditAction.PERSON_LOGIN,
+        AuditAction.PERSON_LOGIN_FAILED,
+    ]
+
+
+def test_a_card_code_does_not_open_another_card():
+    account, codes = person_account_open(person=PersonFactory(), by=PRO)
+    other, _ = person_account_open(person=PersonFactory(), by=PRO)
+
+    with pytest.raises(LoginRefused):
+        person_login_with_card(
+            card_identifier=other.card_identifier, recovery_code=codes[0], by=VISITOR
+        )
+    assert account.recovery_codes.filter(used_at__isnull=True).count() == 8
+
+
+def test_it_logs_in_with_a_password_and_refuses_accounts_without_one():
+    with_password = PersonAccountFactory(with_password=True, email="a@exemple.test")
+    without = PersonAccountFactory(email="b@exemple.test")
+
+    assert (
+        person_login_with_password(
+            identifier="A@exemple.test", password=PERSON_PASSWORD, by=VISITOR
+        )
+        == with_password
+    )
+    with pytest.raises(LoginRefused):
+        person_login_with_password(identifier="b@exemple.test", password="", by=VISITOR)
+    with pytest.raises(LoginRefused):
+        person_login_with_password(identifier=without.card_identifier, password="x", by=VISITOR)
+
+
+def test_a_closed_account_cannot_log_in():
+    account = PersonAccountFactory(with_password=True)
+    person_account_close(account=account, by=PRO)
+
+    with pytest.raises(LoginRefused):
+        person_login_with_password(
+            identifier=account.card_identifier, password=PERSON_PASSWORD, by=VISITOR
+        )
+    account.refresh_from_db()
+    assert account.phone is None
+    assert account.password == ""
+    assert not account.recovery_codes.exists()
+
+
+def test_reopening_a_closed_account_gives_a_new_card_and_raises_the_stamp():
+    account, _ = person_account_open(person=PersonFactory(), phone="0612345678", by=PRO)
+    old_card, old_stamp = account.card_identifier, account.security_stamp
+    person_account_close(account=account, by=PRO)
+
+    reopened, codes = person_account_open(person=account.person, phone="0612345678", by=PRO)
+
+    assert reopened.pk == account.pk
+    assert reopened.card_identifier != old_card
+    assert reopened.security_stamp > old_stamp
+    assert len(codes) == 8
+
+
+def test_recovery_needs_the_identity_checked_and_changes_nothing_otherwise():
+    account, codes = person_account_open(person=PersonFactory(), by=PRO)
+    stamp = account.security_stamp
+
+    with pytest.raises(ValidationError, match="identité"):
+        person_account_recover(
+            account=account,
+            identity_checked=False,
+            identity_document="cni",
+            reason="Carte perdue",
+            new_card=True,
+            by=PRO,
+        )
+
+    account.refresh_from_db()
+    assert account.security_stamp == stamp
+    assert (
+        person_login_with_card(
+            card_identifier=account.card_identifier, recovery_code=codes[0], by=VISITOR
+        ).account
+        == account
+    )
+
+
+def test_recovery_gives_a_new_card_raises_the_stamp_and_kills_the_old_codes():
+    account, old_codes = person_account_open(person=PersonFactory(), by=PRO)
+    stamp = account.security_stamp
+
+    new_codes = person_account_recover(
+        account=account,
+        identity_checked=True,
+        identity_document="titre_sejour",
+        reason="Carte perdue",
+        new_card=True,
+        password="Soleil-62",
+        by=PRO,
+    )
+
+    account.refresh_from_db()
+    assert account.security_stamp == stamp + 1
+    assert set(new_codes).isdisjoint(old_codes)
+    with pytest.raises(LoginRefused):
+        person_login_with_card(
+            card_identifier=account.card_identifier, recovery_code=old_codes[1], by=VISITOR
+        )
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_RECOVERED)
+    assert event.reason == "Carte perdue"
+    assert event.details == {
+        "identity_document": "Titre de séjour",
+        "new_card": True,
+        "new_password": True,
+    }
+    assert event.person_id == account.person_id
+
+
+def test_updating_the_phone_kills_codes_sent_to_the_old_one():
+    account = PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    code = sent_code()
+
+    person_account_update(account=account, phone="07 81 22 33 44", by=PRO)
+
+    with pytest.raises(LoginRefused):
+        person_login_with_code(identifier="0781223344", code=code, by=VISITOR)
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_UPDATED)
+    assert event.details == {"phone_changed": True, "email_changed": False}
+
+
+def test_an_invitation_carries_no_personal_data_and_opens_the_space_once():
+    person = PersonFactory(first_names="Yasmina", birth_name="Benali")
+    account, _ = person_account_open(person=person, phone="0612345678", by=PRO)
+
+    person_invitation_send(account=account, by=PRO)
+
+    body = sms_outbox()[-1].body
+    assert "/mon-espace/activer/" in body
+    for personal in ("Yasmina", "Benali", "0612345678", "+33612345678", "612345678"):
+        assert personal not in body
+    code = sent_code()
+    with pytest.raises(LoginRefused):
+        person_login_with_code(identifier="0612345678", code=code, by=VISITOR)
+    assert (
+        person_login_with_code(
+            identifier="0612345678", code=code, purpose=CodePurpose.INVITATION, by=VISITOR
+        )
+        == account
+    )
+
+
+def test_an_invitation_needs_a_phone():
+    account = PersonAccountFactory()
+
+    with pytest.raises(ValidationError, match="portable"):
+        person_invitation_send(account=account, by=PRO)
+    assert sms_outbox() == []
+
+
+def test_spent_codes_are_purged_after_a_day(clock):
+    PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    clock.advance(hours=2)
+    assert purge_spent_codes() == 0
+
+    clock.advance(days=1)
+
+    assert purge_spent_codes() == 1
+    assert not LoginCode.objects.exists()
+
+
+def test_the_purge_command_erases_spent_codes(clock):
+    PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    clock.advance(days=2)
+    out = io.StringIO()
+
+    call_command("purge_login_codes", stdout=out)
+
+    assert out.getvalue() == "1 code(s) de connexion effacé(s).\n"
+    assert not LoginCode.objects.exists()

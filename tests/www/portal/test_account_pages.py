@@ -1,0 +1,312 @@
+"""The person's space from their file: opening with the person present, the carte Relais,
+the invitation, restoring access at the office, closing; who may and who may not."""
+
+import html
+import re
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from relais.accounts.sessions import SECOND_FACTOR_AT
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.notifications import sms
+from relais.organisations.models import Profession
+from relais.persons.categories import DataCategory
+from relais.portal.models import PersonAccount
+from tests.conftest import log_in
+from tests.factories import MembershipFactory
+from tests.persons.factories import ConsentFactory, PersonFactory
+from tests.portal.factories import PersonAccountFactory
+from tests.portal.helpers import log_in_person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def owner():
+    return MembershipFactory()
+
+
+@pytest.fixture
+def person(owner):
+    person = PersonFactory(first_names="Yasmina", birth_name="Benali", phone="0612345678")
+    ConsentFactory(person=person, organisation=owner.organisation)
+    return person
+
+
+@pytest.fixture
+def owner_client(owner):
+    return log_in(Client(), owner.user, owner)
+
+
+def url(name: str, person) -> str:
+    return reverse(f"person_account:{name}", args=[person.pk])
+
+
+def page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def journal(person) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(person_id=person.pk)
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+
+
+def test_it_shows_the_opening_form_and_journals_the_read(owner_client, person):
+    response = owner_client.get(url("manage", person))
+
+    assert response.status_code == 200
+    assert "Ouvrir l'espace personnel, avec la personne" in page(response)
+    assert 'value="0612345678"' in page(response)
+    assert journal(person) == [AuditAction.SECTION_VIEWED]
+
+
+def test_the_file_shows_the_tab_to_who_may_edit_the_identity(owner_client, person):
+    response = owner_client.get(reverse("persons:file", args=[person.pk]))
+
+    assert url("manage", person) in page(response)
+
+
+def test_it_opens_the_space_and_prints_the_card_once(owner_client, person, settings):
+    response = owner_client.post(url("manage", person), {"phone": "06 12 34 56 78", "email": ""})
+
+    assert response.status_code == 200
+    account = PersonAccount.objects.get(person=person)
+    text = page(response)
+    assert account.card_identifier in text
+    assert f"{settings.RELAIS_PUBLIC_URL}/mon-espace/connexion/" in text
+    assert len(re.findall(r"<strong>\d{4} \d{4}</strong>", text)) == 8
+    assert "Yasmina" not in text.split("<article")[1].split("</article>")[0]
+    assert response["Cache-Control"] == "no-store"
+    assert account.phone == "+33612345678"
+    assert account.email is None
+    assert journal(person) == [
+        AuditAction.PERSON_ACCOUNT_OPENED,
+        AuditAction.PERSON_CARD_PRINTED,
+    ]
+    after = owner_client.get(url("manage", person))
+    assert account.card_identifier in page(after)
+    assert not re.findall(r"<strong>\d{4} \d{4}</strong>", page(after))
+
+
+def test_a_bad_phone_gets_a_french_error_and_opens_nothing(owner_client, person):
+    response = owner_client.post(url("manage", person), {"phone": "01 44 55 66 77"})
+
+    assert response.status_code == 400
+    assert "n'est pas un numéro de portable" in page(response)
+    assert not PersonAccount.objects.exists()
+    assert journal(person) == []
+
+
+def test_a_weak_password_gets_a_french_error_and_opens_nothing(owner_client, person):
+    response = owner_client.post(
+        url("manage", person), {"password1": "yasmina1", "password2": "yasmina1"}
+    )
+
+    assert response.status_code == 400
+    assert "trop semblable" in page(response)
+    assert not PersonAccount.objects.exists()
+
+
+def test_two_different_passwords_are_refused(owner_client, person):
+    response = owner_client.post(
+        url("manage", person), {"password1": "Soleil-62-nord", "password2": "Soleil-62-sud"}
+    )
+
+    assert response.status_code == 400
+    assert "ne sont pas identiques" in page(response)
+    assert not PersonAccount.objects.exists()
+
+
+def test_it_updates_the_identifiers(owner_client, person):
+    account = PersonAccountFactory(person=person)
+
+    response = owner_client.post(
+        url("update", person), {"phone": "07 81 22 33 44", "email": "Yasmina@Exemple.test"}
+    )
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.phone, account.email) == ("+33781223344", "yasmina@exemple.test")
+    assert journal(person)[-1] == AuditAction.PERSON_ACCOUNT_UPDATED
+
+
+def test_an_identifier_of_another_space_is_refused(owner_client, person):
+    PersonAccountFactory(phone="+33781223344")
+    account = PersonAccountFactory(person=person)
+
+    response = owner_client.post(url("update", person), {"phone": "0781223344"})
+
+    assert response.status_code == 400
+    assert "déjà celui d'un autre espace" in page(response)
+    account.refresh_from_db()
+    assert account.phone is None
+
+
+def test_it_sends_an_invitation_without_personal_data(owner_client, person):
+    PersonAccountFactory(person=person, phone="+33612345678")
+
+    response = owner_client.post(url("invite", person), follow=True)
+
+    assert "Un SMS avec un code est parti" in page(response)
+    (message,) = sms.outbox
+    assert message.to == "+33612345678"
+    for personal in ("Yasmina", "Benali", "612345678"):
+        assert personal not in message.body
+
+
+def test_restoring_access_asks_for_a_recent_second_factor(owner_client, person):
+    PersonAccountFactory(person=person)
+    session = owner_client.session
+    session[SECOND_FACTOR_AT] = time.time() - 3600
+    session.save()
+
+    response = owner_client.get(url("recover", person))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:second_factor"))
+
+
+def test_restoring_access_needs_the_identity_checked(owner_client, person):
+    account = PersonAccountFactory(person=person)
+
+    response = owner_client.post(
+        url("recover", person),
+        {"identity_document": "cni", "reason": "Carte perdue", "new_card": "on"},
+    )
+
+    assert response.status_code == 400
+    assert "Vérifiez d'abord l'identité de la personne" in page(response)
+    account.refresh_from_db()
+    assert account.security_stamp == 0
+    assert AuditAction.PERSON_ACCOUNT_RECOVERED not in journal(person)
+
+
+def test_restoring_access_prints_a_new_card_and_ends_the_persons_sessions(
+    owner_client, owner, person
+):
+    account = PersonAccountFactory(person=person)
+    persons_browser = log_in_person(Client(), account)
+
+    response = owner_client.post(
+        url("recover", person),
+        {
+            "identity_checked": "on",
+            "identity_document": "passeport",
+            "reason": "Carte perdue",
+            "new_card": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert len(re.findall(r"<strong>\d{4} \d{4}</strong>", page(response))) == 8
+    account.refresh_from_db()
+    assert account.security_stamp == 1
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_RECOVERED)
+    assert (event.reason, event.actor_id) == ("Carte perdue", owner.user_id)
+    assert event.details["identity_document"] == "Passeport"
+    assert persons_browser.get(reverse("portal:password_choose")).url == reverse("portal:login")
+
+
+def test_restoring_access_with_a_password_only(owner_client, person):
+    account = PersonAccountFactory(person=person)
+
+    response = owner_client.post(
+        url("recover", person),
+        {
+            "identity_checked": "on",
+            "identity_document": "titre_sejour",
+            "reason": "Mot de passe oublié",
+            "password1": "Soleil-62-nord",
+            "password2": "Soleil-62-nord",
+        },
+    )
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.has_password
+    assert account.recovery_codes.count() == 0
+
+
+def test_it_closes_the_space(owner_client, person):
+    account = PersonAccountFactory(person=person, phone="+33612345678")
+
+    response = owner_client.post(url("close", person), follow=True)
+
+    assert "L'espace personnel est fermé" in page(response)
+    assert "Vous pouvez le rouvrir" in page(response)
+    account.refresh_from_db()
+    assert not account.is_active
+    assert account.phone is None
+    assert journal(person)[-2] == AuditAction.PERSON_ACCOUNT_CLOSED
+
+
+@pytest.mark.parametrize("name", ["manage", "update", "invite", "recover", "close"])
+def test_an_outsider_gets_404_and_nothing_changes(outsider_client, person, name):
+    PersonAccountFactory(person=person, phone="+33612345678")
+
+    got = outsider_client.get(url(name, person))
+    posted = outsider_client.post(
+        url(name, person),
+        {"identity_checked": "on", "identity_document": "cni", "reason": "x", "new_card": "on"},
+    )
+
+    assert posted.status_code == 404
+    assert got.status_code in {404, 405}
+    assert journal(person) == []
+    assert sms.outbox == []
+    assert PersonAccount.objects.get(person=person).is_active
+
+
+def test_a_professional_who_may_only_read_the_identity_gets_404(person):
+    reception = MembershipFactory(profession=Profession.RECEPTION_AGENT)
+    ConsentFactory(person=person, organisation=reception.organisation)
+    client = log_in(Client(), reception.user, reception)
+
+    assert client.get(url("manage", person)).status_code == 404
+    assert url("manage", person) not in page(client.get(reverse("persons:file", args=[person.pk])))
+
+
+def test_a_consent_without_the_identity_gives_no_access(person):
+    other = MembershipFactory()
+    ConsentFactory(
+        person=person, organisation=other.organisation, categories=[DataCategory.DOCUMENTS]
+    )
+    client = log_in(Client(), other.user, other)
+
+    assert client.post(url("manage", person), {"phone": "0612345678"}).status_code == 404
+    assert not PersonAccount.objects.exists()
+
+
+def test_a_person_session_cannot_open_the_account_pages(person):
+    account = PersonAccountFactory(person=person)
+    client = log_in_person(Client(), account)
+
+    response = client.get(url("manage", person))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_invitations_meet_the_sending_limit_with_a_clear_message(owner_client, person):
+    PersonAccountFactory(person=person, phone="+33612345678")
+    for _ in range(3):
+        owner_client.post(url("invite", person))
+
+    response = owner_client.post(url("invite", person), follow=True)
+
+    assert "Trop de codes ont été envoyés à cette personne" in page(response)
+    assert len(sms.outbox) == 3

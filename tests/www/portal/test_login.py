@@ -1,0 +1,264 @@
+"""The person's login pages: a code by SMS or e-mail, a password, the carte Relais, the
+invitation; identical answers whether or not an account exists; nothing personal in URLs."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
+from relais.audit.models import AuditEvent
+from relais.notifications import sms
+from relais.portal.models import LoginCode
+from relais.portal.services import person_account_open, person_invitation_send
+from relais.portal.sessions import PENDING_LOGIN, PERSON_ACCOUNT
+from tests.persons.factories import PersonFactory
+from tests.portal.factories import PERSON_PASSWORD, PersonAccountFactory
+from tests.portal.helpers import log_in_person
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "+33612345678"
+TYPED_PHONE = "06 12 34 56 78"
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+def last_code() -> str:
+    match = re.search(r"\b(\d{6})\b", sms.outbox[-1].body)
+    assert match is not None
+    return match[1]
+
+
+def ask_code(client, identifier=TYPED_PHONE):
+    return client.post(reverse("portal:login_code"), {"identifier": identifier})
+
+
+def actions() -> list[str]:
+    return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+
+
+def test_it_offers_three_ways_in(client):
+    response = client.get(reverse("portal:login"))
+
+    assert response.status_code == 200
+    for name in ("portal:login_code", "portal:login_card", "portal:login_password"):
+        assert reverse(name) in response.content.decode()
+
+
+def test_it_logs_in_with_a_code_received_by_sms_without_any_email(client):
+    account = PersonAccountFactory(phone=PHONE)
+
+    asked = ask_code(client)
+
+    assert asked.status_code == 302
+    assert asked.url == reverse("portal:login_code_check")
+    assert [message.to for message in sms.outbox] == [PHONE]
+    assert client.get(asked.url).status_code == 200
+    entered = client.post(asked.url, {"code": last_code()})
+    assert entered.status_code == 302
+    assert entered.url == reverse("portal:home")
+    assert client.session[PERSON_ACCOUNT] == account.pk
+    assert PENDING_LOGIN not in client.session
+    assert actions() == [AuditAction.PERSON_LOGIN_CODE_SENT, AuditAction.PERSON_LOGIN]
+
+
+def test_it_answers_an_unknown_identifier_exactly_like_a_known_one(client):
+    PersonAccountFactory(phone=PHONE)
+    known = ask_code(client)
+    known_page = client.get(known.url)
+    known_wrong = client.post(known.url, {"code": "000000"})
+    client.cookies.clear()
+
+    unknown = ask_code(client, "07 81 22 33 44")
+    unknown_page = client.get(unknown.url)
+    unknown_wrong = client.post(unknown.url, {"code": "000000"})
+
+    assert (known.status_code, known.url) == (unknown.status_code, unknown.url)
+
+    def visible(response) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+    assert visible(known_page) == visible(unknown_page)
+    assert visible(known_wrong) == visible(unknown_wrong)
+    assert "Ce que vous avez tapé ne marche pas" in visible(unknown_wrong)
+
+
+def test_it_never_puts_the_identifier_in_a_url(client):
+    PersonAccountFactory(phone=PHONE)
+
+    responses = [ask_code(client)]
+    responses.append(client.post(responses[0].url, {"code": last_code()}))
+
+    for response in responses:
+        assert "612345678" not in response.url
+        assert "?" not in response.url
+
+
+def test_bad_input_gets_a_french_error_and_sends_nothing(client):
+    response = ask_code(client, "bonjour")
+
+    assert response.status_code == 200
+    assert "Ce n&#x27;est pas un numéro de portable" in response.content.decode()
+    assert sms.outbox == []
+    assert PENDING_LOGIN not in client.session
+
+
+def test_the_code_page_sends_back_to_the_start_without_a_pending_login(client):
+    response = client.get(reverse("portal:login_code_check"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:login_code")
+
+
+def test_a_wrong_code_changes_nothing_but_the_attempt_count(client):
+    PersonAccountFactory(phone=PHONE)
+    asked = ask_code(client)
+
+    response = client.post(asked.url, {"code": "abc"})
+
+    assert response.status_code == 200
+    assert PERSON_ACCOUNT not in client.session
+    assert "Ce que vous avez tapé ne marche pas" in response.content.decode()
+    assert LoginCode.objects.get().used_at is None
+
+
+def test_it_says_clearly_when_too_many_codes_were_asked(client):
+    PersonAccountFactory(phone=PHONE)
+    for _ in range(3):
+        ask_code(client)
+
+    response = ask_code(client)
+
+    assert response.status_code == 200
+    assert "Trop de codes ont été demandés" in response.content.decode()
+    assert len(sms.outbox) == 3
+
+
+def test_it_logs_in_with_a_password(client):
+    account = PersonAccountFactory(phone=PHONE, with_password=True)
+
+    response = client.post(
+        reverse("portal:login_password"),
+        {"identifier": TYPED_PHONE, "password": PERSON_PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:home")
+    assert client.session[PERSON_ACCOUNT] == account.pk
+
+
+def test_a_wrong_password_and_an_unknown_account_get_the_same_error(client):
+    PersonAccountFactory(phone=PHONE, with_password=True)
+
+    wrong = client.post(
+        reverse("portal:login_password"), {"identifier": TYPED_PHONE, "password": "mauvais"}
+    )
+    unknown = client.post(
+        reverse("portal:login_password"),
+        {"identifier": "07 81 22 33 44", "password": PERSON_PASSWORD},
+    )
+
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert "Ce que vous avez tapé ne marche pas" in response.content.decode()
+    assert PERSON_ACCOUNT not in client.session
+    assert actions() == [AuditAction.PERSON_LOGIN_FAILED] * 2
+
+
+def test_it_logs_in_with_the_card_then_offers_a_password(client):
+    account, codes = person_account_open(person=PersonFactory(), by=SYSTEM)
+
+    response = client.post(
+        reverse("portal:login_card"),
+        {"card_identifier": account.card_identifier.lower(), "recovery_code": codes[0]},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(reverse("portal:password_choose"), 302)]
+    assert "Il reste 7 codes sur votre carte" in response.content.decode()
+    chosen = client.post(
+        reverse("portal:password_choose"),
+        {"password1": "Soleil-62-nord", "password2": "Soleil-62-nord"},
+    )
+    assert chosen.status_code == 302
+    assert chosen.url == reverse("portal:home")
+    account.refresh_from_db()
+    assert account.has_password
+    assert AuditAction.PERSON_RECOVERY_CODE_USED in actions()
+    assert actions()[-1] == AuditAction.PERSON_PASSWORD_SET
+
+
+def test_a_bad_card_number_gets_a_french_error(client):
+    response = client.post(
+        reverse("portal:login_card"), {"card_identifier": "1234", "recovery_code": "1234 5678"}
+    )
+
+    assert response.status_code == 200
+    assert "Ce n&#x27;est pas un numéro de carte Relais" in response.content.decode()
+    assert actions() == []
+
+
+def test_a_weak_password_is_refused_in_french_and_nothing_changes(client):
+    account = PersonAccountFactory()
+    log_in_person(client, account)
+
+    response = client.post(
+        reverse("portal:password_choose"), {"password1": "12345678", "password2": "12345678"}
+    )
+
+    assert response.status_code == 200
+    assert "Ce mot de passe est trop courant" in response.content.decode()
+    account.refresh_from_db()
+    assert not account.has_password
+
+
+def test_it_finishes_opening_the_space_with_the_invitation_code(client):
+    account = PersonAccountFactory(phone=PHONE)
+    person_invitation_send(account=account, by=SYSTEM)
+
+    response = client.post(reverse("portal:activate"), {"phone": TYPED_PHONE, "code": last_code()})
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:password_choose")
+    assert client.session[PERSON_ACCOUNT] == account.pk
+
+
+def test_a_login_code_does_not_work_as_an_invitation(client):
+    PersonAccountFactory(phone=PHONE)
+    ask_code(client)
+
+    response = client.post(reverse("portal:activate"), {"phone": TYPED_PHONE, "code": last_code()})
+
+    assert response.status_code == 200
+    assert PERSON_ACCOUNT not in client.session
+
+
+def test_logout_ends_the_person_session(client):
+    account = PersonAccountFactory()
+    log_in_person(client, account)
+
+    assert client.get(reverse("portal:logout")).status_code == 405
+    response = client.post(reverse("portal:logout"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:login")
+    assert PERSON_ACCOUNT not in client.session
+    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_LOGOUT)
+    assert event.person_id == account.person_id
+
+
+def test_the_persons_pages_are_never_cached(client):
+    log_in_person(client, PersonAccountFactory())
+
+    response = client.get(reverse("portal:password_choose"))
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
