@@ -12,6 +12,9 @@ urlpatterns = [
     path("journal/", include("relais.www.journal.urls")),
     path("charte/", include("relais.www.charter.urls")),
     path("personnes/", include("relais.www.persons.urls")),
+    path("personnes/", include("relais.www.portal.account_urls")),
+    path("mon-espace/", include("relais.www.portal.urls")),
     path("", include("relais.www.documents.urls")),
+    path("", include("relais.www.procedures.urls")),
     path("administration/", admin.site.urls),
 ]

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "relais.consent",
     "relais.documents",
     "relais.procedures",
+    "relais.portal",
+    "relais.portability",
     "relais.www",
 ]
 
@@ -43,7 +45,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Outside the messages: a message is stored in the language of the page that made it.
+    "relais.www.portal.i18n.PortalLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "relais.portal.middleware.PersonSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "relais.accounts.middleware.VerifiedSessionMiddleware",
     "relais.accounts.middleware.SessionTimeoutMiddleware",
@@ -113,9 +118,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "fr"
-# The professionals' pages are in French whatever the browser asks; the person's own
-# space will offer its own choice of language.
-LANGUAGES = [("fr", "Français")]
+# The professionals' pages are in French whatever the browser asks (no LocaleMiddleware);
+# only the person's own space offers these languages (relais.www.portal.i18n).
+LANGUAGES = [("fr", "Français"), ("en", "English"), ("ar", "العربية")]
 LOCALE_PATHS = [BASE_DIR / "relais" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
@@ -210,6 +215,26 @@ STORAGES = {
 
 RELAIS_SMS_BACKEND = env_str("RELAIS_SMS_BACKEND", "relais.notifications.sms.ConsoleBackend")
 RELAIS_CONSENT_CODE_VALIDITY = timedelta(minutes=10)
+
+# The person's own space (relais/portal). Shorter than professionals' sessions: persons
+# often log in on a shared or public computer.
+RELAIS_PORTAL_IDLE_TIMEOUT = env_int("RELAIS_PORTAL_IDLE_TIMEOUT", 600)  # seconds
+RELAIS_PORTAL_ABSOLUTE_TIMEOUT = env_int("RELAIS_PORTAL_ABSOLUTE_TIMEOUT", 8 * 3600)  # seconds
+RELAIS_PORTAL_CODE_VALIDITY = timedelta(minutes=10)
+RELAIS_PORTAL_CODE_MAX_ATTEMPTS = 5
+RELAIS_PORTAL_INVITATION_VALIDITY = timedelta(hours=env_int("RELAIS_PORTAL_INVITATION_HOURS", 72))
+# Codes sent to one account: at most this many per 15 minutes and per day.
+RELAIS_PORTAL_CODES_PER_15_MIN = env_int("RELAIS_PORTAL_CODES_PER_15_MIN", 3)
+RELAIS_PORTAL_CODES_PER_DAY = env_int("RELAIS_PORTAL_CODES_PER_DAY", 10)
+RELAIS_PORTAL_CODES_PER_IP_HOUR = env_int("RELAIS_PORTAL_CODES_PER_IP_HOUR", 30)
+RELAIS_PORTAL_RECOVERY_CODES = 8
+
+# SMS provider (relais/notifications/sms.py). Brevo's transactional SMS API in production.
+RELAIS_SMS_API_URL = env_str("RELAIS_SMS_API_URL", "https://api.brevo.com/v3/transactionalSMS/sms")
+RELAIS_SMS_API_KEY = env_str("RELAIS_SMS_API_KEY", "")
+RELAIS_SMS_SENDER = env_str("RELAIS_SMS_SENDER", "Relais")
+RELAIS_SMS_TIMEOUT = env_int("RELAIS_SMS_TIMEOUT_SECONDS", 10)
+RELAIS_SMS_FILE = env_str("RELAIS_SMS_FILE", str(BASE_DIR / "var" / "sms.log"))
 RELAIS_BREAK_GLASS_DURATION = timedelta(hours=env_int("RELAIS_BREAK_GLASS_HOURS", 4))
 
 # Demo mode lets every demo professional share one TOTP secret. Never in production:

@@ -10,6 +10,18 @@ from django.db import models
 
 from relais.audit.actions import AuditAction
 
+ACCESS_HISTORY_ACTIONS = [
+    AuditAction.SECTION_VIEWED,
+    AuditAction.SECTION_UPDATED,
+    AuditAction.NIR_REVEALED,
+    AuditAction.BREAK_GLASS_OPENED,
+    AuditAction.PERSON_CREATED,
+    AuditAction.NOTE_ADDED,
+    AuditAction.CONSENT_GRANTED,
+    AuditAction.CONSENT_REVOKED,
+    AuditAction.DOCUMENT_DOWNLOADED,
+]
+
 
 class AppendOnlyError(Exception):
     """Raised when code tries to change or remove a journal row."""
@@ -27,6 +39,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def newest_first(self) -> "AuditEventQuerySet":
         return self.order_by("-seq")
+
+    def access_history(self) -> "AuditEventQuerySet":
+        """What the person has the right to know about their file: who read it, changed
+        it, opened it by break-glass, or changed who may see it."""
+        return self.filter(action__in=ACCESS_HISTORY_ACTIONS)
 
 
 class AuditEvent(models.Model):

@@ -18,13 +18,15 @@ from django.urls import get_resolver, resolve, reverse
 from django.urls.resolvers import RegexPattern
 from PIL import Image
 
-from relais.audit.context import SYSTEM
+from relais.audit.context import SYSTEM, Actor
 from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent
 from relais.documents.models import Document, DocumentVersion
 from relais.documents.services import document_upload
 from relais.organisations.models import Invitation, OrganisationKind
 from relais.persons.models import HouseholdMember, MonthlyResource, Note
+from relais.procedures.models import Procedure, ProcedureStep, ProcedureTransition
+from relais.procedures.services import procedure_open
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.persons.factories import (
@@ -34,6 +36,7 @@ from tests.persons.factories import (
     PersonFactory,
     ReferentFactory,
 )
+from tests.procedures.factories import ProcedureTypeFactory
 from tests.urlwalk import walk
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +69,29 @@ POST_ONLY = {
     "documents:upload",
     "documents:replace",
     "documents:delete",
+    "person_account:update",
+    "person_account:invite",
+    "person_account:close",
+    "procedures:open",
+    "procedures:transition",
+    "procedures:update",
+    "procedures:step",
+    "procedures:link",
+    "procedures:not_applicable",
+}
+# The person's own space has its own login: its login pages are open to anyone, and its
+# other pages send an anonymous visitor to the person's login page (portal:login), never
+# to the professionals' one.
+PORTAL_PUBLIC = {
+    "portal:login",
+    "portal:login_code",
+    "portal:login_code_check",
+    "portal:login_password",
+    "portal:login_card",
+    "portal:activate",
+    "portal:logout",
+    "portal:language",
+    "portal:export_schema",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
@@ -131,6 +157,12 @@ def world():
         uploaded_by_id=referent.user_id,
         by=SYSTEM,
     )
+    procedure = procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(),
+        organisation=home,
+        by=Actor(user_id=referent.user_id, label="Référente", organisation_id=home.pk),
+    )
     invitation = Invitation.objects.create(
         organisation=home,
         email="nouvelle@exemple.test",
@@ -157,6 +189,8 @@ def world():
             "organisation_id": home.pk,
             "invitation_id": invitation.pk,
             "document_id": document.pk,
+            "procedure_id": procedure.pk,
+            "requirement_id": procedure.checklist.first().pk,
         },
     }
 
@@ -189,6 +223,11 @@ def _snapshot(person):
         "notes": Note.objects.filter(person=person).count(),
         "documents": Document.objects.present().filter(person=person).count(),
         "versions": DocumentVersion.objects.filter(document__person=person).count(),
+        "procedures": list(
+            Procedure.objects.filter(person=person).values_list("pk", "status", "due_on")
+        ),
+        "transitions": ProcedureTransition.objects.filter(procedure__person=person).count(),
+        "steps": ProcedureStep.objects.filter(procedure__person=person).count(),
     }
 
 
@@ -196,7 +235,7 @@ def test_it_walks_every_url_pattern_of_the_project():
     idents = {ident for ident, _, _ in ALL_PATTERNS}
     assert len(ALL_PATTERNS) > 50
     assert {"admin:index", "journal:list", "persons:file", "persons:consent_revoke"} <= idents
-    assert idents >= PUBLIC
+    assert idents >= PUBLIC | PORTAL_PUBLIC
     assert {ident for ident, _, _ in PERSON_SCOPED} >= POST_ONLY
 
 
@@ -230,6 +269,15 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client, world, ident, tem
     if ident in PUBLIC:
         target = urlparse(response.url).path if response.status_code == 302 else ""
         assert not (target == reverse("accounts:login") and "next=" in response.url)
+        return
+    if ident.startswith("portal:"):
+        if ident in PORTAL_PUBLIC:
+            assert response.status_code in {200, 302, 405}
+            if response.status_code == 302:
+                assert urlparse(response.url).path != reverse("accounts:login")
+        else:
+            assert response.status_code == 302
+            assert urlparse(response.url).path == reverse("portal:login")
         return
     assert response.status_code == 302
     target = urlparse(response.url)

@@ -65,6 +65,10 @@ def _fill(pattern) -> str:
 
 ALL_PATTERNS = list(walk(get_resolver().url_patterns, _fill))
 ALL_IDS = [ident for ident, _, _ in ALL_PATTERNS]
+# The person's own space is outside the professionals' rules: `portal_public` and
+# `person_required` exempt its views from login and second factor, and a person session
+# guards them instead (tests/www/portal and tests/consent/test_url_sweep.py).
+PORTAL = {ident for ident in ALL_IDS if ident.startswith("portal:")}
 
 
 def _params(excluded: set[str]):
@@ -103,19 +107,16 @@ def test_it_exempts_from_login_exactly_the_public_pages():
     exempt = {
         ident for ident, _, cb in ALL_PATTERNS if getattr(cb, "login_required", True) is False
     }
-    assert exempt == PUBLIC
+    assert exempt == PUBLIC | PORTAL
 
 
 def test_it_exempts_from_the_second_factor_exactly_the_login_and_second_factor_pages():
     exempt = {ident for ident, _, cb in ALL_PATTERNS if getattr(cb, "second_factor_exempt", False)}
-    assert exempt == SECOND_FACTOR_PAGES | {
-        "accounts:login",
-        "accounts:logout",
-        "accounts:invitation",
-    }
+    login_pages = {"accounts:login", "accounts:logout", "accounts:invitation"}
+    assert exempt == SECOND_FACTOR_PAGES | login_pages | PORTAL
 
 
-@pytest.mark.parametrize(("path", "callback"), _params(PUBLIC | SECOND_FACTOR_PAGES))
+@pytest.mark.parametrize(("path", "callback"), _params(PUBLIC | SECOND_FACTOR_PAGES | PORTAL))
 def test_it_sends_a_password_only_session_to_the_second_factor(client, path, callback):
     pilot = UserFactory(pilot=True)
     MembershipFactory(user=pilot, manager=True)
@@ -154,7 +155,7 @@ def test_it_refuses_a_post_from_a_password_only_session(client):
     assert member.ended_on is None
 
 
-@pytest.mark.parametrize(("path", "callback"), _params(PUBLIC))
+@pytest.mark.parametrize(("path", "callback"), _params(PUBLIC | PORTAL))
 def test_it_sends_anonymous_visitors_to_the_login_page(client, path, callback):
     response = client.get(path)
 

@@ -76,6 +76,9 @@ def file_context(access: FileAccess, current: str) -> dict[str, object]:
         "special": current in SPECIAL_CATEGORIES,
         "show_documents_tab": access.can(Action.VIEW, DataCategory.DOCUMENTS)
         or access.can(Action.VIEW, DataCategory.HEALTH),
+        "show_procedures_tab": access.can(Action.VIEW, DataCategory.PROCEDURES),
+        # The person's own space is opened and restored by whoever may edit the identity.
+        "show_account_tab": access.can(Action.EDIT, DataCategory.IDENTITY),
         "title": access.person.display_name,
     }
 
@@ -451,20 +454,7 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
     pro, access = access_file(request, person_id, DataCategory.IDENTITY)
     record_view(request, pro, access, DataCategory.IDENTITY)
     events = list(
-        AuditEvent.objects.for_person(access.person.pk)
-        .filter(
-            action__in=[
-                AuditAction.SECTION_VIEWED,
-                AuditAction.SECTION_UPDATED,
-                AuditAction.NIR_REVEALED,
-                AuditAction.BREAK_GLASS_OPENED,
-                AuditAction.PERSON_CREATED,
-                AuditAction.NOTE_ADDED,
-                AuditAction.CONSENT_GRANTED,
-                AuditAction.CONSENT_REVOKED,
-            ]
-        )
-        .newest_first()[:500]
+        AuditEvent.objects.for_person(access.person.pk).access_history().newest_first()[:500]
     )
     if request.GET.get("impression"):
         audit_record(

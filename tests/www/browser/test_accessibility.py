@@ -11,15 +11,19 @@ from playwright.sync_api import Page, expect
 
 from relais.accounts.services import actor_of
 from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
 from relais.organisations.models import Profession, Role
 from relais.organisations.services import invitation_create
 from relais.organisations.tokens import invitation_token
+from relais.portal.services import person_account_open
 from tests.conftest import totp_now
 from tests.factories import (
     MembershipFactory,
     TOTPDeviceFactory,
     UserFactory,
 )
+from tests.persons.factories import PersonFactory
+from tests.procedures.factories import ProcedureTypeFactory
 from tests.www.browser.conftest import (
     CHARTER_ACCEPT,
     at,
@@ -196,4 +200,116 @@ def test_pages_of_the_pilot(sweep: Sweep):
     filters = {"organisation": organisation.pk, "action": AuditAction.LOGIN}
     sweep.visit(f"{reverse('journal:list')}?{urlencode(filters)}")
     sweep.visit(reverse("accounts:profile"))
+    sweep.assert_clean()
+
+
+def test_login_pages_of_a_person(sweep: Sweep):
+    """The person's login pages, on their own and after a refused answer, up to the page
+    that offers a password after a login with the carte Relais."""
+    account, codes = person_account_open(person=PersonFactory(), phone="0612345678", by=SYSTEM)
+    page = sweep.page
+
+    sweep.visit(reverse("portal:login"))
+    sweep.visit(reverse("portal:login_code"))
+    sweep.submit_empty("Recevoir le code")
+    page.locator("input[name=identifier]").fill("06 12 34 56 78")
+    page.get_by_role("button", name="Recevoir le code").click()
+    expect(page).to_have_url(at(reverse("portal:login_code_check")))
+    sweep.check()
+    page.locator("input[name=code]").fill("000000")
+    page.get_by_role("button", name="Entrer").click()
+    expect(page.locator(".fr-error-text").first).to_be_visible()
+    sweep.check()
+    sweep.visit(reverse("portal:login_password"))
+    sweep.submit_empty("Entrer")
+    sweep.visit(reverse("portal:activate"))
+    sweep.submit_empty("Ouvrir mon espace")
+    sweep.visit(reverse("portal:login_card"))
+    sweep.submit_empty("Entrer")
+    page.locator("input[name=card_identifier]").fill(account.card_identifier)
+    page.locator("input[name=recovery_code]").fill(codes[0])
+    page.get_by_role("button", name="Entrer").click()
+    expect(page).to_have_url(at(reverse("portal:password_choose")))
+    sweep.check()
+    sweep.submit_empty("Enregistrer mon mot de passe")
+    sweep.assert_clean()
+
+
+def test_procedure_pages_of_the_pilot_and_a_manager(sweep: Sweep):
+    entry = ProcedureTypeFactory(slug="aah-demande", title="Demander l'AAH", organisme="MDPH")
+    ProcedureTypeFactory(slug="ancienne", title="Une démarche retirée", inactive=True)
+    pilot = UserFactory(pilot=True)
+    log_in_with_totp(sweep.page, pilot, TOTPDeviceFactory(user=pilot))
+    expect(sweep.page).to_have_url(at(reverse("www:home")))
+
+    sweep.visit(reverse("procedures:catalogue"))
+    sweep.visit(f"{reverse('procedures:catalogue')}?q=introuvable")
+    sweep.visit(reverse("procedures:catalogue_entry", args=[entry.slug]))
+    sweep.visit(reverse("procedures:catalogue_entry", args=["ancienne"]))
+    sweep.visit(reverse("procedures:catalogue_edit", args=[entry.slug]))
+    sweep.page.get_by_label("Étapes").fill("Une seule étape.")
+    sweep.submit_empty("Enregistrer la fiche")
+    sweep.visit(reverse("procedures:guide", args=[entry.slug]))
+    sweep.page.context.clear_cookies()
+
+    manager = MembershipFactory(manager=True)
+    log_in_with_totp(sweep.page, manager.user, TOTPDeviceFactory(user=manager.user))
+    sweep.charter()
+    sweep.visit(reverse("procedures:organisation"))
+    sweep.visit(f"{reverse('procedures:organisation')}?echeance=-1")
+    sweep.visit(f"{reverse('procedures:mine')}?attente=30&pieces_manquantes=on")
+    sweep.assert_clean()
+
+
+PERSONS_SPACE_PAGES = [
+    "portal:home",
+    "portal:file",
+    "portal:documents",
+    "portal:procedures",
+    "portal:consents",
+    "portal:history",
+    "portal:export",
+]
+# (page, its main button) for the forms of the person's space, in French and in Arabic.
+PERSONS_SPACE_FORMS = {
+    "fr": [
+        ("portal:document_add", "Enregistrer mon papier"),
+        ("portal:consent_grant", "Je donne mon accord"),
+        ("portal:block", "Bloquer"),
+    ],
+    "ar": [
+        ("portal:document_add", "حفظ ورقتي"),
+        ("portal:consent_grant", "أعطي موافقتي"),
+        ("portal:block", "حظر"),
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_pages_of_the_persons_space(sweep: Sweep, server_url: str, language: str):
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.portability.builders import full_file
+    from tests.portal.helpers import log_in_person
+
+    built = full_file()
+    if language != "fr":
+        sweep.page.goto(reverse("portal:login"))
+        sweep.page.locator(f"button[name=language][value={language}]").click()
+        expect(sweep.page.locator("html")).to_have_attribute("lang", language)
+    sweep.visit(reverse("portal:login"))
+    session = log_in_person(Client(), built.account).cookies[settings.SESSION_COOKIE_NAME]
+    sweep.page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.value, "url": server_url}]
+    )
+
+    for name in PERSONS_SPACE_PAGES:
+        sweep.visit(reverse(name))
+        expect(sweep.page.locator("html")).to_have_attribute(
+            "dir", "rtl" if language == "ar" else "ltr"
+        )
+    for name, button in PERSONS_SPACE_FORMS[language]:
+        sweep.visit(reverse(name))
+        sweep.submit_empty(button)
     sweep.assert_clean()

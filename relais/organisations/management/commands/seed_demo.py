@@ -134,7 +134,9 @@ class Command(BaseCommand):
             for first, last, key, role, profession in PROFESSIONALS + SECOND_MEMBERSHIPS:
                 self._professional(first, last, organisations[key], role, profession)
             call_command("seed_demo_persons", stdout=self.stdout)
+            call_command("seed_demo_procedures", stdout=self.stdout)
         self._print_logins(organisations)
+        call_command("seed_demo_accounts", stdout=self.stdout)
 
     def _organisations(self) -> dict[str, Organisation]:
         found: dict[str, Organisation] = {}

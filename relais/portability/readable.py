@@ -1,0 +1,283 @@
+"""The person's file in plain words, in the active language: the sections of the "Mon
+dossier" page and of the summary inside the export. Built from the JSON values of
+`snapshot`, so that the page, the summary and the data file always say the same thing."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from relais.persons.categories import DataCategory
+from relais.portability import words
+
+
+@dataclass
+class Section:
+    category: str
+    title: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    items: list[list[tuple[str, str]]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows and not self.items
+
+
+def day(value: str | None) -> str:
+    return formats.date_format(date.fromisoformat(value), "j F Y") if value else "—"
+
+
+def moment(value: str | None) -> str:
+    if not value:
+        return "—"
+    return formats.date_format(datetime.fromisoformat(value), "j F Y, H:i")
+
+
+def month(value: str | None) -> str:
+    return formats.date_format(date.fromisoformat(value), "F Y") if value else "—"
+
+
+def euros(value: str | None) -> str:
+    if value is None:
+        return "—"
+    return _("%(amount)s €") % {"amount": formats.number_format(Decimal(value), 2)}
+
+
+def yes_no(value: bool) -> str:
+    return _("Oui") if value else _("Non")
+
+
+def text(value: str | None) -> str:
+    return value or "—"
+
+
+def _identity(identity: dict[str, Any]) -> Section:
+    address = ", ".join(
+        part
+        for part in (
+            identity["address_line"],
+            f"{identity['postal_code']} {identity['commune_name']}".strip(),
+        )
+        if part
+    )
+    rows = [
+        (_("Prénom"), text(identity["first_names"])),
+        (_("Nom de naissance"), text(identity["birth_name"])),
+    ]
+    if identity["usage_name"]:
+        rows.append((_("Nom d'usage"), identity["usage_name"]))
+    rows += [
+        (_("Sexe"), words.say(words.SEXES, identity["sex"])),
+        (_("Date de naissance"), day(identity["birth_date"])),
+        (_("Lieu de naissance"), text(identity["birth_place"])),
+        (_("Nationalité"), words.say(words.NATIONALITIES, identity["nationality"])),
+        (_("Téléphone"), text(identity["phone"])),
+        (_("Adresse e-mail"), text(identity["email"])),
+        (_("Adresse"), text(address)),
+    ]
+    if identity["domiciliation"]:
+        rows.append((_("Domiciliation"), identity["domiciliation"]))
+    if "nir" in identity:
+        rows.append((_("Numéro de sécurité sociale"), text(identity["nir"])))
+    else:
+        rows.append(
+            (
+                _("Numéro de sécurité sociale"),
+                _("Enregistré. Il est dans le fichier à télécharger.")
+                if identity["has_nir"]
+                else "—",
+            )
+        )
+    rows += [
+        (_("Numéro CAF"), text(identity["caf_number"])),
+        (_("Identifiant France Travail"), text(identity["france_travail_id"])),
+    ]
+    return Section(DataCategory.IDENTITY, str(words.CATEGORIES[DataCategory.IDENTITY]), rows=rows)
+
+
+def _family(household: list[dict[str, Any]]) -> Section:
+    items = [
+        [
+            (_("Lien"), words.say(words.RELATIONS, member["relation"])),
+            (_("Nom"), f"{member['first_names']} {member['last_name']}".strip()),
+            (_("Date de naissance"), day(member["birth_date"])),
+            (_("À ma charge"), yes_no(member["is_dependent"])),
+        ]
+        for member in household
+    ]
+    return Section(DataCategory.FAMILY, str(words.CATEGORIES[DataCategory.FAMILY]), items=items)
+
+
+def _resources(resources: list[dict[str, Any]], household: list[dict[str, Any]]) -> Section:
+    names = {member["id"]: member["first_names"] for member in household}
+    items = [
+        [
+            (_("Mois"), month(resource["month"])),
+            (_("Pour qui"), names.get(resource["member_id"], _("Moi"))),
+            (_("Quoi"), words.say(words.RESOURCE_KINDS, resource["kind"])),
+            (_("Montant"), euros(resource["amount"])),
+        ]
+        for resource in resources
+    ]
+    return Section(
+        DataCategory.RESOURCES, str(words.CATEGORIES[DataCategory.RESOURCES]), items=items
+    )
+
+
+def _housing(housing: dict[str, Any] | None) -> Section:
+    rows = []
+    if housing:
+        rows = [
+            (_("Situation"), words.say(words.HOUSING_STATUSES, housing["status"])),
+            (_("Loyer par mois"), euros(housing["monthly_rent"])),
+            (_("Charges par mois"), euros(housing["monthly_charges"])),
+            (_("Depuis le"), day(housing["since"])),
+        ]
+    return Section(DataCategory.HOUSING, str(words.CATEGORIES[DataCategory.HOUSING]), rows=rows)
+
+
+def _employment(employment: dict[str, Any] | None) -> Section:
+    rows = []
+    if employment:
+        rows = [
+            (_("Situation"), words.say(words.EMPLOYMENT_STATUSES, employment["status"])),
+            (_("Inscrit(e) à France Travail"), yes_no(employment["registered_france_travail"])),
+            (_("Depuis le"), day(employment["since"])),
+        ]
+    return Section(
+        DataCategory.EMPLOYMENT, str(words.CATEGORIES[DataCategory.EMPLOYMENT]), rows=rows
+    )
+
+
+def _coverage(coverage: dict[str, Any] | None) -> Section:
+    rows = []
+    if coverage:
+        rows = [
+            (_("Assurance maladie"), words.say(words.HEALTH_REGIMES, coverage["regime"])),
+            (
+                _("Complémentaire santé"),
+                words.say(words.COMPLEMENTARIES, coverage["complementary"]),
+            ),
+            (_("Aide médicale de l'État (AME)"), yes_no(coverage["ame"])),
+            (_("Droits ouverts jusqu'au"), day(coverage["rights_until"])),
+        ]
+    return Section(
+        DataCategory.SOCIAL_COVERAGE,
+        str(words.CATEGORIES[DataCategory.SOCIAL_COVERAGE]),
+        rows=rows,
+    )
+
+
+def _health(health: dict[str, Any] | None) -> Section:
+    rows = []
+    if health:
+        rows = [
+            (
+                _("Taux de handicap reconnu"),
+                words.say(words.DISABILITY_RATES, health["disability_rate"]),
+            ),
+            (_("Travailleur handicapé reconnu (RQTH)"), yes_no(health["rqth"])),
+            (_("Demande à la MDPH en cours"), yes_no(health["mdph_pending"])),
+            (_("Maladie de longue durée (ALD)"), yes_no(health["long_term_condition"])),
+            (_("Ce qui est utile pour mes démarches"), text(health["remarks"])),
+        ]
+    return Section(DataCategory.HEALTH, str(words.CATEGORIES[DataCategory.HEALTH]), rows=rows)
+
+
+def _notes(notes: list[dict[str, Any]]) -> Section:
+    items = [
+        [
+            (_("Date"), moment(note["written_at"])),
+            (_("Qui"), " — ".join(filter(None, [note["author"], note["organisation"]["name"]]))),
+            (_("Note"), note["text"]),
+        ]
+        for note in notes
+    ]
+    return Section(DataCategory.NOTES, str(words.CATEGORIES[DataCategory.NOTES]), items=items)
+
+
+def file_sections(data: dict[str, Any]) -> list[Section]:
+    """The sections of the file proper, in the order a person thinks of them. `data`
+    holds the keys of a snapshot; the identity may carry `has_nir` instead of `nir`."""
+    return [
+        _identity(data["identity"]),
+        _family(data["household"]),
+        _resources(data["resources"], data["household"]),
+        _housing(data["housing"]),
+        _employment(data["employment"]),
+        _coverage(data["social_coverage"]),
+        _health(data["health"]),
+        _notes(data["notes"]),
+    ]
+
+
+def category_words(categories: list[str]) -> list[str]:
+    return [words.say(words.CATEGORIES, code) for code in categories]
+
+
+def consent_state(consent: dict[str, Any]) -> str:
+    if consent["revoked_at"]:
+        return _("Retiré le %(day)s") % {"day": moment(consent["revoked_at"])}
+    if consent["live"]:
+        return _("En cours jusqu'au %(day)s") % {"day": moment(consent["expires_at"])}
+    return _("Terminé le %(day)s") % {"day": moment(consent["expires_at"])}
+
+
+def summary_context(data: dict[str, Any]) -> dict[str, Any]:
+    """Everything the summary shows, already in plain words."""
+    return {
+        "exported_at": moment(data["exported_at"]),
+        "sections": file_sections(data),
+        "consents": [
+            {
+                "organisation": consent["organisation"]["name"],
+                "professional": consent["professional"] or "",
+                "categories": category_words(consent["categories"]),
+                "state": consent_state(consent),
+            }
+            for consent in data["consents"]
+        ],
+        "blocks": [
+            {
+                "who": (block["organisation"] or {}).get("name") or block["professional"],
+                "since": moment(block["created_at"]),
+                "lifted": moment(block["lifted_at"]) if block["lifted_at"] else "",
+            }
+            for block in data["blocks"]
+        ],
+        "procedures": [
+            {
+                "title": procedure["title"],
+                "organisme": procedure["organisme"],
+                "status": words.say(words.PROCEDURE_STATUSES, procedure["status"]),
+                "requested_on": day(procedure["requested_on"]),
+            }
+            for procedure in data["procedures"]
+        ],
+        "documents": [
+            {
+                "kind": words.say(words.DOCUMENT_KINDS, document["kind"]),
+                "title": document["title"],
+                "expires_on": day(document["expires_on"]),
+                "file": document["file"] or "",
+            }
+            for document in data["documents"]
+        ],
+        "history": [
+            {
+                "at": moment(event["at"]),
+                "organisation": event["organisation"],
+                "actor": event["actor"],
+                "profession": event["profession"],
+                "action": words.say(words.HISTORY_ACTIONS, event["action"]),
+                "category": words.say(words.CATEGORIES, event["category"])
+                if event["category"]
+                else "",
+                "reason": event["reason"],
+            }
+            for event in data["access_history"]
+        ],
+    }

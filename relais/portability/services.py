@@ -1,0 +1,204 @@
+"""Data portability: the person downloads the whole of their file as one ZIP.
+
+The ZIP holds:
+- `relais-export.json`: the file as data, described by the JSON Schema
+  `schema/relais-export-1.schema.json` (its `format_version` names the schema);
+- `documents/<id>-<kind>.<ext>`: the current version of each document, decrypted;
+- `resume.html`: a summary to read in any browser, with no external resource.
+
+The ZIP is produced as a stream: documents go through in the vault's 64 KiB chunks and
+leave as soon as they are compressed, so memory stays flat whatever their size, and no
+decrypted byte is ever written to a disk of the server.
+"""
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.documents import vault
+from relais.documents.models import Document, DocumentVersion
+from relais.documents.services import version_chunks, version_verify
+from relais.persons.models import Person
+from relais.persons.services import nir_reveal, record_on_file
+from relais.portability.readable import summary_context
+from relais.portability.snapshot import (
+    FORMAT,
+    FORMAT_VERSION,
+    JSON_NAME,
+    SUMMARY_NAME,
+    ExportedDocument,
+    current_versions,
+    document_path,
+    file_snapshot,
+)
+
+
+class ExportUnreadable(Exception):
+    """The file is not a Relais export this version can read; str() is French."""
+
+
+class _Pipe(io.RawIOBase):
+    """A write-only stream that cannot seek: zipfile then writes each member's sizes
+    after its data (data descriptors) and never goes back, so what it wrote can leave at
+    once. `drain()` hands over what was written since the last call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[bytes] = []
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self._written += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._written
+
+    def drain(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def _zip_time(moment: Any) -> tuple[int, int, int, int, int, int]:
+    local = timezone.localtime(moment)
+    return (max(local.year, 1980), local.month, local.day, local.hour, local.minute, local.second)
+
+
+@dataclass(frozen=True)
+class PreparedExport:
+    """What the ZIP will hold, read and checked before its first byte is sent."""
+
+    data: dict[str, Any]
+    summary: str
+    files: list[ExportedDocument]
+
+    @property
+    def filename(self) -> str:
+        return f"relais-export-{timezone.localdate():%Y-%m-%d}.zip"
+
+    def chunks(self) -> Iterator[bytes]:
+        pipe = _Pipe()
+        with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(JSON_NAME, json.dumps(self.data, ensure_ascii=False, indent=2))
+            archive.writestr(SUMMARY_NAME, self.summary)
+            yield pipe.drain()
+            for exported in self.files:
+                version = exported.version
+                member = zipfile.ZipInfo(exported.path, date_time=_zip_time(version.uploaded_at))
+                member.compress_type = zipfile.ZIP_DEFLATED
+                large = version.size >= zipfile.ZIP64_LIMIT
+                with archive.open(member, "w", force_zip64=large) as target:
+                    for chunk in version_chunks(version):
+                        target.write(chunk)
+                        if written := pipe.drain():
+                            yield written
+                if written := pipe.drain():
+                    yield written
+        yield pipe.drain()
+
+
+def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion | None, str | None]]:
+    """Each document with its current version and ZIP path; a version whose blob fails its
+    check is listed without a file, so one damaged blob never spoils the whole export."""
+    rows: list[tuple[Document, DocumentVersion | None, str | None]] = []
+    for document, version in current_versions(person):
+        if version is None:
+            rows.append((document, None, None))
+            continue
+        try:
+            version_verify(version)
+        except vault.BlobCorrupted:
+            rows.append((document, version, None))
+        else:
+            rows.append((document, version, document_path(document, version)))
+    return rows
+
+
+def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
+    """Read the whole file, check every document, and journal the export."""
+    exported_at = timezone.now()
+    documents = _readable_versions(person)
+    with transaction.atomic():
+        # The person's own number, decrypted for them: the journal keeps that it was.
+        nir = nir_reveal(person=person, by=by, details={"export": True})
+        data = file_snapshot(person, nir=nir, documents=documents, exported_at=exported_at)
+        record_on_file(
+            AuditAction.PERSON_DATA_EXPORTED,
+            person=person,
+            by=by,
+            object_type="export",
+            details={
+                "format_version": FORMAT_VERSION,
+                "pieces": sum(1 for _, _, path in documents if path),
+            },
+        )
+    language = translation.get_language() or "fr"
+    summary = render_to_string(
+        "portability/resume.html",
+        summary_context(data) | {"language": language, "rtl": translation.get_language_bidi()},
+    )
+    files = [
+        ExportedDocument(document=document, version=version, path=path)
+        for document, version, path in documents
+        if version is not None and path is not None
+    ]
+    return PreparedExport(data=data, summary=summary, files=files)
+
+
+def export_stream(person: Person, *, by: Actor) -> Iterator[bytes]:
+    return export_prepare(person, by=by).chunks()
+
+
+def export_person(person: Person, *, by: Actor) -> bytes:
+    """The whole ZIP in memory: for small files and for tests; pages stream it."""
+    return b"".join(export_stream(person, by=by))
+
+
+def read_export(zip_bytes: bytes) -> dict[str, Any]:
+    """Re-read an export: its JSON, after checking the format and that every document it
+    names is in the ZIP with the recorded size and SHA-256."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            data: Any = json.loads(archive.read(JSON_NAME))
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                raise ExportUnreadable("Ce fichier n'est pas un export Relais.")
+            if data.get("format_version") != FORMAT_VERSION:
+                raise ExportUnreadable(
+                    f"Cet export suit la version {data.get('format_version')} du format ; "
+                    f"cette version de Relais lit la version {FORMAT_VERSION}."
+                )
+            for document in data.get("documents", []):
+                if document.get("file"):
+                    _check_member(archive, document)
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise ExportUnreadable("Ce fichier n'est pas un export Relais lisible.") from error
+    return data
+
+
+def _check_member(archive: zipfile.ZipFile, document: dict[str, Any]) -> None:
+    digest = hashlib.sha256()
+    size = 0
+    with archive.open(document["file"]) as member:
+        while chunk := member.read(vault.CHUNK_SIZE):
+            digest.update(chunk)
+            size += len(chunk)
+    if size != document["size"] or digest.hexdigest() != document["sha256"]:
+        raise ExportUnreadable(
+            f"La pièce {document['file']} de l'export ne correspond pas à son empreinte."
+        )

@@ -1,0 +1,106 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from relais.consent.models import ConsentDuration
+from relais.persons.categories import DataCategory
+from relais.portability import words
+from relais.www.documents.forms import DATE_INPUT, MultipleFileField, MultipleFileInput
+
+# What a person may share from their space: the categories the file shows today.
+SHAREABLE_CATEGORIES = [
+    DataCategory.IDENTITY,
+    DataCategory.FAMILY,
+    DataCategory.RESOURCES,
+    DataCategory.HOUSING,
+    DataCategory.EMPLOYMENT,
+    DataCategory.SOCIAL_COVERAGE,
+    DataCategory.HEALTH,
+    DataCategory.NOTES,
+    DataCategory.PROCEDURES,
+    DataCategory.DOCUMENTS,
+]
+
+
+def _document_kind_choices() -> list[tuple[str, str]]:
+    return sorted(
+        ((code, str(word)) for code, word in words.DOCUMENT_KINDS.items()),
+        key=lambda choice: choice[1],
+    )
+
+
+class DocumentAddForm(DsfrBaseForm):
+    kind = forms.ChoiceField(label=_("Quel papier ?"), choices=())
+    files = MultipleFileField(
+        label=_("Prendre une photo ou choisir un fichier"),
+        help_text=_("Une photo ou un PDF. Vous pouvez prendre plusieurs photos du même papier."),
+        widget=MultipleFileInput(
+            attrs={"accept": "image/*,application/pdf", "capture": "environment", "multiple": True}
+        ),
+    )
+    expires_on = forms.DateField(
+        label=_("Valable jusqu'au"),
+        required=False,
+        widget=DATE_INPUT,
+        help_text=_("Si une date de fin est écrite sur le papier."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per form: the words follow the language of the request.
+        self.fields["kind"].choices = [("", _("Choisir")), *_document_kind_choices()]  # type: ignore[attr-defined]
+
+
+class ConsentGrantForm(DsfrBaseForm):
+    organisation = forms.TypedChoiceField(
+        label=_("Quelle structure ?"), coerce=int, widget=forms.RadioSelect
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Ce qu'elle peut voir"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Cochez au moins une partie de votre dossier.")},
+    )
+    duration = forms.ChoiceField(
+        label=_("Pendant combien de temps ?"), widget=forms.RadioSelect, initial="6m"
+    )
+
+    def __init__(self, *args: Any, organisations: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = organisations  # type: ignore[attr-defined]
+        self.fields["organisation"].error_messages["required"] = _("Choisissez une structure.")
+        self.fields["organisation"].error_messages["invalid_choice"] = _(
+            "Choisissez une structure dans la liste."
+        )
+        self.fields["categories"].choices = [  # type: ignore[attr-defined]
+            (code.value, str(words.CATEGORIES[code])) for code in SHAREABLE_CATEGORIES
+        ]
+        self.fields["duration"].choices = [  # type: ignore[attr-defined]
+            (code.value, str(words.CONSENT_DURATIONS[code])) for code in ConsentDuration
+        ]
+        self.fields["duration"].error_messages["required"] = _("Choisissez une durée.")
+
+
+class OrganisationSearchForm(DsfrBaseForm):
+    q = forms.CharField(
+        label=_("Chercher une structure"),
+        help_text=_("Son nom ou sa ville."),
+        max_length=100,
+        min_length=2,
+    )
+
+
+class BlockForm(DsfrBaseForm):
+    target = forms.ChoiceField(
+        label=_("Qui ne doit plus voir mon dossier ?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez une structure ou une personne.")},
+    )
+
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = targets  # type: ignore[attr-defined]
+        self.fields["target"].error_messages["invalid_choice"] = _(
+            "Choisissez une structure ou une personne dans la liste."
+        )

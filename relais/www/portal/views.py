@@ -1,0 +1,533 @@
+"""The person's own space: their file, papers, procedures, who may see the file, who saw
+it, and the download of everything.
+
+Every page shows the logged-in person's own file (`request.person_account.person`) and
+nothing else: no id of a person ever comes from the request. Each read of a category of
+the file is written to the journal, with the person as actor.
+"""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.consent import services as consent_services
+from relais.consent.models import Block, Consent, ConsentMethod
+from relais.documents import services as document_services
+from relais.documents import vault
+from relais.documents.models import Document
+from relais.organisations.models import Organisation
+from relais.persons.categories import DataCategory
+from relais.persons.models import Person, Referent
+from relais.persons.services import record_on_file
+from relais.portability import readable, words
+from relais.portability.services import export_prepare
+from relais.portability.snapshot import file_data
+from relais.portal.sessions import person_actor
+from relais.procedures.measures import Completeness, completeness
+from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
+from relais.www.documents.views import REFUSALS
+from relais.www.portal import forms
+from relais.www.portal.decorators import person_required, portal_public
+from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
+
+SCHEMA_FILE = (
+    Path(__file__).resolve().parents[2] / "portability" / "schema" / "relais-export-1.schema.json"
+)
+SOON_DAYS = 30
+# The purpose recorded with an agreement given from the space: the person's own words
+# would be no more precise, and a form field more to fill is a reason to give up.
+SELF_SERVICE_PURPOSE = "Accompagnement et aide aux démarches, accord donné par la personne"
+HISTORY_LIMIT = 300
+
+
+def _person(request: HttpRequest) -> Person:
+    person: Person = request.person_account.person  # type: ignore[attr-defined]
+    return person
+
+
+def _record_read(request: HttpRequest, person: Person, category: str) -> None:
+    record_on_file(
+        AuditAction.SECTION_VIEWED,
+        person=person,
+        by=person_actor(request),
+        category=category,
+        details={"espace_personnel": True},
+    )
+
+
+def _validity(document: Document, today: date) -> dict[str, str]:
+    """How a paper's validity reads for the person: expired, soon expired, or fine."""
+    expires = document.expires_on
+    if expires is None:
+        return {"state": "sans_date", "label": _("Pas de date de fin")}
+    if expires < today:
+        return {"state": "perime", "label": _("Plus valable")}
+    if expires <= today + timedelta(days=SOON_DAYS):
+        return {"state": "bientot", "label": _("Bientôt plus valable")}
+    return {"state": "valable", "label": _("Valable")}
+
+
+def _documents(person: Person) -> list[Document]:
+    documents = list(
+        Document.objects.filter(person=person)
+        .present()
+        .prefetch_related("versions")
+        .order_by("expires_on", "kind", "pk")
+    )
+    today = timezone.localdate()
+    for document in documents:
+        document.word = words.say(words.DOCUMENT_KINDS, document.kind)  # type: ignore[attr-defined]
+        document.validity = _validity(document, today)  # type: ignore[attr-defined]
+    return documents
+
+
+def _missing_sentences(result: Completeness) -> list[str]:
+    """What is missing, in the person's language. The procedures' own sentences
+    (`missing_in_plain_words`) are French only; these say the same from the same measure."""
+    sentences = []
+    for item in result.missing:
+        kind = words.say(words.DOCUMENT_KINDS, item.kind)
+        if item.condition:
+            sentences.append(
+                _("Il manque : %(kind)s (%(condition)s).")
+                % {"kind": kind, "condition": item.condition}
+            )
+        else:
+            sentences.append(_("Il manque : %(kind)s.") % {"kind": kind})
+    for item in result.expired:
+        sentences.append(
+            _("%(kind)s n'est plus valable : il en faut un nouveau.")
+            % {"kind": words.say(words.DOCUMENT_KINDS, item.kind)}
+        )
+    return sentences
+
+
+def _next_step(procedure: Procedure) -> str:
+    if procedure.status not in OPEN_STATUSES:
+        return ""
+    done = {step.step_index for step in procedure.steps_done.all()}
+    for index, step in enumerate(procedure.procedure_type.steps or []):
+        if index not in done:
+            return str(step)
+    return ""
+
+
+def _procedures(person: Person) -> list[Procedure]:
+    procedures = list(
+        Procedure.objects.for_person(person.pk)
+        .select_related("procedure_type", "organisation")
+        .prefetch_related("steps_done", "checklist__document")
+        .order_by("-requested_on", "-pk")
+    )
+    for procedure in procedures:
+        # An empty prefetched checklist reads as "not prefetched" to `completeness`, which
+        # would then query it again: nothing to measure, nothing missing.
+        result = completeness(procedure) if procedure.checklist.all() else None
+        procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]
+        procedure.is_open = procedure.status in OPEN_STATUSES  # type: ignore[attr-defined]
+        procedure.next_step = _next_step(procedure)  # type: ignore[attr-defined]
+        procedure.missing = (  # type: ignore[attr-defined]
+            _missing_sentences(result) if result and procedure.status in OPEN_STATUSES else []
+        )
+        procedure.complete = result is not None and result.is_complete  # type: ignore[attr-defined]
+    return procedures
+
+
+@person_required
+def home(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    today = timezone.localdate()
+    expiring = [
+        document
+        for document in _documents(person)
+        if document.validity["state"] in ("perime", "bientot")  # type: ignore[attr-defined]
+    ]
+    waiting = list(
+        Procedure.objects.for_person(person.pk)
+        .filter(
+            status__in=[
+                ProcedureStatus.TODO,
+                ProcedureStatus.MISSING_DOCUMENTS,
+                ProcedureStatus.IN_PROGRESS,
+            ]
+        )
+        .with_missing_count(today=today)
+        .select_related("procedure_type")
+        .order_by("due_on", "pk")[:10]
+    )
+    for procedure in waiting:
+        procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]
+    _record_read(request, person, DataCategory.DOCUMENTS)
+    _record_read(request, person, DataCategory.PROCEDURES)
+    context = {
+        "person": person,
+        "expiring": expiring,
+        "waiting": waiting,
+    }
+    return render(request, "portal/home.html", context)
+
+
+@person_required
+def file(request: HttpRequest) -> HttpResponse:
+    """Mon dossier: everything held about the person, category by category."""
+    person = _person(request)
+    sections = readable.file_sections(file_data(person, nir=None))
+    for section in sections:
+        _record_read(request, person, section.category)
+    return render(request, "portal/file.html", {"sections": sections})
+
+
+@person_required
+def documents(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    items = _documents(person)
+    _record_read(request, person, DataCategory.DOCUMENTS)
+    if any(document.category == DataCategory.HEALTH for document in items):
+        _record_read(request, person, DataCategory.HEALTH)
+    return render(request, "portal/documents.html", {"documents": items})
+
+
+@person_required
+@require_http_methods(["GET", "POST"])
+def document_add(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    form = forms.DocumentAddForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            document_services.document_upload(
+                person=person,
+                kind=data["kind"],
+                title="",
+                issued_on=None,
+                expires_on=data["expires_on"],
+                files=data["files"],
+                uploaded_by_id=None,
+                by=person_actor(request),
+            )
+        except REFUSALS as refusal:
+            form.add_error("files", str(refusal))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Votre papier est enregistré."))
+            return redirect("portal:documents")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/document_add.html", {"form": form}, status=status)
+
+
+@person_required
+def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
+    person = _person(request)
+    document = get_object_or_404(Document.objects.present(), pk=document_id, person=person)
+    version = document.versions.filter(purged_at__isnull=True).order_by("-number").first()
+    if version is None:
+        raise Http404(_("Papier introuvable."))
+    try:
+        document_services.version_verify(version)
+    except vault.BlobCorrupted:
+        return render(request, "portal/document_damaged.html", status=500)
+    document_services.document_download_record(
+        version=version, by=person_actor(request), profession=""
+    )
+    response = StreamingHttpResponse(
+        document_services.version_chunks(version), content_type=version.content_type
+    )
+    filename = f"{document.kind}-{document.pk}.{version.extension}"
+    response["Content-Length"] = str(version.size)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@person_required
+def procedures(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    items = _procedures(person)
+    _record_read(request, person, DataCategory.PROCEDURES)
+    return render(request, "portal/procedures.html", {"procedures": items})
+
+
+def _known_organisations(person: Person) -> list[tuple[int, str]]:
+    """The organisations that already follow the person: referents, agreements, and
+    procedures, in one query."""
+    known = (
+        Organisation.objects.filter(
+            Q(pk__in=Referent.objects.current().filter(person=person).values("organisation_id"))
+            | Q(pk__in=Consent.objects.filter(person=person).values("organisation_id"))
+            | Q(pk__in=Procedure.objects.for_person(person.pk).values("organisation_id"))
+        )
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+    return list(known)
+
+
+@person_required
+def consents(request: HttpRequest) -> HttpResponse:
+    """Qui peut voir mon dossier: agreements in force, blocks, break-glass choice."""
+    person = _person(request)
+    now = timezone.now()
+    live = list(
+        Consent.objects.live(now)
+        .filter(person=person)
+        .select_related("organisation", "professional")
+        .order_by("expires_at", "pk")
+    )
+    for consent in live:
+        consent.words = readable.category_words(consent.categories)  # type: ignore[attr-defined]
+    blocks = list(
+        Block.objects.active()
+        .filter(person=person)
+        .select_related("organisation", "professional")
+        .order_by("created_at")
+    )
+    context = {"person": person, "consents": live, "blocks": blocks}
+    return render(request, "portal/consents.html", context)
+
+
+def _grant_choices(
+    person: Person, query: str, posted: str | None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(choices offered, search results): the known organisations, the ones found by
+    name or town, and on a POST the one chosen, if it exists."""
+    known = _known_organisations(person)
+    found: list[tuple[int, str]] = []
+    if query:
+        found = list(
+            Organisation.objects.filter(Q(name__icontains=query) | Q(commune_name__icontains=query))
+            .order_by("name")
+            .values_list("pk", "name")[:20]
+        )
+    choices = list(dict.fromkeys([*known, *found]))
+    if posted and posted.isdigit() and int(posted) not in {pk for pk, _ in choices}:
+        choices += list(Organisation.objects.filter(pk=int(posted)).values_list("pk", "name"))
+    return choices, found
+
+
+@person_required
+@require_http_methods(["GET", "POST"])
+def consent_grant(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    search = forms.OrganisationSearchForm(request.GET if "q" in request.GET else None)
+    query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
+    choices, found = _grant_choices(person, query, request.POST.get("organisation"))
+    form = forms.ConsentGrantForm(request.POST or None, organisations=choices)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            consent_services.consent_grant(
+                person=person,
+                organisation_id=data["organisation"],
+                professional_id=None,
+                categories=data["categories"],
+                purpose=SELF_SERVICE_PURPOSE,
+                duration=data["duration"],
+                method=ConsentMethod.SELF_SERVICE,
+                recorded_by_id=None,
+                by=person_actor(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("C'est fait : cette structure peut voir votre dossier."))
+            return redirect("portal:consents")
+    context = {
+        "form": form,
+        "search": search,
+        "query": query,
+        "found": found,
+        "has_choices": bool(choices),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/consent_grant.html", context, status=status)
+
+
+@person_required
+@require_POST
+def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+    person = _person(request)
+    consent = get_object_or_404(Consent.objects.select_related("person"), pk=consent_id)
+    if consent.person_id != person.pk:
+        raise Http404(_("Accord introuvable."))
+    try:
+        consent_services.consent_revoke(consent=consent, by=person_actor(request))
+    except ValidationError:
+        messages.info(request, _("Cet accord était déjà retiré."))
+    else:
+        messages.success(
+            request, _("C'est fait : cette structure ne peut plus voir votre dossier.")
+        )
+    return redirect("portal:consents")
+
+
+def _block_targets(person: Person) -> list[tuple[str, str]]:
+    """Organisations and professionals the person may block: those who follow them or
+    who opened their file."""
+    blocked = Block.objects.active().filter(person=person)
+    blocked_organisations = set(blocked.values_list("organisation_id", flat=True))
+    blocked_professionals = set(blocked.values_list("professional_id", flat=True))
+    targets: dict[str, str] = {}
+    for pk, name in _known_organisations(person):
+        if pk not in blocked_organisations:
+            targets[f"structure-{pk}"] = name
+    seen = (
+        AuditEvent.objects.for_person(person.pk)
+        .access_history()
+        .filter(actor_id__isnull=False, organisation_id__isnull=False)
+        .values_list("actor_id", "actor_label", "organisation_id", "organisation_label")
+        .order_by()
+        .distinct()[:100]
+    )
+    for actor_id, actor_label, organisation_id, organisation_label in seen:
+        if organisation_id not in blocked_organisations:
+            targets.setdefault(f"structure-{organisation_id}", organisation_label)
+        if actor_id not in blocked_professionals:
+            targets[f"professionnel-{actor_id}"] = f"{actor_label} ({organisation_label})"
+    for referent in (
+        Referent.objects.current()
+        .filter(person=person)
+        .select_related("professional", "organisation")
+    ):
+        if referent.professional_id not in blocked_professionals:
+            targets[f"professionnel-{referent.professional_id}"] = (
+                f"{referent.professional.get_full_name()} ({referent.organisation.name})"
+            )
+    return sorted(targets.items(), key=lambda target: (target[0].startswith("p"), target[1]))
+
+
+@person_required
+@require_http_methods(["GET", "POST"])
+def block(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    form = forms.BlockForm(request.POST or None, targets=_block_targets(person))
+    if request.method == "POST" and form.is_valid():
+        kind, _sep, pk = form.cleaned_data["target"].partition("-")
+        try:
+            consent_services.block_add(
+                person=person,
+                organisation_id=int(pk) if kind == "structure" else None,
+                professional_id=int(pk) if kind == "professionnel" else None,
+                by=person_actor(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("C'est fait : cette personne ou structure est bloquée."))
+            return redirect("portal:consents")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/block.html", {"form": form}, status=status)
+
+
+@person_required
+@require_POST
+def block_lift(request: HttpRequest, block_id: int) -> HttpResponse:
+    person = _person(request)
+    found = get_object_or_404(
+        Block.objects.active().select_related("person"), pk=block_id, person=person
+    )
+    consent_services.block_lift(block=found, by=person_actor(request))
+    messages.success(request, _("Le blocage est levé."))
+    return redirect("portal:consents")
+
+
+@person_required
+@require_POST
+def break_glass(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    refuses = request.POST.get("refuse") == "oui"
+    consent_services.break_glass_preference_set(
+        person=person, refuses=refuses, by=person_actor(request)
+    )
+    if refuses:
+        messages.success(
+            request, _("C'est noté : personne ne pourra ouvrir votre dossier sans votre accord.")
+        )
+    else:
+        messages.success(
+            request,
+            _("C'est noté : en cas d'urgence, un professionnel pourra ouvrir votre dossier."),
+        )
+    return redirect("portal:consents")
+
+
+@person_required
+def history(request: HttpRequest) -> HttpResponse:
+    """Qui a regardé mon dossier: the professionals' reads and changes, newest first.
+    The person's own visits are left out: they know about those."""
+    person = _person(request)
+    events = list(
+        AuditEvent.objects.for_person(person.pk)
+        .access_history()
+        .filter(actor_id__isnull=False)
+        .newest_first()[:HISTORY_LIMIT]
+    )
+    for event in events:
+        event.word = words.say(words.HISTORY_ACTIONS, event.action)  # type: ignore[attr-defined]
+        event.category_word = (  # type: ignore[attr-defined]
+            words.say(words.CATEGORIES, event.category) if event.category else ""
+        )
+    return render(request, "portal/history.html", {"events": events})
+
+
+@person_required
+@require_http_methods(["GET", "POST"])
+def export(request: HttpRequest) -> HttpResponse:
+    """Télécharger mes données: the page, and on POST the ZIP, streamed."""
+    if request.method == "GET":
+        return render(request, "portal/export.html")
+    prepared = export_prepare(_person(request), by=person_actor(request))
+    response = StreamingHttpResponse(prepared.chunks(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@portal_public
+def export_schema(request: HttpRequest) -> HttpResponse:
+    """The JSON Schema of the export, public: anyone may build a tool that reads it."""
+    response = FileResponse(SCHEMA_FILE.open("rb"), content_type="application/schema+json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@portal_public
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    chosen = request.POST.get("language", "")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) or not target.startswith(reverse("portal:home")):
+        target = reverse("portal:home")
+    response = HttpResponseRedirect(target)
+    if chosen in dict(settings.LANGUAGES):
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen,
+            max_age=LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+            secure=request.is_secure(),
+            httponly=True,
+        )
+    return response

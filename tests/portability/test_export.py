@@ -1,0 +1,272 @@
+"""The export of a person's whole file: a ZIP with the JSON (valid against the published
+schema), every document decrypted, a readable summary; streamed in bounded pieces;
+re-read by `read_export`; journaled."""
+
+import hashlib
+import html
+import io
+import json
+import random
+import re
+import zipfile
+
+import pytest
+from django.core.files.storage import storages
+from django.utils import translation
+from jsonschema import Draft202012Validator
+from PIL import Image
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.models import AuditEvent
+from relais.audit.verification import verify_chain
+from relais.consent.models import Block, BreakGlassGrant, Consent
+from relais.consent.services import block_lift
+from relais.documents.models import DocumentVersion
+from relais.documents.services import document_delete
+from relais.persons.models import Note, NoteVisibility
+from relais.portability.services import (
+    ExportUnreadable,
+    export_person,
+    export_stream,
+    read_export,
+)
+from relais.portability.snapshot import FORMAT_VERSION, JSON_NAME, SUMMARY_NAME
+from relais.procedures.models import ProcedureTransition
+from tests.persons.factories import PersonFactory
+from tests.portability.builders import NIR, full_file, upload
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA_PATH = "relais/portability/schema/relais-export-1.schema.json"
+PERSON = Actor(label="La personne, depuis son espace personnel")
+
+
+@pytest.fixture
+def built():
+    return full_file()
+
+
+@pytest.fixture
+def archive(built):
+    return export_person(built.person, by=PERSON)
+
+
+def members(zip_bytes: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as opened:
+        return {name: opened.read(name) for name in opened.namelist()}
+
+
+def schema() -> dict:
+    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_it_publishes_a_valid_draft_2020_12_schema():
+    Draft202012Validator.check_schema(schema())
+    assert schema()["properties"]["format_version"]["const"] == FORMAT_VERSION
+
+
+def test_it_writes_json_that_validates_against_the_schema(archive):
+    data = json.loads(members(archive)[JSON_NAME])
+
+    validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+
+    assert not errors, "\n".join(errors)
+
+
+def test_it_validates_an_empty_file_too():
+    person = PersonFactory()
+
+    data = read_export(export_person(person, by=PERSON))
+
+    Draft202012Validator(schema()).validate(data)
+    assert data["identity"]["nir"] is None
+    assert data["housing"] is None
+    assert data["documents"] == []
+
+
+def test_it_holds_every_section_of_the_file(built, archive):
+    data = read_export(archive)
+    person = built.person
+
+    assert data["format"] == "relais-export"
+    assert data["format_version"] == FORMAT_VERSION
+    assert data["identity"]["nir"] == NIR
+    assert data["identity"]["birth_name"] == person.birth_name
+    assert data["identity"]["first_names"] == person.first_names
+    assert data["account"]["card_identifier"] == built.account.card_identifier
+    assert [m["first_names"] for m in data["household"]] == ["Noé"]
+    assert sorted(r["amount"] for r in data["resources"]) == ["120.00", "635.71"]
+    assert data["housing"]["status"] == "locataire_social"
+    assert data["housing"]["monthly_rent"] == "412.50"
+    assert data["employment"]["status"] == "demandeur_emploi"
+    assert data["social_coverage"]["complementary"] == "css"
+    assert data["health"]["rqth"] is True
+    assert {c["id"] for c in data["consents"]} == set(
+        Consent.objects.filter(person=person).values_list("pk", flat=True)
+    )
+    assert [b["organisation"]["name"] for b in data["blocks"]] == ["Bailleur Côte d'Opale"]
+    assert len(data["break_glass"]) == BreakGlassGrant.objects.filter(person=person).count() == 1
+    assert data["followed_by"][0]["organisation"]["name"] == "CCAS de Calais"
+    [procedure] = data["procedures"]
+    assert procedure["title"] == "Demander le RSA"
+    assert [t["to_status"] for t in procedure["transitions"]] == list(
+        ProcedureTransition.objects.filter(procedure=built.procedure)
+        .order_by("at", "pk")
+        .values_list("to_status", flat=True)
+    )
+    assert [s["number"] for s in procedure["steps"]] == [1]
+    assert procedure["steps"][0]["text"] == built.procedure.procedure_type.steps[0]
+    assert len(procedure["checklist"]) == 2
+    assert procedure["checklist"][0]["document_id"] == built.documents["cni"].pk
+    reasons = [event["reason"] for event in data["access_history"] if event["reason"]]
+    assert "Hospitalisation en urgence, le logement doit être protégé." in reasons
+    assert {event["organisation"] for event in data["access_history"]} >= {
+        "CCAS de Calais",
+        "CHRS Les Dunes",
+    }
+
+
+def test_it_gives_the_notes_of_the_shared_file_but_not_an_authors_memo(built, archive):
+    data = read_export(archive)
+
+    texts = {note["text"] for note in data["notes"]}
+    assert texts == set(
+        Note.objects.filter(person=built.person)
+        .exclude(visibility=NoteVisibility.AUTHOR)
+        .values_list("text", flat=True)
+    )
+    assert "Mémo personnel du référent." not in texts
+
+
+def test_it_puts_every_document_decrypted_in_the_zip(built, archive):
+    files = members(archive)
+    data = read_export(archive)
+
+    assert {d["id"] for d in data["documents"]} == {d.pk for d in built.documents.values()}
+    for document in data["documents"]:
+        version = DocumentVersion.objects.get(document_id=document["id"])
+        content = files[document["file"]]
+        assert document["file"] == f"documents/{document['id']}-{document['kind']}.pdf" or (
+            document["kind"] == "rib" and document["file"].endswith(".png")
+        )
+        assert hashlib.sha256(content).hexdigest() == document["sha256"] == version.sha256
+        assert len(content) == document["size"] == version.size
+    for document_id, uploaded in built.uploaded_pdfs.items():
+        [entry] = [d for d in data["documents"] if d["id"] == document_id]
+        assert files[entry["file"]] == uploaded
+
+
+def test_it_reads_back_the_json_it_wrote(archive):
+    assert read_export(archive) == json.loads(members(archive)[JSON_NAME])
+
+
+def test_it_writes_a_summary_that_needs_nothing_from_outside(built, archive):
+    summary = members(archive)[SUMMARY_NAME].decode()
+
+    assert "<script" not in summary
+    assert "<link" not in summary
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", summary)
+    for expected in ("Dupré", "Noé", "Demander le RSA", "CHRS Les Dunes", "Carte d'identité"):
+        assert expected in html.unescape(summary)
+    assert "Hospitalisation en urgence" in summary
+    assert 'lang="fr"' in summary
+
+
+def test_it_writes_the_summary_in_the_persons_language(built):
+    with translation.override("ar"):
+        summary = members(export_person(built.person, by=PERSON))[SUMMARY_NAME].decode()
+
+    assert 'lang="ar"' in summary
+    assert 'dir="rtl"' in summary
+
+
+def test_it_journals_the_export_and_the_decrypted_number(built, archive):
+    exported = AuditEvent.objects.get(action=AuditAction.PERSON_DATA_EXPORTED)
+
+    assert exported.person_id == built.person.pk
+    assert exported.actor_id is None
+    assert exported.actor_label == PERSON.label
+    assert exported.details["pieces"] == 3
+    assert AuditEvent.objects.filter(
+        action=AuditAction.NIR_REVEALED, person_id=built.person.pk, actor_id=None
+    ).exists()
+    assert verify_chain().intact
+
+
+def test_it_streams_large_documents_in_small_pieces():
+    person = PersonFactory()
+    # Noise does not compress: the PNG stays large, as a photo of a paper would.
+    pixels = random.Random(7).randbytes(700 * 700 * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (700, 700), pixels).save(out, format="PNG")
+    document = upload(person, "autre", "photo.png", out.getvalue(), PERSON)
+    size = document.versions.get().size
+
+    pieces = list(export_stream(person, by=PERSON))
+
+    assert size > 512 * 1024
+    assert len(pieces) > 8
+    assert max(len(piece) for piece in pieces) <= 256 * 1024
+    assert read_export(b"".join(pieces))["documents"][0]["size"] == size
+
+
+def test_it_leaves_out_a_damaged_document_and_gives_the_rest(built):
+    version = built.documents["rib"].versions.get()
+    storage = storages["documents"]
+    damaged = bytearray(storage.open(version.storage_name).read())
+    damaged[len(damaged) // 2] ^= 0xFF
+    storage.delete(version.storage_name)
+    storage.save(version.storage_name, io.BytesIO(bytes(damaged)))
+
+    data = read_export(export_person(built.person, by=PERSON))
+
+    by_id = {document["id"]: document for document in data["documents"]}
+    assert by_id[built.documents["rib"].pk]["file"] is None
+    assert by_id[built.documents["cni"].pk]["file"] is not None
+
+
+def test_it_leaves_out_a_deleted_document_but_keeps_a_lifted_block(built):
+    block_lift(block=Block.objects.get(person=built.person), by=PERSON)
+    document_delete(document=built.documents["rib"], by=PERSON)
+
+    data = read_export(export_person(built.person, by=PERSON))
+
+    assert data["blocks"][0]["lifted_at"] is not None
+    assert built.documents["rib"].pk not in {d["id"] for d in data["documents"]}
+
+
+def test_read_export_refuses_what_is_not_an_export():
+    with pytest.raises(ExportUnreadable):
+        read_export(b"pas un zip")
+    other = io.BytesIO()
+    with zipfile.ZipFile(other, "w") as opened:
+        opened.writestr(JSON_NAME, json.dumps({"format": "autre"}))
+    with pytest.raises(ExportUnreadable):
+        read_export(other.getvalue())
+
+
+def test_read_export_refuses_a_later_version_of_the_format(archive):
+    files = members(archive)
+    data = json.loads(files[JSON_NAME])
+    data["format_version"] = FORMAT_VERSION + 1
+    changed = io.BytesIO()
+    with zipfile.ZipFile(changed, "w") as opened:
+        for name, content in files.items():
+            opened.writestr(name, json.dumps(data) if name == JSON_NAME else content)
+
+    with pytest.raises(ExportUnreadable, match="version"):
+        read_export(changed.getvalue())
+
+
+def test_read_export_refuses_a_document_changed_inside_the_zip(archive):
+    files = members(archive)
+    changed = io.BytesIO()
+    with zipfile.ZipFile(changed, "w") as opened:
+        for name, content in files.items():
+            opened.writestr(name, content + b"x" if name.endswith(".png") else content)
+
+    with pytest.raises(ExportUnreadable, match="empreinte"):
+        read_export(changed.getvalue())

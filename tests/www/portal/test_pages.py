@@ -1,0 +1,415 @@
+"""The pages of the person's space: each shows the logged-in person's own file and nothing
+of anyone else's; reads are journaled; the person grants, revokes and blocks from there,
+and the professional feels it at their next request."""
+
+import html
+import io
+import json
+import zipfile
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from jsonschema import Draft202012Validator
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.consent.models import Block, Consent, ConsentMethod
+from relais.documents.models import Document
+from relais.persons.categories import DataCategory
+from relais.portability.snapshot import JSON_NAME
+from relais.portal.sessions import PERSON_ACTOR_LABEL
+from tests.conftest import log_in
+from tests.factories import OrganisationFactory
+from tests.persons.factories import ConsentFactory, HouseholdMemberFactory, NoteFactory
+from tests.portability.builders import full_file, pdf_bytes
+from tests.portal.helpers import log_in_person
+from tests.procedures.factories import DocumentFactory, ProcedureFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "portal:home",
+    "portal:file",
+    "portal:documents",
+    "portal:document_add",
+    "portal:procedures",
+    "portal:consents",
+    "portal:consent_grant",
+    "portal:block",
+    "portal:history",
+    "portal:export",
+]
+
+
+@pytest.fixture
+def lea():
+    return full_file()
+
+
+@pytest.fixture
+def marc():
+    return full_file(first_names="Marc", birth_name="Bernardin")
+
+
+@pytest.fixture
+def lea_client(lea):
+    return log_in_person(Client(), lea.account)
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_sends_anonymous_visitors_to_the_persons_login(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:login")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_keeps_a_professional_session_out(member_client, name):
+    response = member_client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:login")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_shows_the_persons_own_file_and_nothing_of_another(lea, marc, lea_client, name):
+    response = lea_client.get(reverse(name))
+
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Bernardin" not in page
+    assert "Marc" not in page
+    assert str(marc.account.card_identifier) not in page
+    assert f"/mes-papiers/{marc.documents['cni'].pk}/" not in page
+    assert 'class="fr-nav"' not in page  # no professional navigation
+    assert reverse("portal:logout") in page
+
+
+def test_it_shows_every_category_of_the_file_in_plain_words(lea, lea_client):
+    page = text_of(lea_client.get(reverse("portal:file")))
+
+    for expected in (
+        "Qui je suis",
+        "Dupré",
+        "Ma famille",
+        "Noé",
+        "Mon argent",
+        "635,71 €",
+        "Mon logement",
+        "Je loue un logement social (HLM)",
+        "Mon travail",
+        "Je cherche du travail",
+        "Mon assurance maladie",
+        "Complémentaire santé solidaire gratuite",
+        "Ma santé",
+        "Dossier MDPH à renouveler.",
+        "Rendez-vous CAF pris pour le RSA.",
+        "Aide au dossier de logement partagée.",
+    ):
+        assert expected in page, expected
+    assert "Mémo personnel du référent." not in page
+    assert "184066219300108" not in page  # the number is in the download, not on screen
+
+
+def test_it_journals_each_category_read_with_the_person_as_actor(lea, lea_client):
+    before = AuditEvent.objects.count()
+
+    lea_client.get(reverse("portal:file"))
+
+    rows = list(AuditEvent.objects.filter(seq__gt=before))
+    assert {row.category for row in rows} == {
+        DataCategory.IDENTITY,
+        DataCategory.FAMILY,
+        DataCategory.RESOURCES,
+        DataCategory.HOUSING,
+        DataCategory.EMPLOYMENT,
+        DataCategory.SOCIAL_COVERAGE,
+        DataCategory.HEALTH,
+        DataCategory.NOTES,
+    }
+    for row in rows:
+        assert row.action == AuditAction.SECTION_VIEWED
+        assert row.person_id == lea.person.pk
+        assert row.actor_id is None
+        assert row.actor_label == PERSON_ACTOR_LABEL
+
+
+@pytest.mark.parametrize(
+    ("name", "categories"),
+    [
+        ("portal:home", {DataCategory.DOCUMENTS, DataCategory.PROCEDURES}),
+        ("portal:documents", {DataCategory.DOCUMENTS, DataCategory.HEALTH}),
+        ("portal:procedures", {DataCategory.PROCEDURES}),
+    ],
+)
+def test_it_journals_the_reads_of_the_other_pages(lea, lea_client, name, categories):
+    before = AuditEvent.objects.count()
+
+    lea_client.get(reverse(name))
+
+    rows = AuditEvent.objects.filter(seq__gt=before, action=AuditAction.SECTION_VIEWED)
+    assert {row.category for row in rows} == categories
+    assert {row.actor_label for row in rows} == {PERSON_ACTOR_LABEL}
+
+
+def test_the_home_page_tells_what_is_new(lea, lea_client):
+    page = text_of(lea_client.get(reverse("portal:home")))
+
+    assert "Papiers à renouveler" in page
+    assert "Carte d'identité" in page  # expires in 10 days
+    assert "Certificat médical" in page  # expired
+    assert "Démarches en attente" in page
+    assert "Demander le RSA" in page
+
+
+def test_the_papers_say_their_validity_in_plain_words(lea, lea_client):
+    page = text_of(lea_client.get(reverse("portal:documents")))
+
+    assert "Plus valable" in page
+    assert "Bientôt plus valable" in page
+    assert "Pas de date de fin" in page
+    assert 'capture="environment"' in text_of(lea_client.get(reverse("portal:document_add")))
+
+
+def test_the_person_adds_a_paper_from_the_phone(lea, lea_client):
+    handle = io.BytesIO(pdf_bytes())
+    handle.name = "avis.pdf"
+
+    response = lea_client.post(
+        reverse("portal:document_add"), {"kind": "avis_imposition", "files": handle}
+    )
+
+    assert response.status_code == 302
+    document = Document.objects.filter(person=lea.person, kind="avis_imposition").get()
+    assert document.versions.get().uploaded_by is None
+    row = AuditEvent.objects.get(action=AuditAction.DOCUMENT_UPLOADED, object_id=str(document.pk))
+    assert row.actor_label == PERSON_ACTOR_LABEL
+
+
+def test_a_refused_paper_gets_a_clear_message_and_stores_nothing(lea, lea_client):
+    handle = io.BytesIO(b"<html><script>x</script>")
+    handle.name = "avis.pdf"
+    count = Document.objects.count()
+
+    response = lea_client.post(
+        reverse("portal:document_add"), {"kind": "avis_imposition", "files": handle}
+    )
+
+    assert response.status_code == 400
+    assert "fr-error-text" in response.content.decode()
+    assert Document.objects.count() == count
+
+
+def test_the_person_downloads_their_own_paper_only(lea, marc, lea_client):
+    cni = lea.documents["cni"]
+
+    mine = lea_client.get(reverse("portal:document_download", args=[cni.pk]))
+    theirs = lea_client.get(reverse("portal:document_download", args=[marc.documents["cni"].pk]))
+
+    assert b"".join(mine.streaming_content) == lea.uploaded_pdfs[cni.pk]
+    assert theirs.status_code == 404
+    row = AuditEvent.objects.filter(action=AuditAction.DOCUMENT_DOWNLOADED).get()
+    assert row.person_id == lea.person.pk
+    assert row.actor_label == PERSON_ACTOR_LABEL
+
+
+def test_the_procedures_say_the_status_the_next_step_and_what_is_missing(lea, lea_client):
+    page = text_of(lea_client.get(reverse("portal:procedures")))
+
+    assert "Demander le RSA" in page
+    assert "On s'en occupe" in page
+    assert "Allez sur le site de la CAF." in page  # step 1 done, step 2 next
+    assert "Il manque : Justificatif de domicile (si vous êtes hébergé)." in page
+
+
+def test_the_person_grants_an_agreement_from_their_space(lea, lea_client):
+    mission_locale = OrganisationFactory(name="Mission locale du Calaisis")
+
+    found = text_of(lea_client.get(reverse("portal:consent_grant"), {"q": "calaisis"}))
+    response = lea_client.post(
+        reverse("portal:consent_grant"),
+        {"organisation": mission_locale.pk, "categories": ["logement"], "duration": "1m"},
+    )
+
+    assert "Mission locale du Calaisis" in found
+    assert response.status_code == 302
+    consent = Consent.objects.get(organisation=mission_locale)
+    assert consent.person == lea.person
+    assert consent.method == ConsentMethod.SELF_SERVICE
+    assert consent.recorded_by is None
+    assert consent.categories == [DataCategory.IDENTITY, DataCategory.HOUSING]
+    row = AuditEvent.objects.get(action=AuditAction.CONSENT_GRANTED, object_id=str(consent.pk))
+    assert row.actor_label == PERSON_ACTOR_LABEL
+
+
+def test_an_incomplete_grant_changes_nothing(lea, lea_client):
+    count = Consent.objects.count()
+
+    response = lea_client.post(
+        reverse("portal:consent_grant"), {"organisation": lea.referent.organisation_id}
+    )
+
+    assert response.status_code == 400
+    assert "Cochez au moins une partie de votre dossier." in text_of(response)
+    assert Consent.objects.count() == count
+
+
+def test_a_revoke_closes_the_file_to_the_professional_at_the_next_request(lea, lea_client):
+    pro_client = log_in(Client(), lea.referent.user, lea.referent)
+    file_url = reverse("persons:file", args=[lea.person.pk])
+    assert pro_client.get(file_url).status_code == 200
+    consent = Consent.objects.live().get(person=lea.person)
+
+    response = lea_client.post(reverse("portal:consent_revoke", args=[consent.pk]))
+
+    assert response.status_code == 302
+    assert pro_client.get(file_url).status_code == 404
+    consent.refresh_from_db()
+    assert consent.revoked_by_label == PERSON_ACTOR_LABEL
+
+
+def test_the_person_cannot_revoke_someone_elses_agreement(lea, marc, lea_client):
+    theirs = Consent.objects.live().get(person=marc.person)
+
+    response = lea_client.post(reverse("portal:consent_revoke", args=[theirs.pk]))
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+
+
+def test_blocking_an_organisation_closes_the_file_even_with_an_agreement(lea, lea_client):
+    pro_client = log_in(Client(), lea.referent.user, lea.referent)
+    file_url = reverse("persons:file", args=[lea.person.pk])
+
+    response = lea_client.post(
+        reverse("portal:block"), {"target": f"structure-{lea.referent.organisation_id}"}
+    )
+
+    assert response.status_code == 302
+    assert pro_client.get(file_url).status_code == 404
+    assert Consent.objects.live().filter(person=lea.person).exists()
+
+
+def test_blocking_a_professional_who_opened_the_file(lea, lea_client):
+    offered = text_of(lea_client.get(reverse("portal:block")))
+
+    lea_client.post(reverse("portal:block"), {"target": f"professionnel-{lea.stranger.user_id}"})
+
+    assert lea.stranger.user.get_full_name() in offered
+    assert Block.objects.active().filter(person=lea.person, professional=lea.stranger.user)
+
+
+def test_the_person_cannot_block_someone_not_offered(lea, lea_client):
+    count = Block.objects.count()
+
+    response = lea_client.post(reverse("portal:block"), {"target": "structure-999999"})
+
+    assert response.status_code == 400
+    assert Block.objects.count() == count
+
+
+def test_the_person_lifts_their_own_block_only(lea, marc, lea_client):
+    mine = Block.objects.get(person=lea.person)
+    theirs = Block.objects.get(person=marc.person)
+
+    lea_client.post(reverse("portal:block_lift", args=[mine.pk]))
+    response = lea_client.post(reverse("portal:block_lift", args=[theirs.pk]))
+
+    assert response.status_code == 404
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.lifted_at is not None
+    assert theirs.lifted_at is None
+
+
+def test_the_person_refuses_break_glass(lea, lea_client):
+    lea_client.post(reverse("portal:break_glass"), {"refuse": "oui"})
+    lea.person.refresh_from_db()
+    assert lea.person.refuses_break_glass
+    assert "Vous avez dit non" in text_of(lea_client.get(reverse("portal:consents")))
+
+    lea_client.post(reverse("portal:break_glass"), {"refuse": "non"})
+    lea.person.refresh_from_db()
+    assert not lea.person.refuses_break_glass
+
+
+def test_the_history_shows_the_professionals_visits_and_the_break_glass_reason(lea, lea_client):
+    lea_client.get(reverse("portal:file"))  # the person's own visit is not listed
+
+    page = text_of(lea_client.get(reverse("portal:history")))
+
+    assert "CCAS de Calais" in page
+    assert "CHRS Les Dunes" in page
+    assert "Hospitalisation en urgence, le logement doit être protégé." in page
+    assert "A ouvert mon dossier sans mon accord (urgence)" in page
+    assert "Mon logement" in page
+    assert PERSON_ACTOR_LABEL not in page
+
+
+def test_the_export_downloads_the_whole_file(lea, lea_client):
+    response = lea_client.post(reverse("portal:export"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith('attachment; filename="relais-export-')
+    assert "no-store" in response["Cache-Control"]
+    content = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        data = json.loads(archive.read(JSON_NAME))
+        names = set(archive.namelist())
+    assert data["identity"]["first_names"] == "Léa"
+    assert {d["file"] for d in data["documents"]} <= names
+    assert AuditEvent.objects.filter(
+        action=AuditAction.PERSON_DATA_EXPORTED, person_id=lea.person.pk
+    ).exists()
+
+
+def test_the_schema_is_public(client):
+    response = client.get(reverse("portal:export_schema"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/schema+json"
+    Draft202012Validator.check_schema(json.loads(b"".join(response.streaming_content)))
+
+
+# Query-count pins: each page costs the same whatever the size of the file. The journal
+# rows a page writes (one per category read) cost 4 queries each on SQLite and 5 on
+# PostgreSQL (the chain's advisory lock).
+APPEND = {"sqlite": 4, "postgresql": 5}
+PINS = {
+    # name: (reads, journal rows)
+    "portal:home": (5, 2),
+    "portal:file": (9, 8),
+    "portal:documents": (4, 2),
+    "portal:procedures": (6, 1),
+    "portal:consents": (4, 0),
+    "portal:history": (3, 0),
+    "portal:export": (2, 0),
+}
+
+
+@pytest.mark.parametrize("size", [1, 4])
+@pytest.mark.parametrize("name", list(PINS))
+def test_it_runs_a_fixed_number_of_queries(lea, lea_client, name, size, django_assert_num_queries):
+    for _ in range(size):
+        organisation = OrganisationFactory()
+        ConsentFactory(person=lea.person, organisation=organisation)
+        ProcedureFactory(person=lea.person, organisation=organisation)
+        DocumentFactory(person=lea.person, kind="bulletin_salaire")
+        NoteFactory(person=lea.person, organisation=organisation)
+        HouseholdMemberFactory(person=lea.person)
+    lea_client.get(reverse(name))  # the session settles on the first page
+    reads, rows = PINS[name]
+
+    with django_assert_num_queries(reads + rows * APPEND[connection.vendor]):
+        response = lea_client.get(reverse(name))
+
+    assert response.status_code == 200
