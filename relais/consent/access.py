@@ -14,9 +14,10 @@ Everything else is denied, and a file outside the rule is answered with 404.
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -194,8 +195,16 @@ def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQ
         .for_professional(organisation_id=pro.organisation_id, user_id=pro.user_id)
         .values("person_id")
     )
+    # As in `file_access`: a grant opens the file only for the organisation it was opened
+    # for, and not once the person has said they refuse break-glass.
     granted = (
-        BreakGlassGrant.objects.live(moment).filter(professional_id=pro.user_id).values("person_id")
+        BreakGlassGrant.objects.live(moment)
+        .filter(
+            professional_id=pro.user_id,
+            organisation_id=pro.organisation_id,
+            person__refuses_break_glass=False,
+        )
+        .values("person_id")
     )
     blocked = (
         Block.objects.active()
@@ -206,6 +215,43 @@ def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQ
         Person.objects.active()
         .filter(Q(pk__in=consented) | Q(pk__in=granted))
         .exclude(pk__in=blocked)
+    )
+
+
+def persons_readable_in(
+    pro: Professional, category: str, *, at: datetime | None = None
+) -> QuerySet[Person, Any]:
+    """The ids of the persons whose CATEGORY this professional may read, as a sub-query
+    for lists across files (`.filter(person_id__in=...)`): the rule of `file_access`
+    applied to every file at once. A live consent to their organisation (or to them)
+    covering the category, or — when they hold no live consent at all — a live
+    break-glass grant opened for their organisation on a person who does not refuse
+    break-glass; the charter allowing them to read the category; and no block."""
+    charter = levels_for(pro.organisation_kind, pro.profession)
+    if not level_allows(charter.get(category, Level.NONE), Action.VIEW):
+        return Person.objects.none().values("pk")
+    moment = at or timezone.now()
+    live = Consent.objects.live(moment).for_professional(
+        organisation_id=pro.organisation_id, user_id=pro.user_id
+    )
+    # Categories are a JSON list of plain slugs: the quoted slug matches one element
+    # exactly, on SQLite and PostgreSQL alike (JSON containment is PostgreSQL-only).
+    covering = live.filter(categories__icontains=f'"{category}"')
+    # As in `file_access`, a grant only opens a file where no consent exists: a consent
+    # that leaves the category out is the person's word, not something to go around.
+    granted = (
+        BreakGlassGrant.objects.live(moment)
+        .filter(
+            professional_id=pro.user_id,
+            organisation_id=pro.organisation_id,
+            person__refuses_break_glass=False,
+        )
+        .exclude(person_id__in=live.values("person_id"))
+    )
+    return (
+        visible_persons(pro, at=moment)
+        .filter(Q(pk__in=covering.values("person_id")) | Q(pk__in=granted.values("person_id")))
+        .values("pk")
     )
 
 

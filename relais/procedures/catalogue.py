@@ -520,31 +520,41 @@ def procedure_type_update(
     unknown = sorted(set(fields) - EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Champs non modifiables : {', '.join(unknown)}.")
-    entry = catalogue_entry(procedure_type)
-    for field, value in fields.items():
-        if field == "category":
-            continue
-        key = FIELD_TO_KEY[field]
-        if field == "required_documents" and isinstance(value, list):
-            value = [_piece_entry(piece) if isinstance(piece, dict) else piece for piece in value]
-        if value is None or value == "" or value == []:
-            entry.pop(key, None)
-        else:
-            entry[key] = value
-    values, problems = _check_entry(entry, today=today or timezone.localdate())
-    category = fields.get("category", procedure_type.category)
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(KEY_TO_FIELD.get(problem.key, problem.key), []).append(problem.in_form())
-    if category not in ProcedureCategory.values:
-        errors.setdefault("category", []).append("Ce thème n'existe pas.")
-    if errors:
-        raise ValidationError(errors)
-    values["category"] = category
-    changed = [field for field in CONTENT_FIELDS if getattr(procedure_type, field) != values[field]]
-    if not changed:
-        return procedure_type
     with transaction.atomic():
+        # Two pilots may save the same entry at once: the row is locked and the edit is
+        # made on its committed state, so that each change gets a version of its own and
+        # the fields one of them left alone keep the other's change.
+        procedure_type.refresh_from_db(from_queryset=ProcedureType.objects.select_for_update())
+        entry = catalogue_entry(procedure_type)
+        for field, value in fields.items():
+            if field == "category":
+                continue
+            key = FIELD_TO_KEY[field]
+            if field == "required_documents" and isinstance(value, list):
+                value = [
+                    _piece_entry(piece) if isinstance(piece, dict) else piece for piece in value
+                ]
+            if value is None or value == "" or value == []:
+                entry.pop(key, None)
+            else:
+                entry[key] = value
+        values, problems = _check_entry(entry, today=today or timezone.localdate())
+        category = fields.get("category", procedure_type.category)
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            errors.setdefault(KEY_TO_FIELD.get(problem.key, problem.key), []).append(
+                problem.in_form()
+            )
+        if category not in ProcedureCategory.values:
+            errors.setdefault("category", []).append("Ce thème n'existe pas.")
+        if errors:
+            raise ValidationError(errors)
+        values["category"] = category
+        changed = [
+            field for field in CONTENT_FIELDS if getattr(procedure_type, field) != values[field]
+        ]
+        if not changed:
+            return procedure_type
         for field in changed:
             setattr(procedure_type, field, values[field])
         procedure_type.version += 1

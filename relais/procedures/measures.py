@@ -1,7 +1,9 @@
 """What the procedures measure: completeness of the documents, autonomy of the person over
 time, and the time taken to handle and to decide a request, all from real dates."""
 
-from collections.abc import Iterable
+import calendar
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import median
@@ -10,6 +12,8 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from relais.documents.models import category_of
+from relais.persons.categories import DataCategory
 from relais.procedures.models import (
     Autonomy,
     Procedure,
@@ -95,6 +99,16 @@ def completeness(procedure: Procedure, *, on: date | None = None) -> Completenes
     )
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (earlier when negative), or the month's last day when
+    it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
 def french_date(day: date) -> str:
     """« 1er mars 2026 », « 3 mars 2026 »: the way a letter writes it."""
     number = "1er" if day.day == 1 else str(day.day)
@@ -108,10 +122,34 @@ def _lower_first(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def missing_in_plain_words(result: Completeness) -> list[str]:
-    """One short sentence per document to bring, easy to read (FALC)."""
+def document_category(item: RequiredDocument) -> str:
+    """The access rule's category of what a checklist line holds: its linked document's
+    own (an « autre pièce » may stand on a health line), else its kind's."""
+    if item.document is not None:
+        return item.document.category
+    return category_of(item.kind)
+
+
+# Said instead of the details of a line the reader may not read: neither its kind nor
+# its dates.
+_UNREADABLE = {
+    DataCategory.HEALTH: ("Une pièce de santé est à vérifier.", "pièces de santé"),
+    DataCategory.DOCUMENTS: ("Une pièce justificative est à vérifier.", "pièces justificatives"),
+}
+
+
+def missing_in_plain_words(
+    result: Completeness, *, readable_categories: Collection[str] | None = None
+) -> list[str]:
+    """One short sentence per document to bring, easy to read (FALC). Lines whose
+    document falls outside `readable_categories` (None: all readable) are only counted,
+    in one neutral sentence per category."""
     sentences = []
+    hidden: Counter[str] = Counter()
     for item in result.missing:
+        if readable_categories is not None and document_category(item) not in readable_categories:
+            hidden[document_category(item)] += 1
+            continue
         label = _lower_first(item.get_kind_display())
         condition = f" ({item.condition})" if item.condition else ""
         sentences.append(f"Il manque : {label}{condition}.")
@@ -120,11 +158,17 @@ def missing_in_plain_words(result: Completeness) -> list[str]:
         if document is None or document.expires_on is None:
             # Unlinked or made permanent since the measure was taken: nothing to renew.
             continue
+        if readable_categories is not None and document.category not in readable_categories:
+            hidden[document.category] += 1
+            continue
         label = _lower_first(item.get_kind_display())
         since = french_date(document.expires_on + timedelta(days=1))
         sentences.append(
             f"Votre {label} n'est plus valable depuis le {since} : demandez un nouveau document."
         )
+    for category, count in sorted(hidden.items()):
+        one, several = _UNREADABLE[DataCategory(category)]
+        sentences.append(one if count == 1 else f"{count} {several} sont à vérifier.")
     return sentences
 
 
@@ -147,18 +191,13 @@ class AutonomyPoint:
         return None if self.total == 0 else self.person_alone * 100 // self.total
 
 
-def _month_start(day: date, back: int) -> date:
-    index = day.year * 12 + day.month - 1 - back
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def autonomy_by_period(
     person_id: int, *, months: int = 12, today: date | None = None
 ) -> list[AutonomyPoint]:
     """The person's steps counted per month and autonomy mode, oldest month first, the
     current month last, months without steps included; one query."""
     day = today or timezone.localdate()
-    starts = [_month_start(day, back) for back in range(months - 1, -1, -1)]
+    starts = [add_months(day.replace(day=1), -back) for back in range(months - 1, -1, -1)]
     counts: dict[tuple[date, str], int] = {}
     rows = (
         ProcedureStep.objects.filter(

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from relais.documents.models import Document, DocumentKind
 from relais.organisations.models import Organisation
-from relais.persons.categories import Action, DataCategory, Level, level_allows
+from relais.persons.categories import DataCategory
 from relais.persons.models import Person
 
 if TYPE_CHECKING:
@@ -136,38 +136,12 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
         self, pro: "Professional", *, at: datetime | None = None
     ) -> "ProcedureQuerySet":
         """Procedures of the persons whose PROCEDURES category this professional may read
-        under the access rule: a live consent to their organisation (or to them) covering
-        the category, or a live break-glass grant when no consent exists, the charter
-        allowing reading, and no block. Sub-queries only: one query whatever the caseload."""
+        under the access rule. Sub-queries only: one query whatever the caseload."""
         # The rule sits above the domain models (consent.access reads them): imported
         # here so that loading the models never pulls the rule in.
-        from relais.consent.access import visible_persons
-        from relais.consent.charter import levels_for
-        from relais.consent.models import BreakGlassGrant, Consent
+        from relais.consent.access import persons_readable_in
 
-        charter = levels_for(pro.organisation_kind, pro.profession)
-        if not level_allows(charter.get(DataCategory.PROCEDURES, Level.NONE), Action.VIEW):
-            return self.none()
-        moment = at or timezone.now()
-        live = Consent.objects.live(moment).for_professional(
-            organisation_id=pro.organisation_id, user_id=pro.user_id
-        )
-        # Categories are a JSON list of plain slugs: the quoted slug matches one element
-        # exactly, on SQLite and PostgreSQL alike (JSON containment is PostgreSQL-only).
-        covering = live.filter(categories__icontains=f'"{DataCategory.PROCEDURES.value}"')
-        granted = (
-            BreakGlassGrant.objects.live(moment)
-            .filter(
-                professional_id=pro.user_id,
-                organisation_id=pro.organisation_id,
-                person__refuses_break_glass=False,
-            )
-            .exclude(person_id__in=live.values("person_id"))
-        )
-        return self.filter(person_id__in=visible_persons(pro, at=moment).values("pk")).filter(
-            Q(person_id__in=covering.values("person_id"))
-            | Q(person_id__in=granted.values("person_id"))
-        )
+        return self.filter(person_id__in=persons_readable_in(pro, DataCategory.PROCEDURES, at=at))
 
     def with_missing_count(self, *, today: date | None = None) -> "ProcedureQuerySet":
         """Annotate `missing_documents`: checklist rows without a document valid today."""

@@ -13,13 +13,12 @@ procedure itself (`next_due_on`), and the daily task opens the next occurrence f
   (an appeal that ends in a grant sets it again).
 """
 
-import calendar
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
@@ -29,7 +28,7 @@ from relais.documents.models import Document, DocumentKind
 from relais.organisations.models import Organisation
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
-from relais.procedures.measures import completeness
+from relais.procedures.measures import add_months, completeness
 from relais.procedures.models import (
     TRANSITIONS,
     Autonomy,
@@ -44,15 +43,6 @@ from relais.procedures.models import (
 S = ProcedureStatus
 REASON_MIN_LENGTH = 10
 UPDATABLE_FIELDS = frozenset({"requested_on", "due_on", "next_due_on"})
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it is shorter."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def _record(
@@ -87,6 +77,16 @@ def _touch(person_id: int, by: Actor) -> None:
 def _not_in_future(day: date, label: str) -> None:
     if day > timezone.localdate():
         raise ValidationError(f"{label} ne peut pas être dans le futur.")
+
+
+def _due_after_request(requested_on: date, due_on: date | None) -> None:
+    if due_on is not None and due_on < requested_on:
+        raise ValidationError(
+            {
+                "due_on": "L'échéance ne peut pas être avant la demande, faite le "
+                f"{requested_on:%d/%m/%Y}."
+            }
+        )
 
 
 def _open(
@@ -163,6 +163,9 @@ def procedure_open(
 ) -> Procedure:
     """Open a procedure for the person, with the checklist of the catalogue's current
     version."""
+    # Not in `_open`: a recurring procedure's next occurrence may open after its deadline
+    # passed (the daily task catches up), and must still be opened.
+    _due_after_request(requested_on or timezone.localdate(), due_on)
     return _open(
         person=person,
         procedure_type=procedure_type,
@@ -346,16 +349,35 @@ def procedure_step_record(
         )
     done_on = done_on or timezone.localdate()
     _not_in_future(done_on, "La date de l'étape")
-    step = ProcedureStep.objects.filter(procedure=procedure, step_index=step_index).first()
-    updated = step is not None
-    step = step or ProcedureStep(procedure=procedure, step_index=step_index)
-    step.autonomy = autonomy
-    step.reason = reason if autonomy == Autonomy.FOR_PERSON else ""
-    step.done_on = done_on
-    step.actor_label = by.label[:200]
-    step.full_clean()
     with transaction.atomic():
-        step.save()
+        # A double click sends the same step twice at once: the procedure's row is locked
+        # so that the second request waits, then finds the first one's step and corrects
+        # it. Where rows cannot be locked (SQLite), the unique constraint still stops the
+        # second insert, and the professional gets a sentence instead of an error page.
+        procedure.refresh_from_db(from_queryset=Procedure.objects.select_for_update())
+        if done_on < procedure.requested_on:
+            raise ValidationError(
+                {
+                    "done_on": "L'étape ne peut pas être faite avant la demande, faite le "
+                    f"{procedure.requested_on:%d/%m/%Y}."
+                }
+            )
+        step = ProcedureStep.objects.filter(procedure=procedure, step_index=step_index).first()
+        updated = step is not None
+        step = step or ProcedureStep(procedure=procedure, step_index=step_index)
+        step.autonomy = autonomy
+        step.reason = reason if autonomy == Autonomy.FOR_PERSON else ""
+        step.done_on = done_on
+        step.actor_label = by.label[:200]
+        step.full_clean()
+        try:
+            with transaction.atomic():
+                step.save()
+        except IntegrityError:
+            raise ValidationError(
+                f"L'étape {step_index + 1} vient d'être enregistrée par ailleurs : "
+                "rechargez la page pour voir ce qui a été noté."
+            ) from None
         _touch(procedure.person_id, by)
         _record(
             AuditAction.PROCEDURE_STEP_RECORDED,
@@ -464,6 +486,11 @@ def procedure_update(*, procedure: Procedure, by: Actor, **fields: date | None) 
     }
     if not changed:
         return procedure
+    if {"requested_on", "due_on"} & set(changed):
+        _due_after_request(
+            fields.get("requested_on") or procedure.requested_on,
+            fields.get("due_on", procedure.due_on),
+        )
     for field, value in changed.items():
         setattr(procedure, field, value)
     procedure.updated_at = timezone.now()

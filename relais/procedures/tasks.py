@@ -4,9 +4,12 @@ and remind the persons of a deadline by SMS. `python manage.py procedures_daily`
 twice."""
 
 import logging
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+import phonenumbers
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django_tasks import task
 
@@ -16,6 +19,7 @@ from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.persons.categories import DataCategory
 from relais.persons.models import PersonStatus
+from relais.portal.models import PersonAccount
 from relais.procedures.models import Procedure
 from relais.procedures.services import procedure_open_next
 
@@ -52,9 +56,51 @@ def recurring_open_due(*, today: date) -> int:
     return opened
 
 
-def reminders_send_due(*, now: datetime) -> int:
-    """One SMS per open procedure due within REMINDER_DAYS, to persons with a phone."""
+@dataclass
+class ReminderRun:
+    """What one run of the reminders did."""
+
+    sent: int = 0
+    # Due, but the only number known is not a mobile one (a landline, a typo): no SMS
+    # can reach the person, the professional has to tell them.
+    not_mobile: int = 0
+    # Refused by the provider: the claim is released and the next run tries again.
+    refused: int = 0
+
+
+def mobile_number(value: str) -> str | None:
+    """The number in E.164 form when it is a valid mobile one (French numbers may be
+    typed without +33), None otherwise: `Person.phone` is free text."""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def reminders_send_due(*, now: datetime) -> ReminderRun:
+    """One SMS per open procedure due within REMINDER_DAYS. The number is the one of the
+    person's own space when they have an open account (checked as a mobile when it was
+    saved), else the file's phone when it is a mobile number.
+
+    Each reminder is claimed, sent, then journalled, in that order and never inside one
+    transaction: the journal's append takes a lock every audited write of the platform
+    waits for, and a provider may take seconds to answer. The claim (`reminder_sent_at`,
+    committed before the SMS leaves) is what keeps two runs from sending it twice; a
+    refused SMS releases it, so that an outage delays the reminder instead of losing it.
+    Should the process stop between the SMS and its journal row, the claim stays: the
+    reminder is not sent again, and that one SMS is missing from the journal."""
     today = timezone.localdate(now)
+    own_space_phone = (
+        PersonAccount.objects.active()
+        .filter(person_id=OuterRef("person_id"), phone__isnull=False)
+        .values("phone")[:1]
+    )
     due = (
         Procedure.objects.open()
         .filter(
@@ -63,26 +109,28 @@ def reminders_send_due(*, now: datetime) -> int:
             reminder_sent_at__isnull=True,
             person__status=PersonStatus.ACTIVE,
         )
-        .exclude(person__phone="")
+        .annotate(account_phone=Subquery(own_space_phone))
+        .exclude(person__phone="", account_phone__isnull=True)
         .select_related("person", "procedure_type")
     )
-    sent = 0
+    run = ReminderRun()
     for procedure in due:
+        account_phone: str | None = procedure.account_phone  # type: ignore[attr-defined]
+        to = account_phone or mobile_number(procedure.person.phone)
+        if to is None:
+            run.not_mobile += 1
+            continue
+        if not _claim(procedure.pk, now):
+            continue
         try:
-            sent += _remind(procedure, now)
+            send_sms(to=to, body=REMINDER_BODY)
         except SmsError:
-            # The claim is rolled back with the failed send: the next run tries again.
+            _release(procedure.pk, now)
+            run.refused += 1
             logger.warning("Rappel de la démarche %s non envoyé : SMS refusé.", procedure.pk)
-    return sent
-
-
-def _remind(procedure: Procedure, now: datetime) -> int:
-    with transaction.atomic():
-        claimed = Procedure.objects.filter(pk=procedure.pk, reminder_sent_at__isnull=True).update(
-            reminder_sent_at=now
-        )
-        if not claimed:
-            return 0
+            continue
+        # No transaction is open here: the journal row is written in a short one of its
+        # own, once the SMS has left.
         audit_record(
             action=AuditAction.PROCEDURE_REMINDER_SENT,
             by=SYSTEM,
@@ -93,10 +141,26 @@ def _remind(procedure: Procedure, now: datetime) -> int:
             object_id=procedure.pk,
             details={"demarche": procedure.procedure_type.slug, "canal": "sms"},
         )
-        # Sent last, inside the transaction: a refused SMS undoes the claim and its journal
-        # row, so that a provider outage delays the reminder instead of losing it.
-        send_sms(to=procedure.person.phone, body=REMINDER_BODY)
-    return 1
+        run.sent += 1
+    return run
+
+
+def _claim(procedure_id: int, now: datetime) -> bool:
+    """Mark the reminder as being sent, in a short transaction of its own; False when
+    another run has it."""
+    with transaction.atomic():
+        unclaimed = Procedure.objects.filter(pk=procedure_id, reminder_sent_at__isnull=True)
+        if connection.features.has_select_for_update_skip_locked and not list(
+            # A run holding the row is claiming it: leave it to that run, without waiting.
+            unclaimed.select_for_update(skip_locked=True).values_list("pk", flat=True)
+        ):
+            return False
+        return unclaimed.update(reminder_sent_at=now) == 1
+
+
+def _release(procedure_id: int, now: datetime) -> None:
+    """Undo this run's claim, and only this run's (marked with its moment)."""
+    Procedure.objects.filter(pk=procedure_id, reminder_sent_at=now).update(reminder_sent_at=None)
 
 
 @task()
@@ -105,5 +169,5 @@ def open_next_occurrences() -> int:
 
 
 @task()
-def send_due_reminders() -> int:
-    return reminders_send_due(now=timezone.now())
+def send_due_reminders() -> dict[str, int]:
+    return asdict(reminders_send_due(now=timezone.now()))

@@ -556,6 +556,26 @@ def test_the_pilot_edit_follows_the_loader_rules(fields, field, message):
     assert not AuditEvent.objects.exists()
 
 
+def test_two_edits_made_from_the_same_page_get_a_version_each():
+    """Two pilots opened the entry at the same time: each edit is made on what the other
+    saved, and neither undoes the other's change."""
+    ProcedureTypeFactory(slug="css-demande", version=1)
+    seen_by_one = ProcedureType.objects.get(slug="css-demande")
+    seen_by_the_other = ProcedureType.objects.get(slug="css-demande")
+
+    procedure_type_update(procedure_type=seen_by_one, by=PILOT, title="Demander la CSS")
+    procedure_type_update(procedure_type=seen_by_the_other, by=PILOT, processing_days=45)
+
+    entry = ProcedureType.objects.get(slug="css-demande")
+    assert (entry.version, entry.title, entry.processing_days) == (3, "Demander la CSS", 45)
+    assert [
+        event.details["version"]
+        for event in AuditEvent.objects.filter(action=AuditAction.CATALOGUE_ENTRY_UPDATED).order_by(
+            "seq"
+        )
+    ] == [2, 3]
+
+
 def test_an_edit_that_changes_nothing_keeps_the_version():
     procedure_type = ProcedureTypeFactory()
 

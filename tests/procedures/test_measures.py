@@ -11,6 +11,7 @@ from relais.documents.models import Document, DocumentKind
 from relais.documents.services import document_upload
 from relais.procedures.measures import (
     AutonomyPoint,
+    add_months,
     autonomy_by_period,
     completeness,
     french_date,
@@ -149,6 +150,59 @@ def test_it_says_what_is_missing_in_plain_words(checklist_procedure):
     ]
 
 
+def test_it_only_counts_the_lines_the_reader_may_not_read():
+    procedure = ProcedureFactory()
+    for kind in ("certificat_medical", "notification_mdph", "rib"):
+        RequiredDocumentFactory(procedure=procedure, kind=kind)
+    RequiredDocumentFactory(
+        procedure=procedure,
+        kind="certificat_medical",
+        document=DocumentFactory(
+            person=procedure.person,
+            kind="certificat_medical",
+            expires_on=datetime.date(2026, 1, 31),
+        ),
+    )
+    # An « autre pièce » on a health line falls under the documents.
+    RequiredDocumentFactory(
+        procedure=procedure,
+        kind="notification_mdph",
+        document=DocumentFactory(
+            person=procedure.person, kind="autre", expires_on=datetime.date(2026, 2, 1)
+        ),
+    )
+    result = completeness(procedure, on=DAY)
+
+    assert missing_in_plain_words(result, readable_categories={"documents"}) == [
+        "Il manque : RIB.",
+        "Votre notification MDPH n'est plus valable depuis le 2 février 2026 : demandez un "
+        "nouveau document.",
+        "3 pièces de santé sont à vérifier.",
+    ]
+    assert missing_in_plain_words(result, readable_categories={"sante"}) == [
+        "Il manque : certificat médical.",
+        "Il manque : notification MDPH.",
+        "Votre certificat médical n'est plus valable depuis le 1er février 2026 : demandez un "
+        "nouveau document.",
+        "2 pièces justificatives sont à vérifier.",
+    ]
+    assert missing_in_plain_words(result, readable_categories=set()) == [
+        "2 pièces justificatives sont à vérifier.",
+        "3 pièces de santé sont à vérifier.",
+    ]
+    assert len(missing_in_plain_words(result)) == 5
+
+
+def test_one_unreadable_line_is_told_in_the_singular():
+    item = RequiredDocumentFactory(kind="certificat_medical")
+
+    sentences = missing_in_plain_words(
+        completeness(item.procedure, on=DAY), readable_categories={"documents"}
+    )
+
+    assert sentences == ["Une pièce de santé est à vérifier."]
+
+
 def test_it_keeps_acronyms_in_capitals():
     item = RequiredDocumentFactory(kind=DocumentKind.RIB)
 
@@ -163,6 +217,34 @@ def test_it_keeps_acronyms_in_capitals():
 )
 def test_dates_read_as_in_a_letter(day, words):
     assert french_date(day) == words
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (datetime.date(2025, 1, 31), 1, datetime.date(2025, 2, 28)),
+        (datetime.date(2024, 11, 30), 3, datetime.date(2025, 2, 28)),
+        (datetime.date(2023, 12, 31), 2, datetime.date(2024, 2, 29)),
+        (datetime.date(2025, 3, 15), 60, datetime.date(2030, 3, 15)),
+        (datetime.date(2026, 3, 31), -1, datetime.date(2026, 2, 28)),
+        (datetime.date(2026, 3, 1), -3, datetime.date(2025, 12, 1)),
+        (datetime.date(2026, 1, 1), -13, datetime.date(2024, 12, 1)),
+        (datetime.date(2026, 5, 20), 0, datetime.date(2026, 5, 20)),
+    ],
+)
+def test_add_months_keeps_the_day_or_takes_the_last_one(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_the_autonomy_months_run_back_across_a_year(person):
+    points = autonomy_by_period(person.pk, months=14, today=datetime.date(2026, 2, 28))
+
+    assert [point.month for point in points[:3]] == [
+        datetime.date(2025, 1, 1),
+        datetime.date(2025, 2, 1),
+        datetime.date(2025, 3, 1),
+    ]
+    assert points[-1].month == datetime.date(2026, 2, 1)
 
 
 def pdf_bytes() -> bytes:
@@ -246,10 +328,13 @@ def test_it_counts_steps_by_month_and_autonomy(person, django_assert_num_queries
 
 
 def test_steps_recorded_through_the_service_are_counted(actor, person, organisation):
-    procedure = procedure_open(
-        person=person, procedure_type=ProcedureTypeFactory(), organisation=organisation, by=actor
-    )
     with frozen(DAY):
+        procedure = procedure_open(
+            person=person,
+            procedure_type=ProcedureTypeFactory(),
+            organisation=organisation,
+            by=actor,
+        )
         procedure_step_record(procedure=procedure, step_index=0, autonomy="seule", by=actor)
         points = autonomy_by_period(person.pk)
 

@@ -1,8 +1,10 @@
 import datetime
+import threading
 from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
@@ -18,7 +20,6 @@ from relais.procedures.models import (
     RequiredDocument,
 )
 from relais.procedures.services import (
-    add_months,
     checklist_link,
     checklist_mark_not_applicable,
     procedure_open,
@@ -200,6 +201,81 @@ def test_it_refuses_a_step_done_in_the_future(actor, procedure):
         )
 
 
+def test_it_refuses_a_step_done_before_the_request(actor, procedure):
+    with pytest.raises(ValidationError) as raised:
+        procedure_step_record(
+            procedure=procedure,
+            step_index=0,
+            autonomy="seule",
+            by=actor,
+            done_on=REQUESTED - datetime.timedelta(days=1),
+        )
+
+    assert raised.value.message_dict == {
+        "done_on": ["L'étape ne peut pas être faite avant la demande, faite le 03/03/2025."]
+    }
+    assert not ProcedureStep.objects.exists()
+    assert not _events(AuditAction.PROCEDURE_STEP_RECORDED).exists()
+
+
+def test_a_step_recorded_elsewhere_at_the_same_moment_is_a_french_error(actor, procedure):
+    """Where rows cannot be locked, two clicks may both find no step and both insert it:
+    the second insert is told apart from a crash."""
+    real_full_clean = ProcedureStep.full_clean
+
+    def other_click_lands(step, *args, **kwargs):
+        real_full_clean(step, *args, **kwargs)
+        ProcedureStep.objects.create(
+            procedure_id=step.procedure_id,
+            step_index=step.step_index,
+            autonomy=Autonomy.WITH_PERSON,
+            done_on=REQUESTED,
+            actor_label="Même personne, autre clic",
+        )
+
+    with (
+        patch.object(ProcedureStep, "full_clean", other_click_lands),
+        pytest.raises(ValidationError, match="L'étape 1 vient d'être enregistrée par ailleurs"),
+    ):
+        procedure_step_record(procedure=procedure, step_index=0, autonomy="seule", by=actor)
+
+    assert not _events(AuditAction.PROCEDURE_STEP_RECORDED).exists()
+
+
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update, reason="SELECT … FOR UPDATE is PostgreSQL's"
+)
+def test_a_double_click_corrects_the_step_the_first_click_recorded(
+    transactional_db, actor, procedure
+):
+    """The first click holds the procedure's row and inserts the step; the second waits
+    for it, then finds that step and corrects it instead of inserting it again."""
+    first = connections.create_connection(DEFAULT_DB_ALIAS)
+    first.set_autocommit(False)
+    with first.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Procedure._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+            [procedure.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {ProcedureStep._meta.db_table}"  # noqa: S608
+            " (procedure_id, step_index, autonomy, reason, done_on, actor_label)"
+            " VALUES (%s, 0, 'avec', '', %s, 'Premier clic')",
+            [procedure.pk, REQUESTED],
+        )
+    committer = threading.Timer(0.5, first.connection.commit)
+    committer.start()
+    try:
+        step = procedure_step_record(procedure=procedure, step_index=0, autonomy="seule", by=actor)
+    finally:
+        committer.join()
+        first.close()
+
+    assert ProcedureStep.objects.get(procedure=procedure) == step
+    assert (step.autonomy, step.actor_label) == ("seule", actor.label)
+    assert _events(AuditAction.PROCEDURE_STEP_RECORDED).get().details["modifiee"] is True
+
+
 # Checklist
 
 
@@ -333,22 +409,60 @@ def test_it_refuses_a_wrong_correction(actor, fields, message):
     assert not _events(AuditAction.PROCEDURE_UPDATED).exists()
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"due_on": datetime.date(2025, 3, 2)},
+        {"requested_on": datetime.date(2025, 3, 3), "due_on": datetime.date(2025, 2, 1)},
+    ],
+    ids=["echeance-avant-la-demande", "les-deux-dates"],
+)
+def test_it_refuses_a_due_date_before_the_request(actor, procedure, fields):
+    with pytest.raises(ValidationError) as raised:
+        procedure_update(procedure=procedure, by=actor, **fields)
+
+    assert raised.value.message_dict == {
+        "due_on": ["L'échéance ne peut pas être avant la demande, faite le 03/03/2025."]
+    }
+    procedure.refresh_from_db()
+    assert procedure.due_on is None
+    assert not _events(AuditAction.PROCEDURE_UPDATED).exists()
+
+
+def test_it_refuses_a_request_date_moved_after_the_due_date(actor, procedure):
+    procedure_update(procedure=procedure, by=actor, due_on=datetime.date(2025, 3, 10))
+
+    with pytest.raises(ValidationError, match="L'échéance ne peut pas être avant la demande"):
+        procedure_update(procedure=procedure, by=actor, requested_on=datetime.date(2025, 3, 11))
+
+    procedure.refresh_from_db()
+    assert procedure.requested_on == REQUESTED
+
+
+def test_it_accepts_a_due_date_on_the_request_day(actor, procedure):
+    procedure_update(procedure=procedure, by=actor, due_on=REQUESTED)
+
+    procedure.refresh_from_db()
+    assert procedure.due_on == REQUESTED
+
+
+def test_it_refuses_to_open_with_a_due_date_before_the_request(actor, person, organisation):
+    with pytest.raises(ValidationError, match="L'échéance ne peut pas être avant la demande"):
+        procedure_open(
+            person=person,
+            procedure_type=ProcedureTypeFactory(),
+            organisation=organisation,
+            by=actor,
+            requested_on=REQUESTED,
+            due_on=REQUESTED - datetime.timedelta(days=1),
+        )
+
+    assert not Procedure.objects.exists()
+
+
 def test_only_dates_can_be_corrected(actor, procedure):
     with pytest.raises(TypeError):
         procedure_update(procedure=procedure, by=actor, status=ProcedureStatus.GRANTED)
-
-
-@pytest.mark.parametrize(
-    ("day", "months", "expected"),
-    [
-        (datetime.date(2025, 1, 31), 1, datetime.date(2025, 2, 28)),
-        (datetime.date(2024, 11, 30), 3, datetime.date(2025, 2, 28)),
-        (datetime.date(2023, 12, 31), 2, datetime.date(2024, 2, 29)),
-        (datetime.date(2025, 3, 15), 60, datetime.date(2030, 3, 15)),
-    ],
-)
-def test_add_months_keeps_the_day_or_takes_the_last_one(day, months, expected):
-    assert add_months(day, months) == expected
 
 
 # The journal row is part of the change

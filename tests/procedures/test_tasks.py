@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
@@ -13,11 +14,13 @@ from relais.persons.models import PersonStatus
 from relais.procedures.models import Procedure, ProcedureStatus
 from relais.procedures.tasks import (
     REMINDER_BODY,
+    ReminderRun,
     open_next_occurrences,
     recurring_open_due,
     reminders_send_due,
     send_due_reminders,
 )
+from tests.portal.factories import PersonAccountFactory
 from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,10 +134,10 @@ def test_the_task_uses_today():
 def test_it_reminds_the_person_of_a_deadline():
     procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=7))
 
-    assert reminders_send_due(now=NOW) == 1
+    assert reminders_send_due(now=NOW) == ReminderRun(sent=1)
 
     assert [(message.to, message.body) for message in sms.outbox] == [
-        (procedure.person.phone, REMINDER_BODY)
+        ("+33612345678", REMINDER_BODY)
     ]
     procedure.refresh_from_db()
     assert procedure.reminder_sent_at == NOW
@@ -153,8 +156,8 @@ def test_the_reminder_carries_no_personal_data():
 def test_it_reminds_once():
     ProcedureFactory(due_on=TODAY)
 
-    assert reminders_send_due(now=NOW) == 1
-    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)) == 0
+    assert reminders_send_due(now=NOW).sent == 1
+    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)) == ReminderRun()
 
     assert len(sms.outbox) == 1
     assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).count() == 1
@@ -175,7 +178,7 @@ def test_it_reminds_once():
 def test_it_reminds_nobody_when_not_due(fields):
     ProcedureFactory(**fields)
 
-    assert reminders_send_due(now=NOW) == 0
+    assert reminders_send_due(now=NOW) == ReminderRun()
 
     assert sms.outbox == []
     assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
@@ -190,21 +193,143 @@ def test_a_refused_sms_is_tried_again_next_time(settings):
     procedure = ProcedureFactory(due_on=TODAY)
     settings.RELAIS_SMS_BACKEND = "tests.procedures.test_tasks.RefusingBackend"
 
-    assert reminders_send_due(now=NOW) == 0
+    assert reminders_send_due(now=NOW) == ReminderRun(refused=1)
 
     procedure.refresh_from_db()
     assert procedure.reminder_sent_at is None
     assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
     settings.RELAIS_SMS_BACKEND = "relais.notifications.sms.LocmemBackend"
-    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)) == 1
+    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)).sent == 1
     assert len(sms.outbox) == 1
+
+
+class WitnessBackend:
+    """Notes, at the moment the SMS leaves, whether a transaction is open and what the
+    database already holds."""
+
+    seen: list[dict] = []
+
+    def send(self, message):
+        procedure = Procedure.objects.get()
+        WitnessBackend.seen.append(
+            {
+                "in_transaction": connection.in_atomic_block,
+                "claimed": procedure.reminder_sent_at is not None,
+                "journalled": AuditEvent.objects.filter(
+                    action=AuditAction.PROCEDURE_REMINDER_SENT
+                ).exists(),
+            }
+        )
+
+
+def test_it_sends_the_sms_outside_any_transaction(transactional_db, settings):
+    """The journal's append locks every audited write of the platform until its
+    transaction ends: a slow provider must never be waited for inside it."""
+    ProcedureFactory(due_on=TODAY)
+    settings.RELAIS_SMS_BACKEND = "tests.procedures.test_tasks.WitnessBackend"
+    WitnessBackend.seen = []
+
+    assert reminders_send_due(now=NOW).sent == 1
+
+    assert WitnessBackend.seen == [{"in_transaction": False, "claimed": True, "journalled": False}]
+    assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).count() == 1
+
+
+def test_a_refused_sms_releases_the_claim_outside_any_transaction(transactional_db, settings):
+    procedure = ProcedureFactory(due_on=TODAY)
+    settings.RELAIS_SMS_BACKEND = "tests.procedures.test_tasks.RefusingBackend"
+
+    assert reminders_send_due(now=NOW) == ReminderRun(refused=1)
+
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
+
+
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update_skip_locked,
+    reason="SKIP LOCKED is PostgreSQL's",
+)
+def test_it_leaves_a_reminder_another_run_is_claiming(transactional_db):
+    procedure = ProcedureFactory(due_on=TODAY)
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Procedure._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+                [procedure.pk],
+            )
+        with connection.cursor() as cursor:
+            # Waiting for the other run would fail here instead of hanging the test.
+            cursor.execute("SET lock_timeout = '2s'")
+
+        assert reminders_send_due(now=NOW) == ReminderRun()
+    finally:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert sms.outbox == []
+    assert reminders_send_due(now=NOW).sent == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent_to"),
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("06.12.34.56.78", "+33612345678"),
+        ("+33 7 81 23 45 67", "+33781234567"),
+        ("0033612345678", "+33612345678"),
+    ],
+)
+def test_it_sends_to_the_file_phone_written_in_any_usual_way(typed, sent_to):
+    ProcedureFactory(due_on=TODAY, person__phone=typed)
+
+    assert reminders_send_due(now=NOW).sent == 1
+
+    assert [message.to for message in sms.outbox] == [sent_to]
+
+
+@pytest.mark.parametrize(
+    "typed", ["03 21 46 00 00", "0612", "pas de portable", "08 00 00 00 00", "+33 9 70 00 00 00"]
+)
+def test_it_skips_and_counts_a_number_that_is_not_a_mobile(typed):
+    procedure = ProcedureFactory(due_on=TODAY, person__phone=typed)
+
+    assert reminders_send_due(now=NOW) == ReminderRun(not_mobile=1)
+
+    assert sms.outbox == []
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
+
+
+@pytest.mark.parametrize("file_phone", ["0612345678", "03 21 46 00 00", ""])
+def test_it_prefers_the_phone_of_the_persons_own_space(file_phone):
+    procedure = ProcedureFactory(due_on=TODAY, person__phone=file_phone)
+    PersonAccountFactory(person=procedure.person, phone="+33798765432")
+
+    assert reminders_send_due(now=NOW).sent == 1
+
+    assert [message.to for message in sms.outbox] == ["+33798765432"]
+
+
+def test_it_uses_the_file_phone_once_the_own_space_is_closed():
+    procedure = ProcedureFactory(due_on=TODAY)
+    PersonAccountFactory(person=procedure.person, closed=True)
+
+    assert reminders_send_due(now=NOW).sent == 1
+
+    assert [message.to for message in sms.outbox] == ["+33612345678"]
 
 
 def test_the_task_uses_now():
     procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=2))
 
     with patch("django.utils.timezone.now", return_value=NOW):
-        assert send_due_reminders.call() == 1
+        assert send_due_reminders.call() == {"sent": 1, "not_mobile": 0, "refused": 0}
 
     procedure.refresh_from_db()
     assert procedure.reminder_sent_at == NOW
@@ -222,6 +347,19 @@ def test_the_daily_command_runs_both():
         "1 démarche(s) à renouveler ouverte(s), 1 rappel(s) envoyé(s)."
     )
     assert len(sms.outbox) == 1
+
+
+def test_the_daily_command_tells_the_reminders_it_could_not_send():
+    ProcedureFactory(due_on=TODAY, person__phone="03 21 46 00 00")
+    out = StringIO()
+
+    with patch("django.utils.timezone.now", return_value=NOW):
+        call_command("procedures_daily", stdout=out)
+
+    assert out.getvalue().strip() == (
+        "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s). 1 rappel(s) non "
+        "envoyé(s) : pas de numéro de portable."
+    )
 
 
 def test_the_daily_command_can_hand_the_work_to_the_queue():

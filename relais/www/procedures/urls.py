@@ -22,6 +22,7 @@ urlpatterns = [
     path("demarches/", views.mine, name="mine"),
     path("demarches/structure/", views.organisation_list, name="organisation"),
     path("demarches/catalogue/", views.catalogue_list, name="catalogue"),
+    path("demarches/catalogue-retirees/", views.catalogue_withdrawn, name="catalogue_withdrawn"),
     path("demarches/catalogue/<slug:slug>/", views.catalogue_entry, name="catalogue_entry"),
     path("demarches/catalogue/<slug:slug>/guide/", views.catalogue_guide, name="guide"),
     path("demarches/catalogue/<slug:slug>/modifier/", views.catalogue_edit, name="catalogue_edit"),

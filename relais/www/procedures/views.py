@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
 from relais.accounts.decorators import manager_required, pilot_required
-from relais.consent.access import FileAccess
+from relais.consent.access import FileAccess, Professional
 from relais.documents.models import Document, DocumentKind, category_of
 from relais.persons.categories import Action, DataCategory
 from relais.procedures import catalogue, services
@@ -35,7 +35,6 @@ from relais.procedures.models import (
     ProcedureStatus,
     ProcedureStep,
     ProcedureType,
-    ProcedureTypeQuerySet,
     RequiredDocument,
 )
 from relais.www.persons.access import access_file, professional_or_404, record_view
@@ -135,7 +134,7 @@ def person_procedures(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     form = forms.OpenForm(request.POST, types=_types())
     if form.is_valid():
         try:
@@ -151,6 +150,8 @@ def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, f"La démarche « {procedure} » est ouverte.")
             return redirect("procedures:detail", person_id=person_id, procedure_id=procedure.pk)
+    # The refused form comes back on the page of the person's procedures: a read too.
+    record_view(request, pro, access, PROCEDURES)
     return render(request, "procedures/person.html", _person_context(access, form), status=400)
 
 
@@ -159,6 +160,15 @@ def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
 
 def _document_categories(access: FileAccess) -> list[str]:
     return [c for c in (DataCategory.DOCUMENTS, DataCategory.HEALTH) if access.can(Action.VIEW, c)]
+
+
+def _may_handle(access: FileAccess, item: RequiredDocument) -> bool:
+    """A checklist line is linked, unlinked or marked « non concerné(e) » only by someone
+    who may read both its kind of document and the document linked to it: marking it
+    detaches that document."""
+    return access.can(Action.VIEW, category_of(item.kind)) and (
+        item.document is None or access.can(Action.VIEW, item.document.category)
+    )
 
 
 def _linkable(item: RequiredDocument, by_kind: dict[str, list[Document]]) -> list[Document]:
@@ -201,9 +211,12 @@ def _detail_context(
     # The categories of the person's documents this page shows, linked or offered.
     shown_categories: set[str] = set()
     for item in checklist:
-        shown = access.can(Action.VIEW, category_of(item.kind))
+        # Decided by the linked document's own category: an « autre pièce » may stand on
+        # a health line.
+        shown = item.document is not None and access.can(Action.VIEW, item.document.category)
+        linkable = can_edit and _may_handle(access, item)
         prefix = f"piece-{item.pk}"
-        offered = _linkable(item, documents_by_kind) if can_edit and shown else []
+        offered = _linkable(item, documents_by_kind) if linkable else []
         if shown and item.document is not None and not item.not_applicable:
             shown_categories.add(item.document.category)
         shown_categories.update(document.category for document in offered)
@@ -225,7 +238,7 @@ def _detail_context(
                     kind_label=item.get_kind_display(),
                     initial={"document": item.document_id},
                 ),
-                "linkable": can_edit and shown,
+                "linkable": linkable,
             }
         )
 
@@ -253,7 +266,7 @@ def _detail_context(
         "steps": steps,
         "checklist": lines,
         "measure": measure,
-        "missing": missing_in_plain_words(measure),
+        "missing": missing_in_plain_words(measure, readable_categories=readable),
         "checking_day": measure.day,
         "move_form": bound.get("etat") or forms.MoveForm(prefix="etat", allowed=moves),
         "move_choices": [(s.value, s.label) for s in ProcedureStatus if s in moves],
@@ -274,27 +287,38 @@ def _detail_context(
     }
 
 
+def _detail_page(
+    request: HttpRequest,
+    pro: Professional,
+    access: FileAccess,
+    procedure: Procedure,
+    bound: dict[str, Form] | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """The procedure's page, journalled as a read of the procedures and of the categories
+    of the person's documents its checklist links or offers — after a refused form too,
+    which shows the file again."""
+    context = _detail_context(access, procedure, bound)
+    for category in (PROCEDURES, *context["documents_categories"]):
+        record_view(request, pro, access, category)
+    return render(request, "procedures/detail.html", context, status=status)
+
+
 def procedure_detail(request: HttpRequest, person_id: int, procedure_id: int) -> HttpResponse:
     pro, access = access_file(request, person_id, PROCEDURES)
-    procedure = _procedure(access, procedure_id)
-    record_view(request, pro, access, PROCEDURES)
-    context = _detail_context(access, procedure)
-    # The checklist shows the person's documents it links or offers: a read of their
-    # categories too.
-    for category in context["documents_categories"]:
-        record_view(request, pro, access, category)
-    return render(request, "procedures/detail.html", context)
+    return _detail_page(request, pro, access, _procedure(access, procedure_id))
 
 
 def _refused(
-    request: HttpRequest, access: FileAccess, procedure: Procedure, prefix: str, form: Form
+    request: HttpRequest,
+    pro: Professional,
+    access: FileAccess,
+    procedure: Procedure,
+    prefix: str,
+    form: Form,
 ) -> HttpResponse:
-    return render(
-        request,
-        "procedures/detail.html",
-        _detail_context(access, procedure, {prefix: form}),
-        status=400,
-    )
+    return _detail_page(request, pro, access, procedure, {prefix: form}, status=400)
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -323,7 +347,7 @@ def _back(procedure: Procedure) -> HttpResponse:
 
 @require_POST
 def procedure_transition(request: HttpRequest, person_id: int, procedure_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     procedure = _procedure(access, procedure_id)
     allowed = procedure.allowed_transitions()
     chosen = request.POST.get("formulaire")
@@ -364,14 +388,14 @@ def procedure_transition(request: HttpRequest, person_id: int, procedure_id: int
         label = ProcedureStatus(fields["to_status"]).label
         messages.success(request, f"La démarche est passée à l'état « {label} ».")
         return _back(procedure)
-    return _refused(request, access, _procedure(access, procedure_id), chosen, form)
+    return _refused(request, pro, access, _procedure(access, procedure_id), chosen, form)
 
 
 @require_POST
 def procedure_step(
     request: HttpRequest, person_id: int, procedure_id: int, step_index: int
 ) -> HttpResponse:
-    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     procedure = _procedure(access, procedure_id)
     if step_index >= len(procedure.procedure_type.steps):
         raise Http404("Étape introuvable.")
@@ -390,7 +414,7 @@ def procedure_step(
     ):
         messages.success(request, f"L'étape {step_index + 1} est enregistrée.")
         return _back(procedure)
-    return _refused(request, access, procedure, prefix, form)
+    return _refused(request, pro, access, procedure, prefix, form)
 
 
 def _requirement(procedure: Procedure, requirement_id: int) -> RequiredDocument:
@@ -407,10 +431,10 @@ def _requirement(procedure: Procedure, requirement_id: int) -> RequiredDocument:
 def checklist_link(
     request: HttpRequest, person_id: int, procedure_id: int, requirement_id: int
 ) -> HttpResponse:
-    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     procedure = _procedure(access, procedure_id)
     item = _requirement(procedure, requirement_id)
-    if not access.can(Action.VIEW, category_of(item.kind)):
+    if not _may_handle(access, item):
         raise Http404("Pièce introuvable.")
     documents = (
         Document.objects.filter(person=access.person, kind__in=[item.kind, DocumentKind.OTHER])
@@ -433,7 +457,7 @@ def checklist_link(
         else:
             messages.success(request, f"La pièce « {item} » est rattachée à la démarche.")
         return _back(procedure)
-    return _refused(request, access, procedure, prefix, form)
+    return _refused(request, pro, access, procedure, prefix, form)
 
 
 @require_POST
@@ -443,6 +467,8 @@ def checklist_not_applicable(
     _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     procedure = _procedure(access, procedure_id)
     item = _requirement(procedure, requirement_id)
+    if not _may_handle(access, item):
+        raise Http404("Pièce introuvable.")
     form = forms.NotApplicableForm(request.POST)
     if form.is_valid():
         try:
@@ -460,7 +486,7 @@ def checklist_not_applicable(
 
 @require_POST
 def procedure_update(request: HttpRequest, person_id: int, procedure_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     procedure = _procedure(access, procedure_id)
     form = forms.DatesForm(request.POST, prefix="dates")
     if form.is_valid() and _attempt(
@@ -471,7 +497,7 @@ def procedure_update(request: HttpRequest, person_id: int, procedure_id: int) ->
     ):
         messages.success(request, "Les dates de la démarche sont enregistrées.")
         return _back(procedure)
-    return _refused(request, access, _procedure(access, procedure_id), "dates", form)
+    return _refused(request, pro, access, _procedure(access, procedure_id), "dates", form)
 
 
 # Lists across files.
@@ -550,17 +576,10 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 # The catalogue.
 
 
-def _catalogue(request: HttpRequest) -> ProcedureTypeQuerySet:
-    """The pilot sees the withdrawn entries too, to bring them back."""
-    if request.user.is_superuser:
-        return ProcedureType.objects.all()
-    return ProcedureType.objects.active()
-
-
 def catalogue_list(request: HttpRequest) -> HttpResponse:
     form = forms.CatalogueSearchForm(request.GET or None)
-    entries = _catalogue(request).only(
-        "slug", "title", "organisme", "category", "summary", "is_active", "verified_on"
+    entries = ProcedureType.objects.active().only(
+        "slug", "title", "organisme", "category", "summary", "verified_on"
     )
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
@@ -580,8 +599,36 @@ def catalogue_list(request: HttpRequest) -> HttpResponse:
     return render(request, "procedures/catalogue.html", context)
 
 
-def _entry(request: HttpRequest, slug: str) -> ProcedureType:
-    return get_object_or_404(_catalogue(request), slug=slug)
+@pilot_required
+def catalogue_withdrawn(request: HttpRequest) -> HttpResponse:
+    """The entries no longer offered, for the pilot to bring one back."""
+    grouped: dict[str, list[ProcedureType]] = {}
+    for entry in (
+        ProcedureType.objects.filter(is_active=False)
+        .only("slug", "title", "organisme", "category")
+        .order_by("category", "title")
+    ):
+        grouped.setdefault(entry.category, []).append(entry)
+    themes = [(c.value, c.label, grouped[c.value]) for c in ProcedureCategory if c in grouped]
+    context = {"title": "Démarches retirées du catalogue", "themes": themes}
+    return render(request, "procedures/catalogue_withdrawn.html", context)
+
+
+EntryPage = Callable[[HttpRequest, ProcedureType], HttpResponse]
+
+
+def _catalogue_page(request: HttpRequest, slug: str, page: EntryPage) -> HttpResponse:
+    entry = get_object_or_404(ProcedureType, slug=slug)
+    if entry.is_active:
+        return page(request, entry)
+    return _withdrawn_page(request, entry, page)
+
+
+@pilot_required
+def _withdrawn_page(request: HttpRequest, entry: ProcedureType, page: EntryPage) -> HttpResponse:
+    """A withdrawn entry is no longer offered: only the pilot, who may bring it back,
+    still opens its pages."""
+    return page(request, entry)
 
 
 def _documents_to_bring(entry: ProcedureType) -> list[dict[str, str]]:
@@ -591,8 +638,7 @@ def _documents_to_bring(entry: ProcedureType) -> list[dict[str, str]]:
     ]
 
 
-def catalogue_entry(request: HttpRequest, slug: str) -> HttpResponse:
-    entry = _entry(request, slug)
+def _entry_page(request: HttpRequest, entry: ProcedureType) -> HttpResponse:
     context = {
         "title": entry.title,
         "entry": entry,
@@ -602,11 +648,18 @@ def catalogue_entry(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "procedures/entry.html", context)
 
 
-def catalogue_guide(request: HttpRequest, slug: str) -> HttpResponse:
+def _guide_page(request: HttpRequest, entry: ProcedureType) -> HttpResponse:
     """The easy-to-read guide to print for the person: no personal data in it."""
-    entry = _entry(request, slug)
     context = {"title": entry.title, "entry": entry, "documents": _documents_to_bring(entry)}
     return render(request, "procedures/guide.html", context)
+
+
+def catalogue_entry(request: HttpRequest, slug: str) -> HttpResponse:
+    return _catalogue_page(request, slug, _entry_page)
+
+
+def catalogue_guide(request: HttpRequest, slug: str) -> HttpResponse:
+    return _catalogue_page(request, slug, _guide_page)
 
 
 @pilot_required

@@ -11,11 +11,11 @@ from playwright.sync_api import expect
 
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
-from relais.procedures.models import Procedure, ProcedureStatus
-from tests.factories import MembershipFactory, TOTPDeviceFactory
+from relais.procedures.models import Procedure, ProcedureStatus, ProcedureType
+from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.procedures.factories import ProcedureTypeFactory
-from tests.www.browser.conftest import accept_charter, log_in_with_totp
+from tests.www.browser.conftest import accept_charter, at, log_in_with_totp
 from tests.www.browser.test_accessibility import Sweep
 
 
@@ -120,3 +120,26 @@ def test_a_professional_follows_a_procedure_to_its_decision(page, tmp_path):
     assert AuditEvent.objects.filter(
         action=AuditAction.PROCEDURE_DOCUMENT_LINKED, person_id=person.pk
     ).exists()
+
+
+def test_the_pilot_brings_a_withdrawn_entry_back(page):
+    sweep = Sweep(page)
+    ProcedureTypeFactory(slug="ancienne", title="Demander l'ancienne aide", inactive=True)
+    pilot = UserFactory(pilot=True)
+    log_in_with_totp(page, pilot, TOTPDeviceFactory(user=pilot))
+    expect(page).to_have_url(at(reverse("www:home")))
+
+    sweep.visit(reverse("procedures:catalogue"))
+    expect(page.get_by_role("link", name="Demander l'ancienne aide")).to_have_count(0)
+    page.get_by_role("link", name="Démarches retirées du catalogue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Démarches retirées du catalogue")
+    sweep.check()
+    page.get_by_role("link", name="Modifier la fiche « Demander l'ancienne aide »").click()
+    page.locator("label[for=id_is_active]").click()
+    page.get_by_role("button", name="Enregistrer la fiche").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demander l'ancienne aide")
+    sweep.check()
+    sweep.visit(reverse("procedures:catalogue_withdrawn"))
+    expect(page.get_by_text("Aucune démarche retirée.")).to_be_visible()
+    sweep.assert_clean()
+    assert ProcedureType.objects.get(slug="ancienne").is_active

@@ -14,7 +14,7 @@ from relais.documents.models import DocumentKind
 from relais.persons.categories import DataCategory
 from relais.procedures.models import ProcedureStatus, ProcedureType
 from tests.conftest import log_in
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.procedures.factories import (
     DocumentFactory,
@@ -312,7 +312,20 @@ def test_it_shows_a_catalogue_entry(member_client, entries):
 def test_it_hides_a_withdrawn_entry_from_professionals(member_client, entries):
     response = member_client.get(reverse("procedures:catalogue_entry", args=["ancienne"]))
 
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert "Une démarche retirée" not in response.content.decode()
+
+
+def test_it_answers_404_for_an_entry_that_does_not_exist(entries):
+    member = MembershipFactory()
+    for client in (
+        log_in(Client(), member.user, member),
+        log_in(Client(), UserFactory(pilot=True)),
+    ):
+        for name in ("catalogue_entry", "guide"):
+            response = client.get(reverse(f"procedures:{name}", args=["inconnue"]))
+
+            assert response.status_code == 404
 
 
 def test_it_prints_an_easy_to_read_guide_without_personal_data(
@@ -337,13 +350,48 @@ def test_it_prints_an_easy_to_read_guide_without_personal_data(
     assert f"/personnes/{person.pk}/" not in text
 
 
-def test_it_lets_the_pilot_see_and_edit_every_entry(pilot_client, entries):
+def test_it_lists_the_withdrawn_entries_for_the_pilot(pilot_client, entries):
     listing = pilot_client.get(reverse("procedures:catalogue")).content.decode()
+    withdrawn = pilot_client.get(reverse("procedures:catalogue_withdrawn"))
     entry = pilot_client.get(reverse("procedures:catalogue_entry", args=["ancienne"]))
+    guide = pilot_client.get(reverse("procedures:guide", args=["ancienne"]))
 
-    assert "Une démarche retirée" in listing
-    assert entry.status_code == 200
+    assert "Une démarche retirée" not in listing
+    assert reverse("procedures:catalogue_withdrawn") in listing
+    assert withdrawn.status_code == 200
+    text = withdrawn.content.decode()
+    assert "Une démarche retirée" in text
+    assert "Demander l&#x27;aide au logement" not in text
+    assert reverse("procedures:catalogue_entry", args=["ancienne"]) in text
+    assert reverse("procedures:catalogue_edit", args=["ancienne"]) in text
+    assert entry.status_code == guide.status_code == 200
+    assert "non proposée aux professionnels" in entry.content.decode()
     assert reverse("procedures:catalogue_edit", args=["ancienne"]) in entry.content.decode()
+
+
+def test_it_keeps_the_withdrawn_entries_to_the_pilot(entries):
+    member, manager = MembershipFactory(), MembershipFactory(manager=True)
+    for membership in (member, manager):
+        client = log_in(Client(), membership.user, membership)
+        listing = client.get(reverse("procedures:catalogue")).content.decode()
+
+        assert reverse("procedures:catalogue_withdrawn") not in listing
+        for name, args in (
+            ("catalogue_withdrawn", []),
+            ("catalogue_entry", ["ancienne"]),
+            ("guide", ["ancienne"]),
+        ):
+            assert client.get(reverse(f"procedures:{name}", args=args)).status_code == 403
+
+
+def test_it_brings_a_withdrawn_entry_back(pilot_client, entries):
+    response = _edit(pilot_client, "ancienne", title="Une démarche proposée à nouveau")
+
+    assert response.status_code == 302
+    assert ProcedureType.objects.get(slug="ancienne").is_active
+    member = MembershipFactory()
+    listing = log_in(Client(), member.user, member).get(reverse("procedures:catalogue"))
+    assert "Une démarche proposée à nouveau" in listing.content.decode()
 
 
 def _edit(client, slug, **changes):

@@ -393,6 +393,22 @@ def test_it_refuses_a_step_without_what_it_needs(referent_client, procedure, dat
     assert _state(procedure) == before
 
 
+def test_it_refuses_a_step_done_before_the_request(referent_client, procedure):
+    before = _state(procedure)
+    day_before = procedure.requested_on - timedelta(days=1)
+
+    response = referent_client.post(
+        _url("step", procedure, 0),
+        {"etape-0-autonomy": "avec", "etape-0-done_on": day_before.isoformat()},
+    )
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "L&#x27;étape ne peut pas être faite avant la demande" in text
+    assert "fr-error-text" in text
+    assert _state(procedure) == before
+
+
 def test_it_answers_404_for_a_step_the_catalogue_entry_does_not_have(referent_client, procedure):
     response = referent_client.post(
         _url("step", procedure, 3), {"etape-3-autonomy": "avec", "etape-3-done_on": "2026-01-01"}
@@ -499,6 +515,133 @@ def test_it_keeps_health_documents_out_without_the_health_category(
     assert _state(procedure) == before
 
 
+def _health_procedure(person, referent, *, linked=None):
+    """A procedure whose one conditional line asks for a medical certificate, with
+    `linked` attached to it."""
+    procedure = procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(
+            required_documents=[
+                {
+                    "kind": DocumentKind.MEDICAL_CERTIFICATE.value,
+                    "condition": "si vous avez une maladie longue",
+                }
+            ]
+        ),
+        organisation=referent.organisation,
+        by=actor_of(referent),
+    )
+    if linked is not None:
+        RequiredDocument.objects.filter(procedure=procedure).update(document=linked)
+    return procedure
+
+
+@pytest.fixture
+def mjpm(referent):
+    """A colleague whose charter lets them read HEALTH (default charter)."""
+    return MembershipFactory(organisation=referent.organisation, profession=Profession.MJPM)
+
+
+@pytest.fixture
+def health_without_documents(referent, django_capture_on_commit_callbacks):
+    """A professional who may read HEALTH but not the other documents."""
+    levels = default_matrix()
+    for category, level in (
+        (DataCategory.PROCEDURES, Level.WRITE),
+        (DataCategory.HEALTH, Level.READ),
+        (DataCategory.DOCUMENTS, Level.NONE),
+    ):
+        levels[(OrganisationKind.CCAS, Profession.NURSE, category)] = level
+    # The charter read so far is cached until the publication commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        charter_publish(levels=levels, summary="Santé sans les autres pièces.", by=SYSTEM)
+    return MembershipFactory(organisation=referent.organisation, profession=Profession.NURSE)
+
+
+def test_it_keeps_a_health_document_attached_without_the_health_category(
+    referent_client, person, referent
+):
+    certificate = DocumentFactory(person=person, kind=DocumentKind.MEDICAL_CERTIFICATE)
+    procedure = _health_procedure(person, referent, linked=certificate)
+    item = procedure.checklist.get()
+    before = _state(procedure)
+
+    page = referent_client.get(_detail(procedure)).content.decode()
+    marked = referent_client.post(
+        _url("not_applicable", procedure, item.pk), {"not_applicable": "oui"}
+    )
+
+    assert _url("not_applicable", procedure, item.pk) not in page
+    assert marked.status_code == 404
+    assert _state(procedure) == before
+    assert procedure.checklist.get().document_id == certificate.pk
+
+
+def test_it_lets_a_health_reader_mark_a_health_line_not_applicable(person, referent, mjpm):
+    certificate = DocumentFactory(person=person, kind=DocumentKind.MEDICAL_CERTIFICATE)
+    procedure = _health_procedure(person, referent, linked=certificate)
+    item = procedure.checklist.get()
+    client = log_in(Client(), mjpm.user, mjpm)
+
+    page = client.get(_detail(procedure)).content.decode()
+    marked = client.post(_url("not_applicable", procedure, item.pk), {"not_applicable": "oui"})
+
+    assert _url("not_applicable", procedure, item.pk) in page
+    assert marked.status_code == 302
+    assert procedure.checklist.get().not_applicable
+
+
+def test_it_does_not_tell_what_is_missing_in_health_without_the_health_category(
+    referent_client, person, referent, mjpm
+):
+    expired = DocumentFactory(
+        person=person,
+        kind=DocumentKind.MEDICAL_CERTIFICATE,
+        issued_on=date(2024, 1, 10),
+        expires_on=date(2025, 1, 9),
+    )
+    procedure = _health_procedure(person, referent, linked=expired)
+    _health_procedure(person, referent)
+    lacking = Procedure.objects.exclude(pk=procedure.pk).get()
+
+    page = referent_client.get(_detail(procedure)).content.decode()
+    lacking_page = referent_client.get(_detail(lacking)).content.decode()
+    health_reader = log_in(Client(), mjpm.user, mjpm).get(_detail(procedure)).content.decode()
+
+    assert "Une pièce de santé est à vérifier." in page
+    assert "10 janvier 2025" not in page
+    assert "n&#x27;est plus valable" not in page
+    assert "Une pièce de santé est à vérifier." in lacking_page
+    assert "Il manque : certificat médical" not in lacking_page
+    assert "Votre certificat médical n&#x27;est plus valable depuis le 10 janvier 2025" in (
+        health_reader
+    )
+
+
+def test_it_shows_a_document_by_its_own_category(
+    health_without_documents, referent_client, person, referent
+):
+    other = DocumentFactory(person=person, kind=DocumentKind.OTHER, title="lettre du médecin")
+    procedure = _health_procedure(person, referent, linked=other)
+    item = procedure.checklist.get()
+    client = log_in(Client(), health_without_documents.user, health_without_documents)
+    before = _state(procedure)
+
+    with_documents = referent_client.get(_detail(procedure)).content.decode()
+    with_health_only = client.get(_detail(procedure)).content.decode()
+    unlinked = client.post(_url("link", procedure, item.pk), {f"piece-{item.pk}-document": ""})
+    marked = client.post(_url("not_applicable", procedure, item.pk), {"not_applicable": "oui"})
+
+    assert "lettre du médecin" in with_documents
+    assert "lettre du médecin" not in with_health_only
+    assert "une pièce est rattachée" in with_health_only
+    assert f"piece-{item.pk}-document" not in with_health_only
+    assert (unlinked.status_code, marked.status_code) == (404, 404)
+    assert _state(procedure) == before
+    assert _viewed(person, referent) == ["demarches", "documents"]
+    assert _viewed(person, health_without_documents) == ["demarches"]
+
+
 def test_it_marks_a_conditional_document_not_applicable_and_back(referent_client, procedure):
     item = _proof_of_address(procedure)
 
@@ -555,6 +698,22 @@ def test_it_refuses_bad_dates_and_changes_nothing(referent_client, procedure, da
 
     assert response.status_code == 400
     assert "fr-error-text" in response.content.decode()
+    assert _state(procedure) == before
+
+
+def test_it_refuses_a_due_date_before_the_request(referent_client, procedure):
+    before = _state(procedure)
+
+    response = referent_client.post(
+        _url("update", procedure),
+        {
+            "dates-requested_on": procedure.requested_on.isoformat(),
+            "dates-due_on": (procedure.requested_on - timedelta(days=1)).isoformat(),
+        },
+    )
+
+    assert response.status_code == 400
+    assert "L&#x27;échéance ne peut pas être avant la demande" in response.content.decode()
     assert _state(procedure) == before
 
 
@@ -655,6 +814,23 @@ def test_it_journals_the_read_of_the_documents_the_checklist_shows(
     referent_client.get(_detail(procedure))
 
     assert _viewed(person, referent) == ["demarches", "documents"]
+
+
+def test_it_journals_the_read_behind_a_refused_form(referent_client, procedure, person, referent):
+    DocumentFactory(person=person, kind=DocumentKind.CNI)
+
+    step = referent_client.post(_url("step", procedure, 0), {"etape-0-autonomy": "peut-etre"})
+    dates = referent_client.post(_url("update", procedure), {"dates-requested_on": ""})
+    opened = referent_client.post(reverse("procedures:open", args=[person.pk]), {})
+
+    assert step.status_code == dates.status_code == opened.status_code == 400
+    assert _viewed(person, referent) == [
+        "demarches",
+        "documents",
+        "demarches",
+        "documents",
+        "demarches",
+    ]
 
 
 def test_it_answers_404_when_the_consent_leaves_out_the_procedures(procedure, person):

@@ -22,7 +22,15 @@ class Command(BaseCommand):
             return
         # Renewals first: a procedure opened today with a near deadline is reminded today.
         opened = open_next_occurrences.call()
-        reminded = send_due_reminders.call()
-        self.stdout.write(
-            f"{opened} démarche(s) à renouveler ouverte(s), {reminded} rappel(s) envoyé(s)."
+        reminders = send_due_reminders.call()
+        summary = (
+            f"{opened} démarche(s) à renouveler ouverte(s), {reminders['sent']} rappel(s) "
+            "envoyé(s)."
         )
+        if reminders["not_mobile"]:
+            summary += (
+                f" {reminders['not_mobile']} rappel(s) non envoyé(s) : pas de numéro de portable."
+            )
+        if reminders["refused"]:
+            summary += f" {reminders['refused']} SMS refusé(s), à réessayer au prochain passage."
+        self.stdout.write(summary)

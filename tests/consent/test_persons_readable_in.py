@@ -1,0 +1,243 @@
+"""`persons_readable_in`: the access rule applied to every file at once, for the lists
+across files. Each case is written by hand from the rule (relais/consent/access.py) and the
+default charter (docs/charte.md): the member is an assistant(e) de service social of a
+CCAS, who writes on every category but HEALTH, which the charter closes; the MJPM of the
+same CCAS reads HEALTH. The last test checks that the list and `file_access` never
+disagree on a file."""
+
+import datetime
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from relais.consent.access import (
+    Professional,
+    file_access,
+    persons_readable_in,
+    visible_persons,
+)
+from relais.consent.charter import levels_for
+from relais.organisations.models import Profession
+from relais.persons.categories import Action, DataCategory
+from relais.persons.models import Person, PersonStatus
+from tests.factories import MembershipFactory, UserFactory
+from tests.persons.factories import (
+    BlockFactory,
+    BreakGlassGrantFactory,
+    ConsentFactory,
+    PersonFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PROCEDURES = DataCategory.PROCEDURES
+HEALTH = DataCategory.HEALTH
+ALL_BUT_PROCEDURES = [c for c in DataCategory.values if c != PROCEDURES]
+
+
+def _professional(membership) -> Professional:
+    return Professional(
+        user_id=membership.user_id,
+        label=membership.user.get_full_name(),
+        organisation_id=membership.organisation_id,
+        organisation_label=membership.organisation.name,
+        organisation_kind=membership.organisation.kind,
+        profession=membership.profession,
+        profession_label=membership.get_profession_display(),
+    )
+
+
+@pytest.fixture
+def member(organisation):
+    return MembershipFactory(organisation=organisation)
+
+
+@pytest.fixture
+def pro(member):
+    return _professional(member)
+
+
+@pytest.fixture
+def mjpm(organisation):
+    return _professional(MembershipFactory(organisation=organisation, profession=Profession.MJPM))
+
+
+def _readable(pro, category, **kwargs) -> set[int]:
+    return {row["pk"] for row in persons_readable_in(pro, category, **kwargs)}
+
+
+def _grant(person, pro, **fields):
+    return BreakGlassGrantFactory(
+        person=person,
+        professional_id=pro.user_id,
+        organisation_id=pro.organisation_id,
+        **fields,
+    )
+
+
+# Consents.
+
+
+def test_it_lists_the_persons_whose_consent_covers_the_category(pro, organisation):
+    covered = PersonFactory()
+    ConsentFactory(person=covered, organisation=organisation)
+    left_out = PersonFactory()
+    ConsentFactory(person=left_out, organisation=organisation, categories=ALL_BUT_PROCEDURES)
+    PersonFactory()
+
+    assert _readable(pro, PROCEDURES) == {covered.pk}
+    assert _readable(pro, DataCategory.IDENTITY) == {covered.pk, left_out.pk}
+
+
+def test_a_consent_to_the_professional_alone_is_enough(pro, organisation):
+    to_them = PersonFactory()
+    ConsentFactory(person=to_them, organisation=organisation, professional_id=pro.user_id)
+    to_a_colleague = PersonFactory()
+    ConsentFactory(person=to_a_colleague, organisation=organisation, professional=UserFactory())
+    to_another_organisation = PersonFactory()
+    ConsentFactory(person=to_another_organisation)
+
+    assert _readable(pro, PROCEDURES) == {to_them.pk}
+
+
+@pytest.mark.parametrize("consent", [{"expired": True}, {"revoked": True}])
+def test_an_expired_or_revoked_consent_opens_nothing(pro, organisation, consent):
+    ConsentFactory(person=PersonFactory(), organisation=organisation, **consent)
+
+    assert _readable(pro, PROCEDURES) == set()
+
+
+def test_it_reads_the_consents_at_the_moment_asked(pro, organisation):
+    person = PersonFactory()
+    ConsentFactory(person=person, organisation=organisation, expired=True)
+    while_live = timezone.now() - datetime.timedelta(days=10)
+
+    assert _readable(pro, PROCEDURES, at=while_live) == {person.pk}
+    assert _readable(pro, PROCEDURES) == set()
+
+
+def test_it_leaves_out_the_files_no_longer_active(pro, organisation):
+    person = PersonFactory(status=PersonStatus.ARCHIVED)
+    ConsentFactory(person=person, organisation=organisation)
+
+    assert _readable(pro, PROCEDURES) == set()
+
+
+# The charter.
+
+
+def test_the_charter_closing_the_category_opens_nothing(pro, organisation):
+    ConsentFactory(person=PersonFactory(), organisation=organisation)
+
+    assert _readable(pro, HEALTH) == set()
+
+
+def test_the_charter_reading_the_category_opens_it(mjpm, organisation):
+    person = PersonFactory()
+    ConsentFactory(person=person, organisation=organisation)
+
+    assert _readable(mjpm, HEALTH) == {person.pk}
+
+
+# Blocks.
+
+
+@pytest.mark.parametrize("against", ["organisation", "professional"])
+def test_a_block_closes_the_file_whatever_the_consent_or_grant(pro, organisation, against):
+    consented = PersonFactory()
+    ConsentFactory(person=consented, organisation=organisation)
+    granted = PersonFactory()
+    _grant(granted, pro)
+    for person in (consented, granted):
+        if against == "organisation":
+            BlockFactory(person=person, organisation=organisation)
+        else:
+            BlockFactory(person=person, professional_id=pro.user_id)
+
+    assert _readable(pro, PROCEDURES) == set()
+
+
+# Break-glass.
+
+
+def test_a_live_grant_opens_what_the_charter_lets_read(pro):
+    person = PersonFactory()
+    _grant(person, pro)
+
+    assert _readable(pro, PROCEDURES) == {person.pk}
+    assert _readable(pro, HEALTH) == set()
+
+
+@pytest.mark.parametrize("case", ["expired", "refused by the person", "other organisation"])
+def test_a_grant_opens_nothing_when_it_does_not_apply(pro, case):
+    person = PersonFactory(refuses_break_glass=case == "refused by the person")
+    if case == "other organisation":
+        BreakGlassGrantFactory(person=person, professional_id=pro.user_id)
+    else:
+        _grant(person, pro, expired=case == "expired")
+
+    assert _readable(pro, PROCEDURES) == set()
+
+
+def test_a_grant_does_not_go_around_a_consent_that_leaves_the_category_out(pro, organisation):
+    person = PersonFactory()
+    ConsentFactory(person=person, organisation=organisation, categories=ALL_BUT_PROCEDURES)
+    _grant(person, pro)
+
+    assert _readable(pro, PROCEDURES) == set()
+    assert person.pk in _readable(pro, DataCategory.IDENTITY)
+
+
+# Cost and agreement with the rule for one file.
+
+
+def test_it_is_one_query_and_none_when_the_charter_closes(
+    pro, organisation, django_assert_num_queries
+):
+    for _ in range(5):
+        ConsentFactory(person=PersonFactory(), organisation=organisation)
+    levels_for(pro.organisation_kind, pro.profession)
+
+    with django_assert_num_queries(1):
+        assert len(_readable(pro, PROCEDURES)) == 5
+    with django_assert_num_queries(0):
+        assert _readable(pro, HEALTH) == set()
+
+
+def test_it_agrees_with_file_access_on_every_file(pro, mjpm, organisation):
+    ConsentFactory(person=PersonFactory(), organisation=organisation)
+    ConsentFactory(person=PersonFactory(), organisation=organisation, categories=[HEALTH])
+    ConsentFactory(person=PersonFactory(), organisation=organisation, expired=True)
+    ConsentFactory(person=PersonFactory(), organisation=organisation, professional=UserFactory())
+    _grant(PersonFactory(), pro)
+    _grant(PersonFactory(refuses_break_glass=True), pro)
+    blocked = PersonFactory()
+    ConsentFactory(person=blocked, organisation=organisation)
+    BlockFactory(person=blocked, organisation=organisation)
+    persons = list(Person.objects.values_list("pk", flat=True))
+
+    for professional in (pro, mjpm):
+        for category in DataCategory.values:
+            expected = set()
+            for person_id in persons:
+                try:
+                    access = file_access(professional, person_id)
+                except Http404:
+                    continue
+                if access.can(Action.VIEW, category):
+                    expected.add(person_id)
+            assert _readable(professional, category) == expected, (professional, category)
+
+
+@pytest.mark.parametrize("case", ["refused by the person", "other organisation"])
+def test_the_persons_list_leaves_out_a_grant_that_opens_nothing(pro, case):
+    person = PersonFactory(refuses_break_glass=case == "refused by the person")
+    if case == "other organisation":
+        BreakGlassGrantFactory(person=person, professional_id=pro.user_id)
+    else:
+        _grant(person, pro)
+
+    assert not visible_persons(pro).filter(pk=person.pk).exists()
+    with pytest.raises(Http404):
+        file_access(pro, person.pk)
