@@ -1,4 +1,5 @@
-"""Production settings refuse to start without their secrets or in demo mode."""
+"""Production settings refuse to start without their secrets, in demo mode, or with an SMS
+backend that sends nothing."""
 
 import base64
 import os
@@ -18,7 +19,8 @@ IMPORT_PROD = (
     "import django; "
     "from django.conf import settings; "
     "django.setup(); "
-    "print('DEMO', settings.RELAIS_DEMO_MODE, 'DEBUG', settings.DEBUG)"
+    "print('DEMO', settings.RELAIS_DEMO_MODE, 'DEBUG', settings.DEBUG, "
+    "'SMS', settings.RELAIS_SMS_BACKEND)"
 )
 
 
@@ -93,6 +95,43 @@ def test_it_refuses_demo_mode_in_production(value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "Le mode démonstration est interdit en production." in result.stderr
+
+
+@pytest.mark.parametrize("backend", ["ConsoleBackend", "FileBackend", "LocmemBackend"])
+def test_it_refuses_an_sms_backend_that_sends_nothing(backend):
+    result = _run(
+        RELAIS_SECRET_KEY=SECRET_KEY,
+        RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
+        RELAIS_SMS_BACKEND=f"relais.notifications.sms.{backend}",
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "réservé au développement et interdit en production" in result.stderr
+
+
+def test_it_refuses_an_sms_backend_that_does_not_exist():
+    result = _run(
+        RELAIS_SECRET_KEY=SECRET_KEY,
+        RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
+        RELAIS_SMS_BACKEND="relais.notifications.sms.PigeonBackend",
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "ne désigne aucune classe d'envoi de SMS" in result.stderr
+
+
+def test_it_sends_sms_through_the_provider_by_default():
+    result = _run(
+        RELAIS_SECRET_KEY=SECRET_KEY,
+        RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
+        RELAIS_SMS_BACKEND="relais.notifications.sms.BrevoBackend",
+    )
+    default = _run(RELAIS_SECRET_KEY=SECRET_KEY, RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS)
+
+    assert result.returncode == 0, result.stderr
+    assert "SMS relais.notifications.sms.BrevoBackend" in default.stdout
 
 
 @pytest.mark.django_db

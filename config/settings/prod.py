@@ -1,10 +1,13 @@
-"""Production settings. Refuse to start without the secrets and with demo mode."""
+"""Production settings. Refuse to start without the secrets, in demo mode, or with an SMS
+backend that sends nothing."""
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_int, env_str
 from relais.crypto import parse_keyring
+from relais.notifications.sms import DEVELOPMENT_BACKENDS
 
 SECRET_KEY = env_str("RELAIS_SECRET_KEY")
 if len(SECRET_KEY) < 50:
@@ -16,6 +19,22 @@ if env_bool("RELAIS_DEMO_MODE", False):
     raise ImproperlyConfigured("Le mode démonstration est interdit en production.")
 RELAIS_DEMO_MODE = False
 RELAIS_DEMO_TOTP_SECRET = ""
+
+# The development backends print, write to a file or keep in memory the codes meant for a
+# person's phone: in production they would hand the codes to whoever reads the logs.
+RELAIS_SMS_BACKEND = env_str("RELAIS_SMS_BACKEND", "relais.notifications.sms.BrevoBackend")
+try:
+    _sms_backend = import_string(RELAIS_SMS_BACKEND)
+except ImportError as error:
+    raise ImproperlyConfigured(
+        f"RELAIS_SMS_BACKEND={RELAIS_SMS_BACKEND} ne désigne aucune classe d'envoi de SMS."
+    ) from error
+if isinstance(_sms_backend, type) and issubclass(_sms_backend, DEVELOPMENT_BACKENDS):
+    raise ImproperlyConfigured(
+        f"RELAIS_SMS_BACKEND={RELAIS_SMS_BACKEND} n'envoie aucun SMS : il est réservé au "
+        "développement et interdit en production (choisissez "
+        "relais.notifications.sms.BrevoBackend)."
+    )
 
 SECURE_SSL_REDIRECT = env_bool("RELAIS_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

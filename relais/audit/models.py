@@ -20,6 +20,13 @@ ACCESS_HISTORY_ACTIONS = [
     AuditAction.CONSENT_GRANTED,
     AuditAction.CONSENT_REVOKED,
     AuditAction.DOCUMENT_DOWNLOADED,
+    # Who opened, reopened, closed the person's space or changed how it is reached: the
+    # person must be able to see a change made at the office without them.
+    AuditAction.PERSON_ACCOUNT_OPENED,
+    AuditAction.PERSON_ACCOUNT_UPDATED,
+    AuditAction.PERSON_ACCOUNT_RECOVERED,
+    AuditAction.PERSON_ACCOUNT_CLOSED,
+    AuditAction.PERSON_CARD_PRINTED,
 ]
 
 
@@ -42,7 +49,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def access_history(self) -> "AuditEventQuerySet":
         """What the person has the right to know about their file: who read it, changed
-        it, opened it by break-glass, or changed who may see it."""
+        it, opened it by break-glass, changed who may see it, or changed their space."""
         return self.filter(action__in=ACCESS_HISTORY_ACTIONS)
 
 

@@ -34,6 +34,7 @@ from relais.persons.services import (
     record_on_file,
     referent_add,
 )
+from relais.portal.services import person_account_close_merged
 
 BREAK_GLASS_MIN_REASON = 20
 CODE_SESSION_KEY = "relais_consent_code"
@@ -342,13 +343,15 @@ def section_viewed(*, access: FileAccess, category: str, pro: Professional, by: 
 
 def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
     """Merge a duplicate into the file kept: everything moves, the duplicate is archived
-    and points to the file kept."""
+    and points to the file kept. The duplicate's own space is closed, not moved (see
+    person_account_close_merged)."""
     if keep.pk == absorb.pk:
         raise ValidationError("Choisissez deux dossiers différents.")
     with transaction.atomic():
         for model in (Consent, Block, BreakGlassGrant):
             model.objects.filter(person=absorb).update(person=keep)
         person_absorb(keep=keep, absorb=absorb)
+        person_account_close_merged(absorbed=absorb, by=by)
         absorb.status = PersonStatus.ARCHIVED
         absorb.merged_into = keep
         absorb.save(update_fields=["status", "merged_into"])

@@ -27,6 +27,10 @@ from relais.documents.validation import CleanFile, UploadRefused, clean_upload, 
 from relais.persons.models import Person
 from relais.persons.services import record_on_file
 
+# Why an upload or a replacement may be refused; str() of each is a clear French message
+# for the person who sent the file.
+REFUSALS = (UploadRefused, antivirus.VirusFound, antivirus.AntivirusUnavailable)
+
 
 def default_expiry(kind: str, issued_on: date | None) -> date | None:
     months = DEFAULT_VALIDITY_MONTHS.get(kind)

@@ -67,6 +67,10 @@ class LocmemBackend:
         outbox.append(message)
 
 
+# Backends that send nothing to a phone: config.settings.prod refuses to start with them.
+DEVELOPMENT_BACKENDS = (ConsoleBackend, FileBackend, LocmemBackend)
+
+
 class BrevoBackend:
     """Brevo's transactional SMS API (RELAIS_SMS_API_URL, RELAIS_SMS_API_KEY,
     RELAIS_SMS_SENDER). The recipient is sent without the leading "+", as Brevo asks."""

@@ -11,7 +11,6 @@ leave as soon as they are compressed, so memory stays flat whatever their size, 
 decrypted byte is ever written to a disk of the server.
 """
 
-import hashlib
 import io
 import json
 import zipfile
@@ -32,7 +31,6 @@ from relais.persons.models import Person
 from relais.persons.services import nir_reveal, record_on_file
 from relais.portability.readable import summary_context
 from relais.portability.snapshot import (
-    FORMAT,
     FORMAT_VERSION,
     JSON_NAME,
     SUMMARY_NAME,
@@ -41,10 +39,6 @@ from relais.portability.snapshot import (
     document_path,
     file_snapshot,
 )
-
-
-class ExportUnreadable(Exception):
-    """The file is not a Relais export this version can read; str() is French."""
 
 
 class _Pipe(io.RawIOBase):
@@ -159,46 +153,3 @@ def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
         if version is not None and path is not None
     ]
     return PreparedExport(data=data, summary=summary, files=files)
-
-
-def export_stream(person: Person, *, by: Actor) -> Iterator[bytes]:
-    return export_prepare(person, by=by).chunks()
-
-
-def export_person(person: Person, *, by: Actor) -> bytes:
-    """The whole ZIP in memory: for small files and for tests; pages stream it."""
-    return b"".join(export_stream(person, by=by))
-
-
-def read_export(zip_bytes: bytes) -> dict[str, Any]:
-    """Re-read an export: its JSON, after checking the format and that every document it
-    names is in the ZIP with the recorded size and SHA-256."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
-            data: Any = json.loads(archive.read(JSON_NAME))
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ExportUnreadable("Ce fichier n'est pas un export Relais.")
-            if data.get("format_version") != FORMAT_VERSION:
-                raise ExportUnreadable(
-                    f"Cet export suit la version {data.get('format_version')} du format ; "
-                    f"cette version de Relais lit la version {FORMAT_VERSION}."
-                )
-            for document in data.get("documents", []):
-                if document.get("file"):
-                    _check_member(archive, document)
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise ExportUnreadable("Ce fichier n'est pas un export Relais lisible.") from error
-    return data
-
-
-def _check_member(archive: zipfile.ZipFile, document: dict[str, Any]) -> None:
-    digest = hashlib.sha256()
-    size = 0
-    with archive.open(document["file"]) as member:
-        while chunk := member.read(vault.CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
-    if size != document["size"] or digest.hexdigest() != document["sha256"]:
-        raise ExportUnreadable(
-            f"La pièce {document['file']} de l'export ne correspond pas à son empreinte."
-        )

@@ -187,6 +187,11 @@ HISTORY_ACTIONS: dict[str, Promise] = {
     AuditAction.CONSENT_GRANTED: _("A enregistré mon accord"),
     AuditAction.CONSENT_REVOKED: _("A retiré un accord"),
     AuditAction.DOCUMENT_DOWNLOADED: _("A téléchargé un papier"),
+    AuditAction.PERSON_ACCOUNT_OPENED: _("A ouvert mon espace personnel"),
+    AuditAction.PERSON_ACCOUNT_UPDATED: _("A changé mon téléphone ou mon e-mail de connexion"),
+    AuditAction.PERSON_ACCOUNT_RECOVERED: _("A rétabli mon accès au guichet"),
+    AuditAction.PERSON_ACCOUNT_CLOSED: _("A fermé mon espace personnel"),
+    AuditAction.PERSON_CARD_PRINTED: _("A imprimé ma carte Relais"),
 }
 
 

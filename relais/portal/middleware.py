@@ -27,9 +27,10 @@ _SEEN_AT_RESOLUTION = 30
 class PersonSessionMiddleware:
     """Sets `request.person_account` (a PersonAccount or None) from the session.
 
-    The session ends when the account is closed, when access was restored at the office
-    since the login (security stamp raised), after RELAIS_PORTAL_IDLE_TIMEOUT seconds
-    without activity or RELAIS_PORTAL_ABSOLUTE_TIMEOUT seconds after the login.
+    The session ends when the account is closed or its file archived, when access was
+    restored or the identifiers changed at the office since the login (security stamp
+    raised), after RELAIS_PORTAL_IDLE_TIMEOUT seconds without activity or
+    RELAIS_PORTAL_ABSOLUTE_TIMEOUT seconds after the login.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -51,7 +52,10 @@ class PersonSessionMiddleware:
                 session.pop(key, None)
             return None
         account = (
-            PersonAccount.objects.active().select_related("person").filter(pk=account_id).first()
+            PersonAccount.objects.login_allowed()
+            .select_related("person")
+            .filter(pk=account_id)
+            .first()
         )
         now = time.time()
         seen_at = float(session.get(PERSON_SEEN_AT, 0))

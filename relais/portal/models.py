@@ -9,12 +9,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from relais.persons.models import Person
+from relais.persons.models import Person, PersonStatus
 
 
 class PersonAccountQuerySet(models.QuerySet["PersonAccount"]):
     def active(self) -> "PersonAccountQuerySet":
         return self.filter(is_active=True)
+
+    def login_allowed(self) -> "PersonAccountQuerySet":
+        """Open accounts of files still active: an archived file (merged into another,
+        or past its retention) is no longer reachable from the person's space."""
+        return self.active().filter(person__status=PersonStatus.ACTIVE)
 
 
 class PersonAccount(models.Model):
@@ -33,7 +38,8 @@ class PersonAccount(models.Model):
     email = models.EmailField("adresse électronique", unique=True, null=True, blank=True)
     password = models.CharField("mot de passe (empreinte)", max_length=128, blank=True)
     is_active = models.BooleanField("ouvert", default=True)
-    # Raised when access is restored at the office: every session opened before ends.
+    # Raised when access is restored or the identifiers change at the office, and when the
+    # space is closed or reopened: every session opened before ends.
     security_stamp = models.PositiveIntegerField(default=0, editable=False)
     opened_at = models.DateTimeField("ouvert le", default=timezone.now)
     opened_by_label = models.CharField("ouvert par", max_length=200, blank=True)
@@ -74,10 +80,15 @@ class LoginCodeQuerySet(models.QuerySet["LoginCode"]):
     def usable(self, purpose: str) -> "LoginCodeQuerySet":
         return self.filter(purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now())
 
+    def sent(self) -> "LoginCodeQuerySet":
+        """Codes drawn and sent; a record reserved for a code still to send has no digest."""
+        return self.exclude(digest="")
+
 
 class LoginCode(models.Model):
     """A six-digit code sent to the account's phone or e-mail. Only its keyed digest is
-    stored: a copy of the database without the secret key does not give the codes."""
+    stored: a copy of the database without the secret key does not give the codes. The
+    digest is empty between the request for a code and its sending (relais.portal.codes)."""
 
     account = models.ForeignKey(PersonAccount, on_delete=models.CASCADE, related_name="codes")
     purpose = models.CharField("usage", max_length=10, choices=CodePurpose.choices)

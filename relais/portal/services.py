@@ -1,4 +1,5 @@
-"""Writes on the person's account: opening, identifiers, codes, logins, restoring access.
+"""Writes on the person's account: opening, identifiers, logins, restoring access (the
+login codes themselves are made and sent by relais.portal.codes).
 
 Every secret (login code, card code, password) is stored as a keyed digest or a Django
 password hash, never in clear. Login functions answer the same way whether or not an
@@ -8,9 +9,7 @@ account matches what was typed, so that the login pages tell nobody who has an a
 import logging
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Literal, cast
 
 import phonenumbers
@@ -26,10 +25,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q
-from django.urls import reverse
+from django.db.models import F
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from relais.accounts import throttling
@@ -39,6 +36,7 @@ from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.persons.models import Person
 from relais.portal import throttling as sending
+from relais.portal.codes import code_reserve, code_send, digest, invitation_message
 from relais.portal.models import (
     CodeChannel,
     CodePurpose,
@@ -46,6 +44,7 @@ from relais.portal.models import (
     PersonAccount,
     RecoveryCode,
 )
+from relais.portal.tasks import send_login_code
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +84,6 @@ SENDING_LIMITED = _(
     "Trop de codes ont été demandés. Attendez 15 minutes avant de redemander un code. "
     "Vous pouvez aussi utiliser votre carte Relais."
 )
-SENDING_FAILED = _("Le message n'a pas pu partir. Réessayez dans quelques minutes.")
 
 
 class LoginRefused(ValidationError):
@@ -102,10 +100,6 @@ class Identifier:
 class CardLogin:
     account: PersonAccount
     codes_left: int
-
-
-def _digest(purpose: str, *parts: str) -> str:
-    return salted_hmac(f"relais.portal.{purpose}", ":".join(parts), algorithm="sha256").hexdigest()
 
 
 def normalise_phone(value: str) -> str:
@@ -153,7 +147,7 @@ def parse_identifier(value: str) -> Identifier | None:
 def account_for(identifier: Identifier) -> PersonAccount | None:
     field = {"phone": "phone", "email": "email", "card": "card_identifier"}[identifier.kind]
     return (
-        PersonAccount.objects.active()
+        PersonAccount.objects.login_allowed()
         .select_related("person")
         .filter(**{field: identifier.value})
         .first()
@@ -185,7 +179,7 @@ def _new_recovery_codes(account: PersonAccount) -> list[str]:
         for _ in range(settings.RELAIS_PORTAL_RECOVERY_CODES)
     ]
     RecoveryCode.objects.bulk_create(
-        RecoveryCode(account=account, digest=_digest("recovery", str(account.pk), code))
+        RecoveryCode(account=account, digest=digest("recovery", str(account.pk), code))
         for code in codes
     )
     return [format_recovery_code(code) for code in codes]
@@ -226,11 +220,45 @@ def _check_identifiers_free(
         raise ValidationError(errors)
 
 
+IDENTITY_DOCUMENTS = {
+    "cni": "Carte nationale d'identité",
+    "passeport": "Passeport",
+    "titre_sejour": "Titre de séjour",
+    "recepisse": "Récépissé de demande de titre de séjour ou d'asile",
+    "permis": "Permis de conduire",
+    "autre": "Autre pièce avec photo",
+}
+
+
+def _check_identity(
+    *, identity_checked: bool, identity_document: str, reason: str, reason_missing: str
+) -> None:
+    """What the office must do before changing how the person logs in: whoever controls
+    the phone, the e-mail or the card controls the person's space."""
+    if not identity_checked:
+        raise ValidationError("Vérifiez d'abord l'identité de la personne, avec une pièce.")
+    if identity_document not in IDENTITY_DOCUMENTS:
+        raise ValidationError("Choisissez la pièce d'identité présentée.")
+    if not reason.strip():
+        raise ValidationError(reason_missing)
+
+
 def person_account_open(
-    *, person: Person, phone: str = "", email: str = "", password: str = "", by: Actor
+    *,
+    person: Person,
+    phone: str = "",
+    email: str = "",
+    password: str = "",
+    identity_checked: bool = False,
+    identity_document: str = "",
+    reason: str = "",
+    by: Actor,
 ) -> tuple[PersonAccount, list[str]]:
     """Open the person's space, with the person present. Returns the account and the
-    card's recovery codes, in clear, to be printed once and never shown again."""
+    card's recovery codes, in clear, to be printed once and never shown again.
+
+    Reopening a closed space needs the identity checked and a reason, as restoring
+    access does: the space may hold years of the person's file."""
     phone_value = normalise_phone(phone) if phone else None
     email_value = email.strip().lower() or None
     if password:
@@ -240,10 +268,17 @@ def person_account_open(
         if account is not None and account.is_active:
             raise ValidationError("Cette personne a déjà un espace personnel.")
         _check_identifiers_free(phone=phone_value, email=email_value, account=account)
+        reopened = account is not None
         if account is None:
             account = PersonAccount(person=person)
         else:
-            # Reopening a closed space: a new card, and no session of the old one survives.
+            _check_identity(
+                identity_checked=identity_checked,
+                identity_document=identity_document,
+                reason=reason,
+                reason_missing="Écrivez pourquoi l'espace est rouvert.",
+            )
+            # A new card, and no session of the old space survives.
             account.security_stamp += 1
             account.closed_at = None
         account.card_identifier = _new_card_identifier()
@@ -256,11 +291,21 @@ def person_account_open(
         account.full_clean()
         account.save()
         codes = _new_recovery_codes(account)
+        details: dict[str, str | int | bool | None] = {
+            "phone": bool(phone_value),
+            "email": bool(email_value),
+        }
+        if reopened:
+            details |= {
+                "reopened": True,
+                "identity_document": IDENTITY_DOCUMENTS[identity_document],
+            }
         _record(
             AuditAction.PERSON_ACCOUNT_OPENED,
             account=account,
             by=by,
-            details={"phone": bool(phone_value), "email": bool(email_value)},
+            reason=reason.strip() if reopened else "",
+            details=details,
         )
         _record(AuditAction.PERSON_CARD_PRINTED, account=account, by=by)
         if password:
@@ -268,9 +313,48 @@ def person_account_open(
     return account, codes
 
 
+IDENTIFIERS_CHANGED_MESSAGE = (
+    "Relais : le téléphone ou l'e-mail de votre espace a été changé au guichet. "
+    "Si ce n'est pas vous, parlez-en à votre accompagnant(e)."
+)
+
+
+def _tell_former_contacts(*, phone: str | None, email: str | None) -> None:
+    """Warn the phone and the address the space had before a change, so that a change the
+    person did not ask for does not go unnoticed. Sent right after the commit rather than
+    through the task queue, so that the former number never waits in the queue's table;
+    best effort: the change is made, a failure is logged without the number."""
+    if phone:
+        try:
+            send_sms(to=phone, body=IDENTIFIERS_CHANGED_MESSAGE)
+        except SmsError as error:
+            logger.warning("Avertissement par SMS impossible : %s", type(error).__name__)
+    if email:
+        try:
+            send_mail("Votre espace Relais", IDENTIFIERS_CHANGED_MESSAGE, None, [email])
+        except OSError as error:
+            logger.warning("Avertissement par courriel impossible : %s", type(error).__name__)
+
+
 def person_account_update(
-    *, account: PersonAccount, phone: str = "", email: str = "", by: Actor
+    *,
+    account: PersonAccount,
+    phone: str = "",
+    email: str = "",
+    identity_checked: bool,
+    identity_document: str,
+    reason: str,
+    by: Actor,
 ) -> PersonAccount:
+    """Change the phone and e-mail the space is reached by, with the person present and
+    their identity checked. Every session of the person ends, codes sent to the former
+    numbers stop working, and the former phone and e-mail are told."""
+    _check_identity(
+        identity_checked=identity_checked,
+        identity_document=identity_document,
+        reason=reason,
+        reason_missing="Écrivez pourquoi les identifiants changent.",
+    )
     phone_value = normalise_phone(phone) if phone else None
     email_value = email.strip().lower() or None
     with transaction.atomic():
@@ -280,28 +364,29 @@ def person_account_update(
         if not account.is_active:
             raise ValidationError("Cet espace personnel est fermé.")
         _check_identifiers_free(phone=phone_value, email=email_value, account=account)
-        changed = {
-            "phone": account.phone != phone_value,
-            "email": account.email != email_value,
-        }
+        former_phone, former_email = account.phone, account.email
+        changed = {"phone": former_phone != phone_value, "email": former_email != email_value}
         if not any(changed.values()):
             return account
         account.phone = phone_value
         account.email = email_value
+        account.security_stamp += 1
         account.full_clean()
-        account.save(update_fields=["phone", "email"])
-        # Codes already sent went to the old numbers: they stop working.
+        account.save(update_fields=["phone", "email", "security_stamp"])
         account.codes.filter(used_at__isnull=True).update(used_at=timezone.now())
         _record(
             AuditAction.PERSON_ACCOUNT_UPDATED,
             account=account,
             by=by,
-            details={f"{field}_changed": value for field, value in changed.items()},
+            reason=reason.strip(),
+            details={f"{field}_changed": value for field, value in changed.items()}
+            | {"identity_document": IDENTITY_DOCUMENTS[identity_document]},
         )
+        transaction.on_commit(lambda: _tell_former_contacts(phone=former_phone, email=former_email))
     return account
 
 
-def person_account_close(*, account: PersonAccount, by: Actor) -> None:
+def person_account_close(*, account: PersonAccount, by: Actor, reason: str = "") -> None:
     """Close the space: every session ends, the identifiers are freed, codes erased."""
     with transaction.atomic():
         account = (
@@ -319,17 +404,20 @@ def person_account_close(*, account: PersonAccount, by: Actor) -> None:
         account.save()
         account.codes.all().delete()
         account.recovery_codes.all().delete()
-        _record(AuditAction.PERSON_ACCOUNT_CLOSED, account=account, by=by)
+        _record(AuditAction.PERSON_ACCOUNT_CLOSED, account=account, by=by, reason=reason)
 
 
-IDENTITY_DOCUMENTS = {
-    "cni": "Carte nationale d'identité",
-    "passeport": "Passeport",
-    "titre_sejour": "Titre de séjour",
-    "recepisse": "Récépissé de demande de titre de séjour ou d'asile",
-    "permis": "Permis de conduire",
-    "autre": "Autre pièce avec photo",
-}
+def person_account_close_merged(*, absorbed: Person, by: Actor) -> None:
+    """When a duplicate file is merged into the file kept, its space is closed rather than
+    moved onto the file kept: the merge is decided from the files, without the person
+    there, and a wrong merge must not let one person's card open another person's file.
+    The person's space is opened again on the file kept, at the office, identity checked.
+    Called inside the merge's transaction."""
+    account = PersonAccount.objects.active().filter(person=absorbed).first()
+    if account is not None:
+        person_account_close(
+            account=account, by=by, reason="Dossier fusionné avec un autre dossier."
+        )
 
 
 def person_account_recover(
@@ -345,12 +433,12 @@ def person_account_recover(
     """Restore access at the office, once the professional has checked the person's
     identity. Every other session of the person ends. Returns the new card codes (empty
     when only the password changes)."""
-    if not identity_checked:
-        raise ValidationError("Vérifiez d'abord l'identité de la personne, avec une pièce.")
-    if identity_document not in IDENTITY_DOCUMENTS:
-        raise ValidationError("Choisissez la pièce d'identité présentée.")
-    if not reason.strip():
-        raise ValidationError("Écrivez pourquoi l'accès est rétabli.")
+    _check_identity(
+        identity_checked=identity_checked,
+        identity_document=identity_document,
+        reason=reason,
+        reason_missing="Écrivez pourquoi l'accès est rétabli.",
+    )
     if not new_card and not password:
         raise ValidationError(
             "Choisissez une nouvelle carte, un nouveau mot de passe, ou les deux."
@@ -399,92 +487,14 @@ def person_password_set(*, account: PersonAccount, password: str, by: Actor) -> 
         _record(AuditAction.PERSON_PASSWORD_SET, account=account, by=by)
 
 
-def _sending_allowed(account: PersonAccount) -> bool:
-    now = timezone.now()
-    recent = account.codes.filter(created_at__gte=now - timedelta(days=1)).values_list(
-        "created_at", flat=True
-    )
-    times = list(recent)
-    last_quarter = [t for t in times if t >= now - timedelta(minutes=15)]
-    return (
-        len(times) < settings.RELAIS_PORTAL_CODES_PER_DAY
-        and len(last_quarter) < settings.RELAIS_PORTAL_CODES_PER_15_MIN
-    )
-
-
-def _issue_code(
-    account: PersonAccount,
-    *,
-    purpose: str,
-    channel: str,
-    to: str,
-    validity: timedelta,
-    message: Callable[[str], str],
-    limit_error: ValidationError,
-    by: Actor,
-) -> None:
-    """Create a code, send it, then journal the sending. The message goes out between two
-    short transactions: the database is not held while the provider answers (SQLite has
-    a single writer)."""
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    with transaction.atomic():
-        # Locking the account serialises two requests for it, so that the limit holds.
-        PersonAccount.objects.select_for_update().filter(pk=account.pk).first()
-        if not _sending_allowed(account):
-            raise limit_error
-        now = timezone.now()
-        login_code = LoginCode.objects.create(
-            account=account,
-            purpose=purpose,
-            channel=channel,
-            digest=_digest(purpose, str(account.pk), code),
-            created_at=now,
-            expires_at=now + validity,
-        )
-    try:
-        _deliver(channel=channel, to=to, body=message(code))
-    except ValidationError:
-        login_code.delete()
-        raise
-    with transaction.atomic():
-        _record(
-            AuditAction.PERSON_LOGIN_CODE_SENT,
-            account=account,
-            by=by,
-            details={"channel": channel, "purpose": purpose},
-        )
-
-
-def login_code_message(code: str) -> str:
-    minutes = int(settings.RELAIS_PORTAL_CODE_VALIDITY.total_seconds() // 60)
-    return f"Votre code Relais : {code}. Il est valable {minutes} minutes. Ne le donnez à personne."
-
-
-def invitation_message(code: str) -> str:
-    # Only characters of the GSM alphabet ("ê" is not): the message stays in plain SMS.
-    return (
-        "Relais : votre espace personnel est ouvert. Pour l'activer, allez sur "
-        f"{settings.RELAIS_PUBLIC_URL}{reverse('portal:activate')} et tapez le code {code}. "
-        "Ne le donnez à personne."
-    )
-
-
-def _deliver(*, channel: str, to: str, body: str) -> None:
-    try:
-        if channel == CodeChannel.SMS:
-            send_sms(to=to, body=body)
-        else:
-            send_mail("Votre code Relais", body, None, [to])
-    except (SmsError, OSError) as error:
-        logger.warning(
-            "Envoi d'un code de l'espace personnel impossible : %s", type(error).__name__
-        )
-        raise ValidationError(SENDING_FAILED) from error
-
-
 def login_code_send(*, identifier: str, by: Actor) -> None:
-    """Send a login code to the phone or e-mail address of the account the identifier
-    names. Unknown identifiers get the same answer, and count the same way."""
+    """Ask for a login code for the account the identifier names.
+
+    Whatever happens next, the answer is the same: the code is made and sent by a task
+    (relais.portal.tasks.send_login_code) after the request, so that neither the time the
+    provider takes, nor its failure, nor the account's own sending limit tells the visitor
+    whether an account has this identifier. Only the limits counted on what was typed
+    (identifier and IP address, whether or not an account exists) answer with an error."""
     parsed = parse_identifier(identifier)
     if parsed is None:
         raise ValidationError(
@@ -501,38 +511,55 @@ def login_code_send(*, identifier: str, by: Actor) -> None:
         channel, to = CodeChannel.SMS, account.phone
     if not to:
         return
-    _issue_code(
-        account,
-        purpose=CodePurpose.LOGIN,
-        channel=channel,
-        to=to,
-        validity=settings.RELAIS_PORTAL_CODE_VALIDITY,
-        message=login_code_message,
-        limit_error=ValidationError(SENDING_LIMITED),
-        by=by,
-    )
+    with transaction.atomic():
+        login_code = code_reserve(
+            account,
+            purpose=CodePurpose.LOGIN,
+            channel=channel,
+            validity=settings.RELAIS_PORTAL_CODE_VALIDITY,
+        )
+        if login_code is None:
+            return
+        # Journaled with the request, which knows the address it came from: the task is
+        # given the record's id and nothing else.
+        _record(
+            AuditAction.PERSON_LOGIN_CODE_SENT,
+            account=account,
+            by=by,
+            details={"channel": channel, "purpose": CodePurpose.LOGIN},
+        )
+        login_code_id = login_code.pk
+        transaction.on_commit(lambda: send_login_code.enqueue(login_code_id))
 
 
 def person_invitation_send(*, account: PersonAccount, by: Actor) -> None:
     """The professional sends the person a code by SMS to finish opening the space
-    themself, from their own phone."""
+    themself, from their own phone. Sent during the request: the professional is told at
+    once if the message could not leave."""
     account = PersonAccount.objects.select_related("person").get(pk=account.pk)
     if not account.is_active:
         raise ValidationError("Cet espace personnel est fermé.")
     if not account.phone:
         raise ValidationError("Enregistrez d'abord un numéro de portable pour cet espace.")
-    _issue_code(
-        account,
-        purpose=CodePurpose.INVITATION,
-        channel=CodeChannel.SMS,
-        to=account.phone,
-        validity=settings.RELAIS_PORTAL_INVITATION_VALIDITY,
-        message=invitation_message,
-        limit_error=ValidationError(
+    with transaction.atomic():
+        login_code = code_reserve(
+            account,
+            purpose=CodePurpose.INVITATION,
+            channel=CodeChannel.SMS,
+            validity=settings.RELAIS_PORTAL_INVITATION_VALIDITY,
+        )
+    if login_code is None:
+        raise ValidationError(
             "Trop de codes ont été envoyés à cette personne. Réessayez dans 15 minutes."
-        ),
-        by=by,
-    )
+        )
+    code_send(login_code, to=account.phone, message=invitation_message)
+    with transaction.atomic():
+        _record(
+            AuditAction.PERSON_LOGIN_CODE_SENT,
+            account=account,
+            by=by,
+            details={"channel": CodeChannel.SMS, "purpose": CodePurpose.INVITATION},
+        )
 
 
 def _throttle_key(value: str) -> str:
@@ -582,6 +609,7 @@ def person_login_with_code(
             LoginCode.objects.select_for_update()
             .filter(account=account)
             .usable(purpose)
+            .sent()
             .order_by("-created_at")
             .first()
             if account is not None
@@ -593,7 +621,7 @@ def person_login_with_code(
         ):
             login_code = None
         matches = login_code is not None and secrets.compare_digest(
-            login_code.digest, _digest(purpose, str(login_code.account_id), digits)
+            login_code.digest, digest(purpose, str(login_code.account_id), digits)
         )
         if login_code is not None and account is not None and matches:
             login_code.used_at = timezone.now()
@@ -642,7 +670,7 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
             .filter(
                 account=account,
                 used_at__isnull=True,
-                digest=_digest("recovery", str(account.pk), digits),
+                digest=digest("recovery", str(account.pk), digits),
             )
             .first()
             if account is not None and len(digits) == _RECOVERY_DIGITS
@@ -665,15 +693,3 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
 def person_logout(*, account: PersonAccount, by: Actor) -> None:
     with transaction.atomic():
         _record(AuditAction.PERSON_LOGOUT, account=account, by=by)
-
-
-def purge_spent_codes() -> int:
-    """Erase spent login codes (expired or used). They are kept one day, since the daily
-    sending limit counts them; the journal keeps the trace."""
-    now = timezone.now()
-    deleted, _ = (
-        LoginCode.objects.filter(created_at__lt=now - timedelta(days=1))
-        .filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
-        .delete()
-    )
-    return deleted

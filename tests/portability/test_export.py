@@ -1,6 +1,6 @@
 """The export of a person's whole file: a ZIP with the JSON (valid against the published
 schema), every document decrypted, a readable summary; streamed in bounded pieces;
-re-read by `read_export`; journaled."""
+re-read with nothing lost; journaled."""
 
 import hashlib
 import html
@@ -25,16 +25,16 @@ from relais.consent.services import block_lift
 from relais.documents.models import DocumentVersion
 from relais.documents.services import document_delete
 from relais.persons.models import Note, NoteVisibility
-from relais.portability.services import (
-    ExportUnreadable,
-    export_person,
-    export_stream,
-    read_export,
-)
 from relais.portability.snapshot import FORMAT_VERSION, JSON_NAME, SUMMARY_NAME
 from relais.procedures.models import ProcedureTransition
 from tests.persons.factories import PersonFactory
 from tests.portability.builders import NIR, full_file, upload
+from tests.portability.reading import (
+    ExportUnreadable,
+    export_person,
+    export_pieces,
+    read_export,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +205,7 @@ def test_it_streams_large_documents_in_small_pieces():
     document = upload(person, "autre", "photo.png", out.getvalue(), PERSON)
     size = document.versions.get().size
 
-    pieces = list(export_stream(person, by=PERSON))
+    pieces = export_pieces(person, by=PERSON)
 
     assert size > 512 * 1024
     assert len(pieces) > 8

@@ -8,12 +8,29 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
+from relais.audit.context import Actor
 from relais.notifications import sms
 from relais.portal.models import PersonAccount
+from relais.portal.services import login_code_send
 from relais.portal.sessions import person_session_start
+
+VISITOR = Actor(label="La personne, depuis son espace personnel", ip_address="203.0.113.7")
+
+
+def committed():
+    """Runs the callbacks the code registered with `transaction.on_commit` when the block
+    ends, as the commit of a real request does (a test's transaction never commits)."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def ask_login_code(identifier: str, by: Actor = VISITOR) -> None:
+    """Ask for a login code and let the sending task run, as after the request's commit
+    (the immediate task backend of the tests runs it at once)."""
+    with committed():
+        login_code_send(identifier=identifier, by=by)
 
 
 def log_in_person(client: Client, account: PersonAccount) -> Client:

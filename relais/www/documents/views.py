@@ -10,16 +10,12 @@ from django.views.decorators.http import require_POST
 
 from relais.accounts.actors import actor_for
 from relais.consent.access import FileAccess, readable_categories_by_person, visible_persons
-from relais.documents import antivirus, services, vault
+from relais.documents import services, vault
 from relais.documents.models import Document, category_of
-from relais.documents.validation import UploadRefused
 from relais.persons.categories import Action, DataCategory
 from relais.www.documents.forms import ReplaceForm, UploadForm
 from relais.www.persons.access import access_file, professional_or_404, record_view
 from relais.www.persons.views import file_context
-
-REFUSALS = (UploadRefused, antivirus.VirusFound, antivirus.AntivirusUnavailable)
-
 
 DOCUMENT_CATEGORIES = (DataCategory.DOCUMENTS, DataCategory.HEALTH)
 
@@ -95,7 +91,7 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
                 uploaded_by_id=pro.user_id,  # type: ignore[attr-defined]
                 by=actor_for(request),
             )
-        except REFUSALS as refusal:
+        except services.REFUSALS as refusal:
             form.add_error("files", str(refusal))
         except ValidationError as error:
             form.add_error(None, error)
@@ -156,7 +152,7 @@ def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpRespo
                 uploaded_by_id=pro.user_id,  # type: ignore[attr-defined]
                 by=actor_for(request),
             )
-        except REFUSALS as refusal:
+        except services.REFUSALS as refusal:
             messages.error(request, f"La pièce n'a pas été remplacée : {refusal}")
         else:
             messages.success(

@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from dsfr.forms import DsfrBaseForm
 
 from relais.portal.services import IDENTITY_DOCUMENTS, normalise_phone
+from relais.www.portal.login_forms import check_password_typed_twice
 
 
-class IdentifiersForm(DsfrBaseForm):
+class ContactFields(DsfrBaseForm):
     phone = forms.CharField(
         label="Téléphone portable de la personne",
         help_text="Pour recevoir les codes de connexion par SMS. Par exemple 06 12 34 56 78.",
@@ -25,6 +26,28 @@ class IdentifiersForm(DsfrBaseForm):
     def clean_phone(self) -> str:
         phone: str = self.cleaned_data["phone"].strip()
         return normalise_phone(phone) if phone else ""
+
+
+def _reason_field(label: str, example: str, missing: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, help_text=example, max_length=200, error_messages={"required": missing}
+    )
+
+
+class IdentityCheckFields(forms.Form):
+    """What the office checks before changing how the person logs in: whoever holds the
+    phone, the e-mail or the card holds the person's space. Each form adds its `reason`."""
+
+    identity_checked = forms.BooleanField(
+        label="J'ai vérifié l'identité de la personne, présente, avec l'original d'une pièce",
+        required=True,
+        error_messages={"required": "Vérifiez d'abord l'identité de la personne."},
+    )
+    identity_document = forms.ChoiceField(
+        label="Pièce présentée",
+        choices=[("", "Choisir"), *IDENTITY_DOCUMENTS.items()],
+        error_messages={"required": "Choisissez la pièce d'identité présentée."},
+    )
 
 
 class PasswordFields(forms.Form):
@@ -47,31 +70,47 @@ class PasswordFields(forms.Form):
 
     def clean(self) -> dict[str, object]:
         cleaned: dict[str, object] = super().clean() or {}
-        if cleaned.get("password1", "") != cleaned.get("password2", ""):
-            self.add_error("password2", "Les deux mots de passe ne sont pas identiques.")
+        check_password_typed_twice(self, cleaned, "Les deux mots de passe ne sont pas identiques.")
         return cleaned
 
 
-class OpenAccountForm(IdentifiersForm, PasswordFields):
+class IdentifiersForm(ContactFields, IdentityCheckFields):
+    reason = _reason_field(
+        "Pourquoi changer les identifiants ?",
+        "Par exemple : nouveau numéro de portable, téléphone perdu.",
+        "Écrivez pourquoi les identifiants changent.",
+    )
+
+    field_order = ["phone", "email", "identity_checked", "identity_document", "reason"]
+
+
+class OpenAccountForm(ContactFields, PasswordFields):
     pass
 
 
-class RecoverForm(DsfrBaseForm, PasswordFields):
-    identity_checked = forms.BooleanField(
-        label="J'ai vérifié l'identité de la personne, présente, avec l'original d'une pièce",
-        required=True,
-        error_messages={"required": "Vérifiez d'abord l'identité de la personne."},
+class ReopenAccountForm(OpenAccountForm, IdentityCheckFields):
+    reason = _reason_field(
+        "Pourquoi rouvrir l'espace ?",
+        "Par exemple : la personne revient vers la structure.",
+        "Écrivez pourquoi l'espace est rouvert.",
     )
-    identity_document = forms.ChoiceField(
-        label="Pièce présentée",
-        choices=[("", "Choisir"), *IDENTITY_DOCUMENTS.items()],
-        error_messages={"required": "Choisissez la pièce d'identité présentée."},
-    )
-    reason = forms.CharField(
-        label="Pourquoi rétablir l'accès ?",
-        help_text="Par exemple : carte perdue, téléphone volé, mot de passe oublié.",
-        max_length=200,
-        error_messages={"required": "Écrivez pourquoi l'accès est rétabli."},
+
+    field_order = [
+        "identity_checked",
+        "identity_document",
+        "reason",
+        "phone",
+        "email",
+        "password1",
+        "password2",
+    ]
+
+
+class RecoverForm(DsfrBaseForm, IdentityCheckFields, PasswordFields):
+    reason = _reason_field(
+        "Pourquoi rétablir l'accès ?",
+        "Par exemple : carte perdue, téléphone volé, mot de passe oublié.",
+        "Écrivez pourquoi l'accès est rétabli.",
     )
     new_card = forms.BooleanField(
         label="Imprimer une nouvelle carte Relais (les anciens codes ne marchent plus)",

@@ -24,7 +24,12 @@ from relais.portal.services import (
 )
 from relais.www.persons.access import access_file, record_view
 from relais.www.persons.views import file_context
-from relais.www.portal.account_forms import IdentifiersForm, OpenAccountForm, RecoverForm
+from relais.www.portal.account_forms import (
+    IdentifiersForm,
+    OpenAccountForm,
+    RecoverForm,
+    ReopenAccountForm,
+)
 
 _TAB = "espace"
 
@@ -40,7 +45,7 @@ def _page(
     access: FileAccess,
     account: PersonAccount | None,
     *,
-    open_form: OpenAccountForm | None = None,
+    open_form: OpenAccountForm | ReopenAccountForm | None = None,
     identifiers_form: IdentifiersForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -51,7 +56,10 @@ def _page(
         "codes_left": account.recovery_codes.filter(used_at__isnull=True).count()
         if active and account is not None
         else 0,
-        "open_form": open_form or OpenAccountForm(initial={"phone": access.person.phone}),
+        "open_form": open_form
+        or (OpenAccountForm if account is None else ReopenAccountForm)(
+            initial={"phone": access.person.phone}
+        ),
         "identifiers_form": identifiers_form
         or IdentifiersForm(
             initial={"phone": account.phone, "email": account.email} if active and account else {}
@@ -81,53 +89,87 @@ def _card(
     return response
 
 
-@require_http_methods(["GET", "POST"])
-def manage(request: HttpRequest, person_id: int) -> HttpResponse:
-    """The space's page; its form (POST) opens the space and prints the card."""
-    pro, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
-    account = PersonAccount.objects.filter(person=access.person).first()
-    if request.method == "GET":
-        record_view(request, pro, access, DataCategory.IDENTITY)
-        return _page(request, access, account)
-    form = OpenAccountForm(request.POST)
+def _open(
+    request: HttpRequest,
+    access: FileAccess,
+    account: PersonAccount | None,
+    form: OpenAccountForm | ReopenAccountForm,
+) -> HttpResponse:
     if form.is_valid():
+        data = form.cleaned_data
         try:
             account, codes = person_account_open(
                 person=access.person,
-                phone=form.cleaned_data["phone"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
+                phone=data["phone"],
+                email=data["email"],
+                password=data["password1"],
+                identity_checked=data.get("identity_checked", False),
+                identity_document=data.get("identity_document", ""),
+                reason=data.get("reason", ""),
                 by=actor_for(request),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 form.add_error(None, error)
             else:
-                form.add_error("password1" if form.cleaned_data["password1"] else None, error)
+                form.add_error("password1" if data["password1"] else None, error)
         else:
             return _card(request, access, account, codes)
     return _page(request, access, account, open_form=form, status=400)
 
 
+@recent_second_factor_required
+def _reopen(request: HttpRequest, access: FileAccess, account: PersonAccount) -> HttpResponse:
+    """Reopening a closed space hands its whole file to whoever gets the new card: the
+    same checks as restoring access."""
+    return _open(request, access, account, ReopenAccountForm(request.POST))
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The space's page; its form (POST) opens the space, or reopens a closed one, and
+    prints the card."""
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    account = PersonAccount.objects.filter(person=access.person).first()
+    if request.method == "GET":
+        record_view(request, pro, access, DataCategory.IDENTITY)
+        return _page(request, access, account)
+    if account is not None and not account.is_active:
+        return _reopen(request, access, account)
+    return _open(request, access, account, OpenAccountForm(request.POST))
+
+
+@recent_second_factor_required
 @require_POST
 def update_identifiers(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Change the phone or e-mail the space is reached by: the person is there, identity
+    checked, since the new number receives the codes that open the whole space."""
     access, account = _editable_file(request, person_id)
     if account is None or not account.is_active:
         messages.error(request, "Cette personne n'a pas d'espace personnel ouvert.")
         return redirect("person_account:manage", person_id=person_id)
     form = IdentifiersForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
             person_account_update(
                 account=account,
-                phone=form.cleaned_data["phone"],
-                email=form.cleaned_data["email"],
+                phone=data["phone"],
+                email=data["email"],
+                identity_checked=data["identity_checked"],
+                identity_document=data["identity_document"],
+                reason=data["reason"],
                 by=actor_for(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Les identifiants de connexion sont enregistrés.")
+            messages.success(
+                request,
+                "Les identifiants de connexion sont enregistrés. S'ils ont changé, les "
+                "connexions en cours de la personne s'arrêtent et son ancien numéro ou son "
+                "ancienne adresse est prévenu.",
+            )
             return redirect("person_account:manage", person_id=person_id)
     return _page(request, access, account, identifiers_form=form, status=400)
 
@@ -195,10 +237,16 @@ def recover(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def close(request: HttpRequest, person_id: int) -> HttpResponse:
     _, account = _editable_file(request, person_id)
-    if account is None or not account.is_active:
+    if account is None:
         messages.error(request, "Cette personne n'a pas d'espace personnel ouvert.")
-    else:
+        return redirect("person_account:manage", person_id=person_id)
+    try:
+        # An account closed meanwhile (two professionals at once) is refused by the
+        # service, under its lock.
         person_account_close(account=account, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
         messages.success(
             request,
             "L'espace personnel est fermé. La carte, les codes et le mot de passe ne marchent "

@@ -104,3 +104,16 @@ class BlockForm(DsfrBaseForm):
         self.fields["target"].error_messages["invalid_choice"] = _(
             "Choisissez une structure ou une personne dans la liste."
         )
+
+
+class BreakGlassForm(DsfrBaseForm):
+    """Yes or no to a break-glass opening: only an explicit answer changes the choice."""
+
+    refuse = forms.TypedChoiceField(
+        choices=[("oui", _("Je refuse")), ("non", _("J'accepte"))],
+        coerce=lambda answer: answer == "oui",
+        error_messages={
+            "required": _("Dites oui ou non à l'ouverture en cas d'urgence."),
+            "invalid_choice": _("Dites oui ou non à l'ouverture en cas d'urgence."),
+        },
+    )

@@ -8,6 +8,13 @@ from dsfr.forms import DsfrBaseForm
 from relais.portal.services import normalise_card_identifier, normalise_phone, parse_identifier
 
 
+def check_password_typed_twice(form: forms.Form, cleaned: dict[str, object], error: str) -> None:
+    """Adds `error` to `password2` when it differs from `password1` (a password typed twice,
+    on the person's pages and on the professional's)."""
+    if "password1" in cleaned and cleaned["password1"] != cleaned.get("password2", ""):
+        form.add_error("password2", error)
+
+
 class IdentifierForm(DsfrBaseForm):
     identifier = forms.CharField(
         label=_("Votre numéro de portable, votre e-mail ou le numéro de votre carte Relais"),
@@ -111,6 +118,7 @@ class PasswordChooseForm(DsfrBaseForm):
 
     def clean(self) -> dict[str, object]:
         cleaned: dict[str, object] = super().clean() or {}
-        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
-            self.add_error("password2", _("Les deux mots de passe ne sont pas pareils."))
+        check_password_typed_twice(
+            self, cleaned, str(_("Les deux mots de passe ne sont pas pareils."))
+        )
         return cleaned

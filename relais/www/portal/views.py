@@ -45,7 +45,6 @@ from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
 from relais.procedures.measures import Completeness, completeness
 from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
-from relais.www.documents.views import REFUSALS
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
 from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
@@ -140,16 +139,15 @@ def _procedures(person: Person) -> list[Procedure]:
         .order_by("-requested_on", "-pk")
     )
     for procedure in procedures:
-        # An empty prefetched checklist reads as "not prefetched" to `completeness`, which
-        # would then query it again: nothing to measure, nothing missing.
-        result = completeness(procedure) if procedure.checklist.all() else None
+        # The checklist is prefetched: `completeness` reads it from the cache, even empty.
+        result = completeness(procedure)
+        is_open = procedure.status in OPEN_STATUSES
         procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]
-        procedure.is_open = procedure.status in OPEN_STATUSES  # type: ignore[attr-defined]
+        procedure.is_open = is_open  # type: ignore[attr-defined]
         procedure.next_step = _next_step(procedure)  # type: ignore[attr-defined]
-        procedure.missing = (  # type: ignore[attr-defined]
-            _missing_sentences(result) if result and procedure.status in OPEN_STATUSES else []
-        )
-        procedure.complete = result is not None and result.is_complete  # type: ignore[attr-defined]
+        procedure.missing = _missing_sentences(result) if is_open else []  # type: ignore[attr-defined]
+        # Nothing asked is not "every paper is there": the line is left out.
+        procedure.complete = result.total > 0 and result.is_complete  # type: ignore[attr-defined]
     return procedures
 
 
@@ -178,6 +176,8 @@ def home(request: HttpRequest) -> HttpResponse:
     for procedure in waiting:
         procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]
     _record_read(request, person, DataCategory.DOCUMENTS)
+    if any(document.category == DataCategory.HEALTH for document in expiring):
+        _record_read(request, person, DataCategory.HEALTH)
     _record_read(request, person, DataCategory.PROCEDURES)
     context = {
         "person": person,
@@ -225,7 +225,7 @@ def document_add(request: HttpRequest) -> HttpResponse:
                 uploaded_by_id=None,
                 by=person_actor(request),
             )
-        except REFUSALS as refusal:
+        except document_services.REFUSALS as refusal:
             form.add_error("files", str(refusal))
         except ValidationError as error:
             form.add_error(None, error)
@@ -455,7 +455,12 @@ def block_lift(request: HttpRequest, block_id: int) -> HttpResponse:
 @require_POST
 def break_glass(request: HttpRequest) -> HttpResponse:
     person = _person(request)
-    refuses = request.POST.get("refuse") == "oui"
+    form = forms.BreakGlassForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["refuse"]:
+            messages.error(request, error)
+        return redirect("portal:consents")
+    refuses = form.cleaned_data["refuse"]
     consent_services.break_glass_preference_set(
         person=person, refuses=refuses, by=person_actor(request)
     )
@@ -473,8 +478,9 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 
 @person_required
 def history(request: HttpRequest) -> HttpResponse:
-    """Qui a regardé mon dossier: the professionals' reads and changes, newest first.
-    The person's own visits are left out: they know about those."""
+    """Qui a regardé mon dossier: the professionals' reads and changes, of the file and of
+    the person's space, newest first. The person's own visits are left out: they know
+    about those."""
     person = _person(request)
     events = list(
         AuditEvent.objects.for_person(person.pk)
@@ -486,6 +492,12 @@ def history(request: HttpRequest) -> HttpResponse:
         event.word = words.say(words.HISTORY_ACTIONS, event.action)  # type: ignore[attr-defined]
         event.category_word = (  # type: ignore[attr-defined]
             words.say(words.CATEGORIES, event.category) if event.category else ""
+        )
+        # Reads under break-glass carry the emergency's reason; a change of the person's
+        # space carries the office's reason.
+        event.emergency = (  # type: ignore[attr-defined]
+            event.action == AuditAction.BREAK_GLASS_OPENED
+            or event.details.get("exceptionnel") is True
         )
     return render(request, "portal/history.html", {"events": events})
 

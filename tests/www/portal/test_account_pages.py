@@ -20,7 +20,7 @@ from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.portal.factories import PersonAccountFactory
-from tests.portal.helpers import log_in_person
+from tests.portal.helpers import committed, log_in_person
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,10 @@ def person(owner):
 @pytest.fixture
 def owner_client(owner):
     return log_in(Client(), owner.user, owner)
+
+
+# What the professional records when the person is at the office.
+CHECKED = {"identity_checked": "on", "identity_document": "cni", "reason": "Téléphone perdu"}
 
 
 def url(name: str, person) -> str:
@@ -131,24 +135,86 @@ def test_two_different_passwords_are_refused(owner_client, person):
     assert not PersonAccount.objects.exists()
 
 
-def test_it_updates_the_identifiers(owner_client, person):
-    account = PersonAccountFactory(person=person)
+def test_it_updates_the_identifiers_ends_the_persons_sessions_and_tells_the_former_phone(
+    owner_client, owner, person
+):
+    account = PersonAccountFactory(person=person, phone="+33612345678")
+    persons_browser = log_in_person(Client(), account)
 
-    response = owner_client.post(
-        url("update", person), {"phone": "07 81 22 33 44", "email": "Yasmina@Exemple.test"}
-    )
+    with committed():
+        response = owner_client.post(
+            url("update", person),
+            {"phone": "07 81 22 33 44", "email": "Yasmina@Exemple.test", **CHECKED},
+        )
 
     assert response.status_code == 302
     account.refresh_from_db()
     assert (account.phone, account.email) == ("+33781223344", "yasmina@exemple.test")
-    assert journal(person)[-1] == AuditAction.PERSON_ACCOUNT_UPDATED
+    assert account.security_stamp == 1
+    assert persons_browser.get(reverse("portal:home")).url == reverse("portal:login")
+    [warning] = sms.outbox
+    assert warning.to == "+33612345678"
+    assert "changé au guichet" in warning.body
+    assert "Yasmina" not in warning.body
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_UPDATED)
+    assert (event.actor_id, event.reason) == (owner.user_id, "Téléphone perdu")
+    assert event.details["identity_document"] == "Carte nationale d'identité"
+
+
+def test_the_person_sees_the_change_of_identifiers_in_their_history(owner_client, person):
+    account = PersonAccountFactory(person=person, phone="+33612345678")
+    owner_client.post(url("update", person), {"phone": "07 81 22 33 44", **CHECKED})
+    account.refresh_from_db()
+
+    history = page(log_in_person(Client(), account).get(reverse("portal:history")))
+
+    assert "A changé mon téléphone ou mon e-mail de connexion" in history
+    assert "Pourquoi" in history
+    assert "Téléphone perdu" in history
+    assert "Urgence" not in history
+
+
+@pytest.mark.parametrize(
+    ("missing", "error"),
+    [
+        ("identity_checked", "Vérifiez d'abord l'identité de la personne."),
+        ("identity_document", "Choisissez la pièce d'identité présentée."),
+        ("reason", "Écrivez pourquoi les identifiants changent."),
+    ],
+)
+def test_changing_the_identifiers_needs_the_identity_checked(owner_client, person, missing, error):
+    account = PersonAccountFactory(person=person, phone="+33612345678")
+    posted = {"phone": "07 81 22 33 44", **CHECKED}
+    del posted[missing]
+
+    response = owner_client.post(url("update", person), posted)
+
+    assert response.status_code == 400
+    assert error in page(response)
+    account.refresh_from_db()
+    assert (account.phone, account.security_stamp) == ("+33612345678", 0)
+    assert AuditAction.PERSON_ACCOUNT_UPDATED not in journal(person)
+
+
+def test_changing_the_identifiers_asks_for_a_recent_second_factor(owner_client, person):
+    account = PersonAccountFactory(person=person, phone="+33612345678")
+    session = owner_client.session
+    session[SECOND_FACTOR_AT] = time.time() - 3600
+    session.save()
+
+    response = owner_client.post(url("update", person), {"phone": "0781223344", **CHECKED})
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:second_factor"))
+    account.refresh_from_db()
+    assert account.phone == "+33612345678"
 
 
 def test_an_identifier_of_another_space_is_refused(owner_client, person):
     PersonAccountFactory(phone="+33781223344")
     account = PersonAccountFactory(person=person)
 
-    response = owner_client.post(url("update", person), {"phone": "0781223344"})
+    response = owner_client.post(url("update", person), {"phone": "0781223344", **CHECKED})
 
     assert response.status_code == 400
     assert "déjà celui d'un autre espace" in page(response)
@@ -252,6 +318,62 @@ def test_it_closes_the_space(owner_client, person):
     assert not account.is_active
     assert account.phone is None
     assert journal(person)[-2] == AuditAction.PERSON_ACCOUNT_CLOSED
+
+
+def test_closing_a_space_closed_meanwhile_says_so_in_french(owner_client, person):
+    PersonAccountFactory(person=person, closed=True)
+
+    response = owner_client.post(url("close", person), follow=True)
+
+    assert response.status_code == 200
+    assert "Cet espace personnel est déjà fermé." in page(response)
+    assert AuditAction.PERSON_ACCOUNT_CLOSED not in journal(person)
+
+
+def test_reopening_a_closed_space_needs_the_identity_checked(owner_client, person):
+    account = PersonAccountFactory(person=person, closed=True)
+
+    shown = owner_client.get(url("manage", person))
+    response = owner_client.post(url("manage", person), {"phone": "0781223344"})
+
+    assert "J'ai vérifié l'identité de la personne" in page(shown)
+    assert response.status_code == 400
+    assert "Vérifiez d'abord l'identité de la personne." in page(response)
+    account.refresh_from_db()
+    assert not account.is_active
+    assert AuditAction.PERSON_ACCOUNT_OPENED not in journal(person)
+
+
+def test_reopening_a_closed_space_asks_for_a_recent_second_factor(owner_client, person):
+    account = PersonAccountFactory(person=person, closed=True)
+    session = owner_client.session
+    session[SECOND_FACTOR_AT] = time.time() - 3600
+    session.save()
+
+    response = owner_client.post(url("manage", person), {"phone": "0781223344", **CHECKED})
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:second_factor"))
+    account.refresh_from_db()
+    assert not account.is_active
+
+
+def test_reopening_a_closed_space_with_the_identity_checked_prints_a_new_card(owner_client, person):
+    account = PersonAccountFactory(person=person, closed=True)
+
+    response = owner_client.post(
+        url("manage", person),
+        {**CHECKED, "reason": "Retour dans la structure", "phone": "0781223344"},
+    )
+
+    assert response.status_code == 200
+    assert len(re.findall(r"<strong>\d{4} \d{4}</strong>", page(response))) == 8
+    account.refresh_from_db()
+    assert account.is_active
+    assert account.phone == "+33781223344"
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_OPENED)
+    assert event.reason == "Retour dans la structure"
+    assert event.details["reopened"] is True
 
 
 @pytest.mark.parametrize("name", ["manage", "update", "invite", "recover", "close"])

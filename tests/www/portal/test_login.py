@@ -15,7 +15,7 @@ from relais.portal.services import person_account_open, person_invitation_send
 from relais.portal.sessions import PENDING_LOGIN, PERSON_ACCOUNT
 from tests.persons.factories import PersonFactory
 from tests.portal.factories import PERSON_PASSWORD, PersonAccountFactory
-from tests.portal.helpers import log_in_person
+from tests.portal.helpers import committed, log_in_person
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,12 @@ def last_code() -> str:
 
 
 def ask_code(client, identifier=TYPED_PHONE):
-    return client.post(reverse("portal:login_code"), {"identifier": identifier})
+    with committed():
+        return client.post(reverse("portal:login_code"), {"identifier": identifier})
+
+
+def visible(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
 
 
 def actions() -> list[str]:
@@ -81,13 +86,25 @@ def test_it_answers_an_unknown_identifier_exactly_like_a_known_one(client):
     unknown_wrong = client.post(unknown.url, {"code": "000000"})
 
     assert (known.status_code, known.url) == (unknown.status_code, unknown.url)
-
-    def visible(response) -> str:
-        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
-
     assert visible(known_page) == visible(unknown_page)
     assert visible(known_wrong) == visible(unknown_wrong)
     assert "Ce que vous avez tapé ne marche pas" in visible(unknown_wrong)
+
+
+def test_a_failing_provider_gives_the_page_an_unknown_identifier_gets(client, settings):
+    settings.RELAIS_SMS_BACKEND = "relais.notifications.sms.BrevoBackend"
+    settings.RELAIS_SMS_API_KEY = ""
+    PersonAccountFactory(phone=PHONE)
+    failing = ask_code(client)
+    failing_page = client.get(failing.url)
+    client.cookies.clear()
+
+    unknown = ask_code(client, "07 81 22 33 44")
+    unknown_page = client.get(unknown.url)
+
+    assert (failing.status_code, failing.url) == (unknown.status_code, unknown.url)
+    assert visible(failing_page) == visible(unknown_page)
+    assert not LoginCode.objects.exists()
 
 
 def test_it_never_puts_the_identifier_in_a_url(client):
@@ -215,6 +232,21 @@ def test_a_weak_password_is_refused_in_french_and_nothing_changes(client):
 
     assert response.status_code == 200
     assert "Ce mot de passe est trop courant" in response.content.decode()
+    account.refresh_from_db()
+    assert not account.has_password
+
+
+def test_two_different_passwords_are_refused_in_plain_words(client):
+    account = PersonAccountFactory()
+    log_in_person(client, account)
+
+    response = client.post(
+        reverse("portal:password_choose"),
+        {"password1": "Soleil-62-nord", "password2": "Soleil-62-sud"},
+    )
+
+    assert response.status_code == 200
+    assert "Les deux mots de passe ne sont pas pareils." in response.content.decode()
     account.refresh_from_db()
     assert not account.has_password
 

@@ -9,9 +9,12 @@ from django.urls import get_resolver, reverse
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
+from relais.consent.services import persons_merge
+from relais.persons.models import Person, PersonStatus
 from relais.portal.services import person_account_close, person_account_recover
 from relais.portal.sessions import PERSON_ACCOUNT, PERSON_LOGIN_AT, PERSON_SEEN_AT
 from tests.conftest import log_in
+from tests.persons.factories import PersonFactory
 from tests.portal.factories import PersonAccountFactory
 from tests.portal.helpers import log_in_person
 from tests.urlwalk import walk
@@ -123,6 +126,27 @@ def test_closing_the_account_ends_its_sessions(client):
     person_account_close(account=account, by=SYSTEM)
 
     assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+
+
+def test_merging_the_file_into_another_ends_its_sessions(client):
+    account = PersonAccountFactory()
+    kept = PersonFactory()
+    log_in_person(client, account)
+
+    persons_merge(keep=kept, absorb=account.person, by=SYSTEM)
+
+    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert PERSON_ACCOUNT not in client.session
+
+
+def test_a_file_archived_while_the_person_is_logged_in_ends_the_session(client):
+    account = PersonAccountFactory()
+    log_in_person(client, account)
+
+    Person.objects.filter(pk=account.person_id).update(status=PersonStatus.ARCHIVED)
+
+    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert PERSON_ACCOUNT not in client.session
 
 
 def test_it_walks_the_professional_pages():

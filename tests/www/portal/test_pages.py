@@ -144,7 +144,8 @@ def test_it_journals_each_category_read_with_the_person_as_actor(lea, lea_client
 @pytest.mark.parametrize(
     ("name", "categories"),
     [
-        ("portal:home", {DataCategory.DOCUMENTS, DataCategory.PROCEDURES}),
+        # The expired medical certificate is listed on the home page: a read of HEALTH.
+        ("portal:home", {DataCategory.DOCUMENTS, DataCategory.HEALTH, DataCategory.PROCEDURES}),
         ("portal:documents", {DataCategory.DOCUMENTS, DataCategory.HEALTH}),
         ("portal:procedures", {DataCategory.PROCEDURES}),
     ],
@@ -157,6 +158,16 @@ def test_it_journals_the_reads_of_the_other_pages(lea, lea_client, name, categor
     rows = AuditEvent.objects.filter(seq__gt=before, action=AuditAction.SECTION_VIEWED)
     assert {row.category for row in rows} == categories
     assert {row.actor_label for row in rows} == {PERSON_ACTOR_LABEL}
+
+
+def test_the_home_page_journals_no_health_read_when_it_shows_no_health_paper(lea, lea_client):
+    Document.objects.filter(pk=lea.documents["certificat_medical"].pk).update(expires_on=None)
+    before = AuditEvent.objects.count()
+
+    page = text_of(lea_client.get(reverse("portal:home")))
+
+    assert "Certificat médical" not in page
+    assert not AuditEvent.objects.filter(seq__gt=before, category=DataCategory.HEALTH).exists()
 
 
 def test_the_home_page_tells_what_is_new(lea, lea_client):
@@ -341,6 +352,21 @@ def test_the_person_refuses_break_glass(lea, lea_client):
     assert not lea.person.refuses_break_glass
 
 
+@pytest.mark.parametrize("posted", [{}, {"refuse": ""}, {"refuse": "peut-etre"}])
+def test_break_glass_changes_nothing_without_a_clear_yes_or_no(lea, lea_client, posted):
+    lea_client.post(reverse("portal:break_glass"), {"refuse": "oui"})
+    before = AuditEvent.objects.count()
+
+    response = lea_client.post(reverse("portal:break_glass"), posted, follow=True)
+
+    assert "Dites oui ou non à l'ouverture en cas d'urgence." in text_of(response)
+    lea.person.refresh_from_db()
+    assert lea.person.refuses_break_glass
+    assert not AuditEvent.objects.filter(
+        seq__gt=before, action=AuditAction.BREAK_GLASS_PREFERENCE
+    ).exists()
+
+
 def test_the_history_shows_the_professionals_visits_and_the_break_glass_reason(lea, lea_client):
     lea_client.get(reverse("portal:file"))  # the person's own visit is not listed
 
@@ -386,7 +412,7 @@ def test_the_schema_is_public(client):
 APPEND = {"sqlite": 4, "postgresql": 5}
 PINS = {
     # name: (reads, journal rows)
-    "portal:home": (5, 2),
+    "portal:home": (5, 3),
     "portal:file": (9, 8),
     "portal:documents": (4, 2),
     "portal:procedures": (6, 1),

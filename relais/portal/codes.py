@@ -1,0 +1,150 @@
+"""One-time login codes: made, kept as keyed digests, and sent by SMS or e-mail.
+
+A code exists in clear only in the message that carries it. A record is first reserved
+(under the account's sending limit), then the code is drawn, its digest stored, and the
+message sent: for a login, by a task given nothing but the record's id, so that no code
+ever waits in the task queue.
+"""
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from relais.notifications.sms import SmsError, send_sms
+from relais.portal.models import CodeChannel, CodePurpose, LoginCode, PersonAccount
+
+logger = logging.getLogger(__name__)
+
+SENDING_FAILED = "Le message n'a pas pu partir. Réessayez dans quelques minutes."
+
+
+def digest(purpose: str, *parts: str) -> str:
+    return salted_hmac(f"relais.portal.{purpose}", ":".join(parts), algorithm="sha256").hexdigest()
+
+
+def _sending_allowed(account: PersonAccount) -> bool:
+    now = timezone.now()
+    times = list(
+        account.codes.filter(created_at__gte=now - timedelta(days=1)).values_list(
+            "created_at", flat=True
+        )
+    )
+    last_quarter = [t for t in times if t >= now - timedelta(minutes=15)]
+    return (
+        len(times) < settings.RELAIS_PORTAL_CODES_PER_DAY
+        and len(last_quarter) < settings.RELAIS_PORTAL_CODES_PER_15_MIN
+    )
+
+
+def code_reserve(
+    account: PersonAccount, *, purpose: str, channel: str, validity: timedelta
+) -> LoginCode | None:
+    """A code record, not yet drawn nor sent; None when the account's sending limit is
+    reached. Called inside a transaction: locking the account serialises two requests for
+    it, so that the limit holds."""
+    PersonAccount.objects.select_for_update().filter(pk=account.pk).first()
+    if not _sending_allowed(account):
+        return None
+    now = timezone.now()
+    return LoginCode.objects.create(
+        account=account,
+        purpose=purpose,
+        channel=channel,
+        digest="",
+        created_at=now,
+        expires_at=now + validity,
+    )
+
+
+def login_code_message(code: str) -> str:
+    minutes = int(settings.RELAIS_PORTAL_CODE_VALIDITY.total_seconds() // 60)
+    return f"Votre code Relais : {code}. Il est valable {minutes} minutes. Ne le donnez à personne."
+
+
+def invitation_message(code: str) -> str:
+    # Only characters of the GSM alphabet ("ê" is not): the message stays in plain SMS.
+    return (
+        "Relais : votre espace personnel est ouvert. Pour l'activer, allez sur "
+        f"{settings.RELAIS_PUBLIC_URL}{reverse('portal:activate')} et tapez le code {code}. "
+        "Ne le donnez à personne."
+    )
+
+
+def _deliver(*, channel: str, to: str, body: str) -> None:
+    try:
+        if channel == CodeChannel.SMS:
+            send_sms(to=to, body=body)
+        else:
+            send_mail("Votre code Relais", body, None, [to])
+    except (SmsError, OSError) as error:
+        logger.warning(
+            "Envoi d'un code de l'espace personnel impossible : %s", type(error).__name__
+        )
+        raise ValidationError(SENDING_FAILED) from error
+
+
+def code_send(login_code: LoginCode, *, to: str, message: Callable[[str], str]) -> None:
+    """Draw the code, store its digest, send it. The message leaves outside any
+    transaction: the database is not held while the provider answers (SQLite has a single
+    writer). A message that cannot leave erases its record, so that it does not count
+    against the sending limits; ValidationError(SENDING_FAILED) then."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    login_code.digest = digest(login_code.purpose, str(login_code.account_id), code)
+    login_code.save(update_fields=["digest"])
+    try:
+        _deliver(channel=login_code.channel, to=to, body=message(code))
+    except ValidationError:
+        login_code.delete()
+        raise
+
+
+def login_code_deliver(*, login_code_id: int) -> bool:
+    """Draw and send the code of a login record reserved during the request; True when it
+    left. A record already sent, expired, or whose account closed or lost the phone or
+    address since is left alone: the person asks again."""
+    with transaction.atomic():
+        login_code = (
+            LoginCode.objects.select_for_update()
+            .select_related("account")
+            .usable(CodePurpose.LOGIN)
+            .filter(pk=login_code_id, digest="")
+            .filter(account__in=PersonAccount.objects.login_allowed())
+            .first()
+        )
+        if login_code is None:
+            return False
+        account = login_code.account
+        to = account.phone if login_code.channel == CodeChannel.SMS else account.email
+        if not to:
+            login_code.delete()
+            return False
+        # The validity runs from the sending, however long the task waited in the queue.
+        login_code.expires_at = timezone.now() + settings.RELAIS_PORTAL_CODE_VALIDITY
+        login_code.save(update_fields=["expires_at"])
+    try:
+        code_send(login_code, to=to, message=login_code_message)
+    except ValidationError:
+        return False
+    return True
+
+
+def purge_spent_codes() -> int:
+    """Erase spent login codes (expired or used). They are kept one day, since the daily
+    sending limit counts them; the journal keeps the trace."""
+    now = timezone.now()
+    deleted, _ = (
+        LoginCode.objects.filter(created_at__lt=now - timedelta(days=1))
+        .filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
+        .delete()
+    )
+    return deleted
