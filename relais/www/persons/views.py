@@ -203,19 +203,12 @@ def file(request: HttpRequest, person_id: int) -> HttpResponse:
     pro, access = access_file(request, person_id, DataCategory.IDENTITY)
     record_view(request, pro, access, DataCategory.IDENTITY)
     person = access.person
-    referents = list(
-        Referent.objects.current()
-        .filter(person=person)
-        .select_related("professional", "organisation")
-    )
+    referents = Referent.objects.current_of(person.pk)
     context = file_context(access, DataCategory.IDENTITY) | {
         "nir_masked": services.nir_masked(person),
         "referents": referents,
         "consents": access.live_consents,
-        "recent_accesses": AuditEvent.objects.for_person(person.pk)
-        .filter(action=AuditAction.SECTION_VIEWED)
-        .only("created_at", "organisation_label", "reason")
-        .newest_first()[:5],
+        "recent_accesses": AuditEvent.objects.recent_reads(person.pk),
         "is_referent": any(r.professional_id == pro.user_id for r in referents),
     }
     return render(request, "persons/file.html", context)
