@@ -87,7 +87,7 @@ def _professional_session() -> tuple[str, int]:
     session.update(
         {
             SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            BACKEND_SESSION_KEY: "relais.accounts.backends.AccountBackend",
             HASH_SESSION_KEY: user.get_session_auth_hash(),
             django_otp.DEVICE_ID_SESSION_KEY: device.persistent_id,
             LOGIN_AT: now,

@@ -58,7 +58,7 @@ def log_in(client: Client, user, membership=None, *, device=None) -> Client:
     """Open a fully verified session, as after password, second factor and the choice of
     the acting organisation."""
     device = device or TOTPDeviceFactory(user=user)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="relais.accounts.backends.AccountBackend")
     session = client.session
     now = time.time()
     session[LOGIN_AT] = now

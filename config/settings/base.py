@@ -117,6 +117,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "relais.accounts.validators.ZxcvbnValidator", "OPTIONS": {"min_score": 3}},
 ]
 
+AUTHENTICATION_BACKENDS = ["relais.accounts.backends.AccountBackend"]
+
 LANGUAGE_CODE = "fr"
 # The professionals' pages are in French whatever the browser asks (no LocaleMiddleware);
 # only the person's own space offers these languages (relais.www.portal.i18n).

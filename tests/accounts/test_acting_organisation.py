@@ -29,7 +29,7 @@ def _through_second_factor(client, user):
     # The charter step is covered elsewhere: accept it up front, as `log_in` does.
     charter_accept(user_id=user.pk, version=current_version(), by=SYSTEM)
     device = TOTPDeviceFactory(user=user)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="relais.accounts.backends.AccountBackend")
     session = client.session
     session[LOGIN_AT] = session[SEEN_AT] = time.time()
     session.save()

@@ -23,7 +23,7 @@ WRONG_CODE_FR = "Code incorrect ou expiré. Vérifiez l'heure de votre télépho
 
 
 def _password_only(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="relais.accounts.backends.AccountBackend")
     session = client.session
     now = time.time()
     session[LOGIN_AT] = now

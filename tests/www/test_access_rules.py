@@ -81,7 +81,7 @@ def _params(excluded: set[str]):
 
 def _password_only(client, user):
     """A session after the password step only: no device verified yet."""
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="relais.accounts.backends.AccountBackend")
     session = client.session
     now = time.time()
     session[LOGIN_AT] = now

@@ -106,7 +106,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, LOCKED_ERROR if check.locked else LOGIN_ERROR)
         else:
             next_url = request.session.get(NEXT_KEY)
-            login(request, check.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, check.user, backend="relais.accounts.backends.AccountBackend")
             mark_login(request.session)
             if next_url:
                 request.session[NEXT_KEY] = next_url
@@ -337,7 +337,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, new_user, backend="relais.accounts.backends.AccountBackend")
             mark_login(request.session)
             messages.success(
                 request,
