@@ -230,17 +230,19 @@ IDENTITY_DOCUMENTS = {
 }
 
 
-def _check_identity(
-    *, identity_checked: bool, identity_document: str, reason: str, reason_missing: str
-) -> None:
-    """What the office must do before changing how the person logs in: whoever controls
-    the phone, the e-mail or the card controls the person's space."""
+def _check_identity(*, identity_checked: bool, identity_document: str) -> None:
+    """What the office must do before opening the space or changing how the person logs
+    in: whoever controls the phone, the e-mail or the card controls the person's space."""
     if not identity_checked:
         raise ValidationError("Vérifiez d'abord l'identité de la personne, avec une pièce.")
     if identity_document not in IDENTITY_DOCUMENTS:
         raise ValidationError("Choisissez la pièce d'identité présentée.")
+
+
+def _check_reason(reason: str, *, missing: str) -> None:
+    """A change to a space already opened says why, in the journal the person reads."""
     if not reason.strip():
-        raise ValidationError(reason_missing)
+        raise ValidationError(missing)
 
 
 def person_account_open(
@@ -249,16 +251,19 @@ def person_account_open(
     phone: str = "",
     email: str = "",
     password: str = "",
-    identity_checked: bool = False,
-    identity_document: str = "",
+    identity_checked: bool,
+    identity_document: str,
     reason: str = "",
     by: Actor,
 ) -> tuple[PersonAccount, list[str]]:
-    """Open the person's space, with the person present. Returns the account and the
-    card's recovery codes, in clear, to be printed once and never shown again.
+    """Open the person's space, with the person present and their identity checked: the
+    space shows the whole file to whoever holds its card, phone or password. Returns the
+    account and the card's recovery codes, in clear, to be printed once and never shown
+    again. The journal keeps the type of the document shown, never its number.
 
-    Reopening a closed space needs the identity checked and a reason, as restoring
-    access does: the space may hold years of the person's file."""
+    Reopening a closed space also needs a reason, as restoring access does: the space may
+    hold years of the person's file."""
+    _check_identity(identity_checked=identity_checked, identity_document=identity_document)
     phone_value = normalise_phone(phone) if phone else None
     email_value = email.strip().lower() or None
     if password:
@@ -272,12 +277,7 @@ def person_account_open(
         if account is None:
             account = PersonAccount(person=person)
         else:
-            _check_identity(
-                identity_checked=identity_checked,
-                identity_document=identity_document,
-                reason=reason,
-                reason_missing="Écrivez pourquoi l'espace est rouvert.",
-            )
+            _check_reason(reason, missing="Écrivez pourquoi l'espace est rouvert.")
             # A new card, and no session of the old space survives.
             account.security_stamp += 1
             account.closed_at = None
@@ -294,12 +294,10 @@ def person_account_open(
         details: dict[str, str | int | bool | None] = {
             "phone": bool(phone_value),
             "email": bool(email_value),
+            "identity_document": IDENTITY_DOCUMENTS[identity_document],
         }
         if reopened:
-            details |= {
-                "reopened": True,
-                "identity_document": IDENTITY_DOCUMENTS[identity_document],
-            }
+            details["reopened"] = True
         _record(
             AuditAction.PERSON_ACCOUNT_OPENED,
             account=account,
@@ -349,12 +347,8 @@ def person_account_update(
     """Change the phone and e-mail the space is reached by, with the person present and
     their identity checked. Every session of the person ends, codes sent to the former
     numbers stop working, and the former phone and e-mail are told."""
-    _check_identity(
-        identity_checked=identity_checked,
-        identity_document=identity_document,
-        reason=reason,
-        reason_missing="Écrivez pourquoi les identifiants changent.",
-    )
+    _check_identity(identity_checked=identity_checked, identity_document=identity_document)
+    _check_reason(reason, missing="Écrivez pourquoi les identifiants changent.")
     phone_value = normalise_phone(phone) if phone else None
     email_value = email.strip().lower() or None
     with transaction.atomic():
@@ -433,12 +427,8 @@ def person_account_recover(
     """Restore access at the office, once the professional has checked the person's
     identity. Every other session of the person ends. Returns the new card codes (empty
     when only the password changes)."""
-    _check_identity(
-        identity_checked=identity_checked,
-        identity_document=identity_document,
-        reason=reason,
-        reason_missing="Écrivez pourquoi l'accès est rétabli.",
-    )
+    _check_identity(identity_checked=identity_checked, identity_document=identity_document)
+    _check_reason(reason, missing="Écrivez pourquoi l'accès est rétabli.")
     if not new_card and not password:
         raise ValidationError(
             "Choisissez une nouvelle carte, un nouveau mot de passe, ou les deux."

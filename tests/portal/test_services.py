@@ -45,8 +45,10 @@ PRO = Actor(
 )
 
 
-# What the professional records when the person is at the office.
-CHECKED = {"identity_checked": True, "identity_document": "cni", "reason": "Nouveau numéro"}
+# What the professional records when the person is at the office: the identity checked
+# (all a first opening needs), and why a space already opened changes.
+IDENTITY = {"identity_checked": True, "identity_document": "cni"}
+CHECKED = {**IDENTITY, "reason": "Nouveau numéro"}
 
 
 def sent_code() -> str:
@@ -79,7 +81,7 @@ def test_it_reads_the_three_kinds_of_identifier():
 def test_it_opens_an_account_without_email_and_prints_eight_hashed_codes():
     person = PersonFactory()
 
-    account, codes = person_account_open(person=person, phone="06 12 34 56 78", by=PRO)
+    account, codes = person_account_open(person=person, phone="06 12 34 56 78", **IDENTITY, by=PRO)
 
     assert account.email is None
     assert account.phone == "+33612345678"
@@ -94,19 +96,55 @@ def test_it_opens_an_account_without_email_and_prints_eight_hashed_codes():
     assert verify_chain().intact
 
 
+def test_the_journal_keeps_the_type_of_the_document_shown_at_first_opening():
+    person_account_open(
+        person=PersonFactory(), identity_checked=True, identity_document="recepisse", by=PRO
+    )
+
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_OPENED)
+    assert event.details == {
+        "phone": False,
+        "email": False,
+        "identity_document": "Récépissé de demande de titre de séjour ou d'asile",
+    }
+    assert event.reason == ""
+
+
+@pytest.mark.parametrize(
+    ("checks", "error"),
+    [
+        ({"identity_checked": False, "identity_document": "cni"}, "Vérifiez d'abord l'identité"),
+        ({"identity_checked": True, "identity_document": ""}, "Choisissez la pièce d'identité"),
+        ({"identity_checked": True, "identity_document": "numero"}, "Choisissez la pièce"),
+    ],
+    ids=["sans-verification", "sans-piece", "piece-inconnue"],
+)
+def test_a_first_opening_needs_the_identity_checked_and_writes_nothing_otherwise(checks, error):
+    person = PersonFactory()
+
+    with pytest.raises(ValidationError, match=error):
+        person_account_open(person=person, phone="0612345678", **checks, by=PRO)
+
+    assert not PersonAccount.objects.exists()
+    assert not RecoveryCode.objects.exists()
+    assert actions() == []
+
+
 def test_it_refuses_a_weak_password_and_opens_nothing():
     person = PersonFactory(first_names="Aurélie")
 
     for weak in ("court", "password", "aurelie2024"):
         with pytest.raises(ValidationError):
-            person_account_open(person=person, password=weak, by=PRO)
+            person_account_open(person=person, password=weak, **IDENTITY, by=PRO)
 
     assert not PersonAccount.objects.exists()
     assert actions() == []
 
 
 def test_it_accepts_an_eight_character_password_a_person_can_remember():
-    account, _ = person_account_open(person=PersonFactory(), password="Soleil-62", by=PRO)
+    account, _ = person_account_open(
+        person=PersonFactory(), password="Soleil-62", **IDENTITY, by=PRO
+    )
 
     assert check_password("Soleil-62", account.password)
     assert AuditAction.PERSON_PASSWORD_SET in actions()
@@ -116,7 +154,7 @@ def test_it_refuses_a_phone_already_used_by_another_account():
     PersonAccountFactory(phone="+33612345678")
 
     with pytest.raises(ValidationError) as error:
-        person_account_open(person=PersonFactory(), phone="0612345678", by=PRO)
+        person_account_open(person=PersonFactory(), phone="0612345678", **IDENTITY, by=PRO)
 
     assert "phone" in error.value.error_dict
     assert PersonAccount.objects.count() == 1
@@ -126,7 +164,7 @@ def test_it_refuses_to_open_a_second_account():
     account = PersonAccountFactory()
 
     with pytest.raises(ValidationError, match="déjà"):
-        person_account_open(person=account.person, by=PRO)
+        person_account_open(person=account.person, **IDENTITY, by=PRO)
 
 
 def test_it_sends_a_login_code_by_sms_and_stores_only_its_digest():
@@ -295,7 +333,7 @@ def test_a_failing_provider_answers_like_a_sent_code_and_keeps_no_code(settings,
 
 def test_it_logs_in_with_the_card_and_each_code_works_once():
     person = PersonFactory()
-    account, codes = person_account_open(person=person, by=PRO)
+    account, codes = person_account_open(person=person, **IDENTITY, by=PRO)
 
     login = person_login_with_card(
         card_identifier=account.card_identifier.lower().replace("-", " "),
@@ -317,8 +355,8 @@ def test_it_logs_in_with_the_card_and_each_code_works_once():
 
 
 def test_a_card_code_does_not_open_another_card():
-    account, codes = person_account_open(person=PersonFactory(), by=PRO)
-    other, _ = person_account_open(person=PersonFactory(), by=PRO)
+    account, codes = person_account_open(person=PersonFactory(), **IDENTITY, by=PRO)
+    other, _ = person_account_open(person=PersonFactory(), **IDENTITY, by=PRO)
 
     with pytest.raises(LoginRefused):
         person_login_with_card(
@@ -358,7 +396,7 @@ def test_a_closed_account_cannot_log_in():
 
 
 def test_reopening_a_closed_account_gives_a_new_card_and_raises_the_stamp():
-    account, _ = person_account_open(person=PersonFactory(), phone="0612345678", by=PRO)
+    account, _ = person_account_open(person=PersonFactory(), phone="0612345678", **IDENTITY, by=PRO)
     old_card, old_stamp = account.card_identifier, account.security_stamp
     person_account_close(account=account, by=PRO)
 
@@ -382,7 +420,7 @@ def test_reopening_a_closed_account_gives_a_new_card_and_raises_the_stamp():
 
 
 def test_recovery_needs_the_identity_checked_and_changes_nothing_otherwise():
-    account, codes = person_account_open(person=PersonFactory(), by=PRO)
+    account, codes = person_account_open(person=PersonFactory(), **IDENTITY, by=PRO)
     stamp = account.security_stamp
 
     with pytest.raises(ValidationError, match="identité"):
@@ -406,7 +444,7 @@ def test_recovery_needs_the_identity_checked_and_changes_nothing_otherwise():
 
 
 def test_recovery_gives_a_new_card_raises_the_stamp_and_kills_the_old_codes():
-    account, old_codes = person_account_open(person=PersonFactory(), by=PRO)
+    account, old_codes = person_account_open(person=PersonFactory(), **IDENTITY, by=PRO)
     stamp = account.security_stamp
 
     new_codes = person_account_recover(
@@ -507,12 +545,21 @@ def test_changing_nothing_tells_nobody():
     assert actions() == []
 
 
-def test_reopening_a_closed_space_needs_the_identity_checked():
-    account, _ = person_account_open(person=PersonFactory(), by=PRO)
+@pytest.mark.parametrize(
+    ("checks", "error"),
+    [
+        ({**CHECKED, "identity_checked": False}, "Vérifiez d'abord l'identité"),
+        ({**CHECKED, "identity_document": ""}, "Choisissez la pièce d'identité présentée."),
+        ({**CHECKED, "reason": "  "}, "Écrivez pourquoi l'espace est rouvert."),
+    ],
+    ids=["sans-verification", "sans-piece", "sans-motif"],
+)
+def test_reopening_a_closed_space_needs_the_identity_checked_and_a_reason(checks, error):
+    account, _ = person_account_open(person=PersonFactory(), **IDENTITY, by=PRO)
     person_account_close(account=account, by=PRO)
 
-    with pytest.raises(ValidationError, match="Vérifiez d'abord l'identité"):
-        person_account_open(person=account.person, phone="0781223344", by=PRO)
+    with pytest.raises(ValidationError, match=error):
+        person_account_open(person=account.person, phone="0781223344", **checks, by=PRO)
 
     account.refresh_from_db()
     assert not account.is_active
@@ -608,7 +655,7 @@ def test_an_archived_file_no_longer_logs_in():
 
 def test_an_invitation_carries_no_personal_data_and_opens_the_space_once():
     person = PersonFactory(first_names="Yasmina", birth_name="Benali")
-    account, _ = person_account_open(person=person, phone="0612345678", by=PRO)
+    account, _ = person_account_open(person=person, phone="0612345678", **IDENTITY, by=PRO)
 
     person_invitation_send(account=account, by=PRO)
 

@@ -35,8 +35,9 @@ def _reason_field(label: str, example: str, missing: str) -> forms.CharField:
 
 
 class IdentityCheckFields(forms.Form):
-    """What the office checks before changing how the person logs in: whoever holds the
-    phone, the e-mail or the card holds the person's space. Each form adds its `reason`."""
+    """What the office checks before opening the space or changing how the person logs in:
+    whoever holds the phone, the e-mail or the card holds the person's space. A form that
+    changes a space already opened adds its `reason`; a first opening is its own reason."""
 
     identity_checked = forms.BooleanField(
         label="J'ai vérifié l'identité de la personne, présente, avec l'original d'une pièce",
@@ -84,11 +85,18 @@ class IdentifiersForm(ContactFields, IdentityCheckFields):
     field_order = ["phone", "email", "identity_checked", "identity_document", "reason"]
 
 
-class OpenAccountForm(ContactFields, PasswordFields):
-    pass
+class OpenAccountForm(ContactFields, IdentityCheckFields, PasswordFields):
+    field_order = [
+        "identity_checked",
+        "identity_document",
+        "phone",
+        "email",
+        "password1",
+        "password2",
+    ]
 
 
-class ReopenAccountForm(OpenAccountForm, IdentityCheckFields):
+class ReopenAccountForm(OpenAccountForm):
     reason = _reason_field(
         "Pourquoi rouvrir l'espace ?",
         "Par exemple : la personne revient vers la structure.",

@@ -34,6 +34,11 @@ from relais.www.portal.account_forms import (
 _TAB = "espace"
 
 
+def _open_form_class(account: PersonAccount | None) -> type[OpenAccountForm]:
+    """A closed space is reopened with a reason; a first opening is its own reason."""
+    return ReopenAccountForm if account is not None and not account.is_active else OpenAccountForm
+
+
 def _editable_file(request: HttpRequest, person_id: int) -> tuple[FileAccess, PersonAccount | None]:
     _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
     account = PersonAccount.objects.filter(person=access.person).first()
@@ -45,7 +50,7 @@ def _page(
     access: FileAccess,
     account: PersonAccount | None,
     *,
-    open_form: OpenAccountForm | ReopenAccountForm | None = None,
+    open_form: OpenAccountForm | None = None,
     identifiers_form: IdentifiersForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -56,10 +61,7 @@ def _page(
         "codes_left": account.recovery_codes.filter(used_at__isnull=True).count()
         if active and account is not None
         else 0,
-        "open_form": open_form
-        or (OpenAccountForm if account is None else ReopenAccountForm)(
-            initial={"phone": access.person.phone}
-        ),
+        "open_form": open_form or _open_form_class(account)(initial={"phone": access.person.phone}),
         "identifiers_form": identifiers_form
         or IdentifiersForm(
             initial={"phone": account.phone, "email": account.email} if active and account else {}
@@ -89,12 +91,13 @@ def _card(
     return response
 
 
-def _open(
-    request: HttpRequest,
-    access: FileAccess,
-    account: PersonAccount | None,
-    form: OpenAccountForm | ReopenAccountForm,
-) -> HttpResponse:
+@recent_second_factor_required
+def _open(request: HttpRequest, access: FileAccess, account: PersonAccount | None) -> HttpResponse:
+    """Opening a space, or reopening a closed one, hands the whole file to whoever gets the
+    card, the phone or the password: as for restoring access, the professional's second
+    factor is recent and the person's identity is checked with a document (a reopening
+    also says why)."""
+    form = _open_form_class(account)(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -103,8 +106,8 @@ def _open(
                 phone=data["phone"],
                 email=data["email"],
                 password=data["password1"],
-                identity_checked=data.get("identity_checked", False),
-                identity_document=data.get("identity_document", ""),
+                identity_checked=data["identity_checked"],
+                identity_document=data["identity_document"],
                 reason=data.get("reason", ""),
                 by=actor_for(request),
             )
@@ -118,13 +121,6 @@ def _open(
     return _page(request, access, account, open_form=form, status=400)
 
 
-@recent_second_factor_required
-def _reopen(request: HttpRequest, access: FileAccess, account: PersonAccount) -> HttpResponse:
-    """Reopening a closed space hands its whole file to whoever gets the new card: the
-    same checks as restoring access."""
-    return _open(request, access, account, ReopenAccountForm(request.POST))
-
-
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, person_id: int) -> HttpResponse:
     """The space's page; its form (POST) opens the space, or reopens a closed one, and
@@ -134,9 +130,7 @@ def manage(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "GET":
         record_view(request, pro, access, DataCategory.IDENTITY)
         return _page(request, access, account)
-    if account is not None and not account.is_active:
-        return _reopen(request, access, account)
-    return _open(request, access, account, OpenAccountForm(request.POST))
+    return _open(request, access, account)
 
 
 @recent_second_factor_required

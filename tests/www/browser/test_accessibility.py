@@ -206,7 +206,13 @@ def test_pages_of_the_pilot(sweep: Sweep):
 def test_login_pages_of_a_person(sweep: Sweep):
     """The person's login pages, on their own and after a refused answer, up to the page
     that offers a password after a login with the carte Relais."""
-    account, codes = person_account_open(person=PersonFactory(), phone="0612345678", by=SYSTEM)
+    account, codes = person_account_open(
+        person=PersonFactory(),
+        phone="0612345678",
+        identity_checked=True,
+        identity_document="cni",
+        by=SYSTEM,
+    )
     page = sweep.page
 
     sweep.visit(reverse("portal:login"))

@@ -1,6 +1,7 @@
-"""A person's first login, on a phone and on a computer: the professional opens the
-space in the person's file with a phone number only (no e-mail), then the person, in a
-browser of their own, asks for a code, reads the SMS and enters their space."""
+"""A person's first login, on a phone and on a computer: the professional checks the
+person's identity and opens the space in the person's file with a phone number only (no
+e-mail), then the person, in a browser of their own, asks for a code, reads the SMS and
+enters their space."""
 
 import re
 
@@ -28,6 +29,12 @@ def _empty_sms_outbox():
     sms.outbox.clear()
 
 
+def check_identity(page: Page) -> None:
+    """What the professional records with the person and their identity card in hand."""
+    page.get_by_label("J'ai vérifié l'identité de la personne").check(force=True)
+    page.get_by_label("Pièce présentée").select_option("cni")
+
+
 def open_space_in_the_file(page: Page, person) -> PersonAccount:
     referent = MembershipFactory()
     ConsentFactory(person=person, organisation=referent.organisation)
@@ -38,6 +45,7 @@ def open_space_in_the_file(page: Page, person) -> PersonAccount:
     page.get_by_role("link", name="Espace personnel").click()
     expect(page).to_have_url(at(reverse("person_account:manage", args=[person.pk])))
     assert_accessible(page)
+    check_identity(page)
     page.get_by_label("Téléphone portable de la personne").fill("06 12 34 56 78")
     page.get_by_role("button", name="Ouvrir l'espace et préparer la carte").click()
 
@@ -46,6 +54,8 @@ def open_space_in_the_file(page: Page, person) -> PersonAccount:
     assert_accessible(page)
     account = PersonAccount.objects.get(person=person)
     assert account.email is None
+    opened = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_OPENED, person_id=person.pk)
+    assert opened.details["identity_document"] == "Carte nationale d'identité"
     return account
 
 
@@ -103,8 +113,11 @@ def test_the_space_pages_of_the_file_are_accessible(page: Page):
     sweep.visit(manage)
     page.get_by_label("Téléphone portable de la personne").fill("01 44 55 66 77")
     page.get_by_role("button", name="Ouvrir l'espace et préparer la carte").click()
-    expect(page.locator(".fr-error-text").first).to_be_visible()
+    expect(page.get_by_text("Vérifiez d'abord l'identité de la personne.")).to_be_visible()
+    expect(page.get_by_text("n'est pas un numéro de portable")).to_be_visible()
     sweep.check()
+    assert not PersonAccount.objects.filter(person=person).exists()
+    check_identity(page)
     page.get_by_label("Téléphone portable de la personne").fill("06 12 34 56 78")
     page.get_by_role("button", name="Ouvrir l'espace et préparer la carte").click()
     expect(page.get_by_role("button", name="Imprimer la carte")).to_be_visible()

@@ -4,6 +4,7 @@ the invitation, restoring access at the office, closing; who may and who may not
 import html
 import re
 import time
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -49,8 +50,10 @@ def owner_client(owner):
     return log_in(Client(), owner.user, owner)
 
 
-# What the professional records when the person is at the office.
-CHECKED = {"identity_checked": "on", "identity_document": "cni", "reason": "Téléphone perdu"}
+# What the professional records when the person is at the office: the identity checked
+# (all a first opening needs), and why a space already opened changes.
+IDENTITY = {"identity_checked": "on", "identity_document": "cni"}
+CHECKED = {**IDENTITY, "reason": "Téléphone perdu"}
 
 
 def url(name: str, person) -> str:
@@ -74,6 +77,9 @@ def test_it_shows_the_opening_form_and_journals_the_read(owner_client, person):
 
     assert response.status_code == 200
     assert "Ouvrir l'espace personnel, avec la personne" in page(response)
+    assert "J'ai vérifié l'identité de la personne" in page(response)
+    assert "Pièce présentée" in page(response)
+    assert "Pourquoi rouvrir" not in page(response)
     assert 'value="0612345678"' in page(response)
     assert journal(person) == [AuditAction.SECTION_VIEWED]
 
@@ -84,8 +90,10 @@ def test_the_file_shows_the_tab_to_who_may_edit_the_identity(owner_client, perso
     assert url("manage", person) in page(response)
 
 
-def test_it_opens_the_space_and_prints_the_card_once(owner_client, person, settings):
-    response = owner_client.post(url("manage", person), {"phone": "06 12 34 56 78", "email": ""})
+def test_it_opens_the_space_and_prints_the_card_once(owner_client, owner, person, settings):
+    response = owner_client.post(
+        url("manage", person), {"phone": "06 12 34 56 78", "email": "", **IDENTITY}
+    )
 
     assert response.status_code == 200
     account = PersonAccount.objects.get(person=person)
@@ -101,13 +109,17 @@ def test_it_opens_the_space_and_prints_the_card_once(owner_client, person, setti
         AuditAction.PERSON_ACCOUNT_OPENED,
         AuditAction.PERSON_CARD_PRINTED,
     ]
+    event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_OPENED)
+    assert event.actor_id == owner.user_id
+    assert event.details["identity_document"] == "Carte nationale d'identité"
+    assert "reopened" not in event.details
     after = owner_client.get(url("manage", person))
     assert account.card_identifier in page(after)
     assert not re.findall(r"<strong>\d{4} \d{4}</strong>", page(after))
 
 
 def test_a_bad_phone_gets_a_french_error_and_opens_nothing(owner_client, person):
-    response = owner_client.post(url("manage", person), {"phone": "01 44 55 66 77"})
+    response = owner_client.post(url("manage", person), {"phone": "01 44 55 66 77", **IDENTITY})
 
     assert response.status_code == 400
     assert "n'est pas un numéro de portable" in page(response)
@@ -117,7 +129,7 @@ def test_a_bad_phone_gets_a_french_error_and_opens_nothing(owner_client, person)
 
 def test_a_weak_password_gets_a_french_error_and_opens_nothing(owner_client, person):
     response = owner_client.post(
-        url("manage", person), {"password1": "yasmina1", "password2": "yasmina1"}
+        url("manage", person), {"password1": "yasmina1", "password2": "yasmina1", **IDENTITY}
     )
 
     assert response.status_code == 400
@@ -127,12 +139,51 @@ def test_a_weak_password_gets_a_french_error_and_opens_nothing(owner_client, per
 
 def test_two_different_passwords_are_refused(owner_client, person):
     response = owner_client.post(
-        url("manage", person), {"password1": "Soleil-62-nord", "password2": "Soleil-62-sud"}
+        url("manage", person),
+        {"password1": "Soleil-62-nord", "password2": "Soleil-62-sud", **IDENTITY},
     )
 
     assert response.status_code == 400
     assert "ne sont pas identiques" in page(response)
     assert not PersonAccount.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("missing", "error"),
+    [
+        ("identity_checked", "Vérifiez d'abord l'identité de la personne."),
+        ("identity_document", "Choisissez la pièce d'identité présentée."),
+    ],
+)
+def test_a_first_opening_needs_the_identity_checked(owner_client, person, missing, error):
+    posted = {"phone": "06 12 34 56 78", **IDENTITY}
+    del posted[missing]
+
+    response = owner_client.post(url("manage", person), posted)
+
+    assert response.status_code == 400
+    assert error in page(response)
+    assert not PersonAccount.objects.exists()
+    assert journal(person) == []
+
+
+def test_a_first_opening_asks_for_a_recent_second_factor(owner_client, person):
+    session = owner_client.session
+    session[SECOND_FACTOR_AT] = time.time() - 3600
+    session.save()
+
+    response = owner_client.post(
+        url("manage", person),
+        {"phone": "06 12 34 56 78", **IDENTITY},
+        HTTP_REFERER=f"http://testserver{url('manage', person)}",
+    )
+
+    assert response.status_code == 302
+    assert response.url == (
+        f"{reverse('accounts:second_factor')}?{urlencode({'next': url('manage', person)})}"
+    )
+    assert not PersonAccount.objects.exists()
+    assert journal(person) == []
 
 
 def test_it_updates_the_identifiers_ends_the_persons_sessions_and_tells_the_former_phone(

@@ -190,7 +190,9 @@ def test_a_wrong_password_and_an_unknown_account_get_the_same_error(client):
 
 
 def test_it_logs_in_with_the_card_then_offers_a_password(client):
-    account, codes = person_account_open(person=PersonFactory(), by=SYSTEM)
+    account, codes = person_account_open(
+        person=PersonFactory(), identity_checked=True, identity_document="cni", by=SYSTEM
+    )
 
     response = client.post(
         reverse("portal:login_card"),

@@ -24,10 +24,13 @@ class Command(BaseCommand):
             raise CommandError("Dossier de démonstration introuvable : lancez seed_demo.")
         account = PersonAccount.objects.filter(person=person, is_active=True).first()
         if account is None:
+            # A fictitious person: there is no one to check, the document is made up too.
             account, _ = person_account_open(
                 person=person,
                 phone=person.phone,
                 password=DEMO_PERSON_PASSWORD,
+                identity_checked=True,
+                identity_document="cni",
                 by=Actor(label="Données de démonstration"),
             )
         self.stdout.write("")
