@@ -1,5 +1,6 @@
 // "Écouter": reads the page's main content aloud with the browser's own speech synthesis,
-// in the page's language. Hidden when the browser cannot speak.
+// in the page's language, and parts marked with another language in theirs. Hidden when the
+// browser cannot speak.
 (function () {
   "use strict";
   var button = document.getElementById("relais-ecouter");
@@ -23,11 +24,27 @@
     return null;
   }
 
-  function readableText() {
+  // The main content as (language, text) parts, in reading order: text marked with another
+  // language (catalogue text stays in French on English or Arabic pages) gets its own voice.
+  function readableParts() {
     var copy = content.cloneNode(true);
     var skipped = copy.querySelectorAll("[data-listen-skip], script, style, [hidden], [aria-hidden='true']");
     for (var i = 0; i < skipped.length; i++) { skipped[i].remove(); }
-    return copy.textContent.replace(/\s+/g, " ").trim();
+    var parts = [];
+    var walker = document.createTreeWalker(copy, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      var marked = node.parentElement && node.parentElement.closest("[lang]");
+      var language = (marked && copy.contains(marked) ? marked.getAttribute("lang") : lang) || lang;
+      var last = parts[parts.length - 1];
+      if (last && last.language === language) {
+        last.text += " " + node.textContent;
+      } else {
+        parts.push({ language: language, text: node.textContent });
+      }
+    }
+    return parts
+      .map(function (part) { return { language: part.language, text: part.text.replace(/\s+/g, " ").trim() }; })
+      .filter(function (part) { return part.text !== ""; });
   }
 
   function showState(speaking) {
@@ -43,15 +60,19 @@
       showState(false);
       return;
     }
-    var utterance = new SpeechSynthesisUtterance(readableText());
-    utterance.lang = regionFor[lang] || lang;
-    var voice = voiceFor(lang);
-    if (voice) { utterance.voice = voice; }
-    utterance.rate = 0.9;
-    utterance.onend = function () { showState(false); };
-    utterance.onerror = function () { showState(false); };
+    var parts = readableParts();
+    if (parts.length === 0) { return; }
     showState(true);
-    synth.speak(utterance);
+    parts.forEach(function (part, index) {
+      var utterance = new SpeechSynthesisUtterance(part.text);
+      utterance.lang = regionFor[part.language] || part.language;
+      var voice = voiceFor(part.language);
+      if (voice) { utterance.voice = voice; }
+      utterance.rate = 0.9;
+      utterance.onerror = function () { synth.cancel(); showState(false); };
+      if (index === parts.length - 1) { utterance.onend = function () { showState(false); }; }
+      synth.speak(utterance);
+    });
   });
 
   window.addEventListener("pagehide", function () { synth.cancel(); });

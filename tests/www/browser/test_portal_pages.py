@@ -194,6 +194,13 @@ def test_the_listen_button_reads_the_page_with_the_keyboard(browser: Browser, se
         expect(own.locator("html")).to_have_attribute("dir", "rtl")
         own.get_by_role("button", name="استمع").click()
         assert own.evaluate("window.__spoken")[-1]["lang"] == "ar-SA"
+
+        # The catalogue is written in French: on an Arabic page, its text gets a French voice.
+        own.goto(reverse("portal:procedures"))
+        own.get_by_role("button", name="استمع").click()
+        spoken = own.evaluate("window.__spoken")
+        assert spoken[0]["lang"] == "ar-SA"
+        assert {"lang": "fr-FR", "text": "Demander le RSA"} in spoken
     finally:
         context.close()
 
