@@ -160,7 +160,7 @@ NOTE_VISIBILITIES: dict[str, Promise] = {
 }
 
 PROCEDURE_STATUSES: dict[str, Promise] = {
-    ProcedureStatus.TODO: _("À faire"),
+    ProcedureStatus.NOT_STARTED: _("À faire"),
     ProcedureStatus.IN_PROGRESS: _("On s'en occupe"),
     ProcedureStatus.MISSING_DOCUMENTS: _("Il manque des papiers"),
     ProcedureStatus.SUBMITTED: _("Demande envoyée"),

@@ -23,7 +23,7 @@ from relais.procedures.models import (
 )
 
 _BEFORE_SUBMISSION = frozenset(
-    {ProcedureStatus.TODO, ProcedureStatus.IN_PROGRESS, ProcedureStatus.MISSING_DOCUMENTS}
+    {ProcedureStatus.NOT_STARTED, ProcedureStatus.IN_PROGRESS, ProcedureStatus.MISSING_DOCUMENTS}
 )
 _MONTHS = (
     "janvier",

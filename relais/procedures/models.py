@@ -82,7 +82,7 @@ class ProcedureType(models.Model):
 
 
 class ProcedureStatus(models.TextChoices):
-    TODO = "a_faire", "À faire"
+    NOT_STARTED = "a_faire", "À faire"
     IN_PROGRESS = "en_cours", "En cours"
     MISSING_DOCUMENTS = "pieces_manquantes", "Pièces manquantes"
     SUBMITTED = "deposee", "Déposée"
@@ -96,7 +96,7 @@ class ProcedureStatus(models.TextChoices):
 S = ProcedureStatus
 # The only moves a procedure may make; anything else is refused by the service.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.TODO: frozenset({S.IN_PROGRESS, S.ABANDONED}),
+    S.NOT_STARTED: frozenset({S.IN_PROGRESS, S.ABANDONED}),
     S.IN_PROGRESS: frozenset({S.MISSING_DOCUMENTS, S.SUBMITTED, S.ABANDONED}),
     S.MISSING_DOCUMENTS: frozenset({S.IN_PROGRESS, S.ABANDONED}),
     S.SUBMITTED: frozenset({S.AWAITING, S.MISSING_DOCUMENTS, S.GRANTED, S.REFUSED, S.ABANDONED}),
@@ -107,7 +107,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ABANDONED: frozenset(),
 }
 OPEN_STATUSES = frozenset(
-    {S.TODO, S.IN_PROGRESS, S.MISSING_DOCUMENTS, S.SUBMITTED, S.AWAITING, S.APPEAL}
+    {S.NOT_STARTED, S.IN_PROGRESS, S.MISSING_DOCUMENTS, S.SUBMITTED, S.AWAITING, S.APPEAL}
 )
 DECIDED_STATUSES = frozenset({S.GRANTED, S.REFUSED})
 
@@ -189,7 +189,7 @@ class Procedure(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="procedures"
     )
     status = models.CharField(
-        "état", max_length=20, choices=ProcedureStatus.choices, default=ProcedureStatus.TODO
+        "état", max_length=20, choices=ProcedureStatus.choices, default=ProcedureStatus.NOT_STARTED
     )
     requested_on = models.DateField("demandée le")
     taken_on = models.DateField("prise en charge le", null=True, blank=True)

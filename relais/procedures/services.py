@@ -113,7 +113,7 @@ def _open(
         procedure_type=procedure_type,
         type_version=procedure_type.version,
         organisation=organisation,
-        status=S.TODO,
+        status=S.NOT_STARTED,
         requested_on=requested_on,
         due_on=due_on,
         previous=previous,
@@ -133,7 +133,7 @@ def _open(
         ProcedureTransition.objects.create(
             procedure=procedure,
             from_status="",
-            to_status=S.TODO,
+            to_status=S.NOT_STARTED,
             at=procedure.created_at,
             actor_id=by.user_id,
             actor_label=by.label[:200],

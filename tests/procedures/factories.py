@@ -70,7 +70,7 @@ class ProcedureFactory(factory.django.DjangoModelFactory):
     procedure_type = factory.SubFactory(ProcedureTypeFactory)
     type_version = factory.LazyAttribute(lambda p: p.procedure_type.version)
     organisation = factory.SubFactory(OrganisationFactory)
-    status = ProcedureStatus.TODO
+    status = ProcedureStatus.NOT_STARTED
     requested_on = factory.LazyFunction(timezone.localdate)
 
     class Params:

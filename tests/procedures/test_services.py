@@ -63,7 +63,7 @@ def test_it_opens_a_procedure_with_its_checklist(actor, person, organisation, me
     )
 
     procedure.refresh_from_db()
-    assert (procedure.status, procedure.type_version) == (ProcedureStatus.TODO, 3)
+    assert (procedure.status, procedure.type_version) == (ProcedureStatus.NOT_STARTED, 3)
     assert (procedure.requested_on, procedure.due_on) == (REQUESTED, datetime.date(2025, 4, 1))
     assert procedure.created_by_id == member.user_id
     assert list(procedure.checklist.values_list("kind", "condition", "document")) == [
@@ -497,7 +497,7 @@ def test_a_move_is_not_made_without_its_journal_row(actor, procedure):
         procedure_transition(procedure=procedure, to_status=ProcedureStatus.IN_PROGRESS, by=actor)
 
     procedure.refresh_from_db()
-    assert (procedure.status, procedure.taken_on) == (ProcedureStatus.TODO, None)
+    assert (procedure.status, procedure.taken_on) == (ProcedureStatus.NOT_STARTED, None)
     assert procedure.transitions.count() == 1
 
 

@@ -67,7 +67,7 @@ def test_it_opens_the_next_occurrence_a_month_ahead():
         previous.organisation,
     )
     assert (following.due_on, following.requested_on) == (datetime.date(2026, 3, 31), TODAY)
-    assert (following.status, following.created_by) == (ProcedureStatus.TODO, None)
+    assert (following.status, following.created_by) == (ProcedureStatus.NOT_STARTED, None)
     assert following.checklist.count() == 2
     event = AuditEvent.objects.get(action=AuditAction.PROCEDURE_RECURRED)
     assert (event.actor_id, event.actor_label) == (None, "Relais (traitement automatique)")

@@ -34,7 +34,7 @@ _DECIDED_STATES = {S.GRANTED, S.REFUSED, S.APPEAL}
 
 def _procedure_in(status: str, **fields):
     """A procedure in `status` with the dates a real one would have by then."""
-    dates = {"requested_on": REQUESTED, "taken_on": TAKEN if status != S.TODO else None}
+    dates = {"requested_on": REQUESTED, "taken_on": TAKEN if status != S.NOT_STARTED else None}
     if status in _SUBMITTED_STATES:
         dates["submitted_on"] = SUBMITTED
     if status in _DECIDED_STATES:
@@ -88,11 +88,11 @@ def test_it_refuses_every_other_move(actor, source, target):
 
 def test_it_refuses_an_unknown_state(actor):
     with pytest.raises(ValidationError, match="n'est pas un état de démarche"):
-        procedure_transition(procedure=_procedure_in(S.TODO), to_status="perdue", by=actor)
+        procedure_transition(procedure=_procedure_in(S.NOT_STARTED), to_status="perdue", by=actor)
 
 
 def test_it_dates_the_taking_in_charge_once(actor):
-    procedure = _procedure_in(S.TODO)
+    procedure = _procedure_in(S.NOT_STARTED)
 
     procedure_transition(procedure=procedure, to_status=S.IN_PROGRESS, by=actor, on=TAKEN)
     procedure_transition(procedure=procedure, to_status=S.MISSING_DOCUMENTS, by=actor, on=AFTER)
@@ -243,7 +243,7 @@ def test_a_submission_with_missing_documents_is_logged_with_its_completeness(
 
 
 def test_it_works_on_the_stored_state_not_a_stale_copy(actor):
-    procedure = _procedure_in(S.TODO)
+    procedure = _procedure_in(S.NOT_STARTED)
     stale = type(procedure).objects.get(pk=procedure.pk)
     procedure_transition(procedure=procedure, to_status=S.ABANDONED, by=actor)
 

@@ -164,7 +164,7 @@ def home(request: HttpRequest) -> HttpResponse:
         Procedure.objects.for_person(person.pk)
         .filter(
             status__in=[
-                ProcedureStatus.TODO,
+                ProcedureStatus.NOT_STARTED,
                 ProcedureStatus.MISSING_DOCUMENTS,
                 ProcedureStatus.IN_PROGRESS,
             ]
