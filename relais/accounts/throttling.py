@@ -29,22 +29,23 @@ def is_locked(*, identifier: str, ip_address: str) -> bool:
     )
 
 
-def _increment(key: str) -> int:
-    # add() is atomic on Redis and on the local-memory cache: the first failure creates
-    # the counter with the lockout window as its lifetime.
-    if cache.add(key, 1, timeout=_lockout_seconds()):
+def count_in_window(key: str, seconds: int) -> int:
+    """Count one more event under `key`; the count lives `seconds` from the first one."""
+    # add() is atomic on Redis and on the local-memory cache: the first event creates the
+    # counter with the window as its lifetime.
+    if cache.add(key, 1, timeout=seconds):
         return 1
     try:
-        return cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:
-        cache.set(key, 1, timeout=_lockout_seconds())
+        cache.set(key, 1, timeout=seconds)
         return 1
 
 
 def record_failure(*, identifier: str, ip_address: str) -> bool:
     """Count one failure; return True when this failure locks the identifier or the IP."""
-    account_failures = _increment(_key("account", identifier))
-    ip_failures = _increment(_key("ip", ip_address))
+    account_failures = count_in_window(_key("account", identifier), _lockout_seconds())
+    ip_failures = count_in_window(_key("ip", ip_address), _lockout_seconds())
     return (
         account_failures == settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
         or ip_failures == settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP

@@ -9,21 +9,12 @@ counted from its codes in the database (see services._sending_allowed).
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
+
+from relais.accounts.throttling import count_in_window
 
 _QUARTER = 15 * 60
 _DAY = 24 * 3600
 _HOUR = 3600
-
-
-def _increment(key: str, timeout: int) -> int:
-    if cache.add(key, 1, timeout=timeout):
-        return 1
-    try:
-        return int(cache.incr(key))
-    except ValueError:
-        cache.set(key, 1, timeout=timeout)
-        return 1
 
 
 def _key(kind: str, value: str) -> str:
@@ -32,9 +23,9 @@ def _key(kind: str, value: str) -> str:
 
 def code_request_allowed(*, identifier: str, ip_address: str) -> bool:
     """Count one request for a code; False once a limit is passed."""
-    per_quarter = _increment(_key("quarter", identifier), _QUARTER)
-    per_day = _increment(_key("day", identifier), _DAY)
-    per_ip = _increment(_key("ip", ip_address), _HOUR)
+    per_quarter = count_in_window(_key("quarter", identifier), _QUARTER)
+    per_day = count_in_window(_key("day", identifier), _DAY)
+    per_ip = count_in_window(_key("ip", ip_address), _HOUR)
     return (
         per_quarter <= settings.RELAIS_PORTAL_CODES_PER_15_MIN
         and per_day <= settings.RELAIS_PORTAL_CODES_PER_DAY
