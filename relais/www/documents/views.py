@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from relais.accounts.actors import actor_for
 from relais.consent.access import FileAccess, readable_categories_by_person, visible_persons
 from relais.documents import services, vault
-from relais.documents.models import Document, category_of
+from relais.documents.models import Document, DocumentVersion, category_of
 from relais.persons.categories import Action, DataCategory
 from relais.www.documents.forms import ReplaceForm, UploadForm
 from relais.www.persons.access import access_file, professional_or_404, record_view
@@ -101,7 +101,7 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "documents/list.html", _list_context(access, form), status=400)
 
 
-def _safe_filename(document: Document, extension: str) -> str:
+def safe_filename(document: Document, extension: str) -> str:
     base = f"{document.kind}-{document.issued_on or document.created_at.date()}"
     ascii_only = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in ascii_only) + f".{extension}"
@@ -127,13 +127,17 @@ def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResp
         by=actor_for(request),
         profession=pro.profession_label,  # type: ignore[attr-defined]
     )
+    return version_response(version, safe_filename(document, version.extension))
+
+
+def version_response(version: DocumentVersion, filename: str) -> StreamingHttpResponse:
+    """A verified version, decrypted as it streams; never kept by a browser or a proxy,
+    as the computer may be shared."""
     response = StreamingHttpResponse(
         services.version_chunks(version), content_type=version.content_type
     )
     response["Content-Length"] = str(version.size)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_safe_filename(document, version.extension)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response

@@ -45,6 +45,7 @@ from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
 from relais.procedures.measures import Completeness, completeness
 from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
+from relais.www.documents.views import safe_filename, version_response
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
 from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
@@ -250,14 +251,7 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
     document_services.document_download_record(
         version=version, by=person_actor(request), profession=""
     )
-    response = StreamingHttpResponse(
-        document_services.version_chunks(version), content_type=version.content_type
-    )
-    filename = f"{document.kind}-{document.pk}.{version.extension}"
-    response["Content-Length"] = str(version.size)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return version_response(version, safe_filename(document, version.extension))
 
 
 @person_required

@@ -225,6 +225,7 @@ def test_the_person_downloads_their_own_paper_only(lea, marc, lea_client):
     theirs = lea_client.get(reverse("portal:document_download", args=[marc.documents["cni"].pk]))
 
     assert b"".join(mine.streaming_content) == lea.uploaded_pdfs[cni.pk]
+    assert "no-store" in mine["Cache-Control"]
     assert theirs.status_code == 404
     row = AuditEvent.objects.filter(action=AuditAction.DOCUMENT_DOWNLOADED).get()
     assert row.person_id == lea.person.pk
