@@ -1,12 +1,13 @@
 """File page and search measured on a database of N persons (one process per size, so
 that each size gets its own fresh database). Prints one JSON line.
 
-    python bench/persons.py --persons 100000 [--http-seconds 5]
+    python bench/persons.py --persons 100000 [--http-seconds 10]
 """
 
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -35,6 +36,9 @@ def _setup(persons: int, postgresql: str) -> None:
         for leftover in VAR.glob(f"persons-{persons}.sqlite3*"):
             leftover.unlink()
         os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    documents = VAR / f"documents-{persons}"
+    shutil.rmtree(documents, ignore_errors=True)
+    os.environ["RELAIS_DOCUMENTS_DIR"] = str(documents)
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
 
@@ -45,9 +49,65 @@ def _setup(persons: int, postgresql: str) -> None:
     call_command("generate_load_data", persons=persons, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
+def _pdf() -> bytes:
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _fill_file(person, organisation, actor) -> None:  # type: ignore[no-untyped-def]
+    """The file the design measures: 10 procedures, 20 documents, 50 journal rows."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    from relais.audit.actions import AuditAction
+    from relais.audit.services import audit_record
+    from relais.documents.services import document_upload
+    from relais.procedures.models import ProcedureType
+    from relais.procedures.services import procedure_open
+
+    call_command("load_procedures", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    for procedure_type in ProcedureType.objects.filter(is_active=True).order_by("pk")[:10]:
+        procedure_open(
+            person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+        )
+    pdf = _pdf()
+    for number in range(20):
+        document_upload(
+            person=person,
+            kind="autre",
+            title=f"Pièce {number + 1}",
+            issued_on=None,
+            expires_on=None,
+            files=[SimpleUploadedFile(f"piece-{number}.pdf", pdf, "application/pdf")],
+            uploaded_by_id=actor.user_id,
+            by=actor,
+        )
+    for _ in range(50 - person_journal_rows(person.pk)):
+        audit_record(
+            action=AuditAction.SECTION_VIEWED,
+            by=actor,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category="identite",
+        )
+
+
+def person_journal_rows(person_id: int) -> int:
+    from relais.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(person_id=person_id).count()
+
+
 def _professional_session() -> tuple[str, int]:
     """A verified session for the professional of the first organisation, and one of its
-    persons whose file already has 50 journal rows."""
+    persons whose file holds what the design measures (see `_fill_file`)."""
     import django_otp
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -55,9 +115,7 @@ def _professional_session() -> tuple[str, int]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
-    from relais.audit.actions import AuditAction
     from relais.audit.context import Actor
-    from relais.audit.services import audit_record
     from relais.consent.charter import charter_accept, current_version
     from relais.consent.middleware import ACCEPTED_VERSION
     from relais.organisations.models import Membership
@@ -74,14 +132,7 @@ def _professional_session() -> tuple[str, int]:
     actor = Actor(
         user_id=user.pk, label=user.get_full_name(), organisation_id=membership.organisation_id
     )
-    for _ in range(50):
-        audit_record(
-            action=AuditAction.SECTION_VIEWED,
-            by=actor,
-            person_id=person.pk,
-            person_label=person.journal_label,
-            category="identite",
-        )
+    _fill_file(person, membership.organisation, actor)
     session = SessionStore()
     now = time.time()
     session.update(
@@ -128,6 +179,7 @@ def main() -> None:
     _setup(args.persons, args.postgresql)
     generated_in = time.monotonic() - started
 
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -147,6 +199,8 @@ def main() -> None:
         return client.post(search_url, {"q": "mar"})
 
     file_page()
+    # A browser sends back the CSRF cookie the first page set; so does the load generator.
+    cookie += f"; {settings.CSRF_COOKIE_NAME}={client.cookies[settings.CSRF_COOKIE_NAME].value}"
     with CaptureQueriesContext(connection) as file_queries:
         file_page()
     file_query_count = len(file_queries)  # read now: the next request empties the log
