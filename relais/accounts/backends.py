@@ -5,6 +5,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
 from relais.accounts.models import User
+from relais.prepared import columns, fetch
 
 
 class AccountBackend(ModelBackend):
@@ -17,11 +18,12 @@ class AccountBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        user = next(iter(User.objects.raw(_user_sql(), [pk])), None)
+        found = fetch(User, _user_sql(), [pk])
+        user = found[0] if found else None
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
 @cache
 def _user_sql() -> str:
     table = connection.ops.quote_name(User._meta.db_table)
-    return f"SELECT * FROM {table} WHERE id = %s"  # noqa: S608 (identifiers only)
+    return f"SELECT {columns(User, 'u')} FROM {table} u WHERE u.id = %s"  # noqa: S608 (identifiers only)

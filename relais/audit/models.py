@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from django.db import connection, models
 
 from relais.audit.actions import AuditAction
+from relais.prepared import columns, fetch
 
 ACCESS_HISTORY_ACTIONS = [
     AuditAction.SECTION_VIEWED,
@@ -51,10 +52,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def recent_reads(self, person_id: int, limit: int = 5) -> list["AuditEvent"]:
         """The last reads of a file, for its front page: one prepared statement, as that
         page is the most served one."""
-        return list(
-            self.model.objects.raw(
-                _recent_reads_sql(), [person_id, AuditAction.SECTION_VIEWED.value, limit]
-            )
+        return fetch(
+            self.model,
+            _recent_reads_sql(),
+            [person_id, AuditAction.SECTION_VIEWED.value, limit],
+            only=_RECENT_READ_FIELDS,
         )
 
     def access_history(self) -> "AuditEventQuerySet":
@@ -63,12 +65,15 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         return self.filter(action__in=ACCESS_HISTORY_ACTIONS)
 
 
+_RECENT_READ_FIELDS = ("seq", "created_at", "organisation_label", "reason")
+
+
 @cache
 def _recent_reads_sql() -> str:
     quote = connection.ops.quote_name
     return (
-        "SELECT seq, created_at, organisation_label, reason"  # noqa: S608 (identifiers only)
-        f" FROM {quote(AuditEvent._meta.db_table)}"
+        f"SELECT {columns(AuditEvent, 'a', _RECENT_READ_FIELDS)}"  # noqa: S608 (identifiers only)
+        f" FROM {quote(AuditEvent._meta.db_table)} a"
         " WHERE person_id = %s AND action = %s ORDER BY seq DESC LIMIT %s"
     )
 

@@ -26,6 +26,7 @@ from relais.consent.models import Block, BreakGlassGrant, Consent
 from relais.organisations.models import Organisation
 from relais.persons.categories import Action, DataCategory, Level, level_allows
 from relais.persons.models import Person, PersonQuerySet, PersonStatus
+from relais.prepared import columns, fetch
 
 
 @dataclass(frozen=True)
@@ -86,22 +87,20 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
     moment = at or timezone.now()
     # Two prepared statements rather than ORM querysets: every file page runs them, and
     # building the queries cost more than running them.
-    person = next(
-        iter(
-            Person.objects.raw(
-                _person_sql(),
-                [pro.organisation_id, pro.user_id, person_id, PersonStatus.ACTIVE.value],
-            )
-        ),
-        None,
+    found = fetch(
+        Person,
+        _person_sql(),
+        [pro.organisation_id, pro.user_id, person_id, PersonStatus.ACTIVE.value],
+        extra=["blocked"],
     )
-    if person is None or getattr(person, "blocked", True):
+    if not found or found[0].blocked:  # type: ignore[attr-defined]
         raise Http404("Dossier introuvable.")
-    live_consents = list(
-        Consent.objects.raw(
-            _live_consents_sql(),
-            [person_id, *[connection.ops.adapt_datetimefield_value(moment)] * 2],
-        )
+    person = found[0]
+    live_consents = fetch(
+        Consent,
+        _live_consents_sql(),
+        [person_id, *[connection.ops.adapt_datetimefield_value(moment)] * 2],
+        extra=["organisation_name", "organisation_kind"],
     )
     for consent in live_consents:
         consent.organisation = Organisation.from_db(
@@ -109,8 +108,8 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
             ["id", "name", "kind"],
             [
                 consent.organisation_id,
-                getattr(consent, "organisation_name", ""),
-                getattr(consent, "organisation_kind", ""),
+                consent.organisation_name,  # type: ignore[attr-defined]
+                consent.organisation_kind,  # type: ignore[attr-defined]
             ],
         )
     consented: set[str] = set()
@@ -149,7 +148,7 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
 def _person_sql() -> str:
     quote = connection.ops.quote_name
     return (
-        f"SELECT p.*, EXISTS (SELECT 1 FROM {quote(Block._meta.db_table)} b"  # noqa: S608
+        f"SELECT {columns(Person, 'p')}, EXISTS (SELECT 1 FROM {quote(Block._meta.db_table)} b"  # noqa: S608
         f" WHERE b.person_id = p.id AND b.lifted_at IS NULL"
         f" AND (b.organisation_id = %s OR b.professional_id = %s)) AS blocked"
         f" FROM {quote(Person._meta.db_table)} p WHERE p.id = %s AND p.status = %s"
@@ -160,7 +159,7 @@ def _person_sql() -> str:
 def _live_consents_sql() -> str:
     quote = connection.ops.quote_name
     return (
-        "SELECT c.*, o.name AS organisation_name, o.kind AS organisation_kind"  # noqa: S608
+        f"SELECT {columns(Consent, 'c')}, o.name, o.kind"  # noqa: S608
         f" FROM {quote(Consent._meta.db_table)} c"
         f" JOIN {quote(Organisation._meta.db_table)} o ON o.id = c.organisation_id"
         " WHERE c.person_id = %s AND c.revoked_at IS NULL AND c.starts_at <= %s"

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from relais.organisations.models import Organisation
+from relais.prepared import columns, fetch
 
 _COMMUNE_CODE = RegexValidator(r"^(?:\d{5}|2[AB]\d{3})$", "Code commune INSEE sur 5 caractères.")
 _POSTAL_CODE = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
@@ -384,7 +385,12 @@ class ReferentQuerySet(models.QuerySet["Referent"]):
         front page: one prepared statement, as that page is the most served one."""
         from django.contrib.auth import get_user_model
 
-        referents = list(self.model.objects.raw(_current_referents_sql(), [person_id]))
+        referents = fetch(
+            self.model,
+            _current_referents_sql(),
+            [person_id],
+            extra=["professional_first_name", "professional_last_name", "organisation_name"],
+        )
         user_model = get_user_model()
         for referent in referents:
             referent.professional = user_model.from_db(
@@ -392,14 +398,14 @@ class ReferentQuerySet(models.QuerySet["Referent"]):
                 ["id", "first_name", "last_name"],
                 [
                     referent.professional_id,
-                    getattr(referent, "professional_first_name", ""),
-                    getattr(referent, "professional_last_name", ""),
+                    referent.professional_first_name,  # type: ignore[attr-defined]
+                    referent.professional_last_name,  # type: ignore[attr-defined]
                 ],
             )
             referent.organisation = Organisation.from_db(
                 self.db,
                 ["id", "name"],
-                [referent.organisation_id, getattr(referent, "organisation_name", "")],
+                [referent.organisation_id, referent.organisation_name],  # type: ignore[attr-defined]
             )
         return referents
 
@@ -410,8 +416,7 @@ def _current_referents_sql() -> str:
 
     quote = connection.ops.quote_name
     return (
-        "SELECT r.*, u.first_name AS professional_first_name,"  # noqa: S608 (identifiers only)
-        " u.last_name AS professional_last_name, o.name AS organisation_name"
+        f"SELECT {columns(Referent, 'r')}, u.first_name, u.last_name, o.name"  # noqa: S608 (identifiers only)
         f" FROM {quote(Referent._meta.db_table)} r"
         f" JOIN {quote(get_user_model()._meta.db_table)} u ON u.id = r.professional_id"
         f" JOIN {quote(Organisation._meta.db_table)} o ON o.id = r.organisation_id"

@@ -1,0 +1,100 @@
+"""Prepared reads for the few statements every page runs.
+
+`Model.objects.raw()` works out again, on every call, how to turn a row into an object: the
+model's column order and each column's converters. For a forty-column row that costs ten
+times the statement itself. `fetch` works it out once per model and connection, then only
+runs the statement and builds the objects with `Model.from_db`, as the ORM does.
+
+A statement reads the model's columns first, in the order `columns()` writes them, then
+any extra column, which is set on the object under its name.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+
+Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    attnames: tuple[str, ...]
+    # (position in the row, converters, the column expression they expect)
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
+
+
+# Kept on the connection itself: a plan's converters are bound to that connection's
+# operations, and go away with it.
+_PLANS = "relais_prepared_plans"
+
+
+def _fields(model: type[Model], only: Sequence[str]) -> list[Any]:
+    fields = model._meta.concrete_fields
+    if not only:
+        return list(fields)
+    unknown = set(only) - {f.attname for f in fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} n'a pas de colonne {', '.join(sorted(unknown))}.")
+    if model._meta.pk.attname not in only:
+        raise ValueError(f"La lecture de {model.__name__} doit inclure sa clé primaire.")
+    return [f for f in fields if f.attname in only]
+
+
+def columns(model: type[Model], alias: str, only: Sequence[str] = ()) -> str:
+    """The select list of the model's columns (or of the `only` ones, by attribute name,
+    the primary key included), in the order `fetch` reads them, qualified by the table
+    alias. Quoted for the default database, the only one Relais uses."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in _fields(model, only))
+
+
+def _plan(connection: BaseDatabaseWrapper, model: type[Model], only: tuple[str, ...]) -> _Plan:
+    by_model: dict[tuple[type[Model], tuple[str, ...]], _Plan] = connection.__dict__.setdefault(
+        _PLANS, {}
+    )
+    plan = by_model.get((model, only))
+    if plan is None:
+        fields = _fields(model, only)
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                converters.append((index, tuple(found), column))
+        plan = _Plan(tuple(f.attname for f in fields), tuple(converters))
+        by_model[(model, only)] = plan
+    return plan
+
+
+def fetch(
+    model: type[M],
+    sql: str,
+    params: Sequence[Any],
+    *,
+    only: Sequence[str] = (),
+    extra: Sequence[str] = (),
+    using: BaseDatabaseWrapper | None = None,
+) -> list[M]:
+    connection = using or connections[DEFAULT_DB_ALIAS]
+    plan = _plan(connection, model, tuple(only))
+    width = len(plan.attnames)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    objects = []
+    for row in rows:
+        values = list(row[:width])
+        for index, converters, column in plan.converters:
+            for convert in converters:
+                values[index] = convert(values[index], column, connection)
+        instance = model.from_db(connection.alias, plan.attnames, values)
+        for name, value in zip(extra, row[width:], strict=True):
+            setattr(instance, name, value)
+        objects.append(instance)
+    return objects
