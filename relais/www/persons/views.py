@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
@@ -32,6 +33,7 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.normalisation import search_tokens
+from relais.www.links import link
 from relais.www.persons import forms
 from relais.www.persons.access import access_file, professional_or_404, record_view
 
@@ -66,19 +68,50 @@ def _category_or_404(slug: str) -> DataCategory:
     return DataCategory(slug)
 
 
+@dataclass(frozen=True)
+class Tab:
+    label: str
+    href: str
+    current: bool
+
+
+def _tabs(access: FileAccess, current: str) -> list[Tab]:
+    """The file's tabs the professional may open, in their order."""
+    pk = access.person.pk
+    entries = [
+        (
+            category.label,
+            category.value,
+            link("persons:file", pk)
+            if category == DataCategory.IDENTITY
+            else link("persons:section", pk, category.value),
+        )
+        for category in FILE_SECTIONS
+        if access.can(Action.VIEW, category)
+    ]
+    if access.can(Action.VIEW, DataCategory.DOCUMENTS) or access.can(
+        Action.VIEW, DataCategory.HEALTH
+    ):
+        entries.append(("Pièces justificatives", "pieces", link("documents:list", pk)))
+    if access.can(Action.VIEW, DataCategory.PROCEDURES):
+        entries.append(("Démarches", "demarches", link("procedures:person", pk)))
+    if not access.break_glass:
+        entries.append(("Consentements", "consentements", link("persons:consents", pk)))
+    entries.append(("Historique des accès", "historique", link("persons:history", pk)))
+    # The person's own space is opened and restored by whoever may edit the identity.
+    if access.can(Action.EDIT, DataCategory.IDENTITY):
+        entries.append(("Espace personnel", "espace", link("person_account:manage", pk)))
+    return [Tab(label, href, key == current) for label, key, href in entries]
+
+
 def file_context(access: FileAccess, current: str) -> dict[str, object]:
     return {
         "person": access.person,
         "access": access,
-        "tabs": [c for c in FILE_SECTIONS if access.can(Action.VIEW, c)],
+        "tabs": _tabs(access, current),
         "current": current,
         "can_edit": access.can(Action.EDIT, current) if current in DataCategory.values else False,
         "special": current in SPECIAL_CATEGORIES,
-        "show_documents_tab": access.can(Action.VIEW, DataCategory.DOCUMENTS)
-        or access.can(Action.VIEW, DataCategory.HEALTH),
-        "show_procedures_tab": access.can(Action.VIEW, DataCategory.PROCEDURES),
-        # The person's own space is opened and restored by whoever may edit the identity.
-        "show_account_tab": access.can(Action.EDIT, DataCategory.IDENTITY),
         "title": access.person.display_name,
     }
 
