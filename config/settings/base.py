@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "relais.www.context_processors.layout",
             ],
+            "builtins": ["relais.www.templatetags.dates"],
         },
     },
 ]
