@@ -109,7 +109,7 @@ def _free_port() -> int:
 
 
 def serve_and_measure(
-    targets: list[tuple[str, str, str]], *, seconds: float, workers: int, rounds: int = 3
+    targets: list[tuple[str, str, str]], *, seconds: float, workers: int, rounds: int = 5
 ) -> dict[str, float]:
     """Serve the current database with gunicorn (the production server setup) and measure
     requests/s of each (name, path, cookie) target. The targets take turns, `rounds` times,
@@ -171,7 +171,7 @@ def main() -> None:
     parser.add_argument("--append", type=int, default=3000, help="appends to time")
     parser.add_argument("--verify-rows", type=int, default=200_000)
     parser.add_argument(
-        "--seconds", type=float, default=9.0, help="per HTTP target, over three rounds"
+        "--seconds", type=float, default=10.0, help="per HTTP target, over five rounds"
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--million", action="store_true", help="also measure 1,000,000 persons")
