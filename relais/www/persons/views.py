@@ -1,6 +1,7 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -9,7 +10,9 @@ from django.db.models import Model
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
@@ -75,9 +78,19 @@ class Tab:
     current: bool
 
 
-def _tabs(access: FileAccess, current: str) -> list[Tab]:
-    """The file's tabs the professional may open, in their order."""
-    pk = access.person.pk
+# Stands for the file's number in the kept tabs; the real one is put in its place.
+_FILE_MARKER = 918273645
+
+
+@lru_cache(maxsize=256)
+def _tabs_html(shown: tuple[bool, ...], current: str) -> str:
+    """The file's tabs, rendered once per combination of tabs shown and current tab: the
+    same for every file a professional opens with the same rights."""
+    sections, documents, procedures, consents, account = (
+        shown[: len(FILE_SECTIONS)],
+        *shown[len(FILE_SECTIONS) :],
+    )
+    pk = _FILE_MARKER
     entries = [
         (
             category.label,
@@ -86,29 +99,42 @@ def _tabs(access: FileAccess, current: str) -> list[Tab]:
             if category == DataCategory.IDENTITY
             else link("persons:section", pk, category.value),
         )
-        for category in FILE_SECTIONS
-        if access.can(Action.VIEW, category)
+        for category, visible in zip(FILE_SECTIONS, sections, strict=True)
+        if visible
     ]
-    if access.can(Action.VIEW, DataCategory.DOCUMENTS) or access.can(
-        Action.VIEW, DataCategory.HEALTH
-    ):
+    if documents:
         entries.append(("Pièces justificatives", "pieces", link("documents:list", pk)))
-    if access.can(Action.VIEW, DataCategory.PROCEDURES):
+    if procedures:
         entries.append(("Démarches", "demarches", link("procedures:person", pk)))
-    if not access.break_glass:
+    if consents:
         entries.append(("Consentements", "consentements", link("persons:consents", pk)))
     entries.append(("Historique des accès", "historique", link("persons:history", pk)))
-    # The person's own space is opened and restored by whoever may edit the identity.
-    if access.can(Action.EDIT, DataCategory.IDENTITY):
+    if account:
         entries.append(("Espace personnel", "espace", link("person_account:manage", pk)))
-    return [Tab(label, href, key == current) for label, key, href in entries]
+    tabs = [Tab(label, href, key == current) for label, key, href in entries]
+    return get_template("persons/_file_tabs.html").render({"tabs": tabs})
+
+
+def file_tabs(access: FileAccess, current: str) -> SafeString:
+    """The tabs of this file the professional may open."""
+    shown = (
+        *(access.can(Action.VIEW, category) for category in FILE_SECTIONS),
+        access.can(Action.VIEW, DataCategory.DOCUMENTS)
+        or access.can(Action.VIEW, DataCategory.HEALTH),
+        access.can(Action.VIEW, DataCategory.PROCEDURES),
+        not access.break_glass,
+        # The person's own space is opened and restored by whoever may edit the identity.
+        access.can(Action.EDIT, DataCategory.IDENTITY),
+    )
+    html = _tabs_html(shown, current).replace(str(_FILE_MARKER), str(access.person.pk))
+    return mark_safe(html)  # noqa: S308 (rendered by the template engine, escaped there)
 
 
 def file_context(access: FileAccess, current: str) -> dict[str, object]:
     return {
         "person": access.person,
         "access": access,
-        "tabs": _tabs(access, current),
+        "tabs": file_tabs(access, current),
         "current": current,
         "can_edit": access.can(Action.EDIT, current) if current in DataCategory.values else False,
         "special": current in SPECIAL_CATEGORIES,
@@ -303,6 +329,7 @@ def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse
     context = file_context(access, chosen) | {"items": items}
     if chosen in SINGLE_SECTIONS:
         context["rows"] = _rows(items, SINGLE_SECTIONS[chosen][1])  # type: ignore[arg-type]
+        context["section_label"] = chosen.label
         return render(request, "persons/section_single.html", context)
     context |= {
         "member_form": forms.HouseholdMemberForm(),
