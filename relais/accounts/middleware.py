@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import get_user as cached_user
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -37,12 +38,15 @@ class VerifiedSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        request.user = SimpleLazyObject(lambda: self._verify(request, user))  # type: ignore[assignment]
+        request.user = SimpleLazyObject(lambda: self._verify(request))  # type: ignore[assignment]
         return self.get_response(request)
 
     @staticmethod
-    def _verify(request: HttpRequest, user: Any) -> Any:
+    def _verify(request: HttpRequest) -> Any:
+        # Once read, the request holds the user itself rather than lazy wrappers, which
+        # every later attribute access would otherwise go through.
+        user = cached_user(request)
+        request.user = user
         verified = False
         user.otp_device = None
         device_id = request.session.get(DEVICE_ID_SESSION_KEY) if user.is_authenticated else None
