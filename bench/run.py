@@ -157,13 +157,30 @@ def serve_and_measure(
     return results
 
 
-def bench_persons(size: int, *, http_seconds: float, workers: int) -> dict[str, float]:
+def bench_persons(
+    size: int, *, http_seconds: float = 0.0, workers: int = 2, reuse: bool = False
+) -> dict[str, float]:
     command = [sys.executable, str(ROOT / "bench" / "persons.py"), "--persons", str(size)]
     if http_seconds:
         command += ["--http-seconds", str(http_seconds), "--workers", str(workers)]
+    if reuse:
+        command.append("--reuse")
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     output = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return dict(json.loads(output.stdout.strip().splitlines()[-1]))
+
+
+def latencies_in_turn(sizes: list[int], figures: dict[int, dict[str, float]], rounds: int) -> None:
+    """Measure the file page and the search again, the sizes taking turns, and keep the
+    median of every size's runs: a slower minute of the machine then weighs on all sizes
+    alike instead of on the one measured during it."""
+    runs: dict[int, list[dict[str, float]]] = {size: [figures[size]] for size in sizes}
+    for _ in range(rounds):
+        for size in sizes:
+            runs[size].append(bench_persons(size, reuse=True))
+    for size in sizes:
+        for key in ("file_ms", "search_ms"):
+            figures[size][key] = statistics.median(run[key] for run in runs[size])
 
 
 def main() -> None:
@@ -175,6 +192,9 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--million", action="store_true", help="also measure 1,000,000 persons")
+    parser.add_argument(
+        "--latency-rounds", type=int, default=2, help="extra rounds of the sizes in turn"
+    )
     args = parser.parse_args()
 
     _prepare_environment()
@@ -206,6 +226,8 @@ def main() -> None:
     for size in sizes:
         http = args.seconds if size == sizes[0] else 0.0
         figures[size] = bench_persons(size, http_seconds=http, workers=args.workers)
+    latencies_in_turn(sizes, figures, args.latency_rounds)
+    for size in sizes:
         row = figures[size]
         print(
             f"{size:>9,} personnes (générées en {row['generated_s']:.0f} s) : "
