@@ -5,15 +5,17 @@ import re
 import unicodedata
 
 _SEPARATORS = re.compile(r"[\s\-'’.]+")
-_NOT_KEY = re.compile(r"[^a-z0-9 ]")
+# What a key drops: anything but letters, digits and separators.
+_NOT_KEY = re.compile(r"[^a-z0-9\s\-'’.]")
 
 
 def name_key(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
     ascii_only = ascii_only.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    spaced = _SEPARATORS.sub(" ", ascii_only)
-    return _NOT_KEY.sub("", spaced).strip()
+    # Dropped first, so that a dropped letter between two spaces leaves a single one.
+    kept = _NOT_KEY.sub("", ascii_only)
+    return _SEPARATORS.sub(" ", kept).strip()
 
 
 def search_tokens(query: str) -> list[str]:
