@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from relais.consent.charter import levels_for
-from relais.consent.models import Block, BreakGlassGrant, Consent
+from relais.consent.models import Block, BreakGlassGrant, CharterVersion, Consent
 from relais.organisations.models import Organisation
 from relais.persons.categories import Action, DataCategory, Level, level_allows
 from relais.persons.models import Person, PersonQuerySet, PersonStatus
@@ -40,6 +40,8 @@ class Professional:
     organisation_kind: str
     profession: str
     profession_label: str
+    # The charter version the request's checks read (None: the current one).
+    charter_version: CharterVersion | None = None
 
 
 def professional_of(request: HttpRequest) -> Professional | None:
@@ -61,6 +63,7 @@ def professional_of(request: HttpRequest) -> Professional | None:
         organisation_kind=membership.organisation.kind,
         profession=membership.profession,
         profession_label=membership.get_profession_display(),
+        charter_version=getattr(request, "charter_version", None),
     )
 
 
@@ -119,7 +122,7 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
             pro.user_id,
         ):
             consented.update(consent.categories)
-    charter = levels_for(pro.organisation_kind, pro.profession)
+    charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
     levels = {c: charter.get(c, Level.NONE) for c in consented}
     grant = None
     if not consented:
@@ -226,7 +229,7 @@ def persons_readable_in(
     covering the category, or — when they hold no live consent at all — a live
     break-glass grant opened for their organisation on a person who does not refuse
     break-glass; the charter allowing them to read the category; and no block."""
-    charter = levels_for(pro.organisation_kind, pro.profession)
+    charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
     if not level_allows(charter.get(category, Level.NONE), Action.VIEW):
         return Person.objects.none().values("pk")
     moment = at or timezone.now()
@@ -260,7 +263,7 @@ def readable_categories_by_person(
     """For lists across many files (e.g. documents to renew): which categories the
     professional may read in each, from their consents and the charter, in one query.
     Callers pass persons already taken from `visible_persons`."""
-    charter = levels_for(pro.organisation_kind, pro.profession)
+    charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
     readable: dict[int, set[str]] = {}
     for person_id, categories in (
         Consent.objects.live(at or timezone.now())

@@ -10,6 +10,8 @@ The default follows least privilege (docs/charte.md explains each choice):
   LAM, CSAPA, MDPH), who read it.
 """
 
+from datetime import datetime
+
 from django.core.cache import cache
 from django.db import transaction
 
@@ -72,7 +74,11 @@ _MEDICO_SOCIAL_KINDS = {
 _HEALTH_READERS_IN_MEDICO_SOCIAL = {Profession.ASS, Profession.CESF, Profession.ES}
 
 _CURRENT_KEY = "relais:charter:current"
-_LEVELS_KEY = "relais:charter:{version}:{kind}:{profession}"
+
+# A published version's rules never change: each process keeps those it has read, by
+# version (its number in the database and its publication time), organisation kind and
+# profession. No shared cache, no round trip to it.
+_levels_read: dict[tuple[int, datetime, str, str], dict[str, str]] = {}
 
 
 def default_level(kind: str, profession: str, category: str) -> Level:
@@ -155,19 +161,20 @@ def current_version() -> CharterVersion:
     return version
 
 
-def levels_for(kind: str, profession: str) -> dict[str, str]:
-    """Category → level for one organisation kind and profession, under the current
-    charter. Cached: it is read on every page of a file."""
-    version = current_version()
-    key = _LEVELS_KEY.format(version=version.pk, kind=kind, profession=profession)
-    levels: dict[str, str] | None = cache.get(key)
+def levels_for(kind: str, profession: str, version: CharterVersion | None = None) -> dict[str, str]:
+    """Category → level for one organisation kind and profession, under `version` (the
+    current charter by default). Read once per process: it is read on every page of a
+    file."""
+    version = version or current_version()
+    key = (version.pk, version.published_at, kind, profession)
+    levels = _levels_read.get(key)
     if levels is None:
         levels = dict(
             CharterRule.objects.filter(
                 version=version, organisation_kind=kind, profession=profession
             ).values_list("category", "level")
         )
-        cache.set(key, levels, timeout=3600)
+        _levels_read[key] = levels
     return levels
 
 

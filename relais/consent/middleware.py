@@ -33,6 +33,8 @@ class CharterAcceptanceMiddleware:
         ):
             return None
         version = current_version()
+        # The rest of the request (the access rule) reads the charter under this version.
+        request.charter_version = version  # type: ignore[attr-defined]
         if request.session.get(ACCEPTED_VERSION) == version.pk:
             return None
         if has_accepted(request.user.pk, version):
