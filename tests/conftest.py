@@ -10,7 +10,7 @@ from django_otp.oath import TOTP
 
 from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
 from relais.audit.context import SYSTEM
-from relais.consent.charter import charter_accept, current_version
+from relais.consent.charter import charter_accept, current_version, forget_current_version
 from tests.factories import MembershipFactory, OrganisationFactory, TOTPDeviceFactory, UserFactory
 
 
@@ -43,8 +43,10 @@ def _isolated_documents_storage():
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     cache.clear()
+    forget_current_version()
     yield
     cache.clear()
+    forget_current_version()
 
 
 def totp_now(device) -> str:

@@ -10,6 +10,7 @@ The default follows least privilege (docs/charte.md explains each choice):
   LAM, CSAPA, MDPH), who read it.
 """
 
+import time
 from datetime import datetime
 
 from django.core.cache import cache
@@ -74,6 +75,10 @@ _MEDICO_SOCIAL_KINDS = {
 _HEALTH_READERS_IN_MEDICO_SOCIAL = {Profession.ASS, Profession.CESF, Profession.ES}
 
 _CURRENT_KEY = "relais:charter:current"
+# Seconds a process trusts the current version it read; `_current_read` holds it, with the
+# moment it stops trusting it.
+CURRENT_VERSION_KEPT_FOR = 2.0
+_current_read: dict[str, tuple[float, CharterVersion]] = {}
 
 # A published version's rules never change: each process keeps those it has read, by
 # version (its number in the database and its publication time), organisation kind and
@@ -128,7 +133,8 @@ def current_matrix() -> dict[tuple[str, str, str], str]:
 def charter_publish(
     *, levels: dict[tuple[str, str, str], str], summary: str, by: Actor
 ) -> CharterVersion:
-    """Publish a new version: every professional accepts it at their next request."""
+    """Publish a new version: every professional accepts it at their next request (at
+    most `CURRENT_VERSION_KEPT_FOR` seconds later on another server process)."""
     with transaction.atomic():
         last = CharterVersion.objects.select_for_update().order_by("-number").first()
         version = CharterVersion.objects.create(
@@ -143,11 +149,24 @@ def charter_publish(
             object_type="charte",
             object_id=version.number,
         )
-        transaction.on_commit(lambda: cache.delete(_CURRENT_KEY))
+        transaction.on_commit(forget_current_version)
     return version
 
 
+def forget_current_version() -> None:
+    """Read the current version from the database at the next call, in every process
+    through the shared cache, in this one at once."""
+    cache.delete(_CURRENT_KEY)
+    _current_read.clear()
+
+
 def current_version() -> CharterVersion:
+    """The version in force. Every professional page asks for it: each process keeps it a
+    couple of seconds, then reads it again from the shared cache (one round trip to Redis
+    on a multi-server deployment)."""
+    kept = _current_read.get("version")
+    if kept is not None and time.monotonic() < kept[0]:
+        return kept[1]
     version: CharterVersion | None = cache.get(_CURRENT_KEY)
     if version is None:
         version = CharterVersion.objects.order_by("-number").first()
@@ -158,6 +177,7 @@ def current_version() -> CharterVersion:
                 by=SYSTEM,
             )
         cache.set(_CURRENT_KEY, version, timeout=60)
+    _current_read["version"] = (time.monotonic() + CURRENT_VERSION_KEPT_FOR, version)
     return version
 
 

@@ -1,5 +1,6 @@
 """A published charter version's rules never change: each process reads them once per
-version, and a request's checks read them under the version its charter check saw."""
+version, and a request's checks read them under the version its charter check saw. The
+current version itself is kept a couple of seconds per process."""
 
 import pytest
 from django.core.cache import cache
@@ -7,7 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from relais.audit.context import SYSTEM
+from relais.consent import charter, middleware
 from relais.consent.charter import charter_publish, current_matrix, current_version, levels_for
+from relais.consent.models import CharterVersion
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory, Level
 from tests.conftest import log_in
@@ -54,20 +57,43 @@ def test_the_levels_are_not_kept_in_the_shared_cache():
     assert cache.get("relais:charter:current") is None
 
 
-def test_a_file_page_reads_the_current_version_once(monkeypatch, organisation):
+def test_a_file_page_asks_for_the_current_version_once(monkeypatch, organisation):
     membership = MembershipFactory(organisation=organisation)
     client = log_in(Client(), membership.user, membership)
     person = PersonFactory()
     ConsentFactory(person=person, organisation=organisation)
-    client.get(reverse("persons:file", args=[person.pk]))
-    reads = []
-    original = cache.get
+    calls = []
 
-    def counting_get(key, *args, **kwargs):
-        reads.append(key)
-        return original(key, *args, **kwargs)
+    def counted():
+        calls.append(1)
+        return current_version()
 
-    monkeypatch.setattr(cache, "get", counting_get)
+    monkeypatch.setattr(middleware, "current_version", counted)
+    monkeypatch.setattr(charter, "current_version", counted)
 
     assert client.get(reverse("persons:file", args=[person.pk])).status_code == 200
-    assert reads.count("relais:charter:current") == 1
+    assert len(calls) == 1
+
+
+def test_a_process_trusts_the_version_it_read_for_a_moment(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(charter.time, "monotonic", lambda: now[0])
+    before = current_version()
+    # Another server process publishes: its commit empties the shared cache.
+    newer = CharterVersion.objects.create(number=before.number + 1, published_by_label="Pilote")
+    cache.clear()
+
+    now[0] += charter.CURRENT_VERSION_KEPT_FOR / 2
+    assert current_version() == before
+    now[0] += charter.CURRENT_VERSION_KEPT_FOR
+    assert current_version() == newer
+
+
+def test_publishing_here_is_seen_here_at_once(django_capture_on_commit_callbacks):
+    before = current_version()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = charter_publish(levels=current_matrix(), summary="Relecture", by=SYSTEM)
+
+    assert newer != before
+    assert current_version() == newer
