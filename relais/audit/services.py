@@ -3,7 +3,7 @@
 from functools import cache
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
@@ -70,7 +70,10 @@ def audit_record(
             # write itself.
             cursor.execute(
                 _insert_sql(),
-                [field.get_db_prep_save(row[field.attname], connection) for field in _FIELDS],
+                [
+                    row[name] if field is None else field.get_db_prep_save(row[name], connection)
+                    for name, field in _PREPARATION
+                ],
             )
         event = AuditEvent(**row)
         event._state.adding = False
@@ -79,6 +82,17 @@ def audit_record(
 
 
 _FIELDS = AuditEvent._meta.concrete_fields
+# Text and integer columns go to the database as they are (the row above builds them as
+# str and int); the others (date, JSON, IP address) through their field's preparation.
+_PREPARATION = [
+    (
+        field.attname,
+        None
+        if isinstance(field, models.CharField | models.TextField | models.BigIntegerField)
+        else field,
+    )
+    for field in _FIELDS
+]
 
 
 # Both statements are built once from the model's metadata (identifiers only, no value).
