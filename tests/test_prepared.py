@@ -560,15 +560,7 @@ def test_the_backend_refuses_an_inactive_a_missing_or_a_malformed_user() -> None
 
 
 def _professional(membership: Membership) -> Professional:
-    return Professional(
-        user_id=membership.user_id,
-        label=membership.user.get_full_name(),
-        organisation_id=membership.organisation_id,
-        organisation_label=membership.organisation.name,
-        organisation_kind=membership.organisation.kind,
-        profession=membership.profession,
-        profession_label=membership.get_profession_display(),
-    )
+    return Professional.acting(membership.user, membership)
 
 
 def test_file_access_reads_the_person_and_the_live_consents_as_the_orm_does() -> None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from relais.consent.charter import levels_for
 from relais.consent.models import Block, BreakGlassGrant, CharterVersion, Consent
-from relais.organisations.models import Organisation
+from relais.organisations.models import Membership, Organisation
 from relais.persons.categories import Action, DataCategory, Level, level_allows
 from relais.persons.models import Person, PersonQuerySet, PersonStatus
 from relais.prepared import columns, fetch
@@ -43,6 +43,22 @@ class Professional:
     # The charter version the request's checks read (None: the current one).
     charter_version: CharterVersion | None = None
 
+    @classmethod
+    def acting(
+        cls, user: Any, membership: Membership, charter_version: CharterVersion | None = None
+    ) -> "Professional":
+        """`user` acting for the organisation of `membership`."""
+        return cls(
+            user_id=user.pk,
+            label=user.get_full_name(),
+            organisation_id=membership.organisation_id,
+            organisation_label=membership.organisation.name,
+            organisation_kind=membership.organisation.kind,
+            profession=membership.profession,
+            profession_label=membership.get_profession_display(),
+            charter_version=charter_version,
+        )
+
 
 def professional_of(request: HttpRequest) -> Professional | None:
     """The request's professional, or None when the request may not reach any file."""
@@ -55,15 +71,8 @@ def professional_of(request: HttpRequest) -> Professional | None:
         or not getattr(user, "is_verified", lambda: False)()
     ):
         return None
-    return Professional(
-        user_id=user.pk,
-        label=user.get_full_name(),
-        organisation_id=membership.organisation_id,
-        organisation_label=membership.organisation.name,
-        organisation_kind=membership.organisation.kind,
-        profession=membership.profession,
-        profession_label=membership.get_profession_display(),
-        charter_version=getattr(request, "charter_version", None),
+    return Professional.acting(
+        user, membership, charter_version=getattr(request, "charter_version", None)
     )
 
 

@@ -37,15 +37,7 @@ ALL_BUT_PROCEDURES = [c for c in DataCategory.values if c != PROCEDURES]
 
 
 def _professional(membership) -> Professional:
-    return Professional(
-        user_id=membership.user_id,
-        label=membership.user.get_full_name(),
-        organisation_id=membership.organisation_id,
-        organisation_label=membership.organisation.name,
-        organisation_kind=membership.organisation.kind,
-        profession=membership.profession,
-        profession_label=membership.get_profession_display(),
-    )
+    return Professional.acting(membership.user, membership)
 
 
 @pytest.fixture

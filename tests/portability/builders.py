@@ -67,15 +67,7 @@ def png_bytes(size: tuple[int, int] = (40, 30), color: str = "navy") -> bytes:
 
 
 def professional(membership: Membership) -> Professional:
-    return Professional(
-        user_id=membership.user_id,
-        label=membership.user.get_full_name(),
-        organisation_id=membership.organisation_id,
-        organisation_label=membership.organisation.name,
-        organisation_kind=membership.organisation.kind,
-        profession=membership.profession,
-        profession_label=membership.get_profession_display(),
-    )
+    return Professional.acting(membership.user, membership)
 
 
 def actor(membership: Membership) -> Actor:

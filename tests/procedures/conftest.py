@@ -25,15 +25,7 @@ def actor(member):
 @pytest.fixture
 def pro(member):
     """The same professional, as the access rule sees them."""
-    return Professional(
-        user_id=member.user_id,
-        label=member.user.get_full_name(),
-        organisation_id=member.organisation_id,
-        organisation_label=member.organisation.name,
-        organisation_kind=member.organisation.kind,
-        profession=member.profession,
-        profession_label=member.get_profession_display(),
-    )
+    return Professional.acting(member.user, member)
 
 
 @pytest.fixture

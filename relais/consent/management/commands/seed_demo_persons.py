@@ -80,15 +80,7 @@ class Command(BaseCommand):
         )
         if membership is None:
             raise CommandError(f"Professionnel de démonstration introuvable : {email_prefix}")
-        pro = Professional(
-            user_id=membership.user_id,
-            label=membership.user.get_full_name(),
-            organisation_id=membership.organisation_id,
-            organisation_label=membership.organisation.name,
-            organisation_kind=membership.organisation.kind,
-            profession=membership.profession,
-            profession_label=membership.get_profession_display(),
-        )
+        pro = Professional.acting(membership.user, membership)
         actor = Actor(
             user_id=pro.user_id,
             label=pro.label,
