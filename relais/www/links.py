@@ -12,8 +12,9 @@ import re
 from functools import cache
 
 from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls.converters import SlugConverter
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_SLUG = re.compile(SlugConverter.regex)
 
 
 def _marker(position: int) -> str:

@@ -9,19 +9,17 @@ Installed as a built-in of the template engine, so templates keep writing `|date
 """
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.template.defaultfilters import date as django_date
+from django.utils.dateformat import re_formatchars
 from django.utils.dates import MONTHS
 
 register = template.Library()
 
-_FORMAT_LETTERS = re.compile(r"(?<!\\)([aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ])")
-_ESCAPED = re.compile(r"\\(.)")
 
 Part = Callable[[Any], str]
 
@@ -51,7 +49,7 @@ def compiled(format_string: str) -> tuple[tuple[Piece, ...], bool] | None:
         return None
     pieces: list[Piece] = []
     shows_time = False
-    for index, piece in enumerate(_FORMAT_LETTERS.split(format_string)):
+    for index, piece in enumerate(re_formatchars.split(format_string)):
         if index % 2:
             part = _DATE_PARTS.get(piece) or _TIME_PARTS.get(piece)
             if part is None:
