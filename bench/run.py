@@ -170,17 +170,58 @@ def bench_persons(
     return dict(json.loads(output.stdout.strip().splitlines()[-1]))
 
 
-def latencies_in_turn(sizes: list[int], figures: dict[int, dict[str, float]], rounds: int) -> None:
-    """Measure the file page and the search again, the sizes taking turns, and keep the
-    median of every size's runs: a slower minute of the machine then weighs on all sizes
-    alike instead of on the one measured during it."""
-    runs: dict[int, list[dict[str, float]]] = {size: [figures[size]] for size in sizes}
-    for _ in range(rounds):
-        for size in sizes:
-            runs[size].append(bench_persons(size, reuse=True))
+def _latency_server(size: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    """A process that measures the database of this size on demand; what it writes on its
+    error output goes to var/bench/latency-SIZE.log."""
+    command = [sys.executable, str(ROOT / "bench" / "persons.py"), "--persons", str(size)]
+    command += ["--reuse", "--serve", "--rounds", "20"]
+    with (VAR / f"latency-{size}.log").open("w") as log:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=log, text=True,
+        )  # fmt: skip
+
+
+def latencies_in_turn(
+    sizes: list[int], figures: dict[int, dict[str, float]], rounds: int, batch: int
+) -> None:
+    """Measure the file page and the search again, the sizes taking turns `batch` requests
+    at a time, each size in its own process kept open: every size is then measured in the
+    same seconds of the machine, whose speed varies from one minute to the next. Each
+    figure is the median of all its requests; each growth ratio, the median of the ratios
+    of the medians measured in the same turn."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    servers = {size: _latency_server(size, env) for size in sizes}
+    timings = {size: {"file": [], "search": []} for size in sizes}
+    turns: list[dict[int, dict[str, float]]] = []
+    try:
+        for server in servers.values():
+            assert server.stdout is not None
+            json.loads(server.stdout.readline())
+        for number in range(rounds):
+            turn = {}
+            # Every other turn in reverse order: no size always comes first after a pause.
+            for size in sizes if number % 2 == 0 else sizes[::-1]:
+                server = servers[size]
+                assert server.stdin is not None and server.stdout is not None
+                server.stdin.write(f"{batch}\n")
+                server.stdin.flush()
+                answer = json.loads(server.stdout.readline())
+                turn[size] = {page: statistics.median(answer[page]) for page in answer}
+                for page in answer:
+                    timings[size][page].extend(answer[page])
+            turns.append(turn)
+    finally:
+        for server in servers.values():
+            assert server.stdin is not None
+            server.stdin.close()
+            server.wait(timeout=30)
     for size in sizes:
-        for key in ("file_ms", "search_ms"):
-            figures[size][key] = statistics.median(run[key] for run in runs[size])
+        for page in ("file", "search"):
+            figures[size][f"{page}_ms"] = statistics.median(timings[size][page])
+            figures[size][f"{page}_growth"] = statistics.median(
+                turn[size][page] / turn[sizes[0]][page] for turn in turns
+            )
 
 
 def main() -> None:
@@ -193,8 +234,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--million", action="store_true", help="also measure 1,000,000 persons")
     parser.add_argument(
-        "--latency-rounds", type=int, default=2, help="extra rounds of the sizes in turn"
+        "--latency-rounds", type=int, default=40, help="turns of the sizes, file page and search"
     )
+    parser.add_argument("--latency-batch", type=int, default=10, help="requests per page and turn")
     args = parser.parse_args()
 
     _prepare_environment()
@@ -226,7 +268,7 @@ def main() -> None:
     for size in sizes:
         http = args.seconds if size == sizes[0] else 0.0
         figures[size] = bench_persons(size, http_seconds=http, workers=args.workers)
-    latencies_in_turn(sizes, figures, args.latency_rounds)
+    latencies_in_turn(sizes, figures, args.latency_rounds, args.latency_batch)
     for size in sizes:
         row = figures[size]
         print(
@@ -238,8 +280,8 @@ def main() -> None:
     for size in sizes[1:]:
         row = figures[size]
         print(
-            f"rapport {size:,} / {sizes[0]:,} : fiche ×{row['file_ms'] / small['file_ms']:.2f}, "
-            f"recherche ×{row['search_ms'] / small['search_ms']:.2f} (cible ≤ 1,3)"
+            f"rapport {size:,} / {sizes[0]:,} : fiche ×{row['file_growth']:.2f}, "
+            f"recherche ×{row['search_growth']:.2f} (cible ≤ 1,3)"
         )
     errors = small["hello_errors"] + small["hello_professional_errors"] + small["file_errors"]
     print(
