@@ -7,6 +7,12 @@ runs the statement and builds the objects with `Model.from_db`, as the ORM does.
 
 A statement reads the model's columns first, in the order `columns()` writes them, then
 any extra column, which is set on the object under its name.
+
+The statement itself runs on the driver's own cursor, with the placeholders the driver
+expects, as Django's cursor would run it, without the wrappers Django puts around each call
+(placeholder rewriting, thread checks, execute hooks). Whenever something listens to the
+queries (a debug setting, `assertNumQueries`, an execute wrapper), it goes through Django's
+cursor instead, so that every statement is seen and counted.
 """
 
 from collections.abc import Callable, Sequence
@@ -15,6 +21,7 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -30,8 +37,9 @@ class _Plan:
 
 
 # Kept on the connection itself: a plan's converters are bound to that connection's
-# operations, and go away with it.
+# operations, and go away with it; likewise each statement in the driver's placeholders.
 _PLANS = "relais_prepared_plans"
+_NATIVE = "relais_prepared_statements"
 
 
 def _fields(model: type[Model], only: Sequence[str]) -> list[Any]:
@@ -72,6 +80,43 @@ def _plan(connection: BaseDatabaseWrapper, model: type[Model], only: tuple[str, 
     return plan
 
 
+def _native(connection: BaseDatabaseWrapper, sql: str) -> str:
+    """The statement with the driver's own placeholders: sqlite3 wants `?` where Django
+    writes `%s`."""
+    statements: dict[str, str] = connection.__dict__.setdefault(_NATIVE, {})
+    native = statements.get(sql)
+    if native is None:
+        native = statements[sql] = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+    return native
+
+
+def rows(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run a read and return its rows, with the checks Django's cursor makes before a
+    statement: a connection found unusable is reopened, a broken transaction refused, and
+    the driver's errors become Django's."""
+    found: list[tuple[Any, ...]]
+    if connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        return found
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        if connection.vendor == "sqlite":
+            # The driver's plain cursor: Django's own would rewrite the placeholders again.
+            cursor, sql = connection.connection.cursor(), _native(connection, sql)
+        else:
+            cursor = connection.create_cursor()
+        try:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        finally:
+            cursor.close()
+    return found
+
+
 def fetch(
     model: type[M],
     sql: str,
@@ -84,11 +129,8 @@ def fetch(
     connection = using or connections[DEFAULT_DB_ALIAS]
     plan = _plan(connection, model, tuple(only))
     width = len(plan.attnames)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     objects = []
-    for row in rows:
+    for row in rows(connection, sql, params):
         values = list(row[:width])
         for index, converters, column in plan.converters:
             for convert in converters:

@@ -461,6 +461,80 @@ def test_each_connection_has_its_own_plans_which_go_with_it(fresh_plans: dict[An
     assert gone() is None
 
 
+# The statement's path: the driver's cursor, unless something listens to the queries.
+
+
+def test_the_driver_s_cursor_and_django_s_give_the_same_objects(full_person: Person) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    direct = fetch(Person, _select_by_pk(Person), [full_person.pk])
+    with CaptureQueriesContext(connection):
+        through_django = fetch(Person, _select_by_pk(Person), [full_person.pk])
+
+    _assert_same_object(direct[0], through_django[0])
+
+
+def test_a_statement_is_counted_whenever_the_queries_are_counted(
+    full_person: Person, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1) as captured:
+        fetch(Person, _select_by_pk(Person), [full_person.pk])
+
+    assert [str(full_person.pk)] == [
+        q["sql"].rsplit("= ", 1)[1].strip() for q in captured.captured_queries
+    ]
+
+
+def test_an_execute_wrapper_sees_the_statement(full_person: Person) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        found = fetch(Person, _select_by_pk(Person), [full_person.pk])
+
+    assert seen == [(_select_by_pk(Person), [full_person.pk])]
+    assert found[0].pk == full_person.pk
+
+
+def test_the_driver_s_placeholders_are_worked_out_once_and_keep_literal_percents(
+    full_person: Person,
+) -> None:
+    sql = (
+        f"SELECT {columns(Person, 't')} FROM {_table(Person)} t"  # noqa: S608 (identifiers only)
+        " WHERE t.birth_place LIKE 'Saint%%' AND t.id = %s"
+    )
+
+    assert [p.pk for p in fetch(Person, sql, [full_person.pk])] == [full_person.pk]
+    if connection.vendor == "sqlite":
+        native = connections[DEFAULT_DB_ALIAS].__dict__[prepared._NATIVE][sql]
+        assert native.endswith("LIKE 'Saint%' AND t.id = ?")
+
+
+def test_a_driver_error_becomes_django_s_and_changes_nothing() -> None:
+    from django.db import DatabaseError, transaction
+
+    before = Person.objects.count()
+    absent = f"SELECT {columns(Person, 't')} FROM relais_absent_table t"  # noqa: S608 (identifiers only)
+    with pytest.raises(DatabaseError) as raised, transaction.atomic():
+        fetch(Person, absent, [])
+
+    assert type(raised.value).__module__ == "django.db.utils"
+    assert Person.objects.count() == before
+
+
+def test_a_read_inside_a_transaction_marked_for_rollback_is_refused(full_person: Person) -> None:
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            fetch(Person, _select_by_pk(Person), [full_person.pk])
+
+
 def test_only_names_columns_and_keeps_the_primary_key() -> None:
     with pytest.raises(ValueError, match="person"):
         columns(Consent, "c", ["person", "id"])
