@@ -187,12 +187,11 @@ def latencies_in_turn(
 ) -> None:
     """Measure the file page and the search again, the sizes taking turns `batch` requests
     at a time, each size in its own process kept open: every size is then measured in the
-    same seconds of the machine, whose speed varies from one minute to the next. Each
-    figure is the median of all its requests; each growth ratio, the median of the ratios
+    same seconds of the machine, whose speed varies from one second to the next. Each
+    figure is the median of its turns' medians; each growth ratio, the median of the ratios
     of the medians measured in the same turn."""
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     servers = {size: _latency_server(size, env) for size in sizes}
-    timings = {size: {"file": [], "search": []} for size in sizes}
     turns: list[dict[int, dict[str, float]]] = []
     try:
         for server in servers.values():
@@ -208,8 +207,6 @@ def latencies_in_turn(
                 server.stdin.flush()
                 answer = json.loads(server.stdout.readline())
                 turn[size] = {page: statistics.median(answer[page]) for page in answer}
-                for page in answer:
-                    timings[size][page].extend(answer[page])
             turns.append(turn)
     finally:
         for server in servers.values():
@@ -218,7 +215,7 @@ def latencies_in_turn(
             server.wait(timeout=30)
     for size in sizes:
         for page in ("file", "search"):
-            figures[size][f"{page}_ms"] = statistics.median(timings[size][page])
+            figures[size][f"{page}_ms"] = statistics.median(turn[size][page] for turn in turns)
             figures[size][f"{page}_growth"] = statistics.median(
                 turn[size][page] / turn[sizes[0]][page] for turn in turns
             )
