@@ -17,7 +17,7 @@ cursor instead, so that every statement is seen and counted.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -25,6 +25,7 @@ from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R", bound=NamedTuple)
 
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
@@ -117,6 +118,15 @@ def rows(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> li
     return found
 
 
+def _converted(connection: BaseDatabaseWrapper, plan: _Plan, row: tuple[Any, ...]) -> list[Any]:
+    """The row's model columns, each turned into its Python value as the ORM turns it."""
+    values = list(row[: len(plan.attnames)])
+    for index, converters, column in plan.converters:
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return values
+
+
 def fetch(
     model: type[M],
     sql: str,
@@ -131,12 +141,25 @@ def fetch(
     width = len(plan.attnames)
     objects = []
     for row in rows(connection, sql, params):
-        values = list(row[:width])
-        for index, converters, column in plan.converters:
-            for convert in converters:
-                values[index] = convert(values[index], column, connection)
-        instance = model.from_db(connection.alias, plan.attnames, values)
+        instance = model.from_db(connection.alias, plan.attnames, _converted(connection, plan, row))
         for name, value in zip(extra, row[width:], strict=True):
             setattr(instance, name, value)
         objects.append(instance)
     return objects
+
+
+def records(
+    model: type[Model], record: type[R], sql: str, params: Sequence[Any], *, only: Sequence[str]
+) -> list[R]:
+    """A few columns of many rows, for a page that only shows them: each row becomes a
+    `record` (a NamedTuple whose fields are the `only` columns, in the model's order), its
+    values converted as the ORM converts them, without building a model instance."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _plan(connection, model, tuple(only))
+    if tuple(record._fields) != plan.attnames:
+        raise ValueError(
+            f"{record.__name__} doit avoir les champs {', '.join(plan.attnames)}, dans cet ordre."
+        )
+    return [
+        record._make(_converted(connection, plan, row)) for row in rows(connection, sql, params)
+    ]

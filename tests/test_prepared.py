@@ -10,7 +10,7 @@ import datetime
 import gc
 import weakref
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +24,7 @@ from relais.accounts.backends import AccountBackend
 from relais.accounts.models import User
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
-from relais.audit.models import AuditEvent
+from relais.audit.models import AuditEvent, RecentRead
 from relais.audit.services import audit_record
 from relais.consent.access import Professional, file_access
 from relais.consent.models import Block, Consent, ConsentDuration, ConsentMethod
@@ -41,7 +41,7 @@ from relais.persons.models import (
     ResourceKind,
     Sex,
 )
-from relais.prepared import columns, fetch
+from relais.prepared import columns, fetch, records
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.persons.factories import (
     BlockFactory,
@@ -601,13 +601,56 @@ def test_recent_reads_are_the_newest_reads_of_the_file_as_the_orm_reads_them(
     assert [e.seq for e in got] == [e.seq for e in expected]
     assert [e.reason for e in got] == [f"Lecture n° {n}" for n in (6, 5, 4, 3, 2)]
     for built, orm in zip(got, expected, strict=True):
-        for name in ("seq", "created_at", "organisation_label", "reason"):
+        assert isinstance(built, RecentRead)
+        for name in RecentRead._fields:
             _assert_same_value(getattr(built, name), getattr(orm, name), name)
-        assert built.get_deferred_fields() == orm.get_deferred_fields()
         assert timezone.is_aware(built.created_at)
     assert [e.seq for e in AuditEvent.objects.recent_reads(full_person.pk, limit=2)] == [
         e.seq for e in expected[:2]
     ]
+
+
+class _ConsentDates(NamedTuple):
+    id: int
+    categories: list[str]
+    starts_at: datetime.datetime
+    revoked_at: datetime.datetime | None
+
+
+def test_records_hold_the_values_the_orm_reads(organisation: Organisation) -> None:
+    consent = _make(
+        Consent,
+        ConsentFactory,
+        organisation=organisation,
+        categories=["identite", "sante"],
+        starts_at=CREATED_AT,
+        revoked_at=LAST_CONTACT_AT,
+    )
+    only = _ConsentDates._fields
+
+    [got] = records(Consent, _ConsentDates, _select_by_pk(Consent, only), [consent.pk], only=only)
+
+    orm = Consent.objects.only(*only).get(pk=consent.pk)
+    assert isinstance(got, _ConsentDates)
+    for name in only:
+        _assert_same_value(getattr(got, name), getattr(orm, name), name)
+    assert got.categories == ["identite", "sante"]
+    assert got.starts_at == CREATED_AT
+
+
+def test_a_record_must_name_the_columns_in_the_model_s_order() -> None:
+    class Backwards(NamedTuple):
+        starts_at: datetime.datetime
+        id: int
+
+    with pytest.raises(ValueError, match="id, starts_at"):
+        records(
+            Consent,
+            Backwards,
+            _select_by_pk(Consent, ("id", "starts_at")),
+            [1],
+            only=("id", "starts_at"),
+        )
 
 
 def test_the_backend_reads_the_same_user_as_the_orm() -> None:

@@ -4,13 +4,14 @@ Rows name the actor, the organisation and the person by id *and* label, never by
 key: deactivating an account or anonymising a person must never rewrite the journal.
 """
 
+from datetime import datetime
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from django.db import connection, models
 
 from relais.audit.actions import AuditAction
-from relais.prepared import columns, fetch
+from relais.prepared import columns, records
 
 ACCESS_HISTORY_ACTIONS = [
     AuditAction.SECTION_VIEWED,
@@ -49,14 +50,15 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def newest_first(self) -> "AuditEventQuerySet":
         return self.order_by("-seq")
 
-    def recent_reads(self, person_id: int, limit: int = 5) -> list["AuditEvent"]:
+    def recent_reads(self, person_id: int, limit: int = 5) -> list["RecentRead"]:
         """The last reads of a file, for its front page: one prepared statement, as that
-        page is the most served one."""
-        return fetch(
+        page is the most served one, and plain records rather than journal rows."""
+        return records(
             self.model,
+            RecentRead,
             _recent_reads_sql(),
             [person_id, AuditAction.SECTION_VIEWED.value, limit],
-            only=_RECENT_READ_FIELDS,
+            only=RecentRead._fields,
         )
 
     def access_history(self) -> "AuditEventQuerySet":
@@ -65,14 +67,20 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         return self.filter(action__in=ACCESS_HISTORY_ACTIONS)
 
 
-_RECENT_READ_FIELDS = ("seq", "created_at", "organisation_label", "reason")
+class RecentRead(NamedTuple):
+    """One read of a file, as its front page lists it."""
+
+    seq: int
+    created_at: datetime
+    organisation_label: str
+    reason: str
 
 
 @cache
 def _recent_reads_sql() -> str:
     quote = connection.ops.quote_name
     return (
-        f"SELECT {columns(AuditEvent, 'a', _RECENT_READ_FIELDS)}"  # noqa: S608 (identifiers only)
+        f"SELECT {columns(AuditEvent, 'a', RecentRead._fields)}"  # noqa: S608 (identifiers only)
         f" FROM {quote(AuditEvent._meta.db_table)} a"
         " WHERE person_id = %s AND action = %s ORDER BY seq DESC LIMIT %s"
     )

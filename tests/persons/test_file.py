@@ -3,6 +3,7 @@ search, notes, sections and their journal, merging, and the cost of the main pag
 
 import datetime
 import html
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -11,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
+from relais.audit.services import audit_record
 from relais.consent.models import Consent
 from relais.organisations.models import OrganisationKind
 from relais.persons.models import (
@@ -428,6 +431,39 @@ def test_it_journals_each_section_view_exactly_once(member_client, organisation,
     assert response.status_code == 200
     viewed = AuditEvent.objects.filter(action=AuditAction.SECTION_VIEWED, person_id=person.pk)
     assert [event.category for event in viewed] == [category]
+
+
+def test_it_lists_the_last_five_reads_newest_first_in_local_time(
+    member_client, organisation, monkeypatch
+):
+    person = _followed(organisation)
+    paris = ZoneInfo("Europe/Paris")
+    for day in range(1, 8):
+        caf = Actor(organisation_label=f"CAF n° {day}")
+        # 23:30 in Paris is 21:30 UTC, as stored: the page shows the local time.
+        moment = datetime.datetime(2026, 7, day, 23, 30, tzinfo=paris).astimezone(datetime.UTC)
+        with monkeypatch.context() as patched:
+            patched.setattr(timezone, "now", lambda moment=moment: moment)
+            audit_record(
+                action=AuditAction.SECTION_VIEWED,
+                by=caf,
+                person_id=person.pk,
+                category="identite",
+                reason="Urgence : la personne est hospitalisée" if day == 6 else "",
+            )
+    audit_record(action=AuditAction.SECTION_UPDATED, by=caf, person_id=person.pk)
+
+    page = html.unescape(
+        member_client.get(reverse("persons:file", args=[person.pk])).content.decode()
+    )
+
+    listed = page.split("Derniers accès", 1)[1].split("Tout l'historique", 1)[0]
+    # This page's own read comes first; then the five before it, the oldest two left out.
+    assert listed.count("<li>") == 5
+    assert [f"CAF n° {day}" in listed for day in range(1, 8)] == [False] * 3 + [True] * 4
+    assert "07/07/2026 23:30 — CAF n° 7</li>" in listed
+    assert "06/07/2026 23:30 — CAF n° 6 (accès exceptionnel)</li>" in listed
+    assert listed.index("CAF n° 7") < listed.index("CAF n° 6") < listed.index("CAF n° 4")
 
 
 def test_it_journals_a_health_view_where_the_charter_allows_it(client):
