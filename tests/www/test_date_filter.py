@@ -37,7 +37,7 @@ def _project_formats() -> list[str]:
 
 PROJECT_FORMATS = _project_formats()
 # Every letter the filter writes itself, with text around that the page must escape.
-EXTRA_FORMATS = ["d j m n Y y F H i s", "<q>j</q> & F, Y — H:i"]
+EXTRA_FORMATS = ["d j m n Y y F H i s", "<q>j</q> & F, Y — H:i", "{j} {F}, {0} Y%s"]
 # Formats the filter leaves to Django's.
 REFUSED_FORMATS = [
     "DATE_FORMAT",

@@ -1,15 +1,15 @@
 """Django's `date` filter, faster for plain formats, with the very same output.
 
 Django's filter looks up the format in the locale settings and parses the format string on
-every call; a history page calls it once per row. This one parses each format once and
-joins the day, month and year parts directly. Month names still come from Django's
-translated list, so pages in English or Arabic read the same as before. Any format it does
-not know (a setting name, an escaped or rarely used letter) goes to Django's filter.
+every call; a history page calls it once per row. This one turns each format, once, into a
+`str.format` template of the day, month, year and time fields. Month names still come from
+Django's translated list, so pages in English or Arabic read the same as before. Any format
+it does not know (a setting name, an escaped or rarely used letter) goes to Django's filter.
 Installed as a built-in of the template engine, so templates keep writing `|date:"…"`.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -21,46 +21,50 @@ from django.utils.dates import MONTHS
 register = template.Library()
 
 
-Part = Callable[[Any], str]
-
-_DATE_PARTS: dict[str, Part] = {
-    "d": lambda value: f"{value.day:02d}",
-    "j": lambda value: str(value.day),
-    "m": lambda value: f"{value.month:02d}",
-    "n": lambda value: str(value.month),
-    "Y": lambda value: f"{value.year:04d}",
-    "y": lambda value: f"{value.year % 100:02d}",
-    "F": lambda value: str(MONTHS[value.month]),
+# Each letter as a replacement field of `str.format`: {0} is the moment, {1} the month's
+# name, {2} the year on two digits (both computed only when the format shows them).
+_DATE_FIELDS = {
+    "d": "{0.day:02d}",
+    "j": "{0.day}",
+    "m": "{0.month:02d}",
+    "n": "{0.month}",
+    "Y": "{0.year:04d}",
+    "y": "{2}",
+    "F": "{1}",
 }
-_TIME_PARTS: dict[str, Part] = {
-    "H": lambda value: f"{value.hour:02d}",
-    "i": lambda value: f"{value.minute:02d}",
-    "s": lambda value: f"{value.second:02d}",
-}
+_TIME_FIELDS = {"H": "{0.hour:02d}", "i": "{0.minute:02d}", "s": "{0.second:02d}"}
 
-Piece = str | Part
+
+@dataclass(frozen=True)
+class Plan:
+    template: str
+    month_name: bool
+    short_year: bool
+    shows_time: bool
 
 
 @lru_cache(maxsize=256)
-def compiled(format_string: str) -> tuple[tuple[Piece, ...], bool] | None:
-    """The format's pieces (text, or a part to compute) and whether it shows a time;
-    None for what only Django's filter knows."""
+def compiled(format_string: str) -> Plan | None:
+    """The format as one `str.format` template, and what it needs; None for what only
+    Django's filter knows."""
     if not format_string or format_string.endswith("FORMAT"):
         return None
-    pieces: list[Piece] = []
-    shows_time = False
+    template: list[str] = []
+    letters = set()
     for index, piece in enumerate(re_formatchars.split(format_string)):
         if index % 2:
-            part = _DATE_PARTS.get(piece) or _TIME_PARTS.get(piece)
-            if part is None:
+            field = _DATE_FIELDS.get(piece) or _TIME_FIELDS.get(piece)
+            if field is None:
                 return None
-            shows_time = shows_time or piece in _TIME_PARTS
-            pieces.append(part)
+            letters.add(piece)
+            template.append(field)
         elif piece:
             if "\\" in piece:
                 return None
-            pieces.append(piece)
-    return tuple(pieces), shows_time
+            template.append(piece.replace("{", "{{").replace("}", "}}"))
+    return Plan(
+        "".join(template), "F" in letters, "y" in letters, bool(letters & set(_TIME_FIELDS))
+    )
 
 
 @register.filter(expects_localtime=True, is_safe=False)
@@ -68,7 +72,10 @@ def date(value: Any, arg: str | None = None) -> str:
     plan = compiled(arg) if isinstance(arg, str) else None
     if plan is None or not isinstance(value, dt.date):
         return str(django_date(value, arg))
-    pieces, shows_time = plan
-    if shows_time and not isinstance(value, dt.datetime):
+    if plan.shows_time and not isinstance(value, dt.datetime):
         return str(django_date(value, arg))
-    return "".join(piece if isinstance(piece, str) else piece(value) for piece in pieces)
+    return plan.template.format(
+        value,
+        str(MONTHS[value.month]) if plan.month_name else "",
+        f"{value.year % 100:02d}" if plan.short_year else "",
+    )
