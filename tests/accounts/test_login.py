@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -107,12 +109,13 @@ def test_it_keeps_a_safe_next_page_and_drops_a_foreign_one(client):
     )
     assert client.session["relais_next"] == "/journal/"
 
-    client.logout()
-    client.post(
-        reverse("accounts:login") + "?next=https://ailleurs.example/",
-        {"email": user.email, "password": PASSWORD},
-    )
-    assert "relais_next" not in client.session
+    for foreign in ("https://ailleurs.example/", "//ailleurs.example/", "on", "journal:list"):
+        client.logout()
+        client.post(
+            reverse("accounts:login") + "?" + urlencode({"next": foreign}),
+            {"email": user.email, "password": PASSWORD},
+        )
+        assert "relais_next" not in client.session, foreign
 
 
 def _lock_out(client, email, settings):

@@ -43,12 +43,17 @@ def test_it_returns_to_the_asked_page_once_the_charter_is_accepted(fresh_client)
     assert client.get(reverse("persons:list")).status_code == 200
 
 
-def test_it_ignores_a_next_page_on_another_site(fresh_client):
-    client, _ = fresh_client
+@pytest.mark.parametrize(
+    "next_page", ["https://exemple.test/", "//exemple.test/", "on", "persons:list", "journal/"]
+)
+def test_it_goes_home_for_a_next_page_that_is_not_a_path_of_this_site(fresh_client, next_page):
+    client, membership = fresh_client
 
-    response = client.post(reverse("consent:charter"), {"next": "https://exemple.test/"})
+    response = client.post(reverse("consent:charter"), {"next": next_page})
 
+    assert response.status_code == 302
     assert response.url == reverse("www:home")
+    assert CharterAcceptance.objects.filter(user=membership.user).count() == 1
 
 
 def test_it_asks_again_when_the_pilot_publishes_a_new_version(

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticToken
@@ -41,6 +40,7 @@ from relais.www.accounts.forms import (
     SetPasswordForm,
     TotpSetupForm,
 )
+from relais.www.next_page import same_site_path
 
 NEXT_KEY = "relais_next"
 NEW_CODES_KEY = "relais_new_recovery_codes"
@@ -55,10 +55,8 @@ LOCKED_ERROR = (
 
 
 def _remember_next(request: HttpRequest) -> None:
-    target = request.GET.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    target = same_site_path(request, request.GET.get("next", ""))
+    if target:
         request.session[NEXT_KEY] = target
 
 

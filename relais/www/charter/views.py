@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from relais.accounts.actors import actor_for
@@ -16,6 +15,7 @@ from relais.consent.charter import (
 from relais.consent.middleware import ACCEPTED_VERSION
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory, Level
+from relais.www.next_page import same_site_path
 
 
 @charter_exempt
@@ -30,12 +30,7 @@ def charter(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, f"Vous avez accepté la charte d'usages (version {version.number})."
         )
-        next_url = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(next_url)
-        return redirect("www:home")
+        return redirect(same_site_path(request, request.POST.get("next", "")) or "www:home")
     rows = []
     if membership is not None:
         matrix = current_matrix()
