@@ -24,7 +24,6 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -46,6 +45,7 @@ from relais.portal.sessions import person_actor
 from relais.procedures.measures import Completeness, completeness
 from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
 from relais.www.documents.views import safe_filename, version_response
+from relais.www.next_page import same_site_path
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
 from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
@@ -521,10 +521,8 @@ def export_schema(request: HttpRequest) -> HttpResponse:
 @require_POST
 def language(request: HttpRequest) -> HttpResponse:
     chosen = request.POST.get("language", "")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ) or not target.startswith(reverse("portal:home")):
+    target = same_site_path(request, request.POST.get("next", ""))
+    if target is None or not target.startswith(reverse("portal:home")):
         target = reverse("portal:home")
     response = HttpResponseRedirect(target)
     if chosen in dict(settings.LANGUAGES):
