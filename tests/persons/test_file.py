@@ -306,6 +306,19 @@ def test_it_pages_search_results(member_client, organisation):
     assert "Page suivante" not in second
 
 
+@pytest.mark.parametrize("page", ["0", "100001", "99999999999999999999", "deux"])
+def test_it_explains_a_page_number_out_of_range_and_searches_nothing(
+    member_client, searchable, page
+):
+    response = member_client.post(reverse("persons:list"), {"q": "dupre", "page": page})
+
+    content = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "fr-error-text" in content or "fr-alert--error" in content
+    assert "Résultats" not in content
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSON_SEARCH).exists()
+
+
 # Notes.
 
 

@@ -17,7 +17,7 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.services import nir_clean
-from relais.www.forms import DsfrModelForm
+from relais.www.forms import DsfrModelForm, page_field
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
@@ -198,7 +198,7 @@ class SearchForm(DsfrBaseForm):
         max_length=100,
         required=False,
     )
-    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    page = page_field()
 
 
 class BreakGlassForm(DsfrBaseForm):

@@ -12,6 +12,7 @@ from relais.procedures.models import (
     ProcedureStatus,
     ProcedureType,
 )
+from relais.www.forms import page_field
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -216,7 +217,7 @@ class FilterForm(DsfrBaseForm):
         max_value=3650,
         help_text="Par exemple 30, le délai au-delà duquel relancer l'organisme.",
     )
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = page_field()
 
 
 def steps_from_text(text: str) -> list[str]:

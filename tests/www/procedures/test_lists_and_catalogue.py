@@ -156,7 +156,14 @@ def test_it_filters_by_status(member_client, organisation):
 
 
 @pytest.mark.parametrize(
-    "query", [{"echeance": "-3"}, {"attente": "beaucoup"}, {"etat": "perdue"}, {"page": "0"}]
+    "query",
+    [
+        {"echeance": "-3"},
+        {"attente": "beaucoup"},
+        {"etat": "perdue"},
+        {"page": "0"},
+        {"page": "99999999999999999999"},
+    ],
 )
 def test_it_explains_a_bad_filter_and_lists_nothing(member_client, organisation, query):
     _tracked(_followed(organisation), organisation, title="Une démarche")
