@@ -3,6 +3,10 @@ import re
 from django.core.exceptions import ValidationError
 from zxcvbn import zxcvbn
 
+# zxcvbn refuses longer passwords (its work grows fast with the length): a longer
+# passphrase is judged on its beginning.
+_LONGEST_JUDGED = 72
+
 
 class ZxcvbnValidator:
     """Refuse passwords that zxcvbn judges guessable (score below `min_score`)."""
@@ -17,7 +21,9 @@ class ZxcvbnValidator:
         # The parts of the e-mail address too: "nadia.haddad1" must not pass for Nadia Haddad.
         local_part = hints[0].split("@")[0]
         hints += [*re.split(r"[._+-]+", local_part), local_part]
-        result = zxcvbn(password[:100], user_inputs=[hint for hint in hints if hint] + ["relais"])
+        result = zxcvbn(
+            password[:_LONGEST_JUDGED], user_inputs=[hint for hint in hints if hint] + ["relais"]
+        )
         if result["score"] < self.min_score:
             raise ValidationError(
                 "Ce mot de passe est trop facile à deviner. Choisissez une phrase de passe "

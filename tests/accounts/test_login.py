@@ -237,3 +237,12 @@ def test_it_refuses_a_password_built_on_the_email_address():
     user = UserFactory.build(email="nadia.haddad@exemple.test", first_name="Nadia")
     with pytest.raises(ValidationError):
         ZxcvbnValidator(min_score=3).validate("nadia.haddad1", user)
+
+
+def test_it_judges_a_very_long_password_on_its_beginning():
+    """zxcvbn refuses more than 72 characters; a long passphrase is judged, not a crash."""
+    user = UserFactory.build(email="nadia.haddad@exemple.test", first_name="Nadia")
+    strong = "marée basse sur le quai des brumes, trois hérons " * 20
+    ZxcvbnValidator(min_score=3).validate(strong, user)
+    with pytest.raises(ValidationError):
+        ZxcvbnValidator(min_score=3).validate("a" * 5000, user)
