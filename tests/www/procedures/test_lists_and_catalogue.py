@@ -451,6 +451,7 @@ def test_it_saves_the_pilots_edit_and_journals_it(pilot_client, entries):
         {"title": ""},
         {"benefit": "Aide Logement"},
         {"recurrence_months": "99"},
+        {"processing_days": "99999999999999999999"},
     ],
     ids=[
         "une-etape",
@@ -461,6 +462,7 @@ def test_it_saves_the_pilots_edit_and_journals_it(pilot_client, entries):
         "sans-titre",
         "prestation-invalide",
         "recurrence-trop-longue",
+        "delai-demesure",
     ],
 )
 def test_it_refuses_a_bad_edit_and_changes_nothing(pilot_client, entries, changes):
