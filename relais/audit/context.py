@@ -11,6 +11,8 @@ class Actor:
     organisation_id: int | None = None
     organisation_label: str = ""
     ip_address: str = ""
+    # The professional's profession, as the person's access history shows it.
+    profession: str = ""
 
 
 SYSTEM = Actor(label="Relais (traitement automatique)")

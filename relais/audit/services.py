@@ -61,7 +61,7 @@ def audit_record(
                 "object_id": str(object_id),
                 "reason": reason,
                 "ip_address": by.ip_address,
-                "details": details or {},
+                "details": _with_profession(details or {}, by) if person_id else details or {},
                 "prev_hash": prev_hash,
             }
             row["hash"] = row_hash(row)
@@ -79,6 +79,16 @@ def audit_record(
         event._state.adding = False
         event._state.db = connection.alias
         return event
+
+
+def _with_profession(
+    details: dict[str, str | int | bool | None], by: Actor
+) -> dict[str, str | int | bool | None]:
+    """Every act of a professional on a file names their profession, as the person's
+    access history shows it."""
+    if not by.profession or "profession" in details:
+        return details
+    return {"profession": by.profession, **details}
 
 
 _FIELDS = AuditEvent._meta.concrete_fields

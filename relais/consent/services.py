@@ -322,13 +322,13 @@ def break_glass_open(
             reason=reason,
             object_type="acces_exceptionnel",
             object_id=grant.pk,
-            details={"profession": pro.profession_label, "jusqua": grant.expires_at.isoformat()},
+            details={"jusqua": grant.expires_at.isoformat()},
         )
         transaction.on_commit(lambda: _notify_managers(pro.organisation_id))
     return grant
 
 
-def section_viewed(*, access: FileAccess, category: str, pro: Professional, by: Actor) -> None:
+def section_viewed(*, access: FileAccess, category: str, by: Actor) -> None:
     """One journal row per category shown on a page."""
     grant = access.break_glass
     record_on_file(
@@ -337,7 +337,7 @@ def section_viewed(*, access: FileAccess, category: str, pro: Professional, by: 
         by=by,
         category=category,
         reason=grant.reason if grant else "",
-        details={"profession": pro.profession_label, "exceptionnel": grant is not None},
+        details={"exceptionnel": grant is not None},
     )
 
 

@@ -194,7 +194,7 @@ def version_chunks(version: DocumentVersion) -> Iterator[bytes]:
     )
 
 
-def document_download_record(*, version: DocumentVersion, by: Actor, profession: str) -> None:
+def document_download_record(*, version: DocumentVersion, by: Actor) -> None:
     document = version.document
     record_on_file(
         AuditAction.DOCUMENT_DOWNLOADED,
@@ -203,7 +203,7 @@ def document_download_record(*, version: DocumentVersion, by: Actor, profession:
         category=category_of(document.kind),
         object_type="piece",
         object_id=document.pk,
-        details={"version": version.number, "profession": profession},
+        details={"version": version.number},
     )
 
 

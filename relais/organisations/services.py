@@ -189,6 +189,7 @@ def invitation_accept(
                 organisation_id=locked.organisation_id,
                 organisation_label=locked.organisation.name,
                 ip_address=ip_address,
+                profession=locked.get_profession_display(),
             ),
             object_type="invitation",
             object_id=locked.pk,

@@ -306,6 +306,31 @@ def test_it_pages_search_results(member_client, organisation):
     assert "Page suivante" not in second
 
 
+def test_it_names_the_profession_behind_every_change_of_the_file(
+    member_client, organisation, member_membership
+):
+    """The person's access history names the profession of whoever read *or changed* the
+    file, not only of whoever read it."""
+    person = _followed(organisation)
+
+    member_client.post(
+        reverse("persons:section_edit", args=[person.pk, "logement"]),
+        {"status": "locataire_social", "monthly_rent": "420.50", "commune_code": "62193"},
+    )
+    member_client.post(reverse("persons:referents", args=[person.pk]))
+
+    events = AuditEvent.objects.filter(person_id=person.pk).exclude(
+        action=AuditAction.SECTION_VIEWED
+    )
+    assert {event.action for event in events} >= {
+        AuditAction.SECTION_UPDATED,
+        AuditAction.REFERENT_ADDED,
+    }
+    assert {event.details.get("profession") for event in events} == {
+        member_membership.get_profession_display()
+    }
+
+
 @pytest.mark.parametrize("page", ["0", "100001", "99999999999999999999", "deux"])
 def test_it_explains_a_page_number_out_of_range_and_searches_nothing(
     member_client, searchable, page

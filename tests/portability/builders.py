@@ -76,6 +76,7 @@ def actor(membership: Membership) -> Actor:
         label=membership.user.get_full_name(),
         organisation_id=membership.organisation_id,
         organisation_label=membership.organisation.name,
+        profession=membership.get_profession_display(),
     )
 
 
@@ -187,9 +188,7 @@ def full_file(*, first_names: str = "Léa", birth_name: str = "Dupré") -> FullF
         by=Actor(label="La personne"),
     )
     pro = professional(referent)
-    section_viewed(
-        access=file_access(pro, person.pk), category=DataCategory.HOUSING, pro=pro, by=by
-    )
+    section_viewed(access=file_access(pro, person.pk), category=DataCategory.HOUSING, by=by)
     outsider = professional(stranger)
     break_glass_open(
         person=person,
@@ -200,7 +199,6 @@ def full_file(*, first_names: str = "Léa", birth_name: str = "Dupré") -> FullF
     section_viewed(
         access=file_access(outsider, person.pk),
         category=DataCategory.IDENTITY,
-        pro=outsider,
         by=actor(stranger),
     )
     return FullFile(

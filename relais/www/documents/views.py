@@ -66,9 +66,9 @@ def _list_context(access: FileAccess, form: UploadForm) -> dict[str, object]:
 
 
 def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
-    pro, access = _file_with_documents(request, person_id)
+    _, access = _file_with_documents(request, person_id)
     for category in _readable_categories(access):
-        record_view(request, pro, access, category)  # type: ignore[arg-type]
+        record_view(request, access, category)  # type: ignore[arg-type]
     return render(request, "documents/list.html", _list_context(access, UploadForm()))
 
 
@@ -108,7 +108,7 @@ def safe_filename(document: Document, extension: str) -> str:
 
 
 def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
-    pro, access = _file_with_documents(request, person_id)
+    _, access = _file_with_documents(request, person_id)
     document = _document(access, document_id, Action.VIEW)
     version = document.versions.order_by("-number").first()
     if version is None or version.purged_at is not None:
@@ -122,11 +122,7 @@ def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResp
             file_context(access, "pieces") | {"document": document},
             status=500,
         )
-    services.document_download_record(
-        version=version,
-        by=actor_for(request),
-        profession=pro.profession_label,  # type: ignore[attr-defined]
-    )
+    services.document_download_record(version=version, by=actor_for(request))
     return version_response(version, safe_filename(document, version.extension))
 
 

@@ -26,5 +26,5 @@ def access_file(
     return pro, access
 
 
-def record_view(request: HttpRequest, pro: Professional, access: FileAccess, category: str) -> None:
-    section_viewed(access=access, category=category, pro=pro, by=actor_for(request))
+def record_view(request: HttpRequest, access: FileAccess, category: str) -> None:
+    section_viewed(access=access, category=category, by=actor_for(request))

@@ -75,7 +75,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.success(request, "Le consentement est enregistré.")
                 return redirect("persons:consents", person_id=person.pk)
     if request.method == "GET":
-        record_view(request, pro, access, DataCategory.IDENTITY)
+        record_view(request, access, DataCategory.IDENTITY)
     context = file_context(access, "consentements") | {
         "form": form,
         "consents": Consent.objects.filter(person=person)

@@ -260,7 +260,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 def file(request: HttpRequest, person_id: int) -> HttpResponse:
     """The file's front page: identity (one VIEW row), referents, consents, last accesses."""
     pro, access = access_file(request, person_id, DataCategory.IDENTITY)
-    record_view(request, pro, access, DataCategory.IDENTITY)
+    record_view(request, access, DataCategory.IDENTITY)
     person = access.person
     referents = Referent.objects.current_of(person.pk)
     context = file_context(access, DataCategory.IDENTITY) | {
@@ -276,10 +276,8 @@ def file(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 @recent_second_factor_required
 def nir_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
-    pro, access = access_file(request, person_id, DataCategory.IDENTITY)
-    value = services.nir_reveal(
-        person=access.person, by=actor_for(request), details={"profession": pro.profession_label}
-    )
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    value = services.nir_reveal(person=access.person, by=actor_for(request), details={})
     context = file_context(access, DataCategory.IDENTITY) | {"nir": value}
     return render(request, "persons/nir.html", context)
 
@@ -324,7 +322,7 @@ def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse
     if chosen == DataCategory.IDENTITY:
         return redirect("persons:file", person_id=person_id)
     pro, access = access_file(request, person_id, chosen)
-    record_view(request, pro, access, chosen)
+    record_view(request, access, chosen)
     items = _section_items(access, chosen, pro.user_id, pro.organisation_id)
     context = file_context(access, chosen) | {"items": items}
     if chosen in SINGLE_SECTIONS:
@@ -344,7 +342,7 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
     chosen = _category_or_404(category)
     if chosen not in SINGLE_SECTIONS:
         raise Http404("Rubrique inconnue.")
-    pro, access = access_file(request, person_id, chosen, Action.EDIT)
+    _, access = access_file(request, person_id, chosen, Action.EDIT)
     model, form_class = SINGLE_SECTIONS[chosen]
     person = access.person
     instance = (
@@ -369,7 +367,7 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
                 return redirect("persons:file", person_id=person.pk)
             return redirect("persons:section", person_id=person.pk, category=chosen.value)
     elif request.method == "GET":
-        record_view(request, pro, access, chosen)
+        record_view(request, access, chosen)
     context = file_context(access, chosen) | {"form": form}
     return render(request, "persons/section_edit.html", context)
 
@@ -504,8 +502,8 @@ def referents(request: HttpRequest, person_id: int) -> HttpResponse:
 def history(request: HttpRequest, person_id: int) -> HttpResponse:
     """Who opened the file, when, from which organisation and why: printable for the
     person, who has the right to know."""
-    pro, access = access_file(request, person_id, DataCategory.IDENTITY)
-    record_view(request, pro, access, DataCategory.IDENTITY)
+    _, access = access_file(request, person_id, DataCategory.IDENTITY)
+    record_view(request, access, DataCategory.IDENTITY)
     events = list(
         AuditEvent.objects.for_person(access.person.pk).access_history().newest_first()[:500]
     )

@@ -125,10 +125,10 @@ def _open(request: HttpRequest, access: FileAccess, account: PersonAccount | Non
 def manage(request: HttpRequest, person_id: int) -> HttpResponse:
     """The space's page; its form (POST) opens the space, or reopens a closed one, and
     prints the card."""
-    pro, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
     account = PersonAccount.objects.filter(person=access.person).first()
     if request.method == "GET":
-        record_view(request, pro, access, DataCategory.IDENTITY)
+        record_view(request, access, DataCategory.IDENTITY)
         return _page(request, access, account)
     return _open(request, access, account)
 

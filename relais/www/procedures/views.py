@@ -126,15 +126,15 @@ def _person_context(access: FileAccess, open_form: forms.OpenForm | None) -> dic
 
 
 def person_procedures(request: HttpRequest, person_id: int) -> HttpResponse:
-    pro, access = access_file(request, person_id, PROCEDURES)
-    record_view(request, pro, access, PROCEDURES)
+    _, access = access_file(request, person_id, PROCEDURES)
+    record_view(request, access, PROCEDURES)
     open_form = forms.OpenForm(types=_types()) if access.can(Action.EDIT, PROCEDURES) else None
     return render(request, "procedures/person.html", _person_context(access, open_form))
 
 
 @require_POST
 def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
-    pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     form = forms.OpenForm(request.POST, types=_types())
     if form.is_valid():
         try:
@@ -151,7 +151,7 @@ def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, f"La démarche « {procedure} » est ouverte.")
             return redirect("procedures:detail", person_id=person_id, procedure_id=procedure.pk)
     # The refused form comes back on the page of the person's procedures: a read too.
-    record_view(request, pro, access, PROCEDURES)
+    record_view(request, access, PROCEDURES)
     return render(request, "procedures/person.html", _person_context(access, form), status=400)
 
 
@@ -301,7 +301,7 @@ def _detail_page(
     which shows the file again."""
     context = _detail_context(access, procedure, bound)
     for category in (PROCEDURES, *context["documents_categories"]):
-        record_view(request, pro, access, category)
+        record_view(request, access, category)
     return render(request, "procedures/detail.html", context, status=status)
 
 

@@ -86,6 +86,7 @@ class Command(BaseCommand):
             label=pro.label,
             organisation_id=pro.organisation_id,
             organisation_label=pro.organisation_label,
+            profession=pro.profession_label,
         )
         return pro, actor
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from relais.audit.context import Actor
 from relais.consent.models import Consent
+from relais.organisations.models import Membership
 from relais.persons.models import Person
 from relais.procedures.catalogue import load_catalogue
 from relais.procedures.models import Autonomy, ProcedureStatus, ProcedureType
@@ -71,11 +72,15 @@ class Command(BaseCommand):
         )
         if consent is None or consent.recorded_by is None:
             return 0
+        membership = Membership.objects.filter(
+            user=consent.recorded_by, organisation_id=consent.organisation_id
+        ).first()
         actor = Actor(
             user_id=consent.recorded_by.pk,
             label=consent.recorded_by.get_full_name(),
             organisation_id=consent.organisation_id,
             organisation_label=consent.organisation.name,
+            profession=membership.get_profession_display() if membership else "",
         )
         today = timezone.localdate()
         requested_on = today - timedelta(days=days_ago)
