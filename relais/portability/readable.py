@@ -273,9 +273,7 @@ def summary_context(data: dict[str, Any]) -> dict[str, Any]:
                 "actor": event["actor"],
                 "profession": event["profession"],
                 "action": words.say(words.HISTORY_ACTIONS, event["action"]),
-                "category": words.say(words.CATEGORIES, event["category"])
-                if event["category"]
-                else "",
+                "category": words.history_category(event["action"], event["category"]),
                 "reason": event["reason"],
             }
             for event in data["access_history"]

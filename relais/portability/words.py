@@ -195,6 +195,19 @@ HISTORY_ACTIONS: dict[str, Promise] = {
 }
 
 
+# Actions whose words already name the part of the file they touched.
+_SELF_NAMED = frozenset({AuditAction.NOTE_ADDED, AuditAction.PERSON_CREATED})
+
+
+def history_category(action: str, category: str) -> str:
+    """The part of the file an act of the history touched, in plain words; nothing where
+    the act's own words name it already (« A écrit une note », not « A écrit une note :
+    Ce que les professionnels ont écrit »)."""
+    if not category or action in _SELF_NAMED:
+        return ""
+    return say(CATEGORIES, category)
+
+
 def say(words: dict[str, Promise], code: str) -> str:
     """The plain word for a code; an unknown or empty code reads as a dash."""
     word = words.get(code)

@@ -248,9 +248,7 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
         document_services.version_verify(version)
     except vault.BlobCorrupted:
         return render(request, "portal/document_damaged.html", status=500)
-    document_services.document_download_record(
-        version=version, by=person_actor(request), profession=""
-    )
+    document_services.document_download_record(version=version, by=person_actor(request))
     return version_response(version, safe_filename(document, version.extension))
 
 
@@ -484,9 +482,7 @@ def history(request: HttpRequest) -> HttpResponse:
     )
     for event in events:
         event.word = words.say(words.HISTORY_ACTIONS, event.action)  # type: ignore[attr-defined]
-        event.category_word = (  # type: ignore[attr-defined]
-            words.say(words.CATEGORIES, event.category) if event.category else ""
-        )
+        event.category_word = words.history_category(event.action, event.category)  # type: ignore[attr-defined]
         # Reads under break-glass carry the emergency's reason; a change of the person's
         # space carries the office's reason.
         event.emergency = (  # type: ignore[attr-defined]

@@ -18,12 +18,14 @@ from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.documents.models import Document
 from relais.persons.categories import DataCategory
+from relais.persons.models import NoteVisibility
+from relais.persons.services import note_add
 from relais.portability.snapshot import JSON_NAME
 from relais.portal.sessions import PERSON_ACTOR_LABEL
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory
 from tests.persons.factories import ConsentFactory, HouseholdMemberFactory, NoteFactory
-from tests.portability.builders import full_file, pdf_bytes
+from tests.portability.builders import actor, full_file, pdf_bytes
 from tests.portal.helpers import log_in_person
 from tests.procedures.factories import DocumentFactory, ProcedureFactory
 
@@ -379,6 +381,24 @@ def test_the_history_shows_the_professionals_visits_and_the_break_glass_reason(l
     assert "A ouvert mon dossier sans mon accord (urgence)" in page
     assert "Mon logement" in page
     assert PERSON_ACTOR_LABEL not in page
+
+
+def test_the_history_names_the_profession_and_says_each_act_once(lea, lea_client):
+    note_add(
+        person=lea.person,
+        author_id=lea.referent.user_id,
+        organisation_id=lea.referent.organisation_id,
+        text="Rendez-vous pris à la CAF pour le dossier de logement.",
+        visibility=NoteVisibility.ORGANISATION,
+        confirmed=False,
+        by=actor(lea.referent),
+    )
+
+    page = text_of(lea_client.get(reverse("portal:history")))
+
+    note_item = next(item for item in page.split("<li ") if "A écrit une note" in item)
+    assert "<dd>A écrit une note</dd>" in note_item
+    assert f"<dd>{lea.referent.get_profession_display()}</dd>" in note_item
 
 
 def test_the_export_downloads_the_whole_file(lea, lea_client):
