@@ -331,6 +331,19 @@ def test_it_names_the_profession_behind_every_change_of_the_file(
     }
 
 
+def test_the_access_history_names_the_categories_read(member_client, organisation):
+    person = _followed(organisation)
+    member_client.get(reverse("persons:section", args=[person.pk, "logement"]))
+
+    page = html.unescape(
+        member_client.get(reverse("persons:history", args=[person.pk])).content.decode()
+    )
+
+    assert "Consultation — Logement" in page
+    assert "Consultation — Identité et coordonnées" in page
+    assert "— logement" not in page
+
+
 @pytest.mark.parametrize("page", ["0", "100001", "99999999999999999999", "deux"])
 def test_it_explains_a_page_number_out_of_range_and_searches_nothing(
     member_client, searchable, page

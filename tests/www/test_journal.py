@@ -206,3 +206,17 @@ def test_it_stops_showing_a_former_members_logins(manager_client, member_members
 
     assert after.seq not in seqs
     assert during.seq not in seqs
+
+
+def test_it_names_the_data_category_of_a_read(manager_client, member_membership):
+    _record(
+        member_membership,
+        AuditAction.SECTION_VIEWED,
+        person_id=1,
+        person_label="MARTIN Léa (n° 1)",
+        category="couverture_sociale",
+    )
+
+    page = manager_client.get(JOURNAL).content.decode()
+
+    assert "MARTIN Léa (n° 1) (Couverture sociale)" in page
