@@ -468,6 +468,19 @@ SECTIONS = [
 ]  # fmt: skip
 
 
+def test_the_resource_form_speaks_french(member_client, organisation):
+    person = _followed(organisation)
+
+    page = html.unescape(
+        member_client.get(
+            reverse("persons:section", args=[person.pk, "ressources"])
+        ).content.decode()
+    )
+
+    assert "Membre du foyer" in page
+    assert "Member" not in page
+
+
 @pytest.mark.parametrize("category", SECTIONS)
 def test_it_journals_each_section_view_exactly_once(member_client, organisation, category):
     person = _followed(organisation)

@@ -140,13 +140,13 @@ class ResourceForm(DsfrModelForm):
     class Meta:
         model = MonthlyResource
         fields = ["member", "month", "kind", "amount"]
+        labels = {"member": "Membre du foyer"}
 
     def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         member = self.fields["member"]
         member.queryset = person.household.all()  # type: ignore[attr-defined]
         member.empty_label = "La personne elle-même"  # type: ignore[attr-defined]
-        member.label = "Membre du foyer"
 
 
 class HousingForm(DsfrModelForm):
