@@ -34,3 +34,26 @@ def test_every_icon_used_is_one_the_design_system_defines():
 
     assert len(used) > 20
     assert {name: where for name, where in used.items() if name not in defined} == {}
+
+
+GROUP = re.compile(r'<(ul|div) class="([^"]*\bfr-btns-group\b[^"]*)"')
+# The header's tools: the design system's header shows their words itself.
+HEADER_TOOLS = "templates/layout/tools.html"
+
+
+def test_every_group_of_buttons_with_icons_shows_their_words():
+    """In a group of buttons, the design system shows an icon button as the icon alone,
+    unless the group itself places icons left or right: the words must stay visible."""
+    icon_only = []
+    for path in sorted(ROOT.rglob("*.html")):
+        if str(path.relative_to(ROOT)) == HEADER_TOOLS:
+            continue
+        text = path.read_text()
+        for match in GROUP.finditer(text):
+            tag, classes = match.groups()
+            inside = text[match.end() : text.find(f"</{tag}>", match.end())]
+            has_icon_button = re.search(r'class="fr-btn\b[^"]*\bfr-icon-', inside)
+            if has_icon_button and "fr-btns-group--icon-" not in classes:
+                icon_only.append(str(path.relative_to(ROOT)))
+
+    assert icon_only == []
