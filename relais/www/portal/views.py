@@ -24,6 +24,8 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -101,6 +103,12 @@ def _documents(person: Person) -> list[Document]:
     return documents
 
 
+def _in_french(text: str) -> SafeString:
+    """The catalogue's own words, which exist in French only, marked as French: a screen
+    reader, or the page read aloud, then says them as French in an English or Arabic page."""
+    return format_html('<span lang="fr" dir="ltr">{}</span>', text)
+
+
 def _missing_sentences(result: Completeness) -> list[str]:
     """What is missing, in the person's language. The procedures' own sentences
     (`missing_in_plain_words`) are French only; these say the same from the same measure."""
@@ -108,10 +116,9 @@ def _missing_sentences(result: Completeness) -> list[str]:
     for item in result.missing:
         kind = words.say(words.DOCUMENT_KINDS, item.kind)
         if item.condition:
-            sentences.append(
-                _("Il manque : %(kind)s (%(condition)s).")
-                % {"kind": kind, "condition": item.condition}
-            )
+            sentence = conditional_escape(_("Il manque : %(kind)s (%(condition)s)."))
+            values = {"kind": conditional_escape(kind), "condition": _in_french(item.condition)}
+            sentences.append(mark_safe(sentence % values))  # noqa: S308 (every part escaped)
         else:
             sentences.append(_("Il manque : %(kind)s.") % {"kind": kind})
     for item in result.expired:
