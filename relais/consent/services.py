@@ -55,7 +55,9 @@ def consent_expiry(starts_at: datetime, duration: str) -> datetime:
         raise ValidationError(
             {"duration": "Choisissez une durée : 1 jour, 1 mois, 6 mois ou 1 an."}
         )
-    return _add_months(starts_at, months[ConsentDuration(duration)])
+    # Months of the French calendar the person reads: counted in local time, not in UTC,
+    # where a consent given just after midnight still falls on the day before.
+    return _add_months(timezone.localtime(starts_at), months[ConsentDuration(duration)])
 
 
 def _clean_categories(categories: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from relais.consent.access import Professional
 from relais.consent.models import Block, BreakGlassGrant, Consent, ConsentMethod
-from relais.consent.services import break_glass_open, consent_grant
+from relais.consent.services import break_glass_open, consent_expiry, consent_grant
 from relais.notifications import sms
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory
@@ -633,3 +633,24 @@ def test_it_lets_only_who_may_write_the_file_record_an_agreement(person, home):
 
     assert response.status_code == 403
     assert Consent.objects.count() == before
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    ("granted", "duration", "until"),
+    [
+        # Just after midnight in France, still the day before in UTC: the months are
+        # counted on the French calendar the person reads.
+        (datetime.datetime(2026, 12, 1, 0, 30, tzinfo=PARIS), "1m", datetime.date(2027, 1, 1)),
+        (datetime.datetime(2027, 1, 31, 0, 30, tzinfo=PARIS), "1m", datetime.date(2027, 2, 28)),
+        (datetime.datetime(2027, 3, 1, 1, 15, tzinfo=PARIS), "6m", datetime.date(2027, 9, 1)),
+        (datetime.datetime(2027, 3, 31, 12, 0, tzinfo=PARIS), "1a", datetime.date(2028, 3, 31)),
+        (datetime.datetime(2027, 3, 28, 1, 0, tzinfo=PARIS), "1j", datetime.date(2027, 3, 29)),
+    ],
+)
+def test_a_consent_lasts_whole_months_of_the_french_calendar(granted, duration, until):
+    expires_at = consent_expiry(granted.astimezone(datetime.UTC), duration)
+
+    assert timezone.localtime(expires_at).date() == until
