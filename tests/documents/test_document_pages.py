@@ -2,7 +2,7 @@
 nothing half-written; a damaged blob never delivered."""
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.storage import storages
@@ -89,6 +89,21 @@ def _upload(client, person, name="avis.pdf", content=None, **fields):
 
 def _download(client, person, document):
     return client.get(reverse("documents:download", args=[person.pk, document.pk]))
+
+
+def test_a_paper_without_issue_date_is_named_after_its_french_upload_day(referent_client, person):
+    _upload(referent_client, person, issued_on="")
+    document = Document.objects.get()
+    # 00:30 in Paris on 1 December, still 30 November in UTC.
+    Document.objects.filter(pk=document.pk).update(
+        created_at=datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    )
+
+    download = _download(referent_client, person, document)
+
+    assert download["Content-Disposition"] == (
+        'attachment; filename="avis_imposition-2026-12-01.pdf"'
+    )
 
 
 def test_it_stores_a_pdf_encrypted_and_gives_back_the_same_bytes(referent_client, person):

@@ -102,7 +102,7 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def safe_filename(document: Document, extension: str) -> str:
-    base = f"{document.kind}-{document.issued_on or document.created_at.date()}"
+    base = f"{document.kind}-{document.issued_on or timezone.localdate(document.created_at)}"
     ascii_only = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in ascii_only) + f".{extension}"
 
