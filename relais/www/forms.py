@@ -1,4 +1,10 @@
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
+from django.db.models import Model
 from dsfr.forms import DsfrBaseForm
 
 
@@ -21,3 +27,38 @@ def page_field() -> forms.IntegerField:
         widget=forms.HiddenInput,
         error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), _NO_SUCH_PAGE),
     )
+
+
+_STALE = (
+    "Quelqu'un a enregistré cette rubrique pendant que vous la modifiiez. Ouvrez-la de "
+    "nouveau dans un autre onglet pour voir sa version actuelle : si vous enregistrez "
+    "encore ce formulaire, il la remplacera."
+)
+
+
+def edited_state(instance: Model, names: Iterable[str]) -> str:
+    """A digest of the fields a form edits, as `instance` holds them."""
+    values = {name: instance._meta.get_field(name).value_from_object(instance) for name in names}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class GuardedModelForm(DsfrModelForm):
+    """A form for an object several professionals may edit at once. The page carries the
+    state it was opened on; saving over a change someone else made since then is refused
+    once, with the explanation, so that nobody erases a colleague's entry unknowingly."""
+
+    state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_state = edited_state(self.instance, self._meta.fields or [])
+        self.initial["state"] = self.current_state
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.data.get("state") != self.current_state:
+            # The next save, made knowing, goes through.
+            self.data = self.data.copy()
+            self.data["state"] = self.current_state
+            raise forms.ValidationError(_STALE, code="stale")
+        return cleaned

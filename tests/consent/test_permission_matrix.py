@@ -21,6 +21,7 @@ from relais.persons.categories import DataCategory
 from relais.persons.models import HealthRecord, HouseholdMember, MonthlyResource, Note
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.persons.editing import STATE, save_section
 from tests.persons.factories import (
     BlockFactory,
     BreakGlassGrantFactory,
@@ -330,9 +331,12 @@ def test_it_lets_a_nurse_edit_health(client):
     log_in(client, membership.user, membership)
 
     page = client.get(reverse("persons:section_edit", args=[person.pk, "sante"]))
-    saved = client.post(
-        reverse("persons:section_edit", args=[person.pk, "sante"]),
+    saved = save_section(
+        client,
+        person.pk,
+        "sante",
         {"disability_rate": "", "mdph_pending": "on", "remarks": "Dossier MDPH à compléter."},
+        state=STATE.search(page.content.decode()).group(1),
     )
 
     pro = professional_of(page.wsgi_request)

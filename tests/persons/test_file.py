@@ -27,6 +27,7 @@ from relais.persons.models import (
 )
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.persons.editing import STATE, opened_state, save_section
 from tests.persons.factories import (
     ConsentFactory,
     HouseholdMemberFactory,
@@ -313,8 +314,10 @@ def test_it_names_the_profession_behind_every_change_of_the_file(
     file, not only of whoever read it."""
     person = _followed(organisation)
 
-    member_client.post(
-        reverse("persons:section_edit", args=[person.pk, "logement"]),
+    save_section(
+        member_client,
+        person.pk,
+        "logement",
         {"status": "locataire_social", "monthly_rent": "420.50", "commune_code": "62193"},
     )
     member_client.post(reverse("persons:referents", args=[person.pk]))
@@ -571,8 +574,10 @@ def _identity_data(person: Person, **overrides) -> dict[str, str]:
 def test_it_saves_the_identity_and_journals_the_update(member_client, organisation):
     person = _followed(organisation, birth_name="Martin", first_names="Léa")
 
-    response = member_client.post(
-        reverse("persons:section_edit", args=[person.pk, "identite"]),
+    response = save_section(
+        member_client,
+        person.pk,
+        "identite",
         _identity_data(person, birth_name="Lefèvre", caf_number="7654321"),
     )
 
@@ -587,11 +592,58 @@ def test_it_saves_the_identity_and_journals_the_update(member_client, organisati
     assert (updated.person_id, updated.category) == (person.pk, "identite")
 
 
+STALE = "Quelqu&#x27;un a enregistré cette rubrique pendant que vous la modifiiez."
+
+
+def test_it_refuses_once_to_save_over_a_colleagues_change(member_client, organisation):
+    """Two professionals open the housing form; the second to save is told about the
+    first one's change instead of erasing it, and may then save knowingly."""
+    person = _followed(organisation)
+    colleague = MembershipFactory(organisation=organisation)
+    colleague_client = log_in(Client(), colleague.user, colleague)
+    mine = opened_state(member_client, person.pk, "logement")
+    theirs = opened_state(colleague_client, person.pk, "logement")
+    save_section(colleague_client, person.pk, "logement", {"status": "sans_domicile"}, state=theirs)
+
+    refused = save_section(
+        member_client, person.pk, "logement", {"status": "locataire_prive"}, state=mine
+    )
+
+    assert refused.status_code == 200
+    assert STALE in refused.content.decode()
+    assert Housing.objects.get(person=person).status == "sans_domicile"
+    assert AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).count() == 1
+    again = save_section(
+        member_client,
+        person.pk,
+        "logement",
+        {"status": "locataire_prive"},
+        state=STATE.search(refused.content.decode()).group(1),
+    )
+    assert again.status_code == 302
+    assert Housing.objects.get(person=person).status == "locataire_prive"
+
+
+def test_it_refuses_an_edit_posted_without_the_state_it_was_opened_on(member_client, organisation):
+    person = _followed(organisation, birth_name="Martin")
+
+    response = member_client.post(
+        reverse("persons:section_edit", args=[person.pk, "identite"]),
+        _identity_data(person, birth_name="Autre"),
+    )
+
+    assert response.status_code == 200
+    assert STALE in response.content.decode()
+    assert Person.objects.get(pk=person.pk).birth_name == "Martin"
+
+
 def test_it_saves_the_housing_and_journals_the_update(member_client, organisation):
     person = _followed(organisation)
 
-    response = member_client.post(
-        reverse("persons:section_edit", args=[person.pk, "logement"]),
+    response = save_section(
+        member_client,
+        person.pk,
+        "logement",
         {"status": "locataire_social", "monthly_rent": "420.50", "commune_code": "62193"},
     )
 
@@ -618,8 +670,10 @@ def test_it_refuses_invalid_identity_in_french_and_changes_nothing(
 ):
     person = _followed(organisation, caf_number="1234567")
 
-    response = member_client.post(
-        reverse("persons:section_edit", args=[person.pk, "identite"]),
+    response = save_section(
+        member_client,
+        person.pk,
+        "identite",
         _identity_data(person, birth_name="Autre", **overrides),
     )
 

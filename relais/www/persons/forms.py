@@ -17,7 +17,7 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.services import nir_clean
-from relais.www.forms import DsfrModelForm, page_field
+from relais.www.forms import DsfrModelForm, GuardedModelForm, page_field
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
@@ -47,6 +47,10 @@ class IdentityForm(DsfrModelForm):
         if value and value > timezone.localdate():
             raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
         return value
+
+
+class IdentityEditForm(GuardedModelForm, IdentityForm):
+    """The identity of an existing file, which several professionals may edit at once."""
 
 
 class NirForm(DsfrBaseForm):
@@ -149,28 +153,28 @@ class ResourceForm(DsfrModelForm):
         member.empty_label = "La personne elle-même"  # type: ignore[attr-defined]
 
 
-class HousingForm(DsfrModelForm):
+class HousingForm(GuardedModelForm):
     class Meta:
         model = Housing
         fields = ["status", "monthly_rent", "monthly_charges", "commune_code", "since"]
         widgets = {"since": DATE_INPUT}
 
 
-class EmploymentForm(DsfrModelForm):
+class EmploymentForm(GuardedModelForm):
     class Meta:
         model = Employment
         fields = ["status", "registered_france_travail", "since"]
         widgets = {"since": DATE_INPUT}
 
 
-class SocialCoverageForm(DsfrModelForm):
+class SocialCoverageForm(GuardedModelForm):
     class Meta:
         model = SocialCoverage
         fields = ["regime", "complementary", "ame", "rights_until"]
         widgets = {"rights_until": DATE_INPUT}
 
 
-class HealthForm(DsfrModelForm):
+class HealthForm(GuardedModelForm):
     class Meta:
         model = HealthRecord
         fields = ["disability_rate", "rqth", "mdph_pending", "long_term_condition", "remarks"]

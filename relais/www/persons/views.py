@@ -46,7 +46,7 @@ _CAF = re.compile(r"^\d{7}$")
 
 # Sections edited as one object (the person itself for IDENTITY).
 SINGLE_SECTIONS: dict[str, tuple[type[Model], type[ModelForm]]] = {  # type: ignore[type-arg]
-    DataCategory.IDENTITY: (Person, forms.IdentityForm),
+    DataCategory.IDENTITY: (Person, forms.IdentityEditForm),
     DataCategory.HOUSING: (Housing, forms.HousingForm),
     DataCategory.EMPLOYMENT: (Employment, forms.EmploymentForm),
     DataCategory.SOCIAL_COVERAGE: (SocialCoverage, forms.SocialCoverageForm),

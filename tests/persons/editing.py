@@ -1,0 +1,21 @@
+"""Saving a section as a professional does: open its form, then post it with the state
+the page carries."""
+
+import re
+
+from django.urls import reverse
+
+STATE = re.compile(r'name="state" value="([0-9a-f]{64})"')
+
+
+def opened_state(client, person_id: int, category: str) -> str:
+    page = client.get(reverse("persons:section_edit", args=[person_id, category]))
+    found = STATE.search(page.content.decode())
+    assert found, "the edit page carries no state"
+    return found.group(1)
+
+
+def save_section(client, person_id: int, category: str, data: dict, state: str | None = None):
+    state = state or opened_state(client, person_id, category)
+    url = reverse("persons:section_edit", args=[person_id, category])
+    return client.post(url, {**data, "state": state})
