@@ -5,6 +5,16 @@ import re
 import unicodedata
 
 _SEPARATORS = re.compile(r"[\s\-'’.]+")
+# Letters that are not an accented letter, which NFKD therefore leaves whole: each
+# becomes what a French keyboard types for it. Keys are case-folded first.
+_OWN_LETTERS = str.maketrans(
+    {
+        "œ": "oe", "æ": "ae", "ß": "ss", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th",
+        "ı": "i", "ħ": "h", "ŧ": "t", "ŋ": "n",
+    }
+)  # fmt: skip
+# The same letters in both cases, for the migration that finds the keys written before.
+OWN_LETTERS = "ŒÆẞŁØĐÐÞĦŦŊœæßłøđðþıħŧŋ"
 # What a key drops: anything but letters, digits and separators.
 _NOT_KEY = re.compile(r"[^a-z0-9\s\-'’.]")
 
@@ -12,7 +22,7 @@ _NOT_KEY = re.compile(r"[^a-z0-9\s\-'’.]")
 def name_key(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_only = ascii_only.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    ascii_only = ascii_only.translate(_OWN_LETTERS)
     # Dropped first, so that a dropped letter between two spaces leaves a single one.
     kept = _NOT_KEY.sub("", ascii_only)
     return _SEPARATORS.sub(" ", kept).strip()

@@ -269,6 +269,16 @@ def test_it_refuses_an_impossible_date_in_french(member_client, searchable):
     assert "Cette date n'existe pas" in content
 
 
+def test_it_finds_a_name_with_letters_of_its_own_as_typed_on_a_french_keyboard(
+    member_client, organisation
+):
+    lukasz = _followed(organisation, birth_name="Wałęsa", first_names="Łukasz")
+
+    content = _search(member_client, "walesa lukasz")
+
+    assert reverse("persons:file", args=[lukasz.pk]) in content
+
+
 def test_it_searches_by_post_only(member_client, searchable):
     lea, _ = searchable
 

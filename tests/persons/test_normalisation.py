@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +28,23 @@ def test_it_matches_the_ways_one_name_is_written():
     assert {name_key(value) for value in written} == {"lefevre dupre"}
     assert name_key("N'Diaye") == name_key("N’DIAYE") == "n diaye"
     assert name_key("Œuvray") == "oeuvray"
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("Łukasz Wałęsa", "lukasz walesa"),
+        ("Søren Østergaard", "soren ostergaard"),
+        ("Đặng Văn Đức", "dang van duc"),
+        ("Yıldız", "yildiz"),
+        ("Þórður Guðmundsson", "thordur gudmundsson"),
+        ("Ħal Tarxien", "hal tarxien"),
+    ],
+)
+def test_it_keeps_the_letters_accents_cannot_be_taken_from(written, typed):
+    """Letters with a stroke or of their own (ł, ø, đ, ı, þ…) are not an accent on a
+    letter: they become the letter a French keyboard types, not nothing."""
+    assert name_key(written) == name_key(written.upper()) == typed
 
 
 def test_it_keeps_four_search_tokens_at_most():
