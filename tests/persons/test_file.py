@@ -3,6 +3,7 @@ search, notes, sections and their journal, merging, and the cost of the main pag
 
 import datetime
 import html
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -492,6 +493,39 @@ def test_the_resource_form_speaks_french(member_client, organisation):
 
     assert "Membre du foyer" in page
     assert "Member" not in page
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("persons:file", "Identité et coordonnées — dossier n° {pk} — Relais"),
+        ("persons:history", "Historique des accès — dossier n° {pk} — Relais"),
+        ("persons:consents", "Consentements — dossier n° {pk} — Relais"),
+        ("documents:list", "Pièces justificatives — dossier n° {pk} — Relais"),
+    ],
+)
+def test_a_file_pages_title_names_the_page_and_not_the_person(
+    member_client, organisation, path, title
+):
+    """Titles stay in the history of a shared computer: a page of a file is named by the
+    page and the file's number, never by the person."""
+    person = _followed(organisation, birth_name="Martin", first_names="Léa")
+
+    page = member_client.get(reverse(path, args=[person.pk])).content.decode()
+
+    shown = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
+    assert html.unescape(shown) == title.format(pk=person.pk)
+    assert "Martin" not in shown
+
+
+def test_the_edit_pages_title_says_it_edits(member_client, organisation):
+    person = _followed(organisation)
+
+    page = member_client.get(reverse("persons:section_edit", args=[person.pk, "logement"]))
+
+    assert f"<title>Modifier : Logement — dossier n° {person.pk} — Relais</title>" in (
+        page.content.decode()
+    )
 
 
 @pytest.mark.parametrize("category", SECTIONS)

@@ -71,6 +71,22 @@ def _category_or_404(slug: str) -> DataCategory:
     return DataCategory(slug)
 
 
+# The name of each page of a file: its tab, and the title of the browser's window.
+PAGE_LABELS = {category.value: str(category.label) for category in FILE_SECTIONS} | {
+    "pieces": "Pièces justificatives",
+    "demarches": "Démarches",
+    "consentements": "Consentements",
+    "historique": "Historique des accès",
+    "espace": "Espace personnel",
+}
+
+
+def file_page_title(current: str, person_id: int) -> str:
+    """A file page's title names the page and the file's number, never the person: titles
+    stay in the history of shared office computers."""
+    return f"{PAGE_LABELS.get(current, 'Dossier')} — dossier n° {person_id}"
+
+
 @dataclass(frozen=True)
 class Tab:
     label: str
@@ -93,7 +109,7 @@ def _tabs_html(shown: tuple[bool, ...], current: str) -> str:
     pk = _FILE_MARKER
     entries = [
         (
-            category.label,
+            PAGE_LABELS[category.value],
             category.value,
             link("persons:file", pk)
             if category == DataCategory.IDENTITY
@@ -103,14 +119,16 @@ def _tabs_html(shown: tuple[bool, ...], current: str) -> str:
         if visible
     ]
     if documents:
-        entries.append(("Pièces justificatives", "pieces", link("documents:list", pk)))
+        entries.append((PAGE_LABELS["pieces"], "pieces", link("documents:list", pk)))
     if procedures:
-        entries.append(("Démarches", "demarches", link("procedures:person", pk)))
+        entries.append((PAGE_LABELS["demarches"], "demarches", link("procedures:person", pk)))
     if consents:
-        entries.append(("Consentements", "consentements", link("persons:consents", pk)))
-    entries.append(("Historique des accès", "historique", link("persons:history", pk)))
+        entries.append(
+            (PAGE_LABELS["consentements"], "consentements", link("persons:consents", pk))
+        )
+    entries.append((PAGE_LABELS["historique"], "historique", link("persons:history", pk)))
     if account:
-        entries.append(("Espace personnel", "espace", link("person_account:manage", pk)))
+        entries.append((PAGE_LABELS["espace"], "espace", link("person_account:manage", pk)))
     tabs = [Tab(label, href, key == current) for label, key, href in entries]
     return get_template("persons/_file_tabs.html").render({"tabs": tabs})
 
@@ -138,7 +156,7 @@ def file_context(access: FileAccess, current: str) -> dict[str, object]:
         "current": current,
         "can_edit": access.can(Action.EDIT, current) if current in DataCategory.values else False,
         "special": current in SPECIAL_CATEGORIES,
-        "title": access.person.display_name,
+        "title": file_page_title(current, access.person.pk),
     }
 
 
@@ -368,7 +386,10 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
             return redirect("persons:section", person_id=person.pk, category=chosen.value)
     elif request.method == "GET":
         record_view(request, access, chosen)
-    context = file_context(access, chosen) | {"form": form}
+    context = file_context(access, chosen) | {
+        "form": form,
+        "title": f"Modifier : {file_page_title(chosen, person.pk)}",
+    }
     return render(request, "persons/section_edit.html", context)
 
 

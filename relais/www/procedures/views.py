@@ -650,7 +650,11 @@ def _entry_page(request: HttpRequest, entry: ProcedureType) -> HttpResponse:
 
 def _guide_page(request: HttpRequest, entry: ProcedureType) -> HttpResponse:
     """The easy-to-read guide to print for the person: no personal data in it."""
-    context = {"title": entry.title, "entry": entry, "documents": _documents_to_bring(entry)}
+    context = {
+        "title": f"Guide à imprimer : {entry.title}",
+        "entry": entry,
+        "documents": _documents_to_bring(entry),
+    }
     return render(request, "procedures/guide.html", context)
 
 

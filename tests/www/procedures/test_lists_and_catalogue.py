@@ -355,6 +355,7 @@ def test_it_prints_an_easy_to_read_guide_without_personal_data(
     assert "data-relais-print" in text
     assert person.display_name not in text
     assert f"/personnes/{person.pk}/" not in text
+    assert "<title>Guide à imprimer : " in text
 
 
 def test_it_lists_the_withdrawn_entries_for_the_pilot(pilot_client, entries):
