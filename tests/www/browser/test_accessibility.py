@@ -106,6 +106,7 @@ def test_public_pages(sweep: Sweep):
     sweep.submit_empty("Créer mon compte")
     sweep.visit(reverse("accounts:invitation", args=[existing_token]))
     sweep.visit(reverse("accounts:invitation", args=["lien-inconnu"]), status=404)
+    sweep.visit("/cette-page-n-existe-pas/", status=404)
     sweep.assert_clean()
 
 
