@@ -208,15 +208,19 @@ def test_it_stops_showing_a_former_members_logins(manager_client, member_members
     assert during.seq not in seqs
 
 
-def test_it_names_the_data_category_of_a_read(manager_client, member_membership):
+def test_it_names_the_data_category_of_a_read_and_says_yes_or_no_in_french(
+    manager_client, member_membership
+):
     _record(
         member_membership,
         AuditAction.SECTION_VIEWED,
         person_id=1,
         person_label="MARTIN Léa (n° 1)",
         category="couverture_sociale",
+        details={"exceptionnel": False},
     )
 
     page = manager_client.get(JOURNAL).content.decode()
 
     assert "MARTIN Léa (n° 1) (Couverture sociale)" in page
+    assert "exceptionnel : non" in page
