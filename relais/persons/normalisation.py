@@ -3,6 +3,9 @@ apostrophes as spaces, single spaces."""
 
 import re
 import unicodedata
+from typing import Any
+
+from django.db.models import Q
 
 _SEPARATORS = re.compile(r"[\s\-'’.]+")
 # Letters that are not an accented letter, which NFKD therefore leaves whole: each
@@ -30,3 +33,18 @@ def name_key(value: str) -> str:
 
 def search_tokens(query: str) -> list[str]:
     return [token for token in name_key(query).split(" ") if token][:4]
+
+
+def rekey(person_model: Any, matching: Q) -> None:
+    """Recompute the name keys of the persons `matching` selects: for the migrations that
+    change how a key is made, each of which finds the keys it changes."""
+    for person in (
+        person_model.objects.filter(matching)
+        .only("birth_name", "usage_name", "first_names")
+        .iterator()
+    ):
+        person_model.objects.filter(pk=person.pk).update(
+            birth_name_key=name_key(person.birth_name),
+            usage_name_key=name_key(person.usage_name),
+            first_names_key=name_key(person.first_names),
+        )

@@ -10,9 +10,8 @@ from django.db.models import Q
 
 
 def recompute(apps, schema_editor):
-    from relais.persons.normalisation import OWN_LETTERS, name_key
+    from relais.persons.normalisation import OWN_LETTERS, rekey
 
-    Person = apps.get_model("persons", "Person")
     holding = reduce(
         or_,
         (
@@ -21,14 +20,7 @@ def recompute(apps, schema_editor):
             for letter in OWN_LETTERS
         ),
     )
-    for person in Person.objects.filter(holding).only(
-        "birth_name", "usage_name", "first_names"
-    ).iterator():
-        Person.objects.filter(pk=person.pk).update(
-            birth_name_key=name_key(person.birth_name),
-            usage_name_key=name_key(person.usage_name),
-            first_names_key=name_key(person.first_names),
-        )
+    rekey(apps.get_model("persons", "Person"), holding)
 
 
 class Migration(migrations.Migration):
