@@ -50,6 +50,14 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def newest_first(self) -> "AuditEventQuerySet":
         return self.order_by("-seq")
 
+    def page_before(self, before: int | None, size: int) -> "Page":
+        """`size` rows, newest first, older than row `before` (from the newest without it),
+        and the number to ask for the next, older page (None at the end)."""
+        rows = self.filter(seq__lt=before) if before else self
+        found = list(rows.newest_first()[: size + 1])
+        older = found[size - 1].seq if len(found) > size else None
+        return Page(found[:size], older)
+
     def recent_reads(self, person_id: int, limit: int = 5) -> list["RecentRead"]:
         """The last reads of a file, for its front page: one prepared statement, as that
         page is the most served one, and plain records rather than journal rows."""
@@ -65,6 +73,13 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         """What the person has the right to know about their file: who read it, changed
         it, opened it by break-glass, changed who may see it, or changed their space."""
         return self.filter(action__in=ACCESS_HISTORY_ACTIONS)
+
+
+class Page(NamedTuple):
+    """Some rows of the journal, and where the older ones start."""
+
+    events: list["AuditEvent"]
+    older: int | None
 
 
 class RecentRead(NamedTuple):

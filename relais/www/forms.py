@@ -18,6 +18,14 @@ LAST_PAGE = 10_000
 _NO_SUCH_PAGE = "Cette page de la liste n'existe pas : revenez à la première page."
 
 
+def older_than(value: str | None) -> int | None:
+    """The journal row a page of history starts below, as its link carries it; anything
+    else starts from the newest."""
+    if value and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 def page_field() -> forms.IntegerField:
     """A list's page number, carried in a hidden field or in the query string."""
     return forms.IntegerField(

@@ -26,6 +26,7 @@ from relais.persons.models import (
     Person,
     PersonStatus,
 )
+from relais.www.persons import views
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.persons.editing import STATE, opened_state, save_section
@@ -516,6 +517,40 @@ def test_a_file_pages_title_names_the_page_and_not_the_person(
     shown = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
     assert html.unescape(shown) == title.format(pk=person.pk)
     assert "Martin" not in shown
+
+
+def _reads(person, count: int, actor: Actor) -> None:
+    for _ in range(count):
+        audit_record(
+            action=AuditAction.SECTION_VIEWED,
+            by=actor,
+            person_id=person.pk,
+            person_label=person.journal_label,
+            category="logement",
+        )
+
+
+def test_the_access_history_pages_through_every_access_and_prints_them_all(
+    member_client, organisation, monkeypatch
+):
+    """No access is left out: the screen shows them page by page, the paper all of them."""
+    monkeypatch.setattr(views, "HISTORY_PAGE", 10)
+    person = _followed(organisation)
+    _reads(person, 25, Actor(user_id=1, label="Ancienne lecture", organisation_id=1))
+    url = reverse("persons:history", args=[person.pk])
+
+    pages, next_url = [], url
+    while next_url:
+        page = html.unescape(member_client.get(next_url).content.decode())
+        pages.append(page.count("Ancienne lecture"))
+        older = re.search(r'href="\?avant=(\d+)"', page)
+        next_url = f"{url}?avant={older.group(1)}" if older else None
+    printed = html.unescape(member_client.get(url, {"impression": "1"}).content.decode())
+
+    # Each page is also a read: the first holds 9 of the 25, below this one.
+    assert pages == [9, 10, 6]
+    assert printed.count("Ancienne lecture") == 25
+    assert "Accès plus anciens" not in printed
 
 
 def test_the_edit_pages_title_says_it_edits(member_client, organisation):

@@ -36,6 +36,7 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.normalisation import search_tokens
+from relais.www.forms import older_than
 from relais.www.links import link
 from relais.www.persons import forms
 from relais.www.persons.access import access_file, professional_or_404, record_view
@@ -70,6 +71,10 @@ def _category_or_404(slug: str) -> DataCategory:
         raise Http404("Rubrique inconnue.")
     return DataCategory(slug)
 
+
+# The access history: rows per page on screen, and at most on paper.
+HISTORY_PAGE = 100
+PRINTED_AT_MOST = 5000
 
 # The name of each page of a file: its tab, and the title of the browser's window.
 PAGE_LABELS = {category.value: str(category.label) for category in FILE_SECTIONS} | {
@@ -525,10 +530,11 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
     person, who has the right to know."""
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
     record_view(request, access, DataCategory.IDENTITY)
-    events = list(
-        AuditEvent.objects.for_person(access.person.pk).access_history().newest_first()[:500]
-    )
-    if request.GET.get("impression"):
+    history = AuditEvent.objects.for_person(access.person.pk).access_history()
+    printing = bool(request.GET.get("impression"))
+    before = None if printing else older_than(request.GET.get("avant"))
+    page = history.page_before(before, PRINTED_AT_MOST if printing else HISTORY_PAGE)
+    if printing:
         audit_record(
             action=AuditAction.ACCESS_HISTORY_PRINTED,
             by=actor_for(request),
@@ -536,8 +542,11 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
             person_label=access.person.journal_label,
         )
     context = file_context(access, "historique") | {
-        "events": events,
-        "printing": bool(request.GET.get("impression")),
+        "events": page.events,
+        "older": page.older,
+        "not_the_newest": before is not None,
+        "printing": printing,
+        "printed_at_most": PRINTED_AT_MOST,
     }
     return render(request, "persons/history.html", context)
 

@@ -47,6 +47,7 @@ from relais.portal.sessions import person_actor
 from relais.procedures.measures import Completeness, completeness
 from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
 from relais.www.documents.views import safe_filename, version_response
+from relais.www.forms import older_than
 from relais.www.next_page import same_site_path
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
@@ -59,7 +60,8 @@ SOON_DAYS = 30
 # The purpose recorded with an agreement given from the space: the person's own words
 # would be no more precise, and a form field more to fill is a reason to give up.
 SELF_SERVICE_PURPOSE = "Accompagnement et aide aux démarches, accord donné par la personne"
-HISTORY_LIMIT = 300
+# Rows of « Qui a regardé mon dossier » per page: few, for people who read little.
+HISTORY_PAGE = 20
 
 
 def _person(request: HttpRequest) -> Person:
@@ -481,12 +483,14 @@ def history(request: HttpRequest) -> HttpResponse:
     the person's space, newest first. The person's own visits are left out: they know
     about those."""
     person = _person(request)
-    events = list(
+    before = older_than(request.GET.get("avant"))
+    page = (
         AuditEvent.objects.for_person(person.pk)
         .access_history()
         .filter(actor_id__isnull=False)
-        .newest_first()[:HISTORY_LIMIT]
+        .page_before(before, HISTORY_PAGE)
     )
+    events = page.events
     for event in events:
         event.word = words.say(words.HISTORY_ACTIONS, event.action)  # type: ignore[attr-defined]
         event.category_word = words.history_category(event.action, event.category)  # type: ignore[attr-defined]
@@ -496,7 +500,8 @@ def history(request: HttpRequest) -> HttpResponse:
             event.action == AuditAction.BREAK_GLASS_OPENED
             or event.details.get("exceptionnel") is True
         )
-    return render(request, "portal/history.html", {"events": events})
+    context = {"events": events, "older": page.older, "not_the_newest": before is not None}
+    return render(request, "portal/history.html", context)
 
 
 @person_required

@@ -5,6 +5,7 @@ and the professional feels it at their next request."""
 import html
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -22,6 +23,7 @@ from relais.persons.models import NoteVisibility
 from relais.persons.services import note_add
 from relais.portability.snapshot import JSON_NAME
 from relais.portal.sessions import PERSON_ACTOR_LABEL
+from relais.www.portal import views as portal_views
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory
 from tests.persons.factories import ConsentFactory, HouseholdMemberFactory, NoteFactory
@@ -413,6 +415,25 @@ def test_the_history_names_the_profession_and_says_each_act_once(lea, lea_client
     note_item = next(item for item in page.split("<li ") if "A écrit une note" in item)
     assert "<dd>A écrit une note</dd>" in note_item
     assert f"<dd>{lea.referent.get_profession_display()}</dd>" in note_item
+
+
+def test_the_history_shows_older_visits_page_after_page(lea, lea_client, monkeypatch):
+    monkeypatch.setattr(portal_views, "HISTORY_PAGE", 3)
+    shown = AuditEvent.objects.for_person(lea.person.pk).access_history()
+    total = shown.filter(actor_id__isnull=False).count()
+    url = reverse("portal:history")
+
+    counts, next_url = [], url
+    while next_url:
+        page = text_of(lea_client.get(next_url))
+        counts.append(page.count('class="relais-event'))
+        older = re.search(r'href="\?avant=(\d+)"', page)
+        next_url = f"{url}?avant={older.group(1)}" if older else None
+
+    assert total > 3
+    assert sum(counts) == total
+    assert counts[0] == 3
+    assert "Revenir aux plus récents" not in text_of(lea_client.get(url))
 
 
 def test_the_export_downloads_the_whole_file(lea, lea_client):
