@@ -107,7 +107,8 @@ def _documents(person: Person) -> list[Document]:
 
 def _in_french(text: str) -> SafeString:
     """The catalogue's own words, which exist in French only, marked as French: a screen
-    reader, or the page read aloud, then says them as French in an English or Arabic page."""
+    reader, or the page read aloud, then says them as French in an English or Arabic page,
+    and an Arabic page keeps them, parentheses included, in their own direction."""
     return format_html('<span lang="fr" dir="ltr">{}</span>', text)
 
 
@@ -118,8 +119,9 @@ def _missing_sentences(result: Completeness) -> list[str]:
     for item in result.missing:
         kind = words.say(words.DOCUMENT_KINDS, item.kind)
         if item.condition:
-            sentence = conditional_escape(_("Il manque : %(kind)s (%(condition)s)."))
-            values = {"kind": conditional_escape(kind), "condition": _in_french(item.condition)}
+            sentence = conditional_escape(_("Il manque : %(kind)s %(condition)s."))
+            condition = _in_french(f"({item.condition})")
+            values = {"kind": conditional_escape(kind), "condition": condition}
             sentences.append(mark_safe(sentence % values))  # noqa: S308 (every part escaped)
         else:
             sentences.append(_("Il manque : %(kind)s.") % {"kind": kind})

@@ -243,8 +243,8 @@ def test_the_procedures_say_the_status_the_next_step_and_what_is_missing(lea, le
     assert "On s'en occupe" in page
     assert "Allez sur le site de la CAF." in page  # step 1 done, step 2 next
     assert (
-        'Il manque : Justificatif de domicile (<span lang="fr" dir="ltr">si vous êtes hébergé'
-        "</span>)." in page
+        'Il manque : Justificatif de domicile <span lang="fr" dir="ltr">(si vous êtes hébergé)'
+        "</span>." in page
     )
 
 
@@ -254,7 +254,7 @@ def test_the_catalogues_french_words_are_marked_as_french_in_english(lea, lea_cl
     page = text_of(lea_client.get(reverse("portal:procedures")))
 
     assert (
-        'Missing: Proof of address (<span lang="fr" dir="ltr">si vous êtes hébergé</span>)' in page
+        'Missing: Proof of address <span lang="fr" dir="ltr">(si vous êtes hébergé)</span>' in page
     )
     assert '<span lang="fr" dir="ltr">Allez sur le site de la CAF.</span>' in page
 
