@@ -533,6 +533,9 @@ def test_it_shows_the_categories_and_dates_on_the_attestation(referent_client, p
     assert "Demande de logement social" in content
     assert "CCAS de Calais" in content
     assert "Léa DUPRÉ" in content
+    assert f"Attestation n° {consent.pk}" in content
+    assert "Fait à" in content and ", le 2 mars 2026." in content
+    assert "Signature du professionnel" in content
 
 
 def test_it_does_not_show_an_attestation_of_another_persons_consent(referent_client, person):
@@ -633,9 +636,6 @@ def test_it_lets_only_who_may_write_the_file_record_an_agreement(person, home):
 
     assert response.status_code == 403
     assert Consent.objects.count() == before
-
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.mark.parametrize(
