@@ -188,6 +188,7 @@ def _health(health: dict[str, Any] | None) -> Section:
 
 
 def _notes(notes: list[dict[str, Any]]) -> Section:
+    """Each note: its date, its author, then its text, last."""
     items = [
         [
             (_("Date"), moment(note["written_at"])),

@@ -120,6 +120,7 @@ def test_it_shows_every_category_of_the_file_in_plain_words(lea, lea_client):
         assert expected in page, expected
     assert "Mémo personnel du référent." not in page
     assert "184066219300108" not in page  # the number is in the download, not on screen
+    assert '<span lang="fr" dir="ltr">Rendez-vous CAF pris pour le RSA.</span>' in page
 
 
 def test_it_journals_each_category_read_with_the_person_as_actor(lea, lea_client):
