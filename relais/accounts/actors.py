@@ -23,5 +23,5 @@ def actor_for(request: HttpRequest) -> Actor:
         organisation_id=membership.organisation_id if membership else None,
         organisation_label=membership.organisation.name if membership else "",
         ip_address=client_ip(request),
-        profession=membership.get_profession_display() if membership else "",
+        profession=membership.profession_label if membership else "",
     )

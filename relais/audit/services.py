@@ -61,7 +61,7 @@ def audit_record(
                 "object_id": str(object_id),
                 "reason": reason,
                 "ip_address": by.ip_address,
-                "details": _with_profession(details or {}, by) if person_id else details or {},
+                "details": _details(details or {}, by, person_id),
                 "prev_hash": prev_hash,
             }
             row["hash"] = row_hash(row)
@@ -81,12 +81,12 @@ def audit_record(
         return event
 
 
-def _with_profession(
-    details: dict[str, str | int | bool | None], by: Actor
+def _details(
+    details: dict[str, str | int | bool | None], by: Actor, person_id: int | None
 ) -> dict[str, str | int | bool | None]:
     """Every act of a professional on a file names their profession, as the person's
     access history shows it."""
-    if not by.profession or "profession" in details:
+    if person_id is None or not by.profession or "profession" in details:
         return details
     return {"profession": by.profession, **details}
 

@@ -55,7 +55,7 @@ class Professional:
             organisation_label=membership.organisation.name,
             organisation_kind=membership.organisation.kind,
             profession=membership.profession,
-            profession_label=membership.get_profession_display(),
+            profession_label=membership.profession_label,
             charter_version=charter_version,
         )
 

@@ -119,6 +119,11 @@ class Profession(models.TextChoices):
     OTHER = "autre", "Autre"
 
 
+# Looked up on every page a professional opens: a dict, where `get_profession_display()`
+# flattens the choices again on each call.
+_PROFESSION_LABELS = dict(Profession.choices)
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self, on: date | None = None) -> "MembershipQuerySet":
         today = on or timezone.localdate()
@@ -163,6 +168,10 @@ class Membership(models.Model):
     @property
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
+
+    @property
+    def profession_label(self) -> str:
+        return _PROFESSION_LABELS.get(self.profession, self.profession)
 
     def is_active_on(self, day: date) -> bool:
         return self.started_on <= day and (self.ended_on is None or self.ended_on > day)

@@ -223,7 +223,7 @@ def choose_organisation(request: HttpRequest) -> HttpResponse:
         .order_by("organisation__name")
     )
     choices = [
-        (m.pk, f"{m.organisation.name} — {m.get_profession_display()} ({m.get_role_display()})")
+        (m.pk, f"{m.organisation.name} — {m.profession_label} ({m.get_role_display()})")
         for m in memberships
     ]
     form = ChooseOrganisationForm(request.POST or None, choices=choices)

@@ -106,9 +106,10 @@ def _documents(person: Person) -> list[Document]:
 
 
 def _in_french(text: str) -> SafeString:
-    """The catalogue's own words, which exist in French only, marked as French: a screen
-    reader, or the page read aloud, then says them as French in an English or Arabic page,
-    and an Arabic page keeps them, parentheses included, in their own direction."""
+    """Words that exist in French only (the catalogue's, the professionals' notes), marked as
+    French: a screen reader, or the page read aloud, then says them as French in an English
+    or Arabic page, and an Arabic page keeps them, parentheses included, in their own
+    direction."""
     return format_html('<span lang="fr" dir="ltr">{}</span>', text)
 
 

@@ -80,7 +80,7 @@ class Command(BaseCommand):
             label=consent.recorded_by.get_full_name(),
             organisation_id=consent.organisation_id,
             organisation_label=consent.organisation.name,
-            profession=membership.get_profession_display() if membership else "",
+            profession=membership.profession_label if membership else "",
         )
         today = timezone.localdate()
         requested_on = today - timedelta(days=days_ago)
