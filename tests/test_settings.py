@@ -66,6 +66,24 @@ def test_it_refuses_a_short_secret_key():
 
 
 @pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("RELAIS_RETENTION_ACTIVE_DAYS", "0", "au moins 90, pas 0"),
+        ("RELAIS_RETENTION_ARCHIVE_DAYS", "-5", "au moins 1, pas -5"),
+        ("RELAIS_RETENTION_ACTIVE_DAYS", "deux ans", "nombre entier"),
+    ],
+)
+def test_it_refuses_a_retention_period_that_would_archive_every_file(variable, value, said):
+    result = _run(
+        RELAIS_SECRET_KEY=SECRET_KEY, RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS, **{variable: value}
+    )
+
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert said in result.stderr
+
+
+@pytest.mark.parametrize(
     "keys",
     ["cle-de-test", "prod-1:" + base64.b64encode(b"seize-octets-ici").decode(), ":" + "A" * 44],
     ids=["no-identifier-pair", "short-key", "no-identifier"],

@@ -186,6 +186,11 @@ RELAIS_DOCUMENT_MAX_BYTES = env_int("RELAIS_DOCUMENT_MAX_MB", 20) * 1024 * 1024
 RELAIS_DOCUMENT_QUOTA_BYTES = env_int("RELAIS_DOCUMENT_QUOTA_MB", 500) * 1024 * 1024
 RELAIS_CLAMD_SOCKET = env_str("RELAIS_CLAMD_SOCKET", "")
 RELAIS_DOCUMENT_PURGE_DAYS = env_int("RELAIS_DOCUMENT_PURGE_DAYS", 30)
+# Files: active two years after the last contact, then archived five years (the common
+# limitation period), then anonymised (relais/persons/retention.py). A mistyped 0 would
+# archive every file at the next run: the active period is at least three months.
+RELAIS_RETENTION_ACTIVE = timedelta(days=env_int("RELAIS_RETENTION_ACTIVE_DAYS", 730, minimum=90))
+RELAIS_RETENTION_ARCHIVE = timedelta(days=env_int("RELAIS_RETENTION_ARCHIVE_DAYS", 1826, minimum=1))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

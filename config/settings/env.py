@@ -32,14 +32,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} doit valoir 1/0, true/false ou oui/non, pas {value!r}.")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} doit être un nombre entier, pas {value!r}.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} doit valoir au moins {minimum}, pas {number}.")
+    return number
 
 
 def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:

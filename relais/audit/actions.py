@@ -31,6 +31,8 @@ class AuditAction(models.TextChoices):
     REFERENT_ADDED = "referent_added", "Référent désigné"
     REFERENT_REMOVED = "referent_removed", "Référent retiré"
     PERSONS_MERGED = "persons_merged", "Dossiers fusionnés"
+    PERSON_ARCHIVED = "person_archived", "Dossier archivé (durée de conservation atteinte)"
+    PERSON_ANONYMISED = "person_anonymised", "Dossier anonymisé (fin de l'archivage)"
     PERSON_SEARCH = "person_search", "Recherche de personnes"
     CONSENT_GRANTED = "consent_granted", "Consentement recueilli"
     CONSENT_REVOKED = "consent_revoked", "Consentement retiré"

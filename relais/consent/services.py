@@ -29,6 +29,7 @@ from relais.organisations.models import Membership, Role
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
 from relais.persons.services import (
+    contact_record,
     person_absorb,
     person_create,
     record_on_file,
@@ -102,6 +103,7 @@ def consent_grant(
     consent.full_clean()
     with transaction.atomic():
         consent.save()
+        contact_record(person.pk)
         record_on_file(
             AuditAction.CONSENT_GRANTED,
             person=person,
@@ -355,8 +357,9 @@ def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
         person_absorb(keep=keep, absorb=absorb)
         person_account_close_merged(absorbed=absorb, by=by)
         absorb.status = PersonStatus.ARCHIVED
+        absorb.archived_at = timezone.now()
         absorb.merged_into = keep
-        absorb.save(update_fields=["status", "merged_into"])
+        absorb.save(update_fields=["status", "archived_at", "merged_into"])
         record_on_file(
             AuditAction.PERSONS_MERGED,
             person=keep,

@@ -111,6 +111,7 @@ class Person(models.Model):
         Organisation, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
     last_contact_at = models.DateTimeField("dernier contact", default=timezone.now)
+    archived_at = models.DateTimeField("archivé le", null=True, blank=True, editable=False)
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
     )
@@ -132,6 +133,8 @@ class Person(models.Model):
     @property
     def journal_label(self) -> str:
         """How the journal names the person: enough to recognise, nothing more."""
+        if self.status == PersonStatus.ANONYMISED:
+            return f"Dossier anonymisé (n° {self.pk})"
         return f"{self.display_name} (n° {self.pk})"
 
     @property

@@ -1,5 +1,6 @@
 """Writes on a person's file. Each call is one transaction with its journal row."""
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -113,9 +114,16 @@ def person_create(*, identity: dict[str, Any], nir: str, organisation_id: int, b
     return person
 
 
+def contact_record(person_id: int) -> datetime:
+    """A contact with the person keeps the file active: retention counts from the last one
+    (see retention.py)."""
+    now = timezone.now()
+    Person.objects.filter(pk=person_id).update(last_contact_at=now)
+    return now
+
+
 def _touch(person: Person) -> None:
-    person.last_contact_at = timezone.now()
-    Person.objects.filter(pk=person.pk).update(last_contact_at=person.last_contact_at)
+    person.last_contact_at = contact_record(person.pk)
 
 
 def section_save(

@@ -35,6 +35,7 @@ from relais.audit.context import Actor
 from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.persons.models import Person
+from relais.persons.services import contact_record
 from relais.portal import throttling as sending
 from relais.portal.codes import code_reserve, code_send, digest, invitation_message
 from relais.portal.models import (
@@ -580,6 +581,7 @@ def _failed(*, key: str, account: PersonAccount | None, method: str, by: Actor) 
 def _succeeded(account: PersonAccount, *, method: str, by: Actor) -> None:
     account.last_login_at = timezone.now()
     account.save(update_fields=["last_login_at"])
+    contact_record(account.person_id)
     _record(AuditAction.PERSON_LOGIN, account=account, by=by, details={"method": method})
 
 

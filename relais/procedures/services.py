@@ -28,6 +28,7 @@ from relais.documents.models import Document, DocumentKind
 from relais.organisations.models import Organisation
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
+from relais.persons.services import contact_record
 from relais.procedures.measures import add_months, completeness
 from relais.procedures.models import (
     TRANSITIONS,
@@ -71,7 +72,7 @@ def _touch(person_id: int, by: Actor) -> None:
     """A professional's work on a procedure is a contact, which keeps the file active
     (retention counts from the last contact); the daily tasks are not."""
     if by.user_id is not None:
-        Person.objects.filter(pk=person_id).update(last_contact_at=timezone.now())
+        contact_record(person_id)
 
 
 def _not_in_future(day: date, label: str) -> None:

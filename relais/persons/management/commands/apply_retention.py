@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand
+
+from relais.persons.tasks import apply_retention
+
+
+class Command(BaseCommand):
+    help = (
+        "Archive les dossiers sans contact depuis la durée de conservation active, puis "
+        "anonymise les dossiers archivés depuis la durée d'archivage."
+    )
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--en-tache", action="store_true", help="confier le travail à la file de tâches"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        if options["en_tache"]:
+            apply_retention.enqueue()
+            self.stdout.write("Application des durées de conservation confiée à la file de tâches.")
+            return
+        run = apply_retention.call()
+        self.stdout.write(
+            f"{run['archived']} dossier(s) archivé(s), {run['anonymised']} dossier(s) anonymisé(s)."
+        )

@@ -1,0 +1,191 @@
+"""Retention of the files, enforced by a daily task (`apply_retention`), not by a promise.
+
+The CNIL's reference on retention periods in social and medico-social work (délibération
+n° 2023-095) keeps an accompaniment's data in the active base for two years after the last
+contact with the person; then, closed, in a restricted intermediate archive for as long as
+it may be needed as evidence (the common limitation period, five years, article 2224 of
+the Code civil); then it is destroyed or anonymised.
+
+- Active → archived: no contact for RELAIS_RETENTION_ACTIVE_DAYS. The file leaves every
+  professional's reach (the access rule only opens active files) and the person's space
+  is closed.
+- Archived → anonymised: RELAIS_RETENTION_ARCHIVE_DAYS after the archiving. What names or
+  describes the person is erased (identity, household, resources, situation, notes,
+  documents, free texts); what the evaluation counts is kept without a name (sex, year of
+  birth, procedures with their dates, steps and autonomy).
+
+A file merged into another is archived at the merge and follows the same path.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM, Actor
+from relais.consent.models import BreakGlassGrant, Consent
+from relais.documents import vault
+from relais.documents.models import Document, DocumentVersion
+from relais.persons.models import (
+    Employment,
+    HealthRecord,
+    HouseholdMember,
+    Housing,
+    MonthlyResource,
+    Note,
+    Person,
+    PersonStatus,
+    Referent,
+    SocialCoverage,
+)
+from relais.persons.services import record_on_file
+from relais.portal.models import PersonAccount
+from relais.portal.services import person_account_close
+from relais.procedures.models import Procedure, ProcedureStep, ProcedureTransition
+
+# Sections that exist only to describe the person: deleted whole at anonymisation.
+_DESCRIBING = (
+    MonthlyResource,
+    HouseholdMember,
+    Housing,
+    Employment,
+    SocialCoverage,
+    HealthRecord,
+    Note,
+    Referent,
+)
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    archived: int
+    anonymised: int
+
+
+def archive_limit(now: datetime) -> datetime:
+    return now - settings.RELAIS_RETENTION_ACTIVE
+
+
+def anonymise_limit(now: datetime) -> datetime:
+    return now - settings.RELAIS_RETENTION_ARCHIVE
+
+
+def person_archive(*, person_id: int, now: datetime, by: Actor = SYSTEM) -> bool:
+    """Archive the file if it is still active and still without contact since the limit
+    (a professional may have worked on it since it was selected): False otherwise."""
+    with transaction.atomic():
+        archived = (
+            Person.objects.active()
+            .filter(pk=person_id, last_contact_at__lt=archive_limit(now))
+            .update(status=PersonStatus.ARCHIVED, archived_at=now)
+        )
+        if not archived:
+            return False
+        person = Person.objects.get(pk=person_id)
+        account = PersonAccount.objects.active().filter(person_id=person_id).first()
+        if account is not None:
+            person_account_close(account=account, by=by, reason="Dossier archivé.")
+        record_on_file(
+            AuditAction.PERSON_ARCHIVED,
+            person=person,
+            by=by,
+            details={"dernier_contact": timezone.localdate(person.last_contact_at).isoformat()},
+        )
+    return True
+
+
+def person_anonymise(*, person_id: int, now: datetime, by: Actor = SYSTEM) -> bool:
+    """Anonymise the file if it is archived since the limit: False otherwise. The
+    documents' data keys are wiped in the transaction, so that a blob left behind can
+    never be read again; the blobs themselves are deleted once it is committed."""
+    with transaction.atomic():
+        person = (
+            Person.objects.select_for_update()
+            .filter(
+                pk=person_id,
+                status=PersonStatus.ARCHIVED,
+                archived_at__lt=anonymise_limit(now),
+            )
+            .first()
+        )
+        if person is None:
+            return False
+        for model in _DESCRIBING:
+            model.objects.filter(person_id=person_id).delete()  # type: ignore[attr-defined]
+        _erase_identity(person)
+        Consent.objects.filter(person_id=person_id).update(purpose="")
+        BreakGlassGrant.objects.filter(person_id=person_id).update(reason="")
+        procedures = Procedure.objects.filter(person_id=person_id)
+        procedures.update(refusal_reason="")
+        ProcedureTransition.objects.filter(procedure__in=procedures).update(comment="")
+        ProcedureStep.objects.filter(procedure__in=procedures).update(reason="")
+        blobs = _shred_documents(person_id, now)
+        PersonAccount.objects.filter(person_id=person_id).delete()
+        record_on_file(AuditAction.PERSON_ANONYMISED, person=person, by=by)
+        transaction.on_commit(lambda: _delete_blobs(blobs))
+    return True
+
+
+def _erase_identity(person: Person) -> None:
+    kept_birth_date = date(person.birth_date.year, 1, 1)
+    for field in (
+        "first_names",
+        "birth_name",
+        "usage_name",
+        "birth_place",
+        "nationality",
+        "phone",
+        "email",
+        "address_line",
+        "postal_code",
+        "commune_code",
+        "commune_name",
+        "domiciliation",
+        "nir_digest",
+        "caf_number",
+        "france_travail_id",
+        "birth_name_key",
+        "usage_name_key",
+        "first_names_key",
+    ):
+        setattr(person, field, "")
+    person.nir_encrypted = None
+    person.birth_date = kept_birth_date
+    person.status = PersonStatus.ANONYMISED
+    person.save()
+
+
+def _shred_documents(person_id: int, now: datetime) -> list[str]:
+    documents = Document.objects.filter(person_id=person_id)
+    documents.filter(deleted_at__isnull=True).update(deleted_at=now, deleted_by_label=SYSTEM.label)
+    documents.update(title="")
+    versions = DocumentVersion.objects.filter(document__in=documents, purged_at__isnull=True)
+    blobs = list(versions.values_list("storage_name", flat=True))
+    versions.update(purged_at=now, wrapped_key=b"")
+    return blobs
+
+
+def _delete_blobs(names: list[str]) -> None:
+    for name in names:
+        vault.blob_delete(name)
+
+
+def retention_apply(*, now: datetime | None = None) -> RetentionRun:
+    """Archive what is due, then anonymise what is due, each file in its own transaction:
+    a failure stops the run and leaves the files done before it done. Running it again
+    does nothing more."""
+    now = now or timezone.now()
+    to_archive = Person.objects.active().filter(last_contact_at__lt=archive_limit(now))
+    archived = sum(
+        person_archive(person_id=pk, now=now) for pk in to_archive.values_list("pk", flat=True)
+    )
+    to_anonymise = Person.objects.filter(
+        status=PersonStatus.ARCHIVED, archived_at__lt=anonymise_limit(now)
+    )
+    anonymised = sum(
+        person_anonymise(person_id=pk, now=now) for pk in to_anonymise.values_list("pk", flat=True)
+    )
+    return RetentionRun(archived=archived, anonymised=anonymised)

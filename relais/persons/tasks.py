@@ -1,0 +1,9 @@
+from django_tasks import task
+
+from relais.persons.retention import retention_apply
+
+
+@task()
+def apply_retention() -> dict[str, int]:
+    run = retention_apply()
+    return {"archived": run.archived, "anonymised": run.anonymised}
