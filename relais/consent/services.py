@@ -24,6 +24,7 @@ from relais.consent.models import (
     ConsentDuration,
     ConsentMethod,
 )
+from relais.documents.models import Document
 from relais.notifications.sms import send_sms
 from relais.organisations.models import Membership, Role
 from relais.persons.categories import DataCategory
@@ -36,6 +37,7 @@ from relais.persons.services import (
     referent_add,
 )
 from relais.portal.services import person_account_close_merged
+from relais.procedures.models import Procedure
 
 BREAK_GLASS_MIN_REASON = 20
 CODE_SESSION_KEY = "relais_consent_code"
@@ -352,7 +354,14 @@ def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
     if keep.pk == absorb.pk:
         raise ValidationError("Choisissez deux dossiers différents.")
     with transaction.atomic():
-        for model in (Consent, Block, BreakGlassGrant):
+        # Read again under lock: an edit saved since the page was read is kept.
+        keep, absorb = (
+            Person.objects.select_for_update().get(pk=keep.pk),
+            Person.objects.select_for_update().get(pk=absorb.pk),
+        )
+        if keep.status != PersonStatus.ACTIVE or absorb.status != PersonStatus.ACTIVE:
+            raise ValidationError("Un des deux dossiers n'est plus actif : rien n'est fusionné.")
+        for model in (Consent, Block, BreakGlassGrant, Document, Procedure):
             model.objects.filter(person=absorb).update(person=keep)
         person_absorb(keep=keep, absorb=absorb)
         person_account_close_merged(absorbed=absorb, by=by)

@@ -13,6 +13,7 @@ from relais.prepared import columns, fetch
 
 _COMMUNE_CODE = RegexValidator(r"^(?:\d{5}|2[AB]\d{3})$", "Code commune INSEE sur 5 caractères.")
 _POSTAL_CODE = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
+_NOT_NEGATIVE = MinValueValidator(Decimal("0"), "Le montant ne peut pas être négatif.")
 _CAF_NUMBER = RegexValidator(r"^\d{7}$", "Le numéro allocataire CAF compte 7 chiffres.")
 _FT_ID = RegexValidator(
     r"^[0-9A-Z]{7,11}$", "L'identifiant France Travail compte 7 à 11 chiffres ou lettres."
@@ -202,7 +203,7 @@ class MonthlyResource(models.Model):
     month = models.DateField("mois", help_text="Le premier jour du mois.")
     kind = models.CharField("nature", max_length=25, choices=ResourceKind.choices)
     amount = models.DecimalField(
-        "montant (€)", max_digits=9, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+        "montant (€)", max_digits=9, decimal_places=2, validators=[_NOT_NEGATIVE]
     )
 
     class Meta:
@@ -233,10 +234,20 @@ class Housing(models.Model):
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="housing")
     status = models.CharField("situation", max_length=25, choices=HousingStatus.choices)
     monthly_rent = models.DecimalField(
-        "loyer mensuel hors charges (€)", max_digits=8, decimal_places=2, null=True, blank=True
+        "loyer mensuel hors charges (€)",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[_NOT_NEGATIVE],
     )
     monthly_charges = models.DecimalField(
-        "charges mensuelles (€)", max_digits=8, decimal_places=2, null=True, blank=True
+        "charges mensuelles (€)",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[_NOT_NEGATIVE],
     )
     commune_code = models.CharField(
         "code commune INSEE du logement", max_length=5, blank=True, validators=[_COMMUNE_CODE]

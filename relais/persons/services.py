@@ -308,6 +308,8 @@ def person_absorb(*, keep: Person, absorb: Person) -> None:
     for field in ("caf_number", "france_travail_id", "phone", "email", "usage_name"):
         if not getattr(keep, field) and getattr(absorb, field):
             setattr(keep, field, getattr(absorb, field))
+    # A refusal of break-glass given on either file holds for the merged one.
+    keep.refuses_break_glass = keep.refuses_break_glass or absorb.refuses_break_glass
     if not keep.nir_encrypted and absorb.nir_encrypted:
         plaintext = crypto.decrypt(
             bytes(absorb.nir_encrypted), associated_data=_nir_associated_data(absorb)

@@ -7,6 +7,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -17,6 +18,7 @@ from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
 from relais.consent.models import Consent
+from relais.consent.services import persons_merge
 from relais.organisations.models import OrganisationKind
 from relais.persons.models import (
     HouseholdMember,
@@ -37,6 +39,8 @@ from tests.persons.factories import (
     PersonFactory,
     ReferentFactory,
 )
+from tests.portal.factories import PersonAccountFactory
+from tests.procedures.factories import DocumentFactory, ProcedureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -503,6 +507,11 @@ def test_the_resource_form_speaks_french(member_client, organisation):
         ("persons:history", "Historique des accès — dossier n° {pk} — Relais"),
         ("persons:consents", "Consentements — dossier n° {pk} — Relais"),
         ("documents:list", "Pièces justificatives — dossier n° {pk} — Relais"),
+        ("person_account:manage", "Espace personnel — dossier n° {pk} — Relais"),
+        (
+            "person_account:recover",
+            "Rétablir l'accès à l'espace personnel — dossier n° {pk} — Relais",
+        ),
     ],
 )
 def test_a_file_pages_title_names_the_page_and_not_the_person(
@@ -511,6 +520,7 @@ def test_a_file_pages_title_names_the_page_and_not_the_person(
     """Titles stay in the history of a shared computer: a page of a file is named by the
     page and the file's number, never by the person."""
     person = _followed(organisation, birth_name="Martin", first_names="Léa")
+    PersonAccountFactory(person=person)
 
     page = member_client.get(reverse(path, args=[person.pk])).content.decode()
 
@@ -795,6 +805,47 @@ def test_it_does_not_remove_a_member_of_another_household(member_client, organis
     assert HouseholdMember.objects.filter(pk=stranger.pk).exists()
 
 
+@pytest.mark.parametrize(("rent", "charges"), [("-450.00", "80.00"), ("450.00", "-99999.99")])
+def test_a_negative_rent_or_charge_is_refused(member_client, organisation, rent, charges):
+    person = _followed(organisation)
+
+    response = save_section(
+        member_client,
+        person.pk,
+        "logement",
+        {"status": "locataire_prive", "monthly_rent": rent, "monthly_charges": charges},
+    )
+
+    assert response.status_code == 200
+    assert "Le montant ne peut pas être négatif." in response.content.decode()
+    assert not Housing.objects.filter(person=person).exists()
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "said"),
+    [
+        (datetime.date(1899, 12, 31), "postérieure à 1900"),
+        (datetime.date(2099, 1, 1), "dans le futur"),
+    ],
+)
+def test_an_implausible_birth_date_is_refused_for_the_person_and_the_household(
+    member_client, organisation, birth_date, said
+):
+    person = _followed(organisation)
+    created = _create(member_client, birth_date=birth_date.isoformat())
+    added = member_client.post(
+        reverse("persons:member_add", args=[person.pk]),
+        {"relation": "enfant", "first_names": "Léo", "birth_date": birth_date.isoformat()},
+        follow=True,
+    )
+
+    assert created.status_code == 200
+    assert said in created.content.decode()
+    assert said in added.content.decode()
+    assert not HouseholdMember.objects.filter(person=person).exists()
+    assert Person.objects.count() == 1
+
+
 # Merge.
 
 
@@ -824,6 +875,49 @@ def test_it_merges_two_visible_files(manager_client, organisation, manager_membe
     merged = AuditEvent.objects.get(action=AuditAction.PERSONS_MERGED)
     assert (merged.person_id, merged.object_id) == (keep.pk, str(absorb.pk))
     assert manager_client.get(reverse("persons:file", args=[absorb.pk])).status_code == 404
+
+
+def test_a_merge_moves_the_documents_and_procedures_and_keeps_the_refusal_of_break_glass(
+    manager_client, organisation
+):
+    keep = _followed(organisation)
+    absorb = _followed(organisation)
+    Person.objects.filter(pk=absorb.pk).update(refuses_break_glass=True)
+    document = DocumentFactory(person=absorb)
+    procedure = ProcedureFactory(person=absorb, organisation=organisation)
+
+    manager_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": absorb.pk})
+
+    document.refresh_from_db()
+    procedure.refresh_from_db()
+    keep.refresh_from_db()
+    assert document.person_id == procedure.person_id == keep.pk
+    assert keep.refuses_break_glass
+
+
+def test_a_merge_keeps_an_edit_saved_on_the_kept_file_after_its_page_was_read(
+    manager_membership, organisation
+):
+    keep = _followed(organisation, birth_place="Calais")
+    absorb = _followed(organisation)
+    read_by_the_merge = Person.objects.get(pk=keep.pk)
+    Person.objects.filter(pk=keep.pk).update(birth_place="Lille", phone="0698765432")
+
+    persons_merge(keep=read_by_the_merge, absorb=absorb, by=Actor(label="Responsable"))
+
+    keep.refresh_from_db()
+    assert (keep.birth_place, keep.phone) == ("Lille", "0698765432")
+
+
+def test_a_file_merged_already_is_not_merged_again(organisation):
+    keep, absorb, other = (_followed(organisation) for _ in range(3))
+    persons_merge(keep=keep, absorb=absorb, by=Actor(label="Responsable"))
+
+    with pytest.raises(ValidationError, match="n'est plus actif"):
+        persons_merge(keep=other, absorb=absorb, by=Actor(label="Responsable"))
+
+    absorb.refresh_from_db()
+    assert absorb.merged_into_id == keep.pk
 
 
 def test_it_refuses_to_merge_a_file_that_is_not_visible(manager_client, organisation, elsewhere):

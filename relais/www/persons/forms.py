@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -32,6 +33,20 @@ def _clean_nir_field(value: str) -> str:
         raise forms.ValidationError(error.messages, code="nir_invalid") from None
 
 
+# No one alive was born before: a date earlier than this is a typing mistake.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def plausible_birth_date(value: date | None) -> date | None:
+    if value and value > timezone.localdate():
+        raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
+    if value and value < EARLIEST_BIRTH_DATE:
+        raise forms.ValidationError(
+            "Vérifiez l'année de naissance : elle doit être postérieure à 1900."
+        )
+    return value
+
+
 class IdentityForm(DsfrModelForm):
     class Meta:
         model = Person
@@ -43,10 +58,7 @@ class IdentityForm(DsfrModelForm):
         widgets = {"birth_date": DATE_INPUT}
 
     def clean_birth_date(self) -> Any:
-        value = self.cleaned_data["birth_date"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
-        return value
+        return plausible_birth_date(self.cleaned_data["birth_date"])
 
 
 class IdentityEditForm(GuardedModelForm, IdentityForm):
@@ -134,6 +146,9 @@ class HouseholdMemberForm(DsfrModelForm):
         model = HouseholdMember
         fields = ["relation", "first_names", "last_name", "birth_date", "is_dependent"]
         widgets = {"birth_date": DATE_INPUT}
+
+    def clean_birth_date(self) -> Any:
+        return plausible_birth_date(self.cleaned_data["birth_date"])
 
 
 class ResourceForm(DsfrModelForm):

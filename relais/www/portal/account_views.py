@@ -23,7 +23,7 @@ from relais.portal.services import (
     person_invitation_send,
 )
 from relais.www.persons.access import access_file, record_view
-from relais.www.persons.views import file_context
+from relais.www.persons.views import file_context, file_page_title
 from relais.www.portal.account_forms import (
     IdentifiersForm,
     OpenAccountForm,
@@ -66,7 +66,6 @@ def _page(
         or IdentifiersForm(
             initial={"phone": account.phone, "email": account.email} if active and account else {}
         ),
-        "title": f"Espace personnel — {access.person.display_name}",
     }
     return render(request, "persons/account.html", context, status=status)
 
@@ -218,7 +217,7 @@ def recover(request: HttpRequest, person_id: int) -> HttpResponse:
     context = file_context(access, _TAB) | {
         "account": account,
         "form": form,
-        "title": f"Rétablir l'accès — {access.person.display_name}",
+        "title": f"Rétablir l'accès à l'{file_page_title(_TAB, access.person.pk).lower()}",
     }
     return render(
         request,
