@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
@@ -208,14 +208,11 @@ def document_download_record(*, version: DocumentVersion, by: Actor) -> None:
 
 
 def document_purge(*, document: Document, by: Actor) -> int:
-    """Remove the blobs of a deleted document for good (retention)."""
-    purged = 0
+    """Remove the blobs of a deleted document for good (retention). The data keys are
+    wiped in the transaction, the blobs deleted once it is committed: a purge that fails
+    changes nothing, and a blob left behind can never be read again."""
     with transaction.atomic():
-        for version in document.versions.filter(purged_at__isnull=True):
-            vault.blob_delete(version.storage_name)
-            version.purged_at = timezone.now()
-            version.save(update_fields=["purged_at"])
-            purged += 1
+        purged = _versions_shred(document.versions.filter(purged_at__isnull=True))
         record_on_file(
             AuditAction.DOCUMENT_PURGED,
             person=document.person,
@@ -225,6 +222,32 @@ def document_purge(*, document: Document, by: Actor) -> int:
             object_id=document.pk,
         )
     return purged
+
+
+def person_documents_shred(*, person_id: int, by: Actor) -> None:
+    """At a file's anonymisation: every document deleted, its title erased, every blob
+    shredded. Inside the caller's transaction, which writes the journal row."""
+    documents = Document.objects.filter(person_id=person_id)
+    documents.filter(deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by_label=by.label
+    )
+    documents.update(title="")
+    _versions_shred(DocumentVersion.objects.filter(document__in=documents, purged_at__isnull=True))
+
+
+def _versions_shred(versions: QuerySet[DocumentVersion]) -> int:
+    """Wipe the versions' data keys now, delete their blobs once the transaction is
+    committed: if it fails, nothing has changed; if a deletion fails, the blob left
+    behind can never be read again."""
+    names = list(versions.values_list("storage_name", flat=True))
+    versions.update(purged_at=timezone.now(), wrapped_key=b"")
+    transaction.on_commit(lambda: _blobs_delete(names))
+    return len(names)
+
+
+def _blobs_delete(names: list[str]) -> None:
+    for name in names:
+        vault.blob_delete(name)
 
 
 def keys_rewrap_all() -> int:

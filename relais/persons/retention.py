@@ -27,8 +27,7 @@ from django.utils import timezone
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
 from relais.consent.models import BreakGlassGrant, Consent
-from relais.documents import vault
-from relais.documents.models import Document, DocumentVersion
+from relais.documents.services import person_documents_shred
 from relais.persons.models import (
     Employment,
     HealthRecord,
@@ -98,9 +97,7 @@ def person_archive(*, person_id: int, now: datetime, by: Actor = SYSTEM) -> bool
 
 
 def person_anonymise(*, person_id: int, now: datetime, by: Actor = SYSTEM) -> bool:
-    """Anonymise the file if it is archived since the limit: False otherwise. The
-    documents' data keys are wiped in the transaction, so that a blob left behind can
-    never be read again; the blobs themselves are deleted once it is committed."""
+    """Anonymise the file if it is archived since the limit: False otherwise."""
     with transaction.atomic():
         person = (
             Person.objects.select_for_update()
@@ -122,10 +119,9 @@ def person_anonymise(*, person_id: int, now: datetime, by: Actor = SYSTEM) -> bo
         procedures.update(refusal_reason="")
         ProcedureTransition.objects.filter(procedure__in=procedures).update(comment="")
         ProcedureStep.objects.filter(procedure__in=procedures).update(reason="")
-        blobs = _shred_documents(person_id, now)
+        person_documents_shred(person_id=person_id, by=by)
         PersonAccount.objects.filter(person_id=person_id).delete()
         record_on_file(AuditAction.PERSON_ANONYMISED, person=person, by=by)
-        transaction.on_commit(lambda: _delete_blobs(blobs))
     return True
 
 
@@ -156,21 +152,6 @@ def _erase_identity(person: Person) -> None:
     person.birth_date = kept_birth_date
     person.status = PersonStatus.ANONYMISED
     person.save()
-
-
-def _shred_documents(person_id: int, now: datetime) -> list[str]:
-    documents = Document.objects.filter(person_id=person_id)
-    documents.filter(deleted_at__isnull=True).update(deleted_at=now, deleted_by_label=SYSTEM.label)
-    documents.update(title="")
-    versions = DocumentVersion.objects.filter(document__in=documents, purged_at__isnull=True)
-    blobs = list(versions.values_list("storage_name", flat=True))
-    versions.update(purged_at=now, wrapped_key=b"")
-    return blobs
-
-
-def _delete_blobs(names: list[str]) -> None:
-    for name in names:
-        vault.blob_delete(name)
 
 
 def retention_apply(*, now: datetime | None = None) -> RetentionRun:

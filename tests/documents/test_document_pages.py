@@ -16,6 +16,7 @@ from pypdf import PdfWriter
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
+from relais.documents import services
 from relais.documents.models import Document, DocumentVersion
 from relais.persons.categories import DataCategory
 from tests.conftest import log_in
@@ -295,7 +296,9 @@ def test_it_rewraps_the_keys_without_touching_the_blobs(referent_client, person,
     )
 
 
-def test_it_purges_the_files_of_documents_deleted_long_ago(referent_client, person, settings):
+def test_it_purges_the_files_of_documents_deleted_long_ago(
+    referent_client, person, settings, django_capture_on_commit_callbacks
+):
     _upload(referent_client, person)
     document = Document.objects.get()
     referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
@@ -307,11 +310,37 @@ def test_it_purges_the_files_of_documents_deleted_long_ago(referent_client, pers
     Document.objects.filter(pk=document.pk).update(
         deleted_at=timezone.now() - timedelta(days=settings.RELAIS_DOCUMENT_PURGE_DAYS + 1)
     )
-    call_command("purge_deleted_documents", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_deleted_documents", stdout=io.StringIO())
 
     assert not stored_files()
-    assert document.versions.get().purged_at is not None
+    version = document.versions.get()
+    assert version.purged_at is not None
+    assert bytes(version.wrapped_key) == b""
     assert AuditEvent.objects.filter(action=AuditAction.DOCUMENT_PURGED).count() == 1
+
+
+def test_a_purge_that_fails_keeps_the_files_and_changes_nothing(
+    referent_client, person, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+    referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+    Document.objects.filter(pk=document.pk).update(
+        deleted_at=timezone.now() - timedelta(days=settings.RELAIS_DOCUMENT_PURGE_DAYS + 1)
+    )
+
+    def journal_unavailable(*args, **kwargs):
+        raise RuntimeError("journal indisponible")
+
+    monkeypatch.setattr(services, "record_on_file", journal_unavailable)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        call_command("purge_deleted_documents", stdout=io.StringIO())
+
+    assert stored_files()
+    version = document.versions.get()
+    assert version.purged_at is None
+    assert bytes(version.wrapped_key) != b""
 
 
 def test_it_keeps_the_documents_to_renew_of_other_organisations_out(referent_client, person):

@@ -210,7 +210,7 @@ def test_an_anonymisation_that_fails_leaves_the_file_whole(monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("stockage indisponible")
 
-    monkeypatch.setattr(retention, "_shred_documents", broken)
+    monkeypatch.setattr(retention, "person_documents_shred", broken)
     with pytest.raises(OSError):
         retention_apply()
 
