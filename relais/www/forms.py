@@ -18,10 +18,12 @@ LAST_PAGE = 10_000
 _NO_SUCH_PAGE = "Cette page de la liste n'existe pas : revenez à la première page."
 
 
-def older_than(value: str | None) -> int | None:
-    """The journal row a page of history starts below, as its link carries it; anything
-    else starts from the newest."""
-    if value and value.isdigit() and len(value) <= 18:
+def posted_id(value: str | None) -> int | None:
+    """A row's number as a form or a link carries it (the journal row a page of history
+    starts below, an organisation chosen, a block to lift); None for anything else: a
+    superscript « ² » passes `isdigit()` but not `int()`, and 19 digits overflow the
+    database's integers."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
     return None
 

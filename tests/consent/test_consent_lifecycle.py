@@ -27,6 +27,7 @@ from relais.www.persons.consent_views import BREAK_GLASS_IMPOSSIBLE
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.persons.factories import (
+    BlockFactory,
     BreakGlassGrantFactory,
     ConsentFactory,
     PersonFactory,
@@ -618,24 +619,80 @@ def test_it_keeps_a_break_glass_to_the_organisation_it_was_opened_for(person, el
     assert _file(log_in(Client(), professional.user, second), person).status_code == 404
 
 
-def test_it_lets_only_who_may_write_the_file_record_an_agreement(person, home):
+def test_it_lets_only_who_may_write_the_identity_change_the_agreements(person, home):
+    """A reception agent reads the identity but may not write it: they may neither widen
+    access (record an agreement, lift a block, stop the refusal of break-glass) nor
+    change the agreements otherwise; the page offers them none of it."""
     reception = MembershipFactory(organisation=home, profession=Profession.RECEPTION_AGENT)
     client = log_in(Client(), reception.user, reception)
-    before = Consent.objects.count()
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    consent = ConsentFactory(person=person, organisation=caf)
+    block = BlockFactory(person=person, organisation=OrganisationFactory())
+    person.refuses_break_glass = True
+    person.save()
+    journal_before = AuditEvent.objects.count()
+    page = client.get(reverse("persons:consents", args=[person.pk]))
+    attempts = [
+        (
+            "persons:consents",
+            [person.pk],
+            {
+                "organisation": home.pk,
+                "categories": ["sante"],
+                "purpose": "Accompagnement",
+                "duration": "1a",
+                "method": "signe",
+            },
+        ),
+        ("persons:blocks", [person.pk], {"lever": block.pk}),
+        ("persons:blocks", [person.pk], {"organisation": caf.pk}),
+        ("persons:break_glass_preference", [person.pk], {"refuse": "non"}),
+        ("persons:consent_revoke", [person.pk, consent.pk], {}),
+        ("persons:consent_code", [person.pk], {}),
+    ]
 
-    response = client.post(
-        reverse("persons:consents", args=[person.pk]),
-        {
-            "organisation": home.pk,
-            "categories": ["sante"],
-            "purpose": "Accompagnement",
-            "duration": "1a",
-            "method": "signe",
-        },
+    answers = [
+        client.post(reverse(name, args=args), data).status_code for name, args, data in attempts
+    ]
+
+    assert answers == [404] * len(attempts)
+    shown = page.content.decode()
+    assert "pas de les changer" in shown
+    for button in (
+        "Enregistrer l'accord",
+        "Envoyer un code",
+        "Retirer<",
+        "Lever le blocage",
+        "Bloquer cette structure",
+        "La personne accepte les accès exceptionnels",
+    ):
+        assert button not in shown, button
+    block.refresh_from_db()
+    consent.refresh_from_db()
+    person.refresh_from_db()
+    assert block.lifted_at is None and consent.revoked_at is None and person.refuses_break_glass
+    assert not Block.objects.filter(person=person, organisation=caf).exists()
+    assert Consent.objects.filter(person=person).count() == 2
+    # The page's own view is journaled; the refused writes are not.
+    assert AuditEvent.objects.count() == journal_before + 1
+
+
+@pytest.mark.parametrize("posted", ["abc", "²", "9" * 30])
+def test_a_block_or_organisation_that_is_not_a_number_is_refused_plainly(
+    referent_client, person, posted
+):
+    block = BlockFactory(person=person, organisation=OrganisationFactory())
+
+    lift = referent_client.post(reverse("persons:blocks", args=[person.pk]), {"lever": posted})
+    add = referent_client.post(
+        reverse("persons:blocks", args=[person.pk]), {"organisation": posted}
     )
 
-    assert response.status_code == 403
-    assert Consent.objects.count() == before
+    assert lift.status_code == 404
+    assert add.status_code == 302
+    block.refresh_from_db()
+    assert block.lifted_at is None
+    assert Block.objects.filter(person=person).count() == 1
 
 
 @pytest.mark.parametrize(

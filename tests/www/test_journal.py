@@ -170,6 +170,18 @@ def test_it_pages_through_the_journal_without_counting(manager_client, member_me
     assert second.context["next_before"] is None
 
 
+@pytest.mark.parametrize("before", ["²", "abc", "9" * 30])
+def test_a_page_start_that_is_not_a_row_number_shows_the_newest(
+    manager_client, member_membership, before
+):
+    recorded = _record(member_membership)
+
+    response = manager_client.get(JOURNAL, {"avant": before})
+
+    assert response.status_code == 200
+    assert recorded.seq in _seqs(response)
+
+
 def _queries_for(client) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(JOURNAL)

@@ -10,6 +10,7 @@ from relais.accounts.decorators import organisation_optional
 from relais.accounts.models import User
 from relais.audit.models import AuditEvent, AuditEventQuerySet
 from relais.organisations.models import Membership, Organisation
+from relais.www.forms import posted_id
 from relais.www.journal.forms import JournalFilterForm
 
 PAGE_SIZE = 50
@@ -76,9 +77,9 @@ def journal(request: HttpRequest) -> HttpResponse:
         events = events.none()
 
     # Keyset pagination: no COUNT(*) over a journal of millions of rows.
-    before = request.GET.get("avant", "")
-    if before.isdigit():
-        events = events.filter(seq__lt=int(before))
+    before = posted_id(request.GET.get("avant"))
+    if before is not None:
+        events = events.filter(seq__lt=before)
     page = list(events.newest_first()[: PAGE_SIZE + 1])
     has_more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]

@@ -1,11 +1,12 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
 from relais.accounts.decorators import recent_second_factor_required
+from relais.consent.access import FileAccess
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.consent.services import (
     block_add,
@@ -20,6 +21,7 @@ from relais.consent.services import (
 from relais.organisations.models import Organisation
 from relais.persons.categories import Action, DataCategory
 from relais.persons.services import duplicates_of
+from relais.www.forms import posted_id
 from relais.www.persons.access import access_file, professional_or_404, record_view
 from relais.www.persons.forms import BreakGlassForm, ConsentForm
 from relais.www.persons.views import file_context
@@ -37,6 +39,16 @@ def _organisation_choices(pro_organisation_id: int) -> list[tuple[int, str]]:
     return [*own, *others.values_list("pk", "name")]
 
 
+def _agreements_access(request: HttpRequest, person_id: int) -> FileAccess:
+    """Changing the person's agreements (consents, blocks, break-glass preference) takes
+    the right to write their identity: 404 otherwise, and always under break-glass, which
+    only reads."""
+    _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    if access.break_glass is not None:
+        raise Http404("Dossier introuvable.")
+    return access
+
+
 @require_http_methods(["GET", "POST"])
 def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's consents, blocks and break-glass preference, and recording a new
@@ -45,9 +57,8 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     if access.break_glass is not None:
         raise Http404("Dossier introuvable.")
     person = access.person
-    if request.method == "POST" and not access.can(Action.EDIT, DataCategory.IDENTITY):
-        # Recording an agreement widens access: it takes the right to write the file.
-        raise PermissionDenied("Votre profession ne permet pas d'enregistrer un accord.")
+    if request.method == "POST":
+        _agreements_access(request, person_id)
     organisations = _organisation_choices(pro.organisation_id)
     form = ConsentForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
@@ -85,15 +96,14 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         .filter(person=person)
         .select_related("organisation", "professional"),
         "organisations": organisations,
+        "can_change": access.can(Action.EDIT, DataCategory.IDENTITY),
     }
     return render(request, "persons/consents.html", context)
 
 
 @require_POST
 def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, DataCategory.IDENTITY)
-    if access.break_glass is not None:  # break-glass reads only
-        raise Http404("Dossier introuvable.")
+    access = _agreements_access(request, person_id)
     try:
         consent_code_send(person=access.person, session=request.session, by=actor_for(request))
     except ValidationError as error:
@@ -107,9 +117,7 @@ def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 def revoke(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, DataCategory.IDENTITY)
-    if access.break_glass is not None:  # break-glass reads only
-        raise Http404("Dossier introuvable.")
+    access = _agreements_access(request, person_id)
     consent = get_object_or_404(Consent, pk=consent_id, person=access.person)
     try:
         consent_revoke(consent=consent, by=actor_for(request))
@@ -139,25 +147,22 @@ def attestation(request: HttpRequest, person_id: int, consent_id: int) -> HttpRe
 @require_POST
 def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person, present, blocks (or unblocks) an organisation or a professional."""
-    _, access = access_file(request, person_id, DataCategory.IDENTITY)
-    if access.break_glass is not None:  # break-glass reads only
-        raise Http404("Dossier introuvable.")
+    access = _agreements_access(request, person_id)
     person = access.person
     if "lever" in request.POST:
-        block = get_object_or_404(Block.objects.active(), pk=request.POST["lever"], person=person)
+        block = get_object_or_404(
+            Block.objects.active(), pk=posted_id(request.POST["lever"]), person=person
+        )
         block_lift(block=block, by=actor_for(request))
         messages.success(request, "Le blocage est levé.")
         return redirect("persons:consents", person_id=person_id)
-    organisation_id = request.POST.get("organisation", "")
-    if (
-        not organisation_id.isdigit()
-        or not Organisation.objects.filter(pk=organisation_id).exists()
-    ):
+    organisation_id = posted_id(request.POST.get("organisation", ""))
+    if organisation_id is None or not Organisation.objects.filter(pk=organisation_id).exists():
         messages.error(request, "Choisissez la structure à bloquer.")
         return redirect("persons:consents", person_id=person_id)
     block_add(
         person=person,
-        organisation_id=int(organisation_id),
+        organisation_id=organisation_id,
         professional_id=None,
         by=actor_for(request),
     )
@@ -167,9 +172,7 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 def break_glass_preference(request: HttpRequest, person_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, DataCategory.IDENTITY)
-    if access.break_glass is not None:  # break-glass reads only
-        raise Http404("Dossier introuvable.")
+    access = _agreements_access(request, person_id)
     refuses = request.POST.get("refuse") == "oui"
     break_glass_preference_set(person=access.person, refuses=refuses, by=actor_for(request))
     messages.success(

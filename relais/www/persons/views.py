@@ -36,7 +36,7 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.normalisation import search_tokens
-from relais.www.forms import older_than
+from relais.www.forms import posted_id
 from relais.www.links import link
 from relais.www.persons import forms
 from relais.www.persons.access import access_file, professional_or_404, record_view
@@ -532,7 +532,7 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
     record_view(request, access, DataCategory.IDENTITY)
     history = AuditEvent.objects.for_person(access.person.pk).access_history()
     printing = bool(request.GET.get("impression"))
-    before = None if printing else older_than(request.GET.get("avant"))
+    before = None if printing else posted_id(request.GET.get("avant"))
     page = history.page_before(before, PRINTED_AT_MOST if printing else HISTORY_PAGE)
     if printing:
         audit_record(

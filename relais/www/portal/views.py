@@ -47,7 +47,7 @@ from relais.portal.sessions import person_actor
 from relais.procedures.measures import Completeness, completeness
 from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
 from relais.www.documents.views import safe_filename, version_response
-from relais.www.forms import older_than
+from relais.www.forms import posted_id
 from relais.www.next_page import same_site_path
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
@@ -329,8 +329,9 @@ def _grant_choices(
             .values_list("pk", "name")[:20]
         )
     choices = list(dict.fromkeys([*known, *found]))
-    if posted and posted.isdigit() and int(posted) not in {pk for pk, _ in choices}:
-        choices += list(Organisation.objects.filter(pk=int(posted)).values_list("pk", "name"))
+    chosen = posted_id(posted)
+    if chosen is not None and chosen not in {pk for pk, _ in choices}:
+        choices += list(Organisation.objects.filter(pk=chosen).values_list("pk", "name"))
     return choices, found
 
 
@@ -491,7 +492,7 @@ def history(request: HttpRequest) -> HttpResponse:
     the person's space, newest first. The person's own visits are left out: they know
     about those."""
     person = _person(request)
-    before = older_than(request.GET.get("avant"))
+    before = posted_id(request.GET.get("avant"))
     page = (
         AuditEvent.objects.for_person(person.pk)
         .access_history()

@@ -292,6 +292,19 @@ def test_an_incomplete_grant_changes_nothing(lea, lea_client):
     assert Consent.objects.count() == count
 
 
+@pytest.mark.parametrize("posted", ["²", "abc", "9" * 30])
+def test_an_organisation_that_is_not_a_number_changes_nothing(lea, lea_client, posted):
+    count = Consent.objects.count()
+
+    response = lea_client.post(
+        reverse("portal:consent_grant"),
+        {"organisation": posted, "categories": ["logement"], "duration": "1m"},
+    )
+
+    assert response.status_code == 400
+    assert Consent.objects.count() == count
+
+
 def test_a_revoke_closes_the_file_to_the_professional_at_the_next_request(lea, lea_client):
     pro_client = log_in(Client(), lea.referent.user, lea.referent)
     file_url = reverse("persons:file", args=[lea.person.pk])
