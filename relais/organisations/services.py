@@ -170,6 +170,13 @@ def invitation_accept(
             user.set_password(password)
             user.full_clean(exclude=["password"])
             user.save()
+        if Membership.objects.filter(
+            user=user, organisation=locked.organisation, ended_on__isnull=True
+        ).exists():
+            raise ValidationError(
+                f"Vous faites déjà partie de la structure « {locked.organisation.name} » : "
+                "cette invitation ne sert plus."
+            )
         if not user.is_active:
             user.is_active = True
             user.save(update_fields=["is_active"])

@@ -270,6 +270,27 @@ def test_it_lets_a_logged_in_account_join_another_organisation(client, manager_m
     ).exists()
 
 
+def test_a_second_invitation_to_a_member_is_refused_in_french(client, manager_membership):
+    elsewhere = MembershipFactory()
+    _, first_link = _invite(manager_membership, email=elsewhere.user.email)
+    second, second_link = _invite(manager_membership, email=elsewhere.user.email)
+    log_in(client, elsewhere.user, elsewhere)
+    client.post(first_link)
+
+    response = client.post(second_link, follow=True)
+
+    assert response.status_code == 200
+    assert "Vous faites déjà partie de la structure" in response.content.decode()
+    second.refresh_from_db()
+    assert second.accepted_at is None
+    assert (
+        Membership.objects.filter(
+            user=elsewhere.user, organisation=manager_membership.organisation
+        ).count()
+        == 1
+    )
+
+
 def test_it_refuses_an_invitation_sent_to_another_address(client, manager_membership):
     elsewhere = MembershipFactory()
     invitation, link = _invite(manager_membership)

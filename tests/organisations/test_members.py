@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -183,6 +185,23 @@ def test_it_asks_the_manager_second_factor_again_before_a_reset(
 
     assert response.url.startswith(reverse("accounts:second_factor"))
     assert TOTPDevice.objects.filter(user=member_membership.user).exists()
+
+
+def test_it_leaves_the_second_factor_of_a_former_member_alone(manager_client, organisation):
+    today = timezone.localdate()
+    former = MembershipFactory(
+        organisation=organisation,
+        started_on=today - timedelta(days=400),
+        ended_on=today - timedelta(days=30),
+    )
+    MembershipFactory(user=former.user)
+    TOTPDeviceFactory(user=former.user)
+
+    response = manager_client.post(reverse("organisations:reset_second_factor", args=[former.pk]))
+
+    assert response.status_code == 404
+    assert TOTPDevice.objects.filter(user=former.user).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_RESET).exists()
 
 
 @pytest.mark.parametrize("name", ["organisations:deactivate", "organisations:reset_second_factor"])

@@ -23,10 +23,14 @@ from relais.organisations.services import (
 from relais.www.organisations.forms import InvitationForm, OrganisationForm
 
 
-def _get_member_for_manager(request: HttpRequest, membership_id: int) -> Membership:
-    """A membership of the manager's acting organisation, or 404."""
+def _get_member_for_manager(
+    request: HttpRequest, membership_id: int, *, current: bool = False
+) -> Membership:
+    """A membership of the manager's acting organisation, or 404; with `current`, only a
+    current one: a former member, who may work elsewhere now, is out of their hands."""
+    memberships = Membership.objects.active() if current else Membership.objects.all()
     return get_object_or_404(
-        Membership.objects.select_related("user", "organisation"),
+        memberships.select_related("user", "organisation"),
         pk=membership_id,
         organisation_id=request.membership.organisation_id,  # type: ignore[attr-defined]
     )
@@ -110,7 +114,7 @@ def deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
 @require_POST
 @recent_second_factor_required
 def reset_second_factor(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _get_member_for_manager(request, membership_id)
+    membership = _get_member_for_manager(request, membership_id, current=True)
     second_factor_reset(
         member=membership.user,
         organisation_id=membership.organisation_id,
