@@ -82,3 +82,16 @@ def test_it_refuses_a_publication_without_summary_and_changes_nothing(pilot_clie
     assert response.status_code == 200
     assert "Décrivez en une phrase ce qui change" in response.content.decode()
     assert current_version().number == before
+
+
+def test_it_refuses_a_summary_with_a_nul_character_and_changes_nothing(pilot_client):
+    before = current_version().number
+    levels = {f"{p}__{c}": level for (k, p, c), level in current_matrix().items() if k == "ccas"}
+
+    response = pilot_client.post(
+        reverse("consent:charter_edit"), {"type": "ccas", "summary": "Mise\x00à jour", **levels}
+    )
+
+    assert response.status_code == 200
+    assert "caractère invisible interdit" in response.content.decode()
+    assert current_version().number == before

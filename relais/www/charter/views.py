@@ -70,7 +70,11 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 else:
                     levels[(kind, profession, category)] = value
         summary = request.POST.get("summary", "").strip()
-        if errors or not summary:
+        if "\x00" in summary:
+            messages.error(
+                request, "Le résumé contient un caractère invisible interdit : récrivez-le."
+            )
+        elif errors or not summary:
             if not summary:
                 messages.error(request, "Décrivez en une phrase ce qui change dans cette version.")
             if errors:
