@@ -9,8 +9,9 @@ from relais.audit.context import Actor
 def client_ip(request: HttpRequest) -> str:
     header = settings.RELAIS_CLIENT_IP_HEADER
     value = request.META.get(header, "") or request.META.get("REMOTE_ADDR", "")
-    # X-Forwarded-For lists the client first; the trusted proxy appends the rest.
-    return str(value).split(",")[0].strip()[:45]
+    # The trusted proxy appends the address it saw to X-Forwarded-For: the last entry.
+    # What comes before was sent by the client and may be forged.
+    return str(value).split(",")[-1].strip()[:45]
 
 
 def actor_for(request: HttpRequest) -> Actor:
