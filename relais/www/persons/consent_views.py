@@ -57,8 +57,8 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     if access.break_glass is not None:
         raise Http404("Dossier introuvable.")
     person = access.person
-    if request.method == "POST":
-        _agreements_access(request, person_id)
+    if request.method == "POST" and not access.can(Action.EDIT, DataCategory.IDENTITY):
+        raise Http404("Dossier introuvable.")  # as _agreements_access, on the access in hand
     organisations = _organisation_choices(pro.organisation_id)
     form = ConsentForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
