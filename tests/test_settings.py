@@ -70,6 +70,7 @@ def test_it_refuses_a_short_secret_key():
     [
         ("RELAIS_RETENTION_ACTIVE_DAYS", "0", "au moins 90, pas 0"),
         ("RELAIS_RETENTION_ARCHIVE_DAYS", "-5", "au moins 1, pas -5"),
+        ("RELAIS_RETENTION_JOURNAL_DAYS", "30", "au moins 180, pas 30"),
         ("RELAIS_RETENTION_ACTIVE_DAYS", "deux ans", "nombre entier"),
     ],
 )

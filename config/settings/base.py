@@ -191,6 +191,11 @@ RELAIS_DOCUMENT_PURGE_DAYS = env_int("RELAIS_DOCUMENT_PURGE_DAYS", 30)
 # archive every file at the next run: the active period is at least three months.
 RELAIS_RETENTION_ACTIVE = timedelta(days=env_int("RELAIS_RETENTION_ACTIVE_DAYS", 730, minimum=90))
 RELAIS_RETENTION_ARCHIVE = timedelta(days=env_int("RELAIS_RETENTION_ARCHIVE_DAYS", 1826, minimum=1))
+# The journal's rows: one year, the CNIL's advice for access logs (relais/audit/trimming.py);
+# never less than six months, or a trim could erase the traces an inquiry is looking for.
+RELAIS_RETENTION_JOURNAL = timedelta(
+    days=env_int("RELAIS_RETENTION_JOURNAL_DAYS", 365, minimum=180)
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

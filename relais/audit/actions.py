@@ -46,6 +46,7 @@ class AuditAction(models.TextChoices):
     CHARTER_PUBLISHED = "charter_published", "Charte d'usages publiée"
     CHARTER_ACCEPTED = "charter_accepted", "Charte d'usages acceptée"
     KEYS_ROTATED = "keys_rotated", "Clés de chiffrement renouvelées"
+    JOURNAL_TRIMMED = "journal_trimmed", "Journal : lignes anciennes effacées"
     DOCUMENT_UPLOADED = "document_uploaded", "Pièce déposée"
     DOCUMENT_DOWNLOADED = "document_downloaded", "Pièce téléchargée"
     DOCUMENT_REPLACED = "document_replaced", "Pièce remplacée par une nouvelle version"

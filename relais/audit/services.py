@@ -15,7 +15,7 @@ from relais.audit.models import AuditEvent
 _CHAIN_LOCK_KEY = 0x52454C414953
 
 
-def _lock_chain_head() -> None:
+def lock_chain_head() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
@@ -41,7 +41,7 @@ def audit_record(
     trace are committed together or not at all.
     """
     with transaction.atomic():
-        _lock_chain_head()
+        lock_chain_head()
         with connection.cursor() as cursor:
             cursor.execute(_head_sql())
             head = cursor.fetchone()

@@ -8,16 +8,21 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from django.db import connection
 
+from relais.audit.actions import AuditAction
 from relais.audit.chain import CHAINED_FIELDS, GENESIS_HASH, canonical_bytes
 from relais.audit.models import AuditEvent
+from relais.audit.trimming import ANCHOR, FIRST_KEPT
 
+ACTION = CHAINED_FIELDS.index("action")
 DETAILS = CHAINED_FIELDS.index("details")
 PREV_HASH = CHAINED_FIELDS.index("prev_hash")
 HASH = len(CHAINED_FIELDS)
+TRIMMED = AuditAction.JOURNAL_TRIMMED.value
 
 
 @dataclass(frozen=True)
@@ -69,24 +74,62 @@ def _raw_rows(chunk_size: int) -> Iterator[tuple[Any, ...]]:
 
 
 def verify_chain(chunk_size: int = 10_000) -> VerificationResult:
-    expected_seq = 1
-    expected_prev = GENESIS_HASH
+    rows = _raw_rows(chunk_size)
+    first = next(rows, None)
+    if first is None:
+        return VerificationResult(0)
+    # A journal may start after row 1 only where one of its own trim events allows it.
+    start = _Start(first[0], first[PREV_HASH])
+    expected_seq = first[0]
+    expected_prev = GENESIS_HASH if first[0] == 1 else first[PREV_HASH]
     checked = 0
-    for raw in _raw_rows(chunk_size):
+    for raw in chain([first], rows):
         seq = raw[0]
+        problem = ""
         if seq != expected_seq:
             problem = f"ligne(s) {expected_seq} à {seq - 1} manquante(s) avant la ligne {seq}"
-            return VerificationResult(checked, seq, problem)
-        if raw[PREV_HASH] != expected_prev:
-            return VerificationResult(
-                checked, seq, "l'empreinte précédente ne correspond pas à la ligne d'avant"
-            )
-        values = list(raw[:HASH])
-        details = values[DETAILS]
-        values[DETAILS] = {} if details == "{}" else json.loads(details)
-        if hashlib.sha256(canonical_bytes(values)).hexdigest() != raw[HASH]:
-            return VerificationResult(checked, seq, "le contenu ne correspond pas à son empreinte")
+        elif raw[PREV_HASH] != expected_prev:
+            problem = "l'empreinte précédente ne correspond pas à la ligne d'avant"
+        else:
+            values = list(raw[:HASH])
+            details = values[DETAILS]
+            values[DETAILS] = {} if details == "{}" else json.loads(details)
+            if hashlib.sha256(canonical_bytes(values)).hexdigest() != raw[HASH]:
+                problem = "le contenu ne correspond pas à son empreinte"
+            elif raw[ACTION] == TRIMMED:
+                problem = start.allow(seq, values[DETAILS])
+        if problem:
+            return start.refusal() or VerificationResult(checked, seq, problem)
         checked += 1
         expected_seq = seq + 1
         expected_prev = raw[HASH]
-    return VerificationResult(checked)
+    return start.refusal() or VerificationResult(checked)
+
+
+class _Start:
+    """The journal's first row, and the first row its trim events allow it to start with."""
+
+    def __init__(self, seq: int, prev_hash: str) -> None:
+        self.seq = seq
+        self.prev_hash = prev_hash
+        self.allowed = 1
+
+    def allow(self, seq: int, details: dict[str, Any]) -> str:
+        """Take in the trim event at row `seq`; the problem it holds, or an empty text."""
+        first_kept = details.get(FIRST_KEPT)
+        if not isinstance(first_kept, int) or not 1 < first_kept <= seq:
+            return "élagage du journal sans première ligne gardée valable"
+        if first_kept == self.seq and details.get(ANCHOR) != self.prev_hash:
+            return "la première ligne gardée ne porte pas l'empreinte que l'élagage a notée"
+        self.allowed = max(self.allowed, first_kept)
+        return ""
+
+    def refusal(self) -> VerificationResult | None:
+        """The journal starts after row 1 and none of its trim events allows it."""
+        if self.seq <= self.allowed:
+            return None
+        problem = (
+            f"ligne(s) 1 à {self.seq - 1} manquante(s) avant la ligne {self.seq}, "
+            "sans élagage inscrit au journal"
+        )
+        return VerificationResult(0, self.seq, problem)

@@ -15,6 +15,9 @@ the Code civil); then it is destroyed or anonymised.
   birth, procedures with their dates, steps and autonomy).
 
 A file merged into another is archived at the merge and follows the same path.
+
+The journal's rows are erased after RELAIS_RETENTION_JOURNAL_DAYS (one year, the CNIL's
+advice for access logs), the chain anchored on the first row kept (relais/audit/trimming.py).
 """
 
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from django.utils import timezone
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
+from relais.audit.trimming import journal_trim
 from relais.consent.models import BreakGlassGrant, Consent
 from relais.documents.services import person_documents_shred
 from relais.persons.models import (
@@ -62,6 +66,7 @@ _DESCRIBING = (
 class RetentionRun:
     archived: int
     anonymised: int
+    journal_rows_erased: int
 
 
 def archive_limit(now: datetime) -> datetime:
@@ -155,9 +160,9 @@ def _erase_identity(person: Person) -> None:
 
 
 def retention_apply(*, now: datetime | None = None) -> RetentionRun:
-    """Archive what is due, then anonymise what is due, each file in its own transaction:
-    a failure stops the run and leaves the files done before it done. Running it again
-    does nothing more."""
+    """Archive what is due, then anonymise what is due, each file in its own transaction,
+    then erase the journal's rows that are due: a failure stops the run and leaves what was
+    done before it done. Running it again does nothing more."""
     now = now or timezone.now()
     to_archive = Person.objects.active().filter(last_contact_at__lt=archive_limit(now))
     archived = sum(
@@ -169,4 +174,5 @@ def retention_apply(*, now: datetime | None = None) -> RetentionRun:
     anonymised = sum(
         person_anonymise(person_id=pk, now=now) for pk in to_anonymise.values_list("pk", flat=True)
     )
-    return RetentionRun(archived=archived, anonymised=anonymised)
+    trim = journal_trim(before=now - settings.RELAIS_RETENTION_JOURNAL)
+    return RetentionRun(archived=archived, anonymised=anonymised, journal_rows_erased=trim.removed)

@@ -6,4 +6,8 @@ from relais.persons.retention import retention_apply
 @task()
 def apply_retention() -> dict[str, int]:
     run = retention_apply()
-    return {"archived": run.archived, "anonymised": run.anonymised}
+    return {
+        "archived": run.archived,
+        "anonymised": run.anonymised,
+        "journal_rows_erased": run.journal_rows_erased,
+    }

@@ -563,6 +563,15 @@ def test_the_access_history_pages_through_every_access_and_prints_them_all(
     assert "Accès plus anciens" not in printed
 
 
+def test_the_access_history_says_how_long_accesses_are_kept(member_client, organisation, settings):
+    person = _followed(organisation)
+    url = reverse("persons:history", args=[person.pk])
+    settings.RELAIS_RETENTION_JOURNAL = datetime.timedelta(days=183)
+
+    for page in (member_client.get(url), member_client.get(url, {"impression": "1"})):
+        assert "garde la trace des accès pendant 6 mois, puis l'efface" in page.content.decode()
+
+
 def test_the_edit_pages_title_says_it_edits(member_client, organisation):
     person = _followed(organisation)
 

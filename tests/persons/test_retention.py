@@ -31,6 +31,7 @@ from relais.persons.models import (
     Referent,
 )
 from relais.persons.retention import retention_apply
+from relais.persons.services import record_on_file
 from relais.portal.models import PersonAccount
 from relais.portal.services import person_login_with_password
 from relais.procedures.models import Procedure, ProcedureStep
@@ -39,7 +40,7 @@ from tests.factories import MembershipFactory
 from tests.persons.factories import PersonFactory
 from tests.portability.builders import actor, full_file
 from tests.portal.factories import PERSON_PASSWORD, PersonAccountFactory
-from tests.portal.helpers import VISITOR, committed
+from tests.portal.helpers import VISITOR, Clock, committed
 
 pytestmark = pytest.mark.django_db
 
@@ -242,4 +243,22 @@ def test_the_command_says_what_it_did_in_french():
 
     call_command("apply_retention", stdout=out)
 
-    assert out.getvalue().strip() == "1 dossier(s) archivé(s), 0 dossier(s) anonymisé(s)."
+    assert out.getvalue().strip() == (
+        "1 dossier(s) archivé(s), 0 dossier(s) anonymisé(s), 0 ligne(s) du journal effacée(s)."
+    )
+
+
+def test_the_daily_run_erases_the_journal_rows_older_than_a_year(monkeypatch):
+    clock = Clock(monkeypatch)
+    clock.advance(days=-400)
+    person = PersonFactory()
+    record_on_file(AuditAction.SECTION_VIEWED, person=person, by=SYSTEM)
+    old_rows = AuditEvent.objects.count()
+    clock.advance(days=400)
+    record_on_file(AuditAction.SECTION_VIEWED, person=person, by=SYSTEM)
+
+    run = retention_apply()
+
+    assert run.journal_rows_erased == old_rows
+    assert not AuditEvent.objects.filter(created_at__lt=timezone.now() - timedelta(days=365))
+    assert verify_chain().intact

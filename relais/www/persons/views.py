@@ -20,6 +20,7 @@ from relais.accounts.decorators import manager_required, recent_second_factor_re
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
+from relais.audit.trimming import journal_kept_months
 from relais.consent.access import FileAccess, Professional, file_access, visible_persons
 from relais.consent.services import file_open, persons_merge
 from relais.persons import services
@@ -547,6 +548,7 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
         "not_the_newest": before is not None,
         "printing": printing,
         "printed_at_most": PRINTED_AT_MOST,
+        "kept_months": journal_kept_months(),
     }
     return render(request, "persons/history.html", context)
 

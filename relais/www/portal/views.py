@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
+from relais.audit.trimming import journal_kept_months
 from relais.consent import services as consent_services
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.documents import services as document_services
@@ -509,7 +510,12 @@ def history(request: HttpRequest) -> HttpResponse:
             event.action == AuditAction.BREAK_GLASS_OPENED
             or event.details.get("exceptionnel") is True
         )
-    context = {"events": events, "older": page.older, "not_the_newest": before is not None}
+    context = {
+        "events": events,
+        "older": page.older,
+        "not_the_newest": before is not None,
+        "kept_months": journal_kept_months(),
+    }
     return render(request, "portal/history.html", context)
 
 

@@ -413,6 +413,12 @@ def test_the_history_shows_the_professionals_visits_and_the_break_glass_reason(l
     assert PERSON_ACTOR_LABEL not in page
 
 
+def test_the_history_says_how_long_it_keeps_what_happened(lea, lea_client):
+    page = text_of(lea_client.get(reverse("portal:history")))
+
+    assert "Cette liste garde ce qui s'est passé pendant les 12 derniers mois." in page
+
+
 def test_the_history_names_the_profession_and_says_each_act_once(lea, lea_client):
     note_add(
         person=lea.person,

@@ -5,8 +5,9 @@ from relais.persons.tasks import apply_retention
 
 class Command(BaseCommand):
     help = (
-        "Archive les dossiers sans contact depuis la durée de conservation active, puis "
-        "anonymise les dossiers archivés depuis la durée d'archivage."
+        "Archive les dossiers sans contact depuis la durée de conservation active, "
+        "anonymise les dossiers archivés depuis la durée d'archivage, puis efface les "
+        "lignes du journal plus anciennes que sa durée de conservation."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -21,5 +22,6 @@ class Command(BaseCommand):
             return
         run = apply_retention.call()
         self.stdout.write(
-            f"{run['archived']} dossier(s) archivé(s), {run['anonymised']} dossier(s) anonymisé(s)."
+            f"{run['archived']} dossier(s) archivé(s), {run['anonymised']} dossier(s) "
+            f"anonymisé(s), {run['journal_rows_erased']} ligne(s) du journal effacée(s)."
         )

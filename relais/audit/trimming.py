@@ -1,0 +1,100 @@
+"""Erasing the journal's oldest rows once their retention period is over.
+
+The chain must not lose rows silently. A trim first appends a JOURNAL_TRIMMED event that
+names the first row kept and that row's previous hash (the anchor), and commits it; then it
+deletes the rows before it, oldest first, a chunk per transaction, so that the journal is
+always a whole chain's end. The verifier accepts a journal that starts after row 1 only if
+one of its own rows authorises it; on PostgreSQL, the triggers refuse any DELETE that no
+such row authorises. A trim cut short is finished by the next one.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
+from relais.audit.models import AuditEvent
+from relais.audit.services import audit_record, lock_chain_head
+
+FIRST_KEPT = "premiere_ligne_gardee"
+ANCHOR = "empreinte_avant_elle"
+
+
+def journal_kept_months() -> int:
+    """How long the journal keeps its rows, in whole months, as the access histories say it."""
+    return max(1, round(settings.RELAIS_RETENTION_JOURNAL.days / 30.44))
+
+
+@dataclass(frozen=True)
+class JournalTrim:
+    removed: int
+    first_kept: int | None
+
+
+def journal_trim(*, before: datetime, chunk_size: int = 10_000) -> JournalTrim:
+    """Erase every row written before `before`; the rows erased and the first row kept
+    (None for an empty journal)."""
+    with transaction.atomic():
+        lock_chain_head()
+        oldest, newest = _bounds()
+        if oldest is None:
+            return JournalTrim(removed=0, first_kept=None)
+        authorised = _authorised_first_kept()
+        first_kept = _first_row_since(before) or newest + 1
+        if first_kept > max(oldest, authorised):
+            audit_record(
+                action=AuditAction.JOURNAL_TRIMMED,
+                by=SYSTEM,
+                reason="Durée de conservation du journal atteinte.",
+                details={
+                    FIRST_KEPT: first_kept,
+                    ANCHOR: _hash_before(first_kept),
+                    "lignes_effacees": first_kept - oldest,
+                    "avant_le": timezone.localtime(before).isoformat(timespec="seconds"),
+                },
+            )
+            authorised = first_kept
+    removed = 0
+    for start in range(oldest, authorised, chunk_size):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_delete_sql(), [min(start + chunk_size, authorised)])
+            removed += cursor.rowcount
+    return JournalTrim(removed=removed, first_kept=max(oldest, authorised))
+
+
+def _bounds() -> tuple[int | None, int]:
+    bounds = AuditEvent.objects.aggregate(oldest=Min("seq"), newest=Max("seq"))
+    return bounds["oldest"], bounds["newest"] or 0
+
+
+def _authorised_first_kept() -> int:
+    """The first row the journal's own trim events allow to keep: 0 if none allows any."""
+    trims = AuditEvent.objects.filter(action=AuditAction.JOURNAL_TRIMMED)
+    return max(
+        (details[FIRST_KEPT] for details in trims.values_list("details", flat=True)), default=0
+    )
+
+
+def _first_row_since(moment: datetime) -> int | None:
+    # Walks the primary key from the oldest row: it reads the rows to erase, then stops.
+    since = AuditEvent.objects.filter(created_at__gte=moment).order_by("seq")
+    return since.values_list("seq", flat=True).first()
+
+
+def _hash_before(seq: int) -> str:
+    """The hash row `seq` chains to: its own `prev_hash`, or the head's for the next row."""
+    before = AuditEvent.objects.filter(seq__lt=seq).order_by("-seq")
+    return before.values_list("hash", flat=True)[0]
+
+
+@cache
+def _delete_sql() -> str:
+    # Raw SQL: the journal's querysets refuse to delete, on purpose.
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    return f"DELETE FROM {table} WHERE seq < %s"  # noqa: S608 (identifiers only)
