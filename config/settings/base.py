@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Outside the session rules below, so that whatever they answer is covered too.
+    "relais.www.middleware.NeverCacheWhenLoggedInMiddleware",
     # Outside the messages: a message is stored in the language of the page that made it.
     "relais.www.portal.i18n.PortalLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
