@@ -77,6 +77,15 @@ def test_it_keeps_only_a_hash_of_the_link(manager_membership):
     assert token not in {invitation.token_hash, invitation.nonce}
 
 
+def test_the_invitation_page_naming_the_invited_person_is_never_cached(client, manager_membership):
+    _, link = _invite(manager_membership)
+
+    response = client.get(link)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
 def test_it_records_the_invitation(manager_client, manager_membership):
     manager_client.post(reverse("organisations:invite"), INVITE)
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticToken
@@ -288,6 +289,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 @second_factor_exempt
 @organisation_optional
 @require_http_methods(["GET", "POST"])
+@never_cache  # shown before any session, yet it names the person invited
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     found = invitation_for_token(token)
     if found is None:
