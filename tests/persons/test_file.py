@@ -20,6 +20,8 @@ from relais.audit.services import audit_record
 from relais.consent.models import Consent
 from relais.consent.services import persons_merge
 from relais.organisations.models import OrganisationKind
+from relais.persons import services
+from relais.persons.categories import DataCategory
 from relais.persons.models import (
     HouseholdMember,
     Housing,
@@ -916,6 +918,42 @@ def test_a_merge_keeps_an_edit_saved_on_the_kept_file_after_its_page_was_read(
 
     keep.refresh_from_db()
     assert (keep.birth_place, keep.phone) == ("Lille", "0698765432")
+
+
+@pytest.mark.parametrize("meanwhile", ["merged", "archived"])
+def test_an_identity_edit_read_before_the_file_left_the_active_base_is_refused(
+    organisation, meanwhile
+):
+    """The page read the file while it was active; a merge (or the retention task) took
+    it out of the active base before the edit was saved: the edit is refused instead of
+    bringing the file back."""
+    keep = _followed(organisation)
+    edited = _followed(organisation, birth_name="Martin")
+    read_by_the_page = Person.objects.get(pk=edited.pk)
+    if meanwhile == "merged":
+        persons_merge(keep=keep, absorb=edited, by=Actor(label="Responsable"))
+    else:
+        Person.objects.filter(pk=edited.pk).update(
+            status=PersonStatus.ARCHIVED, archived_at=timezone.now()
+        )
+    read_by_the_page.birth_name = "Lefèvre"
+
+    with pytest.raises(ValidationError, match="n'est plus actif"):
+        services.section_save(
+            person=read_by_the_page,
+            category=DataCategory.IDENTITY,
+            instance=read_by_the_page,
+            by=Actor(label="Référente"),
+        )
+
+    edited.refresh_from_db()
+    assert edited.status == PersonStatus.ARCHIVED
+    assert edited.archived_at is not None
+    assert edited.merged_into_id == (keep.pk if meanwhile == "merged" else None)
+    assert edited.birth_name == "Martin"
+    assert not AuditEvent.objects.filter(
+        action=AuditAction.SECTION_UPDATED, person_id=edited.pk
+    ).exists()
 
 
 def test_a_file_merged_already_is_not_merged_again(organisation):
