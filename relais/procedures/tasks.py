@@ -18,7 +18,7 @@ from relais.audit.context import SYSTEM
 from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.persons.categories import DataCategory
-from relais.persons.models import PersonStatus
+from relais.persons.models import Person, PersonStatus
 from relais.portal.models import PersonAccount
 from relais.procedures.models import Procedure
 from relais.procedures.services import procedure_open_next
@@ -51,6 +51,12 @@ def recurring_open_due(*, today: date) -> int:
             list(Procedure.objects.select_for_update().filter(pk=previous.pk).values("pk"))
             if Procedure.objects.filter(previous_id=previous.pk).exists():
                 continue
+            # Its file too: a merge may have moved it to the file kept, or the file may
+            # have left the active base, since the list was read.
+            person = Person.objects.active().filter(procedures=previous.pk).first()
+            if person is None:
+                continue
+            previous.person = person
             procedure_open_next(previous=previous, by=SYSTEM, today=today)
             opened += 1
     return opened

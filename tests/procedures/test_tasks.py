@@ -5,12 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
+from relais.consent.services import persons_merge
 from relais.notifications import sms
-from relais.persons.models import PersonStatus
+from relais.persons.models import Person, PersonStatus
+from relais.procedures import tasks
 from relais.procedures.models import Procedure, ProcedureStatus
 from relais.procedures.tasks import (
     REMINDER_BODY,
@@ -20,6 +23,7 @@ from relais.procedures.tasks import (
     reminders_send_due,
     send_due_reminders,
 )
+from tests.persons.factories import PersonFactory
 from tests.portal.factories import PersonAccountFactory
 from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
 
@@ -49,6 +53,20 @@ def _declaration(next_due_on, **fields):
         next_due_on=next_due_on,
         **fields,
     )
+
+
+class Meanwhile:
+    """Stands for `django.db.transaction` in the tasks' module: `change` is made, and
+    committed, right after the run has read its list, before its first transaction."""
+
+    def __init__(self, change):
+        self.change = change
+
+    def atomic(self, *args, **kwargs):
+        if self.change is not None:
+            change, self.change = self.change, None
+            change()
+        return transaction.atomic(*args, **kwargs)
 
 
 # Next occurrences
@@ -117,6 +135,37 @@ def test_it_opens_nothing_when_not_due(case):
 
     assert recurring_open_due(today=TODAY) == 0
     assert Procedure.objects.count() == 1
+
+
+def test_a_renewal_follows_a_merge_made_while_the_run_reads_its_list(monkeypatch):
+    """The run read the declaration on the duplicate; a merge moved it to the file kept
+    and archived the duplicate before the renewal was opened: the renewal is opened on
+    the file kept, not on the archived duplicate."""
+    previous = _declaration(datetime.date(2026, 3, 31))
+    duplicate, kept = previous.person, PersonFactory()
+    merge = Meanwhile(lambda: persons_merge(keep=kept, absorb=duplicate, by=SYSTEM))
+    monkeypatch.setattr(tasks, "transaction", merge)
+
+    assert recurring_open_due(today=TODAY) == 1
+
+    previous.refresh_from_db()
+    assert previous.person_id == previous.next.person_id == kept.pk
+    assert not Procedure.objects.filter(person=duplicate).exists()
+    recurred = AuditEvent.objects.get(action=AuditAction.PROCEDURE_RECURRED)
+    assert recurred.person_id == kept.pk
+
+
+def test_it_opens_no_renewal_on_a_file_archived_while_the_run_reads_its_list(monkeypatch):
+    previous = _declaration(datetime.date(2026, 3, 31))
+    archive = Meanwhile(
+        lambda: Person.objects.filter(pk=previous.person_id).update(status=PersonStatus.ARCHIVED)
+    )
+    monkeypatch.setattr(tasks, "transaction", archive)
+
+    assert recurring_open_due(today=TODAY) == 0
+
+    assert Procedure.objects.count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_RECURRED).exists()
 
 
 def test_the_task_uses_today():
