@@ -126,7 +126,7 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
         if to is None:
             run.not_mobile += 1
             continue
-        if not _claim(procedure.pk, now):
+        if not _claim(procedure.pk, procedure.person_id, now):
             continue
         try:
             send_sms(to=to, body=REMINDER_BODY)
@@ -151,14 +151,21 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
     return run
 
 
-def _claim(procedure_id: int, now: datetime) -> bool:
+def _claim(procedure_id: int, person_id: int, now: datetime) -> bool:
     """Mark the reminder as being sent, in a short transaction of its own; False when
-    another run has it."""
+    another run has it, or when, since the list was read, the file has left the active
+    base or a merge has moved the procedure to another file (whose number this run did
+    not read: the next run reminds that file)."""
     with transaction.atomic():
-        unclaimed = Procedure.objects.filter(pk=procedure_id, reminder_sent_at__isnull=True)
+        unclaimed = Procedure.objects.filter(
+            pk=procedure_id,
+            reminder_sent_at__isnull=True,
+            person_id=person_id,
+            person__status=PersonStatus.ACTIVE,
+        )
         if connection.features.has_select_for_update_skip_locked and not list(
             # A run holding the row is claiming it: leave it to that run, without waiting.
-            unclaimed.select_for_update(skip_locked=True).values_list("pk", flat=True)
+            unclaimed.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)
         ):
             return False
         return unclaimed.update(reminder_sent_at=now) == 1

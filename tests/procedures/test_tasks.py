@@ -233,6 +233,39 @@ def test_it_reminds_nobody_when_not_due(fields):
     assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
 
 
+def test_it_reminds_nobody_on_a_file_archived_while_the_run_reads_its_list(monkeypatch):
+    procedure = ProcedureFactory(due_on=TODAY)
+    archive = Meanwhile(
+        lambda: Person.objects.filter(pk=procedure.person_id).update(status=PersonStatus.ARCHIVED)
+    )
+    monkeypatch.setattr(tasks, "transaction", archive)
+
+    assert reminders_send_due(now=NOW) == ReminderRun()
+
+    assert sms.outbox == []
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
+
+
+def test_a_reminder_follows_a_merge_made_while_the_run_reads_its_list(monkeypatch):
+    """The run read the procedure on the duplicate, with its number; a merge moved it to
+    the file kept and archived the duplicate before the reminder was claimed: nothing is
+    sent in the duplicate's name, and the next run reminds the file kept."""
+    procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=1))
+    duplicate, kept = procedure.person, PersonFactory(phone="07 98 76 54 32")
+    merge = Meanwhile(lambda: persons_merge(keep=kept, absorb=duplicate, by=SYSTEM))
+    monkeypatch.setattr(tasks, "transaction", merge)
+
+    assert reminders_send_due(now=NOW) == ReminderRun()
+    assert sms.outbox == []
+
+    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)).sent == 1
+    assert [message.to for message in sms.outbox] == ["+33798765432"]
+    reminded = AuditEvent.objects.get(action=AuditAction.PROCEDURE_REMINDER_SENT)
+    assert reminded.person_id == kept.pk
+
+
 class RefusingBackend:
     def send(self, message):
         raise sms.SmsError("Fournisseur indisponible.")
