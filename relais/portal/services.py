@@ -270,6 +270,12 @@ def person_account_open(
     if password:
         validate_person_password(password, person)
     with transaction.atomic():
+        # The page read the file while it was active: a file merged or archived since
+        # (both close its space) gets none.
+        if not Person.objects.active().select_for_update().filter(pk=person.pk).exists():
+            raise ValidationError(
+                "Ce dossier n'est plus actif : son espace personnel ne peut pas être ouvert."
+            )
         account = PersonAccount.objects.select_for_update().filter(person=person).first()
         if account is not None and account.is_active:
             raise ValidationError("Cette personne a déjà un espace personnel.")

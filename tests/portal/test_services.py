@@ -653,6 +653,25 @@ def test_an_archived_file_no_longer_logs_in():
     assert sms_outbox() == []
 
 
+def test_no_space_is_opened_on_a_file_merged_since_its_page_was_read():
+    """The professional's page read the file while it was active; a merge archived it
+    before the space was opened: no space nor card on the archived duplicate, and its
+    phone stays free for the space of the file kept."""
+    kept = PersonFactory()
+    read_by_the_page = PersonFactory()
+    persons_merge(keep=kept, absorb=read_by_the_page, by=PRO)
+
+    with pytest.raises(ValidationError, match="n'est plus actif"):
+        person_account_open(person=read_by_the_page, phone="0612345678", **IDENTITY, by=PRO)
+
+    assert not PersonAccount.objects.filter(person=read_by_the_page).exists()
+    assert not AuditEvent.objects.filter(
+        action=AuditAction.PERSON_ACCOUNT_OPENED, person_id=read_by_the_page.pk
+    ).exists()
+    account, _ = person_account_open(person=kept, phone="0612345678", **IDENTITY, by=PRO)
+    assert account.phone == "+33612345678"
+
+
 def test_an_invitation_carries_no_personal_data_and_opens_the_space_once():
     person = PersonFactory(first_names="Yasmina", birth_name="Benali")
     account, _ = person_account_open(person=person, phone="0612345678", **IDENTITY, by=PRO)
