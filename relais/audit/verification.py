@@ -99,7 +99,7 @@ def verify_chain(chunk_size: int = 10_000) -> VerificationResult:
             elif raw[ACTION] == TRIMMED:
                 problem = start.allow(seq, values[DETAILS])
         if problem:
-            return start.refusal() or VerificationResult(checked, seq, problem)
+            return start.refusal(broken_at=seq) or VerificationResult(checked, seq, problem)
         checked += 1
         expected_seq = seq + 1
         expected_prev = raw[HASH]
@@ -124,12 +124,28 @@ class _Start:
         self.allowed = max(self.allowed, first_kept)
         return ""
 
-    def refusal(self) -> VerificationResult | None:
-        """The journal starts after row 1 and none of its trim events allows it."""
+    def refusal(self, broken_at: int | None = None) -> VerificationResult | None:
+        """The journal starts after row 1 and none of its trim events allows it. Where the
+        chain breaks at row `broken_at`, before the walk reached the trim event that allows
+        the start (the newest one, near the end), that event is read without being
+        verified: the start is then not the fault, the break is."""
         if self.seq <= self.allowed:
+            return None
+        if broken_at is not None and _allowed_from(broken_at) >= self.seq:
             return None
         problem = (
             f"ligne(s) 1 à {self.seq - 1} manquante(s) avant la ligne {self.seq}, "
             "sans élagage inscrit au journal"
         )
         return VerificationResult(0, self.seq, problem)
+
+
+def _allowed_from(seq: int) -> int:
+    """The first row the trim events from row `seq` on say they allow to keep (1 if none)."""
+    trims = AuditEvent.objects.filter(action=TRIMMED, seq__gte=seq)
+    allowed = 1
+    for trim_seq, details in trims.values_list("seq", "details"):
+        first_kept = details.get(FIRST_KEPT) if isinstance(details, dict) else None
+        if isinstance(first_kept, int) and 1 < first_kept <= trim_seq:
+            allowed = max(allowed, first_kept)
+    return allowed

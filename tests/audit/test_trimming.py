@@ -1,6 +1,7 @@
 """The journal's oldest rows are erased once their retention period is over, and the chain
 still proves that nothing else went missing."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from relais.audit import trimming
 from relais.audit.actions import AuditAction
+from relais.audit.chain import CHAINED_FIELDS, row_hash
 from relais.audit.models import AuditEvent
 from relais.audit.trimming import ANCHOR, FIRST_KEPT, journal_trim
 from relais.audit.verification import verify_chain
@@ -180,6 +182,48 @@ def test_a_first_row_that_does_not_start_from_genesis_is_named(actor):
 
     assert result.broken_seq == 1
     assert "empreinte précédente" in result.problem
+
+
+def test_it_names_a_row_changed_between_the_first_row_kept_and_the_trim_event(old_and_recent):
+    journal_trim(before=timezone.now() - A_YEAR)
+    with as_database_superuser() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET reason = 'autre' WHERE seq = 6")
+
+    result = verify_chain()
+
+    assert result.broken_seq == 6
+    assert result.problem == "le contenu ne correspond pas à son empreinte"
+    assert result.rows_checked == 1
+
+
+def test_it_names_a_row_missing_between_the_first_row_kept_and_the_trim_event(old_and_recent):
+    journal_trim(before=timezone.now() - A_YEAR)
+    with as_database_superuser() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq = 6")
+
+    result = verify_chain()
+
+    assert result.broken_seq == 7
+    assert result.problem == "ligne(s) 6 à 6 manquante(s) avant la ligne 7"
+
+
+def test_it_names_a_trim_event_whose_anchor_is_not_the_first_row_kept_s_prev_hash(old_and_recent):
+    journal_trim(before=timezone.now() - A_YEAR)
+    [event] = trims()
+    row = {name: getattr(event, name) for name in CHAINED_FIELDS}
+    row["details"] = {**event.details, ANCHOR: "f" * 64}
+    with as_database_superuser() as cursor:
+        cursor.execute(
+            "UPDATE audit_auditevent SET details = %s, hash = %s WHERE seq = %s",
+            [json.dumps(row["details"]), row_hash(row), event.seq],
+        )
+
+    result = verify_chain()
+
+    assert result.broken_seq == 8
+    assert result.problem == (
+        "la première ligne gardée ne porte pas l'empreinte que l'élagage a notée"
+    )
 
 
 @pytest.mark.postgresql
