@@ -85,6 +85,11 @@ def verify_chain(chunk_size: int = 10_000) -> VerificationResult:
     checked = 0
     for raw in chain([first], rows):
         seq = raw[0]
+        if seq != expected_seq and _nothing_before(seq):
+            # A trim erased the rows already walked while the walk went on: the journal now
+            # starts here, and its trim events must allow that start like any other.
+            start = _Start(seq, raw[PREV_HASH], start.allowed)
+            expected_seq, expected_prev = seq, raw[PREV_HASH]
         problem = ""
         if seq != expected_seq:
             problem = f"ligne(s) {expected_seq} à {seq - 1} manquante(s) avant la ligne {seq}"
@@ -109,10 +114,10 @@ def verify_chain(chunk_size: int = 10_000) -> VerificationResult:
 class _Start:
     """The journal's first row, and the first row its trim events allow it to start with."""
 
-    def __init__(self, seq: int, prev_hash: str) -> None:
+    def __init__(self, seq: int, prev_hash: str, allowed: int = 1) -> None:
         self.seq = seq
         self.prev_hash = prev_hash
-        self.allowed = 1
+        self.allowed = allowed
 
     def allow(self, seq: int, details: dict[str, Any]) -> str:
         """Take in the trim event at row `seq`; the problem it holds, or an empty text."""
@@ -149,3 +154,7 @@ def _allowed_from(seq: int) -> int:
         if isinstance(first_kept, int) and 1 < first_kept <= trim_seq:
             allowed = max(allowed, first_kept)
     return allowed
+
+
+def _nothing_before(seq: int) -> bool:
+    return not AuditEvent.objects.filter(seq__lt=seq).exists()

@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from relais.audit import trimming
+from relais.audit import trimming, verification
 from relais.audit.actions import AuditAction
 from relais.audit.chain import CHAINED_FIELDS, row_hash
 from relais.audit.models import AuditEvent
@@ -224,6 +224,42 @@ def test_it_names_a_trim_event_whose_anchor_is_not_the_first_row_kept_s_prev_has
     assert result.problem == (
         "la première ligne gardée ne porte pas l'empreinte que l'élagage a notée"
     )
+
+
+def test_a_verification_that_a_trim_overtakes_still_finds_the_journal_intact(
+    old_and_recent, monkeypatch
+):
+    walk = verification._raw_rows
+
+    def trimmed_after_the_first_chunk(chunk_size: int):
+        for n, row in enumerate(walk(chunk_size)):
+            yield row
+            if n == 0:
+                journal_trim(before=timezone.now() - A_YEAR)
+
+    monkeypatch.setattr(verification, "_raw_rows", trimmed_after_the_first_chunk)
+
+    result = verify_chain(chunk_size=2)
+
+    assert result.intact, result.problem
+
+
+def test_rows_erased_while_it_walks_without_a_trim_are_still_named(old_and_recent, monkeypatch):
+    walk = verification._raw_rows
+
+    def erased_after_the_first_chunk(chunk_size: int):
+        for n, row in enumerate(walk(chunk_size)):
+            yield row
+            if n == 0:
+                with as_database_superuser() as cursor:
+                    cursor.execute("DELETE FROM audit_auditevent WHERE seq < 5")
+
+    monkeypatch.setattr(verification, "_raw_rows", erased_after_the_first_chunk)
+
+    result = verify_chain(chunk_size=2)
+
+    assert result.broken_seq == 5
+    assert "manquante(s) avant la ligne 5" in result.problem
 
 
 @pytest.mark.postgresql
