@@ -138,8 +138,9 @@ class _Start:
             return None
         if broken_at is not None and _allowed_from(broken_at) >= self.seq:
             return None
+        # Rows before the first row allowed went with a trim the journal records.
         problem = (
-            f"ligne(s) 1 à {self.seq - 1} manquante(s) avant la ligne {self.seq}, "
+            f"ligne(s) {self.allowed} à {self.seq - 1} manquante(s) avant la ligne {self.seq}, "
             "sans élagage inscrit au journal"
         )
         return VerificationResult(0, self.seq, problem)

@@ -162,7 +162,9 @@ def test_rows_erased_beyond_what_the_trim_allowed_are_named_by_the_verification(
     result = verify_chain()
 
     assert result.broken_seq == 7
-    assert "sans élagage" in result.problem
+    assert result.problem == (
+        "ligne(s) 5 à 6 manquante(s) avant la ligne 7, sans élagage inscrit au journal"
+    )
 
 
 def test_a_break_later_in_the_chain_is_reported_at_an_unallowed_start_first(old_and_recent):
