@@ -279,3 +279,20 @@ def test_postgresql_accepts_the_deletes_a_trim_allows_and_refuses_the_others(
     ):
         cursor.execute("DELETE FROM audit_auditevent WHERE seq = 5")
     assert seqs() == [5, 6, 7, 8]
+
+
+@pytest.mark.postgresql
+def test_postgresql_refuses_to_erase_rows_younger_than_six_months_even_when_a_trim_allows_it(
+    actor, clock
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL seulement (DATABASE_URL=postgres://…)")
+    clock.advance(days=-100)
+    record_events(actor, 3)
+    clock.advance(days=100)
+
+    with pytest.raises(DatabaseError, match="DELETE refusé hors élagage"):
+        journal_trim(before=timezone.now() - timedelta(days=30))
+
+    assert seqs() == [1, 2, 3, 4]
+    assert trims()[0].details[FIRST_KEPT] == 4

@@ -5,8 +5,10 @@ from django.db import migrations, models
 
 
 # Rows are still never changed. They may now be deleted, but only the rows before the first
-# row that a trim event of the journal itself allows to keep (relais/audit/trimming.py): the
-# check runs once per DELETE statement, on the rows it removed.
+# row that a trim event of the journal itself allows to keep (relais/audit/trimming.py), and
+# only rows older than the shortest retention period Relais accepts (180 days): a role that
+# forged a trim event still could not erase recent traces. The check runs once per DELETE
+# statement, on the rows it removed.
 CREATE = """
 DROP TRIGGER audit_no_update_delete ON audit_auditevent;
 
@@ -17,15 +19,18 @@ CREATE TRIGGER audit_no_update
 CREATE OR REPLACE FUNCTION audit_refuse_untrimmed_delete() RETURNS trigger AS $$
 DECLARE
     highest bigint;
+    newest timestamptz;
     allowed bigint;
 BEGIN
-    SELECT max(seq) INTO highest FROM removed;
+    SELECT max(seq), max(created_at) INTO highest, newest FROM removed;
     IF highest IS NULL THEN
         RETURN NULL;
     END IF;
     SELECT max((details->>'premiere_ligne_gardee')::bigint) INTO allowed
-        FROM audit_auditevent WHERE action = 'journal_trimmed';
-    IF allowed IS NULL OR highest >= allowed THEN
+        FROM audit_auditevent
+        WHERE action = 'journal_trimmed'
+            AND (details->>'premiere_ligne_gardee')::bigint <= seq;
+    IF allowed IS NULL OR highest >= allowed OR newest > now() - interval '180 days' THEN
         RAISE EXCEPTION 'Le journal d''audit est en ajout seul : DELETE refusé hors élagage'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
