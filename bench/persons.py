@@ -25,12 +25,23 @@ VAR = ROOT / "var" / "bench"
 
 
 def _fresh_postgresql(server: str, name: str) -> str:
+    drop_postgresql(server, name)
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     return f"{server}/{name}"
+
+
+def drop_postgresql(server: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgresql_name(persons: int) -> str:
+    return f"relais_bench_{persons}"
 
 
 def _setup(persons: int, postgresql: str, *, reuse: bool) -> None:
@@ -38,7 +49,7 @@ def _setup(persons: int, postgresql: str, *, reuse: bool) -> None:
     `reuse`, the one an earlier run of this size generated."""
     VAR.mkdir(parents=True, exist_ok=True)
     if postgresql:
-        name = f"relais_bench_{persons}"
+        name = postgresql_name(persons)
         url = f"{postgresql}/{name}" if reuse else _fresh_postgresql(postgresql, name)
         os.environ["DATABASE_URL"] = url
     else:

@@ -19,9 +19,17 @@ sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 
 
-def _prepare_environment() -> None:
+# The journal's own database when the run measures a PostgreSQL server.
+JOURNAL_DATABASE = "relais_bench_journal"
+
+
+def _prepare_environment(postgresql: str) -> None:
     VAR.mkdir(parents=True, exist_ok=True)
-    if "DATABASE_URL" not in os.environ:
+    if postgresql:
+        from bench.persons import _fresh_postgresql
+
+        os.environ["DATABASE_URL"] = _fresh_postgresql(postgresql, JOURNAL_DATABASE)
+    elif "DATABASE_URL" not in os.environ:
         for leftover in VAR.glob("bench.sqlite3*"):
             leftover.unlink()
         os.environ["DATABASE_URL"] = f"sqlite:///{VAR / 'bench.sqlite3'}"
@@ -163,10 +171,20 @@ def serve_and_measure(
     return results
 
 
-def bench_persons(
-    size: int, *, http_seconds: float = 0.0, workers: int = 2, reuse: bool = False
-) -> dict[str, float]:
+def _persons_command(size: int, postgresql: str) -> list[str]:
     command = [sys.executable, str(ROOT / "bench" / "persons.py"), "--persons", str(size)]
+    return command + (["--postgresql", postgresql] if postgresql else [])
+
+
+def bench_persons(
+    size: int,
+    *,
+    postgresql: str = "",
+    http_seconds: float = 0.0,
+    workers: int = 2,
+    reuse: bool = False,
+) -> dict[str, float]:
+    command = _persons_command(size, postgresql)
     if http_seconds:
         command += ["--http-seconds", str(http_seconds), "--workers", str(workers)]
     if reuse:
@@ -176,11 +194,10 @@ def bench_persons(
     return dict(json.loads(output.stdout.strip().splitlines()[-1]))
 
 
-def _latency_server(size: int, env: dict[str, str]) -> subprocess.Popen[str]:
+def _latency_server(size: int, postgresql: str, env: dict[str, str]) -> subprocess.Popen[str]:
     """A process that measures the database of this size on demand; what it writes on its
     error output goes to var/bench/latency-SIZE.log."""
-    command = [sys.executable, str(ROOT / "bench" / "persons.py"), "--persons", str(size)]
-    command += ["--reuse", "--serve", "--rounds", "20"]
+    command = [*_persons_command(size, postgresql), "--reuse", "--serve", "--rounds", "20"]
     with (VAR / f"latency-{size}.log").open("w") as log:
         return subprocess.Popen(
             command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -189,7 +206,11 @@ def _latency_server(size: int, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def latencies_in_turn(
-    sizes: list[int], figures: dict[int, dict[str, float]], rounds: int, batch: int
+    sizes: list[int],
+    figures: dict[int, dict[str, float]],
+    rounds: int,
+    batch: int,
+    postgresql: str = "",
 ) -> None:
     """Measure the file page and the search again, the sizes taking turns `batch` requests
     at a time, each size in its own process kept open: every size is then measured in the
@@ -197,7 +218,7 @@ def latencies_in_turn(
     figure is the median of its turns' medians; each growth ratio, the median of the ratios
     of the medians measured in the same turn."""
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    servers = {size: _latency_server(size, env) for size in sizes}
+    servers = {size: _latency_server(size, postgresql, env) for size in sizes}
     turns: list[dict[int, dict[str, float]]] = []
     try:
         for server in servers.values():
@@ -240,9 +261,34 @@ def main() -> None:
         "--latency-rounds", type=int, default=40, help="turns of the sizes, file page and search"
     )
     parser.add_argument("--latency-batch", type=int, default=10, help="requests per page and turn")
+    parser.add_argument(
+        "--postgresql",
+        default="",
+        help="measure on this PostgreSQL server (postgres://user@host:port) instead of SQLite; "
+        "its bench databases are dropped at the end",
+    )
     args = parser.parse_args()
 
-    _prepare_environment()
+    _prepare_environment(args.postgresql)
+    try:
+        _measure(args)
+    finally:
+        if args.postgresql:
+            _drop_databases(args.postgresql, args.million)
+
+
+def _drop_databases(postgresql: str, million: bool) -> None:
+    from django.db import connections
+
+    from bench.persons import drop_postgresql, postgresql_name
+
+    connections.close_all()
+    for size in [1_000, 100_000] + ([1_000_000] if million else []):
+        drop_postgresql(postgresql, postgresql_name(size))
+    drop_postgresql(postgresql, JOURNAL_DATABASE)
+
+
+def _measure(args: argparse.Namespace) -> None:
     from django.db import connection
 
     print(f"Relais — banc d'essai ({connection.vendor}, {os.cpu_count()} cœurs)")
@@ -270,8 +316,10 @@ def main() -> None:
     figures = {}
     for size in sizes:
         http = args.seconds if size == sizes[0] else 0.0
-        figures[size] = bench_persons(size, http_seconds=http, workers=args.workers)
-    latencies_in_turn(sizes, figures, args.latency_rounds, args.latency_batch)
+        figures[size] = bench_persons(
+            size, postgresql=args.postgresql, http_seconds=http, workers=args.workers
+        )
+    latencies_in_turn(sizes, figures, args.latency_rounds, args.latency_batch, args.postgresql)
     for size in sizes:
         row = figures[size]
         print(

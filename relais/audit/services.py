@@ -11,7 +11,8 @@ from relais.audit.chain import GENESIS_HASH, row_hash
 from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
 
-# Any constant works: it names the one lock that serialises appends on PostgreSQL.
+# Any constant works: it names the one lock that serialises appends on PostgreSQL. The
+# function audit_chain_head() of migration 0008 takes the same.
 _CHAIN_LOCK_KEY = 0x52454C414953
 
 
@@ -41,8 +42,8 @@ def audit_record(
     trace are committed together or not at all.
     """
     with transaction.atomic():
-        lock_chain_head()
         with connection.cursor() as cursor:
+            # Takes the chain's lock first on PostgreSQL (see _head_sql).
             cursor.execute(_head_sql())
             head = cursor.fetchone()
             seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
@@ -108,6 +109,9 @@ _PREPARATION = [
 # Both statements are built once from the model's metadata (identifiers only, no value).
 @cache
 def _head_sql() -> str:
+    if connection.vendor == "postgresql":
+        # Locks, then reads the head, in one round trip (migration 0008).
+        return "SELECT seq, hash FROM audit_chain_head()"
     quote = connection.ops.quote_name
     table = quote(AuditEvent._meta.db_table)
     return f"SELECT {quote('seq')}, {quote('hash')} FROM {table} ORDER BY 1 DESC LIMIT 1"  # noqa: S608

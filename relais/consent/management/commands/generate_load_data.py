@@ -108,6 +108,10 @@ class Command(BaseCommand):
             made += size
             self.stdout.write(f"\r{made:,} personnes…", ending="")
             self.stdout.flush()
+        with connection.cursor() as cursor:
+            # Fresh statistics, as the database's background analysis would gather them
+            # later: without them, the planner guesses a small table's plans for a large one.
+            cursor.execute("ANALYZE")
         self.stdout.write(f"\n{count:,} personnes générées en {time.monotonic() - started:.0f} s.")
 
     def _organisations(self, count: int) -> tuple[list[Organisation], dict[int, int]]:
