@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -198,8 +198,10 @@ def can(
 def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQuerySet:
     """The persons whose file this professional may open (consent or break-glass), minus
     those who blocked them."""
-    # Driven by the organisation's consents (IN sub-queries), not by the persons table: the
-    # cost follows the size of one caseload, not the size of the whole platform.
+    # Driven by the organisation's consents (one IN sub-query), not by the persons table:
+    # the cost follows the size of one caseload, not the size of the whole platform. One
+    # sub-query over a UNION ALL, not two joined by OR: PostgreSQL cannot start from a
+    # disjunction of sub-queries, and would walk the persons in name order instead.
     moment = at or timezone.now()
     consented = (
         Consent.objects.live(moment)
@@ -224,7 +226,7 @@ def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQ
     )
     return (
         Person.objects.active()
-        .filter(Q(pk__in=consented) | Q(pk__in=granted))
+        .filter(pk__in=consented.union(granted, all=True))
         .exclude(pk__in=blocked)
     )
 
@@ -261,7 +263,8 @@ def persons_readable_in(
     )
     return (
         visible_persons(pro, at=moment)
-        .filter(Q(pk__in=covering.values("person_id")) | Q(pk__in=granted.values("person_id")))
+        # One sub-query over a UNION ALL, as in `visible_persons`.
+        .filter(pk__in=covering.values("person_id").union(granted.values("person_id"), all=True))
         .values("pk")
     )
 
