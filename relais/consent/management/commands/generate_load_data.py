@@ -17,6 +17,7 @@ from stdnum import luhn
 
 from relais.accounts.models import User
 from relais.consent.models import Consent, ConsentDuration, ConsentMethod
+from relais.consent.services import consent_expiry
 from relais.organisations.models import (
     SECTOR_OF_KIND,
     Membership,
@@ -97,17 +98,27 @@ class Command(BaseCommand):
         self.random = random.Random(options["seed"])  # noqa: S311 — synthetic data
         started = time.monotonic()
         organisations, professionals = self._organisations(count)
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
+        # SQLite refuses to change the safety level inside a transaction (a caller's atomic
+        # block): the level is lowered only outside one, and put back as it was found.
+        unsynced = connection.vendor == "sqlite" and not connection.in_atomic_block
+        if unsynced:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous")
+                synchronous = cursor.fetchone()[0]
                 cursor.execute("PRAGMA synchronous=OFF")
         made = 0
-        while made < count:
-            size = min(CHUNK, count - made)
-            with transaction.atomic():
-                self._chunk(made, size, organisations, professionals)
-            made += size
-            self.stdout.write(f"\r{made:,} personnes…", ending="")
-            self.stdout.flush()
+        try:
+            while made < count:
+                size = min(CHUNK, count - made)
+                with transaction.atomic():
+                    self._chunk(made, size, organisations, professionals)
+                made += size
+                self.stdout.write(f"\r{made:,} personnes…", ending="")
+                self.stdout.flush()
+        finally:
+            if unsynced:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"PRAGMA synchronous={int(synchronous)}")
         with connection.cursor() as cursor:
             # Fresh statistics, as the database's background analysis would gather them
             # later: without them, the planner guesses a small table's plans for a large one.
@@ -191,8 +202,10 @@ class Command(BaseCommand):
     ) -> None:
         rnd = self.random
         ops = connection.ops
-        now = ops.adapt_datetimefield_value(timezone.now())
-        expiry = ops.adapt_datetimefield_value(timezone.now() + timedelta(days=365))
+        moment = timezone.now()
+        now = ops.adapt_datetimefield_value(moment)
+        # A year as `consent_grant` counts it: twelve months, not 365 days.
+        expiry = ops.adapt_datetimefield_value(consent_expiry(moment, ConsentDuration.YEAR))
         today = timezone.localdate()
         months = [
             (today.replace(day=1) - timedelta(days=28 * back)).replace(day=1) for back in range(3)
