@@ -49,14 +49,15 @@ class PersonQuerySet(models.QuerySet["Person"]):
         return self.filter(status=PersonStatus.ACTIVE)
 
     def matching_tokens(self, tokens: list[str]) -> "PersonQuerySet":
-        """Every token starts the birth name, the usage name or the first names."""
+        """Every token starts a word of the birth name, the usage name or the first names:
+        « Dupré-Lefèvre » is found by « lefevre », « Jean-Pierre » by « pierre ». Call it
+        on a caseload (`visible_persons`): a later word is found by a scan of those rows."""
         queryset = self
         for token in tokens:
-            queryset = queryset.filter(
-                _prefix_range("birth_name_key", token)
-                | _prefix_range("usage_name_key", token)
-                | _prefix_range("first_names_key", token)
-            )
+            matches = Q()
+            for field in ("birth_name_key", "usage_name_key", "first_names_key"):
+                matches |= _prefix_range(field, token) | Q(**{f"{field}__contains": f" {token}"})
+            queryset = queryset.filter(matches)
         return queryset
 
 

@@ -286,6 +286,24 @@ def test_it_finds_a_name_with_letters_of_its_own_as_typed_on_a_french_keyboard(
     assert reverse("persons:file", args=[lukasz.pk]) in content
 
 
+@pytest.mark.parametrize(
+    "query", ["Dupré-Lefèvre", "lefevre", "Lefèvre Jean-Pierre", "pierre", "dupre pie"]
+)
+def test_it_finds_a_compound_name_by_any_of_its_words(member_client, organisation, query):
+    compound = _followed(organisation, birth_name="Dupré-Lefèvre", first_names="Jean-Pierre")
+
+    content = _search(member_client, query)
+
+    assert reverse("persons:file", args=[compound.pk]) in content
+
+
+@pytest.mark.parametrize("query", ["efevre", "ierre", "lefevre paul"])
+def test_it_finds_no_compound_name_by_the_middle_of_a_word(member_client, organisation, query):
+    _followed(organisation, birth_name="Dupré-Lefèvre", first_names="Jean-Pierre")
+
+    assert "Aucune personne." in _search(member_client, query)
+
+
 def test_it_searches_by_post_only(member_client, searchable):
     lea, _ = searchable
 
