@@ -119,10 +119,12 @@ class Command(BaseCommand):
             if unsynced:
                 with connection.cursor() as cursor:
                     cursor.execute(f"PRAGMA synchronous={int(synchronous)}")
-        with connection.cursor() as cursor:
-            # Fresh statistics, as the database's background analysis would gather them
-            # later: without them, the planner guesses a small table's plans for a large one.
-            cursor.execute("ANALYZE")
+        if connection.vendor == "postgresql":
+            # Fresh statistics, as PostgreSQL's background analysis would gather them later:
+            # without them, the planner guesses a small table's plans for a large one.
+            # SQLite keeps none unless asked, as a deployed Relais does not ask.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(f"\n{count:,} personnes générées en {time.monotonic() - started:.0f} s.")
 
     def _organisations(self, count: int) -> tuple[list[Organisation], dict[int, int]]:
