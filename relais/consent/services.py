@@ -254,9 +254,15 @@ def block_lift(*, block: Block, by: Actor) -> None:
 
 
 def break_glass_preference_set(*, person: Person, refuses: bool, by: Actor) -> None:
+    """Record the person's choice on break-glass; refused once the file has been merged or
+    archived since the page read it: the choice would stay on a file nobody opens."""
     with transaction.atomic():
+        if not Person.objects.active().filter(pk=person.pk).update(refuses_break_glass=refuses):
+            raise ValidationError(
+                "Ce dossier n'est plus actif : il a été fusionné ou archivé entre-temps. "
+                "Le choix n'est pas enregistré."
+            )
         person.refuses_break_glass = refuses
-        person.save(update_fields=["refuses_break_glass"])
         record_on_file(
             AuditAction.BREAK_GLASS_PREFERENCE,
             person=person,

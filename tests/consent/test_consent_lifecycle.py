@@ -1,6 +1,7 @@
 """Consents, blocks and break-glass over time, through the pages, with their journal."""
 
 import datetime
+import html
 import re
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,8 @@ from relais.consent.services import break_glass_open, consent_expiry, consent_gr
 from relais.notifications import sms
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory
-from relais.persons.models import Note
+from relais.persons.models import Note, Person, PersonStatus
+from relais.www.persons import consent_views
 from relais.www.persons.consent_views import BREAK_GLASS_IMPOSSIBLE
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
@@ -281,6 +283,33 @@ def test_it_refuses_break_glass_without_the_exact_identity(person, elsewhere):
 
     assert escape(BREAK_GLASS_IMPOSSIBLE) in response.content.decode()
     assert not BreakGlassGrant.objects.exists()
+
+
+def test_a_break_glass_choice_is_refused_once_the_file_was_archived_since_it_was_read(
+    referent_client, person, monkeypatch
+):
+    """The page reads the file while it is active; a merge or the retention task archives
+    it before the choice is saved: the choice would stay on a file nobody opens."""
+    read = consent_views._agreements_access
+
+    def read_then_archived(request, person_id):
+        access = read(request, person_id)
+        Person.objects.filter(pk=person_id).update(status=PersonStatus.ARCHIVED)
+        return access
+
+    monkeypatch.setattr(consent_views, "_agreements_access", read_then_archived)
+    before = AuditEvent.objects.count()
+
+    response = referent_client.post(
+        reverse("persons:break_glass_preference", args=[person.pk]), {"refuse": "oui"}, follow=True
+    )
+
+    assert "Ce dossier n'est plus actif" in html.unescape(response.content.decode())
+    person.refresh_from_db()
+    assert person.refuses_break_glass is False
+    assert not AuditEvent.objects.filter(
+        seq__gt=before, action=AuditAction.BREAK_GLASS_PREFERENCE
+    ).exists()
 
 
 def test_it_refuses_break_glass_to_a_person_who_refuses_it(referent_client, person, elsewhere):

@@ -174,7 +174,11 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
 def break_glass_preference(request: HttpRequest, person_id: int) -> HttpResponse:
     access = _agreements_access(request, person_id)
     refuses = request.POST.get("refuse") == "oui"
-    break_glass_preference_set(person=access.person, refuses=refuses, by=actor_for(request))
+    try:
+        break_glass_preference_set(person=access.person, refuses=refuses, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("persons:consents", person_id=person_id)
     messages.success(
         request,
         "La personne refuse désormais les accès exceptionnels."

@@ -472,9 +472,19 @@ def break_glass(request: HttpRequest) -> HttpResponse:
             messages.error(request, error)
         return redirect("portal:consents")
     refuses = form.cleaned_data["refuse"]
-    consent_services.break_glass_preference_set(
-        person=person, refuses=refuses, by=person_actor(request)
-    )
+    try:
+        consent_services.break_glass_preference_set(
+            person=person, refuses=refuses, by=person_actor(request)
+        )
+    except ValidationError:
+        messages.error(
+            request,
+            _(
+                "Votre dossier vient de changer. Votre choix n'est pas enregistré. "
+                "Demandez de l'aide à la personne qui vous accompagne."
+            ),
+        )
+        return redirect("portal:consents")
     if refuses:
         messages.success(
             request, _("C'est noté : personne ne pourra ouvrir votre dossier sans votre accord.")

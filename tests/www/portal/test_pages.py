@@ -18,7 +18,7 @@ from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.documents.models import Document
 from relais.persons.categories import DataCategory
-from relais.persons.models import NoteVisibility
+from relais.persons.models import NoteVisibility, Person, PersonStatus
 from relais.persons.services import note_add
 from relais.portability.snapshot import JSON_NAME
 from relais.portal.sessions import PERSON_ACTOR_LABEL
@@ -380,6 +380,25 @@ def test_the_person_refuses_break_glass(lea, lea_client):
     assert "Vous avez dit non" in text_of(lea_client.get(reverse("portal:consents")))
 
     lea_client.post(reverse("portal:break_glass"), {"refuse": "non"})
+    lea.person.refresh_from_db()
+    assert not lea.person.refuses_break_glass
+
+
+def test_break_glass_choice_is_refused_once_the_file_was_merged_since_it_was_read(
+    lea, lea_client, monkeypatch
+):
+    read = portal_views._person
+
+    def read_then_archived(request):
+        person = read(request)
+        Person.objects.filter(pk=person.pk).update(status=PersonStatus.ARCHIVED)
+        return person
+
+    monkeypatch.setattr(portal_views, "_person", read_then_archived)
+
+    response = lea_client.post(reverse("portal:break_glass"), {"refuse": "oui"}, follow=True)
+
+    assert "Votre choix n'est pas enregistré" in text_of(response)
     lea.person.refresh_from_db()
     assert not lea.person.refuses_break_glass
 
