@@ -11,6 +11,7 @@ such row authorises. A trim cut short is finished by the next one.
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -45,7 +46,7 @@ def journal_trim(*, before: datetime, chunk_size: int = 10_000) -> JournalTrim:
         oldest, newest = _bounds()
         if oldest is None:
             return JournalTrim(removed=0, first_kept=None)
-        authorised = _authorised_first_kept()
+        authorised = first_row_allowed()
         first_kept = _first_row_since(before) or newest + 1
         if first_kept > max(oldest, authorised):
             audit_record(
@@ -73,12 +74,21 @@ def _bounds() -> tuple[int | None, int]:
     return bounds["oldest"], bounds["newest"] or 0
 
 
-def _authorised_first_kept() -> int:
-    """The first row the journal's own trim events allow to keep: 0 if none allows any."""
-    trims = AuditEvent.objects.filter(action=AuditAction.JOURNAL_TRIMMED)
-    return max(
-        (details[FIRST_KEPT] for details in trims.values_list("details", flat=True)), default=0
-    )
+def first_row_allowed(*, since: int = 1) -> int:
+    """The first row the trim rows of the journal, from row `since` on, allow it to start
+    with: 1 where none does."""
+    trims = AuditEvent.objects.filter(action=AuditAction.JOURNAL_TRIMMED, seq__gte=since)
+    allowed = (trimmed_from(seq, details) for seq, details in trims.values_list("seq", "details"))
+    return max((first for first in allowed if first is not None), default=1)
+
+
+def trimmed_from(seq: int, details: Any) -> int | None:
+    """The first row kept that the trim row `seq` names, if it names a valid one: after
+    row 1, and not after the trim row itself (which is written before the erasure)."""
+    first_kept = details.get(FIRST_KEPT) if isinstance(details, dict) else None
+    if isinstance(first_kept, int) and 1 < first_kept <= seq:
+        return first_kept
+    return None
 
 
 def _first_row_since(moment: datetime) -> int | None:

@@ -16,7 +16,7 @@ from django.db import connection
 from relais.audit.actions import AuditAction
 from relais.audit.chain import CHAINED_FIELDS, GENESIS_HASH, canonical_bytes
 from relais.audit.models import AuditEvent
-from relais.audit.trimming import ANCHOR, FIRST_KEPT
+from relais.audit.trimming import ANCHOR, first_row_allowed, trimmed_from
 
 ACTION = CHAINED_FIELDS.index("action")
 DETAILS = CHAINED_FIELDS.index("details")
@@ -121,8 +121,8 @@ class _Start:
 
     def allow(self, seq: int, details: dict[str, Any]) -> str:
         """Take in the trim event at row `seq`; the problem it holds, or an empty text."""
-        first_kept = details.get(FIRST_KEPT)
-        if not isinstance(first_kept, int) or not 1 < first_kept <= seq:
+        first_kept = trimmed_from(seq, details)
+        if first_kept is None:
             return "élagage du journal sans première ligne gardée valable"
         if first_kept == self.seq and details.get(ANCHOR) != self.prev_hash:
             return "la première ligne gardée ne porte pas l'empreinte que l'élagage a notée"
@@ -136,7 +136,7 @@ class _Start:
         verified: the start is then not the fault, the break is."""
         if self.seq <= self.allowed:
             return None
-        if broken_at is not None and _allowed_from(broken_at) >= self.seq:
+        if broken_at is not None and first_row_allowed(since=broken_at) >= self.seq:
             return None
         # Rows before the first row allowed went with a trim the journal records.
         problem = (
@@ -144,17 +144,6 @@ class _Start:
             "sans élagage inscrit au journal"
         )
         return VerificationResult(0, self.seq, problem)
-
-
-def _allowed_from(seq: int) -> int:
-    """The first row the trim events from row `seq` on say they allow to keep (1 if none)."""
-    trims = AuditEvent.objects.filter(action=TRIMMED, seq__gte=seq)
-    allowed = 1
-    for trim_seq, details in trims.values_list("seq", "details"):
-        first_kept = details.get(FIRST_KEPT) if isinstance(details, dict) else None
-        if isinstance(first_kept, int) and 1 < first_kept <= trim_seq:
-            allowed = max(allowed, first_kept)
-    return allowed
 
 
 def _nothing_before(seq: int) -> bool:

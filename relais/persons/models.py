@@ -48,6 +48,11 @@ class PersonQuerySet(models.QuerySet["Person"]):
     def active(self) -> "PersonQuerySet":
         return self.filter(status=PersonStatus.ACTIVE)
 
+    def lock_if_active(self, pk: int) -> bool:
+        """Lock the file's row within the caller's transaction; whether it is still active:
+        a merge or the retention task may have archived it since the page read it."""
+        return self.active().select_for_update().filter(pk=pk).exists()
+
     def matching_tokens(self, tokens: list[str]) -> "PersonQuerySet":
         """Every token starts a word of the birth name, the usage name or the first names:
         « Dupré-Lefèvre » is found by « lefevre », « Jean-Pierre » by « pierre ». Call it

@@ -20,7 +20,6 @@ from relais.persons.models import (
     Note,
     Person,
     PersonQuerySet,
-    PersonStatus,
     Referent,
 )
 from relais.persons.normalisation import name_key
@@ -137,17 +136,13 @@ def section_save(
     else:
         instance.full_clean()
     with transaction.atomic():
-        if isinstance(instance, Person):
-            # The page read the file while it was active; saving the whole row as read
-            # would bring back a file merged or archived since.
-            still_active = Person.objects.select_for_update().filter(
-                pk=instance.pk, status=PersonStatus.ACTIVE
+        # The page read the file while it was active; saving the whole row as read would
+        # bring back a file merged or archived since.
+        if isinstance(instance, Person) and not Person.objects.lock_if_active(instance.pk):
+            raise ValidationError(
+                "Ce dossier n'est plus actif : il a été fusionné ou archivé pendant que "
+                "vous le modifiiez. La modification n'est pas enregistrée."
             )
-            if not still_active.exists():
-                raise ValidationError(
-                    "Ce dossier n'est plus actif : il a été fusionné ou archivé pendant que "
-                    "vous le modifiiez. La modification n'est pas enregistrée."
-                )
         instance.save()
         _touch(person)
         record_on_file(

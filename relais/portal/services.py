@@ -272,7 +272,7 @@ def person_account_open(
     with transaction.atomic():
         # The page read the file while it was active: a file merged or archived since
         # (both close its space) gets none.
-        if not Person.objects.active().select_for_update().filter(pk=person.pk).exists():
+        if not Person.objects.lock_if_active(person.pk):
             raise ValidationError(
                 "Ce dossier n'est plus actif : son espace personnel ne peut pas être ouvert."
             )
