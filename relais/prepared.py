@@ -1,4 +1,4 @@
-"""Prepared reads for the few statements every page runs.
+"""Prepared statements for the few reads and the one write every page runs.
 
 `Model.objects.raw()` works out again, on every call, how to turn a row into an object: the
 model's column order and each column's converters. For a forty-column row that costs ten
@@ -12,14 +12,16 @@ The statement itself runs on the driver's own cursor, with the placeholders the 
 expects, as Django's cursor would run it, without the wrappers Django puts around each call
 (placeholder rewriting, thread checks, execute hooks). Whenever something listens to the
 queries (a debug setting, `assertNumQueries`, an execute wrapper), it goes through Django's
-cursor instead, so that every statement is seen and counted.
+cursor instead, so that every statement is seen and counted. `write_transaction` does the
+same for a write made outside any transaction: the journal's append.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.models import Model
@@ -163,3 +165,56 @@ def records(
     return [
         record._make(_converted(connection, plan, row)) for row in rows(connection, sql, params)
     ]
+
+
+Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
+
+@contextmanager
+def write_transaction(connection: BaseDatabaseWrapper) -> Iterator[Run]:
+    """A transaction for a few prepared statements: committed at the end of the block,
+    rolled back if the block raises. Yields a function that runs one statement and returns
+    its rows.
+
+    Inside an enclosing `transaction.atomic()`, the statements join it. Outside, under
+    SQLite and when nothing listens to the queries, the transaction is the driver's own
+    (BEGIN IMMEDIATE … COMMIT on its plain cursor), as `rows` reads: Django's transaction
+    and cursor machinery costs more than the statements themselves, and the journal is
+    written this way on every page that shows a file. Nothing but the yielded function may
+    touch the database inside the block: Django does not know of the driver's transaction.
+    """
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    if (
+        connection.vendor != "sqlite"
+        or connection.in_atomic_block
+        or not connection.get_autocommit()
+        or connection.queries_logged
+        or connection.execute_wrappers
+    ):
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+
+            def run_in_django(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall()) if cursor.description else []
+
+            yield run_in_django
+        return
+    driver = connection.connection
+    with connection.wrap_database_errors:
+        cursor = driver.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+
+                def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                    cursor.execute(_native(connection, sql), params)
+                    return list(cursor.fetchall())
+
+                yield run
+                cursor.execute("COMMIT")
+            except BaseException:
+                driver.rollback()
+                raise
+        finally:
+            cursor.close()

@@ -13,10 +13,12 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Model
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from relais import crypto, prepared
@@ -26,6 +28,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.models import AuditEvent, RecentRead
 from relais.audit.services import audit_record
+from relais.audit.verification import verify_chain
 from relais.consent.access import Professional, file_access
 from relais.consent.models import Block, Consent, ConsentDuration, ConsentMethod
 from relais.organisations.models import Membership, Organisation, OrganisationKind
@@ -724,3 +727,115 @@ def test_file_access_refuses_a_file_that_blocks_the_organisation() -> None:
 
     with pytest.raises(Http404):
         file_access(_professional(membership), person.pk)
+
+
+# Write transactions.
+
+
+def _transaction_open() -> bool:
+    driver = connection.connection
+    if connection.vendor == "sqlite":
+        return bool(driver.in_transaction)
+    return bool(driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+
+
+def _rename(run: prepared.Run, user: User, first_name: str) -> None:
+    run('UPDATE "accounts_user" SET "first_name" = %s WHERE "id" = %s', [first_name, user.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_db")
+def test_a_write_outside_any_transaction_is_committed_when_the_block_ends() -> None:
+    user = UserFactory(first_name="Avant")
+
+    with prepared.write_transaction(connections[DEFAULT_DB_ALIAS]) as run:
+        _rename(run, user, "Après")
+        [(read,)] = run('SELECT "first_name" FROM "accounts_user" WHERE "id" = %s', [user.pk])
+        assert read == "Après"
+        assert _transaction_open()
+
+    assert not _transaction_open()
+    assert not connection.in_atomic_block
+    assert User.objects.get(pk=user.pk).first_name == "Après"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_db")
+def test_a_block_that_raises_writes_nothing() -> None:
+    user = UserFactory(first_name="Avant")
+
+    with (
+        pytest.raises(RuntimeError, match="arrêt"),
+        prepared.write_transaction(connections[DEFAULT_DB_ALIAS]) as run,
+    ):
+        _rename(run, user, "Après")
+        raise RuntimeError("arrêt")
+
+    assert not _transaction_open()
+    assert User.objects.get(pk=user.pk).first_name == "Avant"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_db")
+def test_a_failing_statement_raises_django_s_error_and_undoes_the_block() -> None:
+    user = UserFactory(first_name="Avant")
+
+    with (
+        pytest.raises(DatabaseError),
+        prepared.write_transaction(connections[DEFAULT_DB_ALIAS]) as run,
+    ):
+        _rename(run, user, "Après")
+        run('SELECT * FROM "pas_de_table"', [])
+
+    assert not _transaction_open()
+    assert User.objects.get(pk=user.pk).first_name == "Avant"
+    # The connection goes on serving.
+    assert audit_record(action=AuditAction.LOGIN, by=Actor(label="Test")).seq == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_db")
+def test_inside_an_atomic_block_the_writes_join_it() -> None:
+    user = UserFactory(first_name="Avant")
+
+    with pytest.raises(RuntimeError, match="arrêt"), transaction.atomic():
+        with prepared.write_transaction(connections[DEFAULT_DB_ALIAS]) as run:
+            _rename(run, user, "Après")
+        assert connection.in_atomic_block
+        raise RuntimeError("arrêt")
+
+    assert User.objects.get(pk=user.pk).first_name == "Avant"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_db")
+def test_every_write_is_seen_when_the_queries_are_counted() -> None:
+    user = UserFactory(first_name="Avant")
+
+    with (
+        CaptureQueriesContext(connection) as captured,
+        prepared.write_transaction(connections[DEFAULT_DB_ALIAS]) as run,
+    ):
+        _rename(run, user, "Après")
+
+    updates = [q["sql"] for q in captured if q["sql"].startswith('UPDATE "accounts_user"')]
+    assert len(updates) == 1
+    assert "Après" in updates[0]
+    assert User.objects.get(pk=user.pk).first_name == "Après"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_db")
+def test_appends_outside_any_transaction_keep_one_unbroken_chain() -> None:
+    actor = Actor(label="Test")
+
+    written = [audit_record(action=AuditAction.LOGIN, by=actor) for _ in range(3)]
+
+    assert not _transaction_open()
+    assert [event.seq for event in written] == [1, 2, 3]
+    assert [event.prev_hash for event in written[1:]] == [event.hash for event in written[:2]]
+    stored = AuditEvent.objects.get(pk=3)
+    _assert_same_object(written[2], stored)
+    result = verify_chain()
+    assert result.intact, result.problem
+    assert result.rows_checked == 3

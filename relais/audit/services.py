@@ -3,13 +3,14 @@
 from functools import cache
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
 from relais.audit.chain import GENESIS_HASH, row_hash
 from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
+from relais.prepared import write_transaction
 
 # Any constant works: it names the one lock that serialises appends on PostgreSQL. The
 # function audit_chain_head() of migration 0008 takes the same.
@@ -41,45 +42,43 @@ def audit_record(
     Call it inside the transaction that makes the change, so that the change and its
     trace are committed together or not at all.
     """
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            # Takes the chain's lock first on PostgreSQL (see _head_sql).
-            cursor.execute(_head_sql())
-            head = cursor.fetchone()
-            seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-            row: dict[str, Any] = {
-                "seq": seq,
-                "created_at": timezone.now(),
-                "action": str(action),
-                "actor_id": by.user_id,
-                "actor_label": by.label[:200],
-                "organisation_id": by.organisation_id,
-                "organisation_label": by.organisation_label[:200],
-                "person_id": person_id,
-                "person_label": person_label[:200],
-                "category": category,
-                "object_type": object_type,
-                "object_id": str(object_id),
-                "reason": reason,
-                "ip_address": by.ip_address,
-                "details": _details(details or {}, by, person_id),
-                "prev_hash": prev_hash,
-            }
-            row["hash"] = row_hash(row)
-            # One prepared INSERT rather than Model.save(): the journal is written on every
-            # page that shows a file, and the ORM's query building would cost more than the
-            # write itself.
-            cursor.execute(
-                _insert_sql(),
-                [
-                    row[name] if field is None else field.get_db_prep_save(row[name], connection)
-                    for name, field in _PREPARATION
-                ],
-            )
-        event = AuditEvent(**row)
-        event._state.adding = False
-        event._state.db = connection.alias
-        return event
+    # The connection itself, not the proxy: each attribute read through the proxy looks
+    # the connection up again.
+    database = connections[DEFAULT_DB_ALIAS]
+    with write_transaction(database) as run:
+        # Takes the chain's lock first on PostgreSQL (see _head_sql).
+        head = run(_head_sql(), ())
+        seq, prev_hash = (head[0][0] + 1, head[0][1]) if head else (1, GENESIS_HASH)
+        row: dict[str, Any] = {
+            "seq": seq,
+            "created_at": timezone.now(),
+            "action": str(action),
+            "actor_id": by.user_id,
+            "actor_label": by.label[:200],
+            "organisation_id": by.organisation_id,
+            "organisation_label": by.organisation_label[:200],
+            "person_id": person_id,
+            "person_label": person_label[:200],
+            "category": category,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "reason": reason,
+            "ip_address": by.ip_address,
+            "details": _details(details or {}, by, person_id),
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = row_hash(row)
+        # One prepared INSERT rather than Model.save(): the journal is written on every
+        # page that shows a file, and the ORM's query building would cost more than the
+        # write itself.
+        run(
+            _insert_sql(),
+            [
+                row[name] if field is None else field.get_db_prep_save(row[name], database)
+                for name, field in _PREPARATION
+            ],
+        )
+    return AuditEvent.from_db(database.alias, _ATTNAMES, [row[name] for name in _ATTNAMES])
 
 
 def _details(
@@ -93,6 +92,7 @@ def _details(
 
 
 _FIELDS = AuditEvent._meta.concrete_fields
+_ATTNAMES = [field.attname for field in _FIELDS]
 # Text and integer columns go to the database as they are (the row above builds them as
 # str and int); the others (date, JSON, IP address) through their field's preparation.
 _PREPARATION = [
