@@ -17,7 +17,7 @@ same for a write made outside any transaction: the journal's append.
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
@@ -196,25 +196,23 @@ def write_transaction(connection: BaseDatabaseWrapper) -> Iterator[Run]:
 
             def run_in_django(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
                 cursor.execute(sql, params)
-                return list(cursor.fetchall()) if cursor.description else []
+                found: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
+                return found
 
             yield run_in_django
         return
     driver = connection.connection
-    with connection.wrap_database_errors:
-        cursor = driver.cursor()
+    with connection.wrap_database_errors, closing(driver.cursor()) as driver_cursor:
+
+        def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            driver_cursor.execute(_native(connection, sql), params)
+            found: list[tuple[Any, ...]] = driver_cursor.fetchall()
+            return found
+
+        driver_cursor.execute("BEGIN IMMEDIATE")
         try:
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-
-                def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-                    cursor.execute(_native(connection, sql), params)
-                    return list(cursor.fetchall())
-
-                yield run
-                cursor.execute("COMMIT")
-            except BaseException:
-                driver.rollback()
-                raise
-        finally:
-            cursor.close()
+            yield run
+            driver_cursor.execute("COMMIT")
+        except BaseException:
+            driver.rollback()
+            raise
