@@ -17,6 +17,7 @@ import shutil
 import statistics
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +62,9 @@ def _setup(persons: int, postgresql: str, *, reuse: bool) -> None:
     documents = VAR / f"documents-{persons}"
     if not reuse:
         shutil.rmtree(documents, ignore_errors=True)
+        shutil.rmtree(VAR / f"cache-{persons}", ignore_errors=True)
     os.environ["RELAIS_DOCUMENTS_DIR"] = str(documents)
+    os.environ["RELAIS_CACHE_DIR"] = str(VAR / f"cache-{persons}")
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
 
@@ -139,7 +142,6 @@ def _professional_session() -> tuple[str, int]:
     import django_otp
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.cached_db import SessionStore
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
@@ -161,7 +163,7 @@ def _professional_session() -> tuple[str, int]:
         user_id=user.pk, label=user.get_full_name(), organisation_id=membership.organisation_id
     )
     _fill_file(person, membership.organisation, actor)
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     now = time.time()
     session.update(
         {

@@ -138,7 +138,6 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "relais" / "static"]
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
@@ -148,13 +147,26 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# The server runs several processes (gunicorn's workers), and a request may reach any of
+# them: what one writes to the cache or to a session, the others must read. With Redis,
+# sessions are kept there and in the database. Without it, the processes of one server
+# share a cache in files (failed logins are counted across them, a published charter
+# reaches them all) and read sessions from the database, so that a logout, a timeout or
+# a change of acting organisation holds at once in every process.
 REDIS_URL = env_str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env_str("RELAIS_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+        }
+    }
+    SESSION_ENGINE = "relais.accounts.session_store"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -1,0 +1,64 @@
+"""The database sessions' store: what Django's own gives back, read by one statement."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from relais.accounts.session_store import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_reads_back_what_was_saved():
+    session = SessionStore()
+    session["organisation"] = 7
+    session.save()
+
+    again = SessionStore(session.session_key)
+
+    assert dict(again.items()) == {"organisation": 7}
+    assert again.session_key == session.session_key
+
+
+def test_an_unknown_key_reads_as_an_empty_session_with_no_key():
+    session = SessionStore("k" * 32)
+
+    assert dict(session.items()) == {}
+    assert session.session_key is None
+
+
+def test_an_expired_session_reads_as_empty():
+    session = SessionStore()
+    session["organisation"] = 7
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    again = SessionStore(session.session_key)
+
+    assert dict(again.items()) == {}
+    assert again.session_key is None
+
+
+def test_it_reads_a_session_that_expires_in_a_second():
+    session = SessionStore()
+    session["organisation"] = 7
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() + timedelta(seconds=1)
+    )
+
+    assert SessionStore(session.session_key)["organisation"] == 7
+
+
+def test_a_deleted_session_is_gone_at_the_next_read():
+    session = SessionStore()
+    session["organisation"] = 7
+    session.save()
+
+    SessionStore(session.session_key).delete()
+
+    assert dict(SessionStore(session.session_key).items()) == {}
