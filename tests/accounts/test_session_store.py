@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.utils import timezone
 
 from relais.accounts.session_store import SessionStore
@@ -62,3 +63,17 @@ def test_a_deleted_session_is_gone_at_the_next_read():
     SessionStore(session.session_key).delete()
 
     assert dict(SessionStore(session.session_key).items()) == {}
+
+
+def test_the_nightly_clearsessions_removes_expired_sessions_only():
+    expired, live = SessionStore(), SessionStore()
+    expired["organisation"] = live["organisation"] = 7
+    expired.save()
+    live.save()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    call_command("clearsessions")
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
