@@ -1,5 +1,5 @@
 """Production settings refuse to start without their secrets, in demo mode, or with an SMS
-backend that sends nothing."""
+backend that sends nothing; the application they serve is loaded whole before the fork."""
 
 import base64
 import os
@@ -24,7 +24,7 @@ IMPORT_PROD = (
 )
 
 
-def _run(**env: str) -> subprocess.CompletedProcess[str]:
+def _run(code: str = IMPORT_PROD, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {key: value for key, value in os.environ.items() if not key.startswith("RELAIS_")}
     clean |= {
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
@@ -32,7 +32,7 @@ def _run(**env: str) -> subprocess.CompletedProcess[str]:
     }
     clean |= env
     return subprocess.run(  # noqa: S603 — fixed interpreter and code, no user input
-        [sys.executable, "-c", IMPORT_PROD],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -40,6 +40,16 @@ def _run(**env: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+LOAD_WSGI = (
+    "import config.wsgi; "
+    "from django.db import connections; "
+    "from django.urls import get_resolver; "
+    "resolver = get_resolver(); "
+    "print('urls', 'url_patterns' in resolver.__dict__, 'reverse', bool(resolver._reverse_dict), "
+    "'connections', [c.alias for c in connections.all() if c.connection is not None])"
+)
 
 
 def test_it_starts_with_both_secrets():
@@ -173,3 +183,11 @@ def test_it_gives_the_shared_demo_authenticator_in_demo_mode(settings):
 
     assert device.pk == again.pk
     assert device.confirmed
+
+
+def test_the_application_loads_every_view_before_the_fork_and_opens_no_database_connection():
+    """What gunicorn's master loads before it forks its workers (preload_app)."""
+    result = _run(LOAD_WSGI, RELAIS_SECRET_KEY=SECRET_KEY, RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["urls", "True", "reverse", "True", "connections", "[]"]

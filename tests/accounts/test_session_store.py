@@ -12,10 +12,20 @@ from relais.accounts.session_store import SessionStore
 pytestmark = pytest.mark.django_db
 
 
-def test_it_reads_back_what_was_saved():
+def _saved(*, expires_in: timedelta | None = None) -> SessionStore:
+    """A saved session holding one value; `expires_in` moves its expiry to now + that."""
     session = SessionStore()
     session["organisation"] = 7
     session.save()
+    if expires_in is not None:
+        Session.objects.filter(session_key=session.session_key).update(
+            expire_date=timezone.now() + expires_in
+        )
+    return session
+
+
+def test_it_reads_back_what_was_saved():
+    session = _saved()
 
     again = SessionStore(session.session_key)
 
@@ -31,12 +41,7 @@ def test_an_unknown_key_reads_as_an_empty_session_with_no_key():
 
 
 def test_an_expired_session_reads_as_empty():
-    session = SessionStore()
-    session["organisation"] = 7
-    session.save()
-    Session.objects.filter(session_key=session.session_key).update(
-        expire_date=timezone.now() - timedelta(seconds=1)
-    )
+    session = _saved(expires_in=timedelta(seconds=-1))
 
     again = SessionStore(session.session_key)
 
@@ -45,20 +50,13 @@ def test_an_expired_session_reads_as_empty():
 
 
 def test_it_reads_a_session_that_expires_in_a_second():
-    session = SessionStore()
-    session["organisation"] = 7
-    session.save()
-    Session.objects.filter(session_key=session.session_key).update(
-        expire_date=timezone.now() + timedelta(seconds=1)
-    )
+    session = _saved(expires_in=timedelta(seconds=1))
 
     assert SessionStore(session.session_key)["organisation"] == 7
 
 
 def test_a_deleted_session_is_gone_at_the_next_read():
-    session = SessionStore()
-    session["organisation"] = 7
-    session.save()
+    session = _saved()
 
     SessionStore(session.session_key).delete()
 
@@ -66,13 +64,8 @@ def test_a_deleted_session_is_gone_at_the_next_read():
 
 
 def test_the_nightly_clearsessions_removes_expired_sessions_only():
-    expired, live = SessionStore(), SessionStore()
-    expired["organisation"] = live["organisation"] = 7
-    expired.save()
-    live.save()
-    Session.objects.filter(session_key=expired.session_key).update(
-        expire_date=timezone.now() - timedelta(seconds=1)
-    )
+    _saved(expires_in=timedelta(seconds=-1))
+    live = _saved()
 
     call_command("clearsessions")
 
