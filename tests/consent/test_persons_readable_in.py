@@ -233,3 +233,39 @@ def test_the_persons_list_leaves_out_a_grant_that_opens_nothing(pro, case):
     assert not visible_persons(pro).filter(pk=person.pk).exists()
     with pytest.raises(Http404):
         file_access(pro, person.pk)
+
+
+def test_the_persons_list_holds_exactly_the_files_file_access_opens(pro, organisation):
+    def consent(person=None, **fields):
+        ConsentFactory(person=person or PersonFactory(), organisation=organisation, **fields)
+
+    consent()
+    consent(professional_id=pro.user_id)
+    consent(professional=UserFactory())
+    consent(expired=True)
+    consent(revoked=True)
+    consent(starts_at=timezone.now() + datetime.timedelta(days=1))
+    consent(person=PersonFactory(status=PersonStatus.ARCHIVED))
+    ConsentFactory(person=PersonFactory())
+    _grant(PersonFactory(), pro)
+    _grant(PersonFactory(), pro, expired=True)
+    _grant(PersonFactory(refuses_break_glass=True), pro)
+    BreakGlassGrantFactory(person=PersonFactory(), professional_id=pro.user_id)
+    for block in (
+        {"organisation": organisation},
+        {"professional_id": pro.user_id},
+        {"organisation": organisation, "lifted_at": timezone.now()},
+    ):
+        person = PersonFactory()
+        ConsentFactory(person=person, organisation=organisation)
+        BlockFactory(person=person, **block)
+    opened = set()
+    for person_id in Person.objects.values_list("pk", flat=True):
+        try:
+            file_access(pro, person_id)
+        except Http404:
+            continue
+        opened.add(person_id)
+
+    assert len(opened) == 4
+    assert set(visible_persons(pro).values_list("pk", flat=True)) == opened
