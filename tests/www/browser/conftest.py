@@ -53,7 +53,7 @@ def browser() -> Iterator[Browser]:
     if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
         message = (
             f"{CHROMIUM} est absent : installez le paquet Debian « chromium » pour lancer "
-            "les tests navigateur (scripts/ensure-browser.sh)."
+            "les tests navigateur (make test l'installe quand il tourne en root)."
         )
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
