@@ -13,10 +13,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
+K = TypeVar("K")
 
 
 # The journal's own database when the run measures a PostgreSQL server.
@@ -190,8 +192,8 @@ def serve_and_measure(
     return results
 
 
-def _persons_command(size: int, postgresql: str) -> list[str]:
-    command = [sys.executable, str(ROOT / "bench" / "persons.py"), "--persons", str(size)]
+def _persons_command(size: int, postgresql: str, root: Path = ROOT) -> list[str]:
+    command = [sys.executable, str(root / "bench" / "persons.py"), "--persons", str(size)]
     return command + (["--postgresql", postgresql] if postgresql else [])
 
 
@@ -202,26 +204,63 @@ def bench_persons(
     http_seconds: float = 0.0,
     workers: int = 2,
     reuse: bool = False,
+    root: Path = ROOT,
 ) -> dict[str, float]:
-    command = _persons_command(size, postgresql)
+    command = _persons_command(size, postgresql, root)
     if http_seconds:
         command += ["--http-seconds", str(http_seconds), "--workers", str(workers)]
     if reuse:
         command.append("--reuse")
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    output = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    output = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=True)
     return dict(json.loads(output.stdout.strip().splitlines()[-1]))
 
 
-def _latency_server(size: int, postgresql: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    """A process that measures the database of this size on demand; what it writes on its
-    error output goes to var/bench/latency-SIZE.log."""
-    command = [*_persons_command(size, postgresql), "--reuse", "--serve", "--rounds", "20"]
-    with (VAR / f"latency-{size}.log").open("w") as log:
+def _latency_server(root: Path, size: int, postgresql: str, log: Path) -> subprocess.Popen[str]:
+    """A process that measures, with the code of the checkout at `root`, the database of
+    this size on demand; what it writes on its error output goes to `log`."""
+    command = [*_persons_command(size, postgresql, root), "--reuse", "--serve", "--rounds", "20"]
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    with log.open("w") as errors:
         return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=log, text=True,
+            command, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=errors, text=True,
         )  # fmt: skip
+
+
+def turns(
+    measures: dict[K, tuple[Path, int]], rounds: int, batch: int, postgresql: str = ""
+) -> list[dict[K, dict[str, float]]]:
+    """Ask each measure (the code of a checkout, a database size) for `batch` file pages and
+    searches, in turn, `rounds` times; each in its own process kept open, so that all are
+    measured in the same seconds of the machine, whose speed varies from one second to the
+    next. One entry per turn: each measure's median file page and search in that turn."""
+    servers = {
+        key: _latency_server(root, size, postgresql, VAR / f"latency-{index}.log")
+        for index, (key, (root, size)) in enumerate(measures.items())
+    }
+    measured: list[dict[K, dict[str, float]]] = []
+    try:
+        for server in servers.values():
+            assert server.stdout is not None
+            json.loads(server.stdout.readline())
+        for number in range(rounds):
+            turn = {}
+            # Every other turn in reverse order: none always comes first after a pause.
+            for key in list(servers) if number % 2 == 0 else list(servers)[::-1]:
+                server = servers[key]
+                assert server.stdin is not None and server.stdout is not None
+                server.stdin.write(f"{batch}\n")
+                server.stdin.flush()
+                answer = json.loads(server.stdout.readline())
+                turn[key] = {page: statistics.median(answer[page]) for page in answer}
+            measured.append(turn)
+    finally:
+        for server in servers.values():
+            assert server.stdin is not None
+            server.stdin.close()
+            server.wait(timeout=30)
+    return measured
 
 
 def latencies_in_turn(
@@ -231,39 +270,15 @@ def latencies_in_turn(
     batch: int,
     postgresql: str = "",
 ) -> None:
-    """Measure the file page and the search again, the sizes taking turns `batch` requests
-    at a time, each size in its own process kept open: every size is then measured in the
-    same seconds of the machine, whose speed varies from one second to the next. Each
-    figure is the median of its turns' medians; each growth ratio, the median of the ratios
-    of the medians measured in the same turn."""
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    servers = {size: _latency_server(size, postgresql, env) for size in sizes}
-    turns: list[dict[int, dict[str, float]]] = []
-    try:
-        for server in servers.values():
-            assert server.stdout is not None
-            json.loads(server.stdout.readline())
-        for number in range(rounds):
-            turn = {}
-            # Every other turn in reverse order: no size always comes first after a pause.
-            for size in sizes if number % 2 == 0 else sizes[::-1]:
-                server = servers[size]
-                assert server.stdin is not None and server.stdout is not None
-                server.stdin.write(f"{batch}\n")
-                server.stdin.flush()
-                answer = json.loads(server.stdout.readline())
-                turn[size] = {page: statistics.median(answer[page]) for page in answer}
-            turns.append(turn)
-    finally:
-        for server in servers.values():
-            assert server.stdin is not None
-            server.stdin.close()
-            server.wait(timeout=30)
+    """Measure the file page and the search again, the sizes taking turns (see `turns`).
+    Each figure is the median of its turns' medians; each growth ratio, the median of the
+    ratios of the medians measured in the same turn."""
+    measured = turns({size: (ROOT, size) for size in sizes}, rounds, batch, postgresql)
     for size in sizes:
         for page in ("file", "search"):
-            figures[size][f"{page}_ms"] = statistics.median(turn[size][page] for turn in turns)
+            figures[size][f"{page}_ms"] = statistics.median(turn[size][page] for turn in measured)
             figures[size][f"{page}_growth"] = statistics.median(
-                turn[size][page] / turn[sizes[0]][page] for turn in turns
+                turn[size][page] / turn[sizes[0]][page] for turn in measured
             )
 
 
