@@ -203,7 +203,7 @@ def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQ
     # the cost follows the size of one caseload, not the size of the whole platform. One
     # sub-query over a UNION ALL, not two joined by OR: PostgreSQL cannot start from a
     # disjunction of sub-queries, and would walk the persons in name order instead.
-    # Both sub-queries are written once as SQL: built and compiled by the ORM on every
+    # The sub-queries are written once as SQL: built and compiled by the ORM on every
     # call, they took longer than the search they serve took to run.
     moment = connection.ops.adapt_datetimefield_value(at or timezone.now())
     acting = [pro.organisation_id, pro.user_id]
@@ -211,35 +211,6 @@ def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQ
     caseload = RawSQL(_caseload_sql(), [moment, moment, *acting, moment, *acting])  # noqa: S611
     blocked = RawSQL(_blocked_sql(), acting)  # noqa: S611
     return Person.objects.active().filter(pk__in=caseload).exclude(pk__in=blocked)
-
-
-@cache
-def _caseload_sql() -> str:
-    """The persons with a live consent to the organisation or to the professional, and
-    those on whom they hold a live break-glass grant: as in `file_access`, a grant opens
-    the file only for the organisation it was opened for, and not once the person has
-    said they refuse break-glass. Parameters: the moment twice, the organisation and the
-    professional, the moment, the organisation and the professional."""
-    quote = connection.ops.quote_name
-    return (
-        f"SELECT c.person_id FROM {quote(Consent._meta.db_table)} c"  # noqa: S608
-        " WHERE c.revoked_at IS NULL AND c.starts_at <= %s AND c.expires_at > %s"
-        " AND c.organisation_id = %s AND (c.professional_id IS NULL OR c.professional_id = %s)"
-        f" UNION ALL SELECT g.person_id FROM {quote(BreakGlassGrant._meta.db_table)} g"
-        f" JOIN {quote(Person._meta.db_table)} gp ON gp.id = g.person_id"
-        " WHERE g.expires_at > %s AND g.organisation_id = %s AND g.professional_id = %s"
-        " AND NOT gp.refuses_break_glass"
-    )
-
-
-@cache
-def _blocked_sql() -> str:
-    """The persons who blocked the organisation or the professional."""
-    quote = connection.ops.quote_name
-    return (
-        f"SELECT b.person_id FROM {quote(Block._meta.db_table)} b"  # noqa: S608
-        " WHERE b.lifted_at IS NULL AND (b.organisation_id = %s OR b.professional_id = %s)"
-    )
 
 
 def persons_readable_in(
@@ -255,28 +226,80 @@ def persons_readable_in(
     if not level_allows(charter.get(category, Level.NONE), Action.VIEW):
         return Person.objects.none().values("pk")
     moment = at or timezone.now()
-    live = Consent.objects.live(moment).for_professional(
-        organisation_id=pro.organisation_id, user_id=pro.user_id
-    )
+    when = connection.ops.adapt_datetimefield_value(moment)
+    acting = [pro.organisation_id, pro.user_id]
     # Categories are a JSON list of plain slugs: the quoted slug matches one element
     # exactly, on SQLite and PostgreSQL alike (JSON containment is PostgreSQL-only).
-    covering = live.filter(categories__icontains=f'"{category}"')
-    # As in `file_access`, a grant only opens a file where no consent exists: a consent
-    # that leaves the category out is the person's word, not something to go around.
-    granted = (
-        BreakGlassGrant.objects.live(moment)
-        .filter(
-            professional_id=pro.user_id,
-            organisation_id=pro.organisation_id,
-            person__refuses_break_glass=False,
-        )
-        .exclude(person_id__in=live.values("person_id"))
+    element = '%"' + connection.ops.prep_for_like_query(category) + '"%'
+    readable = RawSQL(  # noqa: S611 (identifiers only; every value is a parameter)
+        _readable_sql(), [when, when, *acting, element, when, *acting, when, when, *acting]
     )
+    return visible_persons(pro, at=moment).filter(pk__in=readable).values("pk")
+
+
+def _live_consent(alias: str) -> str:
+    """The condition on a consent (table alias `alias`) that it is live and given to the
+    organisation or to the professional. Parameters: the moment twice, the organisation,
+    the professional."""
     return (
-        visible_persons(pro, at=moment)
-        # One sub-query over a UNION ALL, as in `visible_persons`.
-        .filter(pk__in=covering.values("person_id").union(granted.values("person_id"), all=True))
-        .values("pk")
+        f"{alias}.revoked_at IS NULL AND {alias}.starts_at <= %s AND {alias}.expires_at > %s"
+        f" AND {alias}.organisation_id = %s"
+        f" AND ({alias}.professional_id IS NULL OR {alias}.professional_id = %s)"
+    )
+
+
+def _live_grant(alias: str, person: str) -> str:
+    """As in `file_access`: a grant opens the file only for the organisation it was opened
+    for, and not once the person has said they refuse break-glass. Parameters: the
+    moment, the organisation, the professional."""
+    return (
+        f"{alias}.expires_at > %s AND {alias}.organisation_id = %s"
+        f" AND {alias}.professional_id = %s AND NOT {person}.refuses_break_glass"
+    )
+
+
+# Built once from the models' metadata: identifiers only, every value is a parameter.
+@cache
+def _caseload_sql() -> str:
+    """The persons with a live consent to the organisation or to the professional, and
+    those on whom they hold a live break-glass grant."""
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT c.person_id FROM {quote(Consent._meta.db_table)} c"  # noqa: S608
+        f" WHERE {_live_consent('c')}"
+        f" UNION ALL SELECT g.person_id FROM {quote(BreakGlassGrant._meta.db_table)} g"
+        f" JOIN {quote(Person._meta.db_table)} gp ON gp.id = g.person_id"
+        f" WHERE {_live_grant('g', 'gp')}"
+    )
+
+
+@cache
+def _blocked_sql() -> str:
+    """The persons who blocked the organisation or the professional."""
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT b.person_id FROM {quote(Block._meta.db_table)} b"  # noqa: S608
+        " WHERE b.lifted_at IS NULL AND (b.organisation_id = %s OR b.professional_id = %s)"
+    )
+
+
+@cache
+def _readable_sql() -> str:
+    """The persons whose live consent to the organisation or to the professional covers
+    a category (a LIKE pattern on the JSON text of its categories), and those on whom
+    the professional holds a live grant while no live consent exists: as in
+    `file_access`, a consent that leaves the category out is the person's word, not
+    something to go around."""
+    quote = connection.ops.quote_name
+    consents = quote(Consent._meta.db_table)
+    categories = "c.categories::text" if connection.vendor == "postgresql" else "c.categories"
+    return (
+        f"SELECT c.person_id FROM {consents} c"  # noqa: S608
+        f" WHERE {_live_consent('c')} AND {categories} LIKE %s ESCAPE '\\'"
+        f" UNION ALL SELECT g.person_id FROM {quote(BreakGlassGrant._meta.db_table)} g"
+        f" JOIN {quote(Person._meta.db_table)} gp ON gp.id = g.person_id"
+        f" WHERE {_live_grant('g', 'gp')} AND g.person_id NOT IN"
+        f" (SELECT l.person_id FROM {consents} l WHERE {_live_consent('l')})"
     )
 
 
