@@ -170,6 +170,23 @@ def test_it_pages_through_the_journal_without_counting(manager_client, member_me
     assert second.context["next_before"] is None
 
 
+def test_it_pages_through_the_organisations_events_and_its_members_logins_in_order(
+    manager_client, member_membership
+):
+    recorded = []
+    for number in range(PAGE_SIZE + 5):
+        acting = number % 3 != 0
+        action = AuditAction.ORGANISATION_UPDATED if acting else AuditAction.LOGIN
+        recorded.append(_record(member_membership, action, acting=acting))
+    newest_first = [event.seq for event in reversed(recorded)]
+
+    first = manager_client.get(JOURNAL)
+    second = manager_client.get(JOURNAL, {"avant": first.context["next_before"]})
+
+    assert [event.seq for event in first.context["events"]] == newest_first[:PAGE_SIZE]
+    assert [event.seq for event in second.context["events"]] == newest_first[PAGE_SIZE:]
+
+
 @pytest.mark.parametrize("before", ["²", "abc", "9" * 30])
 def test_a_page_start_that_is_not_a_row_number_shows_the_newest(
     manager_client, member_membership, before
