@@ -36,8 +36,8 @@ def _newest(scopes: list[AuditEventQuerySet], size: int) -> list[AuditEvent]:
     read newest first along its own index and stops after `size` rows: read as one OR,
     the organisation's whole journal (a row for every file opened) was read and sorted
     to show fifty rows."""
-    if len(scopes) == 1:
-        return list(scopes[0].newest_first()[:size])
+    if len(scopes) <= 1:
+        return [event for scope in scopes for event in scope.newest_first()[:size]]
     # Each scope's statement is the ORM's own, its values passed as parameters; a derived
     # table lets each keep its ORDER BY and LIMIT inside the UNION ALL.
     quote = connection.ops.quote_name
@@ -102,7 +102,7 @@ def journal(request: HttpRequest) -> HttpResponse:
     before = posted_id(request.GET.get("avant"))
     if before is not None:
         conditions &= Q(seq__lt=before)
-    page = _newest([scope.filter(conditions) for scope in scopes], PAGE_SIZE + 1) if scopes else []
+    page = _newest([scope.filter(conditions) for scope in scopes], PAGE_SIZE + 1)
     has_more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     query = request.GET.copy()
