@@ -448,6 +448,46 @@ def _grant(client, person, organisation, **overrides):
     return client.post(reverse("persons:consents", args=[person.pk]), data)
 
 
+def _offered(response) -> set[int]:
+    return {pk for pk, _ in response.context["organisations"]}
+
+
+def test_it_offers_its_own_organisation_and_those_that_follow_the_person_not_the_others(
+    referent_client, person, home
+):
+    following = OrganisationFactory(kind=OrganisationKind.CAF, name="CAF du Pas-de-Calais")
+    ConsentFactory(person=person, organisation=following)
+    others = OrganisationFactory.create_batch(25)
+
+    page = referent_client.get(reverse("persons:consents", args=[person.pk]))
+
+    assert page.status_code == 200
+    assert _offered(page) == {home.pk, following.pk}
+    content = page.content.decode()
+    assert not any(other.name in content for other in others)
+
+
+def test_it_finds_another_organisation_by_name_or_town_then_records_the_consent(
+    referent_client, person
+):
+    lens = OrganisationFactory(name="Mission locale", commune_code="62498", commune_name="Lens")
+    consents = reverse("persons:consents", args=[person.pk])
+
+    by_town = referent_client.get(consents, {"q": "lens"})
+    by_name = referent_client.get(consents, {"q": "mission"})
+    nowhere = referent_client.get(consents, {"q": "Valenciennes"})
+
+    assert lens.pk in _offered(by_town) and lens.pk in _offered(by_name)
+    assert "1 structure trouvée pour « lens »" in html.unescape(by_town.content.decode())
+    assert lens.pk not in _offered(nowhere)
+    assert "Aucune structure trouvée pour « Valenciennes »" in html.unescape(
+        nowhere.content.decode()
+    )
+    response = _grant(referent_client, person, lens, method="signe")
+    assert response.status_code == 302
+    assert Consent.objects.filter(person=person, organisation=lens).exists()
+
+
 def test_it_sends_a_code_by_sms_without_the_persons_name(referent_client, person):
     response = _send_code(referent_client, person)
 

@@ -22,6 +22,7 @@ from relais.organisations.models import Organisation
 from relais.persons.categories import Action, DataCategory
 from relais.persons.services import duplicates_of
 from relais.www.forms import posted_id
+from relais.www.organisation_choices import organisation_choices, searched
 from relais.www.persons.access import access_file, professional_or_404, record_view
 from relais.www.persons.forms import BreakGlassForm, ConsentForm
 from relais.www.persons.views import file_context
@@ -31,12 +32,6 @@ BREAK_GLASS_IMPOSSIBLE = (
     "exactement, ou la personne l'a refusé. Vérifiez l'orthographe et la date de naissance, ou "
     "créez un dossier avec son accord."
 )
-
-
-def _organisation_choices(pro_organisation_id: int) -> list[tuple[int, str]]:
-    own = Organisation.objects.filter(pk=pro_organisation_id).values_list("pk", "name")
-    others = Organisation.objects.exclude(pk=pro_organisation_id).order_by("name")
-    return [*own, *others.values_list("pk", "name")]
 
 
 def _agreements_access(request: HttpRequest, person_id: int) -> FileAccess:
@@ -59,7 +54,14 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     person = access.person
     if request.method == "POST" and not access.can(Action.EDIT, DataCategory.IDENTITY):
         raise Http404("Dossier introuvable.")  # as _agreements_access, on the access in hand
-    organisations = _organisation_choices(pro.organisation_id)
+    # The acting organisation first, then those that follow the person or were searched.
+    search, query = searched(request.GET)
+    organisations, found = organisation_choices(
+        person,
+        query,
+        request.POST.get("organisation"),
+        first=[(pro.organisation_id, pro.organisation_label)],
+    )
     form = ConsentForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -96,6 +98,9 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         .filter(person=person)
         .select_related("organisation", "professional"),
         "organisations": organisations,
+        "search": search,
+        "query": query,
+        "found": found,
         "can_change": access.can(Action.EDIT, DataCategory.IDENTITY),
     }
     return render(request, "persons/consents.html", context)

@@ -82,15 +82,6 @@ class ConsentGrantForm(DsfrBaseForm):
         self.fields["duration"].error_messages["required"] = _("Choisissez une durée.")
 
 
-class OrganisationSearchForm(DsfrBaseForm):
-    q = forms.CharField(
-        label=_("Chercher une structure"),
-        help_text=_("Son nom ou sa ville."),
-        max_length=100,
-        min_length=2,
-    )
-
-
 class BlockForm(DsfrBaseForm):
     target = forms.ChoiceField(
         label=_("Qui ne doit plus voir mon dossier ?"),

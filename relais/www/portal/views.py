@@ -12,7 +12,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import (
     FileResponse,
     Http404,
@@ -37,7 +36,6 @@ from relais.consent.models import Block, Consent, ConsentMethod
 from relais.documents import services as document_services
 from relais.documents import vault
 from relais.documents.models import Document
-from relais.organisations.models import Organisation
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, Referent
 from relais.persons.services import record_on_file
@@ -50,6 +48,7 @@ from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
 from relais.www.documents.views import safe_filename, version_response
 from relais.www.forms import posted_id
 from relais.www.next_page import same_site_path
+from relais.www.organisation_choices import known_organisations, organisation_choices, searched
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
 from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
@@ -278,21 +277,6 @@ def procedures(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/procedures.html", {"procedures": items})
 
 
-def _known_organisations(person: Person) -> list[tuple[int, str]]:
-    """The organisations that already follow the person: referents, agreements, and
-    procedures, in one query."""
-    known = (
-        Organisation.objects.filter(
-            Q(pk__in=Referent.objects.current().filter(person=person).values("organisation_id"))
-            | Q(pk__in=Consent.objects.filter(person=person).values("organisation_id"))
-            | Q(pk__in=Procedure.objects.for_person(person.pk).values("organisation_id"))
-        )
-        .order_by("name")
-        .values_list("pk", "name")
-    )
-    return list(known)
-
-
 @person_required
 def consents(request: HttpRequest) -> HttpResponse:
     """Qui peut voir mon dossier: agreements in force, blocks, break-glass choice."""
@@ -316,33 +300,12 @@ def consents(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/consents.html", context)
 
 
-def _grant_choices(
-    person: Person, query: str, posted: str | None
-) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """(choices offered, search results): the known organisations, the ones found by
-    name or town, and on a POST the one chosen, if it exists."""
-    known = _known_organisations(person)
-    found: list[tuple[int, str]] = []
-    if query:
-        found = list(
-            Organisation.objects.filter(Q(name__icontains=query) | Q(commune_name__icontains=query))
-            .order_by("name")
-            .values_list("pk", "name")[:20]
-        )
-    choices = list(dict.fromkeys([*known, *found]))
-    chosen = posted_id(posted)
-    if chosen is not None and chosen not in {pk for pk, _ in choices}:
-        choices += list(Organisation.objects.filter(pk=chosen).values_list("pk", "name"))
-    return choices, found
-
-
 @person_required
 @require_http_methods(["GET", "POST"])
 def consent_grant(request: HttpRequest) -> HttpResponse:
     person = _person(request)
-    search = forms.OrganisationSearchForm(request.GET if "q" in request.GET else None)
-    query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
-    choices, found = _grant_choices(person, query, request.POST.get("organisation"))
+    search, query = searched(request.GET)
+    choices, found = organisation_choices(person, query, request.POST.get("organisation"))
     form = forms.ConsentGrantForm(request.POST or None, organisations=choices)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -399,7 +362,7 @@ def _block_targets(person: Person) -> list[tuple[str, str]]:
     blocked_organisations = set(blocked.values_list("organisation_id", flat=True))
     blocked_professionals = set(blocked.values_list("professional_id", flat=True))
     targets: dict[str, str] = {}
-    for pk, name in _known_organisations(person):
+    for pk, name in known_organisations(person):
         if pk not in blocked_organisations:
             targets[f"structure-{pk}"] = name
     seen = (
