@@ -162,8 +162,7 @@ def _person_sql() -> str:
     quote = connection.ops.quote_name
     return (
         f"SELECT {columns(Person, 'p')}, EXISTS (SELECT 1 FROM {quote(Block._meta.db_table)} b"  # noqa: S608
-        f" WHERE b.person_id = p.id AND b.lifted_at IS NULL"
-        f" AND (b.organisation_id = %s OR b.professional_id = %s)) AS blocked"
+        f" WHERE b.person_id = p.id AND {_active_block('b')}) AS blocked"
         f" FROM {quote(Person._meta.db_table)} p WHERE p.id = %s AND p.status = %s"
     )
 
@@ -175,8 +174,7 @@ def _live_consents_sql() -> str:
         f"SELECT {columns(Consent, 'c')}, o.name, o.kind"  # noqa: S608
         f" FROM {quote(Consent._meta.db_table)} c"
         f" JOIN {quote(Organisation._meta.db_table)} o ON o.id = c.organisation_id"
-        " WHERE c.person_id = %s AND c.revoked_at IS NULL AND c.starts_at <= %s"
-        " AND c.expires_at > %s ORDER BY c.expires_at, c.id"
+        f" WHERE c.person_id = %s AND {_live('c')} ORDER BY c.expires_at, c.id"
     )
 
 
@@ -237,14 +235,29 @@ def persons_readable_in(
     return visible_persons(pro, at=moment).filter(pk__in=readable).values("pk")
 
 
+# The rule's conditions, each written once, on a table alias; their parameters in order.
+
+
+def _live(alias: str) -> str:
+    """A consent neither revoked nor expired, and started. Parameters: the moment twice."""
+    return f"{alias}.revoked_at IS NULL AND {alias}.starts_at <= %s AND {alias}.expires_at > %s"
+
+
 def _live_consent(alias: str) -> str:
-    """The condition on a consent (table alias `alias`) that it is live and given to the
-    organisation or to the professional. Parameters: the moment twice, the organisation,
-    the professional."""
+    """A live consent given to the organisation or to the professional. Parameters: the
+    moment twice, the organisation, the professional."""
     return (
-        f"{alias}.revoked_at IS NULL AND {alias}.starts_at <= %s AND {alias}.expires_at > %s"
-        f" AND {alias}.organisation_id = %s"
+        f"{_live(alias)} AND {alias}.organisation_id = %s"
         f" AND ({alias}.professional_id IS NULL OR {alias}.professional_id = %s)"
+    )
+
+
+def _active_block(alias: str) -> str:
+    """A block not lifted, against the organisation or the professional. Parameters: the
+    organisation, the professional."""
+    return (
+        f"{alias}.lifted_at IS NULL"
+        f" AND ({alias}.organisation_id = %s OR {alias}.professional_id = %s)"
     )
 
 
@@ -277,10 +290,8 @@ def _caseload_sql() -> str:
 def _blocked_sql() -> str:
     """The persons who blocked the organisation or the professional."""
     quote = connection.ops.quote_name
-    return (
-        f"SELECT b.person_id FROM {quote(Block._meta.db_table)} b"  # noqa: S608
-        " WHERE b.lifted_at IS NULL AND (b.organisation_id = %s OR b.professional_id = %s)"
-    )
+    table = quote(Block._meta.db_table)
+    return f"SELECT b.person_id FROM {table} b WHERE {_active_block('b')}"  # noqa: S608
 
 
 @cache
