@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.persons.models import Person
-from tests.factories import MembershipFactory, TOTPDeviceFactory
+from tests.factories import MembershipFactory, OrganisationFactory, TOTPDeviceFactory
 from tests.www.browser.conftest import accept_charter, log_in_with_totp
 from tests.www.browser.test_accessibility import Sweep
 
@@ -51,6 +51,12 @@ def test_a_manager_opens_and_fills_a_file(page):
     sweep.check()
     sweep.visit(reverse("persons:section_edit", args=[person.pk, "identite"]))
     sweep.visit(reverse("persons:consents", args=[person.pk]))
+    lens = OrganisationFactory(name="Mission locale", commune_code="62498", commune_name="Lens")
+    page.get_by_label("Chercher une structure").fill("Lens")
+    page.get_by_role("button", name="Chercher", exact=True).click()
+    expect(page.get_by_text("1 structure trouvée pour « Lens »")).to_be_visible()
+    expect(page.locator("#id_organisation")).to_contain_text(lens.name)
+    sweep.check()
     sweep.submit_empty("Enregistrer l'accord")
     consent = person.consents.get()
     sweep.visit(reverse("persons:consent_attestation", args=[person.pk, consent.pk]))
