@@ -1,9 +1,12 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Organisation, Sector
+from relais.www.organisations.views import PILOT_PAGE_SIZE
 from tests.factories import OrganisationFactory, valid_siret
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +146,68 @@ def test_it_lists_organisations_with_their_active_members(pilot_client, member_m
 
     listed = {o.pk: o.member_count for o in response.context["organisations"]}
     assert listed == {member_membership.organisation_id: 1}
+
+
+def _listed(response) -> list[str]:
+    return [organisation.name for organisation in response.context["organisations"]]
+
+
+def test_it_searches_organisations_by_name_town_or_siret_and_by_departement(pilot_client):
+    phare = OrganisationFactory(name="CHRS Le Phare", commune_code="62193", commune_name="Calais")
+    OrganisationFactory(name="CCAS d'Arras", commune_code="62041", commune_name="Arras")
+    OrganisationFactory(name="CCAS de Lille", commune_code="59350", commune_name="Lille")
+    spaced = f"{phare.siret[:3]} {phare.siret[3:6]} {phare.siret[6:9]}"
+    pilot_list = reverse("organisations:pilot_list")
+
+    assert _listed(pilot_client.get(pilot_list, {"q": "phare"})) == ["CHRS Le Phare"]
+    assert _listed(pilot_client.get(pilot_list, {"q": "arras"})) == ["CCAS d'Arras"]
+    assert _listed(pilot_client.get(pilot_list, {"q": spaced})) == ["CHRS Le Phare"]
+    assert _listed(pilot_client.get(pilot_list, {"departement": "59"})) == ["CCAS de Lille"]
+    assert _listed(pilot_client.get(pilot_list, {"q": "ccas", "departement": "62"})) == [
+        "CCAS d'Arras"
+    ]
+
+
+def test_it_pages_through_organisations_with_the_same_queries_however_many(
+    pilot_client, django_assert_num_queries
+):
+    OrganisationFactory.create_batch(3)
+    pilot_list = reverse("organisations:pilot_list")
+    pilot_client.get(pilot_list)
+    with CaptureQueriesContext(connection) as few:
+        pilot_client.get(pilot_list)
+    OrganisationFactory.create_batch(PILOT_PAGE_SIZE)
+
+    with django_assert_num_queries(len(few)):
+        first = pilot_client.get(pilot_list)
+    second = pilot_client.get(pilot_list, {"page": 2})
+
+    assert len(first.context["organisations"]) == PILOT_PAGE_SIZE
+    assert first.context["has_next"]
+    assert len(second.context["organisations"]) == 3
+    assert not second.context["has_next"]
+    assert set(_listed(first)).isdisjoint(_listed(second))
+    assert "page=2" in first.content.decode()
+
+
+@pytest.mark.parametrize("page", ["0", "abc", "10001"])
+def test_it_refuses_a_page_that_does_not_exist_in_french(pilot_client, page):
+    OrganisationFactory()
+
+    response = pilot_client.get(reverse("organisations:pilot_list"), {"page": page})
+
+    assert response.context["form"].errors["page"] == [
+        "Cette page de la liste n'existe pas : revenez à la première page."
+    ]
+    assert response.context["organisations"] == []
+
+
+def test_it_links_each_organisation_to_its_journal(pilot_client, organisation):
+    response = pilot_client.get(reverse("organisations:pilot_list"))
+
+    journal = f"{reverse('journal:list')}?organisation={organisation.pk}"
+    assert journal in response.content.decode()
+    assert pilot_client.get(journal).context["form"].is_valid()
 
 
 def test_it_lets_the_pilot_invite_a_manager(

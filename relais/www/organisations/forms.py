@@ -2,6 +2,7 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from relais.organisations.models import OrganisationKind, Profession, Role
+from relais.www.forms import page_field
 
 
 class InvitationForm(DsfrBaseForm):
@@ -23,3 +24,23 @@ class OrganisationForm(DsfrBaseForm):
     )
     commune_name = forms.CharField(label="Commune", max_length=100, required=False)
     territory = forms.CharField(label="Territoire", max_length=100, required=False)
+
+
+class PilotSearchForm(DsfrBaseForm):
+    """The platform's organisations, searched: a region counts them in thousands."""
+
+    q = forms.CharField(
+        label="Chercher une structure",
+        help_text="Son nom, sa commune ou son SIRET.",
+        required=False,
+        max_length=100,
+    )
+    departement = forms.ChoiceField(label="Département", required=False)
+    page = page_field()
+
+    def __init__(self, *args: object, departements: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["departement"].choices = [  # type: ignore[attr-defined]
+            ("", "Tous les départements"),
+            *((code, code) for code in departements),
+        ]

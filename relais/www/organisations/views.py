@@ -1,6 +1,8 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,7 +22,7 @@ from relais.organisations.services import (
     membership_deactivate,
     organisation_create,
 )
-from relais.www.organisations.forms import InvitationForm, OrganisationForm
+from relais.www.organisations.forms import InvitationForm, OrganisationForm, PilotSearchForm
 
 
 def _get_member_for_manager(
@@ -141,20 +143,65 @@ def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
     return redirect("organisations:members")
 
 
+# Organisations per page of the pilot's list.
+PILOT_PAGE_SIZE = 50
+
+
+def _searched_organisations(form: PilotSearchForm) -> QuerySet[Organisation]:
+    data = form.cleaned_data
+    organisations = Organisation.objects.all()
+    if data["departement"]:
+        organisations = organisations.filter(departement=data["departement"])
+    query = data["q"].strip()
+    if query:
+        matches = Q(name__icontains=query) | Q(commune_name__icontains=query)
+        digits = query.replace(" ", "")
+        if digits.isdigit():
+            matches |= Q(siret__startswith=digits)
+        organisations = organisations.filter(matches)
+    return organisations
+
+
 @pilot_required
 def pilot_list(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    active = Q(memberships__started_on__lte=today) & (
-        Q(memberships__ended_on__isnull=True) | Q(memberships__ended_on__gt=today)
+    """The platform's organisations, a page at a time, searched by name, town or SIRET
+    and by département; each with its active members, counted for that page only."""
+    departements = list(
+        Organisation.objects.order_by("departement")
+        .values_list("departement", flat=True)
+        .distinct()
     )
-    organisations = Organisation.objects.annotate(
-        member_count=Count("memberships", filter=active)
-    ).order_by("departement", "name")
-    return render(
-        request,
-        "organisations/pilot_list.html",
-        {"title": "Structures", "organisations": organisations},
+    form = PilotSearchForm(request.GET, departements=departements)
+    rows: list[Organisation] = []
+    page = 1
+    if form.is_valid():
+        page = form.cleaned_data["page"] or 1
+        rows = list(
+            _searched_organisations(form).order_by("departement", "name", "pk")[
+                (page - 1) * PILOT_PAGE_SIZE : page * PILOT_PAGE_SIZE + 1
+            ]
+        )
+    organisations = rows[:PILOT_PAGE_SIZE]
+    counts = dict(
+        Membership.objects.active()
+        .filter(organisation__in=organisations)
+        .order_by()
+        .values("organisation_id")
+        .annotate(count=Count("pk"))
+        .values_list("organisation_id", "count")
     )
+    for organisation in organisations:
+        organisation.member_count = counts.get(organisation.pk, 0)  # type: ignore[attr-defined]
+    query = {key: value for key, value in form.data.items() if key != "page" and value}
+    context = {
+        "title": "Structures",
+        "form": form,
+        "organisations": organisations,
+        "page": page,
+        "has_next": len(rows) > PILOT_PAGE_SIZE,
+        "query": urlencode(query),
+    }
+    return render(request, "organisations/pilot_list.html", context)
 
 
 @pilot_required
