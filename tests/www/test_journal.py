@@ -11,7 +11,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.services import audit_record
 from relais.www.journal.views import PAGE_SIZE
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +150,34 @@ def test_it_lets_the_pilot_filter_by_organisation(pilot_client, events, outsider
     response = pilot_client.get(JOURNAL, {"organisation": outsider.organisation_id})
 
     assert _seqs(response) == {events["outsider_act"].seq}
+
+
+def test_it_offers_the_pilot_the_chosen_organisation_not_every_one(pilot_client, events, outsider):
+    others = OrganisationFactory.create_batch(5)
+
+    unfiltered = pilot_client.get(JOURNAL)
+    filtered = pilot_client.get(JOURNAL, {"organisation": outsider.organisation_id})
+
+    assert "organisation" not in unfiltered.context["form"].fields
+    assert filtered.context["form"].fields["organisation"].choices == [
+        ("", "Toutes"),
+        (outsider.organisation_id, outsider.organisation.name),
+    ]
+    for page in (unfiltered, filtered):
+        assert not any(other.name in page.content.decode() for other in others)
+        assert reverse("organisations:pilot_list") in page.content.decode()
+
+
+@pytest.mark.parametrize("value", ["999999", "abc", "²"])
+def test_it_refuses_an_unknown_organisation_in_french_and_shows_nothing(
+    pilot_client, events, value
+):
+    response = pilot_client.get(JOURNAL, {"organisation": value})
+
+    assert response.context["form"].errors["organisation"] == [
+        "Cette structure n'existe pas : ouvrez son journal depuis la liste des structures."
+    ]
+    assert _seqs(response) == set()
 
 
 def test_it_refuses_the_journal_to_a_professional(member_client, events):

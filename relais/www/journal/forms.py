@@ -18,7 +18,15 @@ class JournalFilterForm(DsfrBaseForm):
         label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     organisation = forms.TypedChoiceField(
-        label="Structure", coerce=int, required=False, empty_value=None
+        label="Structure",
+        help_text="Le journal d'une autre structure s'ouvre depuis la liste des structures.",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={
+            "invalid_choice": "Cette structure n'existe pas : ouvrez son journal depuis la "
+            "liste des structures."
+        },
     )
 
     def __init__(

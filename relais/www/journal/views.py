@@ -73,7 +73,14 @@ def journal(request: HttpRequest) -> HttpResponse:
     elif is_pilot:
         scopes = [AuditEvent.objects.all()]
         actors = []
-        organisations = list(Organisation.objects.order_by("name").values_list("pk", "name"))
+        # Never every organisation of the platform: the pilot opens one's journal from
+        # the list of organisations, and the filter offers that one, to be lifted.
+        chosen = request.GET.get("organisation")
+        organisations = (
+            list(Organisation.objects.filter(pk=posted_id(chosen)).values_list("pk", "name"))
+            if chosen
+            else None
+        )
     else:
         raise PermissionDenied("Réservé au responsable de la structure et au pilotage.")
 
@@ -114,5 +121,6 @@ def journal(request: HttpRequest) -> HttpResponse:
         "next_before": page[-1].seq if has_more else None,
         "query": query.urlencode(),
         "scope": "plateforme" if membership is None else membership.organisation.name,
+        "pilot": membership is None or not membership.is_manager,
     }
     return render(request, "journal/list.html", context)

@@ -190,6 +190,11 @@ def test_pages_of_the_pilot(sweep: Sweep):
 
     sweep.check()
     sweep.visit(reverse("organisations:pilot_list"))
+    sweep.visit(f"{reverse('organisations:pilot_list')}?{urlencode({'q': organisation.name})}")
+    sweep.page.get_by_role("link", name=f"Journal de {organisation.name}").click()
+    expect(sweep.page.get_by_label("Structure")).to_have_value(str(organisation.pk))
+    sweep.check()
+    sweep.visit(f"{reverse('organisations:pilot_list')}?page=0")
     sweep.visit(reverse("organisations:pilot_create"))
     sweep.submit_empty("Créer la structure")
     sweep.visit(reverse("organisations:pilot_detail", args=[organisation.pk]))
