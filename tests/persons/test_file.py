@@ -488,6 +488,70 @@ def test_it_hides_the_authors_private_note_from_a_colleague(organisation, three_
     assert "Note-partagee" in content
 
 
+def _written(person, organisation, author, count, *, at=None, **fields):
+    """`count` notes, one a day back from `at` (all at `at` when given), oldest first."""
+    now = timezone.now()
+    return [
+        NoteFactory(
+            person=person,
+            author=author,
+            organisation=organisation,
+            created_at=at or now - datetime.timedelta(days=count - number),
+            text=f"Note-{number:03d}",
+            **fields,
+        )
+        for number in range(count)
+    ]
+
+
+def _notes_on(client, person, **params) -> list[str]:
+    response = client.get(reverse("persons:section", args=[person.pk, "notes"]), params)
+    assert response.status_code == 200
+    return [note.text for note in response.context["items"]]
+
+
+def test_it_pages_through_the_notes_newest_first(member_client, organisation, member_membership):
+    person = _followed(organisation)
+    notes = _written(person, organisation, member_membership.user, views.NOTES_PAGE + 5)
+
+    first = member_client.get(reverse("persons:section", args=[person.pk, "notes"]))
+    older = first.context["older_notes"]
+    second = _notes_on(member_client, person, avant=older)
+
+    newest_first = [note.text for note in reversed(notes)]
+    assert [note.text for note in first.context["items"]] == newest_first[: views.NOTES_PAGE]
+    assert f"?avant={older}" in first.content.decode()
+    assert second == newest_first[views.NOTES_PAGE :]
+
+
+def test_it_pages_through_notes_written_at_the_same_moment(
+    member_client, organisation, member_membership
+):
+    person = _followed(organisation)
+    moment = timezone.now() - datetime.timedelta(hours=1)
+    notes = _written(person, organisation, member_membership.user, views.NOTES_PAGE + 2, at=moment)
+
+    first = member_client.get(reverse("persons:section", args=[person.pk, "notes"]))
+    second = _notes_on(member_client, person, avant=first.context["older_notes"])
+
+    shown = [note.text for note in first.context["items"]] + second
+    assert sorted(shown) == sorted(note.text for note in notes)
+    assert len(shown) == len(set(shown))
+
+
+def test_it_starts_at_the_newest_note_after_a_note_it_may_not_read(
+    member_client, organisation, member_membership, elsewhere
+):
+    person = _followed(organisation)
+    _written(person, organisation, member_membership.user, 3)
+    private = NoteFactory(person=person, organisation=organisation, visibility="auteur")
+    other_file = NoteFactory(organisation=organisation)
+    expected = _notes_on(member_client, person)
+
+    for anchor in (private.pk, other_file.pk, "abc", "²", "9" * 30):
+        assert _notes_on(member_client, person, avant=anchor) == expected
+
+
 def test_it_shows_only_shared_notes_to_another_organisation(elsewhere, three_notes):
     other = MembershipFactory(organisation=elsewhere)
     client = log_in(Client(), other.user, other)

@@ -7,7 +7,7 @@ from typing import TypedDict
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -75,6 +75,9 @@ def _category_or_404(slug: str) -> DataCategory:
         raise Http404("Rubrique inconnue.")
     return DataCategory(slug)
 
+
+# Notes of a file per page, newest first.
+NOTES_PAGE = 50
 
 # The access history: rows per page on screen, and at most on paper.
 HISTORY_PAGE = 100
@@ -332,18 +335,33 @@ def nir_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "persons/nir.html", context)
 
 
-def _section_items(access: FileAccess, category: str, pro_user_id: int, org_id: int) -> object:
+def notes_page(
+    person: Person, pro: Professional, before: int | None
+) -> tuple[list[Note], int | None]:
+    """The notes the professional may read, newest first, a page at a time: those written
+    before the note `before` (one they may read, else the page starts at the newest), and
+    the note the next page starts before, if there is one."""
+    notes = Note.objects.filter(person=person).readable_by(
+        user_id=pro.user_id, organisation_id=pro.organisation_id
+    )
+    anchor = notes.filter(pk=before).values_list("created_at", flat=True).first()
+    if anchor is not None:
+        notes = notes.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, pk__lt=before))
+    page = list(
+        notes.select_related("author", "organisation").order_by("-created_at", "-pk")[
+            : NOTES_PAGE + 1
+        ]
+    )
+    older = page[NOTES_PAGE - 1].pk if len(page) > NOTES_PAGE else None
+    return page[:NOTES_PAGE], older
+
+
+def _section_items(access: FileAccess, category: str) -> object:
     person = access.person
     if category == DataCategory.FAMILY:
         return person.household.all()
     if category == DataCategory.RESOURCES:
         return person.resources.select_related("member")[:120]
-    if category == DataCategory.NOTES:
-        return (
-            Note.objects.filter(person=person)
-            .readable_by(user_id=pro_user_id, organisation_id=org_id)
-            .select_related("author", "organisation")[:100]
-        )
     model = SINGLE_SECTIONS[category][0]
     if model is Person:
         return person
@@ -373,8 +391,12 @@ def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse
         return redirect("persons:file", person_id=person_id)
     pro, access = access_file(request, person_id, chosen)
     record_view(request, access, chosen)
-    items = _section_items(access, chosen, pro.user_id, pro.organisation_id)
-    context = file_context(access, chosen) | {"items": items}
+    if chosen == DataCategory.NOTES:
+        items, older = notes_page(access.person, pro, posted_id(request.GET.get("avant")))
+        context = file_context(access, chosen) | {"items": items, "older_notes": older}
+    else:
+        items = _section_items(access, chosen)
+        context = file_context(access, chosen) | {"items": items}
     if chosen in SINGLE_SECTIONS:
         context["rows"] = _rows(items, SINGLE_SECTIONS[chosen][1])  # type: ignore[arg-type]
         context["section_label"] = chosen.label
@@ -524,8 +546,10 @@ def note_add(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "La note est enregistrée.")
             return _back_to(DataCategory.NOTES, person_id)
+    items, older = notes_page(access.person, pro, None)
     context = file_context(access, DataCategory.NOTES) | {
-        "items": _section_items(access, DataCategory.NOTES, pro.user_id, pro.organisation_id),
+        "items": items,
+        "older_notes": older,
         "note_form": form,
     }
     return render(request, "persons/section_notes.html", context, status=400)
