@@ -36,6 +36,7 @@ from tests.persons.editing import STATE, opened_state, save_section
 from tests.persons.factories import (
     ConsentFactory,
     HouseholdMemberFactory,
+    MonthlyResourceFactory,
     NoteFactory,
     PersonFactory,
     ReferentFactory,
@@ -550,6 +551,41 @@ def test_it_starts_at_the_newest_note_after_a_note_it_may_not_read(
 
     for anchor in (private.pk, other_file.pk, "abc", "²", "9" * 30):
         assert _notes_on(member_client, person, avant=anchor) == expected
+
+
+def _resources_on(client, person, **params) -> tuple[list[tuple[str, str]], str | None]:
+    response = client.get(reverse("persons:section", args=[person.pk, "ressources"]), params)
+    assert response.status_code == 200
+    rows = [(f"{r.month:%Y-%m}", r.kind) for r in response.context["items"]]
+    return rows, response.context["older_month"]
+
+
+def test_it_pages_through_the_resources_a_year_at_a_time(member_client, organisation):
+    person = _followed(organisation)
+    months = [datetime.date(2024 + (m - 1) // 12, (m - 1) % 12 + 1, 1) for m in range(1, 16)]
+    for month in months:
+        MonthlyResourceFactory(person=person, month=month, kind="rsa")
+        MonthlyResourceFactory(person=person, month=month, kind="aide_logement")
+
+    first, older = _resources_on(member_client, person)
+    second, none = _resources_on(member_client, person, avant=older)
+
+    assert older == "2024-04"
+    assert [month for month, _ in first[::2]] == [f"{m:%Y-%m}" for m in months[:2:-1]]
+    assert len(first) == 24
+    assert second == [
+        (f"{m:%Y-%m}", kind) for m in months[2::-1] for kind in ("aide_logement", "rsa")
+    ]
+    assert none is None
+
+
+def test_it_starts_at_the_newest_month_after_a_month_it_cannot_read(member_client, organisation):
+    person = _followed(organisation)
+    MonthlyResourceFactory(person=person, month=datetime.date(2025, 1, 1))
+    expected = _resources_on(member_client, person)
+
+    for anchor in ("2025-13", "25-01", "abc", "2025-01-01", "²"):
+        assert _resources_on(member_client, person, avant=anchor) == expected
 
 
 def test_it_shows_only_shared_notes_to_another_organisation(elsewhere, three_notes):

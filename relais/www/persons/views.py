@@ -1,6 +1,6 @@
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TypedDict
 
@@ -76,8 +76,10 @@ def _category_or_404(slug: str) -> DataCategory:
     return DataCategory(slug)
 
 
-# Notes of a file per page, newest first.
+# Notes of a file per page, newest first; months of resources per page.
 NOTES_PAGE = 50
+RESOURCE_MONTHS_PAGE = 12
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 # The access history: rows per page on screen, and at most on paper.
 HISTORY_PAGE = 100
@@ -356,12 +358,41 @@ def notes_page(
     return page[:NOTES_PAGE], older
 
 
+def _month(value: str | None) -> date | None:
+    """A month as a link carries it (« 2025-03 »); None for anything else."""
+    found = _MONTH.match(value or "")
+    if found is None:
+        return None
+    try:
+        return date(int(found[1]), int(found[2]), 1)
+    except ValueError:
+        return None
+
+
+def resources_page(
+    person: Person, before: date | None
+) -> tuple[list[MonthlyResource], date | None]:
+    """The household's resources of up to twelve months, newest first, those before the
+    month `before` if given, and the month the next page starts before, if there is one."""
+    resources = person.resources.all()
+    if before is not None:
+        resources = resources.filter(month__lt=before)
+    months = list(
+        resources.order_by("-month")
+        .values_list("month", flat=True)
+        .distinct()[: RESOURCE_MONTHS_PAGE + 1]
+    )
+    if not months:
+        return [], None
+    shown = resources.filter(month__gte=months[:RESOURCE_MONTHS_PAGE][-1])
+    older = months[RESOURCE_MONTHS_PAGE - 1] if len(months) > RESOURCE_MONTHS_PAGE else None
+    return list(shown.select_related("member").order_by("-month", "kind", "pk")), older
+
+
 def _section_items(access: FileAccess, category: str) -> object:
     person = access.person
     if category == DataCategory.FAMILY:
         return person.household.all()
-    if category == DataCategory.RESOURCES:
-        return person.resources.select_related("member")[:120]
     model = SINGLE_SECTIONS[category][0]
     if model is Person:
         return person
@@ -394,6 +425,10 @@ def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse
     if chosen == DataCategory.NOTES:
         items, older = notes_page(access.person, pro, posted_id(request.GET.get("avant")))
         context = file_context(access, chosen) | {"items": items, "older_notes": older}
+    elif chosen == DataCategory.RESOURCES:
+        items, month = resources_page(access.person, _month(request.GET.get("avant")))
+        older_month = f"{month:%Y-%m}" if month else None
+        context = file_context(access, chosen) | {"items": items, "older_month": older_month}
     else:
         items = _section_items(access, chosen)
         context = file_context(access, chosen) | {"items": items}
