@@ -383,6 +383,63 @@ def test_the_access_history_names_the_categories_read(member_client, organisatio
     assert "— logement" not in page
 
 
+def _referent_of(organisation, membership, count) -> list[Person]:
+    persons = [_followed(organisation, birth_name=f"Martin{n:02d}") for n in range(count)]
+    for person in persons:
+        ReferentFactory(person=person, professional=membership.user, organisation=organisation)
+    return persons
+
+
+def test_it_lists_my_persons_a_page_at_a_time(member_client, organisation, member_membership):
+    persons = _referent_of(organisation, member_membership, views.PAGE_SIZE + 3)
+    _followed(organisation, birth_name="Aucunréférent")
+
+    first = member_client.get(reverse("persons:list"))
+    second = member_client.get(reverse("persons:list"), {"page": 2})
+
+    names = [p.birth_name for p in persons]
+    assert [p.birth_name for p in first.context["mine"]] == names[: views.PAGE_SIZE]
+    assert [p.birth_name for p in second.context["mine"]] == names[views.PAGE_SIZE :]
+    assert "?page=2" in first.content.decode()
+    assert not second.context["has_next"]
+
+
+@pytest.mark.parametrize("page", ["0", "abc", "100001"])
+def test_it_explains_a_page_of_my_persons_that_does_not_exist(
+    member_client, organisation, member_membership, page
+):
+    _referent_of(organisation, member_membership, 2)
+
+    response = member_client.get(reverse("persons:list"), {"page": page})
+
+    assert "Cette page de la liste n'existe pas" in html.unescape(response.content.decode())
+    assert response.context["mine"] == []
+
+
+def test_it_shows_a_searchs_results_in_place_of_my_persons(
+    member_client, organisation, member_membership, searchable
+):
+    _referent_of(organisation, member_membership, 1)
+
+    response = member_client.post(reverse("persons:list"), {"q": "dupre"})
+
+    content = response.content.decode()
+    assert "Martin00" not in content
+    assert "Mes personnes accompagnées" in content
+    assert f'href="{reverse("persons:list")}"' in content
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_it_pins_the_queries_of_my_persons(
+    member_client, organisation, member_membership, count, django_assert_num_queries
+):
+    _referent_of(organisation, member_membership, count)
+    member_client.get(reverse("persons:list"))
+
+    with django_assert_num_queries(_pinned("list")):
+        member_client.get(reverse("persons:list"))
+
+
 @pytest.mark.parametrize("page", ["0", "100001", "99999999999999999999", "deux"])
 def test_it_explains_a_page_number_out_of_range_and_searches_nothing(
     member_client, searchable, page
@@ -1111,7 +1168,7 @@ def test_it_keeps_the_merge_tool_for_managers(member_client, organisation):
 # Query-count pins: the main pages cost the same whatever the size of the file or of the
 # result list, on SQLite and PostgreSQL alike.
 
-QUERIES = {"file": 10, "section": 9, "search": 8}
+QUERIES = {"file": 10, "section": 9, "search": 7, "list": 3}
 
 
 def _pinned(page: str) -> int:

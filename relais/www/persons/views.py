@@ -211,27 +211,39 @@ def _search(
 
 @require_http_methods(["GET", "POST"])
 def person_list(request: HttpRequest) -> HttpResponse:
-    """Mes personnes accompagnées, and the search over the organisation's files. The
-    search is a POST: a name never travels in a URL, hence never in a log."""
+    """Mes personnes accompagnées, a page at a time, and the search over the
+    organisation's files, whose results take their place. The search is a POST: a name
+    never travels in a URL, hence never in a log."""
     pro = professional_or_404(request)
     form = forms.SearchForm(request.POST or None)
-    results: list[Person] | None = None
-    has_more, page = False, 1
-    if request.method == "POST" and form.is_valid():
-        results, has_more, page = _search(request, pro, form)
-    mine = list(
-        visible_persons(pro)
-        .filter(referents__professional_id=pro.user_id, referents__until__isnull=True)
-        .order_by("birth_name_key", "first_names_key")[:PAGE_SIZE]
-    )
-    context = {
-        "title": "Personnes accompagnées",
-        "form": form,
-        "results": results,
-        "has_more": has_more,
-        "next_page": page + 1,
-        "previous_page": page - 1,
-        "mine": mine,
+    context: dict[str, object] = {"title": "Personnes accompagnées", "form": form}
+    if request.method == "POST":
+        if form.is_valid():
+            results, has_more, page = _search(request, pro, form)
+            context |= {
+                "results": results,
+                "has_more": has_more,
+                "next_page": page + 1,
+                "previous_page": page - 1,
+            }
+        return render(request, "persons/list.html", context)
+    pages = forms.PageForm(request.GET)
+    page, mine = 1, []
+    if pages.is_valid():
+        page = pages.cleaned_data["page"] or 1
+        mine = list(
+            visible_persons(pro)
+            .filter(referents__professional_id=pro.user_id, referents__until__isnull=True)
+            .order_by("birth_name_key", "first_names_key", "pk")[
+                (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
+            ]
+        )
+    context |= {
+        "pages": pages,
+        "mine": mine[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(mine) > PAGE_SIZE,
+        "query": "",
     }
     return render(request, "persons/list.html", context)
 
