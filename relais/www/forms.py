@@ -1,7 +1,8 @@
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Model
@@ -37,6 +38,18 @@ def page_field() -> forms.IntegerField:
         widget=forms.HiddenInput,
         error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), _NO_SUCH_PAGE),
     )
+
+
+class PageForm(DsfrBaseForm):
+    """The page of a list read from the query string."""
+
+    page = page_field()
+
+
+def filters_query(data: Mapping[str, str]) -> str:
+    """The filters of a list in force, carried over to its other pages: the query string
+    without its page and its empty fields."""
+    return urlencode({key: value for key, value in data.items() if key != "page" and value})
 
 
 _STALE = (

@@ -1210,6 +1210,21 @@ def test_it_pins_the_queries_of_a_section_page(
     assert response.content.decode().count("/retirer/") == members
 
 
+@pytest.mark.parametrize("notes", [1, views.NOTES_PAGE + 1])
+def test_it_pins_the_queries_of_the_notes_page(
+    member_client, organisation, member_membership, notes, django_assert_num_queries
+):
+    person = _followed(organisation)
+    _written(person, organisation, member_membership.user, notes)
+    url = reverse("persons:section", args=[person.pk, "notes"])
+    member_client.get(url)
+
+    with django_assert_num_queries(_pinned("section")):
+        response = member_client.get(url)
+
+    assert len(response.context["items"]) == min(notes, views.NOTES_PAGE)
+
+
 @pytest.mark.parametrize("matching", [5, 40])
 def test_it_pins_the_queries_of_a_search(
     member_client, organisation, matching, django_assert_num_queries

@@ -60,8 +60,8 @@ def _day_bounds(day: object, *, end: bool) -> datetime:
 @organisation_optional
 def journal(request: HttpRequest) -> HttpResponse:
     membership = getattr(request, "membership", None)
-    is_pilot = request.user.is_superuser
-    if membership is not None and membership.is_manager:
+    manager = membership is not None and membership.is_manager
+    if manager:
         scopes = _scopes_for_manager(membership.organisation_id)
         actors = list(
             User.objects.filter(memberships__organisation_id=membership.organisation_id)
@@ -70,7 +70,7 @@ def journal(request: HttpRequest) -> HttpResponse:
             .values_list("pk", "last_name", "first_name")
         )
         organisations = None
-    elif is_pilot:
+    elif request.user.is_superuser:
         scopes = [AuditEvent.objects.all()]
         actors = []
         # Never every organisation of the platform: the pilot opens one's journal from
@@ -121,6 +121,6 @@ def journal(request: HttpRequest) -> HttpResponse:
         "next_before": page[-1].seq if has_more else None,
         "query": query.urlencode(),
         "scope": "plateforme" if membership is None else membership.organisation.name,
-        "pilot": membership is None or not membership.is_manager,
+        "pilot": not manager,
     }
     return render(request, "journal/list.html", context)

@@ -1,5 +1,3 @@
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -22,6 +20,7 @@ from relais.organisations.services import (
     membership_deactivate,
     organisation_create,
 )
+from relais.www.forms import filters_query
 from relais.www.organisations.forms import InvitationForm, OrganisationForm, PilotSearchForm
 
 
@@ -192,14 +191,13 @@ def pilot_list(request: HttpRequest) -> HttpResponse:
     )
     for organisation in organisations:
         organisation.member_count = counts.get(organisation.pk, 0)  # type: ignore[attr-defined]
-    query = {key: value for key, value in form.data.items() if key != "page" and value}
     context = {
         "title": "Structures",
         "form": form,
         "organisations": organisations,
         "page": page,
         "has_next": len(rows) > PILOT_PAGE_SIZE,
-        "query": urlencode(query),
+        "query": filters_query(form.data),
     }
     return render(request, "organisations/pilot_list.html", context)
 

@@ -211,12 +211,6 @@ class NoteForm(DsfrBaseForm):
     )
 
 
-class PageForm(DsfrBaseForm):
-    """The page of a list read from the query string."""
-
-    page = page_field()
-
-
 class SearchForm(DsfrBaseForm):
     q = forms.CharField(
         label="Nom, prénom, date de naissance (JJ/MM/AAAA) ou n° allocataire CAF",

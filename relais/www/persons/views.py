@@ -39,7 +39,7 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.normalisation import search_tokens
-from relais.www.forms import posted_id
+from relais.www.forms import PageForm, posted_id
 from relais.www.links import link
 from relais.www.persons import forms
 from relais.www.persons.access import access_file, professional_or_404, record_view
@@ -227,7 +227,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
                 "previous_page": page - 1,
             }
         return render(request, "persons/list.html", context)
-    pages = forms.PageForm(request.GET)
+    pages = PageForm(request.GET)
     page, mine = 1, []
     if pages.is_valid():
         page = pages.cleaned_data["page"] or 1
@@ -243,7 +243,6 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "mine": mine[:PAGE_SIZE],
         "page": page,
         "has_next": len(mine) > PAGE_SIZE,
-        "query": "",
     }
     return render(request, "persons/list.html", context)
 
@@ -358,7 +357,11 @@ def notes_page(
     notes = Note.objects.filter(person=person).readable_by(
         user_id=pro.user_id, organisation_id=pro.organisation_id
     )
-    anchor = notes.filter(pk=before).values_list("created_at", flat=True).first()
+    anchor = (
+        notes.filter(pk=before).values_list("created_at", flat=True).first()
+        if before is not None
+        else None
+    )
     if anchor is not None:
         notes = notes.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, pk__lt=before))
     page = list(
@@ -396,9 +399,10 @@ def resources_page(
     )
     if not months:
         return [], None
-    shown = resources.filter(month__gte=months[:RESOURCE_MONTHS_PAGE][-1])
-    older = months[RESOURCE_MONTHS_PAGE - 1] if len(months) > RESOURCE_MONTHS_PAGE else None
-    return list(shown.select_related("member").order_by("-month", "kind", "pk")), older
+    oldest_shown = months[:RESOURCE_MONTHS_PAGE][-1]
+    shown = resources.filter(month__gte=oldest_shown).select_related("member")
+    older = oldest_shown if len(months) > RESOURCE_MONTHS_PAGE else None
+    return list(shown.order_by("-month", "kind", "pk")), older
 
 
 def _section_items(access: FileAccess, category: str) -> object:
@@ -434,16 +438,16 @@ def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse
         return redirect("persons:file", person_id=person_id)
     pro, access = access_file(request, person_id, chosen)
     record_view(request, access, chosen)
+    older: dict[str, object] = {}
     if chosen == DataCategory.NOTES:
-        items, older = notes_page(access.person, pro, posted_id(request.GET.get("avant")))
-        context = file_context(access, chosen) | {"items": items, "older_notes": older}
+        items, note = notes_page(access.person, pro, posted_id(request.GET.get("avant")))
+        older["older_notes"] = note
     elif chosen == DataCategory.RESOURCES:
         items, month = resources_page(access.person, _month(request.GET.get("avant")))
-        older_month = f"{month:%Y-%m}" if month else None
-        context = file_context(access, chosen) | {"items": items, "older_month": older_month}
+        older["older_month"] = f"{month:%Y-%m}" if month else None
     else:
         items = _section_items(access, chosen)
-        context = file_context(access, chosen) | {"items": items}
+    context = file_context(access, chosen) | {"items": items} | older
     if chosen in SINGLE_SECTIONS:
         context["rows"] = _rows(items, SINGLE_SECTIONS[chosen][1])  # type: ignore[arg-type]
         context["section_label"] = chosen.label

@@ -4,7 +4,6 @@ with its printable easy-to-read guides."""
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -37,6 +36,7 @@ from relais.procedures.models import (
     ProcedureType,
     RequiredDocument,
 )
+from relais.www.forms import filters_query
 from relais.www.persons.access import access_file, professional_or_404, record_view
 from relais.www.persons.views import file_context
 from relais.www.procedures import forms
@@ -529,14 +529,13 @@ def _page(procedures: ProcedureQuerySet, form: forms.FilterForm) -> dict[str, ob
             F("due_on").asc(nulls_last=True), "-requested_on", "pk"
         )[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
     )
-    # The filters in force, the default ones included, carried over to the next page.
-    query = {key: value for key, value in form.data.items() if key != "page" and value}
     return {
         "procedures": [_annotate(p) for p in rows[:PAGE_SIZE]],
         "form": form,
         "page": page,
         "has_next": len(rows) > PAGE_SIZE,
-        "query": urlencode(query),
+        # The filters in force, the default ones included.
+        "query": filters_query(form.data),
     }
 
 
