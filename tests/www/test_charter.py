@@ -1,3 +1,5 @@
+from html import unescape
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -5,7 +7,9 @@ from django.urls import reverse
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.consent.charter import current_matrix, current_version
-from relais.consent.models import CharterAcceptance
+from relais.consent.models import CharterAcceptance, CharterVersion
+from relais.organisations.models import Profession
+from relais.persons.categories import DataCategory
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 
@@ -95,3 +99,63 @@ def test_it_refuses_a_summary_with_a_nul_character_and_changes_nothing(pilot_cli
     assert response.status_code == 200
     assert "caractère invisible interdit" in response.content.decode()
     assert current_version().number == before
+
+
+def _ccas_levels() -> dict[str, str]:
+    return {f"{p}__{c}": level for (k, p, c), level in current_matrix().items() if k == "ccas"}
+
+
+def _refused(pilot_client, data: dict[str, str]) -> str:
+    """Post `data` to the charter editor, check nothing was published, return the page."""
+    versions, events = CharterVersion.objects.count(), AuditEvent.objects.count()
+
+    response = pilot_client.post(reverse("consent:charter_edit"), data)
+
+    assert response.status_code == 200
+    assert CharterVersion.objects.count() == versions
+    assert AuditEvent.objects.count() == events
+    return unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("kind", ["inconnu", "", None])
+def test_it_refuses_a_publication_for_an_unknown_kind_and_changes_nothing(pilot_client, kind):
+    data = {"summary": "Mise à jour", **_ccas_levels()}
+    if kind is not None:
+        data["type"] = kind
+
+    page = _refused(pilot_client, data)
+
+    assert "Type de structure inconnu : choisissez-en un dans la liste." in page
+
+
+@pytest.mark.parametrize("length", [301, 200_000])
+def test_it_refuses_a_summary_too_long_and_changes_nothing(pilot_client, length):
+    page = _refused(pilot_client, {"type": "ccas", "summary": "x" * length, **_ccas_levels()})
+
+    assert "Le résumé dépasse 300 caractères : raccourcissez-le." in page
+
+
+def test_it_publishes_a_summary_of_the_longest_length_allowed(pilot_client):
+    summary = "x" * 300
+
+    response = pilot_client.post(
+        reverse("consent:charter_edit"), {"type": "ccas", "summary": summary, **_ccas_levels()}
+    )
+
+    assert response.status_code == 302
+    assert CharterVersion.objects.order_by("-number").first().summary == summary
+
+
+def test_it_counts_the_missing_levels_by_profession_and_changes_nothing(pilot_client):
+    levels = _ccas_levels()
+    for category in list(DataCategory)[:3]:
+        del levels[f"{Profession.NURSE}__{category}"]
+    levels[f"{Profession.CIP}__{DataCategory.HEALTH}"] = "tout"
+
+    page = _refused(pilot_client, {"type": "ccas", "summary": "Mise à jour", **levels})
+
+    assert (
+        "Niveau d'accès manquant ou inconnu pour : "
+        "Conseiller(ère) en insertion professionnelle (1 catégorie), "
+        "Infirmier(ère) (3 catégories)."
+    ) in page

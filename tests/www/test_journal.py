@@ -1,4 +1,5 @@
 from datetime import timedelta
+from html import unescape
 from unittest import mock
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
+from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
 from relais.www.journal.views import PAGE_SIZE
 from tests.factories import MembershipFactory, OrganisationFactory
@@ -17,6 +19,8 @@ pytestmark = pytest.mark.django_db
 
 JOURNAL = reverse("journal:list")
 RANGE_ERROR = "La date de fin doit suivre la date de début."
+TOO_EARLY = "Choisissez une date à partir du 01/01/2000."
+TOO_LATE = "Choisissez une date jusqu'au 31/12/2100."
 
 
 def _actor(membership, *, acting=True) -> Actor:
@@ -129,6 +133,38 @@ def test_it_refuses_an_inverted_date_range_in_french(manager_client, events):
     assert response.context["form"].errors["end"] == [RANGE_ERROR]
     assert RANGE_ERROR in response.content.decode()
     assert _seqs(response) == set()
+
+
+@pytest.mark.parametrize("persona", ["manager_client", "pilot_client"])
+@pytest.mark.parametrize(
+    ("field", "day", "error"),
+    [
+        ("start", "0001-01-01", TOO_EARLY),
+        ("end", "0001-01-01", TOO_EARLY),
+        ("start", "9999-12-31", TOO_LATE),
+        ("end", "9999-12-31", TOO_LATE),
+    ],
+)
+def test_it_refuses_a_date_out_of_bounds_in_french_and_shows_nothing(
+    request, events, persona, field, day, error
+):
+    client = request.getfixturevalue(persona)
+    recorded = AuditEvent.objects.count()
+
+    response = client.get(JOURNAL, {field: day})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [error]
+    assert error in unescape(response.content.decode())
+    assert _seqs(response) == set()
+    assert AuditEvent.objects.count() == recorded
+
+
+def test_it_accepts_the_bounds_themselves(manager_client, events):
+    response = manager_client.get(JOURNAL, {"start": "2000-01-01", "end": "2100-12-31"})
+
+    assert response.context["form"].errors == {}
+    assert _seqs(response) == {e.seq for k, e in events.items() if not k.startswith("out")}
 
 
 def test_it_refuses_a_malformed_date(manager_client, events):

@@ -1,6 +1,9 @@
+from collections import Counter
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods
 
 from relais.accounts.actors import actor_for
@@ -16,6 +19,9 @@ from relais.consent.middleware import ACCEPTED_VERSION
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory, Level
 from relais.www.next_page import same_site_path
+
+# The length the summary field of the page allows.
+SUMMARY_MAX_LENGTH = 300
 
 
 @charter_exempt
@@ -53,33 +59,38 @@ def charter(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def charter_edit(request: HttpRequest) -> HttpResponse:
     """The pilot edits the matrix for one kind of organisation and publishes a version."""
-    kind = request.GET.get("type") or request.POST.get("type") or OrganisationKind.CCAS
-    if kind not in OrganisationKind.values:
-        kind = OrganisationKind.CCAS
     matrix = current_matrix()
+    kind = (request.POST if request.method == "POST" else request.GET).get("type", "")
     if request.method == "POST":
-        levels = dict(matrix)
         errors = []
-        for profession in Profession.values:
+        if kind not in OrganisationKind.values:
+            errors.append("Type de structure inconnu : choisissez-en un dans la liste.")
+        levels = dict(matrix)
+        missing: Counter[str] = Counter()
+        for profession in Profession:
             for category in DataCategory.values:
-                value = request.POST.get(f"{profession}__{category}", "")
-                if value not in Level.values:
-                    errors.append(
-                        f"{Profession(profession).label} / {DataCategory(category).label}"
-                    )
+                value = request.POST.get(f"{profession.value}__{category}", "")
+                if value in Level.values:
+                    levels[(kind, profession.value, category)] = value
                 else:
-                    levels[(kind, profession, category)] = value
-        summary = request.POST.get("summary", "").strip()
-        if "\x00" in summary:
-            messages.error(
-                request, "Le résumé contient un caractère invisible interdit : récrivez-le."
+                    missing[profession.label] += 1
+        if missing:
+            errors.append(
+                "Niveau d'accès manquant ou inconnu pour : "
+                + ", ".join(
+                    f"{label} ({count} catégorie{pluralize(count)})"
+                    for label, count in missing.items()
+                )
+                + "."
             )
-        elif errors or not summary:
-            if not summary:
-                messages.error(request, "Décrivez en une phrase ce qui change dans cette version.")
-            if errors:
-                messages.error(request, "Niveau d'accès manquant ou inconnu : " + ", ".join(errors))
-        else:
+        summary = request.POST.get("summary", "").strip()
+        if not summary:
+            errors.append("Décrivez en une phrase ce qui change dans cette version.")
+        elif "\x00" in summary:
+            errors.append("Le résumé contient un caractère invisible interdit : récrivez-le.")
+        elif len(summary) > SUMMARY_MAX_LENGTH:
+            errors.append(f"Le résumé dépasse {SUMMARY_MAX_LENGTH} caractères : raccourcissez-le.")
+        if not errors:
             version = charter_publish(levels=levels, summary=summary, by=actor_for(request))
             messages.success(
                 request,
@@ -87,6 +98,10 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 "à sa prochaine action.",
             )
             return redirect(f"{request.path}?type={kind}")
+        for error in errors:
+            messages.error(request, error)
+    if kind not in OrganisationKind.values:
+        kind = OrganisationKind.CCAS
     grid = [
         (
             profession,

@@ -1,7 +1,37 @@
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from dsfr.forms import DsfrBaseForm
 
 from relais.audit.actions import AuditAction
+
+# No event predates Relais; bounding the days also keeps the day after `end`, and its
+# time zone conversion, within what a datetime can hold.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def _day_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(
+            attrs={
+                "type": "date",
+                "min": EARLIEST_DAY.isoformat(),
+                "max": LATEST_DAY.isoformat(),
+            }
+        ),
+        validators=[
+            MinValueValidator(
+                EARLIEST_DAY, message=f"Choisissez une date à partir du {EARLIEST_DAY:%d/%m/%Y}."
+            ),
+            MaxValueValidator(
+                LATEST_DAY, message=f"Choisissez une date jusqu'au {LATEST_DAY:%d/%m/%Y}."
+            ),
+        ],
+    )
 
 
 class JournalFilterForm(DsfrBaseForm):
@@ -11,12 +41,8 @@ class JournalFilterForm(DsfrBaseForm):
     action = forms.ChoiceField(
         label="Action", required=False, choices=[("", "Toutes"), *AuditAction.choices]
     )
-    start = forms.DateField(
-        label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = _day_field("Du")
+    end = _day_field("Au")
     organisation = forms.TypedChoiceField(
         label="Structure",
         help_text="Le journal d'une autre structure s'ouvre depuis la liste des structures.",
