@@ -12,6 +12,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
@@ -229,6 +230,20 @@ def block_add(
     )
     block.full_clean()
     with transaction.atomic():
+        # The same block twice (a form sent twice) would leave one standing once the other
+        # is lifted. The person's row, locked, keeps two such forms from both passing.
+        Person.objects.select_for_update().only("pk").get(pk=person.pk)
+        same = (
+            Q(organisation_id=organisation_id)
+            if organisation_id
+            else Q(professional_id=professional_id)
+        )
+        if Block.objects.active().filter(same, person=person).exists():
+            raise ValidationError(
+                "Cette structure est déjà bloquée."
+                if organisation_id
+                else "Ce professionnel est déjà bloqué."
+            )
         block.save()
         record_on_file(
             AuditAction.BLOCK_ADDED,
@@ -319,6 +334,14 @@ def break_glass_open(
         )
     now = timezone.now()
     with transaction.atomic():
+        # The same form sent twice opens one access, not two, and tells the managers once.
+        live = (
+            BreakGlassGrant.objects.live(now)
+            .filter(person=person, professional_id=pro.user_id, organisation_id=pro.organisation_id)
+            .first()
+        )
+        if live is not None:
+            return live
         grant = BreakGlassGrant.objects.create(
             person=person,
             professional_id=pro.user_id,

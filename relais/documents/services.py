@@ -194,7 +194,9 @@ def version_chunks(version: DocumentVersion) -> Iterator[bytes]:
     )
 
 
-def document_download_record(*, version: DocumentVersion, by: Actor) -> None:
+def document_download_record(*, version: DocumentVersion, by: Actor, reason: str = "") -> None:
+    """Journal a download; `reason` is that of the exceptional access the file is read
+    under, if it is."""
     document = version.document
     record_on_file(
         AuditAction.DOCUMENT_DOWNLOADED,
@@ -203,7 +205,8 @@ def document_download_record(*, version: DocumentVersion, by: Actor) -> None:
         category=category_of(document.kind),
         object_type="piece",
         object_id=document.pk,
-        details={"version": version.number},
+        reason=reason,
+        details={"version": version.number, "exceptionnel": bool(reason)},
     )
 
 

@@ -187,7 +187,9 @@ def nir_set(*, person: Person, nir: str, by: Actor) -> None:
         )
 
 
-def nir_reveal(*, person: Person, by: Actor, details: dict[str, Any]) -> str:
+def nir_reveal(*, person: Person, by: Actor, details: dict[str, Any], reason: str = "") -> str:
+    """The person's NIR in clear, journaled; `reason` is that of the exceptional access
+    the file is read under, if it is."""
     if not person.nir_encrypted:
         return ""
     value = crypto.decrypt(
@@ -198,6 +200,7 @@ def nir_reveal(*, person: Person, by: Actor, details: dict[str, Any]) -> str:
         person=person,
         by=by,
         category=DataCategory.IDENTITY,
+        reason=reason,
         details=details,
     )
     return value.decode()

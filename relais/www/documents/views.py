@@ -42,8 +42,11 @@ def _document(access: FileAccess, document_id: int, action: str) -> Document:
     return document
 
 
-def _list_context(access: FileAccess, form: UploadForm) -> dict[str, object]:
+def _list_context(request: HttpRequest, access: FileAccess, form: UploadForm) -> dict[str, object]:
+    """The documents the professional may read, each category shown journaled."""
     categories = _readable_categories(access)
+    for category in categories:
+        record_view(request, access, category)  # type: ignore[arg-type]
     documents = list(
         Document.objects.filter(person=access.person)
         .present()
@@ -67,9 +70,7 @@ def _list_context(access: FileAccess, form: UploadForm) -> dict[str, object]:
 
 def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
     _, access = _file_with_documents(request, person_id)
-    for category in _readable_categories(access):
-        record_view(request, access, category)  # type: ignore[arg-type]
-    return render(request, "documents/list.html", _list_context(access, UploadForm()))
+    return render(request, "documents/list.html", _list_context(request, access, UploadForm()))
 
 
 @require_POST
@@ -98,7 +99,7 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "La pièce est enregistrée, chiffrée, dans le dossier.")
             return redirect("documents:list", person_id=person_id)
-    return render(request, "documents/list.html", _list_context(access, form), status=400)
+    return render(request, "documents/list.html", _list_context(request, access, form), status=400)
 
 
 def safe_filename(document: Document, extension: str) -> str:
@@ -122,7 +123,10 @@ def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResp
             file_context(access, "pieces") | {"document": document},
             status=500,
         )
-    services.document_download_record(version=version, by=actor_for(request))
+    grant = access.break_glass
+    services.document_download_record(
+        version=version, by=actor_for(request), reason=grant.reason if grant else ""
+    )
     return version_response(version, safe_filename(document, version.extension))
 
 

@@ -87,8 +87,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Le consentement est enregistré.")
                 return redirect("persons:consents", person_id=person.pk)
-    if request.method == "GET":
-        record_view(request, access, DataCategory.IDENTITY)
+    record_view(request, access, DataCategory.IDENTITY)
     context = file_context(access, "consentements") | {
         "form": form,
         "consents": Consent.objects.filter(person=person)
@@ -142,6 +141,7 @@ def attestation(request: HttpRequest, person_id: int, consent_id: int) -> HttpRe
         pk=consent_id,
         person=access.person,
     )
+    record_view(request, access, DataCategory.IDENTITY)
     return render(
         request,
         "persons/attestation.html",
@@ -165,12 +165,16 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
     if organisation_id is None or not Organisation.objects.filter(pk=organisation_id).exists():
         messages.error(request, "Choisissez la structure à bloquer.")
         return redirect("persons:consents", person_id=person_id)
-    block_add(
-        person=person,
-        organisation_id=organisation_id,
-        professional_id=None,
-        by=actor_for(request),
-    )
+    try:
+        block_add(
+            person=person,
+            organisation_id=organisation_id,
+            professional_id=None,
+            by=actor_for(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("persons:consents", person_id=person_id)
     messages.success(request, "Cette structure ne pourra plus ouvrir le dossier.")
     return redirect("persons:consents", person_id=person_id)
 
@@ -178,7 +182,11 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def break_glass_preference(request: HttpRequest, person_id: int) -> HttpResponse:
     access = _agreements_access(request, person_id)
-    refuses = request.POST.get("refuse") == "oui"
+    answer = request.POST.get("refuse")
+    if answer not in ("oui", "non"):
+        messages.error(request, "Indiquez si la personne refuse les accès exceptionnels.")
+        return redirect("persons:consents", person_id=person_id)
+    refuses = answer == "oui"
     try:
         break_glass_preference_set(person=access.person, refuses=refuses, by=actor_for(request))
     except ValidationError as error:

@@ -17,8 +17,12 @@ from relais.persons.models import (
     Person,
     SocialCoverage,
 )
+from relais.persons.normalisation import name_key
 from relais.persons.services import nir_clean
 from relais.www.forms import DsfrModelForm, GuardedModelForm, page_field
+
+# The largest number a file can have (a 64-bit key): a larger one is a typing mistake.
+LARGEST_ID = 2**63 - 1
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
@@ -147,8 +151,29 @@ class HouseholdMemberForm(DsfrModelForm):
         fields = ["relation", "first_names", "last_name", "birth_date", "is_dependent"]
         widgets = {"birth_date": DATE_INPUT}
 
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = person
+
     def clean_birth_date(self) -> Any:
         return plausible_birth_date(self.cleaned_data["birth_date"])
+
+    def clean(self) -> dict[str, Any]:
+        """The same member twice (a form sent twice, say) would count them twice in the
+        household's rights."""
+        cleaned = super().clean() or {}
+        first_names, birth_date = cleaned.get("first_names"), cleaned.get("birth_date")
+        if first_names and birth_date:
+            key = name_key(first_names)
+            if any(
+                name_key(member.first_names) == key
+                for member in self.person.household.filter(birth_date=birth_date)
+            ):
+                self.add_error(
+                    None,
+                    f"{first_names}, né(e) le {birth_date:%d/%m/%Y}, fait déjà partie du foyer.",
+                )
+        return cleaned
 
 
 class ResourceForm(DsfrModelForm):
@@ -161,11 +186,33 @@ class ResourceForm(DsfrModelForm):
         fields = ["member", "month", "kind", "amount"]
         labels = {"member": "Membre du foyer"}
 
-    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, person: Person, names_members: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.person = person
         member = self.fields["member"]
-        member.queryset = person.household.all()  # type: ignore[attr-defined]
+        member.queryset = person.household.order_by("pk")  # type: ignore[attr-defined]
         member.empty_label = "La personne elle-même"  # type: ignore[attr-defined]
+        if not names_members:
+            # Who is in the household belongs to the household's section, which this
+            # professional may not read: the members are told apart by their number.
+            member.label_from_instance = _unnamed_member  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        """The same resource twice (a form sent twice, say) would double the household's
+        income."""
+        cleaned = super().clean() or {}
+        fields = ("month", "kind", "amount")
+        if all(cleaned.get(name) is not None for name in fields) and (
+            self.person.resources.filter(
+                member=cleaned.get("member"), **{name: cleaned[name] for name in fields}
+            ).exists()
+        ):
+            self.add_error(None, "Cette ressource est déjà enregistrée pour ce mois.")
+        return cleaned
+
+
+def _unnamed_member(member: HouseholdMember) -> str:
+    return f"Membre du foyer n° {member.pk}"
 
 
 class HousingForm(GuardedModelForm):
@@ -234,8 +281,10 @@ class BreakGlassForm(DsfrBaseForm):
 
 
 class MergeForm(DsfrBaseForm):
-    keep = forms.IntegerField(label="N° du dossier à garder", min_value=1)
-    absorb = forms.IntegerField(label="N° du doublon à fusionner dans ce dossier", min_value=1)
+    keep = forms.IntegerField(label="N° du dossier à garder", min_value=1, max_value=LARGEST_ID)
+    absorb = forms.IntegerField(
+        label="N° du doublon à fusionner dans ce dossier", min_value=1, max_value=LARGEST_ID
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

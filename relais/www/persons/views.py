@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, Q
 from django.forms import ModelForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
@@ -343,7 +343,13 @@ def file(request: HttpRequest, person_id: int) -> HttpResponse:
 @recent_second_factor_required
 def nir_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
-    value = services.nir_reveal(person=access.person, by=actor_for(request), details={})
+    grant = access.break_glass
+    value = services.nir_reveal(
+        person=access.person,
+        by=actor_for(request),
+        details={"exceptionnel": grant is not None},
+        reason=grant.reason if grant else "",
+    )
     context = file_context(access, DataCategory.IDENTITY) | {"nir": value}
     return render(request, "persons/nir.html", context)
 
@@ -437,27 +443,81 @@ def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse
     if chosen == DataCategory.IDENTITY:
         return redirect("persons:file", person_id=person_id)
     pro, access = access_file(request, person_id, chosen)
+    if chosen in SINGLE_SECTIONS:
+        record_view(request, access, chosen)
+        items = _section_items(access, chosen)
+        context = file_context(access, chosen) | {
+            "items": items,
+            "rows": _rows(items, SINGLE_SECTIONS[chosen][1]),  # type: ignore[arg-type]
+            "section_label": chosen.label,
+        }
+        return render(request, "persons/section_single.html", context)
+    return _list_section(request, pro, access, chosen)
+
+
+def _list_section(
+    request: HttpRequest,
+    pro: Professional,
+    access: FileAccess,
+    chosen: DataCategory,
+    *,
+    form: forms.DsfrBaseForm | None = None,
+) -> HttpResponse:
+    """A section listed item by item (household, resources, notes) with its form to add
+    one: empty, or `form` as posted, refused (status 400), so that nothing typed is lost.
+    Either way the page shows the section, and the journal says so."""
     record_view(request, access, chosen)
+    # The resources name the household's members, if there are any, only to whoever may
+    # read the household; the journal then says the household was seen too.
+    names_members = (
+        chosen == DataCategory.RESOURCES
+        and access.can(Action.VIEW, DataCategory.FAMILY)
+        and access.person.household.exists()
+    )
+    if names_members:
+        record_view(request, access, DataCategory.FAMILY)
     older: dict[str, object] = {}
     if chosen == DataCategory.NOTES:
-        items, note = notes_page(access.person, pro, posted_id(request.GET.get("avant")))
+        before = posted_id(request.GET.get("avant")) if form is None else None
+        items, note = notes_page(access.person, pro, before)
         older["older_notes"] = note
     elif chosen == DataCategory.RESOURCES:
-        items, month = resources_page(access.person, _month(request.GET.get("avant")))
+        before_month = _month(request.GET.get("avant")) if form is None else None
+        items, month = resources_page(access.person, before_month)
         older["older_month"] = f"{month:%Y-%m}" if month else None
     else:
         items = _section_items(access, chosen)
-    context = file_context(access, chosen) | {"items": items} | older
-    if chosen in SINGLE_SECTIONS:
-        context["rows"] = _rows(items, SINGLE_SECTIONS[chosen][1])  # type: ignore[arg-type]
-        context["section_label"] = chosen.label
-        return render(request, "persons/section_single.html", context)
-    context |= {
-        "member_form": forms.HouseholdMemberForm(),
-        "resource_form": forms.ResourceForm(person=access.person),
-        "note_form": forms.NoteForm(),
-    }
-    return render(request, f"persons/section_{chosen.value}.html", context)
+    if form is None:
+        form = _add_form(chosen, access.person, names_members=names_members)
+    context = (
+        file_context(access, chosen)
+        | {"items": items, "names_members": names_members, _ADD_FORMS[chosen]: form}
+        | older
+    )
+    status = 400 if form.is_bound else 200
+    return render(request, f"persons/section_{chosen.value}.html", context, status=status)
+
+
+# The form each listed section offers to add an item, by its name in the template.
+_ADD_FORMS = {
+    DataCategory.FAMILY: "member_form",
+    DataCategory.RESOURCES: "resource_form",
+    DataCategory.NOTES: "note_form",
+}
+
+
+def _add_form(
+    chosen: DataCategory,
+    person: Person,
+    data: QueryDict | None = None,
+    *,
+    names_members: bool,
+) -> forms.DsfrBaseForm:
+    if chosen == DataCategory.FAMILY:
+        return forms.HouseholdMemberForm(data, person=person)
+    if chosen == DataCategory.RESOURCES:
+        return forms.ResourceForm(data, person=person, names_members=names_members)
+    return forms.NoteForm(data)
 
 
 @require_http_methods(["GET", "POST"])
@@ -489,8 +549,7 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
             if chosen == DataCategory.IDENTITY:
                 return redirect("persons:file", person_id=person.pk)
             return redirect("persons:section", person_id=person.pk, category=chosen.value)
-    elif request.method == "GET":
-        record_view(request, access, chosen)
+    record_view(request, access, chosen)
     context = file_context(access, chosen) | {
         "form": form,
         "title": f"Modifier : {file_page_title(chosen, person.pk)}",
@@ -504,20 +563,16 @@ def _back_to(category: DataCategory, person_id: int) -> HttpResponse:
 
 @require_POST
 def member_add(request: HttpRequest, person_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, DataCategory.FAMILY, Action.EDIT)
-    form = forms.HouseholdMemberForm(request.POST)
-    if form.is_valid():
-        member = form.save(commit=False)
-        member.person = access.person
-        services.section_save(
-            person=access.person,
-            category=DataCategory.FAMILY,
-            instance=member,
-            by=actor_for(request),
-        )
-        messages.success(request, "Le membre du foyer est ajouté.")
-    else:
-        messages.error(request, "Le membre du foyer n'a pas été ajouté : " + _errors(form))
+    pro, access = access_file(request, person_id, DataCategory.FAMILY, Action.EDIT)
+    form = forms.HouseholdMemberForm(request.POST, person=access.person)
+    if not form.is_valid():
+        return _list_section(request, pro, access, DataCategory.FAMILY, form=form)
+    member = form.save(commit=False)
+    member.person = access.person
+    services.section_save(
+        person=access.person, category=DataCategory.FAMILY, instance=member, by=actor_for(request)
+    )
+    messages.success(request, "Le membre du foyer est ajouté.")
     return _back_to(DataCategory.FAMILY, person_id)
 
 
@@ -534,8 +589,12 @@ def member_remove(request: HttpRequest, person_id: int, item_id: int) -> HttpRes
 
 @require_POST
 def resource_add(request: HttpRequest, person_id: int) -> HttpResponse:
-    _, access = access_file(request, person_id, DataCategory.RESOURCES, Action.EDIT)
-    form = forms.ResourceForm(request.POST, person=access.person)
+    pro, access = access_file(request, person_id, DataCategory.RESOURCES, Action.EDIT)
+    form = forms.ResourceForm(
+        request.POST,
+        person=access.person,
+        names_members=access.can(Action.VIEW, DataCategory.FAMILY),
+    )
     if form.is_valid():
         resource = form.save(commit=False)
         resource.person = access.person
@@ -547,14 +606,11 @@ def resource_add(request: HttpRequest, person_id: int) -> HttpResponse:
                 by=actor_for(request),
             )
         except ValidationError as error:
-            messages.error(
-                request, "La ressource n'a pas été ajoutée : " + " ".join(error.messages)
-            )
+            form.add_error(None, error)
         else:
             messages.success(request, "La ressource est ajoutée.")
-    else:
-        messages.error(request, "La ressource n'a pas été ajoutée : " + _errors(form))
-    return _back_to(DataCategory.RESOURCES, person_id)
+            return _back_to(DataCategory.RESOURCES, person_id)
+    return _list_section(request, pro, access, DataCategory.RESOURCES, form=form)
 
 
 @require_POST
@@ -597,26 +653,21 @@ def note_add(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "La note est enregistrée.")
             return _back_to(DataCategory.NOTES, person_id)
-    items, older = notes_page(access.person, pro, None)
-    context = file_context(access, DataCategory.NOTES) | {
-        "items": items,
-        "older_notes": older,
-        "note_form": form,
-    }
-    return render(request, "persons/section_notes.html", context, status=400)
+    return _list_section(request, pro, access, DataCategory.NOTES, form=form)
 
 
 @require_POST
 def referents(request: HttpRequest, person_id: int) -> HttpResponse:
     pro, access = access_file(request, person_id, DataCategory.IDENTITY)
+    # An exceptional access reads, and only reads: it neither takes nor gives up a file.
+    if access.break_glass is not None:
+        raise Http404("Dossier introuvable.")
     if request.POST.get("action") == "retirer":
         services.referent_remove(
             person=access.person, professional_id=pro.user_id, by=actor_for(request)
         )
         messages.success(request, "Vous n'êtes plus référent(e) de ce dossier.")
     else:
-        if access.break_glass is not None:
-            raise Http404("Dossier introuvable.")
         services.referent_add(
             person=access.person,
             organisation_id=pro.organisation_id,
@@ -675,7 +726,3 @@ def merge(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Les deux dossiers sont fusionnés.")
         return redirect("persons:file", person_id=keep.person.pk)
     return render(request, "persons/merge.html", {"title": "Fusionner deux dossiers", "form": form})
-
-
-def _errors(form: forms.DsfrBaseForm) -> str:
-    return " ".join(str(message) for messages_ in form.errors.values() for message in messages_)

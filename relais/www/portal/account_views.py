@@ -54,6 +54,9 @@ def _page(
     identifiers_form: IdentifiersForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The space's page, whatever brought it: it shows the file's header and the space's
+    identifiers, so the journal says so."""
+    record_view(request, access, DataCategory.IDENTITY)
     active = account is not None and account.is_active
     context = file_context(access, _TAB) | {
         "account": account if active else None,
@@ -127,7 +130,6 @@ def manage(request: HttpRequest, person_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
     account = PersonAccount.objects.filter(person=access.person).first()
     if request.method == "GET":
-        record_view(request, access, DataCategory.IDENTITY)
         return _page(request, access, account)
     return _open(request, access, account)
 
@@ -214,6 +216,7 @@ def recover(request: HttpRequest, person_id: int) -> HttpResponse:
                 return _card(request, access, account, codes)
             messages.success(request, "L'accès est rétabli avec le nouveau mot de passe.")
             return redirect("person_account:manage", person_id=person_id)
+    record_view(request, access, DataCategory.IDENTITY)
     context = file_context(access, _TAB) | {
         "account": account,
         "form": form,

@@ -64,6 +64,10 @@ def page(response) -> str:
     return html.unescape(response.content.decode())
 
 
+# A form refused shows the file's page again, with its errors: a view, journaled as such.
+SHOWN_AGAIN = [AuditAction.SECTION_VIEWED]
+
+
 def journal(person) -> list[str]:
     return list(
         AuditEvent.objects.filter(person_id=person.pk)
@@ -124,7 +128,7 @@ def test_a_bad_phone_gets_a_french_error_and_opens_nothing(owner_client, person)
     assert response.status_code == 400
     assert "n'est pas un numéro de portable" in page(response)
     assert not PersonAccount.objects.exists()
-    assert journal(person) == []
+    assert journal(person) == SHOWN_AGAIN
 
 
 def test_a_weak_password_gets_a_french_error_and_opens_nothing(owner_client, person):
@@ -164,7 +168,7 @@ def test_a_first_opening_needs_the_identity_checked(owner_client, person, missin
     assert response.status_code == 400
     assert error in page(response)
     assert not PersonAccount.objects.exists()
-    assert journal(person) == []
+    assert journal(person) == SHOWN_AGAIN
 
 
 def test_a_first_opening_asks_for_a_recent_second_factor(owner_client, person):
