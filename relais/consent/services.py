@@ -37,6 +37,7 @@ from relais.persons.services import (
     record_on_file,
     referent_add,
 )
+from relais.persons.validators import mobile_number
 from relais.portal.services import person_account_close_merged
 from relais.procedures.models import Procedure
 
@@ -147,6 +148,12 @@ def consent_code_send(*, person: Person, session: SessionBase, by: Actor) -> Non
     """Send a one-time code to the person's phone; they read it back to the professional."""
     if not person.phone:
         raise ValidationError("Aucun numéro de téléphone n'est enregistré pour cette personne.")
+    to = mobile_number(person.phone)
+    if to is None:
+        raise ValidationError(
+            "Le numéro enregistré n'est pas celui d'un portable : le code ne peut pas partir "
+            "par SMS. Recueillez l'accord signé sur place."
+        )
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires = timezone.now() + settings.RELAIS_CONSENT_CODE_VALIDITY
     session[CODE_SESSION_KEY] = {
@@ -156,7 +163,7 @@ def consent_code_send(*, person: Person, session: SessionBase, by: Actor) -> Non
         "attempts": 0,
     }
     send_sms(
-        to=person.phone,
+        to=to,
         body=f"Relais : votre code d'accord est {code}. Donnez-le seulement au professionnel "
         "qui vous accompagne.",
     )

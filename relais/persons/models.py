@@ -3,17 +3,57 @@ from decimal import Decimal
 from functools import cache
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
 from relais.organisations.models import Organisation
+from relais.persons.validators import DateWindow, validate_phone
 from relais.prepared import columns, fetch
 
 _COMMUNE_CODE = RegexValidator(r"^(?:\d{5}|2[AB]\d{3})$", "Code commune INSEE sur 5 caractères.")
 _POSTAL_CODE = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
 _NOT_NEGATIVE = MinValueValidator(Decimal("0"), "Le montant ne peut pas être négatif.")
+# Far above what a person accompanied receives or pays in a month: beyond, the amount is a
+# misplaced decimal point or a yearly sum.
+_RESOURCE_AT_MOST = MaxValueValidator(
+    Decimal("100000"),
+    "Vérifiez le montant : au-delà de 100 000 € par mois, c'est une erreur de saisie.",
+)
+_HOUSING_COST_AT_MOST = MaxValueValidator(
+    Decimal("10000"),
+    "Vérifiez le montant : au-delà de 10 000 € par mois, c'est une erreur de saisie.",
+)
+# The date a situation began: no one alive has been in it since before 1900.
+_SINCE = DateWindow(
+    earliest=date(1900, 1, 1),
+    years_ahead=0,
+    too_early="Vérifiez l'année : cette date doit être postérieure à 1900.",
+    too_late="Cette date ne peut pas être dans le futur.",
+)
+# Amounts are in euros and serve current claims; a month's resources may be known in
+# advance (a pension about to start), not years ahead.
+_RESOURCE_MONTH = DateWindow(
+    earliest=date(2000, 1, 1),
+    years_ahead=2,
+    too_early="Vérifiez le mois : il ne peut pas être antérieur à janvier 2000.",
+    too_late="Vérifiez le mois : il ne peut pas dépasser de plus de 2 ans le mois en cours.",
+)
+# Health-cover rights are opened for a year or a few: 10 years ahead leaves room for all.
+_RIGHTS_UNTIL = DateWindow(
+    earliest=date(2000, 1, 1),
+    years_ahead=10,
+    too_early="Vérifiez l'année : cette date doit être postérieure à 2000.",
+    too_late="Vérifiez l'année : des droits ne sont pas ouverts plus de 10 ans à l'avance.",
+)
+# As long as a follow-up note: room for what the accompaniment needs, not for a record.
+_REMARKS_LENGTH = 5000
 _CAF_NUMBER = RegexValidator(r"^\d{7}$", "Le numéro allocataire CAF compte 7 chiffres.")
 _FT_ID = RegexValidator(
     r"^[0-9A-Z]{7,11}$", "L'identifiant France Travail compte 7 à 11 chiffres ou lettres."
@@ -78,7 +118,7 @@ class Person(models.Model):
     nationality = models.CharField(
         "nationalité", max_length=12, choices=Nationality.choices, blank=True
     )
-    phone = models.CharField("téléphone", max_length=20, blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True, validators=[validate_phone])
     email = models.EmailField("adresse électronique", blank=True)
     address_line = models.CharField("adresse", max_length=250, blank=True)
     postal_code = models.CharField(
@@ -206,10 +246,15 @@ class MonthlyResource(models.Model):
         related_name="resources",
         help_text="Vide : la personne elle-même.",
     )
-    month = models.DateField("mois", help_text="Le premier jour du mois.")
+    month = models.DateField(
+        "mois", help_text="Le premier jour du mois.", validators=[_RESOURCE_MONTH]
+    )
     kind = models.CharField("nature", max_length=25, choices=ResourceKind.choices)
     amount = models.DecimalField(
-        "montant (€)", max_digits=9, decimal_places=2, validators=[_NOT_NEGATIVE]
+        "montant (€)",
+        max_digits=9,
+        decimal_places=2,
+        validators=[_NOT_NEGATIVE, _RESOURCE_AT_MOST],
     )
 
     class Meta:
@@ -245,7 +290,7 @@ class Housing(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[_NOT_NEGATIVE],
+        validators=[_NOT_NEGATIVE, _HOUSING_COST_AT_MOST],
     )
     monthly_charges = models.DecimalField(
         "charges mensuelles (€)",
@@ -253,12 +298,12 @@ class Housing(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[_NOT_NEGATIVE],
+        validators=[_NOT_NEGATIVE, _HOUSING_COST_AT_MOST],
     )
     commune_code = models.CharField(
         "code commune INSEE du logement", max_length=5, blank=True, validators=[_COMMUNE_CODE]
     )
-    since = models.DateField("depuis le", null=True, blank=True)
+    since = models.DateField("depuis le", null=True, blank=True, validators=[_SINCE])
 
     class Meta:
         verbose_name = "logement"
@@ -284,7 +329,7 @@ class Employment(models.Model):
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="employment")
     status = models.CharField("situation", max_length=20, choices=EmploymentStatus.choices)
     registered_france_travail = models.BooleanField("inscrit(e) à France Travail", default=False)
-    since = models.DateField("depuis le", null=True, blank=True)
+    since = models.DateField("depuis le", null=True, blank=True, validators=[_SINCE])
 
     class Meta:
         verbose_name = "emploi"
@@ -316,7 +361,9 @@ class SocialCoverage(models.Model):
         "complémentaire santé", max_length=20, choices=Complementary.choices
     )
     ame = models.BooleanField("aide médicale de l'État (AME)", default=False)
-    rights_until = models.DateField("droits ouverts jusqu'au", null=True, blank=True)
+    rights_until = models.DateField(
+        "droits ouverts jusqu'au", null=True, blank=True, validators=[_RIGHTS_UNTIL]
+    )
 
     class Meta:
         verbose_name = "couverture sociale"
@@ -347,6 +394,8 @@ class HealthRecord(models.Model):
     remarks = models.TextField(
         "observations utiles à l'accompagnement",
         blank=True,
+        max_length=_REMARKS_LENGTH,
+        validators=[MaxLengthValidator(_REMARKS_LENGTH)],
         help_text="Seulement ce qui est nécessaire aux démarches : pas de diagnostic.",
     )
 

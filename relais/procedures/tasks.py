@@ -7,7 +7,6 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-import phonenumbers
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -19,6 +18,7 @@ from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
+from relais.persons.validators import mobile_number
 from relais.portal.models import PersonAccount
 from relais.procedures.models import Procedure
 from relais.procedures.services import procedure_open_next
@@ -72,21 +72,6 @@ class ReminderRun:
     not_mobile: int = 0
     # Refused by the provider: the claim is released and the next run tries again.
     refused: int = 0
-
-
-def mobile_number(value: str) -> str | None:
-    """The number in E.164 form when it is a valid mobile one (French numbers may be
-    typed without +33), None otherwise: `Person.phone` is free text."""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def reminders_send_due(*, now: datetime) -> ReminderRun:

@@ -24,6 +24,7 @@ from relais.notifications import sms
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Note, Person, PersonStatus
+from relais.persons.validators import mobile_number
 from relais.www.persons import consent_views
 from relais.www.persons.consent_views import BREAK_GLASS_IMPOSSIBLE
 from tests.conftest import log_in
@@ -494,13 +495,25 @@ def test_it_sends_a_code_by_sms_without_the_persons_name(referent_client, person
     assert response.status_code == 302
     assert len(sms.outbox) == 1
     message = sms.outbox[0]
-    assert message.to == person.phone
+    assert message.to == mobile_number(person.phone)
+    assert message.to.startswith("+33")
     body = message.body.casefold()
     for secret in ("dupré", "dupre", "léa", "lea "):
         assert secret not in body
     assert CODE_IN_SMS.search(message.body)
     sent = AuditEvent.objects.get(action=AuditAction.CONSENT_CODE_SENT)
     assert sent.person_id == person.pk
+
+
+def test_it_refuses_to_send_a_code_to_a_landline(referent_client, person):
+    person.phone = "03 21 00 00 00"
+    person.save(update_fields=["phone"])
+
+    response = _send_code(referent_client, person)
+
+    assert sms.outbox == []
+    follow = referent_client.get(response.url)
+    assert "n'est pas celui d'un portable" in html.unescape(follow.content.decode())
 
 
 def test_it_refuses_to_send_a_code_without_a_phone_number(referent_client, person):

@@ -1,0 +1,87 @@
+"""Plausibility of what a professional types in a file: a value no real situation can
+have is a typing mistake, refused before it is saved."""
+
+from datetime import date
+from typing import Any
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+
+# Lines a person can be called on. French numbers may be typed without +33, as the
+# person's own space accepts them; 09 numbers, the usual landline of an internet box, are
+# VOIP ones to libphonenumber.
+_PERSONAL_LINES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        phonenumbers.PhoneNumberType.VOIP,
+    }
+)
+
+
+def validate_phone(value: str) -> None:
+    """A mobile or landline number, French unless typed with a country code; the file
+    keeps it as typed."""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if (
+        number is None
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _PERSONAL_LINES
+    ):
+        raise ValidationError(
+            "Ce numéro de téléphone n'est pas valide : saisissez un numéro de portable ou de "
+            "fixe, par exemple 06 12 34 56 78.",
+            code="invalid_phone",
+        )
+
+
+def mobile_number(value: str) -> str | None:
+    """The number in E.164 form, as SMS gateways want it, when it is a valid mobile one
+    (French numbers may be typed without +33); None otherwise."""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February, in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+@deconstructible
+class DateWindow:
+    """A date from `earliest` to `years_ahead` years after today (0: not in the future).
+    Today is read when the value is validated, so that the window moves with time."""
+
+    def __init__(self, *, earliest: date, years_ahead: int, too_early: str, too_late: str) -> None:
+        self.earliest = earliest
+        self.years_ahead = years_ahead
+        self.too_early = too_early
+        self.too_late = too_late
+
+    def __call__(self, value: date) -> None:
+        if value < self.earliest:
+            raise ValidationError(self.too_early, code="date_too_early")
+        if value > _years_after(timezone.localdate(), self.years_ahead):
+            raise ValidationError(self.too_late, code="date_too_late")
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, DateWindow) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((self.earliest, self.years_ahead, self.too_early, self.too_late))

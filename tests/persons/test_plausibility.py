@@ -1,0 +1,322 @@
+"""Implausible values typed in a file (a phone that is not one, a rent of a million, a
+date in year 1 or 2999) are refused in French through the professional's pages, and
+change nothing; plausible ones are still saved."""
+
+import datetime
+import html
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.organisations.models import Profession
+from relais.persons.models import (
+    Employment,
+    HealthRecord,
+    Housing,
+    MonthlyResource,
+    Person,
+    SocialCoverage,
+)
+from relais.persons.validators import DateWindow
+from tests.conftest import log_in
+from tests.factories import MembershipFactory
+from tests.persons.editing import opened_state, save_section
+from tests.persons.factories import ConsentFactory, MonthlyResourceFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+PHONE_REFUSED = "Ce numéro de téléphone n'est pas valide"
+NOT_IN_FUTURE = "Cette date ne peut pas être dans le futur."
+AFTER_1900 = "cette date doit être postérieure à 1900."
+
+
+def _followed(organisation, **fields) -> Person:
+    person = PersonFactory(**fields)
+    ConsentFactory(person=person, organisation=organisation)
+    return person
+
+
+def _in_days(days: int) -> str:
+    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+def _shown(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def _journal_writes() -> int:
+    """The journal's rows but the reads: a refused form shows its section again, which
+    the journal records as any read."""
+    return AuditEvent.objects.exclude(action=AuditAction.SECTION_VIEWED).count()
+
+
+# The person's phone, at creation and on the identity page.
+
+
+def _create(client, **overrides):
+    data = {
+        "first_names": "Léa",
+        "birth_name": "Dupré",
+        "birth_date": "1990-04-12",
+        "nir": "",
+        "categories": ["identite", "famille", "ressources", "notes"],
+        "purpose": "Accompagnement social",
+        "duration": "6m",
+        "method": "signe",
+    } | overrides
+    return client.post(reverse("persons:create"), data)
+
+
+def _identity(person: Person, **overrides) -> dict[str, str]:
+    return {
+        "first_names": person.first_names,
+        "birth_name": person.birth_name,
+        "birth_date": person.birth_date.isoformat(),
+        "phone": person.phone,
+        "commune_name": person.commune_name,
+    } | overrides
+
+
+@pytest.mark.parametrize("phone", ["abc", "06 12 34", "06 12 34 56 78 99", "08 92 12 34 56"])
+def test_it_refuses_to_open_a_file_with_an_implausible_phone(member_client, phone):
+    journal = _journal_writes()
+
+    response = _create(member_client, phone=phone)
+
+    assert response.status_code == 200
+    assert PHONE_REFUSED in _shown(response)
+    assert not Person.objects.exists()
+    assert _journal_writes() == journal
+
+
+@pytest.mark.parametrize("phone", ["06 12 34 56 78", "+33 1 44 55 66 77", "0912345678"])
+def test_it_opens_a_file_with_a_mobile_or_landline_number_as_typed(member_client, phone):
+    response = _create(member_client, phone=phone)
+
+    assert response.status_code == 302
+    assert Person.objects.get().phone == phone
+
+
+def test_it_refuses_an_implausible_phone_on_the_identity_page(member_client, organisation):
+    person = _followed(organisation, phone="0612345678")
+    state = opened_state(member_client, person.pk, "identite")
+    journal = _journal_writes()
+
+    response = save_section(
+        member_client,
+        person.pk,
+        "identite",
+        _identity(person, phone="abc", birth_name="Autre"),
+        state=state,
+    )
+
+    assert response.status_code == 200
+    assert PHONE_REFUSED in _shown(response)
+    fresh = Person.objects.get(pk=person.pk)
+    assert (fresh.phone, fresh.birth_name) == ("0612345678", person.birth_name)
+    assert _journal_writes() == journal
+
+
+def test_it_saves_a_plausible_phone_on_the_identity_page(member_client, organisation):
+    person = _followed(organisation, phone="")
+
+    response = save_section(
+        member_client, person.pk, "identite", _identity(person, phone="07 98 76 54 32")
+    )
+
+    assert response.status_code == 302
+    assert Person.objects.get(pk=person.pk).phone == "07 98 76 54 32"
+
+
+# Resources: amount and month, added from the resources page.
+
+
+def _add_resource(client, person: Person, **overrides):
+    data = {"member": "", "month": f"{timezone.localdate():%Y-%m}", "kind": "rsa"}
+    return client.post(
+        reverse("persons:resource_add", args=[person.pk]),
+        data | {"amount": "635.71"} | overrides,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "said"),
+    [
+        ({"amount": "9999999.99"}, "au-delà de 100 000 € par mois"),
+        ({"amount": "100000.01"}, "au-delà de 100 000 € par mois"),
+        ({"amount": "-1.00"}, "Le montant ne peut pas être négatif."),
+        ({"month": "1000-01"}, "il ne peut pas être antérieur à janvier 2000."),
+        ({"month": "1999-12"}, "il ne peut pas être antérieur à janvier 2000."),
+        ({"month": "2999-01"}, "il ne peut pas dépasser de plus de 2 ans le mois en cours."),
+    ],
+)
+def test_it_refuses_an_implausible_resource(member_client, organisation, overrides, said):
+    person = _followed(organisation)
+    MonthlyResourceFactory(person=person)
+    journal = _journal_writes()
+
+    response = _add_resource(member_client, person, **overrides)
+
+    assert response.status_code == 400
+    assert said in _shown(response)
+    assert MonthlyResource.objects.filter(person=person).count() == 1
+    assert _journal_writes() == journal
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"amount": "100000.00"},
+        {"amount": "0"},
+        {"month": "2000-01"},
+        {"month": f"{timezone.localdate() + datetime.timedelta(days=366):%Y-%m}"},
+    ],
+)
+def test_it_adds_a_plausible_resource(member_client, organisation, overrides):
+    person = _followed(organisation)
+
+    response = _add_resource(member_client, person, **overrides)
+
+    assert response.status_code == 302
+    assert MonthlyResource.objects.filter(person=person).count() == 1
+    assert "La ressource est ajoutée." in _shown(member_client.get(response.url))
+
+
+# One-object sections: housing, employment, social coverage, health.
+
+HOUSING = {"status": "locataire_prive", "monthly_rent": "450.00", "monthly_charges": "80.00"}
+EMPLOYMENT = {"status": "cdi"}
+COVERAGE = {"regime": "general", "complementary": "css"}
+
+
+@pytest.mark.parametrize(
+    ("category", "data", "said"),
+    [
+        ("logement", HOUSING | {"monthly_rent": "999999.99"}, "au-delà de 10 000 € par mois"),
+        ("logement", HOUSING | {"monthly_charges": "10000.01"}, "au-delà de 10 000 € par mois"),
+        ("logement", HOUSING | {"since": "0001-01-01"}, AFTER_1900),
+        ("logement", HOUSING | {"since": "1899-12-31"}, AFTER_1900),
+        ("logement", HOUSING | {"since": "2999-01-01"}, NOT_IN_FUTURE),
+        ("logement", HOUSING | {"since": _in_days(1)}, NOT_IN_FUTURE),
+        ("emploi", EMPLOYMENT | {"since": "0001-01-01"}, AFTER_1900),
+        ("emploi", EMPLOYMENT | {"since": "2999-01-01"}, NOT_IN_FUTURE),
+        (
+            "couverture_sociale",
+            COVERAGE | {"rights_until": "1999-12-31"},
+            "cette date doit être postérieure à 2000.",
+        ),
+        (
+            "couverture_sociale",
+            COVERAGE | {"rights_until": "2999-01-01"},
+            "des droits ne sont pas ouverts plus de 10 ans à l'avance.",
+        ),
+    ],
+)
+def test_it_refuses_an_implausible_section_and_keeps_what_was_saved(
+    member_client, organisation, category, data, said
+):
+    person = _followed(organisation)
+    Housing.objects.create(person=person, status="locataire_social", monthly_rent="420.00")
+    Employment.objects.create(person=person, status="demandeur_emploi")
+    SocialCoverage.objects.create(person=person, regime="general", complementary="aucune")
+    saved = {model: list(model.objects.values()) for model in (Housing, Employment, SocialCoverage)}
+    state = opened_state(member_client, person.pk, category)
+    journal = _journal_writes()
+
+    response = save_section(member_client, person.pk, category, data, state=state)
+
+    assert response.status_code == 200
+    assert said in _shown(response)
+    assert {model: list(model.objects.values()) for model in saved} == saved
+    assert _journal_writes() == journal
+
+
+@pytest.mark.parametrize(
+    ("category", "data", "model"),
+    [
+        (
+            "logement",
+            HOUSING | {"monthly_rent": "10000.00", "since": "1900-01-01"},
+            Housing,
+        ),
+        ("emploi", EMPLOYMENT | {"since": _in_days(0)}, Employment),
+        ("couverture_sociale", COVERAGE | {"rights_until": _in_days(365 * 5)}, SocialCoverage),
+    ],
+)
+def test_it_saves_a_plausible_section(member_client, organisation, category, data, model):
+    person = _followed(organisation)
+
+    response = save_section(member_client, person.pk, category, data)
+
+    assert response.status_code == 302
+    assert model.objects.filter(person=person).exists()
+
+
+@pytest.fixture
+def nurse_client(client, organisation):
+    """Health is written by nurses only."""
+    membership = MembershipFactory(organisation=organisation, profession=Profession.NURSE)
+    return log_in(client, membership.user, membership)
+
+
+def test_it_refuses_health_remarks_longer_than_a_note(nurse_client, organisation):
+    person = _followed(organisation)
+    HealthRecord.objects.create(person=person, remarks="Dossier MDPH déposé.")
+    state = opened_state(nurse_client, person.pk, "sante")
+    journal = _journal_writes()
+
+    response = save_section(
+        nurse_client, person.pk, "sante", {"remarks": "x" * 5001, "rqth": "on"}, state=state
+    )
+
+    assert response.status_code == 200
+    assert "au plus 5000 caractères" in _shown(response)
+    health = HealthRecord.objects.get(person=person)
+    assert (health.remarks, health.rqth) == ("Dossier MDPH déposé.", False)
+    assert _journal_writes() == journal
+
+
+def test_it_saves_health_remarks_as_long_as_a_note(nurse_client, organisation):
+    person = _followed(organisation)
+
+    response = save_section(nurse_client, person.pk, "sante", {"remarks": "x" * 5000})
+
+    assert response.status_code == 302
+    assert len(HealthRecord.objects.get(person=person).remarks) == 5000
+
+
+def test_the_model_refuses_implausible_values_outside_any_form():
+    person = PersonFactory(phone="abc")
+    resource = MonthlyResource(
+        person=person,
+        month=datetime.date(2999, 1, 1),
+        kind="rsa",
+        amount="9999999.99",
+    )
+    health = HealthRecord(person=person, remarks="x" * 5001)
+
+    for instance, fields in [
+        (person, {"phone"}),
+        (resource, {"month", "amount"}),
+        (health, {"remarks"}),
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            instance.full_clean(exclude=["created_by_organisation"])
+        assert set(refused.value.message_dict) == fields
+
+
+def test_the_date_window_moves_with_today(monkeypatch):
+    window = DateWindow(
+        earliest=datetime.date(2000, 1, 1), years_ahead=2, too_early="tôt", too_late="tard"
+    )
+    monkeypatch.setattr(timezone, "localdate", lambda: datetime.date(2028, 2, 29))
+
+    window(datetime.date(2030, 2, 28))
+    with pytest.raises(ValidationError, match="tard"):
+        window(datetime.date(2030, 3, 1))
+    monkeypatch.setattr(timezone, "localdate", lambda: datetime.date(2031, 1, 1))
+    window(datetime.date(2030, 3, 1))
