@@ -174,8 +174,19 @@ def section_delete(
 
 
 def nir_set(*, person: Person, nir: str, by: Actor) -> None:
+    """Record or correct the person's NIR; refused if it is already another active file's,
+    which is then the same person: the two files are merged, not given one number."""
     cleaned = nir_clean(nir)
+    digest = crypto.lookup_digest(cleaned, purpose=NIR_PURPOSE)
     with transaction.atomic():
+        if Person.objects.active().filter(nir_digest=digest).exclude(pk=person.pk).exists():
+            raise ValidationError(
+                {
+                    "nir": "Ce numéro de sécurité sociale est celui d'un autre dossier : s'il "
+                    "s'agit de la même personne, demandez à votre responsable de fusionner "
+                    "les deux dossiers."
+                }
+            )
         _store_nir(person, cleaned)
         person.save(update_fields=["nir_encrypted", "nir_digest"])
         record_on_file(

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
-from relais.audit.context import Actor
+from relais.audit.context import SYSTEM, Actor
 from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
 from relais.consent.models import Consent
@@ -214,6 +214,57 @@ def test_it_does_not_reveal_the_nir_on_get(member_client):
 
     assert response.status_code == 405
     assert not AuditEvent.objects.filter(action=AuditAction.NIR_REVEALED).exists()
+
+
+def test_it_records_the_nir_of_a_file_created_without_it(member_client):
+    _create(member_client)
+    person = Person.objects.get()
+    url = reverse("persons:nir_edit", args=[person.pk])
+
+    form = member_client.get(url)
+    response = member_client.post(url, {"nir": VALID_NIR})
+
+    assert "Renseigner le numéro de sécurité sociale" in form.content.decode()
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert services.nir_reveal(person=person, by=SYSTEM, details={}) == VALID_NIR_DIGITS
+    assert VALID_NIR_DIGITS not in member_client.get(response.url).content.decode()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.SECTION_UPDATED, person_id=person.pk, object_type="nir"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("", "Saisissez le numéro de sécurité sociale."),
+        ("1 85 05 78 006 084 00", "n'est pas valide"),
+    ],
+)
+def test_it_refuses_a_wrong_nir_in_french_and_keeps_the_one_recorded(member_client, typed, error):
+    _create(member_client, nir=VALID_NIR)
+    person = Person.objects.get()
+    stored = bytes(person.nir_encrypted)
+
+    response = member_client.post(reverse("persons:nir_edit", args=[person.pk]), {"nir": typed})
+
+    assert response.status_code == 400
+    assert error in html.unescape(response.content.decode())
+    person.refresh_from_db()
+    assert bytes(person.nir_encrypted) == stored
+    assert not AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).exists()
+
+
+def test_it_refuses_the_nir_of_another_file_and_points_to_the_merge(member_client, organisation):
+    _create(member_client, nir=VALID_NIR)
+    other = _followed(organisation, first_names="Zoé", birth_name="Martin")
+
+    response = member_client.post(reverse("persons:nir_edit", args=[other.pk]), {"nir": VALID_NIR})
+
+    assert response.status_code == 400
+    assert "fusionner les deux dossiers" in html.unescape(response.content.decode())
+    other.refresh_from_db()
+    assert not other.has_nir
 
 
 # Search.

@@ -50,6 +50,8 @@ from tests.portal.factories import PersonAccountFactory
 from tests.procedures.factories import ProcedureTypeFactory
 
 NIR = "184066219300108"
+# Another person's: two files never share a NIR.
+OTHER_NIR = "185057800608491"
 
 
 def pdf_bytes() -> bytes:
@@ -106,7 +108,7 @@ class FullFile:
     uploaded_pdfs: dict[int, bytes] = field(default_factory=dict)
 
 
-def full_file(*, first_names: str = "Léa", birth_name: str = "Dupré") -> FullFile:
+def full_file(*, first_names: str = "Léa", birth_name: str = "Dupré", nir: str = NIR) -> FullFile:
     """Léa's file: followed by a CCAS whose referent read it, opened once by break-glass by
     another organisation, with a bit of everything."""
     referent = MembershipFactory(organisation=OrganisationFactory(name="CCAS de Calais"))
@@ -123,7 +125,7 @@ def full_file(*, first_names: str = "Léa", birth_name: str = "Dupré") -> FullF
     ConsentFactory(person=person, organisation=referent.organisation)
     ConsentFactory(person=person, organisation=OrganisationFactory(), revoked=True)
     ReferentFactory(person=person, organisation=referent.organisation, professional=referent.user)
-    nir_set(person=person, nir=NIR, by=by)
+    nir_set(person=person, nir=nir, by=by)
     child = HouseholdMemberFactory(person=person, first_names="Noé", last_name="Dupré")
     MonthlyResourceFactory(person=person, kind="rsa", amount=Decimal("635.71"))
     MonthlyResourceFactory(person=person, member=child, kind="bourse", amount=Decimal("120.00"))

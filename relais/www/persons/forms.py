@@ -72,9 +72,10 @@ class IdentityEditForm(GuardedModelForm, IdentityForm):
 class NirForm(DsfrBaseForm):
     nir = forms.CharField(
         label="Numéro de sécurité sociale (NIR)",
-        required=False,
         max_length=21,
-        help_text="15 caractères, clé comprise. Il sera chiffré et masqué.",
+        help_text="15 caractères, clé comprise, tels qu'ils figurent sur la carte Vitale ou "
+        "l'attestation de droits. Il sera chiffré et masqué.",
+        error_messages={"required": "Saisissez le numéro de sécurité sociale."},
     )
 
     def clean_nir(self) -> str:

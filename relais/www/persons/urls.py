@@ -11,6 +11,7 @@ urlpatterns = [
     path("fusion/", views.merge, name="merge"),
     path("<int:person_id>/", views.file, name="file"),
     path("<int:person_id>/nir/", views.nir_reveal, name="nir_reveal"),
+    path("<int:person_id>/nir/modifier/", views.nir_edit, name="nir_edit"),
     path("<int:person_id>/rubrique/<slug:category>/", views.section, name="section"),
     path(
         "<int:person_id>/rubrique/<slug:category>/modifier/",

@@ -354,6 +354,32 @@ def nir_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "persons/nir.html", context)
 
 
+@require_http_methods(["GET", "POST"])
+def nir_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Record the NIR of a file created without it (the carte Vitale was not at hand), or
+    correct it. The number is never shown here: revealing it is its own, journaled act."""
+    _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    form = forms.NirForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.nir_set(
+                person=access.person, nir=form.cleaned_data["nir"], by=actor_for(request)
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Le numéro de sécurité sociale est enregistré, chiffré.")
+            return redirect("persons:file", person_id=person_id)
+    record_view(request, access, DataCategory.IDENTITY)
+    context = file_context(access, DataCategory.IDENTITY) | {
+        "form": form,
+        "title": "Numéro de sécurité sociale : "
+        + file_page_title(DataCategory.IDENTITY, person_id),
+        "has_nir": access.person.has_nir,
+    }
+    return render(request, "persons/nir_edit.html", context, status=400 if form.is_bound else 200)
+
+
 def notes_page(
     person: Person, pro: Professional, before: int | None
 ) -> tuple[list[Note], int | None]:

@@ -26,7 +26,7 @@ from relais.www.portal import views as portal_views
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory
 from tests.persons.factories import ConsentFactory, HouseholdMemberFactory, NoteFactory
-from tests.portability.builders import actor, full_file, pdf_bytes
+from tests.portability.builders import OTHER_NIR, actor, full_file, pdf_bytes
 from tests.portal.helpers import log_in_person
 from tests.procedures.factories import DocumentFactory, ProcedureFactory
 
@@ -53,7 +53,7 @@ def lea():
 
 @pytest.fixture
 def marc():
-    return full_file(first_names="Marc", birth_name="Bernardin")
+    return full_file(first_names="Marc", birth_name="Bernardin", nir=OTHER_NIR)
 
 
 @pytest.fixture
