@@ -42,6 +42,7 @@ def test_a_manager_opens_and_fills_a_file(page):
     expect(page.get_by_role("cell", name="Noé", exact=True)).to_be_visible()
     sweep.check()
     sweep.visit(reverse("persons:section", args=[person.pk, "ressources"]))
+    sweep.submit_empty("Ajouter")
     sweep.visit(reverse("persons:section", args=[person.pk, "notes"]))
     page.get_by_label("Note de suivi").fill(
         "Elle évoque un problème de santé qui retarde ses démarches."
@@ -50,6 +51,8 @@ def test_a_manager_opens_and_fills_a_file(page):
     expect(page.locator(".fr-error-text").first).to_be_visible()
     sweep.check()
     sweep.visit(reverse("persons:section_edit", args=[person.pk, "identite"]))
+    sweep.visit(reverse("persons:nir_edit", args=[person.pk]))
+    sweep.submit_empty("Enregistrer")
     sweep.visit(reverse("persons:consents", args=[person.pk]))
     lens = OrganisationFactory(name="Mission locale", commune_code="62498", commune_name="Lens")
     page.get_by_label("Chercher une structure").fill("Lens")
