@@ -1,6 +1,8 @@
 """Writing to the journal. One function, called inside the transaction of the change."""
 
-from functools import cache
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -25,6 +27,20 @@ def lock_chain_head() -> None:
     # transaction already holds the only write lock.
 
 
+@dataclass(frozen=True)
+class Event:
+    """One event to append, its actor given apart (see audit_record_many)."""
+
+    action: AuditAction
+    person_id: int | None = None
+    person_label: str = ""
+    category: str = ""
+    object_type: str = ""
+    object_id: str | int = ""
+    reason: str = ""
+    details: dict[str, str | int | bool | None] | None = None
+
+
 def audit_record(
     *,
     action: AuditAction,
@@ -42,6 +58,21 @@ def audit_record(
     Call it inside the transaction that makes the change, so that the change and its
     trace are committed together or not at all.
     """
+    event = Event(
+        action, person_id, person_label, category, object_type, object_id, reason, details
+    )
+    (row,) = _append([event], by)
+    return AuditEvent.from_db(DEFAULT_DB_ALIAS, _ATTNAMES, [row[name] for name in _ATTNAMES])
+
+
+def audit_record_many(events: Sequence[Event], *, by: Actor) -> None:
+    """Append several events by one actor, chained in their order, in one statement: for a
+    page that shows many files at once, as many rows as files for the cost of one."""
+    if events:
+        _append(events, by)
+
+
+def _append(events: Sequence[Event], by: Actor) -> list[dict[str, Any]]:
     # The connection itself, not the proxy: each attribute read through the proxy looks
     # the connection up again.
     database = connections[DEFAULT_DB_ALIAS]
@@ -49,36 +80,42 @@ def audit_record(
         # Takes the chain's lock first on PostgreSQL (see _head_sql).
         head = run(_head_sql(), ())
         seq, prev_hash = (head[0][0] + 1, head[0][1]) if head else (1, GENESIS_HASH)
-        row: dict[str, Any] = {
-            "seq": seq,
-            "created_at": timezone.now(),
-            "action": str(action),
-            "actor_id": by.user_id,
-            "actor_label": by.label[:200],
-            "organisation_id": by.organisation_id,
-            "organisation_label": by.organisation_label[:200],
-            "person_id": person_id,
-            "person_label": person_label[:200],
-            "category": category,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "reason": reason,
-            "ip_address": by.ip_address,
-            "details": _details(details or {}, by, person_id),
-            "prev_hash": prev_hash,
-        }
-        row["hash"] = row_hash(row)
+        now = timezone.now()
+        rows = []
+        for event in events:
+            row: dict[str, Any] = {
+                "seq": seq,
+                "created_at": now,
+                "action": str(event.action),
+                "actor_id": by.user_id,
+                "actor_label": by.label[:200],
+                "organisation_id": by.organisation_id,
+                "organisation_label": by.organisation_label[:200],
+                "person_id": event.person_id,
+                "person_label": event.person_label[:200],
+                "category": event.category,
+                "object_type": event.object_type,
+                "object_id": str(event.object_id),
+                "reason": event.reason,
+                "ip_address": by.ip_address,
+                "details": _details(event.details or {}, by, event.person_id),
+                "prev_hash": prev_hash,
+            }
+            row["hash"] = prev_hash = row_hash(row)
+            seq += 1
+            rows.append(row)
         # One prepared INSERT rather than Model.save(): the journal is written on every
         # page that shows a file, and the ORM's query building would cost more than the
         # write itself.
         run(
-            _insert_sql(),
+            _insert_sql(len(rows)),
             [
                 row[name] if field is None else field.get_db_prep_save(row[name], database)
+                for row in rows
                 for name, field in _PREPARATION
             ],
         )
-    return AuditEvent.from_db(database.alias, _ATTNAMES, [row[name] for name in _ATTNAMES])
+    return rows
 
 
 def _details(
@@ -117,9 +154,9 @@ def _head_sql() -> str:
     return f"SELECT {quote('seq')}, {quote('hash')} FROM {table} ORDER BY 1 DESC LIMIT 1"  # noqa: S608
 
 
-@cache
-def _insert_sql() -> str:
+@lru_cache(maxsize=64)
+def _insert_sql(rows: int) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in _FIELDS)
-    placeholders = ", ".join(["%s"] * len(_FIELDS))
-    return f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    values = ", ".join([f"({', '.join(['%s'] * len(_FIELDS))})"] * rows)
+    return f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608

@@ -4,6 +4,7 @@ files (they record consent in the same transaction)."""
 import calendar
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
+from relais.audit.services import Event, audit_record_many
 from relais.consent.access import FileAccess, Professional
 from relais.consent.models import (
     Block,
@@ -381,6 +383,40 @@ def section_viewed(*, access: FileAccess, category: str, by: Actor) -> None:
         reason=grant.reason if grant else "",
         details={"exceptionnel": grant is not None},
     )
+
+
+def lists_viewed(
+    *, pro: Professional, shown: Iterable[tuple[Person, str]], listing: str, by: Actor
+) -> None:
+    """A list across files (« Mes démarches », « Pièces à renouveler ») shows a category of
+    each file it names: one journal row per file and category shown, as a file's page writes
+    them, each under the exceptional access the file is read by, if it is; all in one
+    transaction."""
+    rows = {(person.pk, category): person for person, category in shown}
+    if not rows:
+        return
+    grants = {
+        grant.person_id: grant
+        for grant in BreakGlassGrant.objects.live().filter(
+            person_id__in={person_id for person_id, _ in rows},
+            professional_id=pro.user_id,
+            organisation_id=pro.organisation_id,
+        )
+    }
+    events = []
+    for (person_id, category), person in rows.items():
+        grant = grants.get(person_id)
+        events.append(
+            Event(
+                AuditAction.SECTION_VIEWED,
+                person_id=person_id,
+                person_label=person.journal_label,
+                category=category,
+                reason=grant.reason if grant else "",
+                details={"exceptionnel": grant is not None, "liste": listing},
+            )
+        )
+    audit_record_many(events, by=by)
 
 
 def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:

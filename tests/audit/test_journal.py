@@ -7,7 +7,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
 from relais.audit.context import SYSTEM, Actor
 from relais.audit.models import AppendOnlyError, AuditEvent
-from relais.audit.services import audit_record
+from relais.audit.services import Event, audit_record, audit_record_many
 from relais.audit.verification import verify_chain
 from relais.organisations.models import Organisation
 from tests.audit.conftest import record_events
@@ -178,3 +178,22 @@ def test_it_continues_the_chain_without_a_gap_after_a_rolled_back_append(journal
     assert after.seq == 6
     assert after.prev_hash == journal[-1].hash
     assert verify_chain().rows_checked == 6
+
+
+def test_it_appends_several_events_in_one_statement_chained_in_their_order(
+    django_assert_num_queries,
+):
+    first = audit_record(action=AuditAction.LOGIN, by=Actor(user_id=1, label="A"))
+    events = [
+        Event(AuditAction.SECTION_VIEWED, person_id=person_id, category="demarches")
+        for person_id in (7, 8, 9)
+    ]
+
+    with django_assert_num_queries(4):  # savepoint, chain head, one INSERT, release
+        audit_record_many(events, by=Actor(user_id=1, label="A"))
+
+    appended = list(AuditEvent.objects.filter(seq__gt=first.seq).order_by("seq"))
+    assert [event.person_id for event in appended] == [7, 8, 9]
+    assert [event.seq for event in appended] == [first.seq + 1, first.seq + 2, first.seq + 3]
+    assert appended[0].prev_hash == first.hash
+    assert verify_chain().intact

@@ -245,6 +245,10 @@ def test_it_lists_the_documents_to_renew_of_my_persons(referent_client, person):
     text = response.content.decode()
     assert "Quittance de loyer" in text
     assert "Bail" not in text
+    listed = AuditEvent.objects.filter(
+        action=AuditAction.SECTION_VIEWED, details__liste="pieces_a_renouveler"
+    )
+    assert list(listed.values_list("person_id", "category")) == [(person.pk, "documents")]
 
 
 def test_it_assembles_several_photos_into_one_pdf(referent_client, person):

@@ -14,7 +14,12 @@ from relais.documents import services, vault
 from relais.documents.models import Document, DocumentVersion, category_of
 from relais.persons.categories import Action, DataCategory
 from relais.www.documents.forms import ReplaceForm, UploadForm
-from relais.www.persons.access import access_file, professional_or_404, record_view
+from relais.www.persons.access import (
+    access_file,
+    professional_or_404,
+    record_list_view,
+    record_view,
+)
 from relais.www.persons.views import file_context
 
 DOCUMENT_CATEGORIES = (DataCategory.DOCUMENTS, DataCategory.HEALTH)
@@ -193,6 +198,12 @@ def expiring(request: HttpRequest) -> HttpResponse:
         .order_by("expires_on")[:500]
         if document.category in readable.get(document.person_id, set())
     ]
+    record_list_view(
+        request,
+        pro,
+        [(document.person, document.category) for document in documents],
+        "pieces_a_renouveler",
+    )
     return render(
         request,
         "documents/expiring.html",

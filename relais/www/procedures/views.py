@@ -3,7 +3,7 @@ steps and checklist, the professional's and the organisation's lists, and the ca
 with its printable easy-to-read guides."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -37,7 +37,12 @@ from relais.procedures.models import (
     RequiredDocument,
 )
 from relais.www.forms import filters_query
-from relais.www.persons.access import access_file, professional_or_404, record_view
+from relais.www.persons.access import (
+    access_file,
+    professional_or_404,
+    record_list_view,
+    record_view,
+)
 from relais.www.persons.views import file_context
 from relais.www.procedures import forms
 
@@ -551,6 +556,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request, "ouvertes")
     procedures = _filtered(Procedure.objects.visible_to_professional(pro), form)
     context = _page(procedures, form) | {"title": "Mes démarches", "mine": True}
+    _record_list(request, pro, context, "mes_demarches")
     return render(request, "procedures/list.html", context)
 
 
@@ -569,7 +575,16 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         "mine": False,
         "times": handling_times(procedures),
     }
+    _record_list(request, pro, context, "demarches_structure")
     return render(request, "procedures/list.html", context)
+
+
+def _record_list(
+    request: HttpRequest, pro: Professional, context: dict[str, object], listing: str
+) -> None:
+    """The list shows each file's procedures: the journal says so, file by file."""
+    shown = cast("list[Procedure]", context["procedures"])
+    record_list_view(request, pro, [(p.person, PROCEDURES) for p in shown], listing)
 
 
 # The catalogue.

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
+from relais.audit.verification import verify_chain
 from relais.documents.models import DocumentKind
 from relais.persons.categories import DataCategory
 from relais.procedures.models import ProcedureStatus, ProcedureType
@@ -235,7 +236,26 @@ def test_it_lists_the_organisations_procedures_with_the_median_times(manager_cli
 # page of procedures, their checklists, the linked documents; the medians for the
 # organisation).
 
-QUERIES = {"mine": 5, "organisation": 6}
+# Four of them journal what the page shows (see the test below), in one statement whatever
+# the number of files.
+QUERIES = {"mine": 10, "organisation": 11}
+
+
+def test_the_list_journals_the_procedures_of_each_file_it_shows(member_client, organisation):
+    shown = [_followed(organisation) for _ in range(3)]
+    for person in shown:
+        _tracked(person, organisation)
+    others = _followed(organisation)
+
+    member_client.get(MINE)
+
+    viewed = AuditEvent.objects.filter(action=AuditAction.SECTION_VIEWED)
+    assert sorted(viewed.values_list("person_id", "category")) == sorted(
+        (person.pk, DataCategory.PROCEDURES) for person in shown
+    )
+    assert {event.details["liste"] for event in viewed} == {"mes_demarches"}
+    assert not viewed.filter(person_id=others.pk).exists()
+    assert verify_chain().intact
 
 
 @pytest.mark.parametrize("size", [5, 15])
