@@ -108,6 +108,14 @@ def consent_grant(
     )
     consent.full_clean()
     with transaction.atomic():
+        # The same agreement recorded twice the same day is a form sent twice. The person's
+        # row, locked, keeps two such forms from both passing.
+        Person.objects.select_for_update().only("pk").get(pk=person.pk)
+        if _recorded_today(consent):
+            raise ValidationError(
+                "Ce consentement est déjà enregistré aujourd'hui, pour cette structure et ces "
+                "catégories : il figure dans la liste des consentements."
+            )
         consent.save()
         contact_record(person.pk)
         record_on_file(
@@ -124,6 +132,22 @@ def consent_grant(
             },
         )
     return consent
+
+
+def _recorded_today(consent: Consent) -> bool:
+    today = timezone.localdate(consent.starts_at)
+    return any(
+        sorted(other.categories) == sorted(consent.categories)
+        and timezone.localdate(other.starts_at) == today
+        for other in Consent.objects.filter(
+            person=consent.person,
+            organisation_id=consent.organisation_id,
+            professional_id=consent.professional_id,
+            duration=consent.duration,
+            revoked_at__isnull=True,
+            starts_at__gte=consent.starts_at - timedelta(days=1),
+        )
+    )
 
 
 def consent_revoke(*, consent: Consent, by: Actor) -> None:

@@ -3,6 +3,7 @@ file: a refused form shows the file again (journaled) with what was typed, a for
 twice records once, an exceptional access only reads, and every read under it says why."""
 
 import datetime
+import html
 
 import pytest
 from django.contrib.messages import get_messages
@@ -286,3 +287,25 @@ def test_a_file_number_too_large_to_merge_gets_a_french_error(manager_client, nu
 
     assert response.status_code == 200
     assert "Assurez-vous que cette valeur est inférieure ou égale à" in response.content.decode()
+
+
+def test_the_same_consent_sent_twice_the_same_day_is_recorded_once(member_client, person):
+    other = OrganisationFactory()
+    posted = {
+        "organisation": str(other.pk),
+        "categories": ["identite", "demarches"],
+        "purpose": "Suivi conjoint des démarches",
+        "duration": "6m",
+        "method": "signe",
+    }
+    url = reverse("persons:consents", args=[person.pk])
+
+    first = member_client.post(url, posted)
+    again = member_client.post(url, posted | {"categories": ["demarches", "identite"]})
+    longer = member_client.post(url, posted | {"duration": "1a"})
+
+    assert first.status_code == longer.status_code == 302
+    assert "Ce consentement est déjà enregistré aujourd'hui" in html.unescape(
+        again.content.decode()
+    )
+    assert person.consents.filter(organisation=other).count() == 2
