@@ -22,6 +22,9 @@ ACCESS_HISTORY_ACTIONS = [
     AuditAction.NOTE_ADDED,
     AuditAction.CONSENT_GRANTED,
     AuditAction.CONSENT_REVOKED,
+    AuditAction.BLOCK_ADDED,
+    AuditAction.BLOCK_LIFTED,
+    AuditAction.BREAK_GLASS_PREFERENCE,
     AuditAction.DOCUMENT_DOWNLOADED,
     # Who opened, reopened, closed the person's space or changed how it is reached: the
     # person must be able to see a change made at the office without them.

@@ -185,8 +185,8 @@ class TestTheResourcesWithoutTheHousehold:
 
         assert "Zoé" in response.content.decode()
         assert journal(person) == [
-            (AuditAction.SECTION_VIEWED, "ressources"),
             (AuditAction.SECTION_VIEWED, "famille"),
+            (AuditAction.SECTION_VIEWED, "ressources"),
         ]
 
 
@@ -239,6 +239,8 @@ def test_the_same_block_sent_twice_is_recorded_once(member_client, person):
 
     assert "Cette structure est déjà bloquée." in again.content.decode()
     assert Block.objects.active().filter(person=person, organisation=other).count() == 1
+    history = AuditEvent.objects.for_person(person.pk).access_history()
+    assert history.filter(action=AuditAction.BLOCK_ADDED).count() == 1
 
 
 @pytest.mark.parametrize("answer", ["OUI", "", "peut-être"])

@@ -492,9 +492,9 @@ def _list_section(
     """A section listed item by item (household, resources, notes) with its form to add
     one: empty, or `form` as posted, refused (status 400), so that nothing typed is lost.
     Either way the page shows the section, and the journal says so."""
-    record_view(request, access, chosen)
     # The resources name the household's members, if there are any, only to whoever may
-    # read the household; the journal then says the household was seen too.
+    # read the household; the journal then says the household was seen too, before the
+    # section the page is about, which the file's history then shows first.
     names_members = (
         chosen == DataCategory.RESOURCES
         and access.can(Action.VIEW, DataCategory.FAMILY)
@@ -502,6 +502,7 @@ def _list_section(
     )
     if names_members:
         record_view(request, access, DataCategory.FAMILY)
+    record_view(request, access, chosen)
     older: dict[str, object] = {}
     if chosen == DataCategory.NOTES:
         before = posted_id(request.GET.get("avant")) if form is None else None
