@@ -201,7 +201,7 @@ def _fill(ident: str, template: str, world) -> str:
         if name == "item_id":
             item = world["resource"] if ident == "persons:resource_remove" else world["member"]
             return str(item.pk)
-        if converter == "int":
+        if converter in ("id", "int"):
             return str(world["ids"].get(name, 1))
         if name == "category":
             # A section edited as one object, so that the edit page reaches the rule.
@@ -256,7 +256,7 @@ def test_it_names_the_person_parameter_person_id_in_every_file_url():
     otherwise would escape the sweep."""
     for ident, template, _ in ALL_PATTERNS:
         if template.startswith("/personnes/") and "{" in template:
-            assert template.startswith("/personnes/{person_id:int}/"), ident
+            assert template.startswith("/personnes/{person_id:id}/"), ident
 
 
 @pytest.mark.parametrize(("ident", "template", "callback"), _params(ALL_PATTERNS))
@@ -360,6 +360,20 @@ def test_it_answers_the_same_404_for_a_file_that_does_not_exist(
     assert real.status_code == missing.status_code == 404
     # Byte for byte, but for the CSRF field of the logout button: masked anew on each page.
     assert _unmasked(real.content) == _unmasked(missing.content)
+
+
+NUMBERED = [pattern for pattern in ALL_PATTERNS if "{" in pattern[1] and ":id}" in pattern[1]]
+
+
+@pytest.mark.parametrize(("ident", "template", "callback"), _params(NUMBERED))
+def test_it_answers_404_to_a_number_beyond_the_databases_keys(
+    member_client, world, ident, template, callback
+):
+    """A number no 64-bit key can hold is no row's: 404, never a database error."""
+    path = _SLOT.sub(lambda match: "9" * 25 if match["converter"] == "id" else "x", template)
+
+    assert member_client.get(path).status_code == 404
+    assert member_client.post(path).status_code == 404
 
 
 @pytest.mark.parametrize(("ident", "template", "callback"), _params(PERSON_SCOPED))

@@ -5,20 +5,20 @@ from relais.www.documents import views
 app_name = "documents"
 
 urlpatterns = [
-    path("personnes/<int:person_id>/pieces/", views.document_list, name="list"),
-    path("personnes/<int:person_id>/pieces/ajouter/", views.upload, name="upload"),
+    path("personnes/<id:person_id>/pieces/", views.document_list, name="list"),
+    path("personnes/<id:person_id>/pieces/ajouter/", views.upload, name="upload"),
     path(
-        "personnes/<int:person_id>/pieces/<int:document_id>/telecharger/",
+        "personnes/<id:person_id>/pieces/<id:document_id>/telecharger/",
         views.download,
         name="download",
     ),
     path(
-        "personnes/<int:person_id>/pieces/<int:document_id>/remplacer/",
+        "personnes/<id:person_id>/pieces/<id:document_id>/remplacer/",
         views.replace,
         name="replace",
     ),
     path(
-        "personnes/<int:person_id>/pieces/<int:document_id>/supprimer/",
+        "personnes/<id:person_id>/pieces/<id:document_id>/supprimer/",
         views.delete,
         name="delete",
     ),

@@ -7,13 +7,13 @@ from relais.www.portal import account_views
 app_name = "person_account"
 
 urlpatterns = [
-    path("<int:person_id>/espace-personnel/", account_views.manage, name="manage"),
+    path("<id:person_id>/espace-personnel/", account_views.manage, name="manage"),
     path(
-        "<int:person_id>/espace-personnel/identifiants/",
+        "<id:person_id>/espace-personnel/identifiants/",
         account_views.update_identifiers,
         name="update",
     ),
-    path("<int:person_id>/espace-personnel/invitation/", account_views.invite, name="invite"),
-    path("<int:person_id>/espace-personnel/retablir/", account_views.recover, name="recover"),
-    path("<int:person_id>/espace-personnel/fermer/", account_views.close, name="close"),
+    path("<id:person_id>/espace-personnel/invitation/", account_views.invite, name="invite"),
+    path("<id:person_id>/espace-personnel/retablir/", account_views.recover, name="recover"),
+    path("<id:person_id>/espace-personnel/fermer/", account_views.close, name="close"),
 ]

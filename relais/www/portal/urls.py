@@ -18,7 +18,7 @@ urlpatterns = [
     path("mes-papiers/", views.documents, name="documents"),
     path("mes-papiers/ajouter/", views.document_add, name="document_add"),
     path(
-        "mes-papiers/<int:document_id>/telecharger/",
+        "mes-papiers/<id:document_id>/telecharger/",
         views.document_download,
         name="document_download",
     ),
@@ -26,12 +26,12 @@ urlpatterns = [
     path("qui-peut-voir/", views.consents, name="consents"),
     path("qui-peut-voir/donner-un-accord/", views.consent_grant, name="consent_grant"),
     path(
-        "qui-peut-voir/accords/<int:consent_id>/retirer/",
+        "qui-peut-voir/accords/<id:consent_id>/retirer/",
         views.consent_revoke,
         name="consent_revoke",
     ),
     path("qui-peut-voir/bloquer/", views.block, name="block"),
-    path("qui-peut-voir/blocages/<int:block_id>/lever/", views.block_lift, name="block_lift"),
+    path("qui-peut-voir/blocages/<id:block_id>/lever/", views.block_lift, name="block_lift"),
     path("qui-peut-voir/urgence/", views.break_glass, name="break_glass"),
     path("qui-a-regarde/", views.history, name="history"),
     path("mes-donnees/", views.export, name="export"),

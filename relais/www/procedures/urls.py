@@ -4,18 +4,18 @@ from relais.www.procedures import views
 
 app_name = "procedures"
 
-_ONE = "personnes/<int:person_id>/demarches/<int:procedure_id>/"
+_ONE = "personnes/<id:person_id>/demarches/<id:procedure_id>/"
 
 urlpatterns = [
-    path("personnes/<int:person_id>/demarches/", views.person_procedures, name="person"),
-    path("personnes/<int:person_id>/demarches/ouvrir/", views.procedure_open, name="open"),
+    path("personnes/<id:person_id>/demarches/", views.person_procedures, name="person"),
+    path("personnes/<id:person_id>/demarches/ouvrir/", views.procedure_open, name="open"),
     path(_ONE, views.procedure_detail, name="detail"),
     path(f"{_ONE}etat/", views.procedure_transition, name="transition"),
     path(f"{_ONE}dates/", views.procedure_update, name="update"),
-    path(f"{_ONE}etapes/<int:step_index>/", views.procedure_step, name="step"),
-    path(f"{_ONE}pieces/<int:requirement_id>/", views.checklist_link, name="link"),
+    path(f"{_ONE}etapes/<id:step_index>/", views.procedure_step, name="step"),
+    path(f"{_ONE}pieces/<id:requirement_id>/", views.checklist_link, name="link"),
     path(
-        f"{_ONE}pieces/<int:requirement_id>/non-concerne/",
+        f"{_ONE}pieces/<id:requirement_id>/non-concerne/",
         views.checklist_not_applicable,
         name="not_applicable",
     ),
