@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
-# Lines a person can be called on. French numbers may be typed without +33, as the
-# person's own space accepts them; 09 numbers, the usual landline of an internet box, are
+# Lines a person can be called on; 09 numbers, the usual landline of an internet box, are
 # VOIP ones to libphonenumber.
 _PERSONAL_LINES = frozenset(
     {
@@ -22,18 +21,29 @@ _PERSONAL_LINES = frozenset(
 )
 
 
+# Overseas départements and collectivities have their own country codes: a number typed
+# there without one (0692…, 0590…) is theirs, not metropolitan France's.
+_FRENCH_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM")
+
+
+def french_number(value: str) -> phonenumbers.PhoneNumber | None:
+    """The valid number `value` stands for: as typed when it bears a country code, else
+    in metropolitan France or overseas; None if there is none."""
+    for region in _FRENCH_REGIONS:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            return None
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None
+
+
 def validate_phone(value: str) -> None:
-    """A mobile or landline number, French unless typed with a country code; the file
-    keeps it as typed."""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        number = None
-    if (
-        number is None
-        or not phonenumbers.is_valid_number(number)
-        or phonenumbers.number_type(number) not in _PERSONAL_LINES
-    ):
+    """A mobile or landline number, French (overseas included) unless typed with a country
+    code; the file keeps it as typed."""
+    number = french_number(value)
+    if number is None or phonenumbers.number_type(number) not in _PERSONAL_LINES:
         raise ValidationError(
             "Ce numéro de téléphone n'est pas valide : saisissez un numéro de portable ou de "
             "fixe, par exemple 06 12 34 56 78.",
@@ -43,12 +53,10 @@ def validate_phone(value: str) -> None:
 
 def mobile_number(value: str) -> str | None:
     """The number in E.164 form, as SMS gateways want it, when it is a valid mobile one
-    (French numbers may be typed without +33); None otherwise."""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+    (French numbers, overseas included, may be typed without their country code); None
+    otherwise."""
+    number = french_number(value)
+    if number is None or phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):

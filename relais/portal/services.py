@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-import phonenumbers
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import (
@@ -36,6 +35,7 @@ from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.persons.models import Person
 from relais.persons.services import contact_record
+from relais.persons.validators import french_number, mobile_number
 from relais.portal import throttling as sending
 from relais.portal.codes import code_reserve, code_send, digest, invitation_message
 from relais.portal.models import (
@@ -104,21 +104,14 @@ class CardLogin:
 
 
 def normalise_phone(value: str) -> str:
-    """A mobile number in E.164 form (French numbers may be typed without +33)."""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException as error:
-        raise ValidationError("Ce numéro de téléphone n'est pas valide.") from error
-    if not phonenumbers.is_valid_number(number):
+    """A mobile number in E.164 form (French numbers, overseas included, may be typed
+    without their country code)."""
+    mobile = mobile_number(value)
+    if mobile is not None:
+        return mobile
+    if french_number(value) is None:
         raise ValidationError("Ce numéro de téléphone n'est pas valide.")
-    if phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        raise ValidationError(
-            "Ce numéro n'est pas un numéro de portable : il ne reçoit pas de SMS."
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise ValidationError("Ce numéro n'est pas un numéro de portable : il ne reçoit pas de SMS.")
 
 
 def normalise_card_identifier(value: str) -> str | None:

@@ -21,7 +21,8 @@ from relais.persons.models import (
     Person,
     SocialCoverage,
 )
-from relais.persons.validators import DateWindow
+from relais.persons.validators import DateWindow, mobile_number, validate_phone
+from relais.portal.services import normalise_phone
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.editing import opened_state, save_section
@@ -320,3 +321,21 @@ def test_the_date_window_moves_with_today(monkeypatch):
         window(datetime.date(2030, 3, 1))
     monkeypatch.setattr(timezone, "localdate", lambda: datetime.date(2031, 1, 1))
     window(datetime.date(2030, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("typed", "mobile"),
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("0692 12 34 56", "+262692123456"),  # La Réunion
+        ("0696 12 34 56", "+596696123456"),  # Martinique
+        ("0590 12 34 56", None),  # a landline in Guadeloupe
+        ("+32 470 12 34 56", "+32470123456"),
+    ],
+)
+def test_overseas_numbers_typed_without_their_code_are_french_ones(typed, mobile):
+    validate_phone(typed)
+
+    assert mobile_number(typed) == mobile
+    if mobile is not None:
+        assert normalise_phone(typed) == mobile
