@@ -104,17 +104,19 @@ def _append(events: Sequence[Event], by: Actor) -> list[dict[str, Any]]:
             row["hash"] = prev_hash = row_hash(row)
             seq += 1
             rows.append(row)
-        # One prepared INSERT rather than Model.save(): the journal is written on every
-        # page that shows a file, and the ORM's query building would cost more than the
-        # write itself.
-        run(
-            _insert_sql(len(rows)),
-            [
-                row[name] if field is None else field.get_db_prep_save(row[name], database)
-                for row in rows
-                for name, field in _PREPARATION
-            ],
-        )
+        # Prepared INSERTs rather than Model.save(): the journal is written on every page
+        # that shows a file, and the ORM's query building would cost more than the write
+        # itself. At most _BATCH rows each, so that few statements are ever prepared.
+        for start in range(0, len(rows), _BATCH):
+            batch = rows[start : start + _BATCH]
+            run(
+                _insert_sql(len(batch)),
+                [
+                    row[name] if field is None else field.get_db_prep_save(row[name], database)
+                    for row in batch
+                    for name, field in _PREPARATION
+                ],
+            )
     return rows
 
 
@@ -154,7 +156,10 @@ def _head_sql() -> str:
     return f"SELECT {quote('seq')}, {quote('hash')} FROM {table} ORDER BY 1 DESC LIMIT 1"  # noqa: S608
 
 
-@lru_cache(maxsize=64)
+_BATCH = 50
+
+
+@lru_cache(maxsize=_BATCH)
 def _insert_sql(rows: int) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in _FIELDS)

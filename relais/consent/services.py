@@ -19,7 +19,7 @@ from django.utils import timezone
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.services import Event, audit_record_many
-from relais.consent.access import FileAccess, Professional
+from relais.consent.access import FileAccess, Professional, file_access
 from relais.consent.models import (
     Block,
     BreakGlassGrant,
@@ -367,10 +367,18 @@ def break_glass_open(
         )
     now = timezone.now()
     with transaction.atomic():
-        # The same form sent twice opens one access, not two, and tells the managers once.
+        # The same form sent twice opens one access, not two, and tells the managers once;
+        # a new reason opens a new access. The person's row, locked, keeps two such forms
+        # from both passing.
+        Person.objects.select_for_update().only("pk").get(pk=person.pk)
         live = (
             BreakGlassGrant.objects.live(now)
-            .filter(person=person, professional_id=pro.user_id, organisation_id=pro.organisation_id)
+            .filter(
+                person=person,
+                professional_id=pro.user_id,
+                organisation_id=pro.organisation_id,
+                reason=reason,
+            )
             .first()
         )
         if live is not None:
@@ -419,14 +427,18 @@ def lists_viewed(
     rows = {(person.pk, category): person for person, category in shown}
     if not rows:
         return
-    grants = {
-        grant.person_id: grant
-        for grant in BreakGlassGrant.objects.live().filter(
+    # A file is read under an exceptional access only where the rule says so (no consent
+    # to the organisation, no refusal): asked of the rule for the few files with a grant.
+    granted = set(
+        BreakGlassGrant.objects.live()
+        .filter(
             person_id__in={person_id for person_id, _ in rows},
             professional_id=pro.user_id,
             organisation_id=pro.organisation_id,
         )
-    }
+        .values_list("person_id", flat=True)
+    )
+    grants = {person_id: file_access(pro, person_id).break_glass for person_id in granted}
     events = []
     for (person_id, category), person in rows.items():
         grant = grants.get(person_id)

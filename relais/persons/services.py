@@ -173,20 +173,30 @@ def section_delete(
         )
 
 
+class NirTaken(ValidationError):
+    """The NIR is already another active file's: the same person, whose two files are
+    merged, not given one number."""
+
+    def __init__(self, other_id: int) -> None:
+        super().__init__({"nir": "Ce numéro de sécurité sociale est celui d'un autre dossier."})
+        self.other_id = other_id
+
+
 def nir_set(*, person: Person, nir: str, by: Actor) -> None:
-    """Record or correct the person's NIR; refused if it is already another active file's,
-    which is then the same person: the two files are merged, not given one number."""
+    """Record or correct the person's NIR; NirTaken if it is already another active
+    file's."""
     cleaned = nir_clean(nir)
     digest = crypto.lookup_digest(cleaned, purpose=NIR_PURPOSE)
     with transaction.atomic():
-        if Person.objects.active().filter(nir_digest=digest).exclude(pk=person.pk).exists():
-            raise ValidationError(
-                {
-                    "nir": "Ce numéro de sécurité sociale est celui d'un autre dossier : s'il "
-                    "s'agit de la même personne, demandez à votre responsable de fusionner "
-                    "les deux dossiers."
-                }
-            )
+        other = (
+            Person.objects.active()
+            .filter(nir_digest=digest)
+            .exclude(pk=person.pk)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if other is not None:
+            raise NirTaken(other)
         _store_nir(person, cleaned)
         person.save(update_fields=["nir_encrypted", "nir_digest"])
         record_on_file(

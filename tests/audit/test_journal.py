@@ -197,3 +197,16 @@ def test_it_appends_several_events_in_one_statement_chained_in_their_order(
     assert [event.seq for event in appended] == [first.seq + 1, first.seq + 2, first.seq + 3]
     assert appended[0].prev_hash == first.hash
     assert verify_chain().intact
+
+
+def test_it_appends_a_long_list_in_batches_still_chained():
+    events = [
+        Event(AuditAction.SECTION_VIEWED, person_id=n, category="documents") for n in range(120)
+    ]
+
+    audit_record_many(events, by=Actor(user_id=1, label="A"))
+
+    assert list(AuditEvent.objects.order_by("seq").values_list("person_id", flat=True)) == list(
+        range(120)
+    )
+    assert verify_chain().intact

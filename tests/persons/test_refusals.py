@@ -11,6 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.consent.models import Block, BreakGlassGrant
 from relais.persons import services
@@ -26,6 +27,7 @@ from tests.persons.factories import (
     PersonFactory,
     ReferentFactory,
 )
+from tests.procedures.factories import ProcedureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +313,55 @@ def test_the_same_consent_sent_twice_the_same_day_is_recorded_once(member_client
         again.content.decode()
     )
     assert person.consents.filter(organisation=other).count() == 2
+
+
+def test_a_new_reason_opens_a_new_exceptional_access(client, person):
+    membership = MembershipFactory(organisation=OrganisationFactory())
+    logged_in = log_in(client, membership.user, membership)
+    posted = {
+        "birth_name": "Dupont",
+        "first_names": "Léa",
+        "birth_date": "1990-04-12",
+        "reason": REASON,
+    }
+
+    logged_in.post(reverse("persons:break_glass"), posted)
+    logged_in.post(
+        reverse("persons:break_glass"),
+        posted | {"reason": "La personne revient avec un courrier urgent de la préfecture."},
+    )
+
+    reasons = AuditEvent.objects.filter(
+        action=AuditAction.BREAK_GLASS_OPENED, person_id=person.pk
+    ).values_list("reason", flat=True)
+    assert len(reasons) == BreakGlassGrant.objects.filter(person=person).count() == 2
+
+
+def test_a_list_read_under_consent_is_not_an_exceptional_one(
+    member_client, member_membership, organisation, person
+):
+    BreakGlassGrantFactory(
+        person=person, professional=member_membership.user, organisation=organisation
+    )
+    ProcedureFactory(person=person)
+
+    member_client.get(reverse("procedures:mine"))
+
+    viewed = AuditEvent.objects.get(action=AuditAction.SECTION_VIEWED, person_id=person.pk)
+    assert (viewed.reason, viewed.details["exceptionnel"]) == ("", False)
+
+
+def test_the_nir_of_a_file_followed_elsewhere_asks_for_the_persons_consent(member_client, person):
+    theirs = PersonFactory(first_names="Zoé", birth_name="Martin")
+    services.nir_set(person=theirs, nir="290047505601282", by=SYSTEM)
+
+    response = member_client.post(
+        reverse("persons:nir_edit", args=[person.pk]), {"nir": "2 90 04 75 056 012 82"}
+    )
+
+    body = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert "un dossier suivi par une autre structure" in body
+    assert f"n° {theirs.pk}" not in body
+    person.refresh_from_db()
+    assert not person.has_nir

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
@@ -235,7 +236,8 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         if grant is not None:
             messages.warning(
                 request,
-                f"Accès exceptionnel ouvert en lecture jusqu'à {grant.expires_at:%H:%M}. "
+                f"Accès exceptionnel ouvert en lecture jusqu'à "
+                f"{timezone.localtime(grant.expires_at):%H:%M}. "
                 "La personne et votre responsable en sont informés.",
             )
             return redirect("persons:file", person_id=grant.person_id)

@@ -208,7 +208,11 @@ class ResourceForm(DsfrModelForm):
                 member=cleaned.get("member"), **{name: cleaned[name] for name in fields}
             ).exists()
         ):
-            self.add_error(None, "Cette ressource est déjà enregistrée pour ce mois.")
+            self.add_error(
+                None,
+                "Cette ressource est déjà enregistrée pour ce mois. Si la personne en reçoit "
+                "vraiment deux du même montant, inscrivez leur total sur une seule ligne.",
+            )
         return cleaned
 
 

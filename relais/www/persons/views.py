@@ -358,13 +358,15 @@ def nir_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
 def nir_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     """Record the NIR of a file created without it (the carte Vitale was not at hand), or
     correct it. The number is never shown here: revealing it is its own, journaled act."""
-    _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
     form = forms.NirForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.nir_set(
                 person=access.person, nir=form.cleaned_data["nir"], by=actor_for(request)
             )
+        except services.NirTaken as taken:
+            form.add_error("nir", _nir_taken(pro, taken.other_id))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -378,6 +380,22 @@ def nir_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         "has_nir": access.person.has_nir,
     }
     return render(request, "persons/nir_edit.html", context, status=400 if form.is_bound else 200)
+
+
+def _nir_taken(pro: Professional, other_id: int) -> str:
+    """What to do when the NIR is another file's: merge it, if the professional may see
+    it; else the person has a file elsewhere, which only their consent opens."""
+    if visible_persons(pro).filter(pk=other_id).exists():
+        return (
+            f"Ce numéro de sécurité sociale est celui du dossier n° {other_id} : s'il s'agit "
+            "de la même personne, demandez à votre responsable de fusionner les deux dossiers."
+        )
+    return (
+        "Ce numéro de sécurité sociale est déjà celui d'un dossier suivi par une autre "
+        "structure. Vérifiez-le avec la personne : s'il est juste, elle a déjà un dossier sur "
+        "Relais ; avec son accord donné à votre structure, votre responsable pourra fusionner "
+        "les deux dossiers."
+    )
 
 
 def notes_page(
