@@ -1,5 +1,8 @@
 """The path converter of the numbers in Relais's URLs."""
 
+# The largest number the converter takes.
+LARGEST_ID = 10**18 - 1
+
 
 class IdConverter:
     """A row's number: at most 18 digits, so that it always fits the database's 64-bit

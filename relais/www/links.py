@@ -14,6 +14,8 @@ from functools import cache
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.urls.converters import SlugConverter
 
+from relais.www.converters import LARGEST_ID
+
 _SLUG = re.compile(SlugConverter.regex)
 
 
@@ -50,7 +52,7 @@ def link(name: str, *args: int | str) -> str:
     for value, text_allowed, after in zip(args, takes_text, parts[1:], strict=True):
         if isinstance(value, bool):
             return reverse(name, args=args)
-        if isinstance(value, int) and value >= 0:
+        if isinstance(value, int) and 0 <= value <= LARGEST_ID:
             pieces.append(str(value))
         elif isinstance(value, str) and text_allowed and _SLUG.fullmatch(value):
             pieces.append(value)

@@ -44,7 +44,7 @@ _NAMED_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^)]*)\)")
 
 
 def _fill_route(route: str) -> str:
-    return _CONVERTER.sub(lambda m: "1" if m["converter"] == "int" else "x", route)
+    return _CONVERTER.sub(lambda m: "1" if m["converter"] in ("int", "id") else "x", route)
 
 
 def _fill_regex(regex: str) -> str:

@@ -15,6 +15,7 @@ from django.urls import (
 )
 from django.urls.converters import IntConverter, SlugConverter
 
+from relais.www.converters import IdConverter
 from relais.www.links import link
 
 INTS = (1, 42, 1234567)
@@ -35,11 +36,12 @@ def _routes(
             # A regular expression's own groups: no converter tells what they take.
             continue
         if not all(
-            type(converter) in (IntConverter, SlugConverter) for converter in converters.values()
+            type(converter) in (IntConverter, IdConverter, SlugConverter)
+            for converter in converters.values()
         ):
             continue
         here = kinds + tuple(
-            "int" if type(c) is IntConverter else "slug" for c in converters.values()
+            "slug" if type(c) is SlugConverter else "int" for c in converters.values()
         )
         if isinstance(pattern, URLResolver):
             inner = namespace
@@ -191,3 +193,8 @@ def test_it_follows_the_script_prefix_as_reverse_does() -> None:
         assert link("persons:history", 1) == reverse("persons:history", args=[1])
     finally:
         set_script_prefix(previous)
+
+
+def test_a_number_beyond_what_urls_take_goes_through_reverse():
+    with pytest.raises(NoReverseMatch):
+        link("persons:file", 10**18)

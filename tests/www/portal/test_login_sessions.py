@@ -34,7 +34,13 @@ PUBLIC = {
 
 def _fill(pattern) -> str:
     text = str(pattern.pattern)
-    for converter, value in (("<int:", "1"), ("<slug:", "x"), ("<str:", "x"), ("<path:", "x")):
+    for converter, value in (
+        ("<int:", "1"),
+        ("<id:", "1"),
+        ("<slug:", "x"),
+        ("<str:", "x"),
+        ("<path:", "x"),
+    ):
         while converter in text:
             start = text.index(converter)
             text = text[:start] + value + text[text.index(">", start) + 1 :]
