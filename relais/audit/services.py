@@ -1,9 +1,8 @@
 """Writing to the journal. One function, called inside the transaction of the change."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
@@ -27,8 +26,7 @@ def lock_chain_head() -> None:
     # transaction already holds the only write lock.
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One event to append, its actor given apart (see audit_record_many)."""
 
     action: AuditAction
