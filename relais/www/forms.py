@@ -1,6 +1,7 @@
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -8,9 +9,36 @@ from django import forms
 from django.db.models import Model
 from dsfr.forms import DsfrBaseForm
 
+from relais.persons.validators import DateWindow
+
 
 class DsfrModelForm(DsfrBaseForm, forms.ModelForm):  # type: ignore[misc]
     """A ModelForm rendered with the State design system's field templates."""
+
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+EARLIEST_DAY = date(1900, 1, 1)
+
+
+class DayField(forms.DateField):
+    """A day typed in a form: from 1900 to `years_ahead` years after today (0: not in the
+    future). Beyond, it is a typing mistake, and the dates computed from it (a document's
+    usual validity, a procedure's next occurrence) would not exist."""
+
+    def __init__(self, *, years_ahead: int = 100, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", DATE_INPUT)
+        super().__init__(**kwargs)
+        self.validators.append(
+            DateWindow(
+                earliest=EARLIEST_DAY,
+                years_ahead=years_ahead,
+                too_early="Vérifiez l'année : la date doit être postérieure à 1900.",
+                too_late="Cette date ne peut pas être dans le futur."
+                if years_ahead == 0
+                else f"Vérifiez l'année : la date ne peut pas dépasser de plus de {years_ahead} "
+                "ans la date du jour.",
+            )
+        )
 
 
 # No list is read further than this page; a larger number would also overflow the

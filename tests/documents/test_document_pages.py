@@ -363,3 +363,11 @@ def test_it_keeps_the_documents_to_renew_of_other_organisations_out(referent_cli
     assert response.status_code == 200
     assert "Quittance de loyer" not in response.content.decode()
     assert person.birth_name.upper() not in response.content.decode()
+
+
+def test_a_paper_issued_in_year_9999_is_refused_instead_of_failing(referent_client, person):
+    response = _upload(referent_client, person, kind="cni", issued_on="9999-12-31")
+
+    assert response.status_code == 400
+    assert "ne peut pas être dans le futur" in response.content.decode()
+    assert not Document.objects.exists()

@@ -4,8 +4,7 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from relais.documents.models import DocumentKind
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from relais.www.forms import DayField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -40,11 +39,10 @@ class UploadForm(DsfrBaseForm):
     title = forms.CharField(
         label="Précision", max_length=150, required=False, help_text="Par exemple « mars 2026 »."
     )
-    issued_on = forms.DateField(label="Délivrée le", required=False, widget=DATE_INPUT)
-    expires_on = forms.DateField(
+    issued_on = DayField(label="Délivrée le", required=False, years_ahead=0)
+    expires_on = DayField(
         label="Valable jusqu'au",
         required=False,
-        widget=DATE_INPUT,
         help_text="Laissez vide : Relais propose la durée habituelle de ce type de pièce.",
     )
     files = MultipleFileField(

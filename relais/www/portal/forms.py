@@ -7,7 +7,8 @@ from dsfr.forms import DsfrBaseForm
 from relais.consent.models import ConsentDuration
 from relais.persons.categories import DataCategory
 from relais.portability import words
-from relais.www.documents.forms import DATE_INPUT, MultipleFileField, MultipleFileInput
+from relais.www.documents.forms import MultipleFileField, MultipleFileInput
+from relais.www.forms import DATE_INPUT
 
 # What a person may share from their space: the categories the file shows today.
 SHAREABLE_CATEGORIES = [

@@ -12,9 +12,7 @@ from relais.procedures.models import (
     ProcedureStatus,
     ProcedureType,
 )
-from relais.www.forms import page_field
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from relais.www.forms import DayField, page_field
 
 
 def _today() -> Any:
@@ -32,10 +30,9 @@ class OpenForm(DsfrBaseForm):
     """Open a procedure for the person from the catalogue, grouped by theme."""
 
     procedure_type = forms.TypedChoiceField(label="Démarche du catalogue", coerce=int)
-    due_on = forms.DateField(
+    due_on = DayField(
         label="À faire avant le",
         required=False,
-        widget=DATE_INPUT,
         help_text="Facultatif : une échéance (fin de droits, date limite de dépôt…).",
     )
 
@@ -63,7 +60,7 @@ class MoveForm(DsfrBaseForm):
     """A move of the state machine that needs no decision details."""
 
     to_status = forms.ChoiceField(label="Nouvel état")
-    on = forms.DateField(label="Le", initial=_today, widget=DATE_INPUT)
+    on = DayField(label="Le", initial=_today)
     comment = forms.CharField(
         label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
     )
@@ -76,7 +73,7 @@ class MoveForm(DsfrBaseForm):
 
 
 class GrantForm(DsfrBaseForm):
-    on = forms.DateField(label="Décision reçue le", initial=_today, widget=DATE_INPUT)
+    on = DayField(label="Décision reçue le", initial=_today)
     amount_granted = forms.DecimalField(
         label="Montant accordé (€ par mois)",
         required=False,
@@ -85,16 +82,14 @@ class GrantForm(DsfrBaseForm):
         decimal_places=2,
         help_text="Laissez vide si la décision n'ouvre pas d'aide en argent.",
     )
-    rights_start_on = forms.DateField(
-        label="Droits ouverts à partir du", required=False, widget=DATE_INPUT
-    )
+    rights_start_on = DayField(label="Droits ouverts à partir du", required=False)
     comment = forms.CharField(
         label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
     )
 
 
 class RefusalForm(DsfrBaseForm):
-    on = forms.DateField(label="Décision reçue le", initial=_today, widget=DATE_INPUT)
+    on = DayField(label="Décision reçue le", initial=_today)
     refusal_reason = forms.CharField(
         label="Motif du refus",
         max_length=1000,
@@ -122,7 +117,7 @@ class StepForm(DsfrBaseForm):
         max_length=300,
         help_text="Obligatoire si vous avez fait l'étape à sa place.",
     )
-    done_on = forms.DateField(label="Fait le", initial=_today, widget=DATE_INPUT)
+    done_on = DayField(label="Fait le", initial=_today)
 
     def __init__(self, *args: Any, number: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -177,15 +172,13 @@ class NotApplicableForm(DsfrBaseForm):
 
 
 class DatesForm(DsfrBaseForm):
-    requested_on = forms.DateField(
+    requested_on = DayField(
         label="Demandée le",
-        widget=DATE_INPUT,
         help_text="Le jour où la personne a demandé de l'aide pour cette démarche.",
     )
-    due_on = forms.DateField(
+    due_on = DayField(
         label="À faire avant le",
         required=False,
-        widget=DATE_INPUT,
         help_text="Laissez vide s'il n'y a pas d'échéance.",
     )
 
@@ -256,7 +249,7 @@ class CatalogueEntryForm(DsfrBaseForm):
         help_text="Son nom dans l'estimation des droits : rsa, aide_logement, css…",
         error_messages={"invalid": "Lettres minuscules et « _ » seulement."},
     )
-    verified_on = forms.DateField(label="Vérifié le", widget=DATE_INPUT)
+    verified_on = DayField(label="Vérifié le", years_ahead=0)
     is_active = forms.BooleanField(label="Proposée aux professionnels", required=False)
 
     def clean_steps(self) -> list[str]:
