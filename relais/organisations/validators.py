@@ -3,12 +3,13 @@ import re
 from django.core.exceptions import ValidationError
 from stdnum.fr import siret
 
-_COMMUNE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+_COMMUNE_CODE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
 
 
 def validate_siret(value: str) -> None:
     digits = value.replace(" ", "")
-    if not digits.isdigit() or len(digits) != 14:
+    # ASCII digits only: « ８ » is a digit to str.isdigit(), and would pass for another SIRET.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != 14:
         raise ValidationError("Le SIRET doit compter exactement 14 chiffres.", code="siret_format")
     if not siret.is_valid(digits):
         raise ValidationError(

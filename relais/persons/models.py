@@ -17,8 +17,10 @@ from relais.organisations.models import Organisation
 from relais.persons.validators import DateWindow, validate_phone
 from relais.prepared import columns, fetch
 
-_COMMUNE_CODE = RegexValidator(r"^(?:\d{5}|2[AB]\d{3})$", "Code commune INSEE sur 5 caractères.")
-_POSTAL_CODE = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
+_COMMUNE_CODE = RegexValidator(
+    r"^(?:[0-9]{5}|2[AB][0-9]{3})$", "Code commune INSEE sur 5 caractères."
+)
+_POSTAL_CODE = RegexValidator(r"^[0-9]{5}$", "Le code postal compte 5 chiffres.")
 _NOT_NEGATIVE = MinValueValidator(Decimal("0"), "Le montant ne peut pas être négatif.")
 # Far above what a person accompanied receives or pays in a month: beyond, the amount is a
 # misplaced decimal point or a yearly sum.
@@ -54,7 +56,7 @@ _RIGHTS_UNTIL = DateWindow(
 )
 # As long as a follow-up note: room for what the accompaniment needs, not for a record.
 _REMARKS_LENGTH = 5000
-_CAF_NUMBER = RegexValidator(r"^\d{7}$", "Le numéro allocataire CAF compte 7 chiffres.")
+_CAF_NUMBER = RegexValidator(r"^[0-9]{7}$", "Le numéro allocataire CAF compte 7 chiffres.")
 _FT_ID = RegexValidator(
     r"^[0-9A-Z]{7,11}$", "L'identifiant France Travail compte 7 à 11 chiffres ou lettres."
 )

@@ -78,8 +78,13 @@ def test_it_accepts_a_siret_typed_with_spaces(pilot_client):
         ("ABCDEFGHIJKLMN", FORMAT_ERROR),
         ("123456789012345", FORMAT_ERROR),
         (_bad_luhn(), CHECKSUM_ERROR),
+        # Full-width digits: another string for the same SIRET, to a uniqueness check.
+        (
+            valid_siret().translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+            FORMAT_ERROR,
+        ),
     ],
-    ids=["13-digits", "letter", "letters", "15-digits", "bad-luhn"],
+    ids=["13-digits", "letter", "letters", "15-digits", "bad-luhn", "full-width"],
 )
 def test_it_refuses_an_invalid_siret_in_french(pilot_client, siret, message):
     response = pilot_client.post(reverse("organisations:pilot_create"), _form(siret=siret))
@@ -102,8 +107,11 @@ def test_it_refuses_a_siret_already_registered(pilot_client):
     assert Organisation.objects.count() == 1
 
 
-def test_it_refuses_an_invalid_commune_code(pilot_client):
-    response = pilot_client.post(reverse("organisations:pilot_create"), _form(commune_code="2C004"))
+@pytest.mark.parametrize("commune_code", ["2C004", "６２１９３", "٦٢١٩٣"])
+def test_it_refuses_an_invalid_commune_code(pilot_client, commune_code):
+    response = pilot_client.post(
+        reverse("organisations:pilot_create"), _form(commune_code=commune_code)
+    )
 
     assert response.status_code == 200
     assert "Le code commune INSEE compte 5 caractères" in " ".join(
