@@ -104,6 +104,14 @@ def invitation_create(
         raise ValidationError(
             {"email": "Cette personne fait déjà partie de la structure."}, code="already_member"
         )
+    if Invitation.objects.pending().filter(organisation=organisation, email=email).exists():
+        raise ValidationError(
+            {
+                "email": "Une invitation attend déjà d'être acceptée à cette adresse : "
+                "annulez-la d'abord pour en envoyer une autre."
+            },
+            code="already_invited",
+        )
     invitation = Invitation(
         organisation=organisation,
         email=email,

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -279,12 +280,13 @@ def test_it_lets_a_logged_in_account_join_another_organisation(client, manager_m
     ).exists()
 
 
-def test_a_second_invitation_to_a_member_is_refused_in_french(client, manager_membership):
+def test_an_invitation_to_someone_who_joined_meanwhile_is_refused_in_french(
+    client, manager_membership
+):
     elsewhere = MembershipFactory()
-    _, first_link = _invite(manager_membership, email=elsewhere.user.email)
     second, second_link = _invite(manager_membership, email=elsewhere.user.email)
+    MembershipFactory(user=elsewhere.user, organisation=manager_membership.organisation)
     log_in(client, elsewhere.user, elsewhere)
-    client.post(first_link)
 
     response = client.post(second_link, follow=True)
 
@@ -331,3 +333,15 @@ def test_it_asks_a_password_only_session_for_the_second_factor_before_joining(
 
     assert response.url.startswith(reverse("accounts:second_factor"))
     assert Membership.objects.filter(user=elsewhere.user).count() == 1
+
+
+def test_a_second_invitation_to_the_same_address_is_refused_while_the_first_waits(
+    manager_membership,
+):
+    _invite(manager_membership, email="nadia.haddad@exemple.test")
+
+    with pytest.raises(ValidationError) as refused:
+        _invite(manager_membership, email="Nadia.Haddad@Exemple.test")
+
+    assert "Une invitation attend déjà" in str(refused.value)
+    assert Invitation.objects.filter(email="nadia.haddad@exemple.test").count() == 1
