@@ -146,6 +146,8 @@ def document_replace(
     _check_quota(document.person, len(content.content))
     with _stored(content) as blob:
         locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.deleted_at is not None:
+            raise UploadRefused("Cette pièce a été supprimée entre-temps.")
         last = locked.versions.aggregate(last=Max("number"))["last"] or 0
         version = _version(locked, last + 1, content, blob, uploaded_by_id)
         record_on_file(
@@ -162,9 +164,15 @@ def document_replace(
 
 def document_delete(*, document: Document, by: Actor) -> None:
     """Soft deletion: the document leaves the file now; retention purges its blobs."""
-    if document.deleted_at is not None:
-        raise ValidationError("Cette pièce est déjà supprimée.")
     with transaction.atomic():
+        # Read again under lock: of two deletions at once, the second finds it done.
+        deleted = (
+            Document.objects.select_for_update()
+            .values_list("deleted_at", flat=True)
+            .get(pk=document.pk)
+        )
+        if document.deleted_at is not None or deleted is not None:
+            raise ValidationError("Cette pièce est déjà supprimée.")
         document.deleted_at = timezone.now()
         document.deleted_by_label = by.label
         document.save(update_fields=["deleted_at", "deleted_by_label"])

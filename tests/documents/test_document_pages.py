@@ -5,7 +5,9 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -14,10 +16,12 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from relais.documents import services
 from relais.documents.models import Document, DocumentVersion
+from relais.documents.validation import UploadRefused
 from relais.persons.categories import DataCategory
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
@@ -371,3 +375,24 @@ def test_a_paper_issued_in_year_9999_is_refused_instead_of_failing(referent_clie
     assert response.status_code == 400
     assert "ne peut pas être dans le futur" in response.content.decode()
     assert not Document.objects.exists()
+
+
+def test_a_deletion_or_a_replacement_racing_a_deletion_changes_nothing(referent_client, person):
+    _upload(referent_client, person)
+    seen_before = Document.objects.get()  # the page's copy, read before the other deletion
+    services.document_delete(document=Document.objects.get(), by=SYSTEM)
+    blobs = stored_files()
+
+    with pytest.raises(ValidationError, match="Cette pièce est déjà supprimée"):
+        services.document_delete(document=Document.objects.get(), by=SYSTEM)
+    with pytest.raises(UploadRefused, match="supprimée entre-temps"):
+        services.document_replace(
+            document=seen_before,
+            files=[SimpleUploadedFile("nouvel-avis.pdf", pdf_bytes(), "application/pdf")],
+            uploaded_by_id=None,
+            by=SYSTEM,
+        )
+
+    assert AuditEvent.objects.filter(action=AuditAction.DOCUMENT_DELETED).count() == 1
+    assert DocumentVersion.objects.count() == 1
+    assert stored_files() == blobs

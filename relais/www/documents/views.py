@@ -176,8 +176,12 @@ def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpRespo
 def delete(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
     _, access = _file_with_documents(request, person_id)
     document = _document(access, document_id, Action.EDIT)
-    services.document_delete(document=document, by=actor_for(request))
-    messages.success(request, "La pièce est retirée du dossier.")
+    try:
+        services.document_delete(document=document, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "La pièce est retirée du dossier.")
     return redirect("documents:list", person_id=person_id)
 
 
