@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from relais.accounts.models import User
@@ -46,15 +46,21 @@ def organisation_create(
     )
     _derive(organisation)
     organisation.full_clean()
-    with transaction.atomic():
-        organisation.save()
-        audit_record(
-            action=AuditAction.ORGANISATION_CREATED,
-            by=by,
-            object_type="structure",
-            object_id=organisation.pk,
-            details={"nom": organisation.name, "siret": organisation.siret},
-        )
+    try:
+        with transaction.atomic():
+            organisation.save()
+            audit_record(
+                action=AuditAction.ORGANISATION_CREATED,
+                by=by,
+                object_type="structure",
+                object_id=organisation.pk,
+                details={"nom": organisation.name, "siret": organisation.siret},
+            )
+    except IntegrityError:
+        # The same SIRET saved meanwhile by another pilot: full_clean checked before it.
+        raise ValidationError(
+            {"siret": "Une structure avec ce SIRET existe déjà."}, code="unique"
+        ) from None
     return organisation
 
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -158,6 +159,23 @@ def test_it_resets_the_second_factor_of_a_member(
     event = AuditEvent.objects.get(action=AuditAction.SECOND_FACTOR_RESET)
     assert event.actor_id == manager_membership.user_id
     assert event.object_id == str(member.pk)
+
+
+def test_it_leaves_the_second_factor_of_a_pilot_member_to_the_operator(
+    manager_client, organisation
+):
+    pilot = MembershipFactory(organisation=organisation, user=UserFactory(is_superuser=True))
+    TOTPDeviceFactory(user=pilot.user)
+
+    response = manager_client.post(reverse("organisations:reset_second_factor", args=[pilot.pk]))
+
+    told = [str(message) for message in get_messages(response.wsgi_request)]
+    assert told == [
+        "Le second facteur d'un compte de pilotage ne se réinitialise pas depuis une "
+        "structure : adressez-vous à l'exploitant de la plateforme."
+    ]
+    assert TOTPDevice.objects.filter(user=pilot.user).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_RESET).exists()
 
 
 def test_it_unverifies_the_member_session_at_its_next_request(manager_client, member_membership):

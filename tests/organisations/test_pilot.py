@@ -1,11 +1,14 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Organisation, Sector
+from relais.organisations.services import organisation_create
 from relais.www.organisations.views import PILOT_PAGE_SIZE
 from tests.factories import OrganisationFactory, valid_siret
 
@@ -237,3 +240,22 @@ def test_it_lets_the_pilot_invite_a_manager(
     assert response.status_code == 302
     assert organisation.invitations.get().role == "responsable"
     assert len(mailoutbox) == 1
+
+
+def test_a_siret_registered_meanwhile_is_refused_in_french(monkeypatch):
+    existing = OrganisationFactory()
+    # Another pilot saved the same SIRET between the check and the save.
+    monkeypatch.setattr(Organisation, "validate_unique", lambda self, exclude=None: None)
+
+    with pytest.raises(ValidationError) as refused:
+        organisation_create(
+            name="CHRS Le Phare",
+            siret=existing.siret,
+            kind="chrs",
+            commune_code="62193",
+            by=SYSTEM,
+        )
+
+    assert refused.value.message_dict == {"siret": ["Une structure avec ce SIRET existe déjà."]}
+    assert Organisation.objects.count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.ORGANISATION_CREATED).exists()

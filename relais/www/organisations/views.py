@@ -116,6 +116,14 @@ def deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
 @recent_second_factor_required
 def reset_second_factor(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _get_member_for_manager(request, membership_id, current=True)
+    if membership.user.is_superuser:
+        # The pilot holds the whole platform: no organisation's manager lowers its guard.
+        messages.error(
+            request,
+            "Le second facteur d'un compte de pilotage ne se réinitialise pas depuis une "
+            "structure : adressez-vous à l'exploitant de la plateforme.",
+        )
+        return redirect("organisations:members")
     second_factor_reset(
         member=membership.user,
         organisation_id=membership.organisation_id,
