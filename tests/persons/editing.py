@@ -1,5 +1,5 @@
-"""Saving a section as a professional does: open its form, then post it with the state
-the page carries."""
+"""Creating a file and saving a section as a professional does: post the creation form;
+open a section's form, then post it with the state the page carries."""
 
 import re
 
@@ -19,3 +19,17 @@ def save_section(client, person_id: int, category: str, data: dict, state: str |
     state = state or opened_state(client, person_id, category)
     url = reverse("persons:section_edit", args=[person_id, category])
     return client.post(url, {**data, "state": state})
+
+
+def create_file(client, **overrides):
+    data = {
+        "first_names": "Léa",
+        "birth_name": "Dupré-Lefèvre",
+        "birth_date": "1990-04-12",
+        "nir": "",
+        "categories": ["identite", "famille", "ressources", "notes"],
+        "purpose": "Accompagnement social",
+        "duration": "6m",
+        "method": "signe",
+    } | overrides
+    return client.post(reverse("persons:create"), data)

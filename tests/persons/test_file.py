@@ -32,7 +32,7 @@ from relais.persons.models import (
 from relais.www.persons import views
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
-from tests.persons.editing import STATE, opened_state, save_section
+from tests.persons.editing import STATE, create_file, opened_state, save_section
 from tests.persons.factories import (
     ConsentFactory,
     HouseholdMemberFactory,
@@ -50,20 +50,6 @@ VALID_NIR = "2 90 04 75 056 012 82"
 VALID_NIR_DIGITS = "290047505601282"
 MASKED_NIR = "• ••• •• •• ••• ••• ••"
 BIRTH_DATE = datetime.date(1990, 4, 12)
-
-
-def _create(client, **overrides):
-    data = {
-        "first_names": "Léa",
-        "birth_name": "Dupré-Lefèvre",
-        "birth_date": "1990-04-12",
-        "nir": "",
-        "categories": ["identite", "famille", "ressources", "notes"],
-        "purpose": "Accompagnement social",
-        "duration": "6m",
-        "method": "signe",
-    } | overrides
-    return client.post(reverse("persons:create"), data)
 
 
 def _followed(organisation, **fields) -> Person:
@@ -91,7 +77,7 @@ def test_it_offers_the_visible_duplicate_instead_of_creating_a_file(
         organisation, birth_name="Dupré-Lefèvre", first_names="Léa Marie", birth_date=BIRTH_DATE
     )
 
-    response = _create(member_client, birth_name=typed, first_names="LEA")
+    response = create_file(member_client, birth_name=typed, first_names="LEA")
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -103,7 +89,7 @@ def test_it_offers_the_visible_duplicate_instead_of_creating_a_file(
 def test_it_creates_the_file_anyway_once_confirmed(member_client, organisation):
     _followed(organisation, birth_name="Dupré-Lefèvre", first_names="Léa", birth_date=BIRTH_DATE)
 
-    response = _create(member_client, confirm_new="on")
+    response = create_file(member_client, confirm_new="on")
 
     assert response.status_code == 302
     assert Person.objects.count() == 2
@@ -123,7 +109,7 @@ def test_it_only_hints_at_a_duplicate_in_another_organisation(
         commune_name="Boulogne-sur-Mer",
     )
 
-    response = _create(member_client)
+    response = create_file(member_client)
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -136,10 +122,10 @@ def test_it_only_hints_at_a_duplicate_in_another_organisation(
 
 
 def test_it_flags_a_duplicate_by_nir_whatever_the_name(member_client, organisation, elsewhere):
-    _create(member_client, nir=VALID_NIR, confirm_new="on")
+    create_file(member_client, nir=VALID_NIR, confirm_new="on")
     assert Person.objects.count() == 1
 
-    response = _create(member_client, birth_name="Martin", first_names="Zoé", nir=VALID_NIR)
+    response = create_file(member_client, birth_name="Martin", first_names="Zoé", nir=VALID_NIR)
 
     assert "Ce dossier existe peut-être déjà" in response.content.decode()
     assert Person.objects.count() == 1
@@ -148,7 +134,7 @@ def test_it_flags_a_duplicate_by_nir_whatever_the_name(member_client, organisati
 def test_it_creates_the_file_with_its_consent_referent_and_journal(
     member_client, member_membership
 ):
-    response = _create(member_client)
+    response = create_file(member_client)
 
     person = Person.objects.get()
     assert response.url == reverse("persons:file", args=[person.pk])
@@ -167,7 +153,7 @@ def test_it_creates_the_file_with_its_consent_referent_and_journal(
 
 
 def test_it_refuses_an_invalid_nir_in_french(member_client):
-    response = _create(member_client, nir="1 85 05 78 006 084 00")
+    response = create_file(member_client, nir="1 85 05 78 006 084 00")
 
     assert response.status_code == 200
     assert "Ce numéro de sécurité sociale n'est pas valide" in html.unescape(
@@ -178,7 +164,7 @@ def test_it_refuses_an_invalid_nir_in_french(member_client):
 
 
 def test_it_stores_the_nir_encrypted_and_shows_it_masked(member_client):
-    _create(member_client, nir=VALID_NIR)
+    create_file(member_client, nir=VALID_NIR)
     person = Person.objects.get()
 
     stored = bytes(person.nir_encrypted)
@@ -194,7 +180,7 @@ def test_it_stores_the_nir_encrypted_and_shows_it_masked(member_client):
 
 
 def test_it_reveals_the_nir_on_request_and_journals_it(member_client):
-    _create(member_client, nir=VALID_NIR)
+    create_file(member_client, nir=VALID_NIR)
     person = Person.objects.get()
 
     response = member_client.post(reverse("persons:nir_reveal", args=[person.pk]))
@@ -207,7 +193,7 @@ def test_it_reveals_the_nir_on_request_and_journals_it(member_client):
 
 
 def test_it_does_not_reveal_the_nir_on_get(member_client):
-    _create(member_client, nir=VALID_NIR)
+    create_file(member_client, nir=VALID_NIR)
     person = Person.objects.get()
 
     response = member_client.get(reverse("persons:nir_reveal", args=[person.pk]))
@@ -217,7 +203,7 @@ def test_it_does_not_reveal_the_nir_on_get(member_client):
 
 
 def test_it_records_the_nir_of_a_file_created_without_it(member_client):
-    _create(member_client)
+    create_file(member_client)
     person = Person.objects.get()
     url = reverse("persons:nir_edit", args=[person.pk])
 
@@ -242,7 +228,7 @@ def test_it_records_the_nir_of_a_file_created_without_it(member_client):
     ],
 )
 def test_it_refuses_a_wrong_nir_in_french_and_keeps_the_one_recorded(member_client, typed, error):
-    _create(member_client, nir=VALID_NIR)
+    create_file(member_client, nir=VALID_NIR)
     person = Person.objects.get()
     stored = bytes(person.nir_encrypted)
 
@@ -256,7 +242,7 @@ def test_it_refuses_a_wrong_nir_in_french_and_keeps_the_one_recorded(member_clie
 
 
 def test_it_refuses_the_nir_of_another_file_and_points_to_the_merge(member_client, organisation):
-    _create(member_client, nir=VALID_NIR)
+    create_file(member_client, nir=VALID_NIR)
     other = _followed(organisation, first_names="Zoé", birth_name="Martin")
 
     response = member_client.post(reverse("persons:nir_edit", args=[other.pk]), {"nir": VALID_NIR})
@@ -1068,7 +1054,7 @@ def test_an_implausible_birth_date_is_refused_for_the_person_and_the_household(
     member_client, organisation, birth_date, said
 ):
     person = _followed(organisation)
-    created = _create(member_client, birth_date=birth_date.isoformat())
+    created = create_file(member_client, birth_date=birth_date.isoformat())
     added = member_client.post(
         reverse("persons:member_add", args=[person.pk]),
         {"relation": "enfant", "first_names": "Léo", "birth_date": birth_date.isoformat()},

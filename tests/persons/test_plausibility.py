@@ -25,7 +25,7 @@ from relais.persons.validators import DateWindow, mobile_number, validate_phone
 from relais.portal.services import normalise_phone
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
-from tests.persons.editing import opened_state, save_section
+from tests.persons.editing import create_file, opened_state, save_section
 from tests.persons.factories import ConsentFactory, MonthlyResourceFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,20 +58,6 @@ def _journal_writes() -> int:
 # The person's phone, at creation and on the identity page.
 
 
-def _create(client, **overrides):
-    data = {
-        "first_names": "Léa",
-        "birth_name": "Dupré",
-        "birth_date": "1990-04-12",
-        "nir": "",
-        "categories": ["identite", "famille", "ressources", "notes"],
-        "purpose": "Accompagnement social",
-        "duration": "6m",
-        "method": "signe",
-    } | overrides
-    return client.post(reverse("persons:create"), data)
-
-
 def _identity(person: Person, **overrides) -> dict[str, str]:
     return {
         "first_names": person.first_names,
@@ -86,7 +72,7 @@ def _identity(person: Person, **overrides) -> dict[str, str]:
 def test_it_refuses_to_open_a_file_with_an_implausible_phone(member_client, phone):
     journal = _journal_writes()
 
-    response = _create(member_client, phone=phone)
+    response = create_file(member_client, phone=phone)
 
     assert response.status_code == 200
     assert PHONE_REFUSED in _shown(response)
@@ -96,7 +82,7 @@ def test_it_refuses_to_open_a_file_with_an_implausible_phone(member_client, phon
 
 @pytest.mark.parametrize("phone", ["06 12 34 56 78", "+33 1 44 55 66 77", "0912345678"])
 def test_it_opens_a_file_with_a_mobile_or_landline_number_as_typed(member_client, phone):
-    response = _create(member_client, phone=phone)
+    response = create_file(member_client, phone=phone)
 
     assert response.status_code == 302
     assert Person.objects.get().phone == phone

@@ -19,12 +19,9 @@ from relais.persons.models import (
 )
 from relais.persons.normalisation import name_key
 from relais.persons.services import nir_clean
-from relais.www.forms import DsfrModelForm, GuardedModelForm, page_field
+from relais.www.converters import LARGEST_ID
+from relais.www.forms import DATE_INPUT, EARLIEST_DAY, DsfrModelForm, GuardedModelForm, page_field
 
-# The largest number a file can have (a 64-bit key): a larger one is a typing mistake.
-LARGEST_ID = 2**63 - 1
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
 
 
@@ -37,14 +34,11 @@ def _clean_nir_field(value: str) -> str:
         raise forms.ValidationError(error.messages, code="nir_invalid") from None
 
 
-# No one alive was born before: a date earlier than this is a typing mistake.
-EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-
-
 def plausible_birth_date(value: date | None) -> date | None:
     if value and value > timezone.localdate():
         raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
-    if value and value < EARLIEST_BIRTH_DATE:
+    # No one alive was born before: a date earlier than this is a typing mistake.
+    if value and value < EARLIEST_DAY:
         raise forms.ValidationError(
             "Vérifiez l'année de naissance : elle doit être postérieure à 1900."
         )
