@@ -471,12 +471,13 @@ def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
             raise ValidationError("Un des deux dossiers n'est plus actif : rien n'est fusionné.")
         for model in (Consent, Block, BreakGlassGrant, Document, Procedure):
             model.objects.filter(person=absorb).update(person=keep)
-        person_absorb(keep=keep, absorb=absorb)
-        person_account_close_merged(absorbed=absorb, by=by)
+        # Archived first: the NIR the file kept may take from it is one active file's only.
         absorb.status = PersonStatus.ARCHIVED
         absorb.archived_at = timezone.now()
         absorb.merged_into = keep
         absorb.save(update_fields=["status", "archived_at", "merged_into"])
+        person_absorb(keep=keep, absorb=absorb)
+        person_account_close_merged(absorbed=absorb, by=by)
         record_on_file(
             AuditAction.PERSONS_MERGED,
             person=keep,

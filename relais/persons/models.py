@@ -170,6 +170,14 @@ class Person(models.Model):
     class Meta:
         verbose_name = "personne accompagnée"
         verbose_name_plural = "personnes accompagnées"
+        constraints = [
+            # One active file per NIR: a second one is the same person, merged, not created.
+            models.UniqueConstraint(
+                fields=["nir_digest"],
+                condition=models.Q(status=PersonStatus.ACTIVE) & ~models.Q(nir_digest=""),
+                name="person_nir_one_active_file",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
@@ -103,8 +103,7 @@ def person_create(*, identity: dict[str, Any], nir: str, organisation_id: int, b
     with transaction.atomic():
         person.save()
         if nir:
-            _store_nir(person, nir)
-            person.save(update_fields=["nir_encrypted", "nir_digest"])
+            _save_nir(person, nir)
         record_on_file(
             AuditAction.PERSON_CREATED,
             person=person,
@@ -182,23 +181,42 @@ class NirTaken(ValidationError):
         self.other_id = other_id
 
 
+def _other_file_with(digest: str, person: Person) -> int | None:
+    return (
+        Person.objects.active()
+        .filter(nir_digest=digest)
+        .exclude(pk=person.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _save_nir(person: Person, nir: str) -> None:
+    """Store the NIR on the saved file; NirTaken if another active file has it, also when
+    that file was given it by a request running at the same moment (the database's unique
+    index then refuses the second)."""
+    digest = crypto.lookup_digest(nir, purpose=NIR_PURPOSE)
+    other = _other_file_with(digest, person)
+    if other is None:
+        before = person.nir_encrypted, person.nir_digest
+        _store_nir(person, nir)
+        try:
+            with transaction.atomic():
+                person.save(update_fields=["nir_encrypted", "nir_digest"])
+            return
+        except IntegrityError:
+            person.nir_encrypted, person.nir_digest = before
+            other = _other_file_with(digest, person)
+            if other is None:
+                raise
+    raise NirTaken(other)
+
+
 def nir_set(*, person: Person, nir: str, by: Actor) -> None:
     """Record or correct the person's NIR; NirTaken if it is already another active
     file's."""
-    cleaned = nir_clean(nir)
-    digest = crypto.lookup_digest(cleaned, purpose=NIR_PURPOSE)
     with transaction.atomic():
-        other = (
-            Person.objects.active()
-            .filter(nir_digest=digest)
-            .exclude(pk=person.pk)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if other is not None:
-            raise NirTaken(other)
-        _store_nir(person, cleaned)
-        person.save(update_fields=["nir_encrypted", "nir_digest"])
+        _save_nir(person, nir_clean(nir))
         record_on_file(
             AuditAction.SECTION_UPDATED,
             person=person,

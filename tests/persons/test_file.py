@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -80,7 +81,7 @@ def test_it_offers_the_visible_duplicate_instead_of_creating_a_file(
     response = create_file(member_client, birth_name=typed, first_names="LEA")
 
     content = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ce dossier existe peut-être déjà" in content
     assert reverse("persons:file", args=[existing.pk]) in content
     assert Person.objects.count() == 1
@@ -112,7 +113,7 @@ def test_it_only_hints_at_a_duplicate_in_another_organisation(
     response = create_file(member_client)
 
     content = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Un dossier Relais existe peut-être déjà dans une autre structure" in content
     assert "Gwendoline" not in content
     assert "Boulogne-sur-Mer" not in content
@@ -129,6 +130,62 @@ def test_it_flags_a_duplicate_by_nir_whatever_the_name(member_client, organisati
 
     assert "Ce dossier existe peut-être déjà" in response.content.decode()
     assert Person.objects.count() == 1
+
+
+def test_it_never_creates_a_second_file_with_the_same_nir_even_once_confirmed(
+    member_client, organisation
+):
+    create_file(member_client, nir=VALID_NIR, confirm_new="on")
+    existing = Person.objects.get()
+
+    response = create_file(
+        member_client, birth_name="Martin", first_names="Zoé", nir=VALID_NIR, confirm_new="on"
+    )
+
+    assert response.status_code == 400
+    content = html.unescape(response.content.decode())
+    assert f"celui du dossier n° {existing.pk}" in content
+    assert Person.objects.count() == 1
+    assert (
+        not AuditEvent.objects.filter(action=AuditAction.PERSON_CREATED)
+        .exclude(person_id=existing.pk)
+        .exists()
+    )
+
+
+def test_the_database_holds_one_active_file_per_nir(organisation):
+    first = services.person_create(
+        identity={"first_names": "Léa", "birth_name": "Dupré", "birth_date": BIRTH_DATE},
+        nir=VALID_NIR,
+        organisation_id=organisation.pk,
+        by=SYSTEM,
+    )
+    second = PersonFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Person.objects.filter(pk=second.pk).update(nir_digest=first.nir_digest)
+
+    Person.objects.filter(pk=first.pk).update(status=PersonStatus.ARCHIVED)
+    Person.objects.filter(pk=second.pk).update(nir_digest=first.nir_digest)
+
+
+def test_a_nir_given_at_the_same_moment_to_another_file_is_refused_as_taken(
+    organisation, monkeypatch
+):
+    first = PersonFactory()
+    services.nir_set(person=first, nir=VALID_NIR, by=SYSTEM)
+    second = PersonFactory()
+    # The other request's file was not yet saved when this one looked for it.
+    looked_up = iter([None, first.pk])
+    monkeypatch.setattr(services, "_other_file_with", lambda digest, person: next(looked_up))
+
+    with pytest.raises(services.NirTaken) as taken:
+        services.nir_set(person=second, nir=VALID_NIR, by=SYSTEM)
+
+    assert taken.value.other_id == first.pk
+    assert not second.has_nir
+    second.refresh_from_db()
+    assert not second.has_nir
 
 
 def test_it_creates_the_file_with_its_consent_referent_and_journal(
@@ -155,7 +212,7 @@ def test_it_creates_the_file_with_its_consent_referent_and_journal(
 def test_it_refuses_an_invalid_nir_in_french(member_client):
     response = create_file(member_client, nir="1 85 05 78 006 084 00")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ce numéro de sécurité sociale n'est pas valide" in html.unescape(
         response.content.decode()
     )
@@ -920,7 +977,7 @@ def test_it_refuses_once_to_save_over_a_colleagues_change(member_client, organis
         member_client, person.pk, "logement", {"status": "locataire_prive"}, state=mine
     )
 
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert STALE in refused.content.decode()
     assert Housing.objects.get(person=person).status == "sans_domicile"
     assert AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).count() == 1
@@ -943,7 +1000,7 @@ def test_it_refuses_an_edit_posted_without_the_state_it_was_opened_on(member_cli
         _identity_data(person, birth_name="Autre"),
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert STALE in response.content.decode()
     assert Person.objects.get(pk=person.pk).birth_name == "Martin"
 
@@ -988,7 +1045,7 @@ def test_it_refuses_invalid_identity_in_french_and_changes_nothing(
         _identity_data(person, birth_name="Autre", **overrides),
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert html.escape(message) in response.content.decode()
     fresh = Person.objects.get(pk=person.pk)
     assert (fresh.birth_name, fresh.birth_date, fresh.caf_number) == (
@@ -1038,7 +1095,7 @@ def test_a_negative_rent_or_charge_is_refused(member_client, organisation, rent,
         {"status": "locataire_prive", "monthly_rent": rent, "monthly_charges": charges},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Le montant ne peut pas être négatif." in response.content.decode()
     assert not Housing.objects.filter(person=person).exists()
 
@@ -1061,7 +1118,7 @@ def test_an_implausible_birth_date_is_refused_for_the_person_and_the_household(
         follow=True,
     )
 
-    assert created.status_code == 200
+    assert created.status_code == added.status_code == 400
     assert said in created.content.decode()
     assert said in added.content.decode()
     assert not HouseholdMember.objects.filter(person=person).exists()
@@ -1115,6 +1172,27 @@ def test_a_merge_moves_the_documents_and_procedures_and_keeps_the_refusal_of_bre
     keep.refresh_from_db()
     assert document.person_id == procedure.person_id == keep.pk
     assert keep.refuses_break_glass
+
+
+def test_a_merge_gives_the_kept_file_the_nir_of_the_duplicate(organisation):
+    keep = _followed(organisation)
+    absorb = _followed(organisation)
+    services.nir_set(person=absorb, nir=VALID_NIR, by=SYSTEM)
+
+    persons_merge(keep=keep, absorb=absorb, by=Actor(label="Responsable"))
+
+    keep.refresh_from_db()
+    assert services.nir_reveal(person=keep, by=SYSTEM, details={}) == VALID_NIR_DIGITS
+    assert (
+        services.duplicates_of(
+            birth_name="",
+            usage_name="",
+            first_names="",
+            birth_date=BIRTH_DATE,
+            nir=VALID_NIR_DIGITS,
+        ).get()
+        == keep
+    )
 
 
 def test_a_merge_keeps_an_edit_saved_on_the_kept_file_after_its_page_was_read(

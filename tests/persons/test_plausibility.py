@@ -74,7 +74,7 @@ def test_it_refuses_to_open_a_file_with_an_implausible_phone(member_client, phon
 
     response = create_file(member_client, phone=phone)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PHONE_REFUSED in _shown(response)
     assert not Person.objects.exists()
     assert _journal_writes() == journal
@@ -101,7 +101,7 @@ def test_it_refuses_an_implausible_phone_on_the_identity_page(member_client, org
         state=state,
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PHONE_REFUSED in _shown(response)
     fresh = Person.objects.get(pk=person.pk)
     assert (fresh.phone, fresh.birth_name) == ("0612345678", person.birth_name)
@@ -216,7 +216,7 @@ def test_it_refuses_an_implausible_section_and_keeps_what_was_saved(
 
     response = save_section(member_client, person.pk, category, data, state=state)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert said in _shown(response)
     assert {model: list(model.objects.values()) for model in saved} == saved
     assert _journal_writes() == journal
@@ -260,7 +260,7 @@ def test_it_refuses_health_remarks_longer_than_a_note(nurse_client, organisation
         nurse_client, person.pk, "sante", {"remarks": "x" * 5001, "rqth": "on"}, state=state
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "au plus 5000 caractères" in _shown(response)
     health = HealthRecord.objects.get(person=person)
     assert (health.remarks, health.rqth) == ("Dossier MDPH déposé.", False)

@@ -126,7 +126,7 @@ def test_a_refused_identity_edit_is_a_view_of_the_identity(member_client, person
         {"first_names": "", "birth_name": "Dupont"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert journal(person) == [(AuditAction.SECTION_VIEWED, "identite")]
 
 

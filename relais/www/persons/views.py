@@ -286,6 +286,8 @@ def person_create(request: HttpRequest) -> HttpResponse:
                     method=data["method"],
                     by=actor_for(request),
                 )
+            except services.NirTaken as taken:
+                form.add_error("nir", _nir_taken(pro, taken.other_id))
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -297,7 +299,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
         "duplicates": duplicates,
         "hidden_duplicate": hidden_duplicate,
     }
-    return render(request, "persons/create.html", context)
+    return render(request, "persons/create.html", context, status=400 if form.is_bound else 200)
 
 
 class RecentAccess(TypedDict):
@@ -599,7 +601,9 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
         "form": form,
         "title": f"Modifier : {file_page_title(chosen, person.pk)}",
     }
-    return render(request, "persons/section_edit.html", context)
+    return render(
+        request, "persons/section_edit.html", context, status=400 if form.is_bound else 200
+    )
 
 
 def _back_to(category: DataCategory, person_id: int) -> HttpResponse:
