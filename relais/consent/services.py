@@ -288,8 +288,33 @@ def block_add(
     return block
 
 
-def block_lift(*, block: Block, by: Actor) -> None:
+def blocked_colleagues(*, professional_ids: Iterable[int], organisation_id: int | None) -> set[int]:
+    """Of these blocked professionals, those who work for `organisation_id`: their block
+    is not lifted by a colleague on their own word, only by the person's own act."""
+    ids = [pk for pk in professional_ids if pk]
+    if not ids or organisation_id is None:
+        return set()
+    return set(
+        Membership.objects.active()
+        .filter(organisation_id=organisation_id, user_id__in=ids)
+        .values_list("user_id", flat=True)
+    )
+
+
+def block_lift(*, block: Block, by: Actor, confirmed_by_code: bool = False) -> None:
+    """Lift a block, the person present or in their own space. A block against a
+    professional lifted from that professional's organisation needs the code sent to the
+    person's phone (`confirmed_by_code`)."""
+    if not confirmed_by_code and blocked_colleagues(
+        professional_ids=[block.professional_id or 0], organisation_id=by.organisation_id
+    ):
+        raise ValidationError(
+            "Ce blocage vise un professionnel de votre structure : la personne le lève depuis "
+            "son espace, ou en vous lisant le code envoyé sur son portable."
+        )
     with transaction.atomic():
+        if not Block.objects.active().select_for_update().filter(pk=block.pk).exists():
+            raise ValidationError("Ce blocage est déjà levé.")
         block.lifted_at = timezone.now()
         block.save(update_fields=["lifted_at"])
         record_on_file(
@@ -298,6 +323,7 @@ def block_lift(*, block: Block, by: Actor) -> None:
             by=by,
             object_type="blocage",
             object_id=block.pk,
+            details={"par_code": True} if confirmed_by_code else None,
         )
 
 

@@ -17,6 +17,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
+from relais.consent import services as consent_services
 from relais.consent.access import Professional
 from relais.consent.models import Block, BreakGlassGrant, Consent, ConsentMethod
 from relais.consent.services import break_glass_open, consent_expiry, consent_grant
@@ -165,6 +166,56 @@ def test_it_opens_the_file_again_when_the_block_is_lifted(referent_client, perso
     assert _file(caf_client, person).status_code == 200
     block.refresh_from_db()
     assert block.lifted_at is not None
+    assert AuditEvent.objects.filter(action=AuditAction.BLOCK_LIFTED).count() == 1
+
+
+def test_a_colleague_lifts_a_block_against_a_professional_only_with_the_persons_code(
+    referent_client, person, home
+):
+    blocked = MembershipFactory(organisation=home)
+    block = BlockFactory(person=person, organisation=None, professional=blocked.user)
+    url = reverse("persons:blocks", args=[person.pk])
+
+    page = referent_client.get(reverse("persons:consents", args=[person.pk]))
+    refused = referent_client.post(url, {"lever": block.pk}, follow=True)
+    _send_code(referent_client, person)
+    wrong = referent_client.post(url, {"lever": block.pk, "code": "000000"}, follow=True)
+    block.refresh_from_db()
+    assert block.lifted_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.BLOCK_LIFTED).exists()
+    code = CODE_IN_SMS.search(sms.outbox[-1].body).group(1)
+    referent_client.post(url, {"lever": block.pk, "code": code})
+
+    assert f'id="code-blocage-{block.pk}"' in page.content.decode()
+    assert "la personne le lève depuis son espace" in html.unescape(refused.content.decode())
+    assert consent_views.CODE_REFUSED in html.unescape(wrong.content.decode())
+    block.refresh_from_db()
+    assert block.lifted_at is not None
+    lifted = AuditEvent.objects.get(action=AuditAction.BLOCK_LIFTED)
+    assert lifted.details["par_code"] is True
+
+
+def test_another_organisation_lifts_a_block_against_a_professional_with_the_person_present(
+    referent_client, person
+):
+    other = MembershipFactory(organisation=OrganisationFactory(kind=OrganisationKind.CAF))
+    block = BlockFactory(person=person, organisation=None, professional=other.user)
+
+    referent_client.post(reverse("persons:blocks", args=[person.pk]), {"lever": block.pk})
+
+    block.refresh_from_db()
+    assert block.lifted_at is not None
+
+
+def test_a_block_lifted_twice_is_lifted_once(referent_client, person):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    block = BlockFactory(person=person, organisation=caf, professional=None)
+    stale = Block.objects.get(pk=block.pk)
+    consent_services.block_lift(block=block, by=SYSTEM)
+
+    with pytest.raises(ValidationError, match="déjà levé"):
+        consent_services.block_lift(block=stale, by=SYSTEM)
+
     assert AuditEvent.objects.filter(action=AuditAction.BLOCK_LIFTED).count() == 1
 
 

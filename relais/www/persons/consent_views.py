@@ -12,6 +12,7 @@ from relais.consent.models import Block, Consent, ConsentMethod
 from relais.consent.services import (
     block_add,
     block_lift,
+    blocked_colleagues,
     break_glass_open,
     break_glass_preference_set,
     consent_code_check,
@@ -33,6 +34,8 @@ BREAK_GLASS_IMPOSSIBLE = (
     "exactement, ou la personne l'a refusé. Vérifiez l'orthographe et la date de naissance, ou "
     "créez un dossier avec son accord."
 )
+
+CODE_REFUSED = "Ce code ne correspond pas ou a expiré : envoyez-en un autre."
 
 
 def _agreements_access(request: HttpRequest, person_id: int) -> FileAccess:
@@ -69,7 +72,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         if data["method"] == ConsentMethod.CODE and not consent_code_check(
             person=person, session=request.session, code=data["code"]
         ):
-            form.add_error("code", "Ce code ne correspond pas ou a expiré : envoyez-en un autre.")
+            form.add_error("code", CODE_REFUSED)
         else:
             try:
                 consent_grant(
@@ -89,14 +92,19 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.success(request, "Le consentement est enregistré.")
                 return redirect("persons:consents", person_id=person.pk)
     record_view(request, access, DataCategory.IDENTITY)
+    blocks = list(
+        Block.objects.active().filter(person=person).select_related("organisation", "professional")
+    )
     context = file_context(access, "consentements") | {
         "form": form,
         "consents": Consent.objects.filter(person=person)
         .select_related("organisation", "professional")
         .order_by("-starts_at"),
-        "blocks": Block.objects.active()
-        .filter(person=person)
-        .select_related("organisation", "professional"),
+        "blocks": blocks,
+        "blocked_colleagues": blocked_colleagues(
+            professional_ids=[block.professional_id or 0 for block in blocks],
+            organisation_id=pro.organisation_id,
+        ),
         "organisations": organisations,
         "search": search,
         "query": query,
@@ -159,8 +167,19 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
         block = get_object_or_404(
             Block.objects.active(), pk=posted_id(request.POST["lever"]), person=person
         )
-        block_lift(block=block, by=actor_for(request))
-        messages.success(request, "Le blocage est levé.")
+        code = request.POST.get("code", "").strip()
+        confirmed = bool(code) and consent_code_check(
+            person=person, session=request.session, code=code
+        )
+        if code and not confirmed:
+            messages.error(request, CODE_REFUSED)
+            return redirect("persons:consents", person_id=person_id)
+        try:
+            block_lift(block=block, by=actor_for(request), confirmed_by_code=confirmed)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Le blocage est levé.")
         return redirect("persons:consents", person_id=person_id)
     organisation_id = posted_id(request.POST.get("organisation", ""))
     if organisation_id is None or not Organisation.objects.filter(pk=organisation_id).exists():

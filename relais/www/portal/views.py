@@ -420,8 +420,12 @@ def block_lift(request: HttpRequest, block_id: int) -> HttpResponse:
     found = get_object_or_404(
         Block.objects.active().select_related("person"), pk=block_id, person=person
     )
-    consent_services.block_lift(block=found, by=person_actor(request))
-    messages.success(request, _("Le blocage est levé."))
+    try:
+        consent_services.block_lift(block=found, by=person_actor(request))
+    except ValidationError:
+        messages.error(request, _("Ce blocage est déjà levé."))
+    else:
+        messages.success(request, _("Le blocage est levé."))
     return redirect("portal:consents")
 
 
