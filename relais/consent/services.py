@@ -112,10 +112,7 @@ def consent_grant(
         # row, locked, keeps two such forms from both passing.
         Person.objects.select_for_update().only("pk").get(pk=person.pk)
         if _recorded_today(consent):
-            raise ValidationError(
-                "Ce consentement est déjà enregistré aujourd'hui, pour cette structure et ces "
-                "catégories : il figure dans la liste des consentements."
-            )
+            raise ConsentRecordedToday
         consent.save()
         contact_record(person.pk)
         record_on_file(
@@ -132,6 +129,16 @@ def consent_grant(
             },
         )
     return consent
+
+
+class ConsentRecordedToday(ValidationError):
+    """The same consent was recorded today already: a form sent twice."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce consentement est déjà enregistré aujourd'hui, pour cette structure et ces "
+            "catégories : il figure dans la liste des consentements."
+        )
 
 
 def _recorded_today(consent: Consent) -> bool:

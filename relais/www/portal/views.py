@@ -321,6 +321,10 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
                 recorded_by_id=None,
                 by=person_actor(request),
             )
+        except consent_services.ConsentRecordedToday:
+            form.add_error(
+                None, _("Vous avez déjà donné cet accord aujourd'hui. Il est dans la liste.")
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -279,6 +279,21 @@ def test_the_person_grants_an_agreement_from_their_space(lea, lea_client):
     assert row.actor_label == PERSON_ACTOR_LABEL
 
 
+def test_the_same_grant_sent_twice_is_recorded_once_and_said_in_the_persons_language(
+    lea, lea_client
+):
+    mission_locale = OrganisationFactory(name="Mission locale du Calaisis")
+    grant = {"organisation": mission_locale.pk, "categories": ["logement"], "duration": "1m"}
+    lea_client.post(reverse("portal:consent_grant"), grant)
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+
+    again = lea_client.post(reverse("portal:consent_grant"), grant)
+
+    assert again.status_code == 400
+    assert "You already gave this agreement today. It is in the list." in text_of(again)
+    assert Consent.objects.filter(organisation=mission_locale).count() == 1
+
+
 def test_an_incomplete_grant_changes_nothing(lea, lea_client):
     count = Consent.objects.count()
 
