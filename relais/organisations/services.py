@@ -19,6 +19,7 @@ from relais.organisations.models import (
     Invitation,
     Membership,
     Organisation,
+    Profession,
     Role,
 )
 from relais.organisations.tasks import send_invitation_email
@@ -105,6 +106,7 @@ def invitation_create(
 
     Returns the invitation and the raw token (only its hash is stored).
     """
+    _check_role_fits_profession(role, profession)
     email = email.strip().lower()
     if Membership.objects.active().filter(organisation=organisation, user__email=email).exists():
         raise ValidationError(
@@ -143,6 +145,27 @@ def invitation_create(
         )
         transaction.on_commit(lambda: send_invitation_email.enqueue(invitation_id=invitation.pk))
     return invitation, token
+
+
+def _check_role_fits_profession(role: str, profession: str) -> None:
+    """The charter gives rights by profession, not by role: a reception agent invited with
+    another profession would read and write what that profession does."""
+    if role == Role.RECEPTION and profession != Profession.RECEPTION_AGENT:
+        raise ValidationError(
+            {
+                "profession": "Un agent d'accueil a la profession « Agent d'accueil » : avec une "
+                "autre, il aurait les droits de celle-ci. Choisissez-la, ou un autre rôle."
+            },
+            code="role_profession_mismatch",
+        )
+    if role == Role.PROFESSIONAL and profession == Profession.RECEPTION_AGENT:
+        raise ValidationError(
+            {
+                "role": "La profession « Agent d'accueil » va avec le rôle « Agent d'accueil » "
+                "ou « Responsable de structure » : choisissez l'un d'eux."
+            },
+            code="role_profession_mismatch",
+        )
 
 
 def invitation_for_token(token: str) -> Invitation | None:

@@ -345,3 +345,75 @@ def test_a_second_invitation_to_the_same_address_is_refused_while_the_first_wait
 
     assert "Une invitation attend déjà" in str(refused.value)
     assert Invitation.objects.filter(email="nadia.haddad@exemple.test").count() == 1
+
+
+def test_it_preselects_neither_role_nor_profession(manager_client):
+    response = manager_client.get(reverse("organisations:members"))
+
+    form = response.context["form"]
+    assert form.fields["role"].choices[0] == ("", "Choisir…")
+    assert form.fields["profession"].choices[0] == ("", "Choisir…")
+    assert form["role"].value() is None
+    assert form["profession"].value() is None
+
+
+def test_it_refuses_an_invitation_whose_role_or_profession_is_not_chosen(
+    manager_client, mailoutbox
+):
+    data = INVITE | {"role": "", "profession": ""}
+
+    response = manager_client.post(reverse("organisations:invite"), data)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["role"] == errors["profession"] == ["Ce champ est obligatoire."]
+    assert not Invitation.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(
+    ("role", "profession", "field", "message"),
+    [
+        (Role.RECEPTION, "ass", "profession", "Un agent d'accueil a la profession"),
+        (Role.RECEPTION, "mjpm", "profession", "Un agent d'accueil a la profession"),
+        (Role.PROFESSIONAL, "agent_accueil", "role", "va avec le rôle « Agent d'accueil »"),
+    ],
+)
+def test_it_refuses_a_role_that_contradicts_the_profession_and_writes_nothing(
+    manager_membership, role, profession, field, message
+):
+    with pytest.raises(ValidationError) as refused:
+        _invite(manager_membership, role=role, profession=profession)
+
+    assert list(refused.value.message_dict) == [field]
+    assert message in refused.value.message_dict[field][0]
+    assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.INVITATION_SENT).exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "profession"),
+    [
+        (Role.RECEPTION, "agent_accueil"),
+        (Role.MANAGER, "agent_accueil"),
+        (Role.MANAGER, "ass"),
+        (Role.PROFESSIONAL, "cesf"),
+    ],
+)
+def test_it_invites_with_a_role_that_fits_the_profession(manager_membership, role, profession):
+    invitation, _ = _invite(manager_membership, role=role, profession=profession)
+
+    assert (invitation.role, invitation.profession) == (role, profession)
+
+
+def test_the_team_page_shows_a_contradiction_under_the_field_and_keeps_what_was_typed(
+    manager_client,
+):
+    data = INVITE | {"role": "accueil", "profession": "ass"}
+
+    response = manager_client.post(reverse("organisations:invite"), data)
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["profession"]
+    assert 'value="Nadia.Haddad@exemple.test"' in response.content.decode()
+    assert not Invitation.objects.exists()

@@ -4,13 +4,22 @@ from dsfr.forms import DsfrBaseForm
 from relais.organisations.models import OrganisationKind, Profession, Role
 from relais.www.forms import page_field
 
+# A select opens on no choice: the first one, preselected by the browser, would otherwise
+# give whoever is invited in a hurry the rights of a social worker.
+CHOOSE = ("", "Choisir…")
+
 
 class InvitationForm(DsfrBaseForm):
     first_name = forms.CharField(label="Prénom", max_length=100)
     last_name = forms.CharField(label="Nom", max_length=100)
     email = forms.EmailField(label="Adresse électronique professionnelle")
-    role = forms.ChoiceField(label="Rôle dans la structure", choices=Role.choices)
-    profession = forms.ChoiceField(label="Profession", choices=Profession.choices)
+    role = forms.ChoiceField(label="Rôle dans la structure", choices=[CHOOSE, *Role.choices])
+    profession = forms.ChoiceField(
+        label="Profession",
+        choices=[CHOOSE, *Profession.choices],
+        help_text="Elle fixe, avec le type de la structure, ce que la personne peut lire ou "
+        "modifier selon la charte d'usages.",
+    )
 
 
 class OrganisationForm(DsfrBaseForm):
