@@ -3,6 +3,7 @@ files (they record consent in the same transaction)."""
 
 import calendar
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from relais.consent.models import (
     ConsentMethod,
 )
 from relais.documents.models import Document
-from relais.notifications.sms import send_sms
+from relais.notifications.sms import SmsError, send_sms
 from relais.organisations.models import Membership, Role
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
@@ -42,6 +43,8 @@ from relais.persons.services import (
 from relais.persons.validators import mobile_number
 from relais.portal.services import person_account_close_merged
 from relais.procedures.models import Procedure
+
+logger = logging.getLogger(__name__)
 
 BREAK_GLASS_MIN_REASON = 20
 CODE_SESSION_KEY = "relais_consent_code"
@@ -158,9 +161,10 @@ def _recorded_today(consent: Consent) -> bool:
 
 
 def consent_revoke(*, consent: Consent, by: Actor) -> None:
-    if consent.revoked_at is not None:
-        raise ValidationError("Ce consentement est déjà retiré.")
     with transaction.atomic():
+        # Read again under lock: a withdrawal sent twice (a double tap) is recorded once.
+        if not Consent.objects.select_for_update().filter(pk=consent.pk, revoked_at=None).exists():
+            raise ValidationError("Ce consentement est déjà retiré.")
         consent.revoked_at = timezone.now()
         consent.revoked_by_label = by.label
         consent.save(update_fields=["revoked_at", "revoked_by_label"])
@@ -195,11 +199,19 @@ def consent_code_send(*, person: Person, session: SessionBase, by: Actor) -> Non
         "expires": expires.timestamp(),
         "attempts": 0,
     }
-    send_sms(
-        to=to,
-        body=f"Relais : votre code d'accord est {code}. Donnez-le seulement au professionnel "
-        "qui vous accompagne.",
-    )
+    try:
+        send_sms(
+            to=to,
+            body=f"Relais : votre code d'accord est {code}. Donnez-le seulement au "
+            "professionnel qui vous accompagne.",
+        )
+    except (SmsError, OSError) as error:
+        session.pop(CODE_SESSION_KEY, None)
+        logger.warning("Envoi d'un code d'accord impossible : %s", type(error).__name__)
+        raise ValidationError(
+            "Le SMS n'a pas pu partir. Réessayez dans quelques minutes, ou recueillez l'accord "
+            "signé sur place."
+        ) from error
     record_on_file(
         AuditAction.CONSENT_CODE_SENT,
         person=person,

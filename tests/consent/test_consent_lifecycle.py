@@ -129,6 +129,17 @@ def test_it_refuses_to_revoke_a_consent_twice(referent_client, person, home):
     assert not AuditEvent.objects.filter(action=AuditAction.CONSENT_REVOKED).exists()
 
 
+def test_a_withdrawal_sent_twice_at_once_is_recorded_once(person, home):
+    consent = Consent.objects.get(person=person, organisation=home)
+    stale = Consent.objects.get(pk=consent.pk)
+    consent_services.consent_revoke(consent=consent, by=SYSTEM)
+
+    with pytest.raises(ValidationError, match="déjà retiré"):
+        consent_services.consent_revoke(consent=stale, by=SYSTEM)
+
+    assert AuditEvent.objects.filter(action=AuditAction.CONSENT_REVOKED).count() == 1
+
+
 def test_it_blocks_one_organisation_and_leaves_the_other_open(referent_client, person, home):
     caf = OrganisationFactory(kind=OrganisationKind.CAF, name="CAF du Pas-de-Calais")
     ConsentFactory(person=person, organisation=caf)
@@ -577,6 +588,19 @@ def test_it_refuses_to_send_a_code_without_a_phone_number(referent_client, perso
     assert sms.outbox == []
     follow = referent_client.get(response.url)
     assert "Aucun numéro de téléphone" in follow.content.decode()
+
+
+def test_it_says_when_the_sms_provider_fails_and_keeps_no_code(referent_client, person, settings):
+    settings.RELAIS_SMS_BACKEND = "relais.notifications.sms.BrevoBackend"
+    settings.RELAIS_SMS_API_KEY = ""
+
+    response = _send_code(referent_client, person)
+
+    assert response.status_code == 302
+    follow = referent_client.get(response.url)
+    assert "Le SMS n'a pas pu partir" in html.unescape(follow.content.decode())
+    assert consent_services.CODE_SESSION_KEY not in referent_client.session
+    assert AuditAction.CONSENT_CODE_SENT not in _actions(person)
 
 
 def test_it_records_a_consent_confirmed_with_the_right_code(referent_client, person):
