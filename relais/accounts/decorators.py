@@ -40,29 +40,37 @@ def charter_exempt(view: View) -> View:
     return view
 
 
+def second_factor_is_recent(request: HttpRequest) -> bool:
+    elapsed = seconds_since(request.session, SECOND_FACTOR_AT)
+    return elapsed is not None and elapsed <= settings.RELAIS_RECENT_SECOND_FACTOR.total_seconds()
+
+
+def ask_second_factor_again(request: HttpRequest) -> HttpResponse:
+    """Send to the second factor, then back to the page asked for (or to the one that held
+    the form, for a POST)."""
+    messages.info(request, "Pour cette action, confirmez d'abord votre identité avec votre code.")
+    if request.method == "GET":
+        next_url = request.get_full_path()
+    else:
+        # A redirect cannot replay a POST (its URL answers GET with 405): come back to the
+        # page that held the form, where the action can be confirmed again.
+        referer = request.META.get("HTTP_REFERER", "")
+        same_site = url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        next_url = urlsplit(referer).path if same_site else ""
+    query = f"?{urlencode({'next': next_url})}" if next_url else ""
+    return redirect(f"{reverse('accounts:second_factor')}{query}")
+
+
 def recent_second_factor_required(view: View) -> View:
     """Sensitive actions (export, break-glass, resets) re-ask the second factor when the
     last check is older than RELAIS_RECENT_SECOND_FACTOR."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        elapsed = seconds_since(request.session, SECOND_FACTOR_AT)
-        if elapsed is None or elapsed > settings.RELAIS_RECENT_SECOND_FACTOR.total_seconds():
-            messages.info(
-                request, "Pour cette action, confirmez d'abord votre identité avec votre code."
-            )
-            if request.method == "GET":
-                next_url = request.get_full_path()
-            else:
-                # A redirect cannot replay a POST (its URL answers GET with 405): come back
-                # to the page that held the form, where the action can be confirmed again.
-                referer = request.META.get("HTTP_REFERER", "")
-                same_site = url_has_allowed_host_and_scheme(
-                    referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-                )
-                next_url = urlsplit(referer).path if same_site else ""
-            query = f"?{urlencode({'next': next_url})}" if next_url else ""
-            return redirect(f"{reverse('accounts:second_factor')}{query}")
+        if not second_factor_is_recent(request):
+            return ask_second_factor_again(request)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,4 +1,5 @@
 import time
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -8,6 +9,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from relais.accounts.models import WebAuthnDevice
 from relais.accounts.services import RECOVERY_CODE_COUNT, actor_of, recovery_codes_regenerate
 from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
 from relais.audit.actions import AuditAction
@@ -238,6 +240,82 @@ def test_it_lets_a_verified_professional_add_an_authenticator(client, member, de
 
     assert response.status_code == 200
     assert TOTPDevice.objects.filter(user=member.user, confirmed=False).count() == 1
+
+
+def test_it_asks_the_second_factor_again_before_adding_an_authenticator(
+    client, member, device, settings
+):
+    log_in(client, member.user, member, device=device)
+    _stale_second_factor(client, settings)
+    pending = TOTPDeviceFactory(user=member.user, confirmed=False)
+
+    page = client.get(reverse("accounts:second_factor_setup"))
+    post = client.post(
+        reverse("accounts:second_factor_setup"),
+        {"code": totp_now(pending)},
+        HTTP_REFERER="http://testserver" + reverse("accounts:second_factor_setup"),
+    )
+
+    for response in (page, post):
+        target = urlparse(response.url)
+        assert target.path == reverse("accounts:second_factor")
+        assert parse_qs(target.query)["next"] == [reverse("accounts:second_factor_setup")]
+    pending.refresh_from_db()
+    assert not pending.confirmed
+    assert not AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_ENROLLED).exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["accounts:webauthn_register_options", "accounts:webauthn_register"]
+)
+def test_it_refuses_a_new_security_key_when_the_second_factor_is_not_recent(
+    client, member, device, settings, name
+):
+    log_in(client, member.user, member, device=device)
+    _stale_second_factor(client, settings)
+
+    if name == "accounts:webauthn_register":
+        response = client.post(reverse(name), "{}", content_type="application/json")
+    else:
+        response = client.get(reverse(name))
+
+    assert response.status_code == 400
+    assert "second facteur actuel" in response.json()["error"]
+    assert WebAuthnDevice.objects.count() == 0
+
+
+def test_it_adds_an_authenticator_without_counting_it_as_a_check(client, member, device):
+    log_in(client, member.user, member, device=device)
+    checked_at = client.session[SECOND_FACTOR_AT]
+    client.get(reverse("accounts:second_factor_setup"))
+    pending = TOTPDevice.objects.get(user=member.user, confirmed=False)
+
+    response = client.post(reverse("accounts:second_factor_setup"), {"code": totp_now(pending)})
+
+    assert response.url == reverse("accounts:recovery_codes")
+    pending.refresh_from_db()
+    assert pending.confirmed
+    assert client.session[SECOND_FACTOR_AT] == checked_at
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+
+
+def test_it_adds_a_security_key_without_counting_it_as_a_check(client, member, device):
+    log_in(client, member.user, member, device=device)
+    checked_at = client.session[SECOND_FACTOR_AT]
+    key = WebAuthnDevice(user=member.user, name="Clé", confirmed=True, credential_id=b"c")
+
+    def registered(**kwargs):
+        key.save()
+        return key
+
+    with patch("relais.accounts.webauthn.registration_verify", side_effect=registered):
+        response = client.post(
+            reverse("accounts:webauthn_register"), "{}", content_type="application/json"
+        )
+
+    assert response.json() == {"redirect": reverse("accounts:profile")}
+    assert client.session[SECOND_FACTOR_AT] == checked_at
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
 
 
 def test_it_sends_a_professional_without_device_from_verification_to_setup(client, member):

@@ -20,9 +20,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from relais.accounts import services
 from relais.accounts.actors import actor_for, client_ip
 from relais.accounts.decorators import (
+    ask_second_factor_again,
     organisation_optional,
     recent_second_factor_required,
     second_factor_exempt,
+    second_factor_is_recent,
 )
 from relais.accounts.models import User, WebAuthnDevice
 from relais.accounts.sessions import MEMBERSHIP_ID, mark_login, mark_second_factor
@@ -159,10 +161,13 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def second_factor_setup(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    # A new authenticator may only be added by someone who already passed the second
-    # factor, or by a professional who has none yet (first login).
-    if services.has_second_factor(user) and not user.is_verified():
+    first_factor = not services.has_second_factor(user)
+    if not first_factor and not user.is_verified():
         return redirect("accounts:second_factor")
+    # Another authenticator, only just after a check of an existing one: a session left
+    # open must not let someone else enrol theirs.
+    if not first_factor and not second_factor_is_recent(request):
+        return ask_second_factor_again(request)
     device = services.totp_enrolment_start(user=user)
     form = TotpSetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -174,8 +179,11 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
                 "code", "Ce code ne correspond pas. Saisissez le code affiché maintenant."
             )
         else:
-            otp_login(request, device)
-            mark_second_factor(request.session, security_stamp=user.security_stamp)
+            # Adding a factor is no check of the existing one: only a first one verifies
+            # the session.
+            if first_factor:
+                otp_login(request, device)
+                mark_second_factor(request.session, security_stamp=user.security_stamp)
             request.session[NEW_CODES_KEY] = codes
             return redirect("accounts:recovery_codes")
     qr_svg = segno.make(device.config_url, error="m").svg_inline(
@@ -186,7 +194,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         "title": "Activer le second facteur",
         "qr_svg": qr_svg,
         "secret": services.totp_secret_base32(device),
-        "first_factor": not user.is_verified(),
+        "first_factor": first_factor,
     }
     return render(request, "accounts/second_factor_setup.html", context)
 

@@ -9,19 +9,29 @@ from django_otp import login as otp_login
 
 from relais.accounts import services, webauthn
 from relais.accounts.actors import actor_for
-from relais.accounts.decorators import organisation_optional, second_factor_exempt
+from relais.accounts.decorators import (
+    organisation_optional,
+    second_factor_exempt,
+    second_factor_is_recent,
+)
 from relais.accounts.models import User
 from relais.accounts.sessions import mark_second_factor
 from relais.www.accounts.views import NEW_CODES_KEY, after_second_factor_url
+
+ASK_CURRENT_FACTOR = "Confirmez d'abord votre identité avec votre second facteur actuel."
 
 
 def _origin(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-def _may_register(user: User) -> bool:
-    # Same rule as the authenticator app: first enrolment, or already verified.
-    return user.is_verified() or not services.has_second_factor(user)  # type: ignore[attr-defined]
+def _may_register(request: HttpRequest, *, first_factor: bool) -> bool:
+    # Same rule as the authenticator app: a first factor, or another one just after a check
+    # of an existing one.
+    return first_factor or (
+        request.user.is_verified()  # type: ignore[union-attr]
+        and second_factor_is_recent(request)
+    )
 
 
 def _refused(message: str) -> JsonResponse:
@@ -33,8 +43,8 @@ def _refused(message: str) -> JsonResponse:
 @require_GET
 def register_options(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    if not _may_register(user):
-        return _refused("Confirmez d'abord votre identité avec votre second facteur actuel.")
+    if not _may_register(request, first_factor=not services.has_second_factor(user)):
+        return _refused(ASK_CURRENT_FACTOR)
     body = webauthn.registration_options(
         user=user, session=request.session, host=request.get_host()
     )
@@ -46,9 +56,9 @@ def register_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 def register_verify(request: HttpRequest) -> JsonResponse:
     user = cast(User, request.user)
-    if not _may_register(user):
-        return _refused("Confirmez d'abord votre identité avec votre second facteur actuel.")
-    first_factor = not user.is_verified()  # type: ignore[attr-defined]
+    first_factor = not services.has_second_factor(user)
+    if not _may_register(request, first_factor=first_factor):
+        return _refused(ASK_CURRENT_FACTOR)
     try:
         device = webauthn.registration_verify(
             user=user,
