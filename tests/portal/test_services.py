@@ -602,16 +602,19 @@ def test_a_code_not_yet_sent_does_not_hide_the_one_received():
     assert person_login_with_code(identifier="0612345678", code=received, by=VISITOR) == account
 
 
-def test_the_task_sends_nothing_once_the_space_is_closed():
+def test_the_task_sends_nothing_once_the_file_is_archived():
+    """An archived file keeps its space open, phone and waiting code included (closing
+    the space would erase the code): only the task's check of the file stops the SMS."""
     account = PersonAccountFactory(phone="+33612345678")
     with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
         login_code_send(identifier="0612345678", by=VISITOR)
-    person_account_close(account=account, by=PRO)
+    Person.objects.filter(pk=account.person_id).update(status=PersonStatus.ARCHIVED)
 
     for callback in callbacks:
         callback()
 
     assert sms_outbox() == []
+    assert LoginCode.objects.get().digest == ""
 
 
 def test_a_merged_duplicate_closes_its_space_and_no_longer_logs_in():
