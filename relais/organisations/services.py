@@ -59,9 +59,7 @@ def organisation_create(
             )
     except IntegrityError:
         # The same SIRET saved meanwhile by another pilot: full_clean checked before it.
-        raise ValidationError(
-            {"siret": "Une structure avec ce SIRET existe déjà."}, code="unique"
-        ) from None
+        raise _siret_taken() from None
     return organisation
 
 
@@ -70,25 +68,43 @@ def organisation_update(*, organisation: Organisation, by: Actor, **fields: Any)
         setattr(organisation, name, value)
     _derive(organisation)
     organisation.full_clean()
-    with transaction.atomic():
-        organisation.save()
-        # Sessions keep the acting organisation's name and kind: refresh them.
-        security_stamp_raise(
-            *Membership.objects.filter(organisation=organisation).values_list("user_id", flat=True)
-        )
-        audit_record(
-            action=AuditAction.ORGANISATION_UPDATED,
-            by=by,
-            object_type="structure",
-            object_id=organisation.pk,
-            details={"champs": ", ".join(sorted(fields))},
-        )
+    try:
+        with transaction.atomic():
+            organisation.save()
+            # Sessions keep the acting organisation's name and kind: refresh them.
+            security_stamp_raise(
+                *Membership.objects.filter(organisation=organisation).values_list(
+                    "user_id", flat=True
+                )
+            )
+            audit_record(
+                action=AuditAction.ORGANISATION_UPDATED,
+                by=by,
+                object_type="structure",
+                object_id=organisation.pk,
+                details={"champs": ", ".join(sorted(fields))},
+            )
+    except IntegrityError:
+        raise _siret_taken() from None
     return organisation
+
+
+def _siret_taken() -> ValidationError:
+    return ValidationError({"siret": "Une structure avec ce SIRET existe déjà."}, code="unique")
 
 
 def _derive(organisation: Organisation) -> None:
     organisation.sector = SECTOR_OF_KIND.get(organisation.kind, "")
     organisation.departement = departement_of(organisation.commune_code)
+
+
+def _hold_team(organisation_id: int) -> None:
+    """Lock the organisation's row until commit. Every change to its team takes it first,
+    so that the checks which follow (already a member, an invitation pending, a manager
+    left) see what a concurrent change, a double click or another manager, wrote."""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).values_list(
+        "pk", flat=True
+    ).get()
 
 
 def invitation_create(
@@ -108,18 +124,6 @@ def invitation_create(
     """
     _check_role_fits_profession(role, profession)
     email = email.strip().lower()
-    if Membership.objects.active().filter(organisation=organisation, user__email=email).exists():
-        raise ValidationError(
-            {"email": "Cette personne fait déjà partie de la structure."}, code="already_member"
-        )
-    if Invitation.objects.pending().filter(organisation=organisation, email=email).exists():
-        raise ValidationError(
-            {
-                "email": "Une invitation attend déjà d'être acceptée à cette adresse : "
-                "annulez-la d'abord pour en envoyer une autre."
-            },
-            code="already_invited",
-        )
     invitation = Invitation(
         organisation=organisation,
         email=email,
@@ -135,6 +139,24 @@ def invitation_create(
     invitation.token_hash = token_hash(token)
     invitation.full_clean()
     with transaction.atomic():
+        _hold_team(organisation.pk)
+        if (
+            Membership.objects.active()
+            .filter(organisation=organisation, user__email=email)
+            .exists()
+        ):
+            raise ValidationError(
+                {"email": "Cette personne fait déjà partie de la structure."},
+                code="already_member",
+            )
+        if Invitation.objects.pending().filter(organisation=organisation, email=email).exists():
+            raise ValidationError(
+                {
+                    "email": "Une invitation attend déjà d'être acceptée à cette adresse : "
+                    "annulez-la d'abord pour en envoyer une autre."
+                },
+                code="already_invited",
+            )
         invitation.save()
         audit_record(
             action=AuditAction.INVITATION_SENT,
@@ -188,6 +210,7 @@ def invitation_accept(
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not locked.is_usable():
             raise ValidationError("Cette invitation a déjà été utilisée ou a expiré.")
+        _hold_team(locked.organisation_id)
         if existing_user is not None:
             if existing_user.email != locked.email:
                 raise ValidationError(
@@ -196,17 +219,20 @@ def invitation_accept(
             user = existing_user
         else:
             if User.objects.filter(email=locked.email).exists():
-                raise ValidationError(
-                    "Un compte existe déjà pour cette adresse : connectez-vous d'abord, "
-                    "puis ouvrez à nouveau le lien de l'invitation."
-                )
+                raise _account_exists()
             user = User(
                 email=locked.email, first_name=locked.first_name, last_name=locked.last_name
             )
             validate_password(password or "", user)
             user.set_password(password)
             user.full_clean(exclude=["password"])
-            user.save()
+            try:
+                with transaction.atomic():
+                    user.save()
+            except IntegrityError:
+                # Created meanwhile through an invitation from another organisation, which
+                # the lock on this one does not hold back.
+                raise _account_exists() from None
         if Membership.objects.filter(
             user=user, organisation=locked.organisation, ended_on__isnull=True
         ).exists():
@@ -241,6 +267,13 @@ def invitation_accept(
     return user
 
 
+def _account_exists() -> ValidationError:
+    return ValidationError(
+        "Un compte existe déjà pour cette adresse : connectez-vous d'abord, "
+        "puis ouvrez à nouveau le lien de l'invitation."
+    )
+
+
 def invitation_revoke(*, invitation: Invitation, by: Actor) -> None:
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
@@ -256,19 +289,21 @@ def invitation_revoke(*, invitation: Invitation, by: Actor) -> None:
 def membership_deactivate(*, membership: Membership, by: Actor) -> None:
     """End a membership today. The member's sessions acting for this organisation end at
     their next request; an account left with no active membership is deactivated."""
-    if membership.ended_on is not None:
-        raise ValidationError("Ce membre est déjà désactivé.")
     if membership.user_id == by.user_id:
         raise ValidationError("Vous ne pouvez pas vous désactiver vous-même.")
-    if (
-        membership.role == Role.MANAGER
-        and not Membership.objects.active()
-        .filter(organisation_id=membership.organisation_id, role=Role.MANAGER)
-        .exclude(pk=membership.pk)
-        .exists()
-    ):
-        raise ValidationError("La structure doit garder au moins un responsable.")
     with transaction.atomic():
+        _hold_team(membership.organisation_id)
+        membership.refresh_from_db(fields=["ended_on"])
+        if membership.ended_on is not None:
+            raise ValidationError("Ce membre est déjà désactivé.")
+        if (
+            membership.role == Role.MANAGER
+            and not Membership.objects.active()
+            .filter(organisation_id=membership.organisation_id, role=Role.MANAGER)
+            .exclude(pk=membership.pk)
+            .exists()
+        ):
+            raise ValidationError("La structure doit garder au moins un responsable.")
         membership.ended_on = timezone.localdate()
         membership.save(update_fields=["ended_on"])
         security_stamp_raise(membership.user_id)

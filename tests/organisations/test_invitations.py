@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.conf import settings as django_settings
@@ -11,10 +12,11 @@ from relais.accounts.services import actor_of
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Invitation, Membership, Role
-from relais.organisations.services import invitation_create
+from relais.organisations.services import invitation_accept, invitation_create
 from relais.organisations.tokens import invitation_token
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, UserFactory
+from tests.organisations.concurrency import meanwhile, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -417,3 +419,68 @@ def test_the_team_page_shows_a_contradiction_under_the_field_and_keeps_what_was_
     assert list(response.context["form"].errors) == ["profession"]
     assert 'value="Nadia.Haddad@exemple.test"' in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+@needs_row_locks
+def test_a_double_click_sends_one_invitation(transactional_db, manager_membership, mailoutbox):
+    """The first click holds the organisation until its invitation is saved; the second
+    waits for it, then finds that invitation pending."""
+    with (
+        meanwhile(lambda: _invite(manager_membership)),
+        pytest.raises(ValidationError, match="Une invitation attend déjà"),
+    ):
+        _invite(manager_membership)
+
+    assert Invitation.objects.count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.INVITATION_SENT).count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_an_account_created_meanwhile_for_the_address_is_refused_in_french(manager_membership):
+    invitation, _ = _invite(manager_membership)
+    real_full_clean = User.full_clean
+
+    def other_acceptance_lands(user, *args, **kwargs):
+        # An invitation from another organisation, accepted between the check and the save.
+        real_full_clean(user, *args, **kwargs)
+        UserFactory(email=user.email)
+
+    with (
+        patch.object(User, "full_clean", other_acceptance_lands),
+        pytest.raises(ValidationError, match="Un compte existe déjà pour cette adresse"),
+    ):
+        invitation_accept(
+            invitation=invitation,
+            password=STRONG_PASSWORD,
+            existing_user=None,
+            ip_address="127.0.0.1",
+        )
+
+    assert not Membership.objects.filter(user__email=invitation.email).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+@needs_row_locks
+def test_two_invitations_accepted_at_once_make_one_membership(transactional_db, manager_membership):
+    """Two invitations to one address, as a double click could leave before one was
+    refused: the second acceptance waits for the first, then is refused in French."""
+    first, _ = _invite(manager_membership)
+    Invitation.objects.filter(pk=first.pk).update(email="autre@exemple.test")
+    second, _ = _invite(manager_membership)
+    Invitation.objects.filter(pk=first.pk).update(email=second.email)
+    first.refresh_from_db()
+    user = UserFactory(email=second.email)
+
+    def accept(invitation):
+        return invitation_accept(
+            invitation=invitation, password=None, existing_user=user, ip_address="127.0.0.1"
+        )
+
+    with (
+        meanwhile(lambda: accept(first)),
+        pytest.raises(ValidationError, match="Vous faites déjà partie de la structure"),
+    ):
+        accept(second)
+
+    assert Membership.objects.filter(user=user).count() == 1

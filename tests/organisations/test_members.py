@@ -17,6 +17,7 @@ from relais.organisations.models import Membership, Role
 from relais.organisations.services import invitation_create, membership_deactivate
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
+from tests.organisations.concurrency import meanwhile, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +257,41 @@ def test_it_hides_invitations_of_another_organisation(outsider_client, manager_m
     assert response.status_code == 404
     invitation.refresh_from_db()
     assert invitation.revoked_at is None
+
+
+@needs_row_locks
+def test_two_managers_deactivating_each_other_leave_one(transactional_db, manager_membership):
+    """The first deactivation holds the organisation until it commits; the second waits
+    for it, then finds no other manager left."""
+    other = MembershipFactory(organisation=manager_membership.organisation, manager=True)
+
+    with (
+        meanwhile(
+            lambda: membership_deactivate(membership=other, by=actor_of(manager_membership.user))
+        ),
+        pytest.raises(ValidationError, match="au moins un responsable"),
+    ):
+        membership_deactivate(membership=manager_membership, by=actor_of(other.user))
+
+    assert list(Membership.objects.active().filter(role=Role.MANAGER)) == [manager_membership]
+    assert AuditEvent.objects.filter(action=AuditAction.MEMBER_DEACTIVATED).count() == 1
+
+
+@needs_row_locks
+def test_a_member_deactivated_twice_at_once_is_deactivated_once(
+    transactional_db, manager_membership, member_membership
+):
+    other = MembershipFactory(organisation=manager_membership.organisation, manager=True)
+
+    with (
+        meanwhile(
+            lambda: membership_deactivate(
+                membership=Membership.objects.get(pk=member_membership.pk),
+                by=actor_of(other.user),
+            )
+        ),
+        pytest.raises(ValidationError, match="déjà désactivé"),
+    ):
+        membership_deactivate(membership=member_membership, by=actor_of(manager_membership.user))
+
+    assert AuditEvent.objects.filter(action=AuditAction.MEMBER_DEACTIVATED).count() == 1

@@ -8,7 +8,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Organisation, Sector
-from relais.organisations.services import organisation_create
+from relais.organisations.services import organisation_create, organisation_update
 from relais.www.organisations.views import PILOT_PAGE_SIZE
 from tests.factories import OrganisationFactory, valid_siret
 
@@ -259,3 +259,16 @@ def test_a_siret_registered_meanwhile_is_refused_in_french(monkeypatch):
     assert refused.value.message_dict == {"siret": ["Une structure avec ce SIRET existe déjà."]}
     assert Organisation.objects.count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.ORGANISATION_CREATED).exists()
+
+
+def test_a_siret_taken_meanwhile_by_an_update_is_refused_in_french(monkeypatch):
+    existing, updated = OrganisationFactory(), OrganisationFactory()
+    # Another pilot saved the same SIRET between the check and the save.
+    monkeypatch.setattr(Organisation, "validate_unique", lambda self, exclude=None: None)
+
+    with pytest.raises(ValidationError) as refused:
+        organisation_update(organisation=updated, siret=existing.siret, by=SYSTEM)
+
+    assert refused.value.message_dict == {"siret": ["Une structure avec ce SIRET existe déjà."]}
+    assert Organisation.objects.filter(siret=existing.siret).count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.ORGANISATION_UPDATED).exists()
