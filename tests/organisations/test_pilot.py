@@ -92,7 +92,7 @@ def test_it_accepts_a_siret_typed_with_spaces(pilot_client):
 def test_it_refuses_an_invalid_siret_in_french(pilot_client, siret, message):
     response = pilot_client.post(reverse("organisations:pilot_create"), _form(siret=siret))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors["siret"]
     assert any(error.startswith(message) for error in errors)
     assert message in response.content.decode().replace("&#x27;", "'")
@@ -105,7 +105,7 @@ def test_it_refuses_a_siret_already_registered(pilot_client):
 
     response = pilot_client.post(reverse("organisations:pilot_create"), _form(siret=existing.siret))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "siret" in response.context["form"].errors
     assert Organisation.objects.count() == 1
 
@@ -116,7 +116,7 @@ def test_it_refuses_an_invalid_commune_code(pilot_client, commune_code):
         reverse("organisations:pilot_create"), _form(commune_code=commune_code)
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Le code commune INSEE compte 5 caractères" in " ".join(
         response.context["form"].errors["commune_code"]
     )
@@ -272,3 +272,33 @@ def test_a_siret_taken_meanwhile_by_an_update_is_refused_in_french(monkeypatch):
     assert refused.value.message_dict == {"siret": ["Une structure avec ce SIRET existe déjà."]}
     assert Organisation.objects.filter(siret=existing.siret).count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.ORGANISATION_UPDATED).exists()
+
+
+def test_it_answers_400_to_an_empty_creation_form(pilot_client):
+    response = pilot_client.post(reverse("organisations:pilot_create"), {})
+
+    assert response.status_code == 400
+    assert "name" in response.context["form"].errors
+    assert not Organisation.objects.exists()
+
+
+def test_a_refused_invitation_from_the_pilot_answers_400_and_keeps_what_was_typed(
+    pilot_client, organisation, mailoutbox
+):
+    data = {
+        "first_name": "Julien",
+        "last_name": "Caron",
+        "email": "julien.caron@exemple.test",
+        "role": "responsable",
+        "profession": "",
+    }
+
+    response = pilot_client.post(
+        reverse("organisations:pilot_detail", args=[organisation.pk]), data
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["profession"]
+    assert 'value="julien.caron@exemple.test"' in response.content.decode()
+    assert not organisation.invitations.exists()
+    assert mailoutbox == []

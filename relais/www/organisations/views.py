@@ -213,8 +213,8 @@ def pilot_list(request: HttpRequest) -> HttpResponse:
 @pilot_required
 @require_http_methods(["GET", "POST"])
 def pilot_create(request: HttpRequest) -> HttpResponse:
-    form = OrganisationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = OrganisationForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
         try:
             organisation = organisation_create(by=actor_for(request), **form.cleaned_data)
         except ValidationError as error:
@@ -224,7 +224,10 @@ def pilot_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"La structure {organisation.name} est créée.")
             return redirect("organisations:pilot_detail", organisation_id=organisation.pk)
     return render(
-        request, "organisations/pilot_create.html", {"title": "Nouvelle structure", "form": form}
+        request,
+        "organisations/pilot_create.html",
+        {"title": "Nouvelle structure", "form": form},
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -232,8 +235,12 @@ def pilot_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pilot_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = get_object_or_404(Organisation, pk=organisation_id)
-    form = InvitationForm(request.POST or None, initial={"role": "responsable"})
-    if request.method == "POST" and form.is_valid() and _invite(request, organisation, form):
+    form = InvitationForm(
+        request.POST if request.method == "POST" else None, initial={"role": "responsable"}
+    )
+    if form.is_valid() and _invite(request, organisation, form):
         return redirect("organisations:pilot_detail", organisation_id=organisation.pk)
     context = _team_context(organisation) | {"title": organisation.name, "form": form}
-    return render(request, "organisations/pilot_detail.html", context)
+    return render(
+        request, "organisations/pilot_detail.html", context, status=400 if form.is_bound else 200
+    )
