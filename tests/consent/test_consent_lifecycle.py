@@ -312,7 +312,7 @@ def test_it_refuses_a_break_glass_reason_shorter_than_twenty_characters(person, 
 
     response = _break_glass(client, reason="Urgence sociale")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "au moins 20 caractères" in response.content.decode()
     assert not BreakGlassGrant.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS_OPENED).exists()
@@ -386,7 +386,7 @@ def test_it_refuses_break_glass_to_a_person_who_refuses_it(referent_client, pers
 
     response = _break_glass(client)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     # The same words as for an unknown identity: the form tells nothing of who has a file.
     assert escape(BREAK_GLASS_IMPOSSIBLE) in response.content.decode()
     assert not BreakGlassGrant.objects.exists()
@@ -402,7 +402,7 @@ def test_it_refuses_break_glass_to_a_blocked_organisation(person, elsewhere):
 
     response = _break_glass(client)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not BreakGlassGrant.objects.exists()
 
 
@@ -627,7 +627,7 @@ def test_it_refuses_a_wrong_code_and_writes_nothing(referent_client, person):
 
     response = _grant(referent_client, person, caf, code=wrong)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ce code ne correspond pas ou a expiré" in response.content.decode()
     assert not Consent.objects.filter(organisation=caf).exists()
     assert not AuditEvent.objects.filter(action=AuditAction.CONSENT_GRANTED).exists()
@@ -650,7 +650,7 @@ def test_it_uses_a_code_only_once(referent_client, person):
 
     again = _grant(referent_client, person, caf, code=code, duration="1j")
 
-    assert again.status_code == 200
+    assert again.status_code == 400
     assert Consent.objects.filter(organisation=caf).count() == 1
 
 

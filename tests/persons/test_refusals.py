@@ -15,7 +15,14 @@ from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.consent.models import Block, BreakGlassGrant
 from relais.persons import services
-from relais.persons.models import HouseholdMember, MonthlyResource, Person, Referent
+from relais.persons.models import (
+    HouseholdMember,
+    MonthlyResource,
+    Person,
+    PersonStatus,
+    Referent,
+)
+from relais.www.persons import views
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.persons.factories import (
@@ -152,7 +159,7 @@ def test_the_attestation_is_a_view_of_the_identity(member_client, organisation, 
 def test_a_refused_consent_shows_the_agreements_journaled(member_client, person):
     response = member_client.post(reverse("persons:consents", args=[person.pk]), {"purpose": ""})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert journal(person) == [(AuditAction.SECTION_VIEWED, "identite")]
 
 
@@ -289,8 +296,30 @@ def test_an_exceptional_access_asked_twice_opens_one_and_tells_the_managers_once
 def test_a_file_number_too_large_to_merge_gets_a_french_error(manager_client, number):
     response = manager_client.post(reverse("persons:merge"), {"keep": number, "absorb": "1"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Assurez-vous que cette valeur est inférieure ou égale à" in response.content.decode()
+
+
+def test_a_file_archived_while_the_merge_was_asked_is_said_in_french(
+    manager_client, organisation, person, monkeypatch
+):
+    other = PersonFactory()
+    ConsentFactory(person=other, organisation=organisation)
+    merge = views.persons_merge
+
+    def archived_meanwhile(*, keep, absorb, by):
+        Person.objects.filter(pk=absorb.pk).update(status=PersonStatus.ARCHIVED)
+        merge(keep=keep, absorb=absorb, by=by)
+
+    monkeypatch.setattr(views, "persons_merge", archived_meanwhile)
+
+    response = manager_client.post(
+        reverse("persons:merge"), {"keep": person.pk, "absorb": other.pk}
+    )
+
+    assert response.status_code == 400
+    assert "plus actif : rien n'est fusionné" in html.unescape(response.content.decode())
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSONS_MERGED).exists()
 
 
 def test_the_same_consent_sent_twice_the_same_day_is_recorded_once(member_client, person):

@@ -111,7 +111,9 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         "found": found,
         "can_change": access.can(Action.EDIT, DataCategory.IDENTITY),
     }
-    return render(request, "persons/consents.html", context)
+    return render(
+        request, "persons/consents.html", context, status=400 if form.is_bound else 200
+    )
 
 
 @require_POST
@@ -261,5 +263,8 @@ def break_glass(request: HttpRequest) -> HttpResponse:
             )
             return redirect("persons:file", person_id=grant.person_id)
     return render(
-        request, "persons/break_glass.html", {"title": "Accès exceptionnel", "form": form}
+        request,
+        "persons/break_glass.html",
+        {"title": "Accès exceptionnel", "form": form},
+        status=400 if form.is_bound else 200,
     )

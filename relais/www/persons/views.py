@@ -6,7 +6,6 @@ from typing import TypedDict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Model, Q
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -226,7 +225,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
                 "next_page": page + 1,
                 "previous_page": page - 1,
             }
-        return render(request, "persons/list.html", context)
+        return render(request, "persons/list.html", context, status=200 if form.is_valid() else 400)
     pages = PageForm(request.GET)
     page, mine = 1, []
     if pages.is_valid():
@@ -770,8 +769,16 @@ def merge(request: HttpRequest) -> HttpResponse:
             and absorb.can(Action.EDIT, DataCategory.IDENTITY)
         ):
             raise Http404("Dossier introuvable.")
-        with transaction.atomic():
+        try:
             persons_merge(keep=keep.person, absorb=absorb.person, by=actor_for(request))
-        messages.success(request, "Les deux dossiers sont fusionnés.")
-        return redirect("persons:file", person_id=keep.person.pk)
-    return render(request, "persons/merge.html", {"title": "Fusionner deux dossiers", "form": form})
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Les deux dossiers sont fusionnés.")
+            return redirect("persons:file", person_id=keep.person.pk)
+    return render(
+        request,
+        "persons/merge.html",
+        {"title": "Fusionner deux dossiers", "form": form},
+        status=400 if form.is_bound else 200,
+    )
