@@ -22,6 +22,7 @@ from relais.procedures import catalogue, services
 from relais.procedures.measures import (
     autonomy_by_period,
     completeness,
+    document_category,
     handling_times,
     missing_in_plain_words,
 )
@@ -216,19 +217,22 @@ def _detail_context(
     # The categories of the person's documents this page shows, linked or offered.
     shown_categories: set[str] = set()
     for item in checklist:
-        # Decided by the linked document's own category: an « autre pièce » may stand on
-        # a health line.
-        shown = item.document is not None and access.can(Action.VIEW, item.document.category)
+        # Decided by the linked document's own category, as « Ce qui manque » decides it:
+        # an « autre pièce » may stand on a health line. A line outside the reader's
+        # access tells nothing, not even its kind, which may say the person's health.
+        if not access.can(Action.VIEW, document_category(item)):
+            lines.append({"item": item, "readable": False})
+            continue
         linkable = can_edit and _may_handle(access, item)
         prefix = f"piece-{item.pk}"
         offered = _linkable(item, documents_by_kind) if linkable else []
-        if shown and item.document is not None and not item.not_applicable:
+        if item.document is not None and not item.not_applicable:
             shown_categories.add(item.document.category)
         shown_categories.update(document.category for document in offered)
         lines.append(
             {
                 "item": item,
-                "document_shown": shown,
+                "readable": True,
                 "state": "non_concerne"
                 if item.not_applicable
                 else "expiree"

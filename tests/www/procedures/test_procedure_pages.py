@@ -590,6 +590,10 @@ def test_it_lets_a_health_reader_mark_a_health_line_not_applicable(person, refer
     assert procedure.checklist.get().not_applicable
 
 
+def _checklist_table(page):
+    return page[page.index('id="titre-pieces"') : page.index('id="titre-etapes"')]
+
+
 def test_it_does_not_tell_what_is_missing_in_health_without_the_health_category(
     referent_client, person, referent, mjpm
 ):
@@ -612,6 +616,13 @@ def test_it_does_not_tell_what_is_missing_in_health_without_the_health_category(
     assert "n&#x27;est plus valable" not in page
     assert "Une pièce de santé est à vérifier." in lacking_page
     assert "Il manque : certificat médical" not in lacking_page
+    for shown in (_checklist_table(page), _checklist_table(lacking_page)):
+        assert "Pièce non consultable avec votre accès" in shown
+        for hidden in ("Certificat médical", "maladie longue", "expirée", "valide", "manquante"):
+            assert hidden not in shown
+        assert "une pièce est rattachée" not in shown
+    assert "Certificat médical" in _checklist_table(health_reader)
+    assert 'fr-badge--error">expirée' in _checklist_table(health_reader)
     assert "Votre certificat médical n&#x27;est plus valable depuis le 10 janvier 2025" in (
         health_reader
     )
@@ -633,7 +644,8 @@ def test_it_shows_a_document_by_its_own_category(
 
     assert "lettre du médecin" in with_documents
     assert "lettre du médecin" not in with_health_only
-    assert "une pièce est rattachée" in with_health_only
+    assert "Pièce non consultable avec votre accès" in with_health_only
+    assert "Certificat médical" in with_documents
     assert f"piece-{item.pk}-document" not in with_health_only
     assert (unlinked.status_code, marked.status_code) == (404, 404)
     assert _state(procedure) == before
