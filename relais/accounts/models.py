@@ -79,3 +79,21 @@ class WebAuthnDevice(Device):
         # A security key proves itself through a WebAuthn assertion (see webauthn.py),
         # never through a typed code.
         return False
+
+
+class AttemptCounter(models.Model):
+    """Attempts counted over a window (logins, second-factor codes, codes asked by SMS).
+
+    Kept in the database rather than in the cache: every server process sees the same
+    count, and one UPDATE adds to it atomically, which a cache in files cannot do.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "compteur de tentatives"
+
+    def __str__(self) -> str:
+        return f"{self.key} : {self.count}"

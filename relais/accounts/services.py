@@ -3,6 +3,7 @@ journal row."""
 
 import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -45,29 +46,36 @@ def _failure_actor(identifier: str, ip_address: str) -> Actor:
 
 
 def password_check(*, identifier: str, password: str, ip_address: str) -> PasswordCheck:
-    """Check an e-mail and password, counting failures and locking out repeated ones.
+    """Check an e-mail and password, counting attempts and locking out repeated failures.
 
     A locked identifier is refused even with the right password, and the answer is the
     same whether or not an account exists.
     """
-    if throttling.is_locked(identifier=identifier, ip_address=ip_address):
-        audit_record(
-            action=AuditAction.LOGIN_FAILED,
-            by=_failure_actor(identifier, ip_address),
-            details={"bloque": True},
-        )
+
+    def authenticated() -> User | None:
+        user = authenticate(username=identifier.strip().lower(), password=password)
+        return user if isinstance(user, User) else None
+
+    return _counted_password_check(identifier, ip_address, authenticated)
+
+
+def _counted_password_check(
+    identifier: str, ip_address: str, check: Callable[[], User | None]
+) -> PasswordCheck:
+    attempt = throttling.login_attempt(identifier=identifier, ip_address=ip_address)
+    if not attempt.allowed:
+        # The lockout was journaled once, by the failure that started it.
         return PasswordCheck(user=None, locked=True)
-    user = authenticate(username=identifier.strip().lower(), password=password)
-    if isinstance(user, User):
-        throttling.clear_account(identifier)
+    user = check()
+    if user is not None:
+        throttling.login_succeeded(identifier=identifier, ip_address=ip_address)
         return PasswordCheck(user=user, locked=False)
-    now_locked = throttling.record_failure(identifier=identifier, ip_address=ip_address)
     by = _failure_actor(identifier, ip_address)
     with transaction.atomic():
         audit_record(action=AuditAction.LOGIN_FAILED, by=by)
-        if now_locked:
+        if attempt.last:
             audit_record(action=AuditAction.LOCKOUT, by=by)
-    return PasswordCheck(user=None, locked=now_locked)
+    return PasswordCheck(user=None, locked=attempt.last)
 
 
 def totp_enrolment_start(*, user: User) -> TOTPDevice:
@@ -124,26 +132,41 @@ def has_second_factor(user: User) -> bool:
     )
 
 
-def second_factor_check(*, user: User, token: str, by: Actor) -> TOTPDevice | StaticDevice | None:
+@dataclass(frozen=True)
+class SecondFactorCheck:
+    device: TOTPDevice | StaticDevice | None
+    locked: bool
+
+
+def second_factor_check(*, user: User, token: str, by: Actor) -> SecondFactorCheck:
     """Check a typed code against the user's authenticators, then recovery codes.
 
-    django-otp throttles each device after failures; a used recovery code is consumed.
+    The attempt is counted first, so that codes sent in parallel cannot all be tried; a
+    used recovery code is consumed.
     """
+    attempt = throttling.second_factor_attempt(user.pk)
+    if not attempt.allowed:
+        return SecondFactorCheck(device=None, locked=True)
     cleaned = token.strip().replace(" ", "").lower()
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):
         if device.verify_is_allowed()[0] and device.verify_token(cleaned):
+            throttling.second_factor_succeeded(user.pk)
             audit_record(action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "totp"})
-            return device
+            return SecondFactorCheck(device=device, locked=False)
     for recovery in StaticDevice.objects.filter(user=user, confirmed=True):
         if recovery.verify_is_allowed()[0] and recovery.verify_token(cleaned):
+            throttling.second_factor_succeeded(user.pk)
             with transaction.atomic():
                 audit_record(action=AuditAction.RECOVERY_CODE_USED, by=by)
                 audit_record(
                     action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "recours"}
                 )
-            return recovery
-    audit_record(action=AuditAction.SECOND_FACTOR_FAILED, by=by)
-    return None
+            return SecondFactorCheck(device=recovery, locked=False)
+    with transaction.atomic():
+        audit_record(action=AuditAction.SECOND_FACTOR_FAILED, by=by)
+        if attempt.last:
+            audit_record(action=AuditAction.LOCKOUT, by=by, details={"type": "second_facteur"})
+    return SecondFactorCheck(device=None, locked=attempt.last)
 
 
 def security_stamp_raise(*user_ids: int) -> None:

@@ -1,13 +1,25 @@
-"""Counting failed logins per typed identifier and per IP address.
+"""Counting login attempts per typed identifier and per IP address, and second-factor
+attempts per account.
+
+An attempt is counted before its password or code is checked, so that guesses sent in
+parallel cannot all be checked before the first failure is counted: a counter holds the
+failures of its window plus the attempts being checked. An attempt refused or succeeded
+gives its count back; a failure keeps it.
 
 The identifier is counted whether or not an account exists, so that a lockout tells an
 attacker nothing about which e-mail addresses have an account.
 """
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from relais.accounts.models import AttemptCounter
 
 
 def _key(kind: str, value: str) -> str:
@@ -19,27 +31,89 @@ def _lockout_seconds() -> int:
     return int(settings.RELAIS_LOGIN_LOCKOUT.total_seconds())
 
 
-def is_locked(*, identifier: str, ip_address: str) -> bool:
-    counts = cache.get_many([_key("account", identifier), _key("ip", ip_address)])
-    account_failures = int(counts.get(_key("account", identifier), 0))
-    ip_failures = int(counts.get(_key("ip", ip_address), 0))
-    return (
-        account_failures >= settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
-        or ip_failures >= settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP
-    )
+def _add_one(key: str, now: datetime) -> int | None:
+    if not AttemptCounter.objects.filter(key=key, expires_at__gt=now).update(count=F("count") + 1):
+        return None
+    return AttemptCounter.objects.values_list("count", flat=True).get(key=key)
 
 
 def count_in_window(key: str, seconds: int) -> int:
     """Count one more event under `key`; the count lives `seconds` from the first one."""
-    # add() is atomic on Redis and on the local-memory cache: the first event creates the
-    # counter with the window as its lifetime.
-    if cache.add(key, 1, timeout=seconds):
+    now = timezone.now()
+    with transaction.atomic():
+        count = _add_one(key, now)
+        if count is not None:
+            return count
+        # A window starts: the counters whose window has passed go.
+        AttemptCounter.objects.filter(expires_at__lte=now).delete()
+        try:
+            with transaction.atomic():
+                AttemptCounter.objects.create(
+                    key=key, count=1, expires_at=now + timedelta(seconds=seconds)
+                )
+        except IntegrityError:
+            # Another process started the same window meanwhile: count in it.
+            return _add_one(key, now) or 1
         return 1
-    try:
-        return int(cache.incr(key))
-    except ValueError:
-        cache.set(key, 1, timeout=seconds)
-        return 1
+
+
+def _give_back(key: str) -> None:
+    AttemptCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    allowed: bool
+    # The last attempt a counter allows: if it fails, the lockout starts.
+    last: bool
+
+
+def _attempt(limits: dict[str, int]) -> Attempt:
+    counts = {key: count_in_window(key, _lockout_seconds()) for key in limits}
+    if any(counts[key] > limit for key, limit in limits.items()):
+        for key in limits:
+            _give_back(key)
+        return Attempt(allowed=False, last=False)
+    return Attempt(allowed=True, last=any(counts[key] == limit for key, limit in limits.items()))
+
+
+def login_attempt(*, identifier: str, ip_address: str) -> Attempt:
+    """Count one login attempt, to be made only if allowed."""
+    return _attempt(
+        {
+            _key("account", identifier): settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+            _key("ip", ip_address): settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP,
+        }
+    )
+
+
+def login_succeeded(*, identifier: str, ip_address: str) -> None:
+    """Forget the account's failures; the address keeps its own, less this attempt."""
+    clear_account(identifier)
+    _give_back(_key("ip", ip_address))
+
+
+def second_factor_attempt(user_id: int) -> Attempt:
+    return _attempt(
+        {_key("second-factor", str(user_id)): settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT}
+    )
+
+
+def second_factor_succeeded(user_id: int) -> None:
+    AttemptCounter.objects.filter(key=_key("second-factor", str(user_id))).delete()
+
+
+def is_locked(*, identifier: str, ip_address: str) -> bool:
+    counts = dict(
+        AttemptCounter.objects.filter(
+            key__in=[_key("account", identifier), _key("ip", ip_address)],
+            expires_at__gt=timezone.now(),
+        ).values_list("key", "count")
+    )
+    return (
+        counts.get(_key("account", identifier), 0) >= settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
+        or counts.get(_key("ip", ip_address), 0) >= settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP
+    )
 
 
 def record_failure(*, identifier: str, ip_address: str) -> bool:
@@ -53,4 +127,4 @@ def record_failure(*, identifier: str, ip_address: str) -> bool:
 
 
 def clear_account(identifier: str) -> None:
-    cache.delete(_key("account", identifier))
+    AttemptCounter.objects.filter(key=_key("account", identifier)).delete()

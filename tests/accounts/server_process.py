@@ -6,7 +6,7 @@ file DATABASE, then answers one command per line of its standard input with one 
     read KEY                the session's data, as JSON ({} when it has ended)
     write KEY NAME VALUE    stores VALUE under NAME in the session
     end KEY                 ends the session, as a logout does
-    fail IDENTIFIER         counts one failed login; answers whether it is now locked
+    attempt IDENTIFIER      counts one login attempt; answers whether it may be checked
 """
 
 import base64
@@ -32,9 +32,10 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from relais.accounts.throttling import is_locked, record_failure
+    from relais.accounts.throttling import login_attempt
 
     call_command("migrate", "sessions", verbosity=0)
+    call_command("migrate", "accounts", verbosity=0)
     store = import_module(settings.SESSION_ENGINE).SessionStore
     print("ready", flush=True)
     for line in sys.stdin:
@@ -54,8 +55,7 @@ def main() -> None:
             store(args[0]).delete()
             answer = "ok"
         else:
-            record_failure(identifier=args[0], ip_address="192.0.2.1")
-            answer = is_locked(identifier=args[0], ip_address="192.0.2.1")
+            answer = login_attempt(identifier=args[0], ip_address="192.0.2.1").allowed
         print(json.dumps(answer), flush=True)
 
 

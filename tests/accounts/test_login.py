@@ -1,3 +1,7 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -12,6 +16,8 @@ from relais.www.accounts.views import LOCKED_ERROR, LOGIN_ERROR
 from tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
 
 LOGIN_ERROR_FR = "Adresse électronique ou mot de passe incorrect."
 LOCKED_ERROR_FR = "Trop de tentatives : la connexion est suspendue pendant quelques minutes."
@@ -157,18 +163,56 @@ def test_it_locks_out_existing_and_unknown_emails_identically(client, settings):
     assert answers[user.email][1] == (200, [LOCKED_ERROR])
 
 
-def test_it_records_one_lockout(client, settings):
+def test_it_records_one_lockout_and_nothing_while_locked(client, settings):
     user = UserFactory()
 
     _lock_out(client, user.email, settings)
-    _post_login(client, user.email, PASSWORD)
+    for _ in range(3):
+        _post_login(client, user.email, PASSWORD)
+        _post_login(
+            client, "personne@exemple.test", "pas-le-bon-mot-de-passe", REMOTE_ADDR="1.2.3.4"
+        )
 
     lockout = AuditEvent.objects.get(action=AuditAction.LOCKOUT)
     assert lockout.actor_id == user.pk
-    failures = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED)
-    assert failures.count() == settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT + 1
-    # The attempt made while locked out is journaled too, marked as such.
-    assert failures.filter(details__bloque=True).count() == 1
+    failures = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED, actor_id=user.pk)
+    assert failures.count() == settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
+
+
+def test_it_does_not_count_successful_logins_against_the_address(client, settings):
+    settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP = 2
+    colleagues = UserFactory.create_batch(4)
+
+    answers = []
+    for colleague in colleagues:
+        answers.append(_post_login(client, colleague.email, PASSWORD).status_code)
+        client.logout()
+
+    assert answers == [302] * 4
+
+
+def test_it_checks_at_most_the_limit_of_passwords_sent_in_parallel(tmp_path, settings):
+    completed = subprocess.run(  # noqa: S603 (fixed arguments, no outside input)
+        [
+            sys.executable,
+            "-m",
+            "tests.accounts.parallel_logins",
+            str(tmp_path / "db.sqlite3"),
+            "20",
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["failures"] == []
+    limit = settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
+    assert report["checked"] == limit
+    assert report["journal"] == {"login_failed": limit, "lockout": 1}
 
 
 def test_it_locks_out_one_email_without_touching_another(client, settings):

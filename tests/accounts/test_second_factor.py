@@ -16,6 +16,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.consent.charter import charter_accept, current_version
+from relais.www.accounts.views import CODES_LOCKED_ERROR
 from tests.conftest import log_in, totp_now
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 
@@ -132,6 +133,25 @@ def test_it_refuses_the_same_totp_code_twice(client, member, device):
     assert response.status_code == 200
     assert response.context["form"].errors["code"] == [WRONG_CODE_FR]
     assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_it_suspends_the_codes_after_too_many_wrong_ones(client, member, device, settings):
+    codes = recovery_codes_regenerate(user=member.user, by=actor_of(member.user))
+    _password_only(client, member.user)
+    limit = settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
+    for _ in range(limit):
+        client.post(reverse("accounts:second_factor"), {"code": _wrong_code(device)})
+
+    right_code = client.post(reverse("accounts:second_factor"), {"code": totp_now(device)})
+    recovery_code = client.post(reverse("accounts:second_factor"), {"code": codes[0]})
+
+    for response in (right_code, recovery_code):
+        assert response.context["form"].errors["code"] == [CODES_LOCKED_ERROR]
+    assert DEVICE_ID_SESSION_KEY not in client.session
+    assert StaticToken.objects.filter(device__user=member.user).count() == RECOVERY_CODE_COUNT
+    assert AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_FAILED).count() == limit
+    lockout = AuditEvent.objects.get(action=AuditAction.LOCKOUT)
+    assert (lockout.actor_id, lockout.details) == (member.user_id, {"type": "second_facteur"})
 
 
 def test_it_accepts_a_recovery_code_only_once(client, member, device):

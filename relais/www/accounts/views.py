@@ -55,6 +55,11 @@ LOCKED_ERROR = (
     "Trop de tentatives : la connexion est suspendue pendant quelques minutes. "
     "Réessayez plus tard ou adressez-vous au responsable de votre structure."
 )
+CODE_ERROR = "Code incorrect ou expiré. Vérifiez l'heure de votre téléphone."
+CODES_LOCKED_ERROR = (
+    "Trop de codes incorrects : la vérification est suspendue pendant quelques minutes. "
+    "Réessayez plus tard ou adressez-vous au responsable de votre structure."
+)
 
 
 def _remember_next(request: HttpRequest) -> None:
@@ -139,13 +144,13 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     _remember_next(request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = services.second_factor_check(
+        check = services.second_factor_check(
             user=user, token=form.cleaned_data["code"], by=actor_for(request)
         )
-        if device is None:
-            form.add_error("code", "Code incorrect ou expiré. Vérifiez l'heure de votre téléphone.")
+        if check.device is None:
+            form.add_error("code", CODES_LOCKED_ERROR if check.locked else CODE_ERROR)
         else:
-            otp_login(request, device)
+            otp_login(request, check.device)
             mark_second_factor(request.session, security_stamp=user.security_stamp)
             return redirect(after_second_factor_url(request))
     context = {
