@@ -29,9 +29,12 @@ class VerifiedSessionMiddleware:
     """Tells whether the session passed the second factor (`request.user.is_verified()`),
     in place of django-otp's middleware, which reads the device on every request.
 
-    The session keeps the user's security stamp from the moment of verification; while
-    the stamp is unchanged, the verification stands without a query. Resetting a second
-    factor raises the stamp, and the next request checks the device again.
+    The session keeps the user's security stamp from login, then from the moment of
+    verification; while the stamp is unchanged, the verification stands without a query.
+    Once it has changed, the device is read again: a verified session whose device is gone
+    (its second factor was reset) ends, and so does a session that has not passed its
+    second factor yet, so that a new factor is enrolled only after the password is typed
+    again.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -49,20 +52,36 @@ class VerifiedSessionMiddleware:
         request.user = user
         verified = False
         user.otp_device = None
-        device_id = request.session.get(DEVICE_ID_SESSION_KEY) if user.is_authenticated else None
-        if device_id:
-            if request.session.get(SECURITY_STAMP) == user.security_stamp:
+        if user.is_authenticated:
+            stamp = request.session.get(SECURITY_STAMP)
+            device_id = request.session.get(DEVICE_ID_SESSION_KEY)
+            if device_id and stamp == user.security_stamp:
                 verified = True
-            else:
+            elif device_id:
                 device = Device.from_persistent_id(device_id, for_verify=False)
                 if device is not None and device.user_id == user.pk and device.confirmed:
                     verified = True
                     user.otp_device = device
                     request.session[SECURITY_STAMP] = user.security_stamp
                 else:
-                    request.session.pop(DEVICE_ID_SESSION_KEY, None)
+                    user = _end_session(request)
+            elif stamp is not None and stamp != user.security_stamp:
+                user = _end_session(request)
         user.is_verified = lambda: verified
         return user
+
+
+def _end_session(request: HttpRequest) -> Any:
+    audit_record(action=AuditAction.SESSION_EXPIRED, by=actor_for(request))
+    logout(request)
+    messages.info(
+        request,
+        "Votre session a pris fin après un changement sur votre compte. "
+        "Reconnectez-vous pour continuer.",
+    )
+    user = request.user
+    user.otp_device = None  # type: ignore[union-attr]
+    return user
 
 
 class SessionTimeoutMiddleware:

@@ -12,10 +12,11 @@ MEMBERSHIP_SNAPSHOT = "relais_membership"
 SECURITY_STAMP = "relais_security_stamp"
 
 
-def mark_login(session: SessionBase) -> None:
+def mark_login(session: SessionBase, *, security_stamp: int) -> None:
     now = time.time()
     session[LOGIN_AT] = now
     session[SEEN_AT] = now
+    session[SECURITY_STAMP] = security_stamp
 
 
 def mark_second_factor(session: SessionBase, *, security_stamp: int) -> None:

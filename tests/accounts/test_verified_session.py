@@ -2,12 +2,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relais.accounts.services import second_factor_reset
+from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
+from relais.audit.models import AuditEvent
 from relais.organisations.services import membership_deactivate, organisation_update
 from tests.conftest import log_in
-from tests.factories import MembershipFactory
+from tests.factories import PASSWORD, MembershipFactory, TOTPDeviceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +33,44 @@ def test_it_keeps_a_verified_session_without_reading_device_or_membership_again(
     assert 'FROM "organisations_membership"' not in tables
 
 
-def test_it_asks_the_second_factor_again_after_a_reset(client, member):
+@pytest.mark.parametrize("path", ["/", "/compte/second-facteur/activer/"])
+def test_it_ends_a_verified_session_after_a_reset(client, member, path):
     client.get(reverse("www:home"))
 
     second_factor_reset(member=member.user, organisation_id=member.organisation_id, by=SYSTEM)
+    response = client.get(path)
 
-    assert client.get(reverse("www:home")).url == reverse("accounts:second_factor_setup")
+    assert response.url.startswith(reverse("accounts:login"))
+    assert "_auth_user_id" not in client.session
+    assert not TOTPDevice.objects.filter(user=member.user).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.SESSION_EXPIRED).count() == 1
+
+
+def test_it_ends_a_session_waiting_for_its_second_factor_after_a_reset(client):
+    membership = MembershipFactory()
+    TOTPDeviceFactory(user=membership.user)
+    client.post(reverse("accounts:login"), {"email": membership.user.email, "password": PASSWORD})
+
+    second_factor_reset(
+        member=membership.user, organisation_id=membership.organisation_id, by=SYSTEM
+    )
+    response = client.get(reverse("accounts:second_factor_setup"))
+
+    assert response.url.startswith(reverse("accounts:login"))
+    assert "_auth_user_id" not in client.session
+    assert not TOTPDevice.objects.filter(user=membership.user).exists()
+
+
+def test_it_asks_a_new_factor_once_the_password_is_typed_again_after_a_reset(client, member):
+    second_factor_reset(member=member.user, organisation_id=member.organisation_id, by=SYSTEM)
+    client.get(reverse("www:home"))
+
+    response = client.post(
+        reverse("accounts:login"), {"email": member.user.email, "password": PASSWORD}
+    )
+
+    assert response.url == reverse("accounts:second_factor_setup")
+    assert client.get(response.url).status_code == 200
 
 
 def test_it_ends_the_session_when_the_membership_ends(client, member):

@@ -113,7 +113,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             next_url = request.session.get(NEXT_KEY)
             login(request, check.user, backend="relais.accounts.backends.AccountBackend")
-            mark_login(request.session)
+            mark_login(request.session, security_stamp=check.user.security_stamp)
             if next_url:
                 request.session[NEXT_KEY] = next_url
             audit_record(action=AuditAction.LOGIN, by=actor_for(request))
@@ -351,7 +351,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, error)
         else:
             login(request, new_user, backend="relais.accounts.backends.AccountBackend")
-            mark_login(request.session)
+            mark_login(request.session, security_stamp=new_user.security_stamp)
             messages.success(
                 request,
                 "Votre compte est créé. Activez maintenant votre second facteur de connexion.",
