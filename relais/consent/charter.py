@@ -20,7 +20,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
 from relais.audit.services import audit_record
 from relais.consent.models import CharterAcceptance, CharterRule, CharterVersion
-from relais.organisations.models import OrganisationKind, Profession
+from relais.organisations.models import Membership, OrganisationKind, Profession
 from relais.persons.categories import DataCategory as C
 from relais.persons.categories import Level
 
@@ -198,17 +198,50 @@ def levels_for(kind: str, profession: str, version: CharterVersion | None = None
     return levels
 
 
-def has_accepted(user_id: int, version: CharterVersion) -> bool:
-    return CharterAcceptance.objects.filter(user_id=user_id, version=version).exists()
+def _rights_shown(user_id: int) -> list[tuple[str, str]]:
+    """The (organisation kind, profession) pairs whose rights the charter page shows the
+    user: those of each of their current memberships."""
+    return sorted(
+        set(
+            Membership.objects.active()
+            .filter(user_id=user_id)
+            .values_list("organisation__kind", "profession")
+        )
+    )
+
+
+def rights_accepted(user_id: int, version: CharterVersion) -> set[tuple[str, str]]:
+    return set(
+        CharterAcceptance.objects.filter(user_id=user_id, version=version).values_list(
+            "organisation_kind", "profession"
+        )
+    )
+
+
+def has_accepted(user_id: int, version: CharterVersion, kind: str, profession: str) -> bool:
+    return CharterAcceptance.objects.filter(
+        user_id=user_id, version=version, organisation_kind=kind, profession=profession
+    ).exists()
 
 
 def charter_accept(*, user_id: int, version: CharterVersion, by: Actor) -> None:
+    """Record that the user accepted `version` as it applies to each of their current
+    memberships, the rights the charter page shows them."""
     with transaction.atomic():
-        _, created = CharterAcceptance.objects.get_or_create(user_id=user_id, version=version)
-        if created:
+        accepted = [
+            (kind, profession)
+            for kind, profession in _rights_shown(user_id)
+            if CharterAcceptance.objects.get_or_create(
+                user_id=user_id, version=version, organisation_kind=kind, profession=profession
+            )[1]
+        ]
+        if accepted:
             audit_record(
                 action=AuditAction.CHARTER_ACCEPTED,
                 by=by,
                 object_type="charte",
                 object_id=version.number,
+                details={
+                    "droits": ", ".join(f"{kind} × {profession}" for kind, profession in accepted)
+                },
             )

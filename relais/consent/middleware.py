@@ -7,14 +7,23 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from relais.consent.charter import current_version, has_accepted
+from relais.consent.models import CharterVersion
+from relais.organisations.models import Membership
 
 ACCEPTED_VERSION = "relais_charter_version"
 
 
+def accepted_mark(version: CharterVersion, membership: Membership) -> list[object]:
+    """What the session remembers once the charter is accepted for the acting membership:
+    the version and the kind and profession whose rights were accepted (a list, as the
+    session stores it)."""
+    return [version.pk, membership.organisation.kind, membership.profession]
+
+
 class CharterAcceptanceMiddleware:
-    """A professional acting for an organisation accepts the current charte d'usages
-    before reaching any file. The accepted version is remembered in the session, so the
-    check costs no query once done."""
+    """A professional acting for an organisation accepts the current charte d'usages, as
+    it applies to their profession in that kind of organisation, before reaching any file.
+    The acceptance is remembered in the session, so the check costs no query once done."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -35,10 +44,14 @@ class CharterAcceptanceMiddleware:
         version = current_version()
         # The rest of the request (the access rule) reads the charter under this version.
         request.charter_version = version  # type: ignore[attr-defined]
-        if request.session.get(ACCEPTED_VERSION) == version.pk:
+        membership = request.membership  # type: ignore[attr-defined]
+        mark = accepted_mark(version, membership)
+        if request.session.get(ACCEPTED_VERSION) == mark:
             return None
-        if has_accepted(request.user.pk, version):
-            request.session[ACCEPTED_VERSION] = version.pk
+        if has_accepted(
+            request.user.pk, version, membership.organisation.kind, membership.profession
+        ):
+            request.session[ACCEPTED_VERSION] = mark
             return None
         target = reverse("consent:charter")
         if request.method == "GET":

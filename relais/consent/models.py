@@ -205,16 +205,25 @@ class CharterRule(models.Model):
 
 
 class CharterAcceptance(models.Model):
+    """A version accepted as it applies to one profession in one kind of organisation: the
+    rights the charter page showed. Acting with another profession or in another kind of
+    organisation asks for the charter again."""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="charter_acceptances"
     )
     version = models.ForeignKey(CharterVersion, on_delete=models.PROTECT, related_name="+")
+    organisation_kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    profession = models.CharField(max_length=30, choices=Profession.choices)
     accepted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = "acceptation de la charte"
         constraints = [
-            models.UniqueConstraint(fields=["user", "version"], name="accept_version_once")
+            models.UniqueConstraint(
+                fields=["user", "version", "organisation_kind", "profession"],
+                name="accept_rights_once",
+            )
         ]
 
     def __str__(self) -> str:

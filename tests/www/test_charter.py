@@ -4,14 +4,22 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from relais.accounts.sessions import MEMBERSHIP_ID
 from relais.audit.actions import AuditAction
+from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
-from relais.consent.charter import current_matrix, current_version
+from relais.consent.charter import charter_publish, current_matrix, current_version
+from relais.consent.middleware import ACCEPTED_VERSION
 from relais.consent.models import CharterAcceptance, CharterVersion
-from relais.organisations.models import Profession
+from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory
 from tests.conftest import log_in
-from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +35,12 @@ def fresh_client(client):
     return client, membership
 
 
+def _accepting(*memberships, **fields):
+    """What the charter page posts: the version and the rights it showed."""
+    rights = sorted({f"{m.organisation.kind}/{m.profession}" for m in memberships})
+    return {"version": current_version().number, "droits": rights} | fields
+
+
 def test_it_sends_a_professional_to_the_charter_before_any_page(fresh_client):
     client, _ = fresh_client
 
@@ -39,7 +53,7 @@ def test_it_sends_a_professional_to_the_charter_before_any_page(fresh_client):
 def test_it_returns_to_the_asked_page_once_the_charter_is_accepted(fresh_client):
     client, membership = fresh_client
 
-    response = client.post(reverse("consent:charter"), {"next": "/personnes/"})
+    response = client.post(reverse("consent:charter"), _accepting(membership, next="/personnes/"))
 
     assert response.url == "/personnes/"
     assert CharterAcceptance.objects.filter(user=membership.user).count() == 1
@@ -53,7 +67,7 @@ def test_it_returns_to_the_asked_page_once_the_charter_is_accepted(fresh_client)
 def test_it_goes_home_for_a_next_page_that_is_not_a_path_of_this_site(fresh_client, next_page):
     client, membership = fresh_client
 
-    response = client.post(reverse("consent:charter"), {"next": next_page})
+    response = client.post(reverse("consent:charter"), _accepting(membership, next=next_page))
 
     assert response.status_code == 302
     assert response.url == reverse("www:home")
@@ -159,3 +173,104 @@ def test_it_counts_the_missing_levels_by_profession_and_changes_nothing(pilot_cl
         "Conseiller(ère) en insertion professionnelle (1 catégorie), "
         "Infirmier(ère) (3 catégories)."
     ) in page
+
+
+def _acceptances() -> tuple[int, int]:
+    return (
+        CharterAcceptance.objects.count(),
+        AuditEvent.objects.filter(action=AuditAction.CHARTER_ACCEPTED).count(),
+    )
+
+
+def test_it_refuses_an_acceptance_of_a_version_published_while_the_page_was_read(
+    fresh_client, django_capture_on_commit_callbacks
+):
+    client, membership = fresh_client
+    read = _accepting(membership)
+    with django_capture_on_commit_callbacks(execute=True):
+        published = charter_publish(levels=current_matrix(), summary="Mise à jour", by=SYSTEM)
+
+    response = client.post(reverse("consent:charter"), read | {"next": "/personnes/"})
+
+    assert response.status_code == 400
+    page = unescape(response.content.decode())
+    assert (
+        f"La charte a changé pendant votre lecture : relisez la version {published.number}." in page
+    )
+    assert f'name="version" value="{published.number}"' in page
+    assert 'name="next" value="/personnes/"' in page
+    assert _acceptances() == (0, 0)
+    assert client.get(reverse("persons:list")).status_code == 302
+
+
+def test_it_refuses_an_acceptance_that_names_no_version(fresh_client):
+    client, membership = fresh_client
+    data = _accepting(membership)
+    del data["version"]
+
+    response = client.post(reverse("consent:charter"), data)
+
+    assert response.status_code == 400
+    assert "La charte a changé pendant votre lecture" in unescape(response.content.decode())
+    assert _acceptances() == (0, 0)
+
+
+def _acting_for(client, membership) -> None:
+    session = client.session
+    session[MEMBERSHIP_ID] = membership.pk
+    session.save()
+
+
+def test_it_asks_again_for_rights_of_another_profession_in_another_kind_of_organisation(
+    member_membership,
+):
+    client = log_in(Client(), member_membership.user, member_membership)
+    chrs = MembershipFactory(
+        user=member_membership.user,
+        organisation=OrganisationFactory(name="CHRS Le Phare", kind=OrganisationKind.CHRS),
+        profession=Profession.ES,
+    )
+    _acting_for(client, chrs)
+
+    assert client.get(reverse("persons:list")).url.startswith(reverse("consent:charter"))
+    page = unescape(client.get(reverse("consent:charter")).content.decode())
+    assert f"Mes droits — {member_membership.organisation.name}, assistant(e)" in page
+    assert "Mes droits — CHRS Le Phare, éducateur(rice) spécialisé(e)" in page
+    response = client.post(reverse("consent:charter"), _accepting(member_membership, chrs))
+    assert response.status_code == 302
+    assert client.get(reverse("persons:list")).status_code == 200
+    assert CharterAcceptance.objects.get(organisation_kind="chrs").profession == "es"
+    accepted = AuditEvent.objects.filter(action=AuditAction.CHARTER_ACCEPTED).order_by("seq")
+    assert accepted.last().details == {"droits": "chrs × es"}
+
+
+def test_it_does_not_ask_again_for_the_same_rights_in_another_organisation(member_membership):
+    client = log_in(Client(), member_membership.user, member_membership)
+    other = MembershipFactory(user=member_membership.user)
+    _acting_for(client, other)
+
+    assert client.get(reverse("persons:list")).status_code == 200
+
+
+def test_it_refuses_an_acceptance_when_the_memberships_changed_while_the_page_was_read(
+    fresh_client,
+):
+    client, membership = fresh_client
+    read = _accepting(membership)
+    MembershipFactory(user=membership.user, organisation__kind=OrganisationKind.CHRS)
+
+    response = client.post(reverse("consent:charter"), read)
+
+    assert response.status_code == 400
+    assert "Vos rattachements ont changé pendant votre lecture" in unescape(
+        response.content.decode()
+    )
+    assert _acceptances() == (0, 0)
+
+
+def test_it_remembers_in_the_session_the_rights_accepted(fresh_client):
+    client, membership = fresh_client
+
+    client.post(reverse("consent:charter"), _accepting(membership))
+
+    assert client.session[ACCEPTED_VERSION] == [current_version().pk, "ccas", "ass"]

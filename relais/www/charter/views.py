@@ -13,10 +13,12 @@ from relais.consent.charter import (
     charter_publish,
     current_matrix,
     current_version,
-    has_accepted,
+    levels_for,
+    rights_accepted,
 )
-from relais.consent.middleware import ACCEPTED_VERSION
-from relais.organisations.models import OrganisationKind, Profession
+from relais.consent.middleware import ACCEPTED_VERSION, accepted_mark
+from relais.consent.models import CharterVersion
+from relais.organisations.models import Membership, OrganisationKind, Profession
 from relais.persons.categories import DataCategory, Level
 from relais.www.next_page import same_site_path
 
@@ -27,32 +29,72 @@ SUMMARY_MAX_LENGTH = 300
 @charter_exempt
 @require_http_methods(["GET", "POST"])
 def charter(request: HttpRequest) -> HttpResponse:
-    """The charter as it applies to the acting professional, and its acceptance."""
+    """The charter as it applies to the professional in each of their organisations, and
+    its acceptance: of the version and the rights the page showed, refused if either
+    changed while it was read."""
     version = current_version()
     membership = getattr(request, "membership", None)
-    if request.method == "POST" and membership is not None:
+    if membership is None:
+        return _charter_page(request, version, [])
+    memberships = list(
+        Membership.objects.active()
+        .filter(user_id=request.user.pk)
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
+    if request.method == "POST":
+        error = _changed_while_read(request, version, memberships)
+        if error:
+            return _charter_page(request, version, memberships, error=error, status=400)
         charter_accept(user_id=request.user.pk, version=version, by=actor_for(request))
-        request.session[ACCEPTED_VERSION] = version.pk
+        request.session[ACCEPTED_VERSION] = accepted_mark(version, membership)
         messages.success(
             request, f"Vous avez accepté la charte d'usages (version {version.number})."
         )
         return redirect(same_site_path(request, request.POST.get("next", "")) or "www:home")
-    rows = []
-    if membership is not None:
-        matrix = current_matrix()
-        kind, profession = membership.organisation.kind, membership.profession
-        rows = [
-            (category.label, Level(matrix[(kind, profession, category)]).label)
-            for category in DataCategory
-        ]
+    return _charter_page(request, version, memberships)
+
+
+def _rights(memberships: list[Membership]) -> list[str]:
+    """The (kind, profession) pairs of `memberships`, as the page sends them back."""
+    return sorted({f"{m.organisation.kind}/{m.profession}" for m in memberships})
+
+
+def _changed_while_read(
+    request: HttpRequest, version: CharterVersion, memberships: list[Membership]
+) -> str:
+    if request.POST.get("version") != str(version.number):
+        return f"La charte a changé pendant votre lecture : relisez la version {version.number}."
+    if sorted(request.POST.getlist("droits")) != _rights(memberships):
+        return "Vos rattachements ont changé pendant votre lecture : relisez vos droits."
+    return ""
+
+
+def _charter_page(
+    request: HttpRequest,
+    version: CharterVersion,
+    memberships: list[Membership],
+    *,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    sections = []
+    for membership in memberships:
+        levels = levels_for(membership.organisation.kind, membership.profession, version)
+        rows = [(category.label, Level(levels[category]).label) for category in DataCategory]
+        sections.append((membership.organisation.name, membership.profession_label, rows))
+    accepted = rights_accepted(request.user.pk, version) if memberships else set()
     context = {
         "title": "Charte d'usages",
         "version": version,
-        "rows": rows,
-        "accepted": membership is not None and has_accepted(request.user.pk, version),
-        "next": request.GET.get("next", ""),
+        "sections": sections,
+        "rights": _rights(memberships),
+        "accepted": bool(memberships)
+        and all((m.organisation.kind, m.profession) in accepted for m in memberships),
+        "error": error,
+        "next": (request.POST if request.method == "POST" else request.GET).get("next", ""),
     }
-    return render(request, "charter/charter.html", context)
+    return render(request, "charter/charter.html", context, status=status)
 
 
 @pilot_required
