@@ -133,8 +133,17 @@ class Document(models.Model):
     def category(self) -> DataCategory:
         return category_of(self.kind)
 
+    def existed_on(self, day: date) -> bool:
+        """Issued by that day, or, without an issue day, added to the file by then: a
+        paper issued or brought later cannot have been handed in that day."""
+        return (self.issued_on or timezone.localdate(self.created_at)) <= day
+
     def is_valid_on(self, day: date) -> bool:
-        return self.deleted_at is None and (self.expires_on is None or self.expires_on >= day)
+        return (
+            self.deleted_at is None
+            and self.existed_on(day)
+            and (self.expires_on is None or self.expires_on >= day)
+        )
 
 
 class ScanStatus(models.TextChoices):

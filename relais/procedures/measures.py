@@ -15,16 +15,13 @@ from django.utils import timezone
 from relais.documents.models import category_of
 from relais.persons.categories import DataCategory
 from relais.procedures.models import (
+    BEFORE_SUBMISSION,
     Autonomy,
     Procedure,
-    ProcedureStatus,
     ProcedureStep,
     RequiredDocument,
 )
 
-_BEFORE_SUBMISSION = frozenset(
-    {ProcedureStatus.NOT_STARTED, ProcedureStatus.IN_PROGRESS, ProcedureStatus.MISSING_DOCUMENTS}
-)
 _MONTHS = (
     "janvier",
     "février",
@@ -48,7 +45,8 @@ class Completeness:
     day: date
     total: int
     satisfied: int
-    # Applicable items with no document (or whose document was deleted).
+    # Applicable items with no document, or whose document was deleted, or was not yet
+    # issued or brought on that day.
     missing: list[RequiredDocument] = field(default_factory=list)
     # Applicable items whose document had expired on that day.
     expired: list[RequiredDocument] = field(default_factory=list)
@@ -66,8 +64,8 @@ class Completeness:
 
 def completeness_day(procedure: Procedure) -> date:
     """The day a checklist is judged on: the submission, once submitted (what the organisme
-    received), otherwise today (what is still to gather)."""
-    if procedure.submitted_on is not None and procedure.status not in _BEFORE_SUBMISSION:
+    received), otherwise today (what is still to gather); models.checklist_day in SQL."""
+    if procedure.submitted_on is not None and procedure.status not in BEFORE_SUBMISSION:
         return procedure.submitted_on
     return timezone.localdate()
 
@@ -86,7 +84,11 @@ def completeness(procedure: Procedure, *, on: date | None = None) -> Completenes
         if item.not_applicable:
             continue
         total += 1
-        if item.document is None or item.document.deleted_at is not None:
+        if (
+            item.document is None
+            or item.document.deleted_at is not None
+            or not item.document.existed_on(day)
+        ):
             missing.append(item)
         elif not item.document.is_valid_on(day):
             expired.append(item)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -110,15 +111,34 @@ OPEN_STATUSES = frozenset(
     {S.NOT_STARTED, S.IN_PROGRESS, S.MISSING_DOCUMENTS, S.SUBMITTED, S.AWAITING, S.APPEAL}
 )
 DECIDED_STATUSES = frozenset({S.GRANTED, S.REFUSED})
+# Moves back to these states after a submission (pieces missing, then in progress
+# again) put the checklist back to what is still to gather.
+BEFORE_SUBMISSION = frozenset({S.NOT_STARTED, S.IN_PROGRESS, S.MISSING_DOCUMENTS})
 
 
-def missing_documents_filter(day: date) -> Q:
-    """Checklist rows that still lack a document valid on `day`: nothing linked, the linked
-    document deleted, or expired by then. Rows marked not applicable never count."""
+def checklist_day(today: date) -> Case:
+    """The day each procedure's checklist is judged on, in SQL: the submission, once
+    submitted (what the organisme received), otherwise today (what is still to gather)."""
+    return Case(
+        When(
+            Q(submitted_on__isnull=False) & ~Q(status__in=BEFORE_SUBMISSION),
+            then=F("submitted_on"),
+        ),
+        default=Value(today),
+        output_field=models.DateField(),
+    )
+
+
+def missing_documents_filter(day: date | Combinable) -> Q:
+    """Checklist rows that lack a document valid on `day` (a date or an expression):
+    nothing linked, the linked document deleted, not yet issued or brought by then, or
+    expired by then. Rows marked not applicable never count. As Document.is_valid_on."""
     return Q(not_applicable=False) & (
         Q(document__isnull=True)
         | Q(document__deleted_at__isnull=False)
         | Q(document__expires_on__lt=day)
+        | Q(document__issued_on__gt=day)
+        | Q(document__issued_on__isnull=True, document__created_at__date__gt=day)
     )
 
 
@@ -144,24 +164,27 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
         return self.filter(person_id__in=persons_readable_in(pro, DataCategory.PROCEDURES, at=at))
 
     def with_missing_count(self, *, today: date | None = None) -> "ProcedureQuerySet":
-        """Annotate `missing_documents`: checklist rows without a document valid today."""
+        """Annotate `missing_documents`: checklist rows without a document valid on the day
+        the procedure's page judges them on (`checklist_day`, annotated too)."""
         day = today or timezone.localdate()
         missing = (
-            RequiredDocument.objects.filter(missing_documents_filter(day), procedure=OuterRef("pk"))
+            RequiredDocument.objects.filter(
+                missing_documents_filter(OuterRef("checklist_day")), procedure=OuterRef("pk")
+            )
             .order_by()
             .values("procedure")
             .annotate(count=Count("pk"))
             .values("count")
         )
-        return self.annotate(
+        return self.annotate(checklist_day=checklist_day(day)).annotate(
             missing_documents=Coalesce(
                 Subquery(missing, output_field=models.IntegerField()), Value(0)
             )
         )
 
     def with_missing_documents(self, *, today: date | None = None) -> "ProcedureQuerySet":
-        """Procedures whose checklist lacks at least one document valid today, annotated
-        with `missing_documents` (the count), in the list's own query."""
+        """Procedures whose checklist lacks at least one document valid on its day,
+        annotated with `missing_documents` (the count), in the list's own query."""
         return self.with_missing_count(today=today).filter(GreaterThan(F("missing_documents"), 0))
 
     def due_within(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":

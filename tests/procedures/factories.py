@@ -108,7 +108,8 @@ class ProcedureStepFactory(factory.django.DjangoModelFactory):
 
 
 class DocumentFactory(factory.django.DjangoModelFactory):
-    """A document row without any file: enough for checklists and completeness."""
+    """A document row without any file: enough for checklists and completeness. Brought
+    long before the days the tests judge checklists on, unless told otherwise."""
 
     class Meta:
         model = Document
@@ -117,3 +118,4 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     kind = DocumentKind.CNI
     issued_on = None
     expires_on = None
+    created_at = datetime.datetime(2020, 1, 6, 9, tzinfo=datetime.UTC)

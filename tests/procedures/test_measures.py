@@ -125,6 +125,46 @@ def test_a_deleted_document_is_missing(checklist_procedure):
     assert sorted(item.kind for item in result.missing) == ["cni", "justificatif_domicile"]
 
 
+def test_a_document_issued_or_brought_after_the_day_does_not_count_on_it():
+    submitted_on = datetime.date(2026, 2, 20)
+    procedure = ProcedureFactory(submitted=True, requested_on=submitted_on)
+    issued_later = DocumentFactory(person=procedure.person, issued_on=datetime.date(2026, 3, 1))
+    brought_later = DocumentFactory(
+        person=procedure.person, created_at=datetime.datetime(2026, 2, 21, 9, tzinfo=PARIS)
+    )
+    # Issued before the submission, brought to the file after it: the person had it.
+    issued_before = DocumentFactory(
+        person=procedure.person,
+        issued_on=datetime.date(2026, 2, 1),
+        created_at=datetime.datetime(2026, 3, 2, 9, tzinfo=PARIS),
+    )
+    for document in (issued_later, brought_later, issued_before):
+        RequiredDocumentFactory(procedure=procedure, document=document)
+
+    with frozen(DAY):
+        result = completeness(procedure)
+
+    assert result.day == submitted_on
+    assert [item.document for item in result.missing] == [issued_later, brought_later]
+    assert (result.satisfied, result.expired) == (1, [])
+    assert completeness(procedure, on=datetime.date(2026, 3, 1)).satisfied == 3
+
+
+def test_a_document_brought_late_in_the_evening_counts_from_its_french_day():
+    procedure = ProcedureFactory()
+    RequiredDocumentFactory(
+        procedure=procedure,
+        # 00:30 in Paris on 21 February, still 20 February in UTC.
+        document=DocumentFactory(
+            person=procedure.person,
+            created_at=datetime.datetime(2026, 2, 20, 23, 30, tzinfo=datetime.UTC),
+        ),
+    )
+
+    assert completeness(procedure, on=datetime.date(2026, 2, 20)).satisfied == 0
+    assert completeness(procedure, on=datetime.date(2026, 2, 21)).satisfied == 1
+
+
 def test_nothing_required_is_complete():
     result = completeness(ProcedureFactory(), on=DAY)
 

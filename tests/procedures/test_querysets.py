@@ -1,4 +1,5 @@
 import datetime
+from unittest.mock import patch
 
 import pytest
 from django.utils import timezone
@@ -7,6 +8,7 @@ from relais.consent.access import Professional
 from relais.consent.charter import levels_for
 from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
+from relais.procedures.measures import completeness
 from relais.procedures.models import Procedure, ProcedureStatus
 from tests.factories import MembershipFactory, UserFactory
 from tests.persons.factories import (
@@ -210,3 +212,61 @@ def test_it_counts_missing_documents_in_the_list_query(django_assert_num_queries
     assert counted == {complete: 0, lacking: 3, nothing_asked: 0}
     assert lacking_only == [lacking]
     assert lacking_only[0].missing_documents == 3
+
+
+def test_it_counts_missing_documents_on_the_day_the_procedure_page_judges_them():
+    submitted_on = TODAY - datetime.timedelta(days=40)
+    submitted = ProcedureFactory(
+        requested_on=submitted_on, submitted_on=submitted_on, status=ProcedureStatus.AWAITING
+    )
+    # Valid on the day of the submission, expired since: the organisme received it valid.
+    RequiredDocumentFactory(
+        procedure=submitted,
+        document=DocumentFactory(person=submitted.person, expires_on=TODAY - datetime.timedelta(1)),
+    )
+    # Issued after the submission: the organisme never received it.
+    RequiredDocumentFactory(
+        procedure=submitted,
+        document=DocumentFactory(person=submitted.person, issued_on=TODAY),
+    )
+    # Brought to the file after the submission, with no issue day.
+    RequiredDocumentFactory(
+        procedure=submitted,
+        document=DocumentFactory(
+            person=submitted.person,
+            created_at=timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(9))),
+        ),
+    )
+    # Submitted, then sent back for missing documents: judged today again.
+    sent_back = ProcedureFactory(
+        requested_on=submitted_on,
+        submitted_on=submitted_on,
+        status=ProcedureStatus.MISSING_DOCUMENTS,
+    )
+    RequiredDocumentFactory(
+        procedure=sent_back,
+        document=DocumentFactory(person=sent_back.person, expires_on=TODAY - datetime.timedelta(1)),
+    )
+    RequiredDocumentFactory(
+        procedure=sent_back,
+        document=DocumentFactory(person=sent_back.person, issued_on=TODAY),
+    )
+
+    counted = {p: p.missing_documents for p in Procedure.objects.with_missing_count(today=TODAY)}
+
+    assert counted == {submitted: 2, sent_back: 1}
+    with patch(
+        "django.utils.timezone.now",
+        return_value=timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(10))),
+    ):
+        on_the_page = {p: _not_satisfied(p) for p in counted}
+    assert on_the_page == counted
+    assert list(Procedure.objects.with_missing_documents(today=TODAY).order_by("pk")) == [
+        submitted,
+        sent_back,
+    ]
+
+
+def _not_satisfied(procedure):
+    measure = completeness(procedure)
+    return measure.total - measure.satisfied

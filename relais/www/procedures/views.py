@@ -233,6 +233,8 @@ def _detail_context(
             {
                 "item": item,
                 "readable": True,
+                # Linked since the day the list is judged on: it counts from its own day.
+                "later": item.document is not None and not item.document.existed_on(measure.day),
                 "state": "non_concerne"
                 if item.not_applicable
                 else "expiree"

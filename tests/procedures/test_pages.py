@@ -1,0 +1,74 @@
+"""The procedure's page where the checklist's day, the steps kept and the refused posts
+meet; the rest of the pages is tested in tests/www/procedures."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from relais.audit.context import Actor
+from relais.procedures.models import ProcedureStatus
+from relais.procedures.services import procedure_open
+from tests.conftest import log_in
+from tests.factories import MembershipFactory
+from tests.persons.factories import ConsentFactory, PersonFactory
+from tests.procedures.factories import DocumentFactory, ProcedureTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def referent():
+    return MembershipFactory()
+
+
+@pytest.fixture
+def person(referent):
+    person = PersonFactory()
+    ConsentFactory(person=person, organisation=referent.organisation)
+    return person
+
+
+@pytest.fixture
+def referent_client(referent):
+    return log_in(Client(), referent.user, referent)
+
+
+@pytest.fixture
+def procedure(person, referent):
+    return procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(required_documents=[{"kind": "cni", "condition": ""}]),
+        organisation=referent.organisation,
+        by=Actor(
+            user_id=referent.user_id,
+            label=referent.user.get_full_name(),
+            organisation_id=referent.organisation_id,
+            organisation_label=referent.organisation.name,
+        ),
+        requested_on=timezone.localdate() - datetime.timedelta(days=30),
+    )
+
+
+def _detail(procedure):
+    return reverse("procedures:detail", args=[procedure.person_id, procedure.pk])
+
+
+def test_it_shows_a_document_brought_after_the_submission_as_missing_on_that_day(
+    referent_client, procedure, person
+):
+    submitted_on = timezone.localdate() - datetime.timedelta(days=10)
+    procedure.status = ProcedureStatus.AWAITING
+    procedure.submitted_on = submitted_on
+    procedure.save()
+    procedure.checklist.update(
+        document=DocumentFactory(person=person, issued_on=submitted_on + datetime.timedelta(1))
+    )
+
+    text = referent_client.get(_detail(procedure)).content.decode()
+
+    assert "0 % des pièces réunies" in text
+    assert f"délivrée ou déposée après le {submitted_on:%d/%m/%Y}" in text
+    assert 'fr-badge--warning">manquante' in text
