@@ -26,6 +26,18 @@ ACCESS_HISTORY_ACTIONS = [
     AuditAction.BLOCK_LIFTED,
     AuditAction.BREAK_GLASS_PREFERENCE,
     AuditAction.DOCUMENT_DOWNLOADED,
+    AuditAction.DOCUMENT_UPLOADED,
+    AuditAction.DOCUMENT_REPLACED,
+    AuditAction.DOCUMENT_DELETED,
+    AuditAction.PROCEDURE_OPENED,
+    AuditAction.PROCEDURE_TRANSITION,
+    AuditAction.PROCEDURE_UPDATED,
+    AuditAction.PROCEDURE_DOCUMENT_LINKED,
+    AuditAction.PROCEDURE_DOCUMENT_UNLINKED,
+    AuditAction.PROCEDURE_STEP_RECORDED,
+    AuditAction.REFERENT_ADDED,
+    AuditAction.REFERENT_REMOVED,
+    AuditAction.PERSONS_MERGED,
     # Who opened, reopened, closed the person's space or changed how it is reached: the
     # person must be able to see a change made at the office without them.
     AuditAction.PERSON_ACCOUNT_OPENED,

@@ -190,6 +190,18 @@ HISTORY_ACTIONS: dict[str, Promise] = {
     AuditAction.BLOCK_LIFTED: _("A levé un blocage de mon dossier"),
     AuditAction.BREAK_GLASS_PREFERENCE: _("A changé mon choix sur l'ouverture en cas d'urgence"),
     AuditAction.DOCUMENT_DOWNLOADED: _("A téléchargé un papier"),
+    AuditAction.DOCUMENT_UPLOADED: _("A ajouté un papier"),
+    AuditAction.DOCUMENT_REPLACED: _("A remplacé un papier"),
+    AuditAction.DOCUMENT_DELETED: _("A supprimé un papier"),
+    AuditAction.PROCEDURE_OPENED: _("A commencé une démarche"),
+    AuditAction.PROCEDURE_TRANSITION: _("A changé où en est une démarche"),
+    AuditAction.PROCEDURE_UPDATED: _("A modifié une démarche"),
+    AuditAction.PROCEDURE_DOCUMENT_LINKED: _("A ajouté un papier à une démarche"),
+    AuditAction.PROCEDURE_DOCUMENT_UNLINKED: _("A enlevé un papier d'une démarche"),
+    AuditAction.PROCEDURE_STEP_RECORDED: _("A noté une étape faite pour une démarche"),
+    AuditAction.REFERENT_ADDED: _("A ajouté une personne qui me suit"),
+    AuditAction.REFERENT_REMOVED: _("A retiré une personne qui me suit"),
+    AuditAction.PERSONS_MERGED: _("A réuni deux dossiers à mon nom en un seul"),
     AuditAction.PERSON_ACCOUNT_OPENED: _("A ouvert mon espace personnel"),
     AuditAction.PERSON_ACCOUNT_UPDATED: _("A changé mon téléphone ou mon e-mail de connexion"),
     AuditAction.PERSON_ACCOUNT_RECOVERED: _("A rétabli mon accès au guichet"),
@@ -199,7 +211,18 @@ HISTORY_ACTIONS: dict[str, Promise] = {
 
 
 # Actions whose words already name the part of the file they touched.
-_SELF_NAMED = frozenset({AuditAction.NOTE_ADDED, AuditAction.PERSON_CREATED})
+_SELF_NAMED = frozenset(
+    {
+        AuditAction.NOTE_ADDED,
+        AuditAction.PERSON_CREATED,
+        AuditAction.PROCEDURE_OPENED,
+        AuditAction.PROCEDURE_TRANSITION,
+        AuditAction.PROCEDURE_UPDATED,
+        AuditAction.PROCEDURE_DOCUMENT_LINKED,
+        AuditAction.PROCEDURE_DOCUMENT_UNLINKED,
+        AuditAction.PROCEDURE_STEP_RECORDED,
+    }
+)
 
 
 def history_category(action: str, category: str) -> str:

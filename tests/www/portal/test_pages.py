@@ -17,6 +17,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.documents.models import Document
+from relais.documents.services import document_delete
 from relais.persons.categories import DataCategory
 from relais.persons.models import NoteVisibility, Person, PersonStatus
 from relais.persons.services import note_add
@@ -468,6 +469,16 @@ def test_the_history_names_the_profession_and_says_each_act_once(lea, lea_client
     note_item = next(item for item in page.split("<li ") if "A écrit une note" in item)
     assert "<dd>A écrit une note</dd>" in note_item
     assert f"<dd>{lea.referent.get_profession_display()}</dd>" in note_item
+
+
+def test_the_history_shows_a_paper_a_professional_deleted(lea, lea_client):
+    document_delete(document=lea.documents["cni"], by=actor(lea.referent))
+
+    page = text_of(lea_client.get(reverse("portal:history")))
+
+    deleted = next(item for item in page.split("<li ") if "A supprimé un papier" in item)
+    assert "<dd>CCAS de Calais</dd>" in deleted
+    assert "<dd>A supprimé un papier : Mes papiers</dd>" in deleted
 
 
 def test_the_history_shows_older_visits_page_after_page(lea, lea_client, monkeypatch):
