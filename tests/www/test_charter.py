@@ -1,3 +1,4 @@
+import re
 from html import unescape
 
 import pytest
@@ -97,7 +98,7 @@ def test_it_refuses_a_publication_without_summary_and_changes_nothing(pilot_clie
 
     response = pilot_client.post(reverse("consent:charter_edit"), {"type": "ccas"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Décrivez en une phrase ce qui change" in response.content.decode()
     assert current_version().number == before
 
@@ -110,7 +111,7 @@ def test_it_refuses_a_summary_with_a_nul_character_and_changes_nothing(pilot_cli
         reverse("consent:charter_edit"), {"type": "ccas", "summary": "Mise\x00à jour", **levels}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "caractère invisible interdit" in response.content.decode()
     assert current_version().number == before
 
@@ -125,7 +126,7 @@ def _refused(pilot_client, data: dict[str, str]) -> str:
 
     response = pilot_client.post(reverse("consent:charter_edit"), data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert CharterVersion.objects.count() == versions
     assert AuditEvent.objects.count() == events
     return unescape(response.content.decode())
@@ -274,3 +275,22 @@ def test_it_remembers_in_the_session_the_rights_accepted(fresh_client):
     client.post(reverse("consent:charter"), _accepting(membership))
 
     assert client.session[ACCEPTED_VERSION] == [current_version().pk, "ccas", "ass"]
+
+
+def _selected(page: str, name: str) -> str:
+    """The level a select of the charter editor shows."""
+    select = re.search(rf'<select [^>]*name="{name}">(.*?)</select>', page, re.S)
+    assert select is not None
+    return re.search(r'<option value="([^"]*)" selected>', select.group(1)).group(1)
+
+
+def test_a_refused_publication_shows_again_the_levels_and_the_summary_typed(pilot_client):
+    health, housing = f"{Profession.CIP}__{DataCategory.HEALTH}", f"{Profession.NURSE}__logement"
+    saved = current_matrix()[("ccas", Profession.NURSE, DataCategory.HOUSING)]
+    levels = _ccas_levels() | {health: "write", housing: "tout"}
+
+    page = _refused(pilot_client, {"type": "ccas", "summary": "x" * 301, **levels})
+
+    assert _selected(page, health) == "write"
+    assert _selected(page, housing) == saved
+    assert f'name="summary" maxlength="300" value="{"x" * 301}"' in page

@@ -100,9 +100,12 @@ def _charter_page(
 @pilot_required
 @require_http_methods(["GET", "POST"])
 def charter_edit(request: HttpRequest) -> HttpResponse:
-    """The pilot edits the matrix for one kind of organisation and publishes a version."""
+    """The pilot edits the matrix for one kind of organisation and publishes a version. A
+    refused publication answers 400 and shows again the levels and the summary typed."""
     matrix = current_matrix()
     kind = (request.POST if request.method == "POST" else request.GET).get("type", "")
+    typed: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
         errors = []
         if kind not in OrganisationKind.values:
@@ -111,9 +114,11 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         missing: Counter[str] = Counter()
         for profession in Profession:
             for category in DataCategory.values:
-                value = request.POST.get(f"{profession.value}__{category}", "")
+                name = f"{profession.value}__{category}"
+                value = request.POST.get(name, "")
                 if value in Level.values:
                     levels[(kind, profession.value, category)] = value
+                    typed[name] = value
                 else:
                     missing[profession.label] += 1
         if missing:
@@ -142,22 +147,16 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
             return redirect(f"{request.path}?type={kind}")
         for error in errors:
             messages.error(request, error)
+        status = 400
     if kind not in OrganisationKind.values:
         kind = OrganisationKind.CCAS
-    grid = [
-        (
-            profession,
-            [
-                (
-                    category,
-                    f"{profession.value}__{category.value}",
-                    matrix[(kind, profession, category)],
-                )
-                for category in DataCategory
-            ],
-        )
-        for profession in Profession
-    ]
+    grid = []
+    for profession in Profession:
+        cells = []
+        for category in DataCategory:
+            name = f"{profession.value}__{category.value}"
+            cells.append((category, name, typed.get(name, matrix[(kind, profession, category)])))
+        grid.append((profession, cells))
     context = {
         "title": "Modifier la charte d'usages",
         "kind": kind,
@@ -165,6 +164,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         "categories": list(DataCategory),
         "grid": grid,
         "levels": Level.choices,
+        "summary": request.POST.get("summary", ""),
         "version": current_version(),
     }
-    return render(request, "charter/charter_edit.html", context)
+    return render(request, "charter/charter_edit.html", context, status=status)
