@@ -278,6 +278,9 @@ RELAIS_OPERATOR_NAME = env_str("RELAIS_OPERATOR_NAME", "")
 
 OTP_TOTP_ISSUER = "Relais"
 OTP_TOTP_THROTTLE_FACTOR = 1
+# Relais takes django-otp's device pages out of the administration (accounts/admin.py);
+# should they come back, they show no secret, QR code or recovery code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # The WebAuthn relying party is the site's domain; empty means the host of each request
 # (browsers refuse IP addresses: open http://localhost:8000 to try security keys).
