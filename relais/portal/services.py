@@ -557,15 +557,24 @@ def _throttle_key(value: str) -> str:
     return f"personne:{value}"
 
 
+def _account_key(account: PersonAccount) -> str:
+    """The failures of a known account are counted once for all its identifiers: counted
+    per phone, e-mail and card typed, one account would allow three times the tries. What
+    was typed stays the key of an unknown identifier, which then locks out alike."""
+    return f"personne-compte:{account.pk}"
+
+
 def _refuse_if_locked(key: str, by: Actor) -> None:
     if throttling.is_locked(identifier=key, ip_address=by.ip_address):
         raise LoginRefused(LOGIN_LOCKED)
 
 
 def _failed(*, key: str, account: PersonAccount | None, method: str, by: Actor) -> LoginRefused:
-    """Count and record a failed attempt; return the error to raise."""
+    """Count and record a failed attempt (against the account once it is known, against
+    `key`, what was typed, otherwise); return the error to raise."""
     if account is not None:
         _record(AuditAction.PERSON_LOGIN_FAILED, account=account, by=by, details={"method": method})
+        key = _account_key(account)
     else:
         audit_record(
             action=AuditAction.PERSON_LOGIN_FAILED,
@@ -596,6 +605,8 @@ def person_login_with_code(
     method = "code" if purpose == CodePurpose.LOGIN else "invitation"
     with transaction.atomic():
         account = account_for(parsed) if parsed else None
+        if account is not None:
+            _refuse_if_locked(_account_key(account), by)
         login_code = (
             LoginCode.objects.select_for_update()
             .filter(account=account)
@@ -623,7 +634,7 @@ def person_login_with_code(
             login_code.save(update_fields=["attempts"])
     if account is None or not matches:
         raise _failed(key=key, account=account, method=method, by=by)
-    throttling.clear_account(key)
+    throttling.clear_account(_account_key(account))
     return account
 
 
@@ -632,6 +643,8 @@ def person_login_with_password(*, identifier: str, password: str, by: Actor) -> 
     key = _throttle_key(parsed.value if parsed else identifier.strip().lower())
     _refuse_if_locked(key, by)
     account = account_for(parsed) if parsed else None
+    if account is not None:
+        _refuse_if_locked(_account_key(account), by)
     if account is not None and account.password:
         valid = check_password(password, account.password)
     else:
@@ -644,7 +657,7 @@ def person_login_with_password(*, identifier: str, password: str, by: Actor) -> 
         raise error
     with transaction.atomic():
         _succeeded(account, method="mot de passe", by=by)
-    throttling.clear_account(key)
+    throttling.clear_account(_account_key(account))
     return account
 
 
@@ -656,6 +669,8 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
     digits = re.sub(r"\D", "", recovery_code)
     with transaction.atomic():
         account = account_for(Identifier("card", card)) if card else None
+        if account is not None:
+            _refuse_if_locked(_account_key(account), by)
         used = (
             RecoveryCode.objects.select_for_update()
             .filter(
@@ -677,7 +692,7 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
         with transaction.atomic():
             error = _failed(key=key, account=account, method="carte", by=by)
         raise error
-    throttling.clear_account(key)
+    throttling.clear_account(_account_key(account))
     return CardLogin(account=account, codes_left=codes_left)
 
 

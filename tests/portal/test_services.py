@@ -267,6 +267,52 @@ def test_unknown_identifiers_are_locked_out_like_known_ones():
     assert actions().count(AuditAction.PERSON_LOGIN_FAILED) == 5
 
 
+def test_it_counts_failures_per_account_whatever_identifier_is_typed():
+    account = PersonAccountFactory(
+        with_password=True, phone="+33612345678", email="lea@exemple.test"
+    )
+    typed = ["0612345678", "lea@exemple.test", account.card_identifier]
+    for identifier in [*typed, *typed[:2]]:
+        with pytest.raises(LoginRefused):
+            person_login_with_password(identifier=identifier, password="mauvais", by=VISITOR)
+
+    for identifier in typed:
+        with pytest.raises(LoginRefused, match="Trop d'essais"):
+            person_login_with_password(identifier=identifier, password=PERSON_PASSWORD, by=VISITOR)
+
+
+def test_wrong_card_codes_and_wrong_passwords_count_against_the_same_account():
+    account, codes = person_account_open(
+        person=PersonFactory(), phone="0612345678", password=PERSON_PASSWORD, **IDENTITY, by=PRO
+    )
+    for _ in range(4):
+        with pytest.raises(LoginRefused):
+            person_login_with_password(identifier="0612345678", password="mauvais", by=VISITOR)
+    with pytest.raises(LoginRefused, match="Trop d'essais"):
+        person_login_with_card(
+            card_identifier=account.card_identifier, recovery_code="0000 0000", by=VISITOR
+        )
+
+    with pytest.raises(LoginRefused, match="Trop d'essais"):
+        person_login_with_card(
+            card_identifier=account.card_identifier, recovery_code=codes[0], by=VISITOR
+        )
+
+
+def test_a_login_forgets_the_accounts_failures():
+    account = PersonAccountFactory(with_password=True, phone="+33612345678")
+    for _ in range(4):
+        with pytest.raises(LoginRefused):
+            person_login_with_password(identifier="0612345678", password="mauvais", by=VISITOR)
+    person_login_with_password(
+        identifier=account.card_identifier, password=PERSON_PASSWORD, by=VISITOR
+    )
+
+    for _ in range(4):
+        with pytest.raises(LoginRefused, match="ne marche pas"):
+            person_login_with_password(identifier="0612345678", password="mauvais", by=VISITOR)
+
+
 def test_too_many_failures_from_one_address_lock_every_identifier(settings):
     settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP = 3
     account = PersonAccountFactory(with_password=True, phone="+33612345678")
