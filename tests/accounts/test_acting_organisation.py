@@ -92,7 +92,7 @@ def test_it_refuses_to_act_for_an_organisation_of_someone_else(client, two_membe
 
     response = client.post(reverse("accounts:choose_organisation"), {"membership": stranger.pk})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "membership" in response.context["form"].errors
     assert client.session[MEMBERSHIP_ID] == first.pk
     assert not AuditEvent.objects.filter(action=AuditAction.ORGANISATION_SWITCHED).exists()

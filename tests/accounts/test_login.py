@@ -37,10 +37,18 @@ def test_it_gives_the_same_answer_for_a_wrong_password_and_an_unknown_email(clie
     wrong_password = _post_login(client, user.email, "pas-le-bon-mot-de-passe")
     unknown_email = _post_login(client, "personne@exemple.test", "pas-le-bon-mot-de-passe")
 
-    assert wrong_password.status_code == unknown_email.status_code == 200
+    assert wrong_password.status_code == unknown_email.status_code == 400
     assert _errors(wrong_password) == _errors(unknown_email) == [LOGIN_ERROR]
     assert LOGIN_ERROR_FR in wrong_password.content.decode()
+    assert f'value="{user.email}"' in wrong_password.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_it_refuses_an_empty_form_with_what_it_lacks(client):
+    response = client.post(reverse("accounts:login"), {})
+
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"email", "password"}
 
 
 def test_it_records_failed_logins(client):
@@ -137,7 +145,7 @@ def test_it_refuses_the_right_password_after_too_many_failures(client, settings)
     response = _post_login(client, user.email, PASSWORD)
 
     assert _errors(last_failure) == [LOCKED_ERROR]
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert _errors(response) == [LOCKED_ERROR]
     assert LOCKED_ERROR_FR in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -160,7 +168,7 @@ def test_it_locks_out_existing_and_unknown_emails_identically(client, settings):
         )
 
     assert answers[user.email] == answers["personne@exemple.test"]
-    assert answers[user.email][1] == (200, [LOCKED_ERROR])
+    assert answers[user.email][1] == (400, [LOCKED_ERROR])
 
 
 def test_it_records_one_lockout_and_nothing_while_locked(client, settings):

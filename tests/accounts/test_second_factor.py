@@ -114,7 +114,7 @@ def test_it_refuses_a_wrong_code_in_french(client, member, device):
 
     response = client.post(reverse("accounts:second_factor"), {"code": _wrong_code(device)})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["code"] == [WRONG_CODE_FR]
     assert DEVICE_ID_SESSION_KEY not in client.session
     assert AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_FAILED).count() == 1
@@ -130,7 +130,7 @@ def test_it_refuses_the_same_totp_code_twice(client, member, device):
     _password_only(client, member.user)
     response = client.post(reverse("accounts:second_factor"), {"code": code})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["code"] == [WRONG_CODE_FR]
     assert DEVICE_ID_SESSION_KEY not in client.session
 
@@ -164,7 +164,7 @@ def test_it_accepts_a_recovery_code_only_once(client, member, device):
     second = client.post(reverse("accounts:second_factor"), {"code": codes[0]})
 
     assert first.status_code == 302
-    assert second.status_code == 200
+    assert second.status_code == 400
     assert second.context["form"].errors["code"] == [WRONG_CODE_FR]
     assert StaticToken.objects.filter(device__user=member.user).count() == RECOVERY_CODE_COUNT - 1
     assert AuditEvent.objects.filter(action=AuditAction.RECOVERY_CODE_USED).count() == 1
@@ -225,7 +225,7 @@ def test_it_refuses_a_wrong_enrolment_code(client, member):
 
     response = client.post(reverse("accounts:second_factor_setup"), {"code": _wrong_code(pending)})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ce code ne correspond pas." in response.content.decode()
     pending.refresh_from_db()
     assert not pending.confirmed

@@ -8,7 +8,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -62,6 +62,16 @@ CODES_LOCKED_ERROR = (
 )
 
 
+def _posted(request: HttpRequest) -> QueryDict | None:
+    # An empty POST is bound too, so that it is refused with what it lacks.
+    return request.POST if request.method == "POST" else None
+
+
+def _status(form: forms.Form) -> int:
+    """A refused form is shown again with 400, keeping what was typed."""
+    return 400 if form.is_bound else 200
+
+
 def _remember_next(request: HttpRequest) -> None:
     target = same_site_path(request, request.GET.get("next", ""))
     if target:
@@ -101,7 +111,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
         return redirect("www:home")
     _remember_next(request)
-    form = LoginForm(request.POST or None)
+    form = LoginForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         check = services.password_check(
             identifier=form.cleaned_data["email"],
@@ -120,7 +130,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if services.has_second_factor(check.user):
                 return redirect("accounts:second_factor")
             return redirect("accounts:second_factor_setup")
-    return render(request, "accounts/login.html", {"form": form, "title": "Connexion"})
+    return render(
+        request, "accounts/login.html", {"form": form, "title": "Connexion"}, status=_status(form)
+    )
 
 
 @login_not_required
@@ -142,7 +154,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if not services.has_second_factor(user):
         return redirect("accounts:second_factor_setup")
     _remember_next(request)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         check = services.second_factor_check(
             user=user, token=form.cleaned_data["code"], by=actor_for(request)
@@ -158,7 +170,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         "title": "Second facteur",
         "has_security_key": WebAuthnDevice.objects.filter(user=user, confirmed=True).exists(),
     }
-    return render(request, "accounts/second_factor.html", context)
+    return render(request, "accounts/second_factor.html", context, status=_status(form))
 
 
 @second_factor_exempt
@@ -174,7 +186,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     if not first_factor and not second_factor_is_recent(request):
         return ask_second_factor_again(request)
     device = services.totp_enrolment_start(user=user)
-    form = TotpSetupForm(request.POST or None)
+    form = TotpSetupForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         codes = services.totp_enrolment_confirm(
             user=user, device=device, token=form.cleaned_data["code"], by=actor_for(request)
@@ -199,9 +211,8 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         "title": "Activer le second facteur",
         "qr_svg": qr_svg,
         "secret": services.totp_secret_base32(device),
-        "first_factor": first_factor,
     }
-    return render(request, "accounts/second_factor_setup.html", context)
+    return render(request, "accounts/second_factor_setup.html", context, status=_status(form))
 
 
 @organisation_optional
@@ -240,14 +251,14 @@ def choose_organisation(request: HttpRequest) -> HttpResponse:
         (m.pk, f"{m.organisation.name} — {m.profession_label} ({m.get_role_display()})")
         for m in memberships
     ]
-    form = ChooseOrganisationForm(request.POST or None, choices=choices)
+    form = ChooseOrganisationForm(_posted(request), choices=choices)
     if request.method == "POST" and form.is_valid():
         chosen = next(m for m in memberships if m.pk == form.cleaned_data["membership"])
         _act_for(request, chosen)
         messages.success(request, f"Vous agissez maintenant pour {chosen.organisation.name}.")
         return redirect(request.session.pop(NEXT_KEY, None) or reverse("www:home"))
     context = {"form": form, "title": "Choisir la structure", "memberships": memberships}
-    return render(request, "accounts/choose_organisation.html", context)
+    return render(request, "accounts/choose_organisation.html", context, status=_status(form))
 
 
 @organisation_optional
@@ -285,7 +296,7 @@ class _CurrentPasswordForm(SetPasswordForm):
 @recent_second_factor_required
 def password_change_view(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    form = _CurrentPasswordForm(request.POST or None, user=user)
+    form = _CurrentPasswordForm(_posted(request), user=user)
     if request.method == "POST" and form.is_valid():
         services.password_change(
             user=user, new_password=form.cleaned_data["password1"], by=actor_for(request)
@@ -293,9 +304,8 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)
         messages.success(request, "Votre mot de passe a été modifié.")
         return redirect("accounts:profile")
-    return render(
-        request, "accounts/password_change.html", {"form": form, "title": "Changer de mot de passe"}
-    )
+    context = {"form": form, "title": "Changer de mot de passe"}
+    return render(request, "accounts/password_change.html", context, status=_status(form))
 
 
 @login_not_required
@@ -337,7 +347,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         context["login_url"] = f"{reverse('accounts:login')}?{query}"
         return render(request, "accounts/invitation_login_first.html", context)
     candidate = User(email=found.email, first_name=found.first_name, last_name=found.last_name)
-    form = SetPasswordForm(request.POST or None, user=candidate)
+    form = SetPasswordForm(_posted(request), user=candidate)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -358,4 +368,4 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             )
             return redirect("accounts:second_factor_setup")
     context["form"] = form
-    return render(request, "accounts/invitation_new.html", context)
+    return render(request, "accounts/invitation_new.html", context, status=_status(form))
