@@ -38,8 +38,9 @@ class PersonAccount(models.Model):
     email = models.EmailField("adresse électronique", unique=True, null=True, blank=True)
     password = models.CharField("mot de passe (empreinte)", max_length=128, blank=True)
     is_active = models.BooleanField("ouvert", default=True)
-    # Raised when access is restored or the identifiers change at the office, and when the
-    # space is closed or reopened: every session opened before ends.
+    # Raised when access is restored or the identifiers change at the office, when the
+    # space is closed or reopened, and when the person sets their password: every session
+    # opened before ends (but the one that set the password).
     security_stamp = models.PositiveIntegerField(default=0, editable=False)
     opened_at = models.DateTimeField("ouvert le", default=timezone.now)
     opened_by_label = models.CharField("ouvert par", max_length=200, blank=True)

@@ -315,21 +315,26 @@ IDENTIFIERS_CHANGED_MESSAGE = (
     "Relais : le téléphone ou l'e-mail de votre espace a été changé au guichet. "
     "Si ce n'est pas vous, parlez-en à votre accompagnant(e)."
 )
+# Only characters of the GSM alphabet: the message stays in plain SMS.
+PASSWORD_CHANGED_MESSAGE = (
+    "Relais : le mot de passe de votre espace a changé. "  # noqa: S105 (a message)
+    "Si ce n'est pas vous, allez voir la personne qui vous accompagne."
+)
 
 
-def _tell_former_contacts(*, phone: str | None, email: str | None) -> None:
-    """Warn the phone and the address the space had before a change, so that a change the
-    person did not ask for does not go unnoticed. Sent right after the commit rather than
-    through the task queue, so that the former number never waits in the queue's table;
-    best effort: the change is made, a failure is logged without the number."""
+def _tell_contacts(*, phone: str | None, email: str | None, body: str) -> None:
+    """Warn the person of a change to their space on the phone and the address given, so
+    that a change they did not ask for does not go unnoticed. Sent right after the commit
+    rather than through the task queue, so that the number never waits in the queue's
+    table; best effort: the change is made, a failure is logged without the number."""
     if phone:
         try:
-            send_sms(to=phone, body=IDENTIFIERS_CHANGED_MESSAGE)
+            send_sms(to=phone, body=body)
         except SmsError as error:
             logger.warning("Avertissement par SMS impossible : %s", type(error).__name__)
     if email:
         try:
-            send_mail("Votre espace Relais", IDENTIFIERS_CHANGED_MESSAGE, None, [email])
+            send_mail("Votre espace Relais", body, None, [email])
         except OSError as error:
             logger.warning("Avertissement par courriel impossible : %s", type(error).__name__)
 
@@ -376,7 +381,11 @@ def person_account_update(
             details={f"{field}_changed": value for field, value in changed.items()}
             | {"identity_document": IDENTITY_DOCUMENTS[identity_document]},
         )
-        transaction.on_commit(lambda: _tell_former_contacts(phone=former_phone, email=former_email))
+        transaction.on_commit(
+            lambda: _tell_contacts(
+                phone=former_phone, email=former_email, body=IDENTIFIERS_CHANGED_MESSAGE
+            )
+        )
     return account
 
 
@@ -468,13 +477,47 @@ def person_account_recover(
     return codes
 
 
-def person_password_set(*, account: PersonAccount, password: str, by: Actor) -> None:
-    """The person chooses (or changes) their password from their own space."""
+def _check_current_password(account: PersonAccount, *, stored: str, typed: str, by: Actor) -> None:
+    """The password the person replaces, typed again: counted like a login, so that an
+    open session does not allow more guesses than the login page."""
+    key = _account_key(account)
+    _refuse_if_locked(key, by)
+    if not check_password(typed, stored):
+        with transaction.atomic():
+            error = _failed(key=key, account=account, method="mot de passe actuel", by=by)
+        raise error
+
+
+def person_password_set(
+    *, account: PersonAccount, password: str, current_password: str = "", by: Actor
+) -> PersonAccount:
+    """The person chooses or changes their password from their own space. Replacing one
+    asks for it first: a session left open on a shared phone must not be enough to take
+    the space over. Every other session of the person ends (the caller keeps its own, see
+    sessions.person_session_keep) and the person is told by SMS or e-mail. Returns the
+    account, its security stamp raised."""
+    stored = PersonAccount.objects.values_list("password", flat=True).get(pk=account.pk)
+    if stored:
+        _check_current_password(account, stored=stored, typed=current_password, by=by)
     validate_person_password(password, account.person)
     with transaction.atomic():
+        account = (
+            PersonAccount.objects.select_for_update().select_related("person").get(pk=account.pk)
+        )
+        if account.password != stored:
+            # Changed by another session since it was checked: checked again on the retry.
+            raise LoginRefused(LOGIN_REFUSED)
         account.password = make_password(password)
-        account.save(update_fields=["password"])
+        account.security_stamp += 1
+        account.save(update_fields=["password", "security_stamp"])
         _record(AuditAction.PERSON_PASSWORD_SET, account=account, by=by)
+        phone, email = account.phone, account.email
+        transaction.on_commit(
+            lambda: _tell_contacts(phone=phone, email=email, body=PASSWORD_CHANGED_MESSAGE)
+        )
+    if stored:
+        throttling.clear_account(_account_key(account))
+    return account
 
 
 def login_code_send(*, identifier: str, by: Actor) -> None:

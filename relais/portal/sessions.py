@@ -41,6 +41,14 @@ def person_session_start(request: HttpRequest, account: PersonAccount) -> None:
     request.person_account = account  # type: ignore[attr-defined]
 
 
+def person_session_keep(request: HttpRequest, account: PersonAccount) -> None:
+    """Keep this session, on a fresh key, after a change of the person's own that raised
+    the account's security stamp to end every other session."""
+    request.session.cycle_key()
+    request.session[PERSON_STAMP] = account.security_stamp
+    request.person_account = account  # type: ignore[attr-defined]
+
+
 def person_session_end(request: HttpRequest) -> None:
     request.session.flush()
     request.person_account = None  # type: ignore[attr-defined]

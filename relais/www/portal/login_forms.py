@@ -1,5 +1,7 @@
 """Forms of the person's login pages: one question each, in short words."""
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -102,12 +104,19 @@ class ActivationForm(DsfrBaseForm):
 
 
 class PasswordChooseForm(DsfrBaseForm):
+    current_password = forms.CharField(
+        label=_("Votre mot de passe actuel"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        error_messages={"required": _("Tapez votre mot de passe actuel.")},
+    )
     password1 = forms.CharField(
         label=_("Votre nouveau mot de passe"),
         help_text=_("Au moins 8 signes. Pas votre nom, pas 12345678."),
         strip=False,
         max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
         label=_("Tapez-le encore une fois"),
@@ -115,6 +124,13 @@ class PasswordChooseForm(DsfrBaseForm):
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def __init__(self, *args: Any, replacing: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A first password asks for none; the new one then takes the focus.
+        if not replacing:
+            del self.fields["current_password"]
+            self.fields["password1"].widget.attrs["autofocus"] = True
 
     def clean(self) -> dict[str, object]:
         cleaned: dict[str, object] = super().clean() or {}

@@ -26,6 +26,7 @@ from relais.portal.sessions import (
     PENDING_LOGIN,
     person_actor,
     person_session_end,
+    person_session_keep,
     person_session_start,
 )
 from relais.www.portal.decorators import person_required, portal_public
@@ -167,21 +168,28 @@ def activate(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_choose(request: HttpRequest) -> HttpResponse:
     account = request.person_account  # type: ignore[attr-defined]
-    form = PasswordChooseForm(request.POST or None)
+    form = PasswordChooseForm(request.POST or None, replacing=account.has_password)
     if request.method == "POST" and form.is_valid():
         try:
-            person_password_set(
-                account=account, password=form.cleaned_data["password1"], by=person_actor(request)
+            account = person_password_set(
+                account=account,
+                password=form.cleaned_data["password1"],
+                current_password=form.cleaned_data.get("current_password", ""),
+                by=person_actor(request),
             )
+        except LoginRefused as error:
+            form.add_error("current_password" if account.has_password else None, error)
         except ValidationError as error:
             form.add_error("password1", error)
         else:
+            person_session_keep(request, account)
             messages.success(request, _("Votre mot de passe est enregistré."))
             return redirect("portal:home")
     return render(
         request,
         "portal/login/password_choose.html",
         {"form": form, "account": account, "title": _("Choisir un mot de passe")},
+        status=400 if form.is_bound else 200,
     )
 
 

@@ -4,6 +4,8 @@ invitation; identical answers whether or not an account exists; nothing personal
 import re
 
 import pytest
+from django.contrib.auth.hashers import check_password
+from django.test import Client
 from django.urls import reverse
 
 from relais.audit.actions import AuditAction
@@ -232,10 +234,86 @@ def test_a_weak_password_is_refused_in_french_and_nothing_changes(client):
         reverse("portal:password_choose"), {"password1": "12345678", "password2": "12345678"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ce mot de passe est trop courant" in response.content.decode()
     account.refresh_from_db()
     assert not account.has_password
+
+
+def change_password(client, current, new="Soleil-62-nord"):
+    return client.post(
+        reverse("portal:password_choose"),
+        {"current_password": current, "password1": new, "password2": new},
+    )
+
+
+def test_replacing_a_password_asks_for_the_current_one(client, mailoutbox):
+    account = PersonAccountFactory(phone=PHONE, with_password=True)
+    log_in_person(client, account)
+
+    response = change_password(client, "mauvais")
+
+    assert response.status_code == 400
+    assert "Ce que vous avez tapé ne marche pas" in response.content.decode()
+    account.refresh_from_db()
+    assert check_password(PERSON_PASSWORD, account.password)
+    assert actions() == [AuditAction.PERSON_LOGIN_FAILED]
+    assert sms.outbox == []
+    assert mailoutbox == []
+
+
+def test_wrong_current_passwords_lock_out_like_wrong_logins(client):
+    account = PersonAccountFactory(phone=PHONE, with_password=True)
+    log_in_person(client, account)
+    for _ in range(4):
+        change_password(client, "mauvais")
+
+    locked = change_password(client, "mauvais")
+    still_locked = client.post(
+        reverse("portal:login_password"), {"identifier": TYPED_PHONE, "password": PERSON_PASSWORD}
+    )
+
+    assert "Trop d&#x27;essais" in locked.content.decode()
+    assert "Trop d&#x27;essais" in still_locked.content.decode()
+
+
+def test_a_new_password_ends_the_other_sessions_keeps_this_one_and_is_told(client, mailoutbox):
+    account = PersonAccountFactory(phone=PHONE, email="lea@exemple.test", with_password=True)
+    other = log_in_person(Client(), account)
+    log_in_person(client, account)
+
+    with committed():
+        response = change_password(client, PERSON_PASSWORD)
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert check_password("Soleil-62-nord", account.password)
+    assert client.get(reverse("portal:home")).status_code == 200
+    assert other.get(reverse("portal:home")).url == reverse("portal:login")
+    told = "Relais : le mot de passe de votre espace a changé."
+    assert [(message.to, message.body.startswith(told)) for message in sms.outbox] == [
+        (PHONE, True)
+    ]
+    assert [(message.to, message.body.startswith(told)) for message in mailoutbox] == [
+        (["lea@exemple.test"], True)
+    ]
+    assert "lea" not in sms.outbox[0].body
+
+
+def test_a_first_password_asks_for_no_current_one(client):
+    account = PersonAccountFactory(phone=PHONE)
+    log_in_person(client, account)
+
+    page = client.get(reverse("portal:password_choose")).content.decode()
+    with committed():
+        response = client.post(
+            reverse("portal:password_choose"),
+            {"password1": "Soleil-62-nord", "password2": "Soleil-62-nord"},
+        )
+
+    assert 'name="current_password"' not in page
+    assert response.status_code == 302
+    assert [message.to for message in sms.outbox] == [PHONE]
 
 
 def test_two_different_passwords_are_refused_in_plain_words(client):
@@ -247,7 +325,7 @@ def test_two_different_passwords_are_refused_in_plain_words(client):
         {"password1": "Soleil-62-nord", "password2": "Soleil-62-sud"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Les deux mots de passe ne sont pas pareils." in response.content.decode()
     account.refresh_from_db()
     assert not account.has_password
