@@ -206,8 +206,11 @@ class Procedure(models.Model):
     procedure_type = models.ForeignKey(
         ProcedureType, on_delete=models.PROTECT, related_name="procedures", verbose_name="démarche"
     )
-    # The catalogue version the checklist was taken from.
+    # The catalogue version the checklist and the steps were taken from.
     type_version = models.PositiveIntegerField(default=1)
+    # The entry's steps as they were then: the steps done point into this list by their
+    # position, which a later edit of the catalogue entry must not shift.
+    steps = models.JSONField("étapes", default=list, blank=True)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="procedures"
     )
@@ -321,7 +324,7 @@ class ProcedureStep(models.Model):
     """One step of the procedure done, and how (autonomy)."""
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps_done")
-    # Position in the catalogue entry's `steps` list (0-based).
+    # Position in the procedure's `steps` list (0-based).
     step_index = models.PositiveSmallIntegerField()
     autonomy = models.CharField("comment", max_length=10, choices=Autonomy.choices)
     # Required when the step was done for the person.

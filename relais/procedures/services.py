@@ -113,6 +113,7 @@ def _open(
         person=person,
         procedure_type=procedure_type,
         type_version=procedure_type.version,
+        steps=list(procedure_type.steps),
         organisation=organisation,
         status=S.NOT_STARTED,
         requested_on=requested_on,
@@ -162,8 +163,8 @@ def procedure_open(
     requested_on: date | None = None,
     due_on: date | None = None,
 ) -> Procedure:
-    """Open a procedure for the person, with the checklist of the catalogue's current
-    version."""
+    """Open a procedure for the person, with the checklist and the steps of the
+    catalogue's current version."""
     # Not in `_open`: a recurring procedure's next occurrence may open after its deadline
     # passed (the daily task catches up), and must still be opened.
     _due_after_request(requested_on or timezone.localdate(), due_on)
@@ -336,8 +337,8 @@ def procedure_step_record(
     reason: str = "",
     done_on: date | None = None,
 ) -> ProcedureStep:
-    """Record how one step of the catalogue entry was done; recording it again updates it."""
-    steps = procedure.procedure_type.steps
+    """Record how one step of the procedure was done; recording it again updates it."""
+    steps = procedure.steps
     if not 0 <= step_index < len(steps):
         raise ValidationError(f"Cette démarche compte {len(steps)} étapes : l'étape n'existe pas.")
     if autonomy not in Autonomy.values:

@@ -69,6 +69,7 @@ class ProcedureFactory(factory.django.DjangoModelFactory):
     person = factory.SubFactory(PersonFactory)
     procedure_type = factory.SubFactory(ProcedureTypeFactory)
     type_version = factory.LazyAttribute(lambda p: p.procedure_type.version)
+    steps = factory.LazyAttribute(lambda p: list(p.procedure_type.steps))
     organisation = factory.SubFactory(OrganisationFactory)
     status = ProcedureStatus.NOT_STARTED
     requested_on = factory.LazyFunction(timezone.localdate)

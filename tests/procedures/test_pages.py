@@ -72,3 +72,19 @@ def test_it_shows_a_document_brought_after_the_submission_as_missing_on_that_day
     assert "0 % des pièces réunies" in text
     assert f"délivrée ou déposée après le {submitted_on:%d/%m/%Y}" in text
     assert 'fr-badge--warning">manquante' in text
+
+
+def test_it_shows_the_steps_the_procedure_was_opened_with(referent_client, procedure):
+    procedure.procedure_type.steps = ["Une étape ajoutée depuis.", "Une autre."]
+    procedure.procedure_type.save()
+
+    text = referent_client.get(_detail(procedure)).content.decode()
+    recorded = referent_client.post(
+        reverse("procedures:step", args=[procedure.person_id, procedure.pk, 2]),
+        {"etape-2-autonomy": "avec", "etape-2-done_on": timezone.localdate().isoformat()},
+    )
+
+    assert "Remplissez le formulaire en ligne." in text
+    assert "Une étape ajoutée depuis." not in text
+    assert recorded.status_code == 302
+    assert procedure.steps_done.get().step_index == 2

@@ -11,6 +11,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.documents.models import DocumentKind
 from relais.persons.models import PersonStatus
+from relais.procedures.catalogue import procedure_type_update
 from relais.procedures.models import (
     Autonomy,
     Procedure,
@@ -170,6 +171,33 @@ def test_recording_a_step_again_updates_it(actor, procedure):
     step = ProcedureStep.objects.get(procedure=procedure)
     assert (step.autonomy, step.reason) == ("seule", "")
     assert _events(AuditAction.PROCEDURE_STEP_RECORDED).last().details["modifiee"] is True
+
+
+def test_a_catalogue_edit_leaves_the_steps_of_an_open_procedure_as_they_were(actor, procedure):
+    shown = list(procedure.procedure_type.steps)
+    procedure_step_record(procedure=procedure, step_index=2, autonomy="seule", by=actor)
+
+    procedure_type_update(
+        procedure_type=procedure.procedure_type,
+        by=actor,
+        steps=["Prenez rendez-vous avec votre accompagnant(e).", *shown[1:]],
+    )
+
+    procedure.refresh_from_db()
+    assert procedure.steps == shown
+    recorded = ProcedureStep.objects.get(procedure=procedure)
+    assert procedure.steps[recorded.step_index] == "Remplissez le formulaire en ligne."
+
+
+def test_it_records_the_steps_of_the_procedure_not_of_the_entry(actor, procedure):
+    procedure_type_update(
+        procedure_type=procedure.procedure_type,
+        by=actor,
+        steps=[*procedure.procedure_type.steps, "Attendez la réponse."],
+    )
+
+    with pytest.raises(ValidationError, match="Cette démarche compte 3 étapes"):
+        procedure_step_record(procedure=procedure, step_index=3, autonomy="avec", by=actor)
 
 
 @pytest.mark.parametrize(

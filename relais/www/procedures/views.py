@@ -266,7 +266,7 @@ def _detail_context(
                 initial=_step_initial(done.get(index)),
             ),
         }
-        for index, text in enumerate(procedure.procedure_type.steps)
+        for index, text in enumerate(procedure.steps)
     ]
     allowed = procedure.allowed_transitions()
     moves = [s for s in allowed if s not in DECIDED_STATUSES]
@@ -408,7 +408,7 @@ def procedure_step(
 ) -> HttpResponse:
     pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     procedure = _procedure(access, procedure_id)
-    if step_index >= len(procedure.procedure_type.steps):
+    if step_index >= len(procedure.steps):
         raise Http404("Étape introuvable.")
     prefix = f"etape-{step_index}"
     form = forms.StepForm(request.POST, prefix=prefix, number=step_index + 1)
