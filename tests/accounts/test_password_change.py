@@ -1,6 +1,11 @@
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from relais.accounts.sessions import SECOND_FACTOR_AT
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from tests.conftest import log_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -22,5 +27,53 @@ def test_it_refuses_a_wrong_current_password_with_400(member_client, member_memb
     assert response.context["form"].errors["current_password"] == [
         "Le mot de passe actuel est incorrect."
     ]
+    member_membership.user.refresh_from_db()
+    assert member_membership.user.check_password(PASSWORD)
+
+
+def test_it_needs_the_current_password(member_client, member_membership):
+    response = member_client.post(
+        reverse("accounts:password_change"), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
+
+    assert response.status_code == 400
+    assert "current_password" in response.context["form"].errors
+    member_membership.user.refresh_from_db()
+    assert member_membership.user.check_password(PASSWORD)
+    assert not AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED).exists()
+
+
+def test_it_changes_the_password_and_journals_it(member_client, member_membership):
+    response = _change(member_client)
+
+    assert response.url == reverse("accounts:profile")
+    user = member_membership.user
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(action=AuditAction.PASSWORD_CHANGED)
+    assert event.actor_id == user.pk
+
+
+def test_it_keeps_this_session_and_ends_the_others(member_client, member_membership):
+    other = log_in(Client(), member_membership.user, member_membership)
+
+    _change(member_client)
+
+    assert member_client.get(reverse("accounts:profile")).status_code == 200
+    elsewhere = other.get(reverse("accounts:profile"))
+    assert elsewhere.url.startswith(reverse("accounts:login"))
+    assert "_auth_user_id" not in other.session
+
+
+def test_it_asks_the_second_factor_again_before_the_change(
+    member_client, member_membership, settings
+):
+    session = member_client.session
+    session[SECOND_FACTOR_AT] -= settings.RELAIS_RECENT_SECOND_FACTOR.total_seconds() + 1
+    session.save()
+
+    response = _change(member_client)
+
+    assert response.url.startswith(reverse("accounts:second_factor"))
     member_membership.user.refresh_from_db()
     assert member_membership.user.check_password(PASSWORD)
