@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -67,8 +68,15 @@ class ConsentGrantForm(DsfrBaseForm):
         label=_("Pendant combien de temps ?"), widget=forms.RadioSelect, initial="6m"
     )
 
-    def __init__(self, *args: Any, organisations: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organisations: list[tuple[int, str]],
+        blocked: set[int],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.blocked = blocked
         self.fields["organisation"].choices = organisations  # type: ignore[attr-defined]
         self.fields["organisation"].error_messages["required"] = _("Choisissez une structure.")
         self.fields["organisation"].error_messages["invalid_choice"] = _(
@@ -81,6 +89,13 @@ class ConsentGrantForm(DsfrBaseForm):
             (code.value, str(words.CONSENT_DURATIONS[code])) for code in ConsentDuration
         ]
         self.fields["duration"].error_messages["required"] = _("Choisissez une durée.")
+
+    def clean_organisation(self) -> int:
+        # A block wins over any agreement: one given now would change nothing.
+        organisation: int = self.cleaned_data["organisation"]
+        if organisation in self.blocked:
+            raise ValidationError(_("Vous avez bloqué cette structure. Débloquez-la d'abord."))
+        return organisation
 
 
 class BlockForm(DsfrBaseForm):

@@ -306,7 +306,12 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
     person = _person(request)
     search, query = searched(request.GET)
     choices, found = organisation_choices(person, query, request.POST.get("organisation"))
-    form = forms.ConsentGrantForm(request.POST or None, organisations=choices)
+    blocked = set(
+        Block.objects.active()
+        .filter(person=person, organisation__isnull=False)
+        .values_list("organisation_id", flat=True)
+    )
+    form = forms.ConsentGrantForm(request.POST or None, organisations=choices, blocked=blocked)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

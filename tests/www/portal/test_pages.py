@@ -295,6 +295,23 @@ def test_the_same_grant_sent_twice_is_recorded_once_and_said_in_the_persons_lang
     assert Consent.objects.filter(organisation=mission_locale).count() == 1
 
 
+def test_an_agreement_to_a_blocked_organisation_is_refused_with_the_way_to_unblock(lea, lea_client):
+    ccas = lea.referent.organisation
+    lea_client.post(reverse("portal:block"), {"target": f"structure-{ccas.pk}"})
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+    count = Consent.objects.filter(organisation=ccas).count()
+
+    response = lea_client.post(
+        reverse("portal:consent_grant"),
+        {"organisation": ccas.pk, "categories": ["logement"], "duration": "1y"},
+    )
+
+    assert Block.objects.active().filter(person=lea.person, organisation=ccas).exists()
+    assert response.status_code == 400
+    assert "You blocked this organisation. Unblock it first." in text_of(response)
+    assert Consent.objects.filter(organisation=ccas).count() == count
+
+
 def test_an_incomplete_grant_changes_nothing(lea, lea_client):
     count = Consent.objects.count()
 
