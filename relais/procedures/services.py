@@ -495,10 +495,15 @@ def procedure_update(*, procedure: Procedure, by: Actor, **fields: date | None) 
         )
     for field, value in changed.items():
         setattr(procedure, field, value)
+    saved = [*changed, "updated_at"]
+    if "due_on" in changed:
+        # The reminder sent was for the former deadline: the new one gets its own.
+        procedure.reminder_sent_at = None
+        saved.append("reminder_sent_at")
     procedure.updated_at = timezone.now()
     procedure.full_clean()
     with transaction.atomic():
-        procedure.save(update_fields=[*changed, "updated_at"])
+        procedure.save(update_fields=saved)
         _touch(procedure.person_id, by)
         _record(
             AuditAction.PROCEDURE_UPDATED,

@@ -15,6 +15,7 @@ from relais.notifications import sms
 from relais.persons.models import Person, PersonStatus
 from relais.procedures import tasks
 from relais.procedures.models import Procedure, ProcedureStatus
+from relais.procedures.services import procedure_update
 from relais.procedures.tasks import (
     REMINDER_BODY,
     ReminderRun,
@@ -210,6 +211,31 @@ def test_it_reminds_once():
 
     assert len(sms.outbox) == 1
     assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).count() == 1
+
+
+def test_a_deadline_moved_after_its_reminder_is_reminded_again():
+    procedure = ProcedureFactory(requested_on=TODAY, due_on=TODAY + datetime.timedelta(days=2))
+    assert reminders_send_due(now=NOW).sent == 1
+
+    procedure_update(procedure=procedure, by=SYSTEM, due_on=TODAY + datetime.timedelta(days=20))
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at is None
+    assert reminders_send_due(now=NOW + datetime.timedelta(days=14)).sent == 1
+
+    assert len(sms.outbox) == 2
+
+
+def test_a_correction_that_leaves_the_deadline_keeps_its_reminder():
+    procedure = ProcedureFactory(requested_on=TODAY, due_on=TODAY)
+    reminders_send_due(now=NOW)
+
+    procedure_update(
+        procedure=procedure, by=SYSTEM, requested_on=TODAY - datetime.timedelta(days=1)
+    )
+
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at == NOW
+    assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)) == ReminderRun()
 
 
 @pytest.mark.parametrize(
