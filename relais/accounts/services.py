@@ -59,6 +59,18 @@ def password_check(*, identifier: str, password: str, ip_address: str) -> Passwo
     return _counted_password_check(identifier, ip_address, authenticated)
 
 
+def deactivated_account_password_check(
+    *, user: User, password: str, ip_address: str
+) -> PasswordCheck:
+    """The same check for a deactivated account, which Django's authentication refuses:
+    its owner proves it is theirs before an invitation reactivates it."""
+    return _counted_password_check(
+        user.email,
+        ip_address,
+        lambda: user if not user.is_active and user.check_password(password) else None,
+    )
+
+
 def _counted_password_check(
     identifier: str, ip_address: str, check: Callable[[], User | None]
 ) -> PasswordCheck:

@@ -1,10 +1,17 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from relais.accounts.models import User
 from relais.accounts.services import actor_of
-from relais.organisations.models import Role
+from relais.accounts.sessions import MEMBERSHIP_ID
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.organisations.models import Membership, Role
 from relais.organisations.services import invitation_create
+from relais.www.accounts.views import LOCKED_ERROR, REACTIVATION_ERROR
+from tests.conftest import totp_now
+from tests.factories import PASSWORD, MembershipFactory, TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +40,81 @@ def test_it_refuses_a_new_account_form_with_400(client, link):
     assert response.status_code == 400
     assert "Les deux mots de passe ne sont pas identiques." in response.content.decode()
     assert not User.objects.filter(email=EMAIL).exists()
+
+
+@pytest.fixture
+def deactivated():
+    user = UserFactory(email=EMAIL, is_active=False)
+    MembershipFactory(user=user, ended_on=timezone.localdate())
+    return user
+
+
+def test_it_asks_a_deactivated_account_for_its_password(client, link, deactivated):
+    page = client.get(link)
+
+    assert page.status_code == 200
+    assert list(page.context["form"].fields) == ["password"]
+    assert "a été désactivé" in page.content.decode()
+
+
+def test_it_reactivates_the_account_that_proves_its_password(
+    client, link, deactivated, manager_membership
+):
+    device = TOTPDeviceFactory(user=deactivated)
+
+    response = client.post(link, {"password": PASSWORD})
+
+    assert response.url == reverse("accounts:second_factor")
+    deactivated.refresh_from_db()
+    assert deactivated.is_active
+    joined = Membership.objects.active().get(user=deactivated)
+    assert joined.organisation == manager_membership.organisation
+    assert client.session["_auth_user_id"] == str(deactivated.pk)
+    assert {AuditAction.INVITATION_ACCEPTED, AuditAction.LOGIN} <= set(
+        AuditEvent.objects.values_list("action", flat=True)
+    )
+    verified = client.post(reverse("accounts:second_factor"), {"code": totp_now(device)})
+    assert verified.url == reverse("www:home")
+    assert client.session[MEMBERSHIP_ID] == joined.pk
+
+
+def test_it_sends_a_reactivated_account_without_factor_to_enrolment(client, link, deactivated):
+    response = client.post(link, {"password": PASSWORD})
+
+    assert response.url == reverse("accounts:second_factor_setup")
+
+
+def test_it_refuses_a_wrong_password_of_a_deactivated_account(client, link, deactivated):
+    response = client.post(link, {"password": "pas-le-bon-mot-de-passe"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["password"] == [REACTIVATION_ERROR]
+    deactivated.refresh_from_db()
+    assert not deactivated.is_active
+    assert not Membership.objects.active().filter(user=deactivated).exists()
+    assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
+    assert failed.actor_id == deactivated.pk
+
+
+def test_it_counts_the_password_of_a_deactivated_account_as_a_login(
+    client, link, deactivated, settings
+):
+    for _ in range(settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        client.post(reverse("accounts:login"), {"email": EMAIL, "password": "pas-le-bon"})
+
+    response = client.post(link, {"password": PASSWORD})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["password"] == [LOCKED_ERROR]
+    deactivated.refresh_from_db()
+    assert not deactivated.is_active
+
+
+def test_it_still_asks_an_active_account_to_log_in_first(client, link):
+    UserFactory(email=EMAIL)
+
+    response = client.post(link, {"password": PASSWORD})
+
+    assert response.status_code == 200
+    assert "Un compte Relais existe déjà pour cette adresse." in response.content.decode()

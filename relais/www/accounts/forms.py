@@ -17,6 +17,14 @@ class LoginForm(DsfrBaseForm):
     )
 
 
+class ReactivationForm(DsfrBaseForm):
+    password = forms.CharField(
+        label="Mot de passe de votre compte",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+
 class CodeForm(DsfrBaseForm):
     code = forms.CharField(
         label="Code",

@@ -30,7 +30,7 @@ from relais.accounts.models import User, WebAuthnDevice
 from relais.accounts.sessions import MEMBERSHIP_ID, mark_login, mark_second_factor
 from relais.audit.actions import AuditAction
 from relais.audit.services import audit_record
-from relais.organisations.models import Membership
+from relais.organisations.models import Invitation, Membership
 from relais.organisations.services import (
     invitation_accept,
     invitation_for_token,
@@ -40,6 +40,7 @@ from relais.www.accounts.forms import (
     ChooseOrganisationForm,
     CodeForm,
     LoginForm,
+    ReactivationForm,
     SetPasswordForm,
     TotpSetupForm,
 )
@@ -50,6 +51,9 @@ NEW_CODES_KEY = "relais_new_recovery_codes"
 LOGIN_ERROR = (
     "Adresse électronique ou mot de passe incorrect. Après plusieurs erreurs, "
     "la connexion est suspendue quelques minutes."
+)
+REACTIVATION_ERROR = (
+    "Mot de passe incorrect. Après plusieurs erreurs, la connexion est suspendue quelques minutes."
 )
 LOCKED_ERROR = (
     "Trop de tentatives : la connexion est suspendue pendant quelques minutes. "
@@ -121,18 +125,24 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if check.user is None:
             form.add_error(None, LOCKED_ERROR if check.locked else LOGIN_ERROR)
         else:
-            next_url = request.session.get(NEXT_KEY)
-            login(request, check.user, backend="relais.accounts.backends.AccountBackend")
-            mark_login(request.session, security_stamp=check.user.security_stamp)
-            if next_url:
-                request.session[NEXT_KEY] = next_url
-            audit_record(action=AuditAction.LOGIN, by=actor_for(request))
-            if services.has_second_factor(check.user):
-                return redirect("accounts:second_factor")
-            return redirect("accounts:second_factor_setup")
+            return _logged_in(request, check.user)
     return render(
         request, "accounts/login.html", {"form": form, "title": "Connexion"}, status=_status(form)
     )
+
+
+def _logged_in(request: HttpRequest, user: User) -> HttpResponse:
+    """Open the session of a user whose password was just checked, then ask the second
+    factor (or its enrolment)."""
+    next_url = request.session.get(NEXT_KEY)
+    login(request, user, backend="relais.accounts.backends.AccountBackend")
+    mark_login(request.session, security_stamp=user.security_stamp)
+    if next_url:
+        request.session[NEXT_KEY] = next_url
+    audit_record(action=AuditAction.LOGIN, by=actor_for(request))
+    if services.has_second_factor(user):
+        return redirect("accounts:second_factor")
+    return redirect("accounts:second_factor_setup")
 
 
 @login_not_required
@@ -342,7 +352,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, f"Vous avez rejoint {found.organisation.name}.")
             return redirect("accounts:choose_organisation")
         return render(request, "accounts/invitation_existing.html", context)
-    if User.objects.filter(email=found.email).exists():
+    existing = User.objects.filter(email=found.email).first()
+    if existing is not None and not existing.is_active:
+        return _invitation_reactivating(request, found, existing, context)
+    if existing is not None:
         query = urlencode({"next": request.path})
         context["login_url"] = f"{reverse('accounts:login')}?{query}"
         return render(request, "accounts/invitation_login_first.html", context)
@@ -369,3 +382,36 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("accounts:second_factor_setup")
     context["form"] = form
     return render(request, "accounts/invitation_new.html", context, status=_status(form))
+
+
+def _invitation_reactivating(
+    request: HttpRequest, found: Invitation, user: User, context: dict[str, object]
+) -> HttpResponse:
+    """An invitation to a deactivated account, which cannot log in to accept it: its
+    password, counted as a login, proves it is the invited person's before the invitation
+    reactivates it."""
+    form = ReactivationForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        check = services.deactivated_account_password_check(
+            user=user, password=form.cleaned_data["password"], ip_address=client_ip(request)
+        )
+        if check.user is None:
+            form.add_error("password", LOCKED_ERROR if check.locked else REACTIVATION_ERROR)
+        else:
+            try:
+                invitation_accept(
+                    invitation=found,
+                    password=None,
+                    existing_user=check.user,
+                    ip_address=client_ip(request),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"Votre compte est réactivé : vous avez rejoint {found.organisation.name}.",
+                )
+                return _logged_in(request, check.user)
+    context["form"] = form
+    return render(request, "accounts/invitation_reactivate.html", context, status=_status(form))
