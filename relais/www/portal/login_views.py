@@ -40,6 +40,12 @@ from relais.www.portal.login_forms import (
 )
 
 
+def _status(request: HttpRequest) -> int:
+    """A form page shown again after a POST shows a refusal (what succeeds redirects); the
+    same status whether or not an account matched what was typed."""
+    return 400 if request.method == "POST" else 200
+
+
 @portal_public
 @require_http_methods(["GET"])
 def login(request: HttpRequest) -> HttpResponse:
@@ -62,7 +68,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
             request.session[PENDING_LOGIN] = {"identifier": identifier}
             return redirect("portal:login_code_check")
     return render(
-        request, "portal/login/code_request.html", {"form": form, "title": _("Recevoir un code")}
+        request,
+        "portal/login/code_request.html",
+        {"form": form, "title": _("Recevoir un code")},
+        status=_status(request),
     )
 
 
@@ -86,7 +95,10 @@ def login_code_check(request: HttpRequest) -> HttpResponse:
             person_session_start(request, account)
             return redirect("portal:home")
     return render(
-        request, "portal/login/code_check.html", {"form": form, "title": _("Tapez le code")}
+        request,
+        "portal/login/code_check.html",
+        {"form": form, "title": _("Tapez le code")},
+        status=_status(request),
     )
 
 
@@ -107,7 +119,10 @@ def login_password(request: HttpRequest) -> HttpResponse:
             person_session_start(request, account)
             return redirect("portal:home")
     return render(
-        request, "portal/login/password.html", {"form": form, "title": _("Mon mot de passe")}
+        request,
+        "portal/login/password.html",
+        {"form": form, "title": _("Mon mot de passe")},
+        status=_status(request),
     )
 
 
@@ -136,7 +151,12 @@ def login_card(request: HttpRequest) -> HttpResponse:
                 % {"count": login.codes_left},
             )
             return redirect("portal:password_choose")
-    return render(request, "portal/login/card.html", {"form": form, "title": _("Ma carte Relais")})
+    return render(
+        request,
+        "portal/login/card.html",
+        {"form": form, "title": _("Ma carte Relais")},
+        status=_status(request),
+    )
 
 
 @portal_public
@@ -161,6 +181,7 @@ def activate(request: HttpRequest) -> HttpResponse:
         request,
         "portal/login/activate.html",
         {"form": form, "title": _("Ouvrir mon espace")},
+        status=_status(request),
     )
 
 
@@ -189,7 +210,7 @@ def password_choose(request: HttpRequest) -> HttpResponse:
         request,
         "portal/login/password_choose.html",
         {"form": form, "account": account, "title": _("Choisir un mot de passe")},
-        status=400 if form.is_bound else 200,
+        status=_status(request),
     )
 
 

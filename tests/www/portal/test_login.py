@@ -89,6 +89,7 @@ def test_it_answers_an_unknown_identifier_exactly_like_a_known_one(client):
 
     assert (known.status_code, known.url) == (unknown.status_code, unknown.url)
     assert visible(known_page) == visible(unknown_page)
+    assert known_wrong.status_code == unknown_wrong.status_code == 400
     assert visible(known_wrong) == visible(unknown_wrong)
     assert "Ce que vous avez tapé ne marche pas" in visible(unknown_wrong)
 
@@ -123,7 +124,7 @@ def test_it_never_puts_the_identifier_in_a_url(client):
 def test_bad_input_gets_a_french_error_and_sends_nothing(client):
     response = ask_code(client, "bonjour")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ce n&#x27;est pas un numéro de portable" in response.content.decode()
     assert sms.outbox == []
     assert PENDING_LOGIN not in client.session
@@ -142,7 +143,7 @@ def test_a_wrong_code_changes_nothing_but_the_attempt_count(client):
 
     response = client.post(asked.url, {"code": "abc"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PERSON_ACCOUNT not in client.session
     assert "Ce que vous avez tapé ne marche pas" in response.content.decode()
     assert LoginCode.objects.get().used_at is None
@@ -155,7 +156,7 @@ def test_it_says_clearly_when_too_many_codes_were_asked(client):
 
     response = ask_code(client)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Trop de codes ont été demandés" in response.content.decode()
     assert len(sms.outbox) == 3
 
@@ -185,7 +186,7 @@ def test_a_wrong_password_and_an_unknown_account_get_the_same_error(client):
     )
 
     for response in (wrong, unknown):
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Ce que vous avez tapé ne marche pas" in response.content.decode()
     assert PERSON_ACCOUNT not in client.session
     assert actions() == [AuditAction.PERSON_LOGIN_FAILED] * 2
@@ -221,7 +222,7 @@ def test_a_bad_card_number_gets_a_french_error(client):
         reverse("portal:login_card"), {"card_identifier": "1234", "recovery_code": "1234 5678"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ce n&#x27;est pas un numéro de carte Relais" in response.content.decode()
     assert actions() == []
 
@@ -348,7 +349,7 @@ def test_a_login_code_does_not_work_as_an_invitation(client):
 
     response = client.post(reverse("portal:activate"), {"phone": TYPED_PHONE, "code": last_code()})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PERSON_ACCOUNT not in client.session
 
 
