@@ -221,6 +221,27 @@ def _next_due_on(procedure: Procedure, to_status: str, on: date) -> date | None:
     return procedure.next_due_on
 
 
+def _not_before_last_move(procedure: Procedure, on: date) -> None:
+    """A move is not dated before the days the earlier moves recorded: the procedure's
+    dates stay in the order things happened."""
+    recorded = [
+        (day, label)
+        for day, label in (
+            (procedure.taken_on, "la prise en charge"),
+            (procedure.submitted_on, "le dépôt"),
+            (procedure.decided_on, "la décision"),
+        )
+        if day is not None
+    ]
+    if not recorded:
+        return
+    last_day, label = max(recorded, key=lambda recorded_day: recorded_day[0])
+    if on < last_day:
+        raise ValidationError(
+            f"La date ne peut pas être avant le {last_day:%d/%m/%Y}, date déjà notée pour {label}."
+        )
+
+
 def procedure_transition(
     *,
     procedure: Procedure,
@@ -277,6 +298,7 @@ def procedure_transition(
                 f"La décision ne peut pas être datée d'avant le dépôt, fait le "
                 f"{procedure.submitted_on:%d/%m/%Y}."
             )
+        _not_before_last_move(procedure, on)
 
         details: dict[str, str | int | bool | None] = {"de": from_status, "vers": to_status}
         if to_status == S.IN_PROGRESS and procedure.taken_on is None:
@@ -301,8 +323,13 @@ def procedure_transition(
         if to_status == S.GRANTED:
             procedure.amount_granted = amount
             procedure.rights_start_on = rights_start_on
+            # Granted after an appeal: the refusal no longer stands. Its reason stays in
+            # the log, written with the refusal.
+            procedure.refusal_reason = ""
         if to_status == S.REFUSED:
             procedure.refusal_reason = refusal_reason
+            reason_note = f"Motif du refus : {refusal_reason}"
+            comment = f"{comment}\n{reason_note}" if comment else reason_note
         procedure.next_due_on = _next_due_on(procedure, to_status, on)
         procedure.status = to_status
         procedure.updated_at = timezone.now()

@@ -156,6 +156,61 @@ def test_it_refuses_a_decision_dated_before_the_submission(actor):
         )
 
 
+def test_it_refuses_a_submission_dated_before_the_taking_in_charge(actor):
+    procedure = _procedure_in(S.IN_PROGRESS)
+
+    with pytest.raises(ValidationError, match="avant le 05/03/2025, date déjà notée pour la prise"):
+        procedure_transition(
+            procedure=procedure, to_status=S.SUBMITTED, by=actor, on=datetime.date(2025, 3, 4)
+        )
+
+    procedure.refresh_from_db()
+    assert (procedure.status, procedure.submitted_on) == (S.IN_PROGRESS, None)
+
+
+@pytest.mark.parametrize("target", [S.GRANTED, S.REFUSED, S.ABANDONED])
+def test_it_refuses_an_appeal_outcome_dated_before_the_refusal(actor, target):
+    procedure = _procedure_in(S.APPEAL)
+
+    with pytest.raises(ValidationError, match="avant le 18/04/2025, date déjà notée pour la déc"):
+        procedure_transition(
+            procedure=procedure,
+            to_status=target,
+            by=actor,
+            on=DECIDED - datetime.timedelta(days=1),
+            **_arguments(target),
+        )
+
+    procedure.refresh_from_db()
+    assert (procedure.status, procedure.decided_on) == (S.APPEAL, DECIDED)
+    assert not ProcedureTransition.objects.filter(procedure=procedure).exists()
+
+
+def test_a_grant_after_an_appeal_clears_the_refusal_and_the_log_keeps_it(actor):
+    procedure = _procedure_in(S.AWAITING)
+    procedure_transition(
+        procedure=procedure,
+        to_status=S.REFUSED,
+        by=actor,
+        on=DECIDED,
+        refusal_reason="Ressources supérieures au plafond.",
+        comment="Reçu par courrier.",
+    )
+    procedure_transition(procedure=procedure, to_status=S.APPEAL, by=actor, on=DECIDED)
+
+    procedure_transition(procedure=procedure, to_status=S.GRANTED, by=actor, on=AFTER)
+
+    procedure.refresh_from_db()
+    assert (procedure.status, procedure.decided_on, procedure.refusal_reason) == (
+        S.GRANTED,
+        AFTER,
+        "",
+    )
+    assert procedure.transitions.get(to_status=S.REFUSED).comment == (
+        "Reçu par courrier.\nMotif du refus : Ressources supérieures au plafond."
+    )
+
+
 def test_a_refusal_needs_its_reason(actor):
     procedure = _procedure_in(S.AWAITING)
 
