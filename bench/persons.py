@@ -147,7 +147,7 @@ def _professional_session() -> tuple[str, int]:
     from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
     from relais.audit.context import Actor
     from relais.consent.charter import charter_accept, current_version
-    from relais.consent.middleware import ACCEPTED_VERSION
+    from relais.consent.middleware import ACCEPTED_VERSION, accepted_mark
     from relais.organisations.models import Membership
     from relais.persons.models import Person
 
@@ -175,7 +175,7 @@ def _professional_session() -> tuple[str, int]:
             SEEN_AT: now,
             SECOND_FACTOR_AT: now,
             MEMBERSHIP_ID: membership.pk,
-            ACCEPTED_VERSION: version.pk,
+            ACCEPTED_VERSION: accepted_mark(version, membership),
         }
     )
     session.create()
