@@ -13,7 +13,7 @@ procedure itself (`next_due_on`), and the daily task opens the next occurrence f
   (an appeal that ends in a grant sets it again).
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -43,6 +43,8 @@ from relais.procedures.models import (
 
 S = ProcedureStatus
 REASON_MIN_LENGTH = 10
+# A second send of the opening form within this time is taken for a double click.
+REOPEN_GUARD = timedelta(minutes=5)
 UPDATABLE_FIELDS = frozenset({"requested_on", "due_on", "next_due_on"})
 
 
@@ -168,16 +170,31 @@ def procedure_open(
     # Not in `_open`: a recurring procedure's next occurrence may open after its deadline
     # passed (the daily task catches up), and must still be opened.
     _due_after_request(requested_on or timezone.localdate(), due_on)
-    return _open(
-        person=person,
-        procedure_type=procedure_type,
-        organisation=organisation,
-        by=by,
-        requested_on=requested_on,
-        due_on=due_on,
-        previous=None,
-        action=AuditAction.PROCEDURE_OPENED,
-    )
+    with transaction.atomic():
+        # The person's row is locked so that of two sends of the form at once, the second
+        # waits for the first to commit, then finds the procedure it opened.
+        list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+        if Procedure.objects.filter(
+            person_id=person.pk,
+            procedure_type_id=procedure_type.pk,
+            organisation_id=organisation.pk,
+            status=S.NOT_STARTED,
+            created_at__gte=timezone.now() - REOPEN_GUARD,
+        ).exists():
+            raise ValidationError(
+                "Cette démarche vient d'être ouverte. Elle est dans la liste des démarches en "
+                "cours de la personne."
+            )
+        return _open(
+            person=person,
+            procedure_type=procedure_type,
+            organisation=organisation,
+            by=by,
+            requested_on=requested_on,
+            due_on=due_on,
+            previous=None,
+            action=AuditAction.PROCEDURE_OPENED,
+        )
 
 
 def procedure_open_next(*, previous: Procedure, by: Actor, today: date | None = None) -> Procedure:

@@ -88,3 +88,16 @@ def test_it_shows_the_steps_the_procedure_was_opened_with(referent_client, proce
     assert "Une étape ajoutée depuis." not in text
     assert recorded.status_code == 302
     assert procedure.steps_done.get().step_index == 2
+
+
+def test_a_double_click_on_open_opens_the_procedure_once(referent_client, person):
+    procedure_type = ProcedureTypeFactory()
+    url = reverse("procedures:open", args=[person.pk])
+
+    first = referent_client.post(url, {"procedure_type": procedure_type.pk})
+    second = referent_client.post(url, {"procedure_type": procedure_type.pk})
+
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert "Cette démarche vient d&#x27;être ouverte." in second.content.decode()
+    assert person.procedures.count() == 1

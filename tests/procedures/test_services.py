@@ -10,7 +10,7 @@ from django.utils import timezone
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.documents.models import DocumentKind
-from relais.persons.models import PersonStatus
+from relais.persons.models import Person, PersonStatus
 from relais.procedures.catalogue import procedure_type_update
 from relais.procedures.models import (
     Autonomy,
@@ -130,6 +130,82 @@ def test_it_refuses_to_open(
 
     assert not RequiredDocument.objects.exists()
     assert AuditEvent.objects.count() == events
+
+
+def test_the_same_procedure_sent_twice_is_opened_once(actor, person, organisation):
+    procedure_type = ProcedureTypeFactory()
+    first = procedure_open(
+        person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+    )
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(ValidationError, match="Cette démarche vient d'être ouverte"):
+        procedure_open(
+            person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+        )
+
+    assert list(Procedure.objects.all()) == [first]
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        {"created_at": timezone.now() - datetime.timedelta(minutes=6)},
+        {"status": ProcedureStatus.IN_PROGRESS},
+        {"organisation": None},
+        {"procedure_type": None},
+    ],
+    ids=["ouverte-plus-tot", "deja-commencee", "autre-structure", "autre-demarche"],
+)
+def test_it_opens_a_procedure_like_one_not_just_opened(actor, person, organisation, earlier):
+    procedure_type = ProcedureTypeFactory()
+    fields = {"person": person, "procedure_type": procedure_type, "organisation": organisation}
+    fields |= {field: value for field, value in earlier.items() if value is not None}
+    for field in (field for field, value in earlier.items() if value is None):
+        del fields[field]
+    ProcedureFactory(**fields)
+
+    procedure_open(
+        person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+    )
+
+    assert Procedure.objects.count() == 2
+
+
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update, reason="SELECT … FOR UPDATE is PostgreSQL's"
+)
+def test_two_sends_at_once_open_the_procedure_once(transactional_db, actor, person, organisation):
+    """The first send holds the person's row and inserts the procedure; the second waits
+    for it, then finds that procedure and is refused."""
+    procedure_type = ProcedureTypeFactory()
+    first = connections.create_connection(DEFAULT_DB_ALIAS)
+    first.set_autocommit(False)
+    with first.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Person._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+            [person.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {Procedure._meta.db_table}"  # noqa: S608
+            " (person_id, procedure_type_id, type_version, steps, organisation_id, status,"
+            " requested_on, refusal_reason, created_at, updated_at)"
+            " VALUES (%s, %s, 1, '[]', %s, 'a_faire', %s, '', now(), now())",
+            [person.pk, procedure_type.pk, organisation.pk, timezone.localdate()],
+        )
+    committer = threading.Timer(0.5, first.connection.commit)
+    committer.start()
+    try:
+        with pytest.raises(ValidationError, match="Cette démarche vient d'être ouverte"):
+            procedure_open(
+                person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+            )
+    finally:
+        committer.join()
+        first.close()
+
+    assert Procedure.objects.count() == 1
 
 
 # Steps and autonomy
