@@ -26,6 +26,17 @@ SHAREABLE_CATEGORIES = [
 ]
 
 
+class PortalForm(DsfrBaseForm):
+    """A form of the person's pages. Sent and shown again, it was refused: no field takes
+    the focus then, so that the alert saying why (portal/_form.html) is read first."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            for field in self.fields.values():
+                field.widget.attrs.pop("autofocus", None)
+
+
 def _document_kind_choices() -> list[tuple[str, str]]:
     return sorted(
         ((code, str(word)) for code, word in words.DOCUMENT_KINDS.items()),
@@ -33,7 +44,7 @@ def _document_kind_choices() -> list[tuple[str, str]]:
     )
 
 
-class DocumentAddForm(DsfrBaseForm):
+class DocumentAddForm(PortalForm):
     kind = forms.ChoiceField(label=_("Quel papier ?"), choices=())
     files = MultipleFileField(
         label=_("Prendre une photo ou choisir un fichier"),
@@ -55,7 +66,7 @@ class DocumentAddForm(DsfrBaseForm):
         self.fields["kind"].choices = [("", _("Choisir")), *_document_kind_choices()]  # type: ignore[attr-defined]
 
 
-class ConsentGrantForm(DsfrBaseForm):
+class ConsentGrantForm(PortalForm):
     organisation = forms.TypedChoiceField(
         label=_("Quelle structure ?"), coerce=int, widget=forms.RadioSelect
     )
@@ -98,7 +109,7 @@ class ConsentGrantForm(DsfrBaseForm):
         return organisation
 
 
-class BlockForm(DsfrBaseForm):
+class BlockForm(PortalForm):
     target = forms.ChoiceField(
         label=_("Qui ne doit plus voir mon dossier ?"),
         widget=forms.RadioSelect,
@@ -113,7 +124,7 @@ class BlockForm(DsfrBaseForm):
         )
 
 
-class BreakGlassForm(DsfrBaseForm):
+class BreakGlassForm(PortalForm):
     """Yes or no to a break-glass opening: only an explicit answer changes the choice."""
 
     refuse = forms.TypedChoiceField(

@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from relais.portal.services import normalise_card_identifier, normalise_phone, parse_identifier
+from relais.www.portal.forms import PortalForm
 
 
 def check_password_typed_twice(form: forms.Form, cleaned: dict[str, object], error: str) -> None:
@@ -17,7 +17,7 @@ def check_password_typed_twice(form: forms.Form, cleaned: dict[str, object], err
         form.add_error("password2", error)
 
 
-class IdentifierForm(DsfrBaseForm):
+class IdentifierForm(PortalForm):
     identifier = forms.CharField(
         label=_("Votre numéro de portable, votre e-mail ou le numéro de votre carte Relais"),
         help_text=_("Par exemple : 06 12 34 56 78"),
@@ -37,7 +37,7 @@ class IdentifierForm(DsfrBaseForm):
         return value.strip()
 
 
-class CodeForm(DsfrBaseForm):
+class CodeForm(PortalForm):
     code = forms.CharField(
         label=_("Le code reçu"),
         help_text=_("6 chiffres, par exemple 123456"),
@@ -57,7 +57,7 @@ class PasswordLoginForm(IdentifierForm):
     )
 
 
-class CardForm(DsfrBaseForm):
+class CardForm(PortalForm):
     card_identifier = forms.CharField(
         label=_("Le numéro de votre carte"),
         help_text=_("Il commence par RL. Par exemple : RL-7K4M-93QX"),
@@ -80,7 +80,7 @@ class CardForm(DsfrBaseForm):
         return card
 
 
-class ActivationForm(DsfrBaseForm):
+class ActivationForm(PortalForm):
     phone = forms.CharField(
         label=_("Votre numéro de portable"),
         help_text=_("Celui qui a reçu le SMS de Relais"),
@@ -103,7 +103,7 @@ class ActivationForm(DsfrBaseForm):
             raise ValidationError(_("Ce numéro de portable n'est pas valide.")) from error
 
 
-class PasswordChooseForm(DsfrBaseForm):
+class PasswordChooseForm(PortalForm):
     current_password = forms.CharField(
         label=_("Votre mot de passe actuel"),
         strip=False,
@@ -130,7 +130,8 @@ class PasswordChooseForm(DsfrBaseForm):
         # A first password asks for none; the new one then takes the focus.
         if not replacing:
             del self.fields["current_password"]
-            self.fields["password1"].widget.attrs["autofocus"] = True
+            if not self.is_bound:
+                self.fields["password1"].widget.attrs["autofocus"] = True
 
     def clean(self) -> dict[str, object]:
         cleaned: dict[str, object] = super().clean() or {}

@@ -161,6 +161,35 @@ def test_it_says_clearly_when_too_many_codes_were_asked(client):
     assert len(sms.outbox) == 3
 
 
+def test_a_refused_login_is_announced_first(client):
+    asked = client.get(reverse("portal:login_password")).content.decode()
+
+    refused = client.post(
+        reverse("portal:login_password"), {"identifier": TYPED_PHONE, "password": "mauvais"}
+    ).content.decode()
+
+    assert "autofocus" in asked
+    assert "<title>Mon mot de passe — Relais</title>" in asked
+    assert "autofocus" not in refused
+    assert "<title>Erreur — Mon mot de passe — Relais</title>" in refused
+    alert = re.search(
+        r'<div class="fr-alert fr-alert--error[^"]*" role="alert">(.*?)</div>', refused, re.S
+    )
+    assert alert is not None
+    assert "Ce que vous avez tapé ne marche pas" in alert[1]
+
+
+def test_a_wrong_code_is_said_in_the_title_and_under_the_code(client):
+    PersonAccountFactory(phone=PHONE)
+    asked = ask_code(client)
+
+    refused = client.post(asked.url, {"code": "000000"}).content.decode()
+
+    assert "autofocus" not in refused
+    assert "<title>Erreur — Tapez le code — Relais</title>" in refused
+    assert re.search(r'id="id_code-desc-error">\s*<ul class="errorlist', refused)
+
+
 def test_it_logs_in_with_a_password(client):
     account = PersonAccountFactory(phone=PHONE, with_password=True)
 

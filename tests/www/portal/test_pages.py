@@ -23,6 +23,7 @@ from relais.persons.models import NoteVisibility, Person, PersonStatus
 from relais.persons.services import note_add
 from relais.portability.snapshot import JSON_NAME
 from relais.portal.sessions import PERSON_ACTOR_LABEL
+from relais.procedures.models import ProcedureStatus
 from relais.www.portal import views as portal_views
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory
@@ -260,6 +261,21 @@ def test_the_catalogues_french_words_are_marked_as_french_in_english(lea, lea_cl
     assert '<span lang="fr" dir="ltr">Allez sur le site de la CAF.</span>' in page
 
 
+def test_a_refusals_french_reason_and_organisme_are_marked_as_french_in_arabic(lea, lea_client):
+    refused = ProcedureFactory(
+        person=lea.person,
+        organisation=lea.referent.organisation,
+        status=ProcedureStatus.REFUSED,
+        refusal_reason="Ressources au-dessus du plafond.",
+    )
+    lea_client.post(reverse("portal:language"), {"language": "ar"})
+
+    page = text_of(lea_client.get(reverse("portal:procedures")))
+
+    assert '<span lang="fr" dir="ltr">Ressources au-dessus du plafond.</span>' in page
+    assert f'<span lang="fr" dir="ltr">{refused.procedure_type.organisme}</span>' in page
+
+
 def test_the_person_grants_an_agreement_from_their_space(lea, lea_client):
     mission_locale = OrganisationFactory(name="Mission locale du Calaisis")
 
@@ -464,6 +480,17 @@ def test_the_history_shows_the_professionals_visits_and_the_break_glass_reason(l
     assert PERSON_ACTOR_LABEL not in page
 
 
+def test_the_history_marks_the_professionals_french_reason_as_french_in_english(lea, lea_client):
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+
+    page = text_of(lea_client.get(reverse("portal:history")))
+
+    assert (
+        '<strong lang="fr" dir="ltr">Hospitalisation en urgence, le logement doit être protégé.'
+        "</strong>" in page
+    )
+
+
 def test_the_history_says_how_long_it_keeps_what_happened(lea, lea_client):
     page = text_of(lea_client.get(reverse("portal:history")))
 
@@ -485,7 +512,8 @@ def test_the_history_names_the_profession_and_says_each_act_once(lea, lea_client
 
     note_item = next(item for item in page.split("<li ") if "A écrit une note" in item)
     assert "<dd>A écrit une note</dd>" in note_item
-    assert f"<dd>{lea.referent.get_profession_display()}</dd>" in note_item
+    profession = lea.referent.get_profession_display()
+    assert f'<dd><span lang="fr" dir="ltr">{profession}</span></dd>' in note_item
 
 
 def test_the_history_shows_a_paper_a_professional_deleted(lea, lea_client):
