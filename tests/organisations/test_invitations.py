@@ -175,7 +175,7 @@ def test_it_refuses_a_weak_password_in_french(client, manager_membership, passwo
 
     response = _accept(client, link, password)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not User.objects.filter(email=invitation.email).exists()
     assert not Membership.objects.exclude(pk=manager_membership.pk).exists()
