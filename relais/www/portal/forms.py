@@ -65,6 +65,13 @@ class DocumentAddForm(PortalForm):
         # Built per form: the words follow the language of the request.
         self.fields["kind"].choices = [("", _("Choisir")), *_document_kind_choices()]  # type: ignore[attr-defined]
 
+    def clean_files(self) -> list[Any]:
+        # A form sent without a file gives an empty list, which the field lets through.
+        files: list[Any] = self.cleaned_data["files"]
+        if not files:
+            raise ValidationError(_("Choisissez un fichier, ou prenez votre papier en photo."))
+        return files
+
 
 class ConsentGrantForm(PortalForm):
     organisation = forms.TypedChoiceField(

@@ -33,8 +33,8 @@ from relais.audit.models import AuditEvent
 from relais.audit.trimming import journal_kept_months
 from relais.consent import services as consent_services
 from relais.consent.models import Block, Consent, ConsentMethod
+from relais.documents import antivirus, vault
 from relais.documents import services as document_services
-from relais.documents import vault
 from relais.documents.models import Document
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, Referent
@@ -225,6 +225,21 @@ def documents(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/documents.html", {"documents": items})
 
 
+def _upload_refusal(refusal: Exception) -> str:
+    """Why a paper is refused, in plain words and the person's language: the documents'
+    own messages are written for professionals, in French only."""
+    if isinstance(refusal, antivirus.VirusFound):
+        return _("Ce fichier a un virus. Il n'est pas enregistré.")
+    if isinstance(refusal, antivirus.AntivirusUnavailable):
+        return _(
+            "Relais ne peut pas vérifier ce fichier maintenant. Réessayez dans quelques minutes."
+        )
+    return _(
+        "Ce fichier ne marche pas. Prenez une photo ou choisissez un PDF. Si cela ne marche "
+        "toujours pas, demandez de l'aide à la personne qui vous accompagne."
+    )
+
+
 @person_required
 @require_http_methods(["GET", "POST"])
 def document_add(request: HttpRequest) -> HttpResponse:
@@ -244,9 +259,15 @@ def document_add(request: HttpRequest) -> HttpResponse:
                 by=person_actor(request),
             )
         except document_services.REFUSALS as refusal:
-            form.add_error("files", str(refusal))
-        except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error("files", _upload_refusal(refusal))
+        except ValidationError:
+            form.add_error(
+                None,
+                _(
+                    "Votre papier n'est pas enregistré. Demandez de l'aide à la personne "
+                    "qui vous accompagne."
+                ),
+            )
         else:
             messages.success(request, _("Votre papier est enregistré."))
             return redirect("portal:documents")
@@ -330,8 +351,14 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
             form.add_error(
                 None, _("Vous avez déjà donné cet accord aujourd'hui. Il est dans la liste.")
             )
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ValidationError:
+            form.add_error(
+                None,
+                _(
+                    "Votre accord n'est pas enregistré. Demandez de l'aide à la personne "
+                    "qui vous accompagne."
+                ),
+            )
         else:
             messages.success(request, _("C'est fait : cette structure peut voir votre dossier."))
             return redirect("portal:consents")
@@ -413,8 +440,9 @@ def block(request: HttpRequest) -> HttpResponse:
                 professional_id=int(pk) if kind == "professionnel" else None,
                 by=person_actor(request),
             )
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ValidationError:
+            # The same block sent twice: the service says so in the professionals' words.
+            form.add_error(None, _("Cette structure ou cette personne est déjà bloquée."))
         else:
             messages.success(request, _("C'est fait : cette personne ou structure est bloquée."))
             return redirect("portal:consents")

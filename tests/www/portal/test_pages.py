@@ -9,6 +9,7 @@ import re
 import zipfile
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from jsonschema import Draft202012Validator
@@ -16,6 +17,7 @@ from jsonschema import Draft202012Validator
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent, ConsentMethod
+from relais.documents import antivirus
 from relais.documents.models import Document
 from relais.documents.services import document_delete
 from relais.persons.categories import DataCategory
@@ -224,6 +226,48 @@ def test_a_refused_paper_gets_a_clear_message_and_stores_nothing(lea, lea_client
     assert Document.objects.count() == count
 
 
+def test_a_refused_file_is_said_in_plain_words_in_the_persons_language(lea, lea_client):
+    handle = io.BytesIO(b"GIF89a, pas une photo qu'on accepte")
+    handle.name = "avis.gif"
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+
+    response = lea_client.post(
+        reverse("portal:document_add"), {"kind": "avis_imposition", "files": handle}
+    )
+
+    page = text_of(response)
+    assert response.status_code == 400
+    assert "This file does not work. Take a photo or choose a PDF." in page
+    assert "Formats acceptés" not in page
+
+
+def test_a_paper_sent_without_a_file_asks_for_one_in_the_persons_language(lea, lea_client):
+    lea_client.post(reverse("portal:language"), {"language": "ar"})
+
+    response = lea_client.post(reverse("portal:document_add"), {"kind": "avis_imposition"})
+
+    assert response.status_code == 400
+    assert "اختر ملفًا، أو التقط صورة لورقتك." in text_of(response)
+    assert "Choisissez" not in text_of(response)
+
+
+def test_a_file_with_a_virus_is_said_in_plain_words(lea, lea_client, monkeypatch):
+    def infected(content):
+        raise antivirus.VirusFound("Eicar-Signature")
+
+    monkeypatch.setattr(antivirus, "scan", infected)
+    handle = io.BytesIO(pdf_bytes())
+    handle.name = "avis.pdf"
+
+    response = lea_client.post(
+        reverse("portal:document_add"), {"kind": "avis_imposition", "files": handle}
+    )
+
+    assert response.status_code == 400
+    assert "Ce fichier a un virus. Il n'est pas enregistré." in text_of(response)
+    assert "Eicar" not in text_of(response)
+
+
 def test_the_person_downloads_their_own_paper_only(lea, marc, lea_client):
     cni = lea.documents["cni"]
 
@@ -397,6 +441,21 @@ def test_blocking_a_professional_who_opened_the_file(lea, lea_client):
 
     assert lea.stranger.user.get_full_name() in offered
     assert Block.objects.active().filter(person=lea.person, professional=lea.stranger.user)
+
+
+def test_a_block_the_service_refuses_is_said_in_the_persons_language(lea, lea_client, monkeypatch):
+    def already_blocked(**kwargs):
+        raise ValidationError("Cette structure est déjà bloquée.")
+
+    monkeypatch.setattr(portal_views.consent_services, "block_add", already_blocked)
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+
+    response = lea_client.post(
+        reverse("portal:block"), {"target": f"structure-{lea.referent.organisation_id}"}
+    )
+
+    assert response.status_code == 400
+    assert "This organisation or person is already blocked." in text_of(response)
 
 
 def test_the_person_cannot_block_someone_not_offered(lea, lea_client):
