@@ -396,3 +396,45 @@ def test_a_deletion_or_a_replacement_racing_a_deletion_changes_nothing(referent_
     assert AuditEvent.objects.filter(action=AuditAction.DOCUMENT_DELETED).count() == 1
     assert DocumentVersion.objects.count() == 1
     assert stored_files() == blobs
+
+
+def _replace(client, person, document, files):
+    return client.post(reverse("documents:replace", args=[person.pk, document.pk]), files)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"files": upload_file("avis.pdf", b"<html><script>x</script>")}, "format de fichier"),
+        ({}, "Choisissez un fichier, ou prenez la pièce en photo."),
+    ],
+    ids=["fichier-deguise", "sans-fichier"],
+)
+def test_a_refused_replacement_comes_back_with_its_error(referent_client, person, files, message):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+
+    response = _replace(referent_client, person, document, files)
+
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "La pièce « Avis d&#x27;imposition » n&#x27;a pas été remplacée" in text
+    assert message in text
+    assert document.versions.count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.DOCUMENT_REPLACED).exists()
+
+
+def test_a_refused_deletion_comes_back_with_its_error(referent_client, person, monkeypatch):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+
+    def deleted_meanwhile(*, document, by):
+        raise ValidationError("Cette pièce est déjà supprimée.")
+
+    monkeypatch.setattr(services, "document_delete", deleted_meanwhile)
+    response = referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "n&#x27;a pas été supprimée" in text
+    assert "Cette pièce est déjà supprimée." in text

@@ -101,3 +101,27 @@ def test_a_double_click_on_open_opens_the_procedure_once(referent_client, person
     assert second.status_code == 400
     assert "Cette démarche vient d&#x27;être ouverte." in second.content.decode()
     assert person.procedures.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("oui", "Cette pièce est demandée dans tous les cas"),
+        ("peut-etre", "Indiquez si la personne est concernée par cette pièce."),
+    ],
+)
+def test_a_refused_not_applicable_comes_back_with_its_error(
+    referent_client, procedure, value, message
+):
+    item = procedure.checklist.get()
+
+    response = referent_client.post(
+        reverse("procedures:not_applicable", args=[procedure.person_id, procedure.pk, item.pk]),
+        {"not_applicable": value},
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert "fr-alert--error" in response.content.decode()
+    item.refresh_from_db()
+    assert not item.not_applicable

@@ -47,8 +47,14 @@ def _document(access: FileAccess, document_id: int, action: str) -> Document:
     return document
 
 
-def _list_context(request: HttpRequest, access: FileAccess, form: UploadForm) -> dict[str, object]:
-    """The documents the professional may read, each category shown journaled."""
+def _list_context(
+    request: HttpRequest,
+    access: FileAccess,
+    form: UploadForm,
+    refusal: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """The documents the professional may read, each category shown journaled;
+    `refusal` names a document whose replacement or deletion was refused, and why."""
     categories = _readable_categories(access)
     for category in categories:
         record_view(request, access, category)  # type: ignore[arg-type]
@@ -70,6 +76,7 @@ def _list_context(request: HttpRequest, access: FileAccess, form: UploadForm) ->
         "soon": today + timedelta(days=30),
         "can_upload": access.can(Action.EDIT, DataCategory.DOCUMENTS)
         or access.can(Action.EDIT, DataCategory.HEALTH),
+        "refusal": refusal,
     }
 
 
@@ -148,6 +155,12 @@ def version_response(version: DocumentVersion, filename: str) -> StreamingHttpRe
     return response
 
 
+def _refused(request: HttpRequest, access: FileAccess, refusal: dict[str, object]) -> HttpResponse:
+    """The list again, the refusal above it: a read of the file too."""
+    context = _list_context(request, access, UploadForm(), refusal)
+    return render(request, "documents/list.html", context, status=400)
+
+
 @require_POST
 def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
     pro, access = _file_with_documents(request, person_id)
@@ -162,14 +175,18 @@ def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpRespo
                 by=actor_for(request),
             )
         except services.REFUSALS as refusal:
-            messages.error(request, f"La pièce n'a pas été remplacée : {refusal}")
+            form.add_error("files", str(refusal))
         else:
             messages.success(
                 request, "La nouvelle version est enregistrée ; l'ancienne reste dans l'historique."
             )
-    else:
-        messages.error(request, "Choisissez le nouveau fichier.")
-    return redirect("documents:list", person_id=person_id)
+            return redirect("documents:list", person_id=person_id)
+    refusal = {
+        "document": document,
+        "failure": "n'a pas été remplacée",
+        "errors": form["files"].errors,
+    }
+    return _refused(request, access, refusal)
 
 
 @require_POST
@@ -179,9 +196,12 @@ def delete(request: HttpRequest, person_id: int, document_id: int) -> HttpRespon
     try:
         services.document_delete(document=document, by=actor_for(request))
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "La pièce est retirée du dossier.")
+        return _refused(
+            request,
+            access,
+            {"document": document, "failure": "n'a pas été supprimée", "errors": error.messages},
+        )
+    messages.success(request, "La pièce est retirée du dossier.")
     return redirect("documents:list", person_id=person_id)
 
 

@@ -167,7 +167,12 @@ class LinkForm(DsfrBaseForm):
 
 class NotApplicableForm(DsfrBaseForm):
     not_applicable = forms.TypedChoiceField(
-        choices=[("oui", "oui"), ("non", "non")], coerce=lambda value: value == "oui"
+        choices=[("oui", "oui"), ("non", "non")],
+        coerce=lambda value: value == "oui",
+        error_messages={
+            "required": "Indiquez si la personne est concernée par cette pièce.",
+            "invalid_choice": "Indiquez si la personne est concernée par cette pièce.",
+        },
     )
 
 

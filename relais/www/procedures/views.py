@@ -250,6 +250,7 @@ def _detail_context(
                     initial={"document": item.document_id},
                 ),
                 "linkable": linkable,
+                "not_applicable_form": bound.get(f"non-concerne-{item.pk}"),
             }
         )
 
@@ -475,24 +476,21 @@ def checklist_link(
 def checklist_not_applicable(
     request: HttpRequest, person_id: int, procedure_id: int, requirement_id: int
 ) -> HttpResponse:
-    _, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
+    pro, access = access_file(request, person_id, PROCEDURES, Action.EDIT)
     procedure = _procedure(access, procedure_id)
     item = _requirement(procedure, requirement_id)
     if not _may_handle(access, item):
         raise Http404("Pièce introuvable.")
     form = forms.NotApplicableForm(request.POST)
-    if form.is_valid():
-        try:
-            services.checklist_mark_not_applicable(
-                item=item, not_applicable=form.cleaned_data["not_applicable"], by=actor_for(request)
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"La liste des pièces est mise à jour : « {item} ».")
-    else:
-        messages.error(request, "Indiquez si la personne est concernée par cette pièce.")
-    return _back(procedure)
+    if form.is_valid() and _attempt(
+        form,
+        lambda: services.checklist_mark_not_applicable(
+            item=item, not_applicable=form.cleaned_data["not_applicable"], by=actor_for(request)
+        ),
+    ):
+        messages.success(request, f"La liste des pièces est mise à jour : « {item} ».")
+        return _back(procedure)
+    return _refused(request, pro, access, procedure, f"non-concerne-{item.pk}", form)
 
 
 @require_POST
