@@ -148,9 +148,25 @@ def account_for(identifier: Identifier) -> PersonAccount | None:
     )
 
 
+PASSWORD_TOO_LIKE_NAME = _("Votre mot de passe ressemble trop à votre nom ou à votre e-mail.")
+
+
 def validate_person_password(password: str, person: Person) -> None:
-    # The validators read the attributes they are given; a Person has them.
-    validate_password(password, user=cast(Any, person), password_validators=_PASSWORD_VALIDATORS)
+    try:
+        # The validators read the attributes they are given; a Person has them.
+        validate_password(
+            password, user=cast(Any, person), password_validators=_PASSWORD_VALIDATORS
+        )
+    except ValidationError as refused:
+        # Django's message names the attribute matched (« birth name key »).
+        raise ValidationError(
+            [
+                ValidationError(PASSWORD_TOO_LIKE_NAME, code=error.code)
+                if error.code == "password_too_similar"
+                else error
+                for error in refused.error_list
+            ]
+        ) from None
 
 
 def _new_card_identifier() -> str:

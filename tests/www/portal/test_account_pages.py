@@ -137,7 +137,7 @@ def test_a_weak_password_gets_a_french_error_and_opens_nothing(owner_client, per
     )
 
     assert response.status_code == 400
-    assert "trop semblable" in page(response)
+    assert "Votre mot de passe ressemble trop à votre nom ou à votre e-mail." in page(response)
     assert not PersonAccount.objects.exists()
 
 

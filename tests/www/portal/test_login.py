@@ -346,6 +346,23 @@ def test_a_first_password_asks_for_no_current_one(client):
     assert [message.to for message in sms.outbox] == [PHONE]
 
 
+def test_a_password_like_the_name_is_refused_in_the_persons_words(client):
+    account = PersonAccountFactory(person__birth_name="Benmoussa")
+    log_in_person(client, account)
+    client.post(reverse("portal:language"), {"language": "en"})
+
+    response = client.post(
+        reverse("portal:password_choose"), {"password1": "benmoussa", "password2": "benmoussa"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Your password is too much like your name or your email." in page
+    assert "birth name" not in page
+    account.refresh_from_db()
+    assert not account.has_password
+
+
 def test_two_different_passwords_are_refused_in_plain_words(client):
     account = PersonAccountFactory()
     log_in_person(client, account)
