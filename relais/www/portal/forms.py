@@ -9,7 +9,7 @@ from relais.consent.models import ConsentDuration
 from relais.persons.categories import DataCategory
 from relais.portability import words
 from relais.www.documents.forms import MultipleFileField, MultipleFileInput
-from relais.www.forms import DATE_INPUT
+from relais.www.forms import DayField
 
 # What a person may share from their space: the categories the file shows today.
 SHAREABLE_CATEGORIES = [
@@ -53,11 +53,15 @@ class DocumentAddForm(PortalForm):
             attrs={"accept": "image/*,application/pdf", "capture": "environment", "multiple": True}
         ),
     )
-    expires_on = forms.DateField(
+    expires_on = DayField(
         label=_("Valable jusqu'au"),
         required=False,
-        widget=DATE_INPUT,
         help_text=_("Si une date de fin est écrite sur le papier."),
+        error_messages={
+            "invalid": _("Cette date ne marche pas. Vérifiez le jour, le mois et l'année."),
+            "date_too_early": _("Vérifiez l'année : elle doit être après 1900."),
+            "date_too_late": _("Vérifiez l'année : elle est trop loin dans le futur."),
+        },
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -241,6 +241,30 @@ def test_a_refused_file_is_said_in_plain_words_in_the_persons_language(lea, lea_
     assert "Formats acceptés" not in page
 
 
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("1899-12-31", "Check the year: it must be after 1900."),
+        ("9999-01-01", "Check the year: it is too far in the future."),
+        ("31/02/2030", "This date does not work. Check the day, the month and the year."),
+    ],
+)
+def test_an_end_date_out_of_bounds_is_refused_in_the_persons_language(lea, lea_client, typed, said):
+    handle = io.BytesIO(pdf_bytes())
+    handle.name = "avis.pdf"
+    count = Document.objects.count()
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+
+    response = lea_client.post(
+        reverse("portal:document_add"),
+        {"kind": "avis_imposition", "files": handle, "expires_on": typed},
+    )
+
+    assert response.status_code == 400
+    assert said in text_of(response)
+    assert Document.objects.count() == count
+
+
 def test_a_paper_sent_without_a_file_asks_for_one_in_the_persons_language(lea, lea_client):
     lea_client.post(reverse("portal:language"), {"language": "ar"})
 
