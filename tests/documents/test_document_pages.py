@@ -22,6 +22,7 @@ from relais.audit.verification import verify_chain
 from relais.documents import services
 from relais.documents.models import Document, DocumentVersion
 from relais.documents.validation import UploadRefused
+from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
@@ -214,10 +215,33 @@ def test_it_hides_health_documents_without_the_health_category(referent_client, 
         categories=[DataCategory.IDENTITY, DataCategory.DOCUMENTS],
     )
 
+    page = referent_client.get(reverse("documents:list", args=[other.pk])).content.decode()
     response = _upload(referent_client, other, kind="certificat_medical")
 
-    assert response.status_code == 404
+    assert 'value="avis_imposition"' in page
+    assert 'value="certificat_medical"' not in page
+    assert response.status_code == 400
+    assert "certificat_medical n’en fait pas partie" in response.content.decode()
     assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("profession", "offered", "status"),
+    [(Profession.MJPM, False, 400), (Profession.NURSE, True, 302)],
+    ids=["lit-la-sante", "ecrit-la-sante"],
+)
+def test_it_offers_health_documents_to_whom_may_write_them(referent, profession, offered, status):
+    member = MembershipFactory(organisation=referent.organisation, profession=profession)
+    client = log_in(Client(), member.user, member)
+    person = PersonFactory()
+    ConsentFactory(person=person, organisation=referent.organisation)
+
+    page = client.get(reverse("documents:list", args=[person.pk])).content.decode()
+    response = _upload(client, person, kind="certificat_medical")
+
+    assert ('value="certificat_medical"' in page) is offered
+    assert response.status_code == status
+    assert Document.objects.filter(kind="certificat_medical").exists() is offered
 
 
 def test_it_answers_404_to_an_outsider(person, referent_client):

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -35,7 +36,7 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(DsfrBaseForm):
-    kind = forms.ChoiceField(label="Type de pièce", choices=DocumentKind.choices)
+    kind = forms.ChoiceField(label="Type de pièce")
     title = forms.CharField(
         label="Précision", max_length=150, required=False, help_text="Par exemple « mars 2026 »."
     )
@@ -50,6 +51,13 @@ class UploadForm(DsfrBaseForm):
         help_text="PDF, JPEG, PNG, HEIC ou WebP, 20 Mo au plus. Plusieurs photos d'une même "
         "pièce sont réunies en un seul PDF.",
     )
+
+    def __init__(self, *args: Any, kinds: Iterable[str], **kwargs: Any) -> None:
+        """`kinds`: those the professional may add; any other is refused as a bad choice."""
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (kind.value, kind.label) for kind in DocumentKind if kind in kinds
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from relais.accounts.actors import actor_for
 from relais.consent.access import FileAccess, readable_categories_by_person, visible_persons
 from relais.documents import services, vault
-from relais.documents.models import Document, DocumentVersion, category_of
+from relais.documents.models import Document, DocumentKind, DocumentVersion, category_of
 from relais.persons.categories import Action, DataCategory
 from relais.www.documents.forms import ReplaceForm, UploadForm
 from relais.www.persons.access import (
@@ -47,14 +47,21 @@ def _document(access: FileAccess, document_id: int, action: str) -> Document:
     return document
 
 
+def _editable_kinds(access: FileAccess) -> list[str]:
+    """The kinds of document the professional may add: a health document only with the
+    right to write in the HEALTH category."""
+    return [kind for kind in DocumentKind if access.can(Action.EDIT, category_of(kind))]
+
+
 def _list_context(
     request: HttpRequest,
     access: FileAccess,
-    form: UploadForm,
+    form: UploadForm | None = None,
     refusal: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """The documents the professional may read, each category shown journaled;
-    `refusal` names a document whose replacement or deletion was refused, and why."""
+    """The documents the professional may read, each category shown journaled, with
+    `form` refused or an empty one; `refusal` names a document whose replacement or
+    deletion was refused, and why."""
     categories = _readable_categories(access)
     for category in categories:
         record_view(request, access, category)  # type: ignore[arg-type]
@@ -68,31 +75,32 @@ def _list_context(
     for document in documents:
         document.editable = access.can(Action.EDIT, document.category)  # type: ignore[attr-defined]
     today = timezone.localdate()
+    kinds = _editable_kinds(access)
     return file_context(access, "pieces") | {
         "documents": documents,
-        "form": form,
+        "form": form or UploadForm(kinds=kinds),
         "replace_form": ReplaceForm(),
         "today": today,
         "soon": today + timedelta(days=30),
-        "can_upload": access.can(Action.EDIT, DataCategory.DOCUMENTS)
-        or access.can(Action.EDIT, DataCategory.HEALTH),
+        "can_upload": bool(kinds),
         "refusal": refusal,
     }
 
 
 def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
     _, access = _file_with_documents(request, person_id)
-    return render(request, "documents/list.html", _list_context(request, access, UploadForm()))
+    return render(request, "documents/list.html", _list_context(request, access))
 
 
 @require_POST
 def upload(request: HttpRequest, person_id: int) -> HttpResponse:
     pro, access = _file_with_documents(request, person_id)
-    form = UploadForm(request.POST, request.FILES)
+    kinds = _editable_kinds(access)
+    if not kinds:
+        raise Http404("Dossier introuvable.")
+    form = UploadForm(request.POST, request.FILES, kinds=kinds)
     if form.is_valid():
         data = form.cleaned_data
-        if not access.can(Action.EDIT, category_of(data["kind"])):
-            raise Http404("Dossier introuvable.")
         try:
             services.document_upload(
                 person=access.person,
@@ -157,7 +165,7 @@ def version_response(version: DocumentVersion, filename: str) -> StreamingHttpRe
 
 def _refused(request: HttpRequest, access: FileAccess, refusal: dict[str, object]) -> HttpResponse:
     """The list again, the refusal above it: a read of the file too."""
-    context = _list_context(request, access, UploadForm(), refusal)
+    context = _list_context(request, access, refusal=refusal)
     return render(request, "documents/list.html", context, status=400)
 
 
