@@ -10,6 +10,7 @@ import time
 from django.contrib.auth import logout
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 
 from relais.accounts.actors import client_ip
 from relais.audit.context import Actor
@@ -28,11 +29,13 @@ PERSON_ACTOR_LABEL = "La personne, depuis son espace personnel"
 
 
 def person_session_start(request: HttpRequest, account: PersonAccount) -> None:
-    """Open a person's session on a fresh session key."""
+    """Open a person's session on a fresh session key and a fresh CSRF token, as Django's
+    login() does: a token read before the login does not serve after it."""
     if request.user.is_authenticated:
         logout(request)  # flushes the professional's session
     else:
         request.session.flush()
+    rotate_token(request)
     now = time.time()
     request.session[PERSON_ACCOUNT] = account.pk
     request.session[PERSON_STAMP] = account.security_stamp

@@ -4,6 +4,7 @@ invitation; identical answers whether or not an account exists; nothing personal
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.test import Client
 from django.urls import reverse
@@ -201,6 +202,19 @@ def test_it_logs_in_with_a_password(client):
     assert response.status_code == 302
     assert response.url == reverse("portal:home")
     assert client.session[PERSON_ACCOUNT] == account.pk
+
+
+def test_logging_in_gives_a_new_csrf_token(client):
+    PersonAccountFactory(phone=PHONE, with_password=True)
+    client.get(reverse("portal:login_password"))
+    before = client.cookies[settings.CSRF_COOKIE_NAME].value
+
+    client.post(
+        reverse("portal:login_password"),
+        {"identifier": TYPED_PHONE, "password": PERSON_PASSWORD},
+    )
+
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value != before
 
 
 def test_a_wrong_password_and_an_unknown_account_get_the_same_error(client):
