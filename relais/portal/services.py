@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from relais.accounts import throttling
 from relais.audit.actions import AuditAction
@@ -77,14 +78,38 @@ _PASSWORD_VALIDATORS: list[Any] = [
 ]
 
 LOGIN_REFUSED = _("Ce que vous avez tapé ne marche pas. Vérifiez et essayez encore.")
-LOGIN_LOCKED = _(
-    "Trop d'essais. Attendez 15 minutes. Vous pouvez aussi demander de l'aide "
-    "à la personne qui vous accompagne."
-)
-SENDING_LIMITED = _(
-    "Trop de codes ont été demandés. Attendez 15 minutes avant de redemander un code. "
-    "Vous pouvez aussi utiliser votre carte Relais."
-)
+
+
+def _login_locked() -> str:
+    minutes = int(settings.RELAIS_LOGIN_LOCKOUT.total_seconds() // 60)
+    return ngettext(
+        "Trop d'essais. Attendez %(count)d minute. Vous pouvez aussi demander de l'aide "
+        "à la personne qui vous accompagne.",
+        "Trop d'essais. Attendez %(count)d minutes. Vous pouvez aussi demander de l'aide "
+        "à la personne qui vous accompagne.",
+        minutes,
+    ) % {"count": minutes}
+
+
+def _sending_limited(wait: int) -> str:
+    """Said in hours for a limit counted per hour or per day, in minutes otherwise."""
+    if wait % 3600 == 0:
+        hours = wait // 3600
+        return ngettext(
+            "Trop de codes ont été demandés. Attendez %(count)d heure avant de redemander "
+            "un code. Vous pouvez aussi utiliser votre carte Relais.",
+            "Trop de codes ont été demandés. Attendez %(count)d heures avant de redemander "
+            "un code. Vous pouvez aussi utiliser votre carte Relais.",
+            hours,
+        ) % {"count": hours}
+    minutes = wait // 60
+    return ngettext(
+        "Trop de codes ont été demandés. Attendez %(count)d minute avant de redemander "
+        "un code. Vous pouvez aussi utiliser votre carte Relais.",
+        "Trop de codes ont été demandés. Attendez %(count)d minutes avant de redemander "
+        "un code. Vous pouvez aussi utiliser votre carte Relais.",
+        minutes,
+    ) % {"count": minutes}
 
 
 class LoginRefused(ValidationError):
@@ -549,8 +574,9 @@ def login_code_send(*, identifier: str, by: Actor) -> None:
         raise ValidationError(
             _("Tapez votre numéro de portable, votre adresse e-mail ou le numéro de votre carte.")
         )
-    if not sending.code_request_allowed(identifier=parsed.value, ip_address=by.ip_address):
-        raise ValidationError(SENDING_LIMITED)
+    wait = sending.code_request_wait(identifier=parsed.value, ip_address=by.ip_address)
+    if wait is not None:
+        raise ValidationError(_sending_limited(wait))
     account = account_for(parsed)
     if account is None:
         return
@@ -625,7 +651,7 @@ def _account_key(account: PersonAccount) -> str:
 
 def _refuse_if_locked(key: str, by: Actor) -> None:
     if throttling.is_locked(identifier=key, ip_address=by.ip_address):
-        raise LoginRefused(LOGIN_LOCKED)
+        raise LoginRefused(_login_locked())
 
 
 def _failed(*, key: str, account: PersonAccount | None, method: str, by: Actor) -> LoginRefused:
@@ -642,7 +668,7 @@ def _failed(*, key: str, account: PersonAccount | None, method: str, by: Actor) 
             details={"method": method, "known": False},
         )
     locked = throttling.record_failure(identifier=key, ip_address=by.ip_address)
-    return LoginRefused(LOGIN_LOCKED if locked else LOGIN_REFUSED)
+    return LoginRefused(_login_locked() if locked else LOGIN_REFUSED)
 
 
 def _succeeded(account: PersonAccount, *, method: str, by: Actor) -> None:

@@ -21,13 +21,19 @@ def _key(kind: str, value: str) -> str:
     return f"portal-codes:{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
 
 
-def code_request_allowed(*, identifier: str, ip_address: str) -> bool:
-    """Count one request for a code; False once a limit is passed."""
+def code_request_wait(*, identifier: str, ip_address: str) -> int | None:
+    """Count one request for a code; once a limit is passed, the length in seconds of the
+    longest window passed (what the person is told to wait), None otherwise."""
     per_quarter = count_in_window(_key("quarter", identifier), _QUARTER)
     per_day = count_in_window(_key("day", identifier), _DAY)
     per_ip = count_in_window(_key("ip", ip_address), _HOUR)
-    return (
-        per_quarter <= settings.RELAIS_PORTAL_CODES_PER_15_MIN
-        and per_day <= settings.RELAIS_PORTAL_CODES_PER_DAY
-        and per_ip <= settings.RELAIS_PORTAL_CODES_PER_IP_HOUR
-    )
+    passed = [
+        window
+        for window, count, limit in (
+            (_DAY, per_day, settings.RELAIS_PORTAL_CODES_PER_DAY),
+            (_HOUR, per_ip, settings.RELAIS_PORTAL_CODES_PER_IP_HOUR),
+            (_QUARTER, per_quarter, settings.RELAIS_PORTAL_CODES_PER_15_MIN),
+        )
+        if count > limit
+    ]
+    return max(passed, default=None)

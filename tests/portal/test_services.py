@@ -3,6 +3,7 @@ password, restoring access at the office, closing, and the limits on sending cod
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import check_password
@@ -354,6 +355,35 @@ def test_it_limits_codes_to_three_per_quarter_hour_and_ten_per_day(clock):
     clock.advance(days=1)
     ask_login_code(account.card_identifier)
     assert len(sms_outbox()) == 11
+
+
+def test_the_sending_limit_says_how_long_to_wait_for_the_limit_reached(settings):
+    settings.RELAIS_PORTAL_CODES_PER_DAY = 2
+    for _ in range(2):
+        ask_login_code("0781223344")
+
+    with pytest.raises(ValidationError, match="Attendez 24 heures avant"):
+        ask_login_code("0781223344")
+    with pytest.raises(ValidationError, match="Attendez 24 heures avant"):
+        ask_login_code("0781223344")
+
+
+def test_the_quarter_hour_limit_says_a_quarter_of_an_hour():
+    for _ in range(3):
+        ask_login_code("0781223344")
+
+    with pytest.raises(ValidationError, match="Attendez 15 minutes avant"):
+        ask_login_code("0781223344")
+
+
+def test_the_lockout_says_the_wait_the_settings_give(settings):
+    settings.RELAIS_LOGIN_LOCKOUT = timedelta(minutes=30)
+    for _ in range(4):
+        with pytest.raises(LoginRefused):
+            person_login_with_password(identifier="0781223344", password="x", by=VISITOR)
+
+    with pytest.raises(LoginRefused, match="Attendez 30 minutes"):
+        person_login_with_password(identifier="0781223344", password="x", by=VISITOR)
 
 
 def test_unknown_identifiers_meet_the_same_sending_limit():

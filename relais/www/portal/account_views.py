@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -180,10 +181,11 @@ def invite(request: HttpRequest, person_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        hours = int(settings.RELAIS_PORTAL_INVITATION_VALIDITY.total_seconds() // 3600)
         messages.success(
             request,
             "Un SMS avec un code est parti vers le portable de la personne. Elle peut finir "
-            "d'ouvrir son espace elle-même pendant 72 heures.",
+            f"d'ouvrir son espace elle-même pendant {hours} heure{pluralize(hours)}.",
         )
     return redirect("person_account:manage", person_id=person_id)
 

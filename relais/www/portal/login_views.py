@@ -4,6 +4,7 @@ What the person types to say who they are travels in POST bodies and stays in th
 session between two screens; it never appears in a URL.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -97,7 +98,11 @@ def login_code_check(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/login/code_check.html",
-        {"form": form, "title": _("Tapez le code")},
+        {
+            "form": form,
+            "title": _("Tapez le code"),
+            "code_minutes": int(settings.RELAIS_PORTAL_CODE_VALIDITY.total_seconds() // 60),
+        },
         status=_status(request),
     )
 

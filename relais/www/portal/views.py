@@ -317,7 +317,12 @@ def consents(request: HttpRequest) -> HttpResponse:
         .select_related("organisation", "professional")
         .order_by("created_at")
     )
-    context = {"person": person, "consents": live, "blocks": blocks}
+    context = {
+        "person": person,
+        "consents": live,
+        "blocks": blocks,
+        "break_glass_hours": int(settings.RELAIS_BREAK_GLASS_DURATION.total_seconds() // 3600),
+    }
     return render(request, "portal/consents.html", context)
 
 

@@ -4,6 +4,7 @@ the invitation, restoring access at the office, closing; who may and who may not
 import html
 import re
 import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -287,6 +288,15 @@ def test_it_sends_an_invitation_without_personal_data(owner_client, person):
     assert message.to == "+33612345678"
     for personal in ("Yasmina", "Benali", "612345678"):
         assert personal not in message.body
+
+
+def test_the_invitation_says_how_long_its_code_works(owner_client, person, settings):
+    settings.RELAIS_PORTAL_INVITATION_VALIDITY = timedelta(hours=48)
+    PersonAccountFactory(person=person, phone="+33612345678")
+
+    response = owner_client.post(url("invite", person), follow=True)
+
+    assert "ouvrir son espace elle-même pendant 48 heures." in page(response)
 
 
 def test_restoring_access_asks_for_a_recent_second_factor(owner_client, person):

@@ -2,6 +2,7 @@
 invitation; identical answers whether or not an account exists; nothing personal in URLs."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -129,6 +130,16 @@ def test_bad_input_gets_a_french_error_and_sends_nothing(client):
     assert "Ce n&#x27;est pas un numéro de portable" in response.content.decode()
     assert sms.outbox == []
     assert PENDING_LOGIN not in client.session
+
+
+def test_the_code_page_says_how_long_the_code_works_in_the_persons_language(client, settings):
+    settings.RELAIS_PORTAL_CODE_VALIDITY = timedelta(minutes=5)
+    client.post(reverse("portal:language"), {"language": "en"})
+    asked = ask_code(client)
+
+    page = client.get(asked.url).content.decode()
+
+    assert "It works for 5 minutes." in page
 
 
 def test_the_code_page_sends_back_to_the_start_without_a_pending_login(client):

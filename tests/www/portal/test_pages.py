@@ -7,6 +7,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -503,6 +504,15 @@ def test_the_person_lifts_their_own_block_only(lea, marc, lea_client):
     theirs.refresh_from_db()
     assert mine.lifted_at is not None
     assert theirs.lifted_at is None
+
+
+def test_the_break_glass_choice_says_the_length_the_settings_give(lea, lea_client, settings):
+    settings.RELAIS_BREAK_GLASS_DURATION = timedelta(hours=2)
+    lea_client.post(reverse("portal:language"), {"language": "ar"})
+
+    page = text_of(lea_client.get(reverse("portal:consents")))
+
+    assert "يمكن لمهني فتح ملفك لمدة ساعتين (2) دون موافقتك." in page
 
 
 def test_the_person_refuses_break_glass(lea, lea_client):
