@@ -23,7 +23,13 @@ from relais.documents.models import (
     ScanStatus,
     category_of,
 )
-from relais.documents.validation import CleanFile, UploadRefused, clean_upload, photos_to_pdf
+from relais.documents.validation import (
+    CleanFile,
+    UploadRefused,
+    check_photos,
+    clean_upload,
+    photos_to_pdf,
+)
 from relais.persons.models import Person
 from relais.persons.services import record_on_file
 
@@ -46,8 +52,11 @@ def default_expiry(kind: str, issued_on: date | None) -> date | None:
 def _prepare(files: list[UploadedFile]) -> CleanFile:
     if not files:
         raise UploadRefused("Choisissez un fichier, ou prenez la pièce en photo.")
-    cleaned = [clean_upload(file, max_bytes=settings.RELAIS_DOCUMENT_MAX_BYTES) for file in files]
-    content = cleaned[0] if len(cleaned) == 1 else photos_to_pdf(cleaned)
+    max_bytes = settings.RELAIS_DOCUMENT_MAX_BYTES
+    if len(files) > 1:
+        check_photos(files, max_bytes=max_bytes)
+    cleaned = [clean_upload(file, max_bytes=max_bytes) for file in files]
+    content = cleaned[0] if len(cleaned) == 1 else photos_to_pdf(cleaned, max_bytes=max_bytes)
     antivirus.scan(content.content)
     return content
 

@@ -21,6 +21,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 pillow_heif.register_heif_opener()
 
 MEGABYTE = 1024 * 1024
+# Pages of one document taken in photos; beyond, it is rather several documents.
+MAX_PHOTOS = 10
 MAX_PIXELS = 50_000_000
 MAX_SIDE = 65_000  # JPEG cannot hold more pixels on one side
 JPEG_QUALITY = 85
@@ -123,6 +125,26 @@ def _too_large(max_bytes: int) -> UploadRefused:
         f"Le fichier dépasse la taille maximale autorisée ({_in_megabytes(max_bytes)} Mo). "
         "Réduisez sa taille, par exemple en le numérisant en moins haute définition ou en le "
         "découpant en plusieurs fichiers, puis déposez-le à nouveau."
+    )
+
+
+def check_photos(photos: list[UploadedFile], *, max_bytes: int) -> None:
+    """Several photos of one document: MAX_PHOTOS at most, weighing together what one file
+    may weigh."""
+    if len(photos) > MAX_PHOTOS:
+        raise UploadRefused(
+            f"Une pièce se dépose en {MAX_PHOTOS} photos au plus. Gardez les pages utiles, "
+            "ou déposez les autres comme une autre pièce."
+        )
+    if sum(photo.size or 0 for photo in photos) > max_bytes:
+        raise _photos_too_large(max_bytes)
+
+
+def _photos_too_large(max_bytes: int) -> UploadRefused:
+    return UploadRefused(
+        f"Ensemble, les photos dépassent la taille maximale autorisée pour une pièce "
+        f"({_in_megabytes(max_bytes)} Mo). Déposez moins de photos, ou des photos prises en "
+        "moins haute définition."
     )
 
 
@@ -404,7 +426,9 @@ class PdfImage:
     data: bytes
 
 
-def photos_to_pdf(photos: list[CleanFile]) -> CleanFile:
+def photos_to_pdf(photos: list[CleanFile], *, max_bytes: int) -> CleanFile:
+    """One PDF page per photo; refused when the PDF would weigh more than `max_bytes`,
+    as photos re-encoded without loss may weigh much more than they did."""
     if not photos:
         raise UploadRefused("Aucune photo à assembler : ajoutez au moins une photo.")
     if any(photo.content_type not in ("image/jpeg", "image/png") for photo in photos):
@@ -412,8 +436,18 @@ def photos_to_pdf(photos: list[CleanFile]) -> CleanFile:
             "Seules des photos (JPEG, PNG, HEIC ou WebP) peuvent être assemblées en un seul "
             "PDF. Déposez les PDF séparément."
         )
-    images = [_pdf_image(photo) for photo in photos]
-    return CleanFile(content=_write_pdf(images), content_type="application/pdf", extension="pdf")
+    images: list[PdfImage] = []
+    weight = 0
+    for photo in photos:
+        images.append(_pdf_image(photo))
+        # Stopped as soon as the pictures alone are too heavy, before the PDF is built.
+        weight += len(images[-1].data)
+        if weight > max_bytes:
+            raise _photos_too_large(max_bytes)
+    content = _write_pdf(images)
+    if len(content) > max_bytes:
+        raise _photos_too_large(max_bytes)
+    return CleanFile(content=content, content_type="application/pdf", extension="pdf")
 
 
 def _pdf_image(photo: CleanFile) -> PdfImage:

@@ -293,6 +293,20 @@ def test_it_assembles_several_photos_into_one_pdf(referent_client, person):
     assert version.content_type == "application/pdf"
 
 
+def test_it_refuses_more_than_ten_photos_for_one_document(referent_client, person):
+    response = referent_client.post(
+        reverse("documents:upload", args=[person.pk]),
+        {
+            "kind": "livret_famille",
+            "files": [upload_file(f"page{i}.png", png_bytes()) for i in range(11)],
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Une pièce se dépose en 10 photos au plus." in response.content.decode()
+    assert not Document.objects.exists()
+
+
 def test_it_refuses_an_upload_over_the_quota(referent_client, person, settings):
     settings.RELAIS_DOCUMENT_QUOTA_BYTES = 100
 

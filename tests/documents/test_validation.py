@@ -11,8 +11,10 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
 
 from relais.documents.validation import (
+    MAX_PHOTOS,
     CleanFile,
     UploadRefused,
+    check_photos,
     clean_upload,
     photos_to_pdf,
 )
@@ -468,7 +470,7 @@ def test_it_assembles_three_photos_into_one_pdf_of_three_pages():
     landscape = upload(encoded(picture((90, 60)), "JPEG"), "verso.jpg")
     screenshot = upload(encoded(picture((50, 50), "RGBA"), "PNG"), "annexe.png")
 
-    assembled = photos_to_pdf([portrait, landscape, screenshot])
+    assembled = photos_to_pdf([portrait, landscape, screenshot], max_bytes=LIMIT)
 
     reader = PdfReader(io.BytesIO(assembled.content), strict=True)
     boxes = [(round(page.mediabox.width), round(page.mediabox.height)) for page in reader.pages]
@@ -487,7 +489,7 @@ def test_it_keeps_the_pixels_of_an_assembled_png():
     image = picture((20, 10))
     photo = upload(encoded(image, "PNG"), "capture.png")
 
-    assembled = photos_to_pdf([photo])
+    assembled = photos_to_pdf([photo], max_bytes=LIMIT)
 
     page = PdfReader(io.BytesIO(assembled.content)).pages[0]
     assert page.images[0].image.convert("RGB").tobytes() == image.tobytes()
@@ -496,11 +498,50 @@ def test_it_keeps_the_pixels_of_an_assembled_png():
 
 def test_it_refuses_to_assemble_no_photo():
     with pytest.raises(UploadRefused, match="Aucune photo à assembler"):
-        photos_to_pdf([])
+        photos_to_pdf([], max_bytes=LIMIT)
 
 
 def test_it_refuses_to_assemble_a_pdf_with_photos():
     photos = [upload(jpeg(), "recto.jpg"), upload(pdf(), "verso.pdf")]
 
     with pytest.raises(UploadRefused, match="Seules des photos"):
-        photos_to_pdf(photos)
+        photos_to_pdf(photos, max_bytes=LIMIT)
+
+
+def _gradient_photo() -> tuple[CleanFile, int]:
+    """A PNG photo, and what its pixels weigh in a PDF: more than the PNG itself, as the
+    PDF keeps them without PNG's filters."""
+    image = Image.radial_gradient("L").resize((300, 300)).convert("RGB")
+    return upload(encoded(image, "PNG"), "page.png"), len(zlib.compress(image.tobytes()))
+
+
+def test_it_refuses_photos_that_make_too_heavy_a_pdf():
+    photo, in_the_pdf = _gradient_photo()
+    assert in_the_pdf > len(photo.content)
+
+    with pytest.raises(UploadRefused, match="Ensemble, les photos dépassent la taille maximale"):
+        photos_to_pdf([photo], max_bytes=in_the_pdf)
+
+
+def test_it_stops_assembling_once_the_photos_are_too_heavy(monkeypatch):
+    photo, in_the_pdf = _gradient_photo()
+
+    def never(images):
+        raise AssertionError("the PDF is built")
+
+    monkeypatch.setattr("relais.documents.validation._write_pdf", never)
+    with pytest.raises(UploadRefused, match="Ensemble, les photos dépassent la taille maximale"):
+        photos_to_pdf([photo, photo, photo], max_bytes=in_the_pdf + 1)
+
+
+def _sent(size: int) -> SimpleUploadedFile:
+    return SimpleUploadedFile("page.jpg", b"x" * size, "image/jpeg")
+
+
+def test_it_takes_ten_photos_at_most_weighing_together_what_one_file_may():
+    check_photos([_sent(10)] * MAX_PHOTOS, max_bytes=10 * MAX_PHOTOS)
+
+    with pytest.raises(UploadRefused, match=f"en {MAX_PHOTOS} photos au plus"):
+        check_photos([_sent(1)] * (MAX_PHOTOS + 1), max_bytes=LIMIT)
+    with pytest.raises(UploadRefused, match=r"les photos dépassent .* \(0,01 Mo\)"):
+        check_photos([_sent(6000), _sent(6000)], max_bytes=10_486)
