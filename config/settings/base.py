@@ -211,7 +211,9 @@ RELAIS_RETENTION_JOURNAL = timedelta(
     days=env_int("RELAIS_RETENTION_JOURNAL_DAYS", 365, minimum=180)
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Files are received in memory only, within one document's maximum size: none reaches a
+# temporary file unencrypted (relais/documents/uploads.py).
+FILE_UPLOAD_HANDLERS = ["relais.documents.uploads.DocumentUploadHandler"]
 
 _DOCUMENTS_BUCKET = env_str("RELAIS_DOCUMENTS_S3_BUCKET", "")
 STORAGES = {
