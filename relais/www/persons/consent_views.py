@@ -111,9 +111,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         "found": found,
         "can_change": access.can(Action.EDIT, DataCategory.IDENTITY),
     }
-    return render(
-        request, "persons/consents.html", context, status=400 if form.is_bound else 200
-    )
+    return render(request, "persons/consents.html", context, status=400 if form.is_bound else 200)
 
 
 @require_POST
