@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -20,6 +21,7 @@ from relais.organisations.services import (
     membership_deactivate,
     organisation_create,
 )
+from relais.www.durations import said
 from relais.www.forms import filters_query
 from relais.www.organisations.forms import InvitationForm, OrganisationForm, PilotSearchForm
 
@@ -71,7 +73,8 @@ def _invite(request: HttpRequest, organisation: Organisation, form: InvitationFo
         return False
     messages.success(
         request,
-        f"Invitation envoyée à {form.cleaned_data['email']}. Le lien est valable 72 heures.",
+        f"Invitation envoyée à {form.cleaned_data['email']}. Le lien est valable "
+        f"{said(settings.RELAIS_INVITATION_VALIDITY)}.",
     )
     return True
 

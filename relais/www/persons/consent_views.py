@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,6 +24,7 @@ from relais.consent.services import (
 from relais.organisations.models import Organisation
 from relais.persons.categories import Action, DataCategory
 from relais.persons.services import duplicates_of
+from relais.www.durations import said
 from relais.www.forms import posted_id
 from relais.www.organisation_choices import organisation_choices, searched
 from relais.www.persons.access import access_file, professional_or_404, record_view
@@ -123,7 +125,9 @@ def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(
-            request, "Un code a été envoyé par SMS à la personne. Il est valable 10 minutes."
+            request,
+            "Un code a été envoyé par SMS à la personne. Il est valable "
+            f"{said(settings.RELAIS_CONSENT_CODE_VALIDITY)}.",
         )
     return redirect("persons:consents", person_id=person_id)
 
