@@ -4,7 +4,7 @@ and removed again if it fails: no orphan blob, no half-made document."""
 import calendar
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,6 +36,8 @@ from relais.persons.services import record_on_file
 # Why an upload or a replacement may be refused; str() of each is a clear French message
 # for the person who sent the file.
 REFUSALS = (UploadRefused, antivirus.VirusFound, antivirus.AntivirusUnavailable)
+# The same file of the same kind sent again within this time is taken for a double click.
+RESEND_GUARD = timedelta(minutes=5)
 
 
 def default_expiry(kind: str, issued_on: date | None) -> date | None:
@@ -131,6 +133,23 @@ def document_upload(
     content = _prepare(files)
     _check_quota(person, len(content.content))
     with _stored(content) as blob:
+        # The person's row is locked so that of two sends of the form at once, the second
+        # waits for the first to commit, then finds the document it added.
+        list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+        if (
+            Document.objects.present()
+            .filter(
+                person_id=person.pk,
+                kind=kind,
+                created_at__gte=timezone.now() - RESEND_GUARD,
+                versions__sha256=blob.sha256,
+            )
+            .exists()
+        ):
+            raise UploadRefused(
+                "Cette pièce vient d'être enregistrée : elle est déjà dans la liste des pièces "
+                "du dossier."
+            )
         document.save()
         version = _version(document, 1, content, blob, uploaded_by_id)
         record_on_file(

@@ -1,7 +1,9 @@
 """The document pages: upload, list, download, replace, delete, alerts; the outsider;
 nothing half-written; a damaged blob never delivered."""
 
+import hashlib
 import io
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +27,7 @@ from relais.documents.models import Document, DocumentVersion
 from relais.documents.validation import UploadRefused
 from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
+from relais.persons.models import Person
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import ConsentFactory, PersonFactory, ReferentFactory
@@ -476,3 +480,88 @@ def test_a_refused_deletion_comes_back_with_its_error(referent_client, person, m
     assert response.status_code == 400
     assert "n&#x27;a pas été supprimée" in text
     assert "Cette pièce est déjà supprimée." in text
+
+
+def test_a_double_click_on_upload_stores_the_document_once(referent_client, person):
+    content = pdf_bytes()
+
+    first = _upload(referent_client, person, content=content)
+    second = _upload(referent_client, person, content=content)
+
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert "Cette pièce vient d&#x27;être enregistrée" in second.content.decode()
+    assert Document.objects.count() == 1
+    assert len(stored_files()) == 1
+    assert AuditEvent.objects.filter(action=AuditAction.DOCUMENT_UPLOADED).count() == 1
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        {"kind": "bail"},
+        {"created_at": timezone.now() - timedelta(minutes=6)},
+        {"deleted_at": timezone.now()},
+    ],
+    ids=["autre-type", "deposee-plus-tot", "supprimee"],
+)
+def test_the_same_file_is_taken_again_when_not_just_sent(referent_client, person, earlier):
+    content = pdf_bytes()
+    _upload(referent_client, person, content=content)
+    Document.objects.update(**earlier)
+
+    response = _upload(referent_client, person, content=content)
+
+    assert response.status_code == 302
+    assert Document.objects.count() == 2
+
+
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update, reason="SELECT … FOR UPDATE is PostgreSQL's"
+)
+def test_two_uploads_at_once_store_the_document_once(transactional_db, person):
+    """The first send holds the person's row and adds the document; the second waits for
+    it, then finds that document and is refused, its blob removed."""
+    content = pdf_bytes()
+    first = connections.create_connection(DEFAULT_DB_ALIAS)
+    first.set_autocommit(False)
+    with first.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Person._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+            [person.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {Document._meta.db_table}"  # noqa: S608
+            " (person_id, kind, title, created_at, deleted_by_label)"
+            " VALUES (%s, 'avis_imposition', '', now(), '') RETURNING id",
+            [person.pk],
+        )
+        document_id = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {DocumentVersion._meta.db_table}"  # noqa: S608
+            " (document_id, number, storage_name, size, sha256, content_type, extension,"
+            " wrapped_key, scan_status, uploaded_at)"
+            " VALUES (%s, 1, 'premier-envoi', %s, %s, 'application/pdf', 'pdf', '', 'non_analyse',"
+            " now())",
+            [document_id, len(content), hashlib.sha256(content).hexdigest()],
+        )
+    committer = threading.Timer(0.5, first.connection.commit)
+    committer.start()
+    try:
+        with pytest.raises(UploadRefused, match="Cette pièce vient d'être enregistrée"):
+            services.document_upload(
+                person=person,
+                kind="avis_imposition",
+                title="",
+                issued_on=None,
+                expires_on=None,
+                files=[SimpleUploadedFile("avis.pdf", content, "application/pdf")],
+                uploaded_by_id=None,
+                by=SYSTEM,
+            )
+    finally:
+        committer.join()
+        first.close()
+
+    assert Document.objects.count() == 1
+    assert not stored_files()
