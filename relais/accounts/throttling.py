@@ -103,28 +103,5 @@ def second_factor_succeeded(user_id: int) -> None:
     AttemptCounter.objects.filter(key=_key("second-factor", str(user_id))).delete()
 
 
-def is_locked(*, identifier: str, ip_address: str) -> bool:
-    counts = dict(
-        AttemptCounter.objects.filter(
-            key__in=[_key("account", identifier), _key("ip", ip_address)],
-            expires_at__gt=timezone.now(),
-        ).values_list("key", "count")
-    )
-    return (
-        counts.get(_key("account", identifier), 0) >= settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
-        or counts.get(_key("ip", ip_address), 0) >= settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP
-    )
-
-
-def record_failure(*, identifier: str, ip_address: str) -> bool:
-    """Count one failure; return True when this failure locks the identifier or the IP."""
-    account_failures = count_in_window(_key("account", identifier), _lockout_seconds())
-    ip_failures = count_in_window(_key("ip", ip_address), _lockout_seconds())
-    return (
-        account_failures == settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
-        or ip_failures == settings.RELAIS_LOGIN_MAX_FAILURES_PER_IP
-    )
-
-
 def clear_account(identifier: str) -> None:
     AttemptCounter.objects.filter(key=_key("account", identifier)).delete()

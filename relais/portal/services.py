@@ -521,11 +521,10 @@ def person_account_recover(
 def _check_current_password(account: PersonAccount, *, stored: str, typed: str, by: Actor) -> None:
     """The password the person replaces, typed again: counted like a login, so that an
     open session does not allow more guesses than the login page."""
-    key = _account_key(account)
-    _refuse_if_locked(key, by)
+    attempt = _attempt(key=_account_key(account), account=account, by=by)
     if not check_password(typed, stored):
         with transaction.atomic():
-            error = _failed(key=key, account=account, method="mot de passe actuel", by=by)
+            error = _failed(attempt=attempt, account=account, method="mot de passe actuel", by=by)
         raise error
 
 
@@ -557,7 +556,7 @@ def person_password_set(
             lambda: _tell_contacts(phone=phone, email=email, body=PASSWORD_CHANGED_MESSAGE)
         )
     if stored:
-        throttling.clear_account(_account_key(account))
+        _forget_failures(account, by)
     return account
 
 
@@ -649,17 +648,25 @@ def _account_key(account: PersonAccount) -> str:
     return f"personne-compte:{account.pk}"
 
 
-def _refuse_if_locked(key: str, by: Actor) -> None:
-    if throttling.is_locked(identifier=key, ip_address=by.ip_address):
+def _attempt(*, key: str, account: PersonAccount | None, by: Actor) -> throttling.Attempt:
+    """Count the attempt before it is checked (against the account once it is known,
+    against `key`, what was typed, otherwise), so that guesses sent in parallel cannot
+    all be checked; LoginRefused when the count is past the limit."""
+    attempt = throttling.login_attempt(
+        identifier=_account_key(account) if account is not None else key,
+        ip_address=by.ip_address,
+    )
+    if not attempt.allowed:
         raise LoginRefused(_login_locked())
+    return attempt
 
 
-def _failed(*, key: str, account: PersonAccount | None, method: str, by: Actor) -> LoginRefused:
-    """Count and record a failed attempt (against the account once it is known, against
-    `key`, what was typed, otherwise); return the error to raise."""
+def _failed(
+    *, attempt: throttling.Attempt, account: PersonAccount | None, method: str, by: Actor
+) -> LoginRefused:
+    """Record a failed attempt, already counted; return the error to raise."""
     if account is not None:
         _record(AuditAction.PERSON_LOGIN_FAILED, account=account, by=by, details={"method": method})
-        key = _account_key(account)
     else:
         audit_record(
             action=AuditAction.PERSON_LOGIN_FAILED,
@@ -667,8 +674,11 @@ def _failed(*, key: str, account: PersonAccount | None, method: str, by: Actor) 
             object_type=_OBJECT_TYPE,
             details={"method": method, "known": False},
         )
-    locked = throttling.record_failure(identifier=key, ip_address=by.ip_address)
-    return LoginRefused(_login_locked() if locked else LOGIN_REFUSED)
+    return LoginRefused(_login_locked() if attempt.last else LOGIN_REFUSED)
+
+
+def _forget_failures(account: PersonAccount, by: Actor) -> None:
+    throttling.login_succeeded(identifier=_account_key(account), ip_address=by.ip_address)
 
 
 def _succeeded(account: PersonAccount, *, method: str, by: Actor) -> None:
@@ -685,13 +695,11 @@ def person_login_with_code(
     attempts, single use."""
     parsed = parse_identifier(identifier)
     key = _throttle_key(parsed.value if parsed else identifier.strip().lower())
-    _refuse_if_locked(key, by)
+    account = account_for(parsed) if parsed else None
+    attempt = _attempt(key=key, account=account, by=by)
     digits = re.sub(r"\D", "", code)
     method = "code" if purpose == CodePurpose.LOGIN else "invitation"
     with transaction.atomic():
-        account = account_for(parsed) if parsed else None
-        if account is not None:
-            _refuse_if_locked(_account_key(account), by)
         login_code = (
             LoginCode.objects.select_for_update()
             .filter(account=account)
@@ -718,18 +726,16 @@ def person_login_with_code(
             login_code.attempts = F("attempts") + 1
             login_code.save(update_fields=["attempts"])
     if account is None or not matches:
-        raise _failed(key=key, account=account, method=method, by=by)
-    throttling.clear_account(_account_key(account))
+        raise _failed(attempt=attempt, account=account, method=method, by=by)
+    _forget_failures(account, by)
     return account
 
 
 def person_login_with_password(*, identifier: str, password: str, by: Actor) -> PersonAccount:
     parsed = parse_identifier(identifier)
     key = _throttle_key(parsed.value if parsed else identifier.strip().lower())
-    _refuse_if_locked(key, by)
     account = account_for(parsed) if parsed else None
-    if account is not None:
-        _refuse_if_locked(_account_key(account), by)
+    attempt = _attempt(key=key, account=account, by=by)
     if account is not None and account.password:
         valid = check_password(password, account.password)
     else:
@@ -738,11 +744,11 @@ def person_login_with_password(*, identifier: str, password: str, by: Actor) -> 
         valid = False
     if account is None or not valid:
         with transaction.atomic():
-            error = _failed(key=key, account=account, method="mot de passe", by=by)
+            error = _failed(attempt=attempt, account=account, method="mot de passe", by=by)
         raise error
     with transaction.atomic():
         _succeeded(account, method="mot de passe", by=by)
-    throttling.clear_account(_account_key(account))
+    _forget_failures(account, by)
     return account
 
 
@@ -750,12 +756,10 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
     """Log in with the carte Relais: its identifier and one of its single-use codes."""
     card = normalise_card_identifier(card_identifier)
     key = _throttle_key(card or card_identifier.strip().lower())
-    _refuse_if_locked(key, by)
+    account = account_for(Identifier("card", card)) if card else None
+    attempt = _attempt(key=key, account=account, by=by)
     digits = re.sub(r"\D", "", recovery_code)
     with transaction.atomic():
-        account = account_for(Identifier("card", card)) if card else None
-        if account is not None:
-            _refuse_if_locked(_account_key(account), by)
         used = (
             RecoveryCode.objects.select_for_update()
             .filter(
@@ -775,9 +779,9 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
             codes_left = account.recovery_codes.filter(used_at__isnull=True).count()
     if account is None or used is None:
         with transaction.atomic():
-            error = _failed(key=key, account=account, method="carte", by=by)
+            error = _failed(attempt=attempt, account=account, method="carte", by=by)
         raise error
-    throttling.clear_account(_account_key(account))
+    _forget_failures(account, by)
     return CardLogin(account=account, codes_left=codes_left)
 
 

@@ -12,12 +12,14 @@ from django.core.management import call_command
 from django.test import TestCase
 from django_tasks.signals import task_enqueued
 
+from relais.accounts.models import AttemptCounter
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from relais.consent.services import persons_merge
 from relais.persons.models import Person, PersonStatus
+from relais.portal import services
 from relais.portal.codes import digest, purge_spent_codes
 from relais.portal.models import CodePurpose, LoginCode, PersonAccount, RecoveryCode
 from relais.portal.services import (
@@ -298,6 +300,27 @@ def test_wrong_card_codes_and_wrong_passwords_count_against_the_same_account():
         person_login_with_card(
             card_identifier=account.card_identifier, recovery_code=codes[0], by=VISITOR
         )
+
+
+def test_a_password_is_checked_only_once_its_attempt_is_counted(monkeypatch):
+    """Guesses sent at the same moment all pass a check made before the count: counted
+    first, the sixth is refused whatever the others are still doing."""
+    PersonAccountFactory(with_password=True, phone="+33612345678")
+    counted_when_checked: list[int] = []
+
+    def check(typed: str, stored: str) -> bool:
+        counted_when_checked.append(AttemptCounter.objects.get(key__contains="account").count)
+        return check_password(typed, stored)
+
+    monkeypatch.setattr(services, "check_password", check)
+    for _ in range(5):
+        with pytest.raises(LoginRefused):
+            person_login_with_password(identifier="0612345678", password="mauvais", by=VISITOR)
+
+    assert counted_when_checked == [1, 2, 3, 4, 5]
+    with pytest.raises(LoginRefused, match="Trop d'essais"):
+        person_login_with_password(identifier="0612345678", password=PERSON_PASSWORD, by=VISITOR)
+    assert len(counted_when_checked) == 5
 
 
 def test_a_login_forgets_the_accounts_failures():
