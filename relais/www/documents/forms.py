@@ -5,6 +5,7 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from relais.documents.models import DocumentKind
+from relais.documents.validation import MAX_PHOTOS
 from relais.www.forms import DayField
 
 
@@ -49,7 +50,7 @@ class UploadForm(DsfrBaseForm):
     files = MultipleFileField(
         label="Fichier ou photos",
         help_text="PDF, JPEG, PNG, HEIC ou WebP, 20 Mo au plus. Plusieurs photos d'une même "
-        "pièce sont réunies en un seul PDF.",
+        f"pièce ({MAX_PHOTOS} au plus) sont réunies en un seul PDF.",
     )
 
     def __init__(self, *args: Any, kinds: Iterable[str], **kwargs: Any) -> None:
