@@ -150,8 +150,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 # The server runs several processes (gunicorn's workers), and a request may reach any of
 # them: what one writes to the cache or to a session, the others must read. With Redis,
 # sessions are kept there and in the database. Without it, the processes of one server
-# share a cache in files (failed logins are counted across them, a published charter
-# reaches them all) and read sessions from the database, so that a logout, a timeout or
+# share a cache in files (a published charter reaches them all; failed logins are counted
+# in the database) and read sessions from the database, so that a logout, a timeout or
 # a change of acting organisation holds at once in every process.
 REDIS_URL = env_str("REDIS_URL", default="")
 if REDIS_URL:

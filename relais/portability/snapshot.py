@@ -190,7 +190,7 @@ def _procedures(person: Person) -> list[dict[str, Any]]:
     )
     rows = []
     for procedure in procedures:
-        catalogue_steps: list[str] = list(procedure.procedure_type.steps or [])
+        step_texts: list[str] = list(procedure.steps or [])
         rows.append(
             {
                 "id": procedure.pk,
@@ -222,8 +222,8 @@ def _procedures(person: Person) -> list[dict[str, Any]]:
                 "steps": [
                     {
                         "number": step.step_index + 1,
-                        "text": catalogue_steps[step.step_index]
-                        if step.step_index < len(catalogue_steps)
+                        "text": step_texts[step.step_index]
+                        if step.step_index < len(step_texts)
                         else "",
                         **_labelled(step, "autonomy"),
                         "reason": step.reason,

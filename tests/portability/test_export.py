@@ -228,6 +228,17 @@ def test_it_leaves_out_a_damaged_document_and_gives_the_rest(built):
     assert by_id[built.documents["cni"].pk]["file"] is not None
 
 
+def test_it_names_the_steps_as_they_were_when_the_procedure_was_opened(built):
+    opened_with = built.procedure.steps[0]
+    catalogue_entry = built.procedure.procedure_type
+    catalogue_entry.steps = ["Une étape écrite depuis"]
+    catalogue_entry.save(update_fields=["steps"])
+
+    data = read_export(export_person(built.person, by=PERSON))
+
+    assert data["procedures"][0]["steps"][0]["text"] == opened_with
+
+
 def test_it_leaves_out_a_deleted_document_but_keeps_a_lifted_block(built):
     block_lift(block=Block.objects.get(person=built.person), by=PERSON)
     document_delete(document=built.documents["rib"], by=PERSON)

@@ -138,7 +138,7 @@ def _next_step(procedure: Procedure) -> str:
     if procedure.status not in OPEN_STATUSES:
         return ""
     done = {step.step_index for step in procedure.steps_done.all()}
-    for index, step in enumerate(procedure.procedure_type.steps or []):
+    for index, step in enumerate(procedure.steps or []):
         if index not in done:
             return str(step)
     return ""
