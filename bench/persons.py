@@ -77,13 +77,15 @@ def _setup(persons: int, postgresql: str, *, reuse: bool) -> None:
     call_command("generate_load_data", persons=persons, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
-def _pdf() -> bytes:
+def _pdf(number: int) -> bytes:
+    """A one-page PDF of its own: the same bytes sent twice make one document."""
     from io import BytesIO
 
     from pypdf import PdfWriter
 
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": f"Pièce {number}"})
     buffer = BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -108,7 +110,6 @@ def _fill_file(person, organisation, actor) -> None:  # type: ignore[no-untyped-
         procedure_open(
             person=person, procedure_type=procedure_type, organisation=organisation, by=actor
         )
-    pdf = _pdf()
     for number in range(20):
         document_upload(
             person=person,
@@ -116,7 +117,7 @@ def _fill_file(person, organisation, actor) -> None:  # type: ignore[no-untyped-
             title=f"Pièce {number + 1}",
             issued_on=None,
             expires_on=None,
-            files=[SimpleUploadedFile(f"piece-{number}.pdf", pdf, "application/pdf")],
+            files=[SimpleUploadedFile(f"piece-{number}.pdf", _pdf(number), "application/pdf")],
             uploaded_by_id=actor.user_id,
             by=actor,
         )
