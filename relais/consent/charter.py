@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from relais.audit.actions import AuditAction
@@ -131,12 +132,23 @@ def current_matrix() -> dict[tuple[str, str, str], str]:
 
 
 def charter_publish(
-    *, levels: dict[tuple[str, str, str], str], summary: str, by: Actor
+    *,
+    levels: dict[tuple[str, str, str], str],
+    summary: str,
+    by: Actor,
+    edited_from: int | None = None,
 ) -> CharterVersion:
     """Publish a new version: every professional accepts it at their next request (at
-    most `CURRENT_VERSION_KEPT_FOR` seconds later on another server process)."""
+    most `CURRENT_VERSION_KEPT_FOR` seconds later on another server process). With
+    `edited_from`, the number of the version the pilot's page showed, refused if another
+    pilot has published one since: its changes would be overwritten unseen."""
     with transaction.atomic():
         last = CharterVersion.objects.select_for_update().order_by("-number").first()
+        if edited_from is not None and last is not None and last.number != edited_from:
+            raise ValidationError(
+                f"La version {last.number} a été publiée pendant votre modification : vérifiez "
+                "la grille, qui garde vos choix, avant de publier."
+            )
         version = CharterVersion.objects.create(
             number=(last.number + 1) if last else 1,
             published_by_label=by.label,

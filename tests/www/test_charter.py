@@ -85,7 +85,8 @@ def test_it_asks_again_when_the_pilot_publishes_a_new_version(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = pilot.post(
-            reverse("consent:charter_edit"), {"type": "ccas", "summary": "Mise à jour", **levels}
+            reverse("consent:charter_edit"),
+            {"type": "ccas", "summary": "Mise à jour", "version": _shown(), **levels},
         )
 
     assert response.status_code == 302
@@ -114,6 +115,41 @@ def test_it_refuses_a_summary_with_a_nul_character_and_changes_nothing(pilot_cli
     assert response.status_code == 400
     assert "caractère invisible interdit" in response.content.decode()
     assert current_version().number == before
+
+
+def _shown() -> int:
+    """The version the editor's page names, posted back with the grid."""
+    return current_version().number
+
+
+def test_it_refuses_to_publish_over_a_version_published_while_the_grid_was_edited(
+    pilot_client, django_capture_on_commit_callbacks
+):
+    shown = _shown()
+    with django_capture_on_commit_callbacks(execute=True):
+        charter_publish(levels=current_matrix(), summary="Publiée par un autre pilote", by=SYSTEM)
+    typed = f"{Profession.CIP}__{DataCategory.HOUSING}"
+
+    page = _refused(
+        pilot_client,
+        {
+            "type": "ccas",
+            "summary": "Mise à jour",
+            "version": shown,
+            **_ccas_levels(),
+            typed: "read",
+        },
+    )
+
+    assert f"La version {shown + 1} a été publiée pendant votre modification" in page
+    assert _selected(page, typed) == "read"
+    assert f'name="version" value="{shown + 1}"' in page
+
+
+def test_it_refuses_a_publication_that_names_no_version(pilot_client):
+    page = _refused(pilot_client, {"type": "ccas", "summary": "Mise à jour", **_ccas_levels()})
+
+    assert "La version modifiée manque : rechargez la page." in page
 
 
 def _ccas_levels() -> dict[str, str]:
@@ -154,7 +190,8 @@ def test_it_publishes_a_summary_of_the_longest_length_allowed(pilot_client):
     summary = "x" * 300
 
     response = pilot_client.post(
-        reverse("consent:charter_edit"), {"type": "ccas", "summary": summary, **_ccas_levels()}
+        reverse("consent:charter_edit"),
+        {"type": "ccas", "summary": summary, "version": _shown(), **_ccas_levels()},
     )
 
     assert response.status_code == 302

@@ -1,6 +1,7 @@
 from collections import Counter
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -20,6 +21,7 @@ from relais.consent.middleware import ACCEPTED_VERSION, accepted_mark
 from relais.consent.models import CharterVersion
 from relais.organisations.models import Membership, OrganisationKind, Profession
 from relais.persons.categories import DataCategory, Level
+from relais.www.forms import posted_id
 from relais.www.next_page import same_site_path
 
 # The length the summary field of the page allows.
@@ -137,14 +139,26 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
             errors.append("Le résumé contient un caractère invisible interdit : récrivez-le.")
         elif len(summary) > SUMMARY_MAX_LENGTH:
             errors.append(f"Le résumé dépasse {SUMMARY_MAX_LENGTH} caractères : raccourcissez-le.")
+        edited_from = posted_id(request.POST.get("version", ""))
+        if edited_from is None:
+            errors.append("La version modifiée manque : rechargez la page.")
         if not errors:
-            version = charter_publish(levels=levels, summary=summary, by=actor_for(request))
-            messages.success(
-                request,
-                f"La version {version.number} est publiée : chaque professionnel l'acceptera "
-                "à sa prochaine action.",
-            )
-            return redirect(f"{request.path}?type={kind}")
+            try:
+                version = charter_publish(
+                    levels=levels,
+                    summary=summary,
+                    by=actor_for(request),
+                    edited_from=edited_from,
+                )
+            except ValidationError as error:
+                errors.extend(error.messages)
+            else:
+                messages.success(
+                    request,
+                    f"La version {version.number} est publiée : chaque professionnel "
+                    "l'acceptera à sa prochaine action.",
+                )
+                return redirect(f"{request.path}?type={kind}")
         for error in errors:
             messages.error(request, error)
         status = 400
