@@ -25,6 +25,8 @@ from relais.documents.models import (
 )
 from relais.documents.validation import (
     CleanFile,
+    FileSpaceFull,
+    JustUploaded,
     UploadRefused,
     check_photos,
     clean_upload,
@@ -72,7 +74,7 @@ def _check_quota(person: Person, extra: int) -> None:
     )
     if used + extra > settings.RELAIS_DOCUMENT_QUOTA_BYTES:
         quota = settings.RELAIS_DOCUMENT_QUOTA_BYTES // (1024 * 1024)
-        raise UploadRefused(
+        raise FileSpaceFull(
             f"L'espace de ce dossier est plein ({quota} Mo) : supprimez d'anciennes pièces "
             "avant d'en ajouter."
         )
@@ -146,7 +148,7 @@ def document_upload(
             )
             .exists()
         ):
-            raise UploadRefused(
+            raise JustUploaded(
                 "Cette pièce vient d'être enregistrée : elle est déjà dans la liste des pièces "
                 "du dossier."
             )

@@ -67,6 +67,22 @@ class UploadRefused(Exception):
     """The file is refused; str(error) is a clear French message for the person who uploads."""
 
 
+class TooLarge(UploadRefused):
+    """The file, or the photos of one document together, weigh more than one document may."""
+
+
+class TooManyPhotos(UploadRefused):
+    """More photos than one document is assembled from."""
+
+
+class FileSpaceFull(UploadRefused):
+    """The file's space for documents is full."""
+
+
+class JustUploaded(UploadRefused):
+    """The same file was stored a moment ago: a form sent twice."""
+
+
 @dataclass(frozen=True)
 class CleanFile:
     content: bytes
@@ -121,7 +137,7 @@ def _read_within_limit(uploaded: UploadedFile, *, max_bytes: int) -> bytes:
 
 
 def _too_large(max_bytes: int) -> UploadRefused:
-    return UploadRefused(
+    return TooLarge(
         f"Le fichier dépasse la taille maximale autorisée ({_in_megabytes(max_bytes)} Mo). "
         "Réduisez sa taille, par exemple en le numérisant en moins haute définition ou en le "
         "découpant en plusieurs fichiers, puis déposez-le à nouveau."
@@ -132,7 +148,7 @@ def check_photos(photos: list[UploadedFile], *, max_bytes: int) -> None:
     """Several photos of one document: MAX_PHOTOS at most, weighing together what one file
     may weigh."""
     if len(photos) > MAX_PHOTOS:
-        raise UploadRefused(
+        raise TooManyPhotos(
             f"Une pièce se dépose en {MAX_PHOTOS} photos au plus. Gardez les pages utiles, "
             "ou déposez les autres comme une autre pièce."
         )
@@ -141,7 +157,7 @@ def check_photos(photos: list[UploadedFile], *, max_bytes: int) -> None:
 
 
 def _photos_too_large(max_bytes: int) -> UploadRefused:
-    return UploadRefused(
+    return TooLarge(
         f"Ensemble, les photos dépassent la taille maximale autorisée pour une pièce "
         f"({_in_megabytes(max_bytes)} Mo). Déposez moins de photos, ou des photos prises en "
         "moins haute définition."

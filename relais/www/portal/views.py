@@ -33,9 +33,10 @@ from relais.audit.models import AuditEvent
 from relais.audit.trimming import journal_kept_months
 from relais.consent import services as consent_services
 from relais.consent.models import Block, Consent, ConsentMethod
-from relais.documents import antivirus, vault
+from relais.documents import antivirus, validation, vault
 from relais.documents import services as document_services
 from relais.documents.models import Document
+from relais.documents.validation import MAX_PHOTOS
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, Referent
 from relais.persons.services import record_on_file
@@ -233,6 +234,20 @@ def _upload_refusal(refusal: Exception) -> str:
     if isinstance(refusal, antivirus.AntivirusUnavailable):
         return _(
             "Relais ne peut pas vérifier ce fichier maintenant. Réessayez dans quelques minutes."
+        )
+    if isinstance(refusal, validation.JustUploaded):
+        return _("Ce papier est déjà enregistré. Il est dans la liste de vos papiers.")
+    if isinstance(refusal, validation.FileSpaceFull):
+        return _(
+            "Il n'y a plus de place pour vos papiers. Demandez à la personne qui vous "
+            "accompagne d'enlever les papiers qui ne servent plus."
+        )
+    if isinstance(refusal, validation.TooManyPhotos):
+        return _("Un papier se met en %(count)d photos au plus.") % {"count": MAX_PHOTOS}
+    if isinstance(refusal, validation.TooLarge):
+        return _(
+            "Ce fichier est trop lourd. Prenez une photo, ou demandez de l'aide à la personne "
+            "qui vous accompagne."
         )
     return _(
         "Ce fichier ne marche pas. Prenez une photo ou choisissez un PDF. Si cela ne marche "

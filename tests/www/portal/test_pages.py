@@ -276,6 +276,37 @@ def test_a_paper_sent_without_a_file_asks_for_one_in_the_persons_language(lea, l
     assert "Choisissez" not in text_of(response)
 
 
+def _send_paper(client, content: bytes):
+    handle = io.BytesIO(content)
+    handle.name = "avis.pdf"
+    return client.post(reverse("portal:document_add"), {"kind": "avis_imposition", "files": handle})
+
+
+def test_a_paper_sent_twice_is_kept_once_and_said_in_the_persons_language(lea, lea_client):
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+    content = pdf_bytes()
+    _send_paper(lea_client, content)
+
+    again = _send_paper(lea_client, content)
+
+    assert again.status_code == 400
+    assert "This paper is already saved. It is in the list of your papers." in text_of(again)
+    assert Document.objects.filter(person=lea.person, kind="avis_imposition").count() == 1
+
+
+def test_a_full_space_and_a_file_too_big_are_said_in_plain_words(lea, lea_client, settings):
+    settings.RELAIS_DOCUMENT_QUOTA_BYTES = 1
+    full = _send_paper(lea_client, pdf_bytes())
+    settings.RELAIS_DOCUMENT_QUOTA_BYTES = 10**9
+    settings.RELAIS_DOCUMENT_MAX_BYTES = 10
+    too_big = _send_paper(lea_client, pdf_bytes())
+
+    assert (full.status_code, too_big.status_code) == (400, 400)
+    assert "Il n'y a plus de place pour vos papiers." in text_of(full)
+    assert "Ce fichier est trop lourd." in text_of(too_big)
+    assert not Document.objects.filter(person=lea.person, kind="avis_imposition").exists()
+
+
 def test_a_file_with_a_virus_is_said_in_plain_words(lea, lea_client, monkeypatch):
     def infected(content):
         raise antivirus.VirusFound("Eicar-Signature")
