@@ -240,7 +240,8 @@ def invitation_accept(
                 f"Vous faites déjà partie de la structure « {locked.organisation.name} » : "
                 "cette invitation ne sert plus."
             )
-        if not user.is_active:
+        reactivated = not user.is_active
+        if reactivated:
             user.is_active = True
             user.save(update_fields=["is_active"])
         Membership.objects.create(
@@ -263,6 +264,7 @@ def invitation_accept(
             ),
             object_type="invitation",
             object_id=locked.pk,
+            details={"compte_reactive": True} if reactivated else None,
         )
     return user
 

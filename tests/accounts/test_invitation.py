@@ -73,6 +73,8 @@ def test_it_reactivates_the_account_that_proves_its_password(
     assert {AuditAction.INVITATION_ACCEPTED, AuditAction.LOGIN} <= set(
         AuditEvent.objects.values_list("action", flat=True)
     )
+    accepted = AuditEvent.objects.get(action=AuditAction.INVITATION_ACCEPTED)
+    assert accepted.details["compte_reactive"] is True
     verified = client.post(reverse("accounts:second_factor"), {"code": totp_now(device)})
     assert verified.url == reverse("www:home")
     assert client.session[MEMBERSHIP_ID] == joined.pk
