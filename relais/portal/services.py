@@ -521,11 +521,13 @@ def person_account_recover(
 def _check_current_password(account: PersonAccount, *, stored: str, typed: str, by: Actor) -> None:
     """The password the person replaces, typed again: counted like a login, so that an
     open session does not allow more guesses than the login page."""
-    attempt = _attempt(key=_account_key(account), account=account, by=by)
+    key = _account_key(account)
+    attempt = _attempt(key=key, by=by)
     if not check_password(typed, stored):
         with transaction.atomic():
             error = _failed(attempt=attempt, account=account, method="mot de passe actuel", by=by)
         raise error
+    _forget_failures(key, by)
 
 
 def person_password_set(
@@ -537,9 +539,11 @@ def person_password_set(
     sessions.person_session_keep) and the person is told by SMS or e-mail. Returns the
     account, its security stamp raised."""
     stored = PersonAccount.objects.values_list("password", flat=True).get(pk=account.pk)
+    # The new password is judged first: a right current password sent with a refused new
+    # one must not count as a failure.
+    validate_person_password(password, account.person)
     if stored:
         _check_current_password(account, stored=stored, typed=current_password, by=by)
-    validate_person_password(password, account.person)
     with transaction.atomic():
         account = (
             PersonAccount.objects.select_for_update().select_related("person").get(pk=account.pk)
@@ -555,8 +559,6 @@ def person_password_set(
         transaction.on_commit(
             lambda: _tell_contacts(phone=phone, email=email, body=PASSWORD_CHANGED_MESSAGE)
         )
-    if stored:
-        _forget_failures(account, by)
     return account
 
 
@@ -642,20 +644,16 @@ def _throttle_key(value: str) -> str:
 
 
 def _account_key(account: PersonAccount) -> str:
-    """The failures of a known account are counted once for all its identifiers: counted
-    per phone, e-mail and card typed, one account would allow three times the tries. What
-    was typed stays the key of an unknown identifier, which then locks out alike."""
+    """The current password typed again in an open session is counted per account. A login
+    is counted per identifier typed, known or not: counted per account, a lockout on one
+    identifier would show that another one opens the same space."""
     return f"personne-compte:{account.pk}"
 
 
-def _attempt(*, key: str, account: PersonAccount | None, by: Actor) -> throttling.Attempt:
-    """Count the attempt before it is checked (against the account once it is known,
-    against `key`, what was typed, otherwise), so that guesses sent in parallel cannot
-    all be checked; LoginRefused when the count is past the limit."""
-    attempt = throttling.login_attempt(
-        identifier=_account_key(account) if account is not None else key,
-        ip_address=by.ip_address,
-    )
+def _attempt(*, key: str, by: Actor) -> throttling.Attempt:
+    """Count the attempt under `key` before it is checked, so that guesses sent in
+    parallel cannot all be checked; LoginRefused when the count is past the limit."""
+    attempt = throttling.login_attempt(identifier=key, ip_address=by.ip_address)
     if not attempt.allowed:
         raise LoginRefused(_login_locked())
     return attempt
@@ -677,8 +675,8 @@ def _failed(
     return LoginRefused(_login_locked() if attempt.last else LOGIN_REFUSED)
 
 
-def _forget_failures(account: PersonAccount, by: Actor) -> None:
-    throttling.login_succeeded(identifier=_account_key(account), ip_address=by.ip_address)
+def _forget_failures(key: str, by: Actor) -> None:
+    throttling.login_succeeded(identifier=key, ip_address=by.ip_address)
 
 
 def _succeeded(account: PersonAccount, *, method: str, by: Actor) -> None:
@@ -696,7 +694,7 @@ def person_login_with_code(
     parsed = parse_identifier(identifier)
     key = _throttle_key(parsed.value if parsed else identifier.strip().lower())
     account = account_for(parsed) if parsed else None
-    attempt = _attempt(key=key, account=account, by=by)
+    attempt = _attempt(key=key, by=by)
     digits = re.sub(r"\D", "", code)
     method = "code" if purpose == CodePurpose.LOGIN else "invitation"
     with transaction.atomic():
@@ -727,7 +725,7 @@ def person_login_with_code(
             login_code.save(update_fields=["attempts"])
     if account is None or not matches:
         raise _failed(attempt=attempt, account=account, method=method, by=by)
-    _forget_failures(account, by)
+    _forget_failures(key, by)
     return account
 
 
@@ -735,7 +733,7 @@ def person_login_with_password(*, identifier: str, password: str, by: Actor) -> 
     parsed = parse_identifier(identifier)
     key = _throttle_key(parsed.value if parsed else identifier.strip().lower())
     account = account_for(parsed) if parsed else None
-    attempt = _attempt(key=key, account=account, by=by)
+    attempt = _attempt(key=key, by=by)
     if account is not None and account.password:
         valid = check_password(password, account.password)
     else:
@@ -748,7 +746,7 @@ def person_login_with_password(*, identifier: str, password: str, by: Actor) -> 
         raise error
     with transaction.atomic():
         _succeeded(account, method="mot de passe", by=by)
-    _forget_failures(account, by)
+    _forget_failures(key, by)
     return account
 
 
@@ -757,7 +755,7 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
     card = normalise_card_identifier(card_identifier)
     key = _throttle_key(card or card_identifier.strip().lower())
     account = account_for(Identifier("card", card)) if card else None
-    attempt = _attempt(key=key, account=account, by=by)
+    attempt = _attempt(key=key, by=by)
     digits = re.sub(r"\D", "", recovery_code)
     with transaction.atomic():
         used = (
@@ -781,7 +779,7 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
         with transaction.atomic():
             error = _failed(attempt=attempt, account=account, method="carte", by=by)
         raise error
-    _forget_failures(account, by)
+    _forget_failures(key, by)
     return CardLogin(account=account, codes_left=codes_left)
 
 

@@ -324,12 +324,25 @@ def test_wrong_current_passwords_lock_out_like_wrong_logins(client):
         change_password(client, "mauvais")
 
     locked = change_password(client, "mauvais")
-    still_locked = client.post(
-        reverse("portal:login_password"), {"identifier": TYPED_PHONE, "password": PERSON_PASSWORD}
-    )
+    still_locked = change_password(client, PERSON_PASSWORD)
 
     assert "Trop d&#x27;essais" in locked.content.decode()
     assert "Trop d&#x27;essais" in still_locked.content.decode()
+    account.refresh_from_db()
+    assert check_password(PERSON_PASSWORD, account.password)
+
+
+def test_a_right_current_password_sent_with_a_refused_new_one_is_no_failure(client):
+    account = PersonAccountFactory(phone=PHONE, with_password=True)
+    log_in_person(client, account)
+
+    for _ in range(6):
+        refused = change_password(client, PERSON_PASSWORD, new="motdepasse")
+
+    assert refused.status_code == 400
+    assert "Trop d&#x27;essais" not in refused.content.decode()
+    changed = change_password(client, PERSON_PASSWORD)
+    assert changed.status_code == 302
 
 
 def test_a_new_password_ends_the_other_sessions_keeps_this_one_and_is_told(client, mailoutbox):
