@@ -146,8 +146,8 @@ def charter_publish(
         last = CharterVersion.objects.select_for_update().order_by("-number").first()
         if edited_from is not None and last is not None and last.number != edited_from:
             raise ValidationError(
-                f"La version {last.number} a été publiée pendant votre modification : vérifiez "
-                "la grille, qui garde vos choix, avant de publier."
+                f"La version {last.number} a été publiée pendant votre modification : la grille "
+                "montre maintenant ses niveaux. Refaites vos changements, puis publiez."
             )
         version = CharterVersion.objects.create(
             number=(last.number + 1) if last else 1,

@@ -142,7 +142,8 @@ def test_it_refuses_to_publish_over_a_version_published_while_the_grid_was_edite
     )
 
     assert f"La version {shown + 1} a été publiée pendant votre modification" in page
-    assert _selected(page, typed) == "read"
+    assert _selected(page, typed) == current_matrix()[("ccas", Profession.CIP, "logement")]
+    assert _selected(page, typed) != "write"
     assert f'name="version" value="{shown + 1}"' in page
 
 

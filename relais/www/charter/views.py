@@ -152,6 +152,9 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as error:
                 errors.extend(error.messages)
+                # The grid shows the version published meanwhile, not the typed levels:
+                # published again as typed, they would overwrite it unseen.
+                typed = {}
             else:
                 messages.success(
                     request,
