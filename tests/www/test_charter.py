@@ -137,7 +137,7 @@ def test_it_refuses_to_publish_over_a_version_published_while_the_grid_was_edite
             "summary": "Mise à jour",
             "version": shown,
             **_ccas_levels(),
-            typed: "read",
+            typed: "write",
         },
     )
 
