@@ -71,11 +71,12 @@ def organisation_update(*, organisation: Organisation, by: Actor, **fields: Any)
     try:
         with transaction.atomic():
             organisation.save()
-            # Sessions keep the acting organisation's name and kind: refresh them.
+            # Sessions keep the acting organisation's name and kind: refresh those of its
+            # members (a former member's sessions act for other organisations).
             security_stamp_raise(
-                *Membership.objects.filter(organisation=organisation).values_list(
-                    "user_id", flat=True
-                )
+                *Membership.objects.active()
+                .filter(organisation=organisation)
+                .values_list("user_id", flat=True)
             )
             audit_record(
                 action=AuditAction.ORGANISATION_UPDATED,

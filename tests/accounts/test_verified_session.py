@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -88,3 +90,13 @@ def test_it_shows_the_new_name_of_the_organisation_at_once(client, member):
     organisation_update(organisation=member.organisation, by=SYSTEM, name="CCAS renommé")
 
     assert "CCAS renommé" in client.get(reverse("www:home")).content.decode()
+
+
+def test_renaming_an_organisation_leaves_its_former_members_sessions_alone(member):
+    former = MembershipFactory(organisation=member.organisation, ended_on=datetime.date(2020, 1, 1))
+    stamp = former.user.security_stamp
+
+    organisation_update(organisation=member.organisation, by=SYSTEM, name="CCAS renommé")
+
+    former.user.refresh_from_db()
+    assert former.user.security_stamp == stamp
