@@ -136,8 +136,10 @@ def document_upload(
     _check_quota(person, len(content.content))
     with _stored(content) as blob:
         # The person's row is locked so that of two sends of the form at once, the second
-        # waits for the first to commit, then finds the document it added.
+        # waits for the first to commit, then finds the document it added, and counts it
+        # against the space left.
         list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+        _check_quota(person, len(content.content))
         if (
             Document.objects.present()
             .filter(
@@ -175,6 +177,8 @@ def document_replace(
     content = _prepare(files)
     _check_quota(document.person, len(content.content))
     with _stored(content) as blob:
+        list(Person.objects.select_for_update().filter(pk=document.person_id).values_list("pk"))
+        _check_quota(document.person, len(content.content))
         locked = Document.objects.select_for_update().get(pk=document.pk)
         if locked.deleted_at is not None:
             raise UploadRefused("Cette pièce a été supprimée entre-temps.")

@@ -321,6 +321,43 @@ def test_it_refuses_an_upload_over_the_quota(referent_client, person, settings):
     assert not Document.objects.exists()
 
 
+def test_it_counts_an_upload_saved_meanwhile_against_the_space_left(person, settings, monkeypatch):
+    settings.RELAIS_DOCUMENT_QUOTA_BYTES = len(pdf_bytes()) + 10
+    write = services.vault.blob_write
+
+    def another_upload_lands_meanwhile(chunks):
+        blob = write(chunks)
+        landed = Document.objects.create(person=person, kind="autre")
+        DocumentVersion.objects.create(
+            document=landed,
+            number=1,
+            storage_name="deja-enregistree",
+            size=len(pdf_bytes()),
+            sha256="0" * 64,
+            content_type="application/pdf",
+            extension="pdf",
+            wrapped_key=b"",
+            scan_status="non_analyse",
+        )
+        return blob
+
+    monkeypatch.setattr(services.vault, "blob_write", another_upload_lands_meanwhile)
+
+    with pytest.raises(UploadRefused, match="espace de ce dossier est plein"):
+        services.document_upload(
+            person=person,
+            kind="cni",
+            title="",
+            issued_on=None,
+            expires_on=None,
+            files=[SimpleUploadedFile("cni.pdf", pdf_bytes(), "application/pdf")],
+            uploaded_by_id=None,
+            by=SYSTEM,
+        )
+
+    assert not Document.objects.filter(kind="cni").exists()
+
+
 def test_it_rewraps_the_keys_without_touching_the_blobs(referent_client, person, settings):
     import base64
 
