@@ -138,7 +138,7 @@ def _read_within_limit(uploaded: UploadedFile, *, max_bytes: int) -> bytes:
 
 def _too_large(max_bytes: int) -> UploadRefused:
     return TooLarge(
-        f"Le fichier dépasse la taille maximale autorisée ({_in_megabytes(max_bytes)} Mo). "
+        f"Le fichier dépasse la taille maximale autorisée ({in_megabytes(max_bytes)} Mo). "
         "Réduisez sa taille, par exemple en le numérisant en moins haute définition ou en le "
         "découpant en plusieurs fichiers, puis déposez-le à nouveau."
     )
@@ -159,12 +159,12 @@ def check_photos(photos: list[UploadedFile], *, max_bytes: int) -> None:
 def _photos_too_large(max_bytes: int) -> UploadRefused:
     return TooLarge(
         f"Ensemble, les photos dépassent la taille maximale autorisée pour une pièce "
-        f"({_in_megabytes(max_bytes)} Mo). Déposez moins de photos, ou des photos prises en "
+        f"({in_megabytes(max_bytes)} Mo). Déposez moins de photos, ou des photos prises en "
         "moins haute définition."
     )
 
 
-def _in_megabytes(size: int) -> str:
+def in_megabytes(size: int) -> str:
     return f"{size / MEGABYTE:.6f}".rstrip("0").rstrip(".").replace(".", ",")
 
 

@@ -311,6 +311,14 @@ def test_it_refuses_more_than_ten_photos_for_one_document(referent_client, perso
     assert not Document.objects.exists()
 
 
+def test_the_upload_form_states_the_size_the_settings_give(referent_client, person, settings):
+    settings.RELAIS_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
+
+    page = referent_client.get(reverse("documents:list", args=[person.pk]))
+
+    assert "PDF, JPEG, PNG, HEIC ou WebP, 5 Mo au plus." in page.content.decode()
+
+
 def test_it_refuses_an_upload_over_the_quota(referent_client, person, settings):
     settings.RELAIS_DOCUMENT_QUOTA_BYTES = 100
 

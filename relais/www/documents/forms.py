@@ -2,10 +2,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from dsfr.forms import DsfrBaseForm
 
 from relais.documents.models import DocumentKind
-from relais.documents.validation import MAX_PHOTOS
+from relais.documents.validation import MAX_PHOTOS, in_megabytes
 from relais.www.forms import DayField
 
 
@@ -47,15 +48,17 @@ class UploadForm(DsfrBaseForm):
         required=False,
         help_text="Laissez vide : Relais propose la durée habituelle de ce type de pièce.",
     )
-    files = MultipleFileField(
-        label="Fichier ou photos",
-        help_text="PDF, JPEG, PNG, HEIC ou WebP, 20 Mo au plus. Plusieurs photos d'une même "
-        f"pièce ({MAX_PHOTOS} au plus) sont réunies en un seul PDF.",
-    )
+    files = MultipleFileField(label="Fichier ou photos")
 
     def __init__(self, *args: Any, kinds: Iterable[str], **kwargs: Any) -> None:
         """`kinds`: those the professional may add; any other is refused as a bad choice."""
         super().__init__(*args, **kwargs)
+        # On the bound field: DsfrBaseForm's __init__ made it, copying the field's text.
+        self["files"].help_text = (
+            f"PDF, JPEG, PNG, HEIC ou WebP, {in_megabytes(settings.RELAIS_DOCUMENT_MAX_BYTES)} Mo "
+            f"au plus. Plusieurs photos d'une même pièce ({MAX_PHOTOS} au plus, ensemble dans "
+            "cette taille) sont réunies en un seul PDF."
+        )
         self.fields["kind"].choices = [
             (kind.value, kind.label) for kind in DocumentKind if kind in kinds
         ]
