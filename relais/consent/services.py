@@ -271,6 +271,10 @@ def file_open(
     return person
 
 
+class AlreadyBlocked(ValidationError):
+    """The same block is in force already: a form sent twice."""
+
+
 def block_add(
     *, person: Person, organisation_id: int | None, professional_id: int | None, by: Actor
 ) -> Block:
@@ -291,7 +295,7 @@ def block_add(
             else Q(professional_id=professional_id)
         )
         if Block.objects.active().filter(same, person=person).exists():
-            raise ValidationError(
+            raise AlreadyBlocked(
                 "Cette structure est déjà bloquée."
                 if organisation_id
                 else "Ce professionnel est déjà bloqué."

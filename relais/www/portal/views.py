@@ -460,8 +460,7 @@ def block(request: HttpRequest) -> HttpResponse:
                 professional_id=int(pk) if kind == "professionnel" else None,
                 by=person_actor(request),
             )
-        except ValidationError:
-            # The same block sent twice: the service says so in the professionals' words.
+        except consent_services.AlreadyBlocked:
             form.add_error(None, _("Cette structure ou cette personne est déjà bloquée."))
         else:
             messages.success(request, _("C'est fait : cette personne ou structure est bloquée."))

@@ -10,7 +10,6 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from jsonschema import Draft202012Validator
@@ -499,11 +498,12 @@ def test_blocking_a_professional_who_opened_the_file(lea, lea_client):
     assert Block.objects.active().filter(person=lea.person, professional=lea.stranger.user)
 
 
-def test_a_block_the_service_refuses_is_said_in_the_persons_language(lea, lea_client, monkeypatch):
-    def already_blocked(**kwargs):
-        raise ValidationError("Cette structure est déjà bloquée.")
+def test_a_block_recorded_meanwhile_is_said_in_the_persons_language(lea, lea_client, monkeypatch):
+    # The same block sent twice at once: the page offered it to both.
+    def recorded_meanwhile(**kwargs):
+        raise portal_views.consent_services.AlreadyBlocked("Cette structure est déjà bloquée.")
 
-    monkeypatch.setattr(portal_views.consent_services, "block_add", already_blocked)
+    monkeypatch.setattr(portal_views.consent_services, "block_add", recorded_meanwhile)
     lea_client.post(reverse("portal:language"), {"language": "en"})
 
     response = lea_client.post(
