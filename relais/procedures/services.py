@@ -308,13 +308,6 @@ def procedure_transition(
                 "Notez le motif du refus, tel qu'il est écrit dans la décision : il servira "
                 "pour un recours."
             )
-        if to_status in (S.GRANTED, S.REFUSED) and (
-            procedure.submitted_on is not None and on < procedure.submitted_on
-        ):
-            raise ValidationError(
-                f"La décision ne peut pas être datée d'avant le dépôt, fait le "
-                f"{procedure.submitted_on:%d/%m/%Y}."
-            )
         _not_before_last_move(procedure, on)
 
         details: dict[str, str | int | bool | None] = {"de": from_status, "vers": to_status}

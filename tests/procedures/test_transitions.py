@@ -150,7 +150,7 @@ def test_it_refuses_a_date_in_the_future(actor):
 
 
 def test_it_refuses_a_decision_dated_before_the_submission(actor):
-    with pytest.raises(ValidationError, match="d'avant le dépôt, fait le 20/03/2025"):
+    with pytest.raises(ValidationError, match="avant le 20/03/2025, date déjà notée pour le dépôt"):
         procedure_transition(
             procedure=_procedure_in(S.SUBMITTED), to_status=S.GRANTED, by=actor, on=TAKEN
         )
