@@ -329,7 +329,7 @@ def test_a_password_is_checked_only_once_its_attempt_is_counted(monkeypatch):
 
 
 def test_a_login_forgets_the_accounts_failures():
-    account = PersonAccountFactory(with_password=True, phone="+33612345678")
+    PersonAccountFactory(with_password=True, phone="+33612345678")
     for _ in range(4):
         with pytest.raises(LoginRefused):
             person_login_with_password(identifier="0612345678", password="mauvais", by=VISITOR)
