@@ -1,53 +1,32 @@
 """The procedure's page where the checklist's day, the steps kept and the refused posts
-meet; the rest of the pages is tested in tests/www/procedures."""
+meet; the people and the procedure come from this folder's conftest."""
 
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from relais.audit.context import Actor
 from relais.procedures.models import ProcedureStatus
 from relais.procedures.services import procedure_open
-from tests.conftest import log_in
-from tests.factories import MembershipFactory
-from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.procedures.factories import DocumentFactory, ProcedureTypeFactory
+from tests.www.procedures.conftest import actor_of
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def referent():
-    return MembershipFactory()
+def procedure_type():
+    return ProcedureTypeFactory(required_documents=[{"kind": "cni", "condition": ""}])
 
 
 @pytest.fixture
-def person(referent):
-    person = PersonFactory()
-    ConsentFactory(person=person, organisation=referent.organisation)
-    return person
-
-
-@pytest.fixture
-def referent_client(referent):
-    return log_in(Client(), referent.user, referent)
-
-
-@pytest.fixture
-def procedure(person, referent):
+def procedure(person, referent, procedure_type):
     return procedure_open(
         person=person,
-        procedure_type=ProcedureTypeFactory(required_documents=[{"kind": "cni", "condition": ""}]),
+        procedure_type=procedure_type,
         organisation=referent.organisation,
-        by=Actor(
-            user_id=referent.user_id,
-            label=referent.user.get_full_name(),
-            organisation_id=referent.organisation_id,
-            organisation_label=referent.organisation.name,
-        ),
+        by=actor_of(referent),
         requested_on=timezone.localdate() - datetime.timedelta(days=30),
     )
 
