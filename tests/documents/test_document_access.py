@@ -31,11 +31,6 @@ REASON = "La personne est hospitalisée et son logement doit être protégé d'u
 
 
 @pytest.fixture
-def referent():
-    return MembershipFactory()
-
-
-@pytest.fixture
 def person(referent):
     person = PersonFactory()
     ConsentFactory(person=person, organisation=referent.organisation)
@@ -43,9 +38,8 @@ def person(referent):
 
 
 @pytest.fixture
-def document(referent, person):
-    client = log_in(Client(), referent.user, referent)
-    client.post(
+def document(referent_client, person):
+    referent_client.post(
         reverse("documents:upload", args=[person.pk]),
         {"kind": "avis_imposition", "files": upload_file("avis.pdf", pdf_bytes())},
     )
@@ -141,24 +135,25 @@ QUERIES = {"list": 10, "expiring": 10}
 
 
 @pytest.mark.parametrize("size", [1, 6])
-def test_it_pins_the_queries_of_the_list(referent, person, size, django_assert_num_queries):
-    client = log_in(Client(), referent.user, referent)
+def test_it_pins_the_queries_of_the_list(referent_client, person, size, django_assert_num_queries):
     for kind in list(DocumentKind)[:size]:
-        client.post(
+        referent_client.post(
             reverse("documents:upload", args=[person.pk]),
             {"kind": kind, "files": upload_file("piece.pdf", pdf_bytes())},
         )
     url = reverse("documents:list", args=[person.pk])
-    client.get(url)
+    referent_client.get(url)
 
     with django_assert_num_queries(QUERIES["list"]):
-        response = client.get(url)
+        response = referent_client.get(url)
 
     assert response.content.decode().count("Télécharger<span") == size
 
 
 @pytest.mark.parametrize("size", [1, 6])
-def test_it_pins_the_queries_of_the_documents_to_renew(referent, size, django_assert_num_queries):
+def test_it_pins_the_queries_of_the_documents_to_renew(
+    referent, referent_client, size, django_assert_num_queries
+):
     soon = timezone.localdate() + timedelta(days=10)
     for _ in range(size):
         followed = PersonFactory()
@@ -168,11 +163,10 @@ def test_it_pins_the_queries_of_the_documents_to_renew(referent, size, django_as
         )
         DocumentFactory(person=followed, kind=DocumentKind.RENT_RECEIPT, expires_on=soon)
         DocumentFactory(person=followed, kind=DocumentKind.MEDICAL_CERTIFICATE, expires_on=soon)
-    client = log_in(Client(), referent.user, referent)
     url = reverse("documents:expiring")
-    client.get(url)
+    referent_client.get(url)
 
     with django_assert_num_queries(QUERIES["expiring"]):
-        response = client.get(url)
+        response = referent_client.get(url)
 
     assert response.content.decode().count("Quittance de loyer") == size

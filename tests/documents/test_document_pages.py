@@ -66,11 +66,6 @@ def upload_file(name: str, content: bytes) -> io.BytesIO:
 
 
 @pytest.fixture
-def referent():
-    return MembershipFactory()
-
-
-@pytest.fixture
 def person(referent):
     person = PersonFactory()
     ConsentFactory(
@@ -80,11 +75,6 @@ def person(referent):
     )
     ReferentFactory(person=person, organisation=referent.organisation, professional=referent.user)
     return person
-
-
-@pytest.fixture
-def referent_client(referent):
-    return log_in(Client(), referent.user, referent)
 
 
 def _upload(client, person, name="avis.pdf", content=None, **fields):
