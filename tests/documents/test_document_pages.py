@@ -3,7 +3,6 @@ nothing half-written; a damaged blob never delivered."""
 
 import hashlib
 import io
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +26,7 @@ from relais.documents.validation import UploadRefused
 from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person
+from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import ConsentFactory, PersonFactory, ReferentFactory
@@ -551,52 +550,40 @@ def test_the_same_file_is_taken_again_when_not_just_sent(referent_client, person
     assert Document.objects.count() == 2
 
 
-@pytest.mark.skipif(
-    not connection.features.has_select_for_update, reason="SELECT … FOR UPDATE is PostgreSQL's"
-)
+@needs_row_locks
 def test_two_uploads_at_once_store_the_document_once(transactional_db, person):
     """The first send holds the person's row and adds the document; the second waits for
     it, then finds that document and is refused, its blob removed."""
     content = pdf_bytes()
-    first = connections.create_connection(DEFAULT_DB_ALIAS)
-    first.set_autocommit(False)
-    with first.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {Person._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
-            [person.pk],
+
+    def first_send():
+        Person.objects.select_for_update().get(pk=person.pk)
+        DocumentVersion.objects.create(
+            document=Document.objects.create(person=person, kind="avis_imposition"),
+            number=1,
+            storage_name="premier-envoi",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content_type="application/pdf",
+            extension="pdf",
+            wrapped_key=b"",
+            scan_status="non_analyse",
         )
-        cursor.execute(
-            f"INSERT INTO {Document._meta.db_table}"  # noqa: S608
-            " (person_id, kind, title, created_at, deleted_by_label)"
-            " VALUES (%s, 'avis_imposition', '', now(), '') RETURNING id",
-            [person.pk],
+
+    with (
+        meanwhile(first_send),
+        pytest.raises(UploadRefused, match="Cette pièce vient d'être enregistrée"),
+    ):
+        services.document_upload(
+            person=person,
+            kind="avis_imposition",
+            title="",
+            issued_on=None,
+            expires_on=None,
+            files=[SimpleUploadedFile("avis.pdf", content, "application/pdf")],
+            uploaded_by_id=None,
+            by=SYSTEM,
         )
-        document_id = cursor.fetchone()[0]
-        cursor.execute(
-            f"INSERT INTO {DocumentVersion._meta.db_table}"  # noqa: S608
-            " (document_id, number, storage_name, size, sha256, content_type, extension,"
-            " wrapped_key, scan_status, uploaded_at)"
-            " VALUES (%s, 1, 'premier-envoi', %s, %s, 'application/pdf', 'pdf', '', 'non_analyse',"
-            " now())",
-            [document_id, len(content), hashlib.sha256(content).hexdigest()],
-        )
-    committer = threading.Timer(0.5, first.connection.commit)
-    committer.start()
-    try:
-        with pytest.raises(UploadRefused, match="Cette pièce vient d'être enregistrée"):
-            services.document_upload(
-                person=person,
-                kind="avis_imposition",
-                title="",
-                issued_on=None,
-                expires_on=None,
-                files=[SimpleUploadedFile("avis.pdf", content, "application/pdf")],
-                uploaded_by_id=None,
-                by=SYSTEM,
-            )
-    finally:
-        committer.join()
-        first.close()
 
     assert Document.objects.count() == 1
     assert not stored_files()

@@ -14,9 +14,9 @@ from relais.audit.models import AuditEvent
 from relais.organisations.models import Invitation, Membership, Role
 from relais.organisations.services import invitation_accept, invitation_create
 from relais.organisations.tokens import invitation_token
+from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, UserFactory
-from tests.organisations.concurrency import meanwhile, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 

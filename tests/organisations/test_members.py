@@ -15,9 +15,9 @@ from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Membership, Role
 from relais.organisations.services import invitation_create, membership_deactivate
+from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
-from tests.organisations.concurrency import meanwhile, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 

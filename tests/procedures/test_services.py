@@ -1,10 +1,8 @@
 import datetime
-import threading
 from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
@@ -28,6 +26,7 @@ from relais.procedures.services import (
     procedure_transition,
     procedure_update,
 )
+from tests.concurrency import meanwhile, needs_row_locks
 from tests.persons.factories import PersonFactory
 from tests.procedures.factories import DocumentFactory, ProcedureFactory, ProcedureTypeFactory
 
@@ -173,37 +172,28 @@ def test_it_opens_a_procedure_like_one_not_just_opened(actor, person, organisati
     assert Procedure.objects.count() == 2
 
 
-@pytest.mark.skipif(
-    not connection.features.has_select_for_update, reason="SELECT … FOR UPDATE is PostgreSQL's"
-)
+@needs_row_locks
 def test_two_sends_at_once_open_the_procedure_once(transactional_db, actor, person, organisation):
     """The first send holds the person's row and inserts the procedure; the second waits
     for it, then finds that procedure and is refused."""
     procedure_type = ProcedureTypeFactory()
-    first = connections.create_connection(DEFAULT_DB_ALIAS)
-    first.set_autocommit(False)
-    with first.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {Person._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
-            [person.pk],
+
+    def first_send():
+        Person.objects.select_for_update().get(pk=person.pk)
+        Procedure.objects.create(
+            person=person,
+            procedure_type=procedure_type,
+            organisation=organisation,
+            requested_on=timezone.localdate(),
         )
-        cursor.execute(
-            f"INSERT INTO {Procedure._meta.db_table}"  # noqa: S608
-            " (person_id, procedure_type_id, type_version, steps, organisation_id, status,"
-            " requested_on, refusal_reason, created_at, updated_at)"
-            " VALUES (%s, %s, 1, '[]', %s, 'a_faire', %s, '', now(), now())",
-            [person.pk, procedure_type.pk, organisation.pk, timezone.localdate()],
+
+    with (
+        meanwhile(first_send),
+        pytest.raises(ValidationError, match="Cette démarche vient d'être ouverte"),
+    ):
+        procedure_open(
+            person=person, procedure_type=procedure_type, organisation=organisation, by=actor
         )
-    committer = threading.Timer(0.5, first.connection.commit)
-    committer.start()
-    try:
-        with pytest.raises(ValidationError, match="Cette démarche vient d'être ouverte"):
-            procedure_open(
-                person=person, procedure_type=procedure_type, organisation=organisation, by=actor
-            )
-    finally:
-        committer.join()
-        first.close()
 
     assert Procedure.objects.count() == 1
 
@@ -346,34 +336,25 @@ def test_a_step_recorded_elsewhere_at_the_same_moment_is_a_french_error(actor, p
     assert not _events(AuditAction.PROCEDURE_STEP_RECORDED).exists()
 
 
-@pytest.mark.skipif(
-    not connection.features.has_select_for_update, reason="SELECT … FOR UPDATE is PostgreSQL's"
-)
+@needs_row_locks
 def test_a_double_click_corrects_the_step_the_first_click_recorded(
     transactional_db, actor, procedure
 ):
     """The first click holds the procedure's row and inserts the step; the second waits
     for it, then finds that step and corrects it instead of inserting it again."""
-    first = connections.create_connection(DEFAULT_DB_ALIAS)
-    first.set_autocommit(False)
-    with first.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {Procedure._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
-            [procedure.pk],
+
+    def first_click():
+        Procedure.objects.select_for_update().get(pk=procedure.pk)
+        ProcedureStep.objects.create(
+            procedure=procedure,
+            step_index=0,
+            autonomy="avec",
+            done_on=REQUESTED,
+            actor_label="Premier clic",
         )
-        cursor.execute(
-            f"INSERT INTO {ProcedureStep._meta.db_table}"  # noqa: S608
-            " (procedure_id, step_index, autonomy, reason, done_on, actor_label)"
-            " VALUES (%s, 0, 'avec', '', %s, 'Premier clic')",
-            [procedure.pk, REQUESTED],
-        )
-    committer = threading.Timer(0.5, first.connection.commit)
-    committer.start()
-    try:
+
+    with meanwhile(first_click):
         step = procedure_step_record(procedure=procedure, step_index=0, autonomy="seule", by=actor)
-    finally:
-        committer.join()
-        first.close()
 
     assert ProcedureStep.objects.get(procedure=procedure) == step
     assert (step.autonomy, step.actor_label) == ("seule", actor.label)
