@@ -3,7 +3,9 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from relais.accounts.actors import actor_for
 from relais.accounts.models import User, WebAuthnDevice
+from relais.accounts.services import account_names_change
 
 # django-otp's pages show an authenticator's secret and delete devices with no journal row
 # and no end to the sessions they verified: a second factor is reset by its organisation's
@@ -21,6 +23,12 @@ class UserAdmin(admin.ModelAdmin[User]):
     # An account is deactivated when its last membership ends, which journals it and ends
     # its sessions (organisations.services.membership_deactivate).
     readonly_fields = ["email", "is_active", "last_login", "date_joined"]
+
+    def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
+        # Only the names are editable here, and their change is journaled.
+        account_names_change(
+            user=obj, first_name=obj.first_name, last_name=obj.last_name, by=actor_for(request)
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Professionals join through an invitation, which sets their password themselves.

@@ -204,6 +204,28 @@ def second_factor_reset(*, member: User, organisation_id: int, by: Actor) -> Non
         )
 
 
+def account_names_change(*, user: User, first_name: str, last_name: str, by: Actor) -> bool:
+    """Correct a professional's names (the pilot does it in the administration); the
+    journal keeps the names before and after, since its rows name their authors as they
+    were called then. False when nothing changed: no row then."""
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        before = current.get_full_name()
+        if (current.first_name, current.last_name) == (first_name, last_name):
+            return False
+        current.first_name, current.last_name = first_name, last_name
+        current.save(update_fields=["first_name", "last_name"])
+        audit_record(
+            action=AuditAction.ADMIN_CHANGE,
+            by=by,
+            object_type="utilisateur",
+            object_id=user.pk,
+            details={"avant": before, "apres": current.get_full_name()},
+        )
+    user.first_name, user.last_name = first_name, last_name
+    return True
+
+
 def demo_totp_device_ensure(*, user: User) -> TOTPDevice:
     """Give a demo professional the shared, documented demo authenticator."""
     if not settings.RELAIS_DEMO_MODE or not settings.RELAIS_DEMO_TOTP_SECRET:

@@ -4,7 +4,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from relais.accounts.models import User, WebAuthnDevice
 from relais.accounts.services import recovery_codes_regenerate
+from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
+from relais.audit.models import AuditEvent
 from tests.factories import TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +40,22 @@ def test_it_keeps_an_account_active_whatever_the_administration_posts(pilot_clie
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.last_name, user.is_active) == ("Dumont-Martin", True)
+
+
+def test_it_journals_a_change_of_names_made_in_the_administration(pilot_client):
+    user = UserFactory(first_name="Claire", last_name="Dumont")
+    page = reverse("admin:accounts_user_change", args=[user.pk])
+
+    pilot_client.post(page, {"first_name": "Claire", "last_name": "Dumont-Martin"})
+    pilot_client.post(page, {"first_name": "Claire", "last_name": "Dumont-Martin"})
+
+    event = AuditEvent.objects.get(action=AuditAction.ADMIN_CHANGE)
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        User.objects.get(is_superuser=True).pk,
+        "utilisateur",
+        str(user.pk),
+    )
+    assert event.details == {"avant": "Claire Dumont", "apres": "Claire Dumont-Martin"}
 
 
 def test_it_deletes_no_account_and_no_security_key_from_the_administration(pilot_client):
