@@ -1,8 +1,9 @@
 """AES-GCM encryption of sensitive values under keys from the environment.
 
 RELAIS_ENCRYPTION_KEYS lists `identifier:base64-key` pairs separated by commas; the first
-is used to encrypt, all of them to decrypt, so keys can be rotated without downtime:
-add the new key first, run the rotation command, then remove the old one.
+is used to encrypt, all of them to decrypt, so keys can be rotated without downtime: add
+the new key first, run `rotate_encryption_keys` (the NIRs and the documents' keys), and
+remove the old key only once that command says nothing is left under it.
 
 Ciphertext layout: identifier length (1 byte) | identifier | nonce (12 bytes) | AES-GCM
 output. The identifier names the key, never the key itself.
@@ -31,7 +32,7 @@ class DecryptionError(Exception):
 @dataclass(frozen=True)
 class Keyring:
     current_id: str
-    keys: dict[str, bytes]
+    keys: dict[str, bytes]  # in the configured order: the current key first
 
     @property
     def current(self) -> bytes:
@@ -51,6 +52,11 @@ def parse_keyring(raw: str) -> Keyring:
             raise ImproperlyConfigured(
                 "RELAIS_ENCRYPTION_KEYS attend des paires « identifiant:clé » séparées par des "
                 "virgules, chaque clé faisant 32 octets encodés en base64."
+            )
+        if identifier in keys:
+            raise ImproperlyConfigured(
+                f"RELAIS_ENCRYPTION_KEYS : l'identifiant « {identifier} » nomme deux clés ; "
+                "chaque clé doit avoir le sien."
             )
         keys[identifier] = key
         order.append(identifier)
@@ -94,8 +100,19 @@ def decrypt(ciphertext: bytes, *, associated_data: bytes = b"") -> bytes:
         raise DecryptionError("La valeur chiffrée a été altérée.") from error
 
 
+def _digest(key: bytes, value: str, purpose: str) -> str:
+    derived = hmac.new(key, f"relais-lookup:{purpose}".encode(), hashlib.sha256)
+    return hmac.new(derived.digest(), value.encode(), hashlib.sha256).hexdigest()
+
+
 def lookup_digest(value: str, *, purpose: str) -> str:
     """A keyed digest to find a record by an encrypted value (e.g. the NIR) without
     decrypting every row. Derived from the current key, so rotation recomputes it."""
-    derived = hmac.new(keyring().current, f"relais-lookup:{purpose}".encode(), hashlib.sha256)
-    return hmac.new(derived.digest(), value.encode(), hashlib.sha256).hexdigest()
+    return _digest(keyring().current, value, purpose)
+
+
+def lookup_digests(value: str, *, purpose: str) -> list[str]:
+    """The value's digest under every configured key, the current one first: to look a
+    record up, since one written before the current key was added keeps its digest under
+    an older key until the rotation recomputes it."""
+    return [_digest(key, value, purpose) for key in keyring().keys.values()]

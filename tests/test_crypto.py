@@ -44,3 +44,19 @@ def test_it_reads_old_values_after_a_new_key_is_added(settings):
 def test_it_refuses_a_malformed_keyring(raw):
     with pytest.raises(ImproperlyConfigured):
         crypto.parse_keyring(raw)
+
+
+def test_it_refuses_a_keyring_naming_one_key_twice():
+    with pytest.raises(ImproperlyConfigured, match="« k1 » nomme deux clés"):
+        crypto.parse_keyring(f"k1:{KEY_B},k1:{KEY_A}")
+
+
+def test_it_gives_a_value_s_digests_under_every_key_the_current_first(settings):
+    settings.RELAIS_ENCRYPTION_KEYS = f"old:{KEY_A}"
+    under_old = crypto.lookup_digest("valeur", purpose="test")
+    settings.RELAIS_ENCRYPTION_KEYS = f"new:{KEY_B},old:{KEY_A}"
+
+    digests = crypto.lookup_digests("valeur", purpose="test")
+
+    assert digests == [crypto.lookup_digest("valeur", purpose="test"), under_old]
+    assert digests[0] != under_old

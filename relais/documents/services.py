@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
+from relais import crypto
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.documents import antivirus, vault
@@ -33,7 +34,7 @@ from relais.documents.validation import (
     photos_to_pdf,
 )
 from relais.persons.models import Person
-from relais.persons.services import record_on_file
+from relais.persons.services import Rotation, record_on_file, rotation_record
 
 # Why an upload or a replacement may be refused; str() of each is a clear French message
 # for the person who sent the file.
@@ -295,11 +296,50 @@ def _blobs_delete(names: list[str]) -> None:
         vault.blob_delete(name)
 
 
-def keys_rewrap_all() -> int:
-    """Re-wrap every blob's data key under the current master key; contents untouched."""
-    count = 0
-    for version in DocumentVersion.objects.filter(purged_at__isnull=True).only("pk", "wrapped_key"):
-        version.wrapped_key = vault.rewrap_key(bytes(version.wrapped_key))
-        version.save(update_fields=["wrapped_key"])
-        count += 1
-    return count
+def versions_under_other_keys() -> list[int]:
+    """The versions not purged whose data key is still wrapped under another master key
+    than the current one."""
+    current = crypto.keyring().current_id
+    return [
+        pk
+        for pk, wrapped in DocumentVersion.objects.filter(purged_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "wrapped_key")
+        .iterator()
+        if crypto.key_id_of(bytes(wrapped)) != current
+    ]
+
+
+def keys_rewrap_all(*, by: Actor) -> Rotation:
+    """Re-wrap under the current master key every blob's data key still under another
+    one, one version at a time; contents untouched. A key that cannot be unwrapped is
+    counted in `failed` and the run goes on; one journal row says what was done."""
+    rewrapped, failed = 0, {}
+    for pk in versions_under_other_keys():
+        try:
+            rewrapped += _key_rewrap(pk)
+        except vault.BlobCorrupted:
+            failed[pk] = (
+                "clé de pièce illisible (la clé maîtresse a été retirée ou la valeur altérée)"
+            )
+    rotation = Rotation(rewrapped=rewrapped, failed=failed)
+    rotation_record(values="pieces", rotation=rotation, by=by)
+    return rotation
+
+
+def _key_rewrap(pk: int) -> bool:
+    read = (
+        DocumentVersion.objects.filter(pk=pk, purged_at__isnull=True)
+        .values_list("wrapped_key", flat=True)
+        .first()
+    )
+    if not read or crypto.key_id_of(bytes(read)) == crypto.keyring().current_id:
+        return False
+    wrapped = bytes(read)
+    rewrapped = vault.rewrap_key(wrapped)
+    # Written only over the key read: a version purged since keeps its key wiped.
+    return bool(
+        DocumentVersion.objects.filter(pk=pk, purged_at__isnull=True, wrapped_key=wrapped).update(
+            wrapped_key=rewrapped
+        )
+    )

@@ -1,5 +1,7 @@
 """Writes on a person's file. Each call is one transaction with its journal row."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,8 @@ from relais.persons.normalisation import name_key
 from relais.persons.sensitive import sensitive_terms_in
 
 NIR_PURPOSE = "nir"
+# Ids listed at most in a journal row or an operator's message.
+SHOWN_IDS = 100
 
 
 class NoteNeedsConfirmation(Exception):
@@ -91,7 +95,7 @@ def duplicates_of(
             & (models.Q(first_names_key=first) | models.Q(first_names_key__startswith=first + " "))
         )
     if nir:
-        match |= models.Q(nir_digest=crypto.lookup_digest(nir, purpose=NIR_PURPOSE))
+        match |= models.Q(nir_digest__in=crypto.lookup_digests(nir, purpose=NIR_PURPOSE))
     return Person.objects.active().filter(match)
 
 
@@ -181,10 +185,10 @@ class NirTaken(ValidationError):
         self.other_id = other_id
 
 
-def _other_file_with(digest: str, person: Person) -> int | None:
+def _other_file_with(digests: list[str], person: Person) -> int | None:
     return (
         Person.objects.active()
-        .filter(nir_digest=digest)
+        .filter(nir_digest__in=digests)
         .exclude(pk=person.pk)
         .values_list("pk", flat=True)
         .first()
@@ -195,8 +199,8 @@ def _save_nir(person: Person, nir: str) -> None:
     """Store the NIR on the saved file; NirTaken if another active file has it, also when
     that file was given it by a request running at the same moment (the database's unique
     index then refuses the second)."""
-    digest = crypto.lookup_digest(nir, purpose=NIR_PURPOSE)
-    other = _other_file_with(digest, person)
+    digests = crypto.lookup_digests(nir, purpose=NIR_PURPOSE)
+    other = _other_file_with(digests, person)
     if other is None:
         before = person.nir_encrypted, person.nir_digest
         _store_nir(person, nir)
@@ -206,7 +210,7 @@ def _save_nir(person: Person, nir: str) -> None:
             return
         except IntegrityError:
             person.nir_encrypted, person.nir_digest = before
-            other = _other_file_with(digest, person)
+            other = _other_file_with(digests, person)
             if other is None:
                 raise
     raise NirTaken(other)
@@ -245,20 +249,78 @@ def nir_reveal(*, person: Person, by: Actor, details: dict[str, Any], reason: st
     return value.decode()
 
 
-def nir_rewrap_all(*, by: Actor) -> int:
-    """Re-encrypt every NIR under the current key (after adding a new first key)."""
-    count = 0
+@dataclass(frozen=True)
+class Rotation:
+    """What the rewrap of one kind of value under the current key did: how many values
+    it rewrapped, and why it could not rewrap each row of `failed`, by id."""
+
+    rewrapped: int
+    failed: dict[int, str]
+
+
+def ids_text(ids: Sequence[int]) -> str:
+    shown = ", ".join(str(pk) for pk in ids[:SHOWN_IDS])
+    return f"{shown} … ({len(ids) - SHOWN_IDS} de plus)" if len(ids) > SHOWN_IDS else shown
+
+
+def rotation_record(*, values: str, rotation: Rotation, by: Actor) -> None:
+    audit_record(
+        action=AuditAction.KEYS_ROTATED,
+        by=by,
+        details={
+            values: rotation.rewrapped,
+            "echecs": len(rotation.failed),
+            "en_echec": ids_text(list(rotation.failed)),
+        },
+    )
+
+
+def nir_under_other_keys() -> list[int]:
+    """The files whose NIR is still under another key than the current one."""
     current = crypto.keyring().current_id
-    for person in Person.objects.exclude(nir_encrypted=None).only("pk", "nir_encrypted"):
-        encrypted = bytes(person.nir_encrypted or b"")
-        plaintext = crypto.decrypt(encrypted, associated_data=_nir_associated_data(person))
-        with transaction.atomic():
-            if crypto.key_id_of(encrypted) != current:
-                count += 1
-            _store_nir(person, plaintext.decode())
-            person.save(update_fields=["nir_encrypted", "nir_digest"])
-    audit_record(action=AuditAction.KEYS_ROTATED, by=by, details={"nir": count})
-    return count
+    return [
+        pk
+        for pk, encrypted in Person.objects.exclude(nir_encrypted=None)
+        .order_by("pk")
+        .values_list("pk", "nir_encrypted")
+        .iterator()
+        if crypto.key_id_of(bytes(encrypted or b"")) != current
+    ]
+
+
+def nir_rewrap_all(*, by: Actor) -> Rotation:
+    """Re-encrypt under the current key (after adding a new first key) every NIR still
+    under another one, with its digest, one file at a time. A NIR that cannot be rewrapped
+    is counted in `failed` and the run goes on; one journal row says what was done."""
+    rewrapped, failed = 0, {}
+    for pk in nir_under_other_keys():
+        try:
+            rewrapped += _nir_rewrap(pk)
+        except crypto.DecryptionError:
+            failed[pk] = "NIR illisible (sa clé a été retirée ou la valeur altérée)"
+        except IntegrityError:
+            failed[pk] = "même NIR qu'un autre dossier actif : fusionnez les deux dossiers"
+    rotation = Rotation(rewrapped=rewrapped, failed=failed)
+    rotation_record(values="nir", rotation=rotation, by=by)
+    return rotation
+
+
+def _nir_rewrap(pk: int) -> bool:
+    read = Person.objects.filter(pk=pk).values_list("nir_encrypted", flat=True).first()
+    if not read or crypto.key_id_of(bytes(read)) == crypto.keyring().current_id:
+        return False
+    encrypted = bytes(read)
+    person = Person(pk=pk)
+    nir = crypto.decrypt(encrypted, associated_data=_nir_associated_data(person))
+    _store_nir(person, nir.decode())
+    with transaction.atomic():
+        # Written only over the value read: a NIR corrected or erased (anonymisation)
+        # since then stays as it now is.
+        return bool(
+            Person.objects.filter(pk=pk, nir_encrypted=encrypted).update(
+                nir_encrypted=person.nir_encrypted, nir_digest=person.nir_digest
+            )
+        )
 
 
 def note_add(

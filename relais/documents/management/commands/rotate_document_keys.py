@@ -1,21 +1,8 @@
-from django.core.management.base import BaseCommand
-
-from relais import crypto
-from relais.audit.actions import AuditAction
-from relais.audit.context import SYSTEM
-from relais.audit.services import audit_record
-from relais.documents.services import keys_rewrap_all
+from relais.persons.management.commands import rotate_encryption_keys
 
 
-class Command(BaseCommand):
+class Command(rotate_encryption_keys.Command):
     help = (
-        "Rechiffre la clé de chaque pièce sous la clé maîtresse courante (la première de "
-        "RELAIS_ENCRYPTION_KEYS), sans rechiffrer les fichiers eux-mêmes."
+        "Ancien nom de rotate_encryption_keys, qui chiffre de nouveau les NIR et les clés "
+        "des pièces ensemble : " + rotate_encryption_keys.Command.help
     )
-
-    def handle(self, *args: object, **options: object) -> None:
-        count = keys_rewrap_all()
-        audit_record(action=AuditAction.KEYS_ROTATED, by=SYSTEM, details={"pieces": count})
-        self.stdout.write(
-            f"{count} clé(s) de pièce rechiffrée(s) sous « {crypto.keyring().current_id} »."
-        )
