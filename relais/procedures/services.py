@@ -77,9 +77,9 @@ def _touch(person_id: int, by: Actor) -> None:
         contact_record(person_id)
 
 
-def _not_in_future(day: date, label: str) -> None:
+def _not_in_future(day: date, label: str, field: str) -> None:
     if day > timezone.localdate():
-        raise ValidationError(f"{label} ne peut pas être dans le futur.")
+        raise ValidationError({field: f"{label} ne peut pas être dans le futur."})
 
 
 def _due_after_request(requested_on: date, due_on: date | None) -> None:
@@ -110,7 +110,7 @@ def _open(
     if person.status != PersonStatus.ACTIVE:
         raise ValidationError("Ce dossier n'est plus actif : on ne peut pas y ouvrir de démarche.")
     requested_on = requested_on or timezone.localdate()
-    _not_in_future(requested_on, "La date de la demande")
+    _not_in_future(requested_on, "La date de la demande", "requested_on")
     procedure = Procedure(
         person=person,
         procedure_type=procedure_type,
@@ -289,7 +289,7 @@ def procedure_transition(
                 f"Une démarche « {S(from_status).label} » ne peut pas passer à "
                 f"« {S(to_status).label} »."
             )
-        _not_in_future(on, "La date")
+        _not_in_future(on, "La date", "on")
         if on < procedure.requested_on:
             raise ValidationError(
                 f"La date ne peut pas être avant la demande, faite le "
@@ -383,11 +383,13 @@ def procedure_step_record(
     reason = reason.strip()
     if autonomy == Autonomy.FOR_PERSON and len(reason) < REASON_MIN_LENGTH:
         raise ValidationError(
-            "Expliquez en une phrase pourquoi l'étape a été faite à la place de la personne "
-            f"({REASON_MIN_LENGTH} caractères au moins)."
+            {
+                "reason": "Expliquez en une phrase pourquoi l'étape a été faite à la place de "
+                f"la personne ({REASON_MIN_LENGTH} caractères au moins)."
+            }
         )
     done_on = done_on or timezone.localdate()
-    _not_in_future(done_on, "La date de l'étape")
+    _not_in_future(done_on, "La date de l'étape", "done_on")
     with transaction.atomic():
         # A double click sends the same step twice at once: the procedure's row is locked
         # so that the second request waits, then finds the first one's step and corrects
