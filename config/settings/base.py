@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "dsfr",
+    "django.forms",
     "widget_tweaks",
     "relais.audit",
     "relais.accounts",
@@ -82,9 +83,10 @@ TEMPLATES = [
     },
 ]
 
-# One shared renderer: django-dsfr otherwise builds a new template engine for every form,
-# which recompiles the field templates on each page.
-FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
+# Forms are rendered by the project's template engine (one, shared, with its cached
+# loader): django-dsfr's field templates, and Relais's own form template
+# (relais/templates/dsfr/form_snippet.html), which announces a form-wide error.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": dj_database_url.parse(

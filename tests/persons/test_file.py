@@ -85,6 +85,9 @@ def test_it_offers_the_visible_duplicate_instead_of_creating_a_file(
     assert "Ce dossier existe peut-être déjà" in content
     assert reverse("persons:file", args=[existing.pk]) in content
     assert Person.objects.count() == 1
+    # The refusal is announced: the window's title says it, an alert above the fields reads it.
+    assert "<title>Erreur — " in content
+    assert re.search(r'role="alert">\s*<p>Un dossier existe peut-être déjà', content)
 
 
 def test_it_creates_the_file_anyway_once_confirmed(member_client, organisation):

@@ -28,7 +28,7 @@ SHAREABLE_CATEGORIES = [
 
 class PortalForm(DsfrBaseForm):
     """A form of the person's pages. Sent and shown again, it was refused: no field takes
-    the focus then, so that the alert saying why (portal/_form.html) is read first."""
+    the focus then, so that the alert saying why (dsfr/form_snippet.html) is read first."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
