@@ -8,8 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import formats
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from relais.documents.models import Document
 from relais.persons.categories import DataCategory
 from relais.portability import words
 
@@ -54,7 +57,13 @@ def text(value: str | None) -> str:
     return value or "—"
 
 
-def _identity(identity: dict[str, Any]) -> Section:
+def in_french(value: str) -> SafeString:
+    """Words written in French only, marked so for a screen reader in an English or Arabic
+    page, and kept in their own direction in an Arabic one."""
+    return format_html('<span lang="fr" dir="ltr">{}</span>', value)
+
+
+def _identity(identity: dict[str, Any], *, nir_unreadable: bool) -> Section:
     address = ", ".join(
         part
         for part in (
@@ -80,7 +89,14 @@ def _identity(identity: dict[str, Any]) -> Section:
     ]
     if identity["domiciliation"]:
         rows.append((_("Domiciliation"), identity["domiciliation"]))
-    if "nir" in identity:
+    if nir_unreadable:
+        rows.append(
+            (
+                _("Numéro de sécurité sociale"),
+                _("Enregistré, mais Relais ne peut pas le lire. Il n'est pas dans ce fichier."),
+            )
+        )
+    elif "nir" in identity:
         rows.append((_("Numéro de sécurité sociale"), text(identity["nir"])))
     else:
         rows.append(
@@ -200,11 +216,12 @@ def _notes(notes: list[dict[str, Any]]) -> Section:
     return Section(DataCategory.NOTES, str(words.CATEGORIES[DataCategory.NOTES]), items=items)
 
 
-def file_sections(data: dict[str, Any]) -> list[Section]:
+def file_sections(data: dict[str, Any], *, nir_unreadable: bool = False) -> list[Section]:
     """The sections of the file proper, in the order a person thinks of them. `data`
-    holds the keys of a snapshot; the identity may carry `has_nir` instead of `nir`."""
+    holds the keys of a snapshot; the identity may carry `has_nir` instead of `nir`.
+    `nir_unreadable`: a number is recorded, but could not be decrypted."""
     return [
-        _identity(data["identity"]),
+        _identity(data["identity"], nir_unreadable=nir_unreadable),
         _family(data["household"]),
         _resources(data["resources"], data["household"]),
         _housing(data["housing"]),
@@ -227,11 +244,30 @@ def consent_state(consent: dict[str, Any]) -> str:
     return _("Terminé le %(day)s") % {"day": moment(consent["expires_at"])}
 
 
-def summary_context(data: dict[str, Any]) -> dict[str, Any]:
+def missing_note(document: Document) -> str:
+    """The note left in the export in place of a document whose file could not be added."""
+    paper = words.say(words.DOCUMENT_KINDS, document.kind)
+    if document.title:
+        paper = f"{paper} — {document.title}"
+    return _(
+        "%(paper)s : ce papier n'a pas pu être ajouté.\n"
+        "Relais n'a pas pu le lire au moment du téléchargement.\n"
+        "Parlez-en à la personne qui vous accompagne.\n"
+    ) % {"paper": paper}
+
+
+def summary_context(data: dict[str, Any], *, nir_unreadable: bool) -> dict[str, Any]:
     """Everything the summary shows, already in plain words."""
+    sections = file_sections(data, nir_unreadable=nir_unreadable)
+    for section in sections:
+        if section.category == DataCategory.NOTES:
+            # Written by professionals, in French, as on the person's own page.
+            section.items = [
+                [*item[:-1], (item[-1][0], in_french(item[-1][1]))] for item in section.items
+            ]
     return {
         "exported_at": moment(data["exported_at"]),
-        "sections": file_sections(data),
+        "sections": sections,
         "consents": [
             {
                 "organisation": consent["organisation"]["name"],
@@ -264,6 +300,7 @@ def summary_context(data: dict[str, Any]) -> dict[str, Any]:
                 "title": document["title"],
                 "expires_on": day(document["expires_on"]),
                 "file": document["file"] or "",
+                "replaced": (document["version"] or 0) > 1,
             }
             for document in data["documents"]
         ],

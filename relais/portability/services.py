@@ -3,7 +3,10 @@
 The ZIP holds:
 - `relais-export.json`: the file as data, described by the JSON Schema
   `schema/relais-export-1.schema.json` (its `format_version` names the schema);
-- `documents/<id>-<kind>.<ext>`: the current version of each document, decrypted;
+- `documents/<id>-<kind>.<ext>`: the current version of each document, decrypted (the
+  earlier versions of a replaced document stay in Relais, out of the export);
+- `documents/<id>-<kind>-indisponible.txt`, in place of a document whose blob could not
+  be read while the ZIP was sent: a short note that says so;
 - `resume.html`: a summary to read in any browser, with no external resource.
 
 The ZIP is produced as a stream: documents go through in the vault's 64 KiB chunks and
@@ -12,6 +15,7 @@ decrypted byte is ever written to a disk of the server.
 """
 
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Iterator
@@ -24,12 +28,13 @@ from django.utils import timezone, translation
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
+from relais.crypto import DecryptionError
 from relais.documents import vault
 from relais.documents.models import Document, DocumentVersion
 from relais.documents.services import version_chunks, version_verify
 from relais.persons.models import Person
 from relais.persons.services import nir_reveal, record_on_file
-from relais.portability.readable import summary_context
+from relais.portability.readable import missing_note, summary_context
 from relais.portability.snapshot import (
     FORMAT_VERSION,
     JSON_NAME,
@@ -38,6 +43,7 @@ from relais.portability.snapshot import (
     current_versions,
     document_path,
     file_snapshot,
+    missing_path,
 )
 
 
@@ -79,37 +85,80 @@ class PreparedExport:
     """What the ZIP will hold, read and checked before its first byte is sent."""
 
     data: dict[str, Any]
-    summary: str
     files: list[ExportedDocument]
+    language: str
+    nir_unreadable: bool
 
     @property
     def filename(self) -> str:
         return f"relais-export-{timezone.localdate():%Y-%m-%d}.zip"
 
     def chunks(self) -> Iterator[bytes]:
+        """The papers first, then the data and the summary: a paper that cannot be read
+        while it is sent is left out of both, a note in its place, and the ZIP ends whole."""
         pipe = _Pipe()
+        missing: set[int] = set()
         with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(JSON_NAME, json.dumps(self.data, ensure_ascii=False, indent=2))
-            archive.writestr(SUMMARY_NAME, self.summary)
-            yield pipe.drain()
             for exported in self.files:
-                version = exported.version
-                member = zipfile.ZipInfo(exported.path, date_time=_zip_time(version.uploaded_at))
-                member.compress_type = zipfile.ZIP_DEFLATED
-                large = version.size >= zipfile.ZIP64_LIMIT
-                with archive.open(member, "w", force_zip64=large) as target:
-                    for chunk in version_chunks(version):
-                        target.write(chunk)
-                        if written := pipe.drain():
-                            yield written
+                try:
+                    yield from _document_member(archive, pipe, exported)
+                except (vault.BlobCorrupted, OSError):
+                    missing.add(exported.document.pk)
+                    archive.writestr(missing_path(exported.document), self._note(exported))
+                    yield pipe.drain()
+            data = self.data | {
+                "documents": [
+                    document | {"file": None} if document["id"] in missing else document
+                    for document in self.data["documents"]
+                ]
+            }
+            archive.writestr(JSON_NAME, json.dumps(data, ensure_ascii=False, indent=2))
+            archive.writestr(SUMMARY_NAME, self._summary(data))
+        yield pipe.drain()
+
+    def _summary(self, data: dict[str, Any]) -> str:
+        with translation.override(self.language):
+            return render_to_string(
+                "portability/resume.html",
+                summary_context(data, nir_unreadable=self.nir_unreadable)
+                | {"language": self.language, "rtl": translation.get_language_bidi()},
+            )
+
+    def _note(self, exported: ExportedDocument) -> str:
+        with translation.override(self.language):
+            return missing_note(exported.document)
+
+
+def _document_member(
+    archive: zipfile.ZipFile, pipe: _Pipe, exported: ExportedDocument
+) -> Iterator[bytes]:
+    version = exported.version
+    chunks = version_chunks(version)
+    # Read before the entry begins: a blob gone from the storage leaves no trace in the ZIP.
+    first = next(chunks, b"")
+    member = zipfile.ZipInfo(exported.path, date_time=_zip_time(version.uploaded_at))
+    member.compress_type = zipfile.ZIP_DEFLATED
+    large = version.size >= zipfile.ZIP64_LIMIT
+    try:
+        with archive.open(member, "w", force_zip64=large) as target:
+            for chunk in itertools.chain([first], chunks):
+                target.write(chunk)
                 if written := pipe.drain():
                     yield written
-        yield pipe.drain()
+    except (vault.BlobCorrupted, OSError):
+        # Its first bytes are already sent; out of the ZIP's directory, no reader sees a
+        # paper cut short.
+        archive.filelist.remove(member)
+        del archive.NameToInfo[member.filename]
+        raise
+    if written := pipe.drain():
+        yield written
 
 
 def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion | None, str | None]]:
     """Each document with its current version and ZIP path; a version whose blob fails its
-    check is listed without a file, so one damaged blob never spoils the whole export."""
+    check or cannot be read is listed without a file, so one damaged blob never spoils the
+    whole export."""
     rows: list[tuple[Document, DocumentVersion | None, str | None]] = []
     for document, version in current_versions(person):
         if version is None:
@@ -117,7 +166,7 @@ def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion |
             continue
         try:
             version_verify(version)
-        except vault.BlobCorrupted:
+        except (vault.BlobCorrupted, OSError):
             rows.append((document, version, None))
         else:
             rows.append((document, version, document_path(document, version)))
@@ -129,8 +178,15 @@ def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
     exported_at = timezone.now()
     documents = _readable_versions(person)
     with transaction.atomic():
-        # The person's own number, decrypted for them: the journal keeps that it was.
-        nir = nir_reveal(person=person, by=by, details={"export": True})
+        # The person's own number, decrypted for them: the journal keeps that it was. A
+        # number that can no longer be decrypted is left out, never the rest of the file.
+        try:
+            nir = nir_reveal(person=person, by=by, details={"export": True})
+        except (DecryptionError, UnicodeDecodeError):
+            nir = ""
+            nir_unreadable = True
+        else:
+            nir_unreadable = False
         data = file_snapshot(person, nir=nir, documents=documents, exported_at=exported_at)
         record_on_file(
             AuditAction.PERSON_DATA_EXPORTED,
@@ -142,14 +198,14 @@ def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
                 "pieces": sum(1 for _, _, path in documents if path),
             },
         )
-    language = translation.get_language() or "fr"
-    summary = render_to_string(
-        "portability/resume.html",
-        summary_context(data) | {"language": language, "rtl": translation.get_language_bidi()},
-    )
     files = [
         ExportedDocument(document=document, version=version, path=path)
         for document, version, path in documents
         if version is not None and path is not None
     ]
-    return PreparedExport(data=data, summary=summary, files=files)
+    return PreparedExport(
+        data=data,
+        files=files,
+        language=translation.get_language() or "fr",
+        nir_unreadable=nir_unreadable,
+    )

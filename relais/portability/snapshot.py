@@ -59,6 +59,11 @@ def document_path(document: Document, version: DocumentVersion) -> str:
     return f"{DOCUMENTS_DIR}/{document.pk}-{document.kind}.{version.extension}"
 
 
+def missing_path(document: Document) -> str:
+    """The note left in a document's place when its file could not be added."""
+    return f"{DOCUMENTS_DIR}/{document.pk}-{document.kind}-indisponible.txt"
+
+
 def current_versions(person: Person) -> list[tuple[Document, DocumentVersion | None]]:
     """Each present document with its newest version still stored (None once purged)."""
     documents = (
@@ -349,8 +354,11 @@ def file_snapshot(
     documents: list[tuple[Document, DocumentVersion | None, str | None]],
     exported_at: datetime,
 ) -> dict[str, Any]:
-    """Everything Relais holds about the person, as JSON values. `documents` gives each
-    document's current version and its path in the ZIP (None when it cannot be given)."""
+    """What Relais holds about the person, as JSON values; of each present document, its
+    current version only: the earlier versions of a replaced one stay in Relais, out of
+    the export. `nir` is the number in clear, empty when there is none or when it cannot
+    be decrypted (the identity then says null). `documents` gives each document's current
+    version and its path in the ZIP (None when it cannot be given)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

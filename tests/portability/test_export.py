@@ -1,6 +1,6 @@
 """The export of a person's whole file: a ZIP with the JSON (valid against the published
 schema), every document decrypted, a readable summary; streamed in bounded pieces;
-re-read with nothing lost; journaled."""
+re-read with nothing lost; journaled; whole even when a number or a paper cannot be read."""
 
 import hashlib
 import html
@@ -12,6 +12,7 @@ import zipfile
 
 import pytest
 from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from jsonschema import Draft202012Validator
 from PIL import Image
@@ -23,12 +24,14 @@ from relais.audit.verification import verify_chain
 from relais.consent.models import Block, BreakGlassGrant, Consent
 from relais.consent.services import block_lift
 from relais.documents.models import DocumentVersion
-from relais.documents.services import document_delete
-from relais.persons.models import Note, NoteVisibility
+from relais.documents.services import document_delete, document_replace
+from relais.persons.models import Note, NoteVisibility, Person
+from relais.portability import services
+from relais.portability.services import export_prepare
 from relais.portability.snapshot import FORMAT_VERSION, JSON_NAME, SUMMARY_NAME
 from relais.procedures.models import ProcedureTransition
 from tests.persons.factories import PersonFactory
-from tests.portability.builders import NIR, full_file, upload
+from tests.portability.builders import NIR, full_file, png_bytes, upload
 from tests.portability.reading import (
     ExportUnreadable,
     export_person,
@@ -226,6 +229,119 @@ def test_it_leaves_out_a_damaged_document_and_gives_the_rest(built):
     by_id = {document["id"]: document for document in data["documents"]}
     assert by_id[built.documents["rib"].pk]["file"] is None
     assert by_id[built.documents["cni"].pk]["file"] is not None
+
+
+@pytest.mark.parametrize("position", [1, -1], ids=["key-name", "sealed-value"])
+def test_it_gives_the_rest_of_the_file_when_the_number_cannot_be_read(built, position):
+    altered = bytearray(built.person.nir_encrypted)
+    altered[position] ^= 0xFF
+    Person.objects.filter(pk=built.person.pk).update(nir_encrypted=bytes(altered))
+    built.person.refresh_from_db()
+
+    archive = export_person(built.person, by=PERSON)
+
+    data = read_export(archive)
+    Draft202012Validator(schema()).validate(data)
+    assert data["identity"]["nir"] is None
+    assert data["identity"]["birth_name"] == built.person.birth_name
+    assert all(document["file"] for document in data["documents"])
+    summary = html.unescape(members(archive)[SUMMARY_NAME].decode())
+    assert "Enregistré, mais Relais ne peut pas le lire. Il n'est pas dans ce fichier." in summary
+    assert AuditEvent.objects.filter(action=AuditAction.PERSON_DATA_EXPORTED).exists()
+
+
+def test_it_leaves_out_a_paper_the_storage_cannot_read_and_gives_the_rest(built, monkeypatch):
+    storage = storages["documents"]
+    unreadable = built.documents["rib"].versions.get().storage_name
+    opening = storage.open
+
+    def refusing(name, mode="rb"):
+        if name == unreadable:
+            raise PermissionError(name)
+        return opening(name, mode)
+
+    monkeypatch.setattr(storage, "open", refusing)
+
+    data = read_export(export_person(built.person, by=PERSON))
+
+    by_id = {document["id"]: document for document in data["documents"]}
+    assert by_id[built.documents["rib"].pk]["file"] is None
+    assert by_id[built.documents["cni"].pk]["file"] is not None
+
+
+def test_it_finishes_the_zip_with_a_note_when_a_paper_disappears_during_the_download(built):
+    prepared = export_prepare(built.person, by=PERSON)
+    rib = built.documents["rib"]
+    storages["documents"].delete(rib.versions.get().storage_name)
+
+    archive = b"".join(prepared.chunks())
+
+    assert f"documents/{rib.pk}-rib.png".encode() not in archive
+    data = read_export(archive)
+    Draft202012Validator(schema()).validate(data)
+    files = members(archive)
+    by_id = {document["id"]: document for document in data["documents"]}
+    assert by_id[rib.pk]["file"] is None
+    assert by_id[built.documents["cni"].pk]["file"] in files
+    note = files[f"documents/{rib.pk}-rib-indisponible.txt"].decode()
+    assert "RIB (coordonnées de banque) : ce papier n'a pas pu être ajouté." in note
+    assert "Fichier indisponible" in files[SUMMARY_NAME].decode()
+
+
+def test_it_leaves_out_a_paper_whose_reading_fails_half_way(built, monkeypatch):
+    rib = built.documents["rib"]
+    reading = services.version_chunks
+
+    def failing_half_way(version):
+        if version.document_id != rib.pk:
+            yield from reading(version)
+            return
+        yield next(reading(version))[:10]
+        raise OSError("Lecture du stockage interrompue")
+
+    monkeypatch.setattr(services, "version_chunks", failing_half_way)
+
+    archive = export_person(built.person, by=PERSON)
+
+    data = read_export(archive)
+    files = members(archive)
+    cut = f"documents/{rib.pk}-rib.png"
+    assert cut not in files
+    assert f"documents/{rib.pk}-rib-indisponible.txt" in files
+    assert {document["id"]: document["file"] for document in data["documents"]}[rib.pk] is None
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        assert opened.testzip() is None
+
+
+def test_it_marks_the_professionals_notes_as_french_in_the_summary(built):
+    with translation.override("en"):
+        summary = members(export_person(built.person, by=PERSON))[SUMMARY_NAME].decode()
+
+    assert '<span lang="fr" dir="ltr">Rendez-vous CAF pris pour le RSA.</span>' in summary
+    assert '<span lang="fr" dir="ltr">Demander le RSA</span>' in summary
+
+
+def test_it_says_that_a_replaced_paper_is_given_in_its_last_version_only(built):
+    rib = built.documents["rib"]
+    document_replace(
+        document=rib,
+        files=[SimpleUploadedFile("rib.png", png_bytes(color="red"), content_type="image/png")],
+        uploaded_by_id=None,
+        by=PERSON,
+    )
+
+    archive = export_person(built.person, by=PERSON)
+
+    data = read_export(archive)
+    [entry] = [document for document in data["documents"] if document["id"] == rib.pk]
+    assert entry["version"] == 2
+    assert [name for name in members(archive) if name.startswith(f"documents/{rib.pk}-")] == [
+        entry["file"]
+    ]
+    summary = html.unescape(members(archive)[SUMMARY_NAME].decode())
+    assert (
+        summary.count("Dernière version. Les anciennes versions ne sont pas dans ce fichier.") == 1
+    )
 
 
 def test_it_names_the_steps_as_they_were_when_the_procedure_was_opened(built):
