@@ -151,6 +151,13 @@ class ScanStatus(models.TextChoices):
     NOT_SCANNED = "non_analyse", "Aucun antivirus configuré : non analysé"
 
 
+class DocumentVersionQuerySet(models.QuerySet["DocumentVersion"]):
+    def blob_left(self) -> "DocumentVersionQuerySet":
+        """Purged versions whose blob is still in the storage: its deletion failed, and
+        the next purge tries again."""
+        return self.filter(purged_at__isnull=False, blob_deleted_at__isnull=True)
+
+
 class DocumentVersion(models.Model):
     """One uploaded file of a document. The bytes live encrypted in the documents storage
     under a random name; the row holds what is needed to decrypt and check them."""
@@ -169,10 +176,20 @@ class DocumentVersion(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
     purged_at = models.DateTimeField(null=True, blank=True)
+    blob_deleted_at = models.DateTimeField("fichier effacé du stockage le", null=True, blank=True)
+
+    objects = DocumentVersionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "version d'une pièce"
         ordering = ["-number"]
+        indexes = [
+            models.Index(
+                fields=["purged_at"],
+                condition=Q(purged_at__isnull=False, blob_deleted_at__isnull=True),
+                name="version_blob_left",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["document", "number"], name="one_version_number")
         ]

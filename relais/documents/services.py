@@ -2,6 +2,7 @@
 and removed again if it fails: no orphan blob, no half-made document."""
 
 import calendar
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ from relais.documents.models import (
     DEFAULT_VALIDITY_MONTHS,
     Document,
     DocumentVersion,
+    DocumentVersionQuerySet,
     ScanStatus,
     category_of,
 )
@@ -35,6 +37,8 @@ from relais.documents.validation import (
 )
 from relais.persons.models import Person
 from relais.persons.services import Rotation, record_on_file, rotation_record
+
+logger = logging.getLogger(__name__)
 
 # Why an upload or a replacement may be refused; str() of each is a clear French message
 # for the person who sent the file.
@@ -283,17 +287,40 @@ def person_documents_shred(*, person_id: int, by: Actor) -> None:
 
 def _versions_shred(versions: QuerySet[DocumentVersion]) -> int:
     """Wipe the versions' data keys now, delete their blobs once the transaction is
-    committed: if it fails, nothing has changed; if a deletion fails, the blob left
-    behind can never be read again."""
-    names = list(versions.values_list("storage_name", flat=True))
-    versions.update(purged_at=timezone.now(), wrapped_key=b"")
-    transaction.on_commit(lambda: _blobs_delete(names))
-    return len(names)
+    committed: if it fails, nothing has changed; a blob whose deletion fails can never be
+    read again, and the next purge deletes it (blobs_left_delete)."""
+    pks = list(versions.values_list("pk", flat=True))
+    versions.filter(pk__in=pks).update(purged_at=timezone.now(), wrapped_key=b"")
+    transaction.on_commit(
+        lambda: _blobs_delete(DocumentVersion.objects.filter(pk__in=pks)), robust=True
+    )
+    return len(pks)
 
 
-def _blobs_delete(names: list[str]) -> None:
-    for name in names:
-        vault.blob_delete(name)
+def _blobs_delete(versions: DocumentVersionQuerySet) -> int:
+    """Delete the purged versions' blobs one by one, recording each one deleted; one that
+    fails is left for the next purge and the others are deleted. How many were."""
+    deleted = 0
+    for pk, name in versions.blob_left().values_list("pk", "storage_name"):
+        try:
+            vault.blob_delete(name)
+        except Exception as error:
+            logger.warning(
+                "Fichier de la version %s d'une pièce non effacé du stockage (%s) : "
+                "la prochaine purge réessaiera.",
+                pk,
+                type(error).__name__,
+            )
+            continue
+        DocumentVersion.objects.filter(pk=pk).update(blob_deleted_at=timezone.now())
+        deleted += 1
+    return deleted
+
+
+def blobs_left_delete() -> int:
+    """Try again to delete the blobs of purged versions still in the storage; how many
+    were deleted."""
+    return _blobs_delete(DocumentVersion.objects.all())
 
 
 def versions_under_other_keys() -> list[int]:
