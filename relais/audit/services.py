@@ -122,7 +122,14 @@ def _details(
     details: dict[str, str | int | bool | None], by: Actor, person_id: int | None
 ) -> dict[str, str | int | bool | None]:
     """Every act of a professional on a file names their profession, as the person's
-    access history shows it."""
+    access history shows it.
+
+    Values are text, integers, booleans or None only: PostgreSQL writes a JSON decimal
+    number back in its own form (1e20 as 100000000000000000000), and the row's hash, taken
+    over the form given here, would never verify again."""
+    for key, value in details.items():
+        if value is not None and not isinstance(value, str | int):
+            raise TypeError(f"Détail « {key} » du journal : {type(value).__name__} refusé.")
     if person_id is None or not by.profession or "profession" in details:
         return details
     return {"profession": by.profession, **details}

@@ -59,7 +59,8 @@ def _select_list() -> str:
 def _raw_rows(chunk_size: int) -> Iterator[tuple[Any, ...]]:
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     columns = _select_list()
-    last_seq = 0
+    # From the smallest number there is: a row numbered 0 or below is read too, and refused.
+    last_seq = -(2**63)
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
@@ -78,6 +79,8 @@ def verify_chain(chunk_size: int = 10_000) -> VerificationResult:
     first = next(rows, None)
     if first is None:
         return VerificationResult(0)
+    if first[0] < 1:
+        return VerificationResult(0, first[0], "numéro de ligne invalide : le journal commence à 1")
     # A journal may start after row 1 only where one of its own trim events allows it.
     start = _Start(first[0], first[PREV_HASH])
     expected_seq = first[0]

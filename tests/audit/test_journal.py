@@ -87,6 +87,14 @@ def test_it_records_an_automatic_event_without_actor_or_details():
     assert verify_chain().rows_checked == 1
 
 
+@pytest.mark.parametrize("value", [1e20, 0.5, ["liste"], {"imbrique": 1}])
+def test_it_refuses_a_detail_whose_form_the_database_would_change(actor, value):
+    with pytest.raises(TypeError, match="Détail « montant » du journal"):
+        audit_record(action=AuditAction.LOGIN, by=actor, details={"montant": value})
+
+    assert not AuditEvent.objects.exists()
+
+
 def test_it_refuses_to_save_an_existing_row_again(journal):
     event = journal[1]
     event.actor_label = "Quelqu'un d'autre"

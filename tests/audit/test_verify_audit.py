@@ -44,7 +44,7 @@ def verify_audit() -> str:
 
 
 def broken_row_of(error: CommandError) -> int:
-    match = re.search(r"ligne n° (\d+) :", str(error))
+    match = re.search(r"ligne n° (-?\d+) :", str(error))
     assert match, str(error)
     return int(match.group(1))
 
@@ -142,6 +142,18 @@ def test_it_names_a_replayed_copy_even_when_real_rows_follow_it(journal, actor):
         verify_audit()
 
     assert broken_row_of(raised.value) == 6
+
+
+@pytest.mark.parametrize("number", [0, -7])
+def test_it_names_a_forged_row_numbered_before_the_first(journal, number):
+    with as_database_superuser() as cursor:
+        cursor.execute(_INSERT_REPLAY, [number, 2])
+
+    with pytest.raises(CommandError) as raised:
+        verify_audit()
+
+    assert broken_row_of(raised.value) == number
+    assert "le journal commence à 1" in str(raised.value)
 
 
 @pytest.mark.parametrize(("first", "second"), [(2, 4), (3, 4), (1, 5)])
