@@ -9,6 +9,7 @@ from stdnum.fr import siret
 from relais.accounts.models import User
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Membership, Organisation, Role
+from relais.persons.models import Person, Referent
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,16 @@ def test_it_leaves_an_intact_journal():
 
     assert "Journal intact" in out.getvalue()
     assert AuditEvent.objects.count() >= 13
+
+
+def test_it_places_each_demo_person_in_the_town_of_the_organisation_following_them():
+    _seed()
+
+    persons = Person.objects.all()
+    assert persons.exists()
+    for person in persons:
+        referent = Referent.objects.select_related("organisation").get(person=person)
+        assert person.commune_name == referent.organisation.commune_name, person.pk
 
 
 def test_it_creates_organisations_with_valid_sirets():

@@ -69,7 +69,9 @@ class Command(BaseCommand):
                 created += self._person(*row)
         self.stdout.write(f"{created} dossier(s) de démonstration créé(s).")
 
-    def _professional(self, email_prefix: str) -> tuple[Professional, Actor]:
+    def _professional(self, email_prefix: str) -> tuple[Professional, Actor, str]:
+        """The demo professional, as acting in their organisation, and that organisation's
+        town, where the persons they follow live."""
         membership = (
             Membership.objects.active()
             .select_related("user", "organisation")
@@ -88,7 +90,7 @@ class Command(BaseCommand):
             organisation_label=pro.organisation_label,
             profession=pro.profession_label,
         )
-        return pro, actor
+        return pro, actor, membership.organisation.commune_name
 
     def _person(
         self,
@@ -106,14 +108,14 @@ class Command(BaseCommand):
             birth_name=birth_name, usage_name="", first_names=first_names, birth_date=birth_date
         ).exists():
             return 0
-        pro, actor = self._professional(referent)
+        pro, actor, town = self._professional(referent)
         person = file_open(
             identity={
                 "first_names": first_names,
                 "birth_name": birth_name,
                 "birth_date": birth_date,
                 "phone": phone,
-                "commune_name": pro.organisation_label.split(" ")[-1],
+                "commune_name": town,
             },
             nir="",
             pro=pro,
@@ -148,7 +150,7 @@ class Command(BaseCommand):
             by=actor,
         )
         if shared_with:
-            other, _ = self._professional(shared_with)
+            other, _, _ = self._professional(shared_with)
             consent_grant(
                 person=person,
                 organisation_id=other.organisation_id,
