@@ -10,6 +10,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
 from jsonschema import Draft202012Validator
@@ -186,6 +187,18 @@ def test_the_home_page_tells_what_is_new(lea, lea_client):
     assert "Certificat médical" in page  # expired
     assert "Démarches en attente" in page
     assert "Demander le RSA" in page
+
+
+def test_the_home_page_leads_to_choosing_then_changing_the_password(lea, lea_client):
+    choose = reverse("portal:password_choose")
+
+    first = text_of(lea_client.get(reverse("portal:home")))
+    lea.account.password = make_password("Un-mot-de-passe-assez-long-2026")
+    lea.account.save(update_fields=["password"])
+    then = text_of(lea_client.get(reverse("portal:home")))
+
+    assert f'href="{choose}">Choisir un mot de passe</a>' in first
+    assert f'href="{choose}">Changer mon mot de passe</a>' in then
 
 
 def test_the_papers_say_their_validity_in_plain_words(lea, lea_client):
