@@ -139,6 +139,19 @@ def test_it_refuses_an_sms_backend_that_sends_nothing(backend):
     assert "réservé au développement et interdit en production" in result.stderr
 
 
+@pytest.mark.parametrize("backend", ["console", "filebased", "locmem", "dummy"])
+def test_it_refuses_an_email_backend_that_sends_nothing(backend):
+    result = _run(
+        RELAIS_SECRET_KEY=SECRET_KEY,
+        RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
+        RELAIS_EMAIL_BACKEND=f"django.core.mail.backends.{backend}.EmailBackend",
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "n'envoie aucun courriel" in result.stderr
+
+
 def test_it_refuses_an_sms_backend_that_does_not_exist():
     result = _run(
         RELAIS_SECRET_KEY=SECRET_KEY,

@@ -1,5 +1,5 @@
 """Production settings. Refuse to start without the secrets, in demo mode, or with an SMS
-backend that sends nothing."""
+or e-mail backend that sends nothing."""
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
@@ -34,6 +34,27 @@ if isinstance(_sms_backend, type) and issubclass(_sms_backend, DEVELOPMENT_BACKE
         f"RELAIS_SMS_BACKEND={RELAIS_SMS_BACKEND} n'envoie aucun SMS : il est réservé au "
         "développement et interdit en production (choisissez "
         "relais.notifications.sms.BrevoBackend)."
+    )
+
+# The same for e-mail: Django's console, file and in-memory backends would hand login codes
+# and addresses to whoever reads the logs or the disk; its dummy backend drops them.
+_DEVELOPMENT_EMAIL_BACKENDS = ("console", "filebased", "locmem", "dummy")
+try:
+    _email_backend = import_string(EMAIL_BACKEND)  # noqa: F405
+except ImportError as error:
+    raise ImproperlyConfigured(
+        f"RELAIS_EMAIL_BACKEND={EMAIL_BACKEND} ne désigne aucune classe d'envoi de courriels."  # noqa: F405
+    ) from error
+if issubclass(
+    _email_backend,
+    tuple(
+        import_string(f"django.core.mail.backends.{name}.EmailBackend")
+        for name in _DEVELOPMENT_EMAIL_BACKENDS
+    ),
+):
+    raise ImproperlyConfigured(
+        f"RELAIS_EMAIL_BACKEND={EMAIL_BACKEND} n'envoie aucun courriel : il est réservé au "  # noqa: F405
+        "développement et interdit en production."
     )
 
 SECURE_SSL_REDIRECT = env_bool("RELAIS_SSL_REDIRECT", True)
