@@ -374,8 +374,12 @@ def _notify_managers(organisation_id: int) -> None:
         .filter(organisation_id=organisation_id, role=Role.MANAGER, user__is_active=True)
         .values_list("user__email", flat=True)
     )
-    if emails:
-        # No name, no reason: the manager reads them in the journal, behind the login.
+    if not emails:
+        return
+    # No name, no reason: the manager reads them in the journal, behind the login. Sent
+    # once the access is committed: a mail server that fails is logged, and the
+    # professional still gets the file they opened, not an error page.
+    try:
         send_mail(
             subject="Relais : un accès exceptionnel a été ouvert dans votre structure",
             message=(
@@ -385,6 +389,10 @@ def _notify_managers(organisation_id: int) -> None:
             ),
             from_email=None,
             recipient_list=emails,
+        )
+    except OSError as error:
+        logger.warning(
+            "Avis d'accès exceptionnel aux responsables impossible : %s", type(error).__name__
         )
 
 

@@ -306,6 +306,26 @@ def test_it_tells_the_manager_by_mail_without_the_persons_name(
     assert "accès exceptionnel" in text
 
 
+def test_it_opens_the_file_even_when_the_mail_to_the_manager_cannot_leave(
+    person, elsewhere, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+
+    def server_down(*args, **kwargs):
+        raise ConnectionRefusedError("connexion refusée par smtp.example.org")
+
+    monkeypatch.setattr(consent_services, "send_mail", server_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _break_glass(client)
+
+    assert response.status_code == 302
+    assert BreakGlassGrant.objects.filter(person=person).exists()
+    assert _file(client, person).status_code == 200
+    assert "ConnectionRefusedError" in caplog.text
+    assert "smtp.example.org" not in caplog.text
+
+
 def test_it_refuses_a_break_glass_reason_shorter_than_twenty_characters(person, elsewhere):
     _, professional, _ = elsewhere
     client = log_in(Client(), professional.user, professional)
