@@ -1,0 +1,26 @@
+"""gunicorn's access log without personal data: the moment, the method, the path without
+its query string, the status, the size and the duration; never the client's address, its
+browser, the page it came from, nor an invitation's secret token, masked in the path."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+# The path of an invitation holds the token that creates the account (accounts:invitation).
+INVITATION = re.compile(r"^(/compte/invitation/)[^/]+")
+ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+def masked(path: str) -> str:
+    return INVITATION.sub(r"\1…", path)
+
+
+class AccessLogger(Logger):  # type: ignore[misc]
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
+    ) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = masked(atoms["U"] or "")
+        return atoms
