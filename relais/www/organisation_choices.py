@@ -8,6 +8,7 @@ one chosen, so that a choice made from a search is still valid once posted.
 
 from django import forms
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -31,9 +32,13 @@ class OrganisationSearchForm(DsfrBaseForm):
     )
 
 
-def searched(params: dict[str, str]) -> tuple[OrganisationSearchForm, str]:
-    """The search form bound to a query string that holds one, and the text searched."""
-    search = OrganisationSearchForm(params if "q" in params else None)
+def searched(request: HttpRequest) -> tuple[OrganisationSearchForm, str]:
+    """The search form, bound when the request sends one, and the text searched. A search
+    is a POST, told from the page's other form by its field: the name of the structure
+    someone looks for (a family planning centre, a shelter) never travels in a URL, hence
+    never in a shared computer's history nor in a log."""
+    sent = request.method == "POST" and "q" in request.POST
+    search = OrganisationSearchForm(request.POST if sent else None)
     query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
     return search, query
 

@@ -556,10 +556,16 @@ def test_it_finds_another_organisation_by_name_or_town_then_records_the_consent(
     lens = OrganisationFactory(name="Mission locale", commune_code="62498", commune_name="Lens")
     consents = reverse("persons:consents", args=[person.pk])
 
-    by_town = referent_client.get(consents, {"q": "lens"})
-    by_name = referent_client.get(consents, {"q": "mission"})
-    nowhere = referent_client.get(consents, {"q": "Valenciennes"})
+    by_address = referent_client.get(consents, {"q": "lens"})
+    by_town = referent_client.post(consents, {"q": "lens"})
+    by_name = referent_client.post(consents, {"q": "mission"})
+    nowhere = referent_client.post(consents, {"q": "Valenciennes"})
+    too_short = referent_client.post(consents, {"q": "L"})
 
+    # The search is a POST: the structure looked for stays out of the browser's history.
+    assert lens.pk not in _offered(by_address)
+    assert (by_town.status_code, too_short.status_code) == (200, 400)
+    assert not Consent.objects.filter(organisation=lens).exists()
     assert lens.pk in _offered(by_town) and lens.pk in _offered(by_name)
     assert "1 structure trouvée pour « lens »" in html.unescape(by_town.content.decode())
     assert lens.pk not in _offered(nowhere)

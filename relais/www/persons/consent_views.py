@@ -61,15 +61,16 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and not access.can(Action.EDIT, DataCategory.IDENTITY):
         raise Http404("Dossier introuvable.")  # as _agreements_access, on the access in hand
     # The acting organisation first, then those that follow the person or were searched.
-    search, query = searched(request.GET)
+    search, query = searched(request)
+    granting = request.method == "POST" and not search.is_bound
     organisations, found = organisation_choices(
         person,
         query,
         request.POST.get("organisation"),
         first=[(pro.organisation_id, pro.organisation_label)],
     )
-    form = ConsentForm(request.POST or None, organisations=organisations)
-    if request.method == "POST" and form.is_valid():
+    form = ConsentForm(request.POST if granting else None, organisations=organisations)
+    if granting and form.is_valid():
         data = form.cleaned_data
         if data["method"] == ConsentMethod.CODE and not consent_code_check(
             person=person, session=request.session, code=data["code"]
@@ -113,7 +114,8 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         "found": found,
         "can_change": access.can(Action.EDIT, DataCategory.IDENTITY),
     }
-    return render(request, "persons/consents.html", context, status=400 if form.is_bound else 200)
+    refused = granting or (search.is_bound and not query)
+    return render(request, "persons/consents.html", context, status=400 if refused else 200)
 
 
 @require_POST

@@ -345,15 +345,18 @@ def consents(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def consent_grant(request: HttpRequest) -> HttpResponse:
     person = _person(request)
-    search, query = searched(request.GET)
+    search, query = searched(request)
     choices, found = organisation_choices(person, query, request.POST.get("organisation"))
+    granting = request.method == "POST" and not search.is_bound
     blocked = set(
         Block.objects.active()
         .filter(person=person, organisation__isnull=False)
         .values_list("organisation_id", flat=True)
     )
-    form = forms.ConsentGrantForm(request.POST or None, organisations=choices, blocked=blocked)
-    if request.method == "POST" and form.is_valid():
+    form = forms.ConsentGrantForm(
+        request.POST if granting else None, organisations=choices, blocked=blocked
+    )
+    if granting and form.is_valid():
         data = form.cleaned_data
         try:
             consent_services.consent_grant(
@@ -389,8 +392,8 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
         "found": found,
         "has_choices": bool(choices),
     }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "portal/consent_grant.html", context, status=status)
+    refused = granting or (search.is_bound and not query)
+    return render(request, "portal/consent_grant.html", context, status=400 if refused else 200)
 
 
 @person_required

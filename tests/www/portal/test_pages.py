@@ -391,12 +391,15 @@ def test_a_refusals_french_reason_and_organisme_are_marked_as_french_in_arabic(l
 def test_the_person_grants_an_agreement_from_their_space(lea, lea_client):
     mission_locale = OrganisationFactory(name="Mission locale du Calaisis")
 
-    found = text_of(lea_client.get(reverse("portal:consent_grant"), {"q": "calaisis"}))
+    by_address = text_of(lea_client.get(reverse("portal:consent_grant"), {"q": "calaisis"}))
+    found = text_of(lea_client.post(reverse("portal:consent_grant"), {"q": "calaisis"}))
     response = lea_client.post(
         reverse("portal:consent_grant"),
         {"organisation": mission_locale.pk, "categories": ["logement"], "duration": "1m"},
     )
 
+    # The search is a POST: the structure looked for stays out of the browser's history.
+    assert "Mission locale du Calaisis" not in by_address
     assert "Mission locale du Calaisis" in found
     assert response.status_code == 302
     consent = Consent.objects.get(organisation=mission_locale)
