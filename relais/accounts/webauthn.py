@@ -83,7 +83,6 @@ def registration_verify(
     host: str,
     origin: str,
     credential: dict[str, Any],
-    name: str,
     by: Actor,
 ) -> WebAuthnDevice:
     challenge = _take_challenge(session)
@@ -100,7 +99,7 @@ def registration_verify(
     with transaction.atomic():
         device: WebAuthnDevice = WebAuthnDevice.objects.create(
             user=user,
-            name=(name.strip() or "Clé de sécurité")[:64],
+            name="Clé de sécurité",
             confirmed=True,
             credential_id=verified.credential_id,
             public_key=verified.credential_public_key,

@@ -66,7 +66,6 @@ def register_verify(request: HttpRequest) -> JsonResponse:
             host=request.get_host(),
             origin=_origin(request),
             credential=webauthn.parse_credential(request.body),
-            name=request.GET.get("nom", ""),
             by=actor_for(request),
         )
     except webauthn.WebAuthnError as error:
