@@ -34,6 +34,10 @@ class AuditAction(models.TextChoices):
     PERSON_ARCHIVED = "person_archived", "Dossier archivé (durée de conservation atteinte)"
     PERSON_ANONYMISED = "person_anonymised", "Dossier anonymisé (fin de l'archivage)"
     PERSON_SEARCH = "person_search", "Recherche de personnes"
+    DUPLICATE_SIGNALLED = (
+        "duplicate_signalled",
+        "Dossier existant signalé à la création d'un autre dossier",
+    )
     CONSENT_GRANTED = "consent_granted", "Consentement recueilli"
     CONSENT_REVOKED = "consent_revoked", "Consentement retiré"
     CONSENT_CODE_SENT = "consent_code_sent", "Code de consentement envoyé"

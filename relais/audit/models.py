@@ -38,6 +38,7 @@ ACCESS_HISTORY_ACTIONS = [
     AuditAction.REFERENT_ADDED,
     AuditAction.REFERENT_REMOVED,
     AuditAction.PERSONS_MERGED,
+    AuditAction.DUPLICATE_SIGNALLED,
     # Who opened, reopened, closed the person's space or changed how it is reached: the
     # person must be able to see a change made at the office without them.
     AuditAction.PERSON_ACCOUNT_OPENED,

@@ -1,6 +1,6 @@
 """Writes on a person's file. Each call is one transaction with its journal row."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from stdnum.fr import nir as stdnum_nir
 from relais import crypto
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
-from relais.audit.services import audit_record
+from relais.audit.services import Event, audit_record, audit_record_many
 from relais.persons.categories import DataCategory
 from relais.persons.models import (
     HouseholdMember,
@@ -42,6 +42,24 @@ def record_on_file(action: AuditAction, *, person: Person, by: Actor, **fields: 
     """Write a journal row about one person's file."""
     audit_record(
         action=action, by=by, person_id=person.pk, person_label=person.journal_label, **fields
+    )
+
+
+def duplicates_signalled(persons: Iterable[Person], *, by: Actor) -> None:
+    """Journal, on each of these files, that a professional who may not open it was told
+    it exists (a possible duplicate at a file's creation, a NIR already its own): the
+    person sees in their history which structure learnt that they have a file."""
+    audit_record_many(
+        [
+            Event(
+                AuditAction.DUPLICATE_SIGNALLED,
+                person_id=person.pk,
+                person_label=person.journal_label,
+                category=DataCategory.IDENTITY,
+            )
+            for person in persons
+        ],
+        by=by,
     )
 
 

@@ -183,6 +183,7 @@ HISTORY_ACTIONS: dict[str, Promise] = {
     AuditAction.NIR_REVEALED: _("A affiché mon numéro de sécurité sociale"),
     AuditAction.BREAK_GLASS_OPENED: _("A ouvert mon dossier sans mon accord (urgence)"),
     AuditAction.PERSON_CREATED: _("A créé mon dossier"),
+    AuditAction.DUPLICATE_SIGNALLED: _("A appris que j'ai déjà un dossier sur Relais"),
     AuditAction.NOTE_ADDED: _("A écrit une note"),
     AuditAction.CONSENT_GRANTED: _("A enregistré mon accord"),
     AuditAction.CONSENT_REVOKED: _("A retiré un accord"),

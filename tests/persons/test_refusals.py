@@ -380,7 +380,9 @@ def test_a_list_read_under_consent_is_not_an_exceptional_one(
     assert (viewed.reason, viewed.details["exceptionnel"]) == ("", False)
 
 
-def test_the_nir_of_a_file_followed_elsewhere_asks_for_the_persons_consent(member_client, person):
+def test_the_nir_of_a_file_followed_elsewhere_asks_for_the_persons_consent(
+    member_client, organisation, person
+):
     theirs = PersonFactory(first_names="Zoé", birth_name="Martin")
     services.nir_set(person=theirs, nir="290047505601282", by=SYSTEM)
 
@@ -394,3 +396,6 @@ def test_the_nir_of_a_file_followed_elsewhere_asks_for_the_persons_consent(membe
     assert f"n° {theirs.pk}" not in body
     person.refresh_from_db()
     assert not person.has_nir
+    # Their file's journal says which structure learnt that it exists.
+    told = AuditEvent.objects.get(action=AuditAction.DUPLICATE_SIGNALLED)
+    assert (told.person_id, told.organisation_id) == (theirs.pk, organisation.pk)

@@ -254,24 +254,30 @@ def person_create(request: HttpRequest) -> HttpResponse:
     hidden_duplicate = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        candidates = services.duplicates_of(
-            birth_name=data["birth_name"],
-            usage_name=data["usage_name"],
-            first_names=data["first_names"],
-            birth_date=data["birth_date"],
-            nir=data["nir"],
+        candidates = list(
+            services.duplicates_of(
+                birth_name=data["birth_name"],
+                usage_name=data["usage_name"],
+                first_names=data["first_names"],
+                birth_date=data["birth_date"],
+                nir=data["nir"],
+            )
         )
         visible_ids = set(
-            visible_persons(pro).filter(pk__in=candidates.values("pk")).values_list("pk", flat=True)
+            visible_persons(pro)
+            .filter(pk__in=[p.pk for p in candidates])
+            .values_list("pk", flat=True)
         )
         duplicates = [p for p in candidates if p.pk in visible_ids]
-        hidden_duplicate = len(visible_ids) < candidates.count()
-        if (duplicates or hidden_duplicate) and not data["confirm_new"]:
+        hidden = [p for p in candidates if p.pk not in visible_ids]
+        hidden_duplicate = bool(hidden)
+        if (duplicates or hidden) and not data["confirm_new"]:
             form.add_error(
                 None,
                 "Un dossier existe peut-être déjà pour cette personne : vérifiez avant d'en créer "
                 "un nouveau.",
             )
+            services.duplicates_signalled(hidden, by=actor_for(request))
         else:
             identity = {name: data[name] for name in forms.IdentityForm.Meta.fields}
             try:
@@ -286,7 +292,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                     by=actor_for(request),
                 )
             except services.NirTaken as taken:
-                form.add_error("nir", _nir_taken(pro, taken.other_id))
+                form.add_error("nir", _nir_taken(request, pro, taken.other_id))
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -367,7 +373,7 @@ def nir_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                 person=access.person, nir=form.cleaned_data["nir"], by=actor_for(request)
             )
         except services.NirTaken as taken:
-            form.add_error("nir", _nir_taken(pro, taken.other_id))
+            form.add_error("nir", _nir_taken(request, pro, taken.other_id))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -383,14 +389,16 @@ def nir_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "persons/nir_edit.html", context, status=400 if form.is_bound else 200)
 
 
-def _nir_taken(pro: Professional, other_id: int) -> str:
+def _nir_taken(request: HttpRequest, pro: Professional, other_id: int) -> str:
     """What to do when the NIR is another file's: merge it, if the professional may see
-    it; else the person has a file elsewhere, which only their consent opens."""
+    it; else the person has a file elsewhere, which only their consent opens (and which
+    the journal of that file then says was signalled)."""
     if visible_persons(pro).filter(pk=other_id).exists():
         return (
             f"Ce numéro de sécurité sociale est celui du dossier n° {other_id} : s'il s'agit "
             "de la même personne, demandez à votre responsable de fusionner les deux dossiers."
         )
+    services.duplicates_signalled(Person.objects.filter(pk=other_id), by=actor_for(request))
     return (
         "Ce numéro de sécurité sociale est déjà celui d'un dossier suivi par une autre "
         "structure. Vérifiez-le avec la personne : s'il est juste, elle a déjà un dossier sur "
