@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import storages
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from relais.audit.context import SYSTEM
 from relais.documents import vault
 from relais.documents.models import Document, DocumentVersion
+from relais.documents.tasks import purge_deleted_documents
 from relais.persons.models import Person, PersonStatus
 from relais.persons.retention import retention_apply
 from tests.persons.factories import PersonFactory
@@ -61,7 +63,7 @@ def test_a_file_whose_deletion_fails_is_deleted_by_the_next_purge(
     _deleted_long_ago(other, settings)
 
     with django_capture_on_commit_callbacks(execute=True):
-        _purge()
+        purge_deleted_documents.call()
 
     (refused,) = delete_fails_once
     failed = DocumentVersion.objects.get(storage_name=refused)
@@ -78,9 +80,8 @@ def test_a_file_whose_deletion_fails_is_deleted_by_the_next_purge(
     assert refused not in warning
 
     with django_capture_on_commit_callbacks(execute=True):
-        output = _purge()
+        purge_deleted_documents.call()
 
-    assert output == "1 fichier(s) de pièce effacé(s) définitivement.\n"
     assert not vault.blob_exists(refused)
     failed.refresh_from_db()
     assert failed.blob_deleted_at is not None
@@ -105,7 +106,23 @@ def test_a_file_that_cannot_be_deleted_does_not_stop_the_retention_run(
     ]
     assert DocumentVersion.objects.blob_left().get().storage_name == refused
 
-    _purge()
+    assert _purge() == "1 fichier(s) de pièce effacé(s) définitivement.\n"
 
     assert not vault.blob_exists(refused)
+    assert not DocumentVersion.objects.blob_left().exists()
+
+
+def test_the_purge_command_fails_while_a_file_is_left_in_the_storage(
+    transactional_db, settings, delete_fails_once
+):
+    """Real commits: each file is deleted as its purge commits, before the command counts."""
+    for version in (_version(), _version()):
+        _deleted_long_ago(version, settings)
+
+    with pytest.raises(CommandError) as left:
+        _purge()
+    again = _purge()
+
+    assert str(left.value).startswith("1 fichier(s) de pièce purgée(s) encore dans le stockage")
+    assert again == "1 fichier(s) de pièce effacé(s) définitivement.\n"
     assert not DocumentVersion.objects.blob_left().exists()

@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from relais.documents.models import DocumentVersion
 from relais.documents.tasks import purge_deleted_documents
 
 
@@ -17,4 +18,12 @@ class Command(BaseCommand):
             self.stdout.write("Purge confiée à la file de tâches.")
             return
         count = purge_deleted_documents.call()
-        self.stdout.write(f"{count} fichier(s) de pièce effacé(s) définitivement.")
+        left = DocumentVersion.objects.blob_left().count()
+        self.stdout.write(f"{count - left} fichier(s) de pièce effacé(s) définitivement.")
+        if left:
+            # An exit code that cron or the supervisor reports; the next purge tries again.
+            raise CommandError(
+                f"{left} fichier(s) de pièce purgée(s) encore dans le stockage : leur "
+                "effacement a échoué (voir les journaux techniques) ; la prochaine purge "
+                "réessaiera."
+            )
