@@ -1,5 +1,7 @@
 """Building the journal's `Actor` from a request."""
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -26,3 +28,10 @@ def actor_for(request: HttpRequest) -> Actor:
         ip_address=client_ip(request),
         profession=membership.profession_label if membership else "",
     )
+
+
+def platform_actor(request: HttpRequest) -> Actor:
+    """The pilot acting for the whole platform (organisations, charter, catalogue, the
+    administration): the act belongs to no organisation, even when the pilot is also a
+    member of one, whose manager's journal would otherwise show it."""
+    return replace(actor_for(request), organisation_id=None, organisation_label="", profession="")

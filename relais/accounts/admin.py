@@ -3,7 +3,7 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from relais.accounts.actors import actor_for
+from relais.accounts.actors import platform_actor
 from relais.accounts.models import User, WebAuthnDevice
 from relais.accounts.services import account_names_change
 
@@ -27,7 +27,7 @@ class UserAdmin(admin.ModelAdmin[User]):
     def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
         # Only the names are editable here, and their change is journaled.
         account_names_change(
-            user=obj, first_name=obj.first_name, last_name=obj.last_name, by=actor_for(request)
+            user=obj, first_name=obj.first_name, last_name=obj.last_name, by=platform_actor(request)
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -81,3 +81,17 @@ class AuditAction(models.TextChoices):
     PERSON_CARD_PRINTED = "person_card_printed", "Carte Relais imprimée"
     PERSON_RECOVERY_CODE_USED = "person_recovery_code_used", "Code de la carte Relais utilisé"
     PERSON_DATA_EXPORTED = "person_data_exported", "Données téléchargées par la personne"
+
+
+# Acts on the whole platform, by its pilot or its operator: no organisation's journal shows
+# them, even when their author is also a member of that organisation.
+PLATFORM_ACTIONS = [
+    AuditAction.ORGANISATION_CREATED,
+    AuditAction.ORGANISATION_UPDATED,
+    AuditAction.ADMIN_CHANGE,
+    AuditAction.CHARTER_PUBLISHED,
+    AuditAction.CATALOGUE_LOADED,
+    AuditAction.CATALOGUE_ENTRY_UPDATED,
+    AuditAction.KEYS_ROTATED,
+    AuditAction.JOURNAL_TRIMMED,
+]

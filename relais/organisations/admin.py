@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from relais.accounts.actors import actor_for
+from relais.accounts.actors import platform_actor
 from relais.organisations.models import Invitation, Membership, Organisation
 from relais.organisations.services import organisation_create, organisation_update
 
@@ -18,9 +18,9 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     ) -> None:
         values = {name: getattr(obj, name) for name in self.fields}
         if change:
-            organisation_update(organisation=obj, by=actor_for(request), **values)
+            organisation_update(organisation=obj, by=platform_actor(request), **values)
         else:
-            created = organisation_create(by=actor_for(request), **values)
+            created = organisation_create(by=platform_actor(request), **values)
             obj.pk = created.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

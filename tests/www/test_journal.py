@@ -8,6 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from relais.accounts.models import User
+from relais.accounts.sessions import MEMBERSHIP_ID
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
@@ -86,6 +88,45 @@ def test_it_hides_what_a_member_does_for_another_organisation(
 
     assert secret.seq not in _seqs(response)
     assert elsewhere.organisation.name not in response.content.decode()
+
+
+def test_it_hides_what_a_pilot_who_is_a_member_does_for_the_whole_platform(
+    manager_client, organisation, events
+):
+    pilot = MembershipFactory(organisation=organisation, user__is_superuser=True)
+    platform_acts = [
+        _record(pilot, action, acting=False)
+        for action in (AuditAction.ORGANISATION_CREATED, AuditAction.CHARTER_PUBLISHED)
+    ]
+    login = _record(pilot, AuditAction.LOGIN, acting=False)
+
+    shown = _seqs(manager_client.get(JOURNAL))
+
+    assert login.seq in shown
+    assert not shown & {act.seq for act in platform_acts}
+
+
+def test_the_pilots_acts_on_the_platform_belong_to_no_organisation(pilot_client, organisation):
+    pilot = User.objects.get(is_superuser=True)
+    MembershipFactory(organisation=organisation, user=pilot)
+    session = pilot_client.session
+    session[MEMBERSHIP_ID] = pilot.memberships.get().pk
+    session.save()
+
+    pilot_client.post(
+        reverse("organisations:pilot_create"),
+        {
+            "name": "CCAS de Liévin",
+            "siret": "21620510400013",
+            "kind": "ccas",
+            "commune_code": "62510",
+            "commune_name": "Liévin",
+            "territory": "Liévin",
+        },
+    )
+
+    created = AuditEvent.objects.get(action=AuditAction.ORGANISATION_CREATED)
+    assert (created.actor_id, created.organisation_id) == (pilot.pk, None)
 
 
 def test_it_filters_by_user(manager_client, member_membership, events):

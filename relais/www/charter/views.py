@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods
 
-from relais.accounts.actors import actor_for
+from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import charter_exempt, pilot_required
 from relais.consent.charter import (
     charter_accept,
@@ -147,7 +147,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 version = charter_publish(
                     levels=levels,
                     summary=summary,
-                    by=actor_for(request),
+                    by=platform_actor(request),
                     edited_from=edited_from,
                 )
             except ValidationError as error:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from relais.accounts.decorators import organisation_optional
 from relais.accounts.models import User
+from relais.audit.actions import PLATFORM_ACTIONS
 from relais.audit.models import AuditEvent, AuditEventQuerySet
 from relais.organisations.models import Membership, Organisation
 from relais.www.forms import posted_id
@@ -20,14 +21,17 @@ PAGE_SIZE = 50
 
 def _scopes_for_manager(organisation_id: int) -> list[AuditEventQuerySet]:
     """The organisation's events, and the events of its current members acting for no
-    organisation (logins, second factor), never their acts for another organisation nor
-    what former members do after leaving."""
+    organisation (logins, second factor), never their acts for another organisation, for
+    the whole platform (a pilot who is also a member), nor what former members do after
+    leaving."""
     member_ids = (
         Membership.objects.active().filter(organisation_id=organisation_id).values("user_id")
     )
     return [
         AuditEvent.objects.filter(organisation_id=organisation_id),
-        AuditEvent.objects.filter(organisation_id__isnull=True, actor_id__in=member_ids),
+        AuditEvent.objects.filter(organisation_id__isnull=True, actor_id__in=member_ids).exclude(
+            action__in=PLATFORM_ACTIONS
+        ),
     ]
 
 

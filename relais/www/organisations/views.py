@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relais.accounts.actors import actor_for
+from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import (
     manager_required,
     pilot_required,
@@ -219,7 +219,7 @@ def pilot_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
-            organisation = organisation_create(by=actor_for(request), **form.cleaned_data)
+            organisation = organisation_create(by=platform_actor(request), **form.cleaned_data)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relais.accounts.actors import actor_for
+from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import manager_required, pilot_required
 from relais.consent.access import FileAccess, Professional
 from relais.documents.models import Document, DocumentKind, category_of
@@ -707,7 +707,7 @@ def catalogue_edit(request: HttpRequest, slug: str) -> HttpResponse:
         and _attempt(
             form,
             lambda: catalogue.procedure_type_update(
-                procedure_type=entry, by=actor_for(request), **form.cleaned_data
+                procedure_type=entry, by=platform_actor(request), **form.cleaned_data
             ),
         )
     ):
