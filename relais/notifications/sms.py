@@ -5,6 +5,7 @@ chosen by RELAIS_SMS_BACKEND (a dotted path); production plugs a provider's HTTP
 (BrevoBackend).
 """
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -103,8 +104,12 @@ class BrevoBackend:
             raise SmsError(
                 f"Le fournisseur de SMS a refusé l'envoi (HTTP {error.code})."
             ) from error
-        except (urllib.error.URLError, TimeoutError) as error:
-            raise SmsError(f"Le fournisseur de SMS ne répond pas ({error}).") from error
+        except (OSError, http.client.HTTPException) as error:
+            # Unreachable, too slow, or hanging up or answering garbage once connected
+            # (urllib leaves the last two as http.client's own exceptions).
+            raise SmsError(
+                f"Le fournisseur de SMS ne répond pas ({type(error).__name__})."
+            ) from error
         if not 200 <= status < 300:
             raise SmsError(f"Le fournisseur de SMS a refusé l'envoi (HTTP {status}).")
 

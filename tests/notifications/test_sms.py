@@ -84,6 +84,34 @@ def test_it_raises_a_clear_error_when_brevo_does_not_answer(brevo, settings):
         BrevoBackend().send(Sms(to="+33612345678", body="x"))
 
 
+class _HangsUp(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.close_connection = True
+
+
+class _Garbles(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.wfile.write(b"HELLO\r\n")
+        self.close_connection = True
+
+
+@pytest.mark.parametrize(
+    ("handler", "error"), [(_HangsUp, "RemoteDisconnected"), (_Garbles, "BadStatusLine")]
+)
+def test_it_raises_a_clear_error_when_brevo_hangs_up_or_answers_garbage(
+    brevo, settings, handler, error
+):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.RELAIS_SMS_API_URL = f"http://127.0.0.1:{server.server_port}/sms"
+    try:
+        with pytest.raises(SmsError, match=rf"ne répond pas \({error}\)"):
+            BrevoBackend().send(Sms(to="+33612345678", body="x"))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_it_refuses_to_send_without_an_api_key(brevo, settings):
     settings.RELAIS_SMS_API_KEY = ""
 
