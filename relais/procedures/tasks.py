@@ -20,7 +20,7 @@ from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
 from relais.persons.validators import mobile_number
 from relais.portal.models import PersonAccount
-from relais.procedures.models import Procedure
+from relais.procedures.models import BEFORE_SUBMISSION, Procedure
 from relais.procedures.services import procedure_open_next
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,8 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
         .values("phone")[:1]
     )
     due = (
-        Procedure.objects.open()
+        # A deadline to act before: once the request is submitted, nothing is left to do.
+        Procedure.objects.filter(status__in=BEFORE_SUBMISSION)
         .filter(
             due_on__gte=today,
             due_on__lte=today + timedelta(days=REMINDER_DAYS),

@@ -247,6 +247,9 @@ def test_a_correction_that_leaves_the_deadline_keeps_its_reminder():
         {"due_on": TODAY, "person__phone": ""},
         {"due_on": TODAY, "person__status": PersonStatus.ARCHIVED},
         {"due_on": TODAY, "status": ProcedureStatus.ABANDONED},
+        {"due_on": TODAY, "status": ProcedureStatus.SUBMITTED},
+        {"due_on": TODAY, "status": ProcedureStatus.AWAITING},
+        {"due_on": TODAY, "status": ProcedureStatus.APPEAL},
         {"due_on": TODAY, "reminder_sent_at": NOW - datetime.timedelta(days=3)},
     ],
 )
