@@ -117,8 +117,11 @@ def _person_context(access: FileAccess, open_form: forms.OpenForm | None) -> dic
     periods = [
         {
             "point": point,
-            # The study's concern: the share of the steps done in place of the person.
-            "for_person_share": point.for_person * 100 // point.total if point.total else None,
+            # The study's concern: the share of the steps done in place of the person,
+            # rounded to the nearest, not down, which would always flatter it.
+            "for_person_share": round(point.for_person * 100 / point.total)
+            if point.total
+            else None,
         }
         for point in points
     ]

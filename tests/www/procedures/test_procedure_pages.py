@@ -167,6 +167,25 @@ def test_it_refuses_to_open_without_a_catalogue_entry(referent_client, person, d
     assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_OPENED).exists()
 
 
+def test_it_rounds_the_share_done_in_place_of_the_person_to_the_nearest(
+    referent_client, person, procedure, referent
+):
+    by = actor_of(referent)
+    for step in (0, 1):
+        procedure_step_record(
+            procedure=procedure,
+            step_index=step,
+            autonomy=Autonomy.FOR_PERSON,
+            reason="La personne n'a pas d'adresse électronique.",
+            by=by,
+        )
+    procedure_step_record(procedure=procedure, step_index=2, autonomy=Autonomy.WITH_PERSON, by=by)
+
+    text = referent_client.get(_tab(person)).content.decode()
+
+    assert "67 %" in text[text.index("Autonomie dans les démarches") :]
+
+
 def test_it_refuses_a_withdrawn_catalogue_entry(referent_client, person):
     withdrawn = ProcedureTypeFactory(inactive=True)
 
