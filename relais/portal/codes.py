@@ -72,10 +72,11 @@ def login_code_message(code: str) -> str:
 
 
 def invitation_message(code: str) -> str:
-    # Only characters of the GSM alphabet ("ê" is not): the message stays in plain SMS.
+    # Only characters of the GSM alphabet ("ê" is not), and short enough to stay one SMS
+    # of 160 characters with an address of up to 60.
     return (
-        "Relais : votre espace personnel est ouvert. Pour l'activer, allez sur "
-        f"{settings.RELAIS_PUBLIC_URL}{reverse('portal:activate')} et tapez le code {code}. "
+        "Relais : votre espace est ouvert. Activez-le sur "
+        f"{settings.RELAIS_PUBLIC_URL}{reverse('portal:activate')} avec le code {code}. "
         "Ne le donnez à personne."
     )
 

@@ -777,6 +777,18 @@ def test_no_space_is_opened_on_a_file_merged_since_its_page_was_read():
     assert account.phone == "+33612345678"
 
 
+def test_an_invitation_fits_in_one_sms_with_a_real_address(settings):
+    settings.RELAIS_PUBLIC_URL = "https://relais.solidarites.hautsdefrance.fr"
+    person = PersonFactory()
+    account, _ = person_account_open(person=person, phone="0612345678", **IDENTITY, by=PRO)
+
+    person_invitation_send(account=account, by=PRO)
+
+    body = sms_outbox()[-1].body
+    assert "https://relais.solidarites.hautsdefrance.fr/mon-espace/activer/" in body
+    assert len(body) <= 160
+
+
 def test_an_invitation_carries_no_personal_data_and_opens_the_space_once():
     person = PersonFactory(first_names="Yasmina", birth_name="Benali")
     account, _ = person_account_open(person=person, phone="0612345678", **IDENTITY, by=PRO)
