@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks import task
 
 from relais.organisations.models import Invitation
@@ -8,8 +9,15 @@ from relais.organisations.tokens import invitation_token
 
 
 @task()
-def send_invitation_email(*, invitation_id: int) -> None:
-    invitation = Invitation.objects.select_related("organisation").get(pk=invitation_id)
+def send_invitation_email(*, invitation_id: int) -> bool:
+    """Send the invitation's link; False, sending nothing, when the invitation was
+    accepted, revoked or expired while the task waited in the queue."""
+    invitation = (
+        Invitation.objects.pending().select_related("organisation").filter(pk=invitation_id).first()
+    )
+    if invitation is None:
+        return False
+    until = timezone.localtime(invitation.expires_at)
     path = reverse("accounts:invitation", args=[invitation_token(invitation)])
     link = settings.RELAIS_PUBLIC_URL + path
     # The body names the organisation only: no data about any accompanied person.
@@ -19,10 +27,12 @@ def send_invitation_email(*, invitation_id: int) -> None:
             "Bonjour,\n\n"
             f"Vous êtes invité(e) à rejoindre la structure « {invitation.organisation.name} » "
             "sur Relais, la plateforme du dossier administratif partagé.\n\n"
-            f"Pour créer votre accès, ouvrez ce lien dans les 72 heures :\n{link}\n\n"
+            f"Pour créer votre accès, ouvrez ce lien avant le {until:%d/%m/%Y} à "
+            f"{until:%H:%M} :\n{link}\n\n"
             "Ce lien ne sert qu'une fois. Si vous n'attendiez pas cette invitation, "
             "ignorez ce message.\n"
         ),
         from_email=None,
         recipient_list=[invitation.email],
     )
+    return True

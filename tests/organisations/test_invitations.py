@@ -13,6 +13,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Invitation, Membership, Role
 from relais.organisations.services import invitation_accept, invitation_create
+from relais.organisations.tasks import send_invitation_email
 from relais.organisations.tokens import invitation_token
 from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
@@ -70,6 +71,28 @@ def test_it_sends_one_email_with_the_link_and_no_personal_data(
     for personal in ("Nadia", "Haddad", manager.first_name, manager.last_name, manager.email):
         assert personal not in message.body
         assert personal not in message.subject
+
+
+def test_the_email_gives_the_links_end_in_local_time(manager_membership, mailoutbox):
+    invitation, _ = _invite(manager_membership)
+
+    assert send_invitation_email.call(invitation_id=invitation.pk) is True
+
+    until = timezone.localtime(invitation.expires_at)
+    assert f"avant le {until:%d/%m/%Y} à {until:%H:%M}" in mailoutbox[-1].body
+
+
+@pytest.mark.parametrize("state", ["accepted_at", "revoked_at", "expires_at"])
+def test_it_sends_nothing_for_an_invitation_no_longer_pending(
+    manager_membership, mailoutbox, state
+):
+    invitation, _ = _invite(manager_membership)
+    Invitation.objects.filter(pk=invitation.pk).update(**{state: timezone.now()})
+    mailoutbox.clear()
+
+    assert send_invitation_email.call(invitation_id=invitation.pk) is False
+
+    assert mailoutbox == []
 
 
 def test_it_keeps_only_a_hash_of_the_link(manager_membership):
