@@ -381,8 +381,9 @@ def test_it_rewraps_the_keys_without_touching_the_blobs(referent_client, person,
 
 
 def test_it_purges_the_files_of_documents_deleted_long_ago(
-    referent_client, person, settings, django_capture_on_commit_callbacks
+    transactional_db, referent_client, person, settings
 ):
+    """Real commits: each file leaves the storage as its purge commits, as in production."""
     _upload(referent_client, person)
     document = Document.objects.get()
     referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
@@ -394,9 +395,10 @@ def test_it_purges_the_files_of_documents_deleted_long_ago(
     Document.objects.filter(pk=document.pk).update(
         deleted_at=timezone.now() - timedelta(days=settings.RELAIS_DOCUMENT_PURGE_DAYS + 1)
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("purge_deleted_documents", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("purge_deleted_documents", stdout=out)
 
+    assert out.getvalue() == "1 fichier(s) de pièce effacé(s) définitivement.\n"
     assert not stored_files()
     version = document.versions.get()
     assert version.purged_at is not None

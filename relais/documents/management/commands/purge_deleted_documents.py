@@ -18,8 +18,8 @@ class Command(BaseCommand):
             self.stdout.write("Purge confiée à la file de tâches.")
             return
         count = purge_deleted_documents.call()
+        self.stdout.write(f"{count} fichier(s) de pièce effacé(s) définitivement.")
         left = DocumentVersion.objects.blob_left().count()
-        self.stdout.write(f"{count - left} fichier(s) de pièce effacé(s) définitivement.")
         if left:
             # An exit code that cron or the supervisor reports; the next purge tries again.
             raise CommandError(
