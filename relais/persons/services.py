@@ -45,21 +45,14 @@ def record_on_file(action: AuditAction, *, person: Person, by: Actor, **fields: 
     )
 
 
-def duplicates_signalled(persons: Iterable[Person], *, by: Actor) -> None:
+def duplicates_signalled(person_ids: Iterable[int], *, by: Actor) -> None:
     """Journal, on each of these files, that a professional who may not open it was told
     it exists (a possible duplicate at a file's creation, a NIR already its own): the
-    person sees in their history which structure learnt that they have a file."""
+    person sees in their history which structure learnt that they have a file. The row
+    names the file by its number only: the journal of the professional's organisation,
+    which its manager reads, must not tell them whose file it is."""
     audit_record_many(
-        [
-            Event(
-                AuditAction.DUPLICATE_SIGNALLED,
-                person_id=person.pk,
-                person_label=person.journal_label,
-                category=DataCategory.IDENTITY,
-            )
-            for person in persons
-        ],
-        by=by,
+        [Event(AuditAction.DUPLICATE_SIGNALLED, person_id=pk) for pk in person_ids], by=by
     )
 
 

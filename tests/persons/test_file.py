@@ -123,10 +123,16 @@ def test_it_only_hints_at_a_duplicate_in_another_organisation(
     assert reverse("persons:file", args=[hidden.pk]) not in content
     assert f"dossier n° {hidden.pk}" not in content
     assert Person.objects.count() == 1
-    # The hidden file's journal, hence the person's history, says who learnt it exists.
+    # The hidden file's journal, hence the person's history, says who learnt it exists;
+    # the organisation's journal, which its manager reads, does not say whose file it is.
     told = AuditEvent.objects.get(action=AuditAction.DUPLICATE_SIGNALLED)
     assert (told.person_id, told.organisation_id) == (hidden.pk, organisation.pk)
     assert told in AuditEvent.objects.filter(person_id=hidden.pk).access_history()
+    manager = MembershipFactory(organisation=organisation, manager=True)
+    journal = log_in(Client(), manager.user, manager).get(reverse("journal:list"))
+    assert told in journal.context["events"]
+    for secret in ("Gwendoline", "DUPRÉ", f"n° {hidden.pk}"):
+        assert secret not in journal.content.decode()
 
 
 def test_it_flags_a_duplicate_by_nir_whatever_the_name(member_client, organisation, elsewhere):

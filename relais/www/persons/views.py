@@ -277,7 +277,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 "Un dossier existe peut-être déjà pour cette personne : vérifiez avant d'en créer "
                 "un nouveau.",
             )
-            services.duplicates_signalled(hidden, by=actor_for(request))
+            services.duplicates_signalled([p.pk for p in hidden], by=actor_for(request))
         else:
             identity = {name: data[name] for name in forms.IdentityForm.Meta.fields}
             try:
@@ -398,7 +398,7 @@ def _nir_taken(request: HttpRequest, pro: Professional, other_id: int) -> str:
             f"Ce numéro de sécurité sociale est celui du dossier n° {other_id} : s'il s'agit "
             "de la même personne, demandez à votre responsable de fusionner les deux dossiers."
         )
-    services.duplicates_signalled(Person.objects.filter(pk=other_id), by=actor_for(request))
+    services.duplicates_signalled([other_id], by=actor_for(request))
     return (
         "Ce numéro de sécurité sociale est déjà celui d'un dossier suivi par une autre "
         "structure. Vérifiez-le avec la personne : s'il est juste, elle a déjà un dossier sur "
