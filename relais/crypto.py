@@ -81,7 +81,25 @@ def encrypt(plaintext: bytes, *, associated_data: bytes = b"") -> bytes:
 
 
 def key_id_of(ciphertext: bytes) -> str:
-    return ciphertext[1 : 1 + ciphertext[0]].decode()
+    """The identifier of the key that sealed a value; DecryptionError for a value too short
+    or damaged where the identifier stands."""
+    length = ciphertext[0] if ciphertext else 0
+    identifier = ciphertext[1 : 1 + length]
+    if length == 0 or len(identifier) != length:
+        raise DecryptionError("Valeur chiffrée illisible.")
+    try:
+        return identifier.decode()
+    except UnicodeDecodeError as error:
+        raise DecryptionError("Valeur chiffrée illisible.") from error
+
+
+def under_current_key(ciphertext: bytes) -> bool:
+    """Whether a value is sealed under the current key: not when under another one, nor
+    when damaged (a rotation then tries it, and counts it among what it could not do)."""
+    try:
+        return key_id_of(ciphertext) == keyring().current_id
+    except DecryptionError:
+        return False
 
 
 def decrypt(ciphertext: bytes, *, associated_data: bytes = b"") -> bytes:

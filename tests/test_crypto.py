@@ -60,3 +60,12 @@ def test_it_gives_a_value_s_digests_under_every_key_the_current_first(settings):
 
     assert digests == [crypto.lookup_digest("valeur", purpose="test"), under_old]
     assert digests[0] != under_old
+
+
+@pytest.mark.parametrize("damaged", [b"", b"\x05ab", b"\x02\xff\xfe" + b"0" * 40])
+def test_a_damaged_value_is_a_decryption_error_and_under_no_current_key(damaged):
+    with pytest.raises(crypto.DecryptionError, match="illisible"):
+        crypto.key_id_of(damaged)
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(damaged)
+    assert not crypto.under_current_key(damaged)

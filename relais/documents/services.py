@@ -326,14 +326,13 @@ def blobs_left_delete() -> int:
 def versions_under_other_keys() -> list[int]:
     """The versions not purged whose data key is still wrapped under another master key
     than the current one."""
-    current = crypto.keyring().current_id
     return [
         pk
         for pk, wrapped in DocumentVersion.objects.filter(purged_at__isnull=True)
         .order_by("pk")
         .values_list("pk", "wrapped_key")
         .iterator()
-        if crypto.key_id_of(bytes(wrapped)) != current
+        if not crypto.under_current_key(bytes(wrapped))
     ]
 
 
@@ -360,7 +359,7 @@ def _key_rewrap(pk: int) -> bool:
         .values_list("wrapped_key", flat=True)
         .first()
     )
-    if not read or crypto.key_id_of(bytes(read)) == crypto.keyring().current_id:
+    if not read or crypto.under_current_key(bytes(read)):
         return False
     wrapped = bytes(read)
     rewrapped = vault.rewrap_key(wrapped)

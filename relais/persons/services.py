@@ -288,14 +288,13 @@ def rotation_record(*, values: str, rotation: Rotation, by: Actor) -> None:
 
 def nir_under_other_keys() -> list[int]:
     """The files whose NIR is still under another key than the current one."""
-    current = crypto.keyring().current_id
     return [
         pk
         for pk, encrypted in Person.objects.exclude(nir_encrypted=None)
         .order_by("pk")
         .values_list("pk", "nir_encrypted")
         .iterator()
-        if crypto.key_id_of(bytes(encrypted or b"")) != current
+        if not crypto.under_current_key(bytes(encrypted or b""))
     ]
 
 
@@ -318,7 +317,7 @@ def nir_rewrap_all(*, by: Actor) -> Rotation:
 
 def _nir_rewrap(pk: int) -> bool:
     read = Person.objects.filter(pk=pk).values_list("nir_encrypted", flat=True).first()
-    if not read or crypto.key_id_of(bytes(read)) == crypto.keyring().current_id:
+    if not read or crypto.under_current_key(bytes(read)):
         return False
     encrypted = bytes(read)
     person = Person(pk=pk)

@@ -182,7 +182,7 @@ def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
         # number that can no longer be decrypted is left out, never the rest of the file.
         try:
             nir = nir_reveal(person=person, by=by, details={"export": True})
-        except (DecryptionError, UnicodeDecodeError):
+        except DecryptionError:
             nir = ""
             nir_unreadable = True
         else:

@@ -141,6 +141,18 @@ def test_an_unreadable_nir_is_reported_and_the_others_are_rewrapped(keys):
     assert event.details == {"nir": 1, "echecs": 1, "en_echec": str(lost.pk)}
 
 
+def test_a_damaged_nir_is_reported_and_the_others_are_rewrapped(keys):
+    damaged, kept = _with_nir(NIR), _with_nir(OTHER_NIR)
+    Person.objects.filter(pk=damaged.pk).update(nir_encrypted=b"\x02\xff\xfe" + b"0" * 40)
+    keys.RELAIS_ENCRYPTION_KEYS = f"{NEW},{OLD}"
+
+    with pytest.raises(CommandError) as failed:
+        _rotate()
+
+    assert _key_of(kept) == "nouvelle"
+    assert f"dossier n° {damaged.pk} : NIR illisible" in str(failed.value)
+
+
 def test_a_file_anonymised_during_the_run_does_not_get_its_nir_back(keys, monkeypatch):
     person = _with_nir(NIR)
     keys.RELAIS_ENCRYPTION_KEYS = f"{NEW},{OLD}"
