@@ -7,6 +7,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -30,6 +31,7 @@ REMINDER_DAYS = 7
 REMINDER_BODY = (
     "Relais : vous avez une démarche à faire bientôt. Parlez-en à votre accompagnant(e)."
 )
+REMINDER_SUBJECT = "Relais : une démarche à faire bientôt"
 
 
 def recurring_open_due(*, today: date) -> int:
@@ -77,7 +79,8 @@ class ReminderRun:
 def reminders_send_due(*, now: datetime) -> ReminderRun:
     """One SMS per open procedure due within REMINDER_DAYS. The number is the one of the
     person's own space when they have an open account (checked as a mobile when it was
-    saved), else the file's phone when it is a mobile number.
+    saved), else the file's phone when it is a mobile number; with neither, an e-mail to
+    the address of their own space, when it has one.
 
     Each reminder is claimed, sent, then journalled, in that order and never inside one
     transaction: the journal's append takes a lock every audited write of the platform
@@ -92,6 +95,11 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
         .filter(person_id=OuterRef("person_id"), phone__isnull=False)
         .values("phone")[:1]
     )
+    own_space_email = (
+        PersonAccount.objects.active()
+        .filter(person_id=OuterRef("person_id"), email__isnull=False)
+        .values("email")[:1]
+    )
     due = (
         # A deadline to act before: once the request is submitted, nothing is left to do.
         Procedure.objects.filter(status__in=BEFORE_SUBMISSION)
@@ -101,25 +109,31 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
             reminder_sent_at__isnull=True,
             person__status=PersonStatus.ACTIVE,
         )
-        .annotate(account_phone=Subquery(own_space_phone))
-        .exclude(person__phone="", account_phone__isnull=True)
+        .annotate(account_phone=Subquery(own_space_phone), account_email=Subquery(own_space_email))
+        .exclude(person__phone="", account_phone__isnull=True, account_email__isnull=True)
         .select_related("person", "procedure_type")
     )
     run = ReminderRun()
     for procedure in due:
         account_phone: str | None = procedure.account_phone  # type: ignore[attr-defined]
+        email: str | None = procedure.account_email  # type: ignore[attr-defined]
         to = account_phone or mobile_number(procedure.person.phone)
-        if to is None:
+        if to is None and email is None:
             run.not_mobile += 1
             continue
         if not _claim(procedure.pk, procedure.person_id, now):
             continue
         try:
-            send_sms(to=to, body=REMINDER_BODY)
-        except SmsError:
+            if to is not None:
+                send_sms(to=to, body=REMINDER_BODY)
+            else:
+                send_mail(REMINDER_SUBJECT, REMINDER_BODY, None, [email])
+        except (SmsError, OSError) as error:
             _release(procedure.pk, now)
             run.refused += 1
-            logger.warning("Rappel de la démarche %s non envoyé : SMS refusé.", procedure.pk)
+            logger.warning(
+                "Rappel de la démarche %s non envoyé : %s.", procedure.pk, type(error).__name__
+            )
             continue
         # No transaction is open here: the journal row is written in a short one of its
         # own, once the SMS has left.
@@ -131,7 +145,10 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
             category=DataCategory.PROCEDURES,
             object_type="demarche",
             object_id=procedure.pk,
-            details={"demarche": procedure.procedure_type.slug, "canal": "sms"},
+            details={
+                "demarche": procedure.procedure_type.slug,
+                "canal": "sms" if to is not None else "courriel",
+            },
         )
         run.sent += 1
     return run

@@ -427,6 +427,34 @@ def test_it_prefers_the_phone_of_the_persons_own_space(file_phone):
     assert [message.to for message in sms.outbox] == ["+33798765432"]
 
 
+def test_it_reminds_by_email_a_person_with_no_mobile_but_an_address_in_their_space(
+    mailoutbox,
+):
+    procedure = ProcedureFactory(due_on=TODAY, person__phone="03 21 46 00 00")
+    PersonAccountFactory(person=procedure.person, email="lea@exemple.test")
+
+    assert reminders_send_due(now=NOW) == ReminderRun(sent=1)
+
+    assert sms.outbox == []
+    (message,) = mailoutbox
+    assert (message.to, message.body) == (["lea@exemple.test"], REMINDER_BODY)
+    event = AuditEvent.objects.get(action=AuditAction.PROCEDURE_REMINDER_SENT)
+    assert event.details["canal"] == "courriel"
+
+
+def test_a_reminder_whose_email_cannot_leave_is_tried_again(mailoutbox, monkeypatch):
+    procedure = ProcedureFactory(due_on=TODAY, person__phone="")
+    PersonAccountFactory(person=procedure.person, email="lea@exemple.test")
+
+    def server_down(*args, **kwargs):
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(tasks, "send_mail", server_down)
+    assert reminders_send_due(now=NOW) == ReminderRun(refused=1)
+    monkeypatch.undo()
+    assert reminders_send_due(now=NOW) == ReminderRun(sent=1)
+
+
 def test_it_uses_the_file_phone_once_the_own_space_is_closed():
     procedure = ProcedureFactory(due_on=TODAY)
     PersonAccountFactory(person=procedure.person, closed=True)
@@ -469,7 +497,7 @@ def test_the_daily_command_tells_the_reminders_it_could_not_send():
 
     assert out.getvalue().strip() == (
         "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s). 1 rappel(s) non "
-        "envoyé(s) : pas de numéro de portable."
+        "envoyé(s) : ni numéro de portable, ni adresse électronique."
     )
 
 

@@ -29,8 +29,12 @@ class Command(BaseCommand):
         )
         if reminders["not_mobile"]:
             summary += (
-                f" {reminders['not_mobile']} rappel(s) non envoyé(s) : pas de numéro de portable."
+                f" {reminders['not_mobile']} rappel(s) non envoyé(s) : ni numéro de portable, "
+                "ni adresse électronique."
             )
         if reminders["refused"]:
-            summary += f" {reminders['refused']} SMS refusé(s), à réessayer au prochain passage."
+            summary += (
+                f" {reminders['refused']} rappel(s) refusé(s) par l'envoi des SMS ou des "
+                "courriels, à réessayer au prochain passage."
+            )
         self.stdout.write(summary)
