@@ -225,9 +225,13 @@ def autonomy_by_period(
 
 @dataclass(frozen=True)
 class HandlingSummary:
-    """Medians in days over the procedures that have the dates: from the request to the
-    submission (time to handle), and from the submission to the decision (time to decide)."""
+    """Medians in days over the procedures that have the dates: from the request to its
+    taking in charge (the study's « délai de prise en charge d'une demande »), from the
+    request to the submission (time to handle), and from the submission to the decision
+    (time to decide)."""
 
+    taken: int
+    median_taking_days: float | None
     handled: int
     median_handling_days: float | None
     decided: int
@@ -235,22 +239,26 @@ class HandlingSummary:
 
 
 def handling_times(procedures: QuerySet[Procedure] | Iterable[Procedure]) -> HandlingSummary:
-    """A queryset is read in one query of three dates; a list is used as it is."""
+    """A queryset is read in one query of four dates; a list is used as it is."""
+    dates: Iterable[tuple[date, date | None, date | None, date | None]]
     if isinstance(procedures, QuerySet):
-        dates: Iterable[tuple[date, date | None, date | None]] = procedures.values_list(
-            "requested_on", "submitted_on", "decided_on"
-        )
+        dates = procedures.values_list("requested_on", "taken_on", "submitted_on", "decided_on")
     else:
-        dates = [(p.requested_on, p.submitted_on, p.decided_on) for p in procedures]
+        dates = [(p.requested_on, p.taken_on, p.submitted_on, p.decided_on) for p in procedures]
+    taking: list[int] = []
     handling: list[int] = []
     decision: list[int] = []
-    for requested_on, submitted_on, decided_on in dates:
+    for requested_on, taken_on, submitted_on, decided_on in dates:
+        if taken_on is not None:
+            taking.append((taken_on - requested_on).days)
         if submitted_on is None:
             continue
         handling.append((submitted_on - requested_on).days)
         if decided_on is not None:
             decision.append((decided_on - submitted_on).days)
     return HandlingSummary(
+        taken=len(taking),
+        median_taking_days=median(taking) if taking else None,
         handled=len(handling),
         median_handling_days=median(handling) if handling else None,
         decided=len(decision),

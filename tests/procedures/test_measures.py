@@ -391,6 +391,27 @@ def _handled(requested, submitted=None, decided=None, **fields):
     )
 
 
+def test_it_takes_the_median_time_to_take_a_request_in_charge(organisation):
+    _handled(
+        datetime.date(2026, 1, 1), taken_on=datetime.date(2026, 1, 1), organisation=organisation
+    )
+    _handled(
+        datetime.date(2026, 1, 1), taken_on=datetime.date(2026, 1, 4), organisation=organisation
+    )
+    _handled(
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 1, 20),
+        taken_on=datetime.date(2026, 1, 9),
+        organisation=organisation,
+    )
+    _handled(datetime.date(2026, 1, 1), organisation=organisation)
+
+    summary = handling_times(Procedure.objects.of_organisation(organisation.pk))
+
+    assert (summary.taken, summary.median_taking_days) == (3, 3)
+    assert (summary.handled, summary.median_handling_days) == (1, 19)
+
+
 def test_it_takes_the_medians_from_the_real_dates(organisation, django_assert_num_queries):
     _handled(
         datetime.date(2026, 1, 1),

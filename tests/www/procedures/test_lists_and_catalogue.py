@@ -215,6 +215,7 @@ def test_it_lists_the_organisations_procedures_with_the_median_times(manager_cli
             title=f"Traitée en {handled} jours",
             status=ProcedureStatus.GRANTED if decided else ProcedureStatus.SUBMITTED,
             requested_on=requested,
+            taken_on=requested + timedelta(days=handled // 10),
             submitted_on=requested + timedelta(days=handled),
             decided_on=requested + timedelta(days=handled + decided) if decided else None,
         )
@@ -228,6 +229,7 @@ def test_it_lists_the_organisations_procedures_with_the_median_times(manager_cli
     assert "Traitée en 10 jours" in text and "Traitée en 31 jours" in text
     assert "Suivie ailleurs" not in text
     assert "Sans accord sur les démarches" not in text
+    assert "2 jours, de la demande à sa prise en charge (3 démarches prises en charge)" in text
     assert "20 jours, de la demande au dépôt (3 démarches déposées)" in text
     assert "5 jours, du dépôt à la décision (2 décisions)" in text
 
