@@ -126,7 +126,7 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
         try:
             if to is not None:
                 send_sms(to=to, body=REMINDER_BODY)
-            else:
+            elif email is not None:
                 send_mail(REMINDER_SUBJECT, REMINDER_BODY, None, [email])
         except (SmsError, OSError) as error:
             _release(procedure.pk, now)
