@@ -12,6 +12,7 @@ from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, 
 from relais.audit.context import SYSTEM
 from relais.consent.charter import charter_accept, current_version, forget_current_version
 from tests.factories import MembershipFactory, OrganisationFactory, TOTPDeviceFactory, UserFactory
+from tests.key_rotation import OLD
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +110,21 @@ def outsider_client(client):
     """A verified professional of another organisation."""
     membership = MembershipFactory(manager=True)
     return log_in(client, membership.user, membership)
+
+
+@pytest.fixture
+def keys(settings):
+    """The settings, with the old key of a key rotation's tests as the only one."""
+    settings.RELAIS_ENCRYPTION_KEYS = OLD
+    return settings
+
+
+@pytest.fixture
+def referent():
+    """A professional of an organisation that follows the tests' person."""
+    return MembershipFactory()
+
+
+@pytest.fixture
+def referent_client(referent):
+    return log_in(Client(), referent.user, referent)

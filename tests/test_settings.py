@@ -126,30 +126,32 @@ def test_it_refuses_demo_mode_in_production(value):
     assert "Le mode démonstration est interdit en production." in result.stderr
 
 
-@pytest.mark.parametrize("backend", ["ConsoleBackend", "FileBackend", "LocmemBackend"])
-def test_it_refuses_an_sms_backend_that_sends_nothing(backend):
+@pytest.mark.parametrize(
+    ("setting", "backend", "refusal"),
+    [
+        *(
+            ("RELAIS_SMS_BACKEND", f"relais.notifications.sms.{name}", "n'envoie aucun SMS")
+            for name in ("ConsoleBackend", "FileBackend", "LocmemBackend")
+        ),
+        *(
+            (
+                "RELAIS_EMAIL_BACKEND",
+                f"django.core.mail.backends.{name}.EmailBackend",
+                "n'envoie aucun courriel",
+            )
+            for name in ("console", "filebased", "locmem", "dummy")
+        ),
+    ],
+)
+def test_it_refuses_a_backend_that_sends_nothing(setting, backend, refusal):
     result = _run(
-        RELAIS_SECRET_KEY=SECRET_KEY,
-        RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
-        RELAIS_SMS_BACKEND=f"relais.notifications.sms.{backend}",
+        RELAIS_SECRET_KEY=SECRET_KEY, RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS, **{setting: backend}
     )
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
+    assert refusal in result.stderr
     assert "réservé au développement et interdit en production" in result.stderr
-
-
-@pytest.mark.parametrize("backend", ["console", "filebased", "locmem", "dummy"])
-def test_it_refuses_an_email_backend_that_sends_nothing(backend):
-    result = _run(
-        RELAIS_SECRET_KEY=SECRET_KEY,
-        RELAIS_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
-        RELAIS_EMAIL_BACKEND=f"django.core.mail.backends.{backend}.EmailBackend",
-    )
-
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert "n'envoie aucun courriel" in result.stderr
 
 
 def test_it_refuses_an_sms_backend_that_does_not_exist():

@@ -2,7 +2,6 @@
 be removed and every document still reads; a key that cannot be rewrapped is reported, and
 a version purged during the run stays purged."""
 
-import base64
 import io
 
 import pytest
@@ -15,20 +14,11 @@ from relais.audit.models import AuditEvent
 from relais.documents import services, vault
 from relais.documents.models import DocumentVersion
 from relais.persons.services import nir_set
+from tests.key_rotation import GONE, NEW, OLD, rotate
 from tests.persons.factories import PersonFactory
 from tests.portability.builders import pdf_bytes, upload
 
 pytestmark = pytest.mark.django_db
-
-OLD = "ancienne:" + base64.b64encode(b"o" * 32).decode()
-NEW = "nouvelle:" + base64.b64encode(b"n" * 32).decode()
-GONE = "perdue:" + base64.b64encode(b"p" * 32).decode()
-
-
-@pytest.fixture
-def keys(settings):
-    settings.RELAIS_ENCRYPTION_KEYS = OLD
-    return settings
 
 
 def _version() -> DocumentVersion:
@@ -41,17 +31,11 @@ def _key_of(version: DocumentVersion) -> str:
     return crypto.key_id_of(bytes(version.wrapped_key))
 
 
-def _rotate() -> str:
-    out = io.StringIO()
-    call_command("rotate_encryption_keys", stdout=out)
-    return out.getvalue()
-
-
 def test_one_command_rewraps_the_documents_keys_too(keys):
     version = _version()
     keys.RELAIS_ENCRYPTION_KEYS = f"{NEW},{OLD}"
 
-    output = _rotate()
+    output = rotate()
 
     keys.RELAIS_ENCRYPTION_KEYS = NEW
     version.refresh_from_db()
@@ -72,7 +56,7 @@ def test_an_unreadable_document_key_is_reported_and_the_others_are_rewrapped(key
     keys.RELAIS_ENCRYPTION_KEYS = f"{NEW},{OLD}"
 
     with pytest.raises(CommandError) as failed:
-        _rotate()
+        rotate()
 
     assert (_key_of(lost), _key_of(kept)) == ("perdue", "nouvelle")
     message = str(failed.value)
@@ -94,7 +78,7 @@ def test_a_version_purged_during_the_run_keeps_its_key_wiped(keys, monkeypatch):
         return rewrap_key(wrapped_key)
 
     monkeypatch.setattr(vault, "rewrap_key", purged_meanwhile)
-    _rotate()
+    rotate()
 
     version.refresh_from_db()
     assert version.purged_at is not None

@@ -2,11 +2,8 @@
 old key removed. Files keep being found by their NIR all along; a file changed during the
 run keeps its change; a row that cannot be rewrapped is reported, not a stop."""
 
-import base64
-import io
-
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from relais import crypto
 from relais.audit.actions import AuditAction
@@ -14,34 +11,19 @@ from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.persons import services
 from relais.persons.models import Person, PersonStatus
+from tests.key_rotation import GONE, NEW, NEWEST, OLD, rotate
 from tests.persons.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 NIR = "184066219300108"
 OTHER_NIR = "185057800608491"
-OLD = "ancienne:" + base64.b64encode(b"o" * 32).decode()
-NEW = "nouvelle:" + base64.b64encode(b"n" * 32).decode()
-GONE = "perdue:" + base64.b64encode(b"p" * 32).decode()
-NEWEST = "recente:" + base64.b64encode(b"r" * 32).decode()
-
-
-@pytest.fixture
-def keys(settings):
-    settings.RELAIS_ENCRYPTION_KEYS = OLD
-    return settings
 
 
 def _with_nir(nir: str) -> Person:
     person = PersonFactory()
     services.nir_set(person=person, nir=nir, by=SYSTEM)
     return person
-
-
-def _rotate() -> str:
-    out = io.StringIO()
-    call_command("rotate_encryption_keys", stdout=out)
-    return out.getvalue()
 
 
 def _nir_of(person: Person) -> str:
@@ -53,7 +35,7 @@ def test_it_rewraps_every_nir_under_the_new_key_and_finds_them_without_the_old_o
     person = _with_nir(NIR)
     keys.RELAIS_ENCRYPTION_KEYS = f"{NEW},{OLD}"
 
-    output = _rotate()
+    output = rotate()
 
     keys.RELAIS_ENCRYPTION_KEYS = NEW
     person.refresh_from_db()
@@ -107,7 +89,7 @@ def test_two_active_files_with_one_nir_stop_only_their_own_rewrap(keys):
     keys.RELAIS_ENCRYPTION_KEYS = f"{NEWEST},{NEW},{OLD}"
 
     with pytest.raises(CommandError) as failed:
-        _rotate()
+        rotate()
 
     assert (_key_of(first), _key_of(second), _key_of(third)) == ("recente", "nouvelle", "recente")
     message = str(failed.value)
@@ -130,7 +112,7 @@ def test_an_unreadable_nir_is_reported_and_the_others_are_rewrapped(keys):
     keys.RELAIS_ENCRYPTION_KEYS = f"{NEW},{OLD}"
 
     with pytest.raises(CommandError) as failed:
-        _rotate()
+        rotate()
 
     assert _key_of(kept) == "nouvelle"
     assert _key_of(lost) == "perdue"
@@ -147,7 +129,7 @@ def test_a_damaged_nir_is_reported_and_the_others_are_rewrapped(keys):
     keys.RELAIS_ENCRYPTION_KEYS = f"{NEW},{OLD}"
 
     with pytest.raises(CommandError) as failed:
-        _rotate()
+        rotate()
 
     assert _key_of(kept) == "nouvelle"
     assert f"dossier n° {damaged.pk} : NIR illisible" in str(failed.value)
@@ -165,7 +147,7 @@ def test_a_file_anonymised_during_the_run_does_not_get_its_nir_back(keys, monkey
         return decrypt(ciphertext, **kwargs)
 
     monkeypatch.setattr(crypto, "decrypt", anonymised_meanwhile)
-    _rotate()
+    rotate()
 
     person.refresh_from_db()
     assert (person.nir_encrypted, person.nir_digest) == (None, "")
@@ -182,7 +164,7 @@ def test_a_nir_corrected_during_the_run_keeps_its_correction(keys, monkeypatch):
         return decrypt(ciphertext, **kwargs)
 
     monkeypatch.setattr(crypto, "decrypt", corrected_meanwhile)
-    _rotate()
+    rotate()
 
     assert _nir_of(person) == OTHER_NIR
     assert list(services.duplicates_of(**_names_of(PersonFactory.build()), nir=OTHER_NIR)) == [

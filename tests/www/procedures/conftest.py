@@ -1,12 +1,9 @@
 """A person followed by a CCAS social worker, with a procedure opened from the catalogue."""
 
 import pytest
-from django.test import Client
 
 from relais.audit.context import Actor
 from relais.procedures.services import procedure_open
-from tests.conftest import log_in
-from tests.factories import MembershipFactory
 from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.procedures.factories import ProcedureTypeFactory
 
@@ -21,20 +18,10 @@ def actor_of(membership) -> Actor:
 
 
 @pytest.fixture
-def referent():
-    return MembershipFactory()
-
-
-@pytest.fixture
 def person(referent):
     person = PersonFactory()
     ConsentFactory(person=person, organisation=referent.organisation)
     return person
-
-
-@pytest.fixture
-def referent_client(referent):
-    return log_in(Client(), referent.user, referent)
 
 
 @pytest.fixture
