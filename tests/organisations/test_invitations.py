@@ -1,4 +1,5 @@
 from datetime import timedelta
+from smtplib import SMTPRecipientsRefused
 from unittest.mock import patch
 
 import pytest
@@ -6,6 +7,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 
 from relais.accounts.models import User
 from relais.accounts.services import actor_of
@@ -93,6 +95,27 @@ def test_it_sends_nothing_for_an_invitation_no_longer_pending(
     assert send_invitation_email.call(invitation_id=invitation.pk) is False
 
     assert mailoutbox == []
+
+
+def test_a_refused_email_fails_the_task_without_the_address_in_its_trace_or_the_logs(
+    manager_membership, caplog
+):
+    """smtplib's errors name the recipient; the task queue keeps a failed task's traceback
+    in its table and the worker writes it to its log."""
+    invitation, _ = _invite(manager_membership)
+    refused = SMTPRecipientsRefused({invitation.email: (550, b"Mailbox unavailable")})
+
+    with patch("relais.organisations.tasks.send_mail", side_effect=refused):
+        result = send_invitation_email.enqueue(invitation_id=invitation.pk)
+
+    assert result.status == TaskResultStatus.FAILED
+    (error,) = result.errors
+    assert error.exception_class_path == "relais.organisations.tasks.InvitationNotSent"
+    assert "SMTPRecipientsRefused" in error.traceback
+    for trace in (error.traceback, caplog.text):
+        assert invitation.email not in trace
+        assert "Mailbox unavailable" not in trace
+    assert f"Invitation {invitation.pk} non envoyée : SMTPRecipientsRefused" in caplog.text
 
 
 def test_it_keeps_only_a_hash_of_the_link(manager_membership):
