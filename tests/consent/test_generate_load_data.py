@@ -319,6 +319,24 @@ def test_it_runs_outside_a_transaction_as_the_bench_calls_it_and_leaves_the_conn
     assert _sqlite_synchronous() == before
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's visibility map")
+def test_outside_a_transaction_it_leaves_postgresql_able_to_answer_from_the_indexes(
+    transactional_db,
+):
+    """Vacuumed as a live database is by autovacuum: the consents' pages are marked all
+    visible, so a portfolio is read from its covering index alone."""
+    _generate()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relallvisible, relpages FROM pg_class WHERE relname = %s",
+            [Consent._meta.db_table],
+        )
+        all_visible, pages = cursor.fetchone()
+    assert pages > 0
+    assert all_visible == pages
+
+
 def test_it_leaves_the_next_ids_free_for_the_persons_and_members_made_afterwards():
     """It numbers persons and household members itself: the ids given afterwards by the
     database (a PostgreSQL sequence, moved on by the command) come after them."""
