@@ -9,6 +9,7 @@ account matches what was typed, so that the login pages tell nobody who has an a
 import logging
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -139,8 +140,23 @@ def normalise_phone(value: str) -> str:
     raise ValidationError("Ce numéro n'est pas un numéro de portable : il ne reçoit pas de SMS.")
 
 
+def ascii_digits(value: str) -> str:
+    """`value` with every decimal digit, of any script, written 0 to 9: a phone's keyboard
+    set to Arabic types « ١٢٣٤٥٦ » for the code 123456 (a phone number typed so is
+    already read by phonenumbers)."""
+    return "".join(
+        str(digit) if (digit := unicodedata.decimal(char, None)) is not None else char
+        for char in value
+    )
+
+
+def _code_digits(value: str) -> str:
+    """The digits of a code as typed, spaces and dashes left out."""
+    return re.sub(r"[^0-9]", "", ascii_digits(value))
+
+
 def normalise_card_identifier(value: str) -> str | None:
-    compact = re.sub(r"[^0-9A-Za-z]", "", value).upper()
+    compact = re.sub(r"[^0-9A-Za-z]", "", ascii_digits(value)).upper()
     match = _CARD_COMPACT.match(compact)
     return f"RL-{match[1]}-{match[2]}" if match else None
 
@@ -695,7 +711,7 @@ def person_login_with_code(
     key = _throttle_key(parsed.value if parsed else identifier.strip().lower())
     account = account_for(parsed) if parsed else None
     attempt = _attempt(key=key, by=by)
-    digits = re.sub(r"\D", "", code)
+    digits = _code_digits(code)
     method = "code" if purpose == CodePurpose.LOGIN else "invitation"
     with transaction.atomic():
         login_code = (
@@ -756,7 +772,7 @@ def person_login_with_card(*, card_identifier: str, recovery_code: str, by: Acto
     key = _throttle_key(card or card_identifier.strip().lower())
     account = account_for(Identifier("card", card)) if card else None
     attempt = _attempt(key=key, by=by)
-    digits = re.sub(r"\D", "", recovery_code)
+    digits = _code_digits(recovery_code)
     with transaction.atomic():
         used = (
             RecoveryCode.objects.select_for_update()

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 
 PHONE = "+33612345678"
 TYPED_PHONE = "06 12 34 56 78"
+# What a phone whose keyboard is set to Arabic types.
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +77,20 @@ def test_it_logs_in_with_a_code_received_by_sms_without_any_email(client):
     assert entered.url == reverse("portal:home")
     assert client.session[PERSON_ACCOUNT] == account.pk
     assert PENDING_LOGIN not in client.session
+    assert actions() == [AuditAction.PERSON_LOGIN_CODE_SENT, AuditAction.PERSON_LOGIN]
+
+
+def test_a_code_typed_in_arabic_indic_digits_logs_in(client):
+    account = PersonAccountFactory(phone=PHONE)
+    ask_code(client, TYPED_PHONE.translate(ARABIC_INDIC))
+
+    entered = client.post(
+        reverse("portal:login_code_check"), {"code": last_code().translate(ARABIC_INDIC)}
+    )
+
+    assert entered.status_code == 302
+    assert entered.url == reverse("portal:home")
+    assert client.session[PERSON_ACCOUNT] == account.pk
     assert actions() == [AuditAction.PERSON_LOGIN_CODE_SENT, AuditAction.PERSON_LOGIN]
 
 
@@ -271,6 +287,24 @@ def test_it_logs_in_with_the_card_then_offers_a_password(client):
     assert actions()[-1] == AuditAction.PERSON_PASSWORD_SET
 
 
+def test_a_card_typed_in_arabic_indic_digits_logs_in(client):
+    account, codes = person_account_open(
+        person=PersonFactory(), identity_checked=True, identity_document="cni", by=SYSTEM
+    )
+
+    response = client.post(
+        reverse("portal:login_card"),
+        {
+            "card_identifier": account.card_identifier.translate(ARABIC_INDIC),
+            "recovery_code": codes[0].translate(ARABIC_INDIC),
+        },
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:password_choose")
+    assert client.session[PERSON_ACCOUNT] == account.pk
+
+
 def test_a_bad_card_number_gets_a_french_error(client):
     response = client.post(
         reverse("portal:login_card"), {"card_identifier": "1234", "recovery_code": "1234 5678"}
@@ -424,6 +458,22 @@ def test_it_finishes_opening_the_space_with_the_invitation_code(client):
 
     assert response.status_code == 302
     assert response.url == reverse("portal:password_choose")
+    assert client.session[PERSON_ACCOUNT] == account.pk
+
+
+def test_an_invitation_typed_in_arabic_indic_digits_opens_the_space(client):
+    account = PersonAccountFactory(phone=PHONE)
+    person_invitation_send(account=account, by=SYSTEM)
+
+    response = client.post(
+        reverse("portal:activate"),
+        {
+            "phone": TYPED_PHONE.translate(ARABIC_INDIC),
+            "code": last_code().translate(ARABIC_INDIC),
+        },
+    )
+
+    assert response.status_code == 302
     assert client.session[PERSON_ACCOUNT] == account.pk
 
 
