@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import (
     FileResponse,
     Http404,
@@ -45,7 +46,7 @@ from relais.portability.services import export_prepare
 from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
 from relais.procedures.measures import Completeness, completeness
-from relais.procedures.models import OPEN_STATUSES, Procedure, ProcedureStatus
+from relais.procedures.models import BEFORE_SUBMISSION, OPEN_STATUSES, Procedure
 from relais.www.documents.views import safe_filename, version_response
 from relais.www.forms import posted_id
 from relais.www.next_page import same_site_path
@@ -174,18 +175,14 @@ def home(request: HttpRequest) -> HttpResponse:
         for document in _documents(person)
         if document.validity["state"] in ("perime", "bientot")  # type: ignore[attr-defined]
     ]
+    # What the person still has to do before submitting, the nearest deadline first:
+    # SQLite and PostgreSQL put the procedures with none at opposite ends.
     waiting = list(
         Procedure.objects.for_person(person.pk)
-        .filter(
-            status__in=[
-                ProcedureStatus.NOT_STARTED,
-                ProcedureStatus.MISSING_DOCUMENTS,
-                ProcedureStatus.IN_PROGRESS,
-            ]
-        )
+        .filter(status__in=BEFORE_SUBMISSION)
         .with_missing_count(today=today)
         .select_related("procedure_type")
-        .order_by("due_on", "pk")[:10]
+        .order_by(F("due_on").asc(nulls_last=True), "pk")[:10]
     )
     for procedure in waiting:
         procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from relais.audit.actions import AuditAction
@@ -187,6 +188,20 @@ def test_the_home_page_tells_what_is_new(lea, lea_client):
     assert "Certificat médical" in page  # expired
     assert "Démarches en attente" in page
     assert "Demander le RSA" in page
+
+
+def test_the_home_page_shows_the_nearest_deadline_before_the_procedures_without_one(
+    lea, lea_client
+):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    ProcedureFactory.create_batch(10, person=lea.person, due_on=None)
+    urgent = ProcedureFactory(person=lea.person, due_on=tomorrow)
+    submitted = ProcedureFactory(person=lea.person, due_on=tomorrow, submitted=True)
+
+    page = text_of(lea_client.get(reverse("portal:home")))
+
+    assert urgent.procedure_type.title in page
+    assert submitted.procedure_type.title not in page
 
 
 def test_the_home_page_leads_to_choosing_then_changing_the_password(lea, lea_client):
