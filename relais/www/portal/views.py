@@ -473,13 +473,12 @@ def block(request: HttpRequest) -> HttpResponse:
 @require_POST
 def block_lift(request: HttpRequest, block_id: int) -> HttpResponse:
     person = _person(request)
-    found = get_object_or_404(
-        Block.objects.active().select_related("person"), pk=block_id, person=person
-    )
+    # Lifted blocks too: a second tap on « Débloquer » is answered by the service.
+    found = get_object_or_404(Block.objects.select_related("person"), pk=block_id, person=person)
     try:
         consent_services.block_lift(block=found, by=person_actor(request))
     except ValidationError:
-        messages.error(request, _("Ce blocage est déjà levé."))
+        messages.info(request, _("Ce blocage est déjà levé."))
     else:
         messages.success(request, _("Le blocage est levé."))
     return redirect("portal:consents")

@@ -568,6 +568,19 @@ def test_the_person_lifts_their_own_block_only(lea, marc, lea_client):
     assert theirs.lifted_at is None
 
 
+def test_a_block_lifted_twice_is_said_already_lifted_in_the_persons_language(lea, lea_client):
+    mine = Block.objects.get(person=lea.person)
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+    lea_client.post(reverse("portal:block_lift", args=[mine.pk]))
+
+    again = lea_client.post(reverse("portal:block_lift", args=[mine.pk]))
+
+    assert again.status_code == 302
+    assert again.url == reverse("portal:consents")
+    assert "This block is already lifted." in text_of(lea_client.get(again.url))
+    assert AuditEvent.objects.filter(action=AuditAction.BLOCK_LIFTED).count() == 1
+
+
 def test_the_break_glass_choice_says_the_length_the_settings_give(lea, lea_client, settings):
     settings.RELAIS_BREAK_GLASS_DURATION = timedelta(hours=2)
     lea_client.post(reverse("portal:language"), {"language": "ar"})
