@@ -44,6 +44,14 @@ def _document_kind_choices() -> list[tuple[str, str]]:
     )
 
 
+def _day_errors(*, too_late: str) -> dict[str, Any]:
+    return {
+        "invalid": _("Cette date ne marche pas. Vérifiez le jour, le mois et l'année."),
+        "date_too_early": _("Vérifiez l'année : elle doit être après 1900."),
+        "date_too_late": too_late,
+    }
+
+
 class DocumentAddForm(PortalForm):
     kind = forms.ChoiceField(label=_("Quel papier ?"), choices=())
     files = MultipleFileField(
@@ -53,15 +61,24 @@ class DocumentAddForm(PortalForm):
             attrs={"accept": "image/*,application/pdf", "capture": "environment", "multiple": True}
         ),
     )
+    issued_on = DayField(
+        label=_("Date écrite sur le papier"),
+        required=False,
+        years_ahead=0,
+        help_text=_(
+            "Si vous ne tapez aucune date, Relais calcule la date de fin à partir d'aujourd'hui."
+        ),
+        error_messages=_day_errors(
+            too_late=_("Cette date est après aujourd'hui. Tapez la date écrite sur le papier.")
+        ),
+    )
     expires_on = DayField(
         label=_("Valable jusqu'au"),
         required=False,
         help_text=_("Si une date de fin est écrite sur le papier."),
-        error_messages={
-            "invalid": _("Cette date ne marche pas. Vérifiez le jour, le mois et l'année."),
-            "date_too_early": _("Vérifiez l'année : elle doit être après 1900."),
-            "date_too_late": _("Vérifiez l'année : elle est trop loin dans le futur."),
-        },
+        error_messages=_day_errors(
+            too_late=_("Vérifiez l'année : elle est trop loin dans le futur.")
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -75,6 +92,15 @@ class DocumentAddForm(PortalForm):
         if not files:
             raise ValidationError(_("Choisissez un fichier, ou prenez votre papier en photo."))
         return files
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        issued, expires = cleaned.get("issued_on"), cleaned.get("expires_on")
+        if issued and expires and expires < issued:
+            self.add_error(
+                "expires_on", _("La date de fin doit être après la date écrite sur le papier.")
+            )
+        return cleaned
 
 
 class ConsentGrantForm(PortalForm):

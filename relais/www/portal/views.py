@@ -259,13 +259,19 @@ def document_add(request: HttpRequest) -> HttpResponse:
     form = forms.DocumentAddForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        expires_on = data["expires_on"]
+        if data["issued_on"] is None and expires_on is None:
+            # The paper's usual validity, counted from the day it is brought: the day it
+            # was issued stays unknown rather than said to be today to the professionals,
+            # who check how recent a paper is.
+            expires_on = document_services.default_expiry(data["kind"], timezone.localdate())
         try:
             document_services.document_upload(
                 person=person,
                 kind=data["kind"],
                 title="",
-                issued_on=None,
-                expires_on=data["expires_on"],
+                issued_on=data["issued_on"],
+                expires_on=expires_on,
                 files=data["files"],
                 uploaded_by_id=None,
                 by=person_actor(request),

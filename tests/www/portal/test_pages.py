@@ -7,7 +7,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -21,7 +21,7 @@ from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.documents import antivirus
 from relais.documents.models import Document
-from relais.documents.services import document_delete
+from relais.documents.services import default_expiry, document_delete
 from relais.persons.categories import DataCategory
 from relais.persons.models import NoteVisibility, Person, PersonStatus
 from relais.persons.services import note_add
@@ -238,6 +238,67 @@ def test_the_person_adds_a_paper_from_the_phone(lea, lea_client):
     assert document.versions.get().uploaded_by is None
     row = AuditEvent.objects.get(action=AuditAction.DOCUMENT_UPLOADED, object_id=str(document.pk))
     assert row.actor_label == PERSON_ACTOR_LABEL
+
+
+def _add_paper(client, kind: str, **dates: str):
+    handle = io.BytesIO(pdf_bytes())
+    handle.name = "papier.pdf"
+    return client.post(reverse("portal:document_add"), {"kind": kind, "files": handle, **dates})
+
+
+def test_a_paper_added_without_a_date_gets_its_usual_validity_from_today(lea, lea_client):
+    today = timezone.localdate()
+
+    response = _add_paper(lea_client, "justificatif_domicile")
+
+    assert response.status_code == 302
+    document = Document.objects.filter(person=lea.person, kind="justificatif_domicile").latest("pk")
+    assert document.issued_on is None
+    assert document.expires_on == default_expiry("justificatif_domicile", today)
+    assert document.expires_on > today
+
+
+def test_the_date_written_on_the_paper_starts_its_usual_validity(lea, lea_client):
+    issued = timezone.localdate() - timedelta(days=40)
+
+    response = _add_paper(lea_client, "justificatif_domicile", issued_on=issued.isoformat())
+
+    assert response.status_code == 302
+    document = Document.objects.filter(person=lea.person, kind="justificatif_domicile").latest("pk")
+    assert document.issued_on == issued
+    assert document.expires_on == default_expiry("justificatif_domicile", issued)
+
+
+def test_an_end_date_typed_alone_is_kept(lea, lea_client):
+    response = _add_paper(lea_client, "justificatif_domicile", expires_on="2030-01-31")
+
+    assert response.status_code == 302
+    document = Document.objects.filter(person=lea.person, kind="justificatif_domicile").latest("pk")
+    assert (document.issued_on, document.expires_on) == (None, date(2030, 1, 31))
+
+
+@pytest.mark.parametrize(
+    ("dates", "said"),
+    [
+        (
+            {"issued_on": "2999-01-01"},
+            "This date is after today. Type the date written on the document.",
+        ),
+        (
+            {"issued_on": "2026-03-10", "expires_on": "2026-03-09"},
+            "The end date must be after the date written on the document.",
+        ),
+    ],
+)
+def test_dates_that_cannot_be_are_refused_in_the_persons_language(lea, lea_client, dates, said):
+    count = Document.objects.count()
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+
+    response = _add_paper(lea_client, "justificatif_domicile", **dates)
+
+    assert response.status_code == 400
+    assert said in text_of(response)
+    assert Document.objects.count() == count
 
 
 def test_a_refused_paper_gets_a_clear_message_and_stores_nothing(lea, lea_client):
