@@ -364,6 +364,15 @@ def test_a_paper_sent_without_a_file_asks_for_one_in_the_persons_language(lea, l
     assert "Choisissez" not in text_of(response)
 
 
+def test_the_arabic_form_says_optional_in_arabic(lea, lea_client):
+    lea_client.post(reverse("portal:language"), {"language": "ar"})
+
+    page = text_of(lea_client.get(reverse("portal:document_add")))
+
+    assert "(اختياري)" in page
+    assert "Optionnel" not in page
+
+
 def _send_paper(client, content: bytes):
     handle = io.BytesIO(content)
     handle.name = "avis.pdf"
