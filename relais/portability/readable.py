@@ -198,18 +198,22 @@ def _health(health: dict[str, Any] | None) -> Section:
             (_("Travailleur handicapé reconnu (RQTH)"), yes_no(health["rqth"])),
             (_("Demande à la MDPH en cours"), yes_no(health["mdph_pending"])),
             (_("Maladie de longue durée (ALD)"), yes_no(health["long_term_condition"])),
-            (_("Ce qui est utile pour mes démarches"), text(health["remarks"])),
+            (
+                _("Ce qui est utile pour mes démarches"),
+                in_french(health["remarks"]) if health["remarks"] else "—",
+            ),
         ]
     return Section(DataCategory.HEALTH, str(words.CATEGORIES[DataCategory.HEALTH]), rows=rows)
 
 
 def _notes(notes: list[dict[str, Any]]) -> Section:
-    """Each note: its date, its author, then its text, last."""
+    """Each note: its date, its author, then its text, last, written by a professional, in
+    French."""
     items = [
         [
             (_("Date"), moment(note["written_at"])),
             (_("Qui"), " — ".join(filter(None, [note["author"], note["organisation"]["name"]]))),
-            (_("Note"), note["text"]),
+            (_("Note"), in_french(note["text"])),
         ]
         for note in notes
     ]
@@ -258,16 +262,9 @@ def missing_note(document: Document) -> str:
 
 def summary_context(data: dict[str, Any], *, nir_unreadable: bool) -> dict[str, Any]:
     """Everything the summary shows, already in plain words."""
-    sections = file_sections(data, nir_unreadable=nir_unreadable)
-    for section in sections:
-        if section.category == DataCategory.NOTES:
-            # Written by professionals, in French, as on the person's own page.
-            section.items = [
-                [*item[:-1], (item[-1][0], in_french(item[-1][1]))] for item in section.items
-            ]
     return {
         "exported_at": moment(data["exported_at"]),
-        "sections": sections,
+        "sections": file_sections(data, nir_unreadable=nir_unreadable),
         "consents": [
             {
                 "organisation": consent["organisation"]["name"],
@@ -297,7 +294,7 @@ def summary_context(data: dict[str, Any], *, nir_unreadable: bool) -> dict[str, 
         "documents": [
             {
                 "kind": words.say(words.DOCUMENT_KINDS, document["kind"]),
-                "title": document["title"],
+                "title": in_french(document["title"]) if document["title"] else "",
                 "expires_on": day(document["expires_on"]),
                 "file": document["file"] or "",
                 "replaced": (document["version"] or 0) > 1,

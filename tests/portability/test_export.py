@@ -313,12 +313,16 @@ def test_it_leaves_out_a_paper_whose_reading_fails_half_way(built, monkeypatch):
         assert opened.testzip() is None
 
 
-def test_it_marks_the_professionals_notes_as_french_in_the_summary(built):
+def test_it_marks_the_professionals_french_words_as_french_in_the_summary(built):
+    built.documents["rib"].title = "compte joint"
+    built.documents["rib"].save(update_fields=["title"])
     with translation.override("en"):
         summary = members(export_person(built.person, by=PERSON))[SUMMARY_NAME].decode()
 
     assert '<span lang="fr" dir="ltr">Rendez-vous CAF pris pour le RSA.</span>' in summary
     assert '<span lang="fr" dir="ltr">Demander le RSA</span>' in summary
+    assert '<span lang="fr" dir="ltr">Dossier MDPH à renouveler.</span>' in summary
+    assert '<span lang="fr" dir="ltr">compte joint</span>' in summary
 
 
 def test_it_says_that_a_replaced_paper_is_given_in_its_last_version_only(built):

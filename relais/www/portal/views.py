@@ -205,11 +205,6 @@ def file(request: HttpRequest) -> HttpResponse:
     sections = readable.file_sections(file_data(person, nir=None))
     for section in sections:
         _record_read(request, person, section.category)
-        if section.category == DataCategory.NOTES:
-            # Written by professionals, in French: marked so in an English or Arabic page.
-            section.items = [
-                [*item[:-1], (item[-1][0], _in_french(item[-1][1]))] for item in section.items
-            ]
     return render(request, "portal/file.html", {"sections": sections})
 
 

@@ -128,6 +128,20 @@ def test_it_shows_every_category_of_the_file_in_plain_words(lea, lea_client):
     assert '<span lang="fr" dir="ltr">Rendez-vous CAF pris pour le RSA.</span>' in page
 
 
+def test_the_professionals_french_words_are_marked_as_french_in_arabic(lea, lea_client):
+    Document.objects.filter(pk=lea.documents["rib"].pk).update(title="compte joint")
+    ProcedureFactory(person=lea.person, procedure_type__title="Demander la prime d'activité")
+    lea_client.post(reverse("portal:language"), {"language": "ar"})
+
+    file = text_of(lea_client.get(reverse("portal:file")))
+    papers = text_of(lea_client.get(reverse("portal:documents")))
+    home = text_of(lea_client.get(reverse("portal:home")))
+
+    assert '<span lang="fr" dir="ltr">Dossier MDPH à renouveler.</span>' in file
+    assert '<span lang="fr" dir="ltr">compte joint</span>' in papers
+    assert '<strong lang="fr" dir="ltr">Demander la prime d\'activité</strong>' in home
+
+
 def test_it_journals_each_category_read_with_the_person_as_actor(lea, lea_client):
     before = AuditEvent.objects.count()
 
