@@ -365,6 +365,14 @@ def _read_file(path: Path, errors: list[str]) -> list[Any]:
     if not isinstance(entries, list):
         errors.append(f"{name} : « demarche » doit être une suite de tables [[demarche]].")
         return []
+    if not entries:
+        # Most likely a file emptied by mistake: loading it would withdraw every entry of
+        # its theme. A theme is withdrawn on purpose by deleting its file.
+        errors.append(
+            f"{name} : le fichier ne contient aucune entrée [[demarche]] : toutes les "
+            "démarches de ce thème seraient retirées. Pour retirer le thème, supprimez le "
+            "fichier."
+        )
     return entries
 
 

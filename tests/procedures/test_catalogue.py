@@ -388,6 +388,34 @@ def test_it_refuses_an_empty_folder(tmp_path):
     assert "aucun fichier .toml à charger" in _load_error(tmp_path)
 
 
+@pytest.mark.parametrize("text", ["", "# Rien pour l'instant.\n", "demarche = []\n"])
+def test_it_refuses_a_theme_file_with_no_entry_and_withdraws_nothing(catalogue, text):
+    load_catalogue(catalogue)
+    events = AuditEvent.objects.count()
+    (catalogue / "logement.toml").write_text(text, encoding="utf-8")
+    err = StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("load_procedures", directory=catalogue, stderr=err)
+
+    assert exited.value.code == 1
+    assert "logement.toml : le fichier ne contient aucune entrée [[demarche]]" in err.getvalue()
+    assert ProcedureType.objects.get(slug="aide-logement-demande").is_active
+    assert AuditEvent.objects.count() == events
+
+
+def test_it_refuses_a_load_with_no_entry_at_all(catalogue):
+    load_catalogue(catalogue)
+    for path in catalogue.glob("*.toml"):
+        path.write_text("", encoding="utf-8")
+
+    errors = _load_error(catalogue)
+
+    assert "logement.toml : le fichier ne contient aucune entrée" in errors
+    assert "social.toml : le fichier ne contient aucune entrée" in errors
+    assert ProcedureType.objects.filter(is_active=True).count() == 3
+
+
 def test_it_lists_every_error_at_once(catalogue):
     _edit(catalogue, "social.toml", "delai_jours = 30", "delai_jours = 0")
     _edit(catalogue, "logement.toml", "delai_jours = 60", "delai_jours = -1")
