@@ -511,37 +511,41 @@ def procedure_update(*, procedure: Procedure, by: Actor, **fields: date | None) 
             raise ValidationError(
                 {"requested_on": "La date de la demande ne peut pas être dans le futur."}
             )
+    with transaction.atomic():
+        # A colleague may move the procedure or record a step meanwhile: the row is locked,
+        # as they lock it, and the correction is checked against its committed state.
+        procedure.refresh_from_db(from_queryset=Procedure.objects.select_for_update())
+        changed = {
+            field: value for field, value in fields.items() if getattr(procedure, field) != value
+        }
+        if not changed:
+            return procedure
+        new_request_day = changed.get("requested_on")
         first_move = min(
             (day for day in (procedure.taken_on, procedure.submitted_on) if day is not None),
             default=None,
         )
-        if first_move is not None and requested_on > first_move:
+        if new_request_day is not None and first_move is not None and new_request_day > first_move:
             raise ValidationError(
                 {
                     "requested_on": "La demande ne peut pas être datée d'après sa prise en "
                     f"charge ou son dépôt ({first_move:%d/%m/%Y})."
                 }
             )
-    changed = {
-        field: value for field, value in fields.items() if getattr(procedure, field) != value
-    }
-    if not changed:
-        return procedure
-    if {"requested_on", "due_on"} & set(changed):
-        _due_after_request(
-            fields.get("requested_on") or procedure.requested_on,
-            fields.get("due_on", procedure.due_on),
-        )
-    for field, value in changed.items():
-        setattr(procedure, field, value)
-    saved = [*changed, "updated_at"]
-    if "due_on" in changed:
-        # The reminder sent was for the former deadline: the new one gets its own.
-        procedure.reminder_sent_at = None
-        saved.append("reminder_sent_at")
-    procedure.updated_at = timezone.now()
-    procedure.full_clean()
-    with transaction.atomic():
+        if {"requested_on", "due_on"} & set(changed):
+            _due_after_request(
+                fields.get("requested_on") or procedure.requested_on,
+                fields.get("due_on", procedure.due_on),
+            )
+        for field, value in changed.items():
+            setattr(procedure, field, value)
+        saved = [*changed, "updated_at"]
+        if "due_on" in changed:
+            # The reminder sent was for the former deadline: the new one gets its own.
+            procedure.reminder_sent_at = None
+            saved.append("reminder_sent_at")
+        procedure.updated_at = timezone.now()
+        procedure.full_clean()
         procedure.save(update_fields=saved)
         _touch(procedure.person_id, by)
         _record(

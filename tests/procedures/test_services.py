@@ -545,6 +545,53 @@ def test_it_refuses_to_open_with_a_due_date_before_the_request(actor, person, or
     assert not Procedure.objects.exists()
 
 
+def test_a_correction_is_checked_against_a_colleagues_move_made_since(actor, procedure):
+    """The page was read before a colleague recorded the submission: the correction that
+    would date the request after it is refused, not saved, nor a database error."""
+    stale = Procedure.objects.get(pk=procedure.pk)
+    procedure_transition(
+        procedure=procedure,
+        to_status=ProcedureStatus.IN_PROGRESS,
+        by=actor,
+        on=datetime.date(2025, 3, 5),
+    )
+    procedure_transition(
+        procedure=procedure,
+        to_status=ProcedureStatus.SUBMITTED,
+        by=actor,
+        on=datetime.date(2025, 3, 6),
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        procedure_update(procedure=stale, by=actor, requested_on=datetime.date(2025, 3, 10))
+
+    assert list(raised.value.message_dict) == ["requested_on"]
+    assert "d'après sa prise en charge" in raised.value.messages[0]
+    procedure.refresh_from_db()
+    assert (procedure.requested_on, procedure.status) == (REQUESTED, ProcedureStatus.SUBMITTED)
+    assert not _events(AuditAction.PROCEDURE_UPDATED).exists()
+
+
+@needs_row_locks
+def test_a_correction_waits_for_a_colleagues_move_in_progress(transactional_db, actor, procedure):
+    """The colleague's move holds the procedure's row: the correction waits for it to
+    commit, then is checked against the taking in charge it recorded."""
+
+    def colleague_moves():
+        procedure_transition(
+            procedure=Procedure.objects.get(pk=procedure.pk),
+            to_status=ProcedureStatus.IN_PROGRESS,
+            by=actor,
+            on=datetime.date(2025, 3, 5),
+        )
+
+    with meanwhile(colleague_moves), pytest.raises(ValidationError, match="prise en charge"):
+        procedure_update(procedure=procedure, by=actor, requested_on=datetime.date(2025, 3, 10))
+
+    procedure.refresh_from_db()
+    assert (procedure.requested_on, procedure.taken_on) == (REQUESTED, datetime.date(2025, 3, 5))
+
+
 def test_only_dates_can_be_corrected(actor, procedure):
     with pytest.raises(TypeError):
         procedure_update(procedure=procedure, by=actor, status=ProcedureStatus.GRANTED)
