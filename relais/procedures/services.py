@@ -498,6 +498,29 @@ def checklist_mark_not_applicable(
     return item
 
 
+def _request_before_what_followed(procedure: Procedure, requested_on: date) -> None:
+    """The request comes before all the procedure recorded since: its taking in charge,
+    its submission and every step done."""
+    first_step = procedure.steps_done.order_by("done_on", "step_index").first()
+    recorded: list[tuple[date | None, str]] = [
+        (procedure.taken_on, "sa prise en charge"),
+        (procedure.submitted_on, "son dépôt"),
+    ]
+    if first_step is not None:
+        recorded.append((first_step.done_on, f"l'étape {first_step.step_index + 1}"))
+    dated = [(day, label) for day, label in recorded if day is not None]
+    if not dated:
+        return
+    first_day, label = min(dated, key=lambda recorded_day: recorded_day[0])
+    if requested_on > first_day:
+        raise ValidationError(
+            {
+                "requested_on": f"La demande ne peut pas être datée d'après {label}, notée le "
+                f"{first_day:%d/%m/%Y}."
+            }
+        )
+
+
 def procedure_update(*, procedure: Procedure, by: Actor, **fields: date | None) -> Procedure:
     """Correct the request date, the deadline or the next deadline."""
     unknown = sorted(set(fields) - UPDATABLE_FIELDS)
@@ -521,17 +544,8 @@ def procedure_update(*, procedure: Procedure, by: Actor, **fields: date | None) 
         if not changed:
             return procedure
         new_request_day = changed.get("requested_on")
-        first_move = min(
-            (day for day in (procedure.taken_on, procedure.submitted_on) if day is not None),
-            default=None,
-        )
-        if new_request_day is not None and first_move is not None and new_request_day > first_move:
-            raise ValidationError(
-                {
-                    "requested_on": "La demande ne peut pas être datée d'après sa prise en "
-                    f"charge ou son dépôt ({first_move:%d/%m/%Y})."
-                }
-            )
+        if new_request_day is not None:
+            _request_before_what_followed(procedure, new_request_day)
         if {"requested_on", "due_on"} & set(changed):
             _due_after_request(
                 fields.get("requested_on") or procedure.requested_on,

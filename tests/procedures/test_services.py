@@ -476,7 +476,10 @@ def test_a_correction_that_changes_nothing_is_not_journaled(actor, procedure):
     [
         ({"requested_on": None}, "La date de la demande est obligatoire"),
         ({"requested_on": datetime.date(2999, 1, 1)}, "ne peut pas être dans le futur"),
-        ({"requested_on": datetime.date(2025, 3, 10)}, "d'après sa prise en charge ou son dépôt"),
+        (
+            {"requested_on": datetime.date(2025, 3, 10)},
+            "La demande ne peut pas être datée d'après sa prise en charge, notée le 05/03/2025",
+        ),
     ],
 )
 def test_it_refuses_a_wrong_correction(actor, fields, message):
@@ -543,6 +546,28 @@ def test_it_refuses_to_open_with_a_due_date_before_the_request(actor, person, or
         )
 
     assert not Procedure.objects.exists()
+
+
+def test_it_refuses_a_request_date_after_a_step_done(actor, procedure):
+    procedure_step_record(
+        procedure=procedure,
+        step_index=1,
+        autonomy=Autonomy.WITH_PERSON,
+        by=actor,
+        done_on=datetime.date(2025, 3, 6),
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        procedure_update(procedure=procedure, by=actor, requested_on=datetime.date(2025, 3, 7))
+
+    assert raised.value.message_dict == {
+        "requested_on": [
+            "La demande ne peut pas être datée d'après l'étape 2, notée le 06/03/2025."
+        ]
+    }
+    procedure.refresh_from_db()
+    assert procedure.requested_on == REQUESTED
+    assert not _events(AuditAction.PROCEDURE_UPDATED).exists()
 
 
 def test_a_correction_is_checked_against_a_colleagues_move_made_since(actor, procedure):

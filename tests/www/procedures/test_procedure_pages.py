@@ -767,6 +767,27 @@ def test_it_refuses_a_request_date_after_the_submission(referent_client, procedu
     assert _state(procedure) == before
 
 
+def test_it_refuses_a_request_date_after_a_step_done_on_the_field(referent_client, procedure):
+    two_days_ago = timezone.localdate() - timedelta(days=2)
+    procedure.requested_on = two_days_ago
+    procedure.save()
+    procedure_step_record(
+        procedure=procedure, step_index=0, autonomy="avec", done_on=two_days_ago, by=SYSTEM
+    )
+    before = _state(procedure)
+
+    response = referent_client.post(
+        _url("update", procedure), {"dates-requested_on": timezone.localdate().isoformat()}
+    )
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    field = text[text.index('for="id_dates-requested_on"') : text.index('for="id_dates-due_on"')]
+    assert "La demande ne peut pas être datée d&#x27;après l&#x27;étape 1" in field
+    assert "fr-error-text" in field
+    assert _state(procedure) == before
+
+
 def test_it_refuses_a_post_without_the_csrf_token(referent, procedure):
     client = log_in(Client(enforce_csrf_checks=True), referent.user, referent)
     before = _state(procedure)
