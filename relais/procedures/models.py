@@ -292,12 +292,16 @@ class Procedure(models.Model):
 
 
 class ProcedureTransition(models.Model):
-    """The transition log: who moved the procedure from which state to which, and when.
-    Labels, not foreign keys, so that leaving an organisation never rewrites it."""
+    """The transition log: who moved the procedure from which state to which, on which day,
+    and when they wrote it down. Labels, not foreign keys, so that leaving an organisation
+    never rewrites it."""
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=20, choices=ProcedureStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ProcedureStatus.choices)
+    # The day the change happened, as the professional dated it; for the opening, the day
+    # of the request. `at` is when it was entered.
+    on = models.DateField("le")
     at = models.DateTimeField(default=timezone.now)
     actor_id = models.BigIntegerField(null=True)
     actor_label = models.CharField(max_length=200)

@@ -138,6 +138,7 @@ def _open(
             procedure=procedure,
             from_status="",
             to_status=S.NOT_STARTED,
+            on=requested_on,
             at=procedure.created_at,
             actor_id=by.user_id,
             actor_label=by.label[:200],
@@ -240,7 +241,7 @@ def _next_due_on(procedure: Procedure, to_status: str, on: date) -> date | None:
 
 def _not_before_last_move(procedure: Procedure, on: date) -> None:
     """A move is not dated before the days the earlier moves recorded: the procedure's
-    dates stay in the order things happened."""
+    dates and its history stay in the order things happened."""
     recorded = [
         (day, label)
         for day, label in (
@@ -250,6 +251,9 @@ def _not_before_last_move(procedure: Procedure, on: date) -> None:
         )
         if day is not None
     ]
+    last_move = procedure.transitions.exclude(from_status="").order_by("-on", "-pk").first()
+    if last_move is not None:
+        recorded.append((last_move.on, f"le passage à « {last_move.get_to_status_display()} »"))
     if not recorded:
         return
     last_day, label = max(recorded, key=lambda recorded_day: recorded_day[0])
@@ -310,7 +314,11 @@ def procedure_transition(
             )
         _not_before_last_move(procedure, on)
 
-        details: dict[str, str | int | bool | None] = {"de": from_status, "vers": to_status}
+        details: dict[str, str | int | bool | None] = {
+            "de": from_status,
+            "vers": to_status,
+            "date": on.isoformat(),
+        }
         if to_status == S.IN_PROGRESS and procedure.taken_on is None:
             procedure.taken_on = on
         if to_status == S.SUBMITTED:
@@ -349,6 +357,7 @@ def procedure_transition(
             procedure=procedure,
             from_status=from_status,
             to_status=to_status,
+            on=on,
             at=procedure.updated_at,
             actor_id=by.user_id,
             actor_label=by.label[:200],
@@ -500,12 +509,15 @@ def checklist_mark_not_applicable(
 
 def _request_before_what_followed(procedure: Procedure, requested_on: date) -> None:
     """The request comes before all the procedure recorded since: its taking in charge,
-    its submission and every step done."""
+    its submission, every change of state and every step done."""
+    first_move = procedure.transitions.exclude(from_status="").order_by("on", "pk").first()
     first_step = procedure.steps_done.order_by("done_on", "step_index").first()
     recorded: list[tuple[date | None, str]] = [
         (procedure.taken_on, "sa prise en charge"),
         (procedure.submitted_on, "son dépôt"),
     ]
+    if first_move is not None:
+        recorded.append((first_move.on, f"son passage à « {first_move.get_to_status_display()} »"))
     if first_step is not None:
         recorded.append((first_step.done_on, f"l'étape {first_step.step_index + 1}"))
     dated = [(day, label) for day, label in recorded if day is not None]
@@ -561,6 +573,9 @@ def procedure_update(*, procedure: Procedure, by: Actor, **fields: date | None) 
         procedure.updated_at = timezone.now()
         procedure.full_clean()
         procedure.save(update_fields=saved)
+        if "requested_on" in changed:
+            # The opening's line of the history is dated by the request it records.
+            procedure.transitions.filter(from_status="").update(on=procedure.requested_on)
         _touch(procedure.person_id, by)
         _record(
             AuditAction.PROCEDURE_UPDATED,

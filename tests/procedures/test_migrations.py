@@ -1,5 +1,8 @@
 """The data migrations of the procedures, run on rows written by the previous schema."""
 
+import datetime
+
+import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -15,9 +18,16 @@ def _migrate(target):
     return executor.loader.project_state([target]).apps
 
 
-def test_the_procedures_opened_before_take_the_steps_of_their_entry(transactional_db):
-    apps = _migrate(("procedures", "0001_initial"))
-    entry = apps.get_model("procedures", "ProcedureType").objects.create(
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """The tests that follow run on the current schema."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def _entry(apps):
+    return apps.get_model("procedures", "ProcedureType").objects.create(
         slug="rsa-demande",
         title="Demander le RSA",
         organisme="CAF",
@@ -27,6 +37,11 @@ def test_the_procedures_opened_before_take_the_steps_of_their_entry(transactiona
         info_url="https://www.service-public.fr/particuliers/vosdroits/N19775",
         verified_on="2025-01-15",
     )
+
+
+def test_the_procedures_opened_before_take_the_steps_of_their_entry(transactional_db):
+    apps = _migrate(("procedures", "0001_initial"))
+    entry = _entry(apps)
     opened = apps.get_model("procedures", "Procedure").objects.create(
         person_id=PersonFactory().pk,
         procedure_type_id=entry.pk,
@@ -37,3 +52,51 @@ def test_the_procedures_opened_before_take_the_steps_of_their_entry(transactiona
     apps = _migrate(("procedures", "0002_procedure_steps"))
 
     assert apps.get_model("procedures", "Procedure").objects.get(pk=opened.pk).steps == STEPS
+
+
+def test_the_changes_logged_before_take_the_day_they_happened(transactional_db):
+    apps = _migrate(("procedures", "0002_procedure_steps"))
+    refused = apps.get_model("procedures", "Procedure").objects.create(
+        person_id=PersonFactory().pk,
+        procedure_type_id=_entry(apps).pk,
+        organisation_id=OrganisationFactory().pk,
+        status="refusee",
+        requested_on="2025-03-03",
+        taken_on="2025-03-05",
+        submitted_on="2025-03-20",
+        decided_on="2025-04-18",
+        refusal_reason="Ressources trop élevées.",
+    )
+    moves = [
+        ("", "a_faire", "2025-03-10T09:00:00+00:00"),
+        ("a_faire", "en_cours", "2025-03-10T09:05:00+00:00"),
+        # Entered late in the evening: the French day is already the next one.
+        ("en_cours", "pieces_manquantes", "2025-03-10T23:30:00+00:00"),
+        ("pieces_manquantes", "en_cours", "2025-03-12T10:00:00+00:00"),
+        ("en_cours", "deposee", "2025-03-25T10:00:00+00:00"),
+        ("deposee", "refusee", "2025-04-22T10:00:00+00:00"),
+    ]
+    transitions = [
+        apps.get_model("procedures", "ProcedureTransition").objects.create(
+            procedure_id=refused.pk,
+            from_status=from_status,
+            to_status=to_status,
+            at=datetime.datetime.fromisoformat(at),
+            actor_label="Prénom Nom",
+        )
+        for from_status, to_status, at in moves
+    ]
+
+    apps = _migrate(("procedures", "0003_proceduretransition_on"))
+
+    migrated = apps.get_model("procedures", "ProcedureTransition").objects.in_bulk(
+        [transition.pk for transition in transitions]
+    )
+    assert [migrated[transition.pk].on for transition in transitions] == [
+        datetime.date(2025, 3, 3),
+        datetime.date(2025, 3, 5),
+        datetime.date(2025, 3, 11),
+        datetime.date(2025, 3, 12),
+        datetime.date(2025, 3, 20),
+        datetime.date(2025, 4, 18),
+    ]

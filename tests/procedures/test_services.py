@@ -548,6 +548,35 @@ def test_it_refuses_to_open_with_a_due_date_before_the_request(actor, person, or
     assert not Procedure.objects.exists()
 
 
+def test_the_opening_is_dated_by_the_request_and_follows_its_correction(actor, procedure):
+    opening = procedure.transitions.get()
+    assert opening.on == REQUESTED
+
+    procedure_update(procedure=procedure, by=actor, requested_on=datetime.date(2025, 3, 1))
+
+    opening.refresh_from_db()
+    assert opening.on == datetime.date(2025, 3, 1)
+
+
+def test_it_refuses_a_request_date_after_a_move_that_sets_no_date(actor, procedure):
+    procedure_transition(
+        procedure=procedure,
+        to_status=ProcedureStatus.ABANDONED,
+        by=actor,
+        on=datetime.date(2025, 3, 6),
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        procedure_update(procedure=procedure, by=actor, requested_on=datetime.date(2025, 3, 7))
+
+    assert raised.value.message_dict == {
+        "requested_on": [
+            "La demande ne peut pas être datée d'après son passage à « Abandonnée », notée "
+            "le 06/03/2025."
+        ]
+    }
+
+
 def test_it_refuses_a_request_date_after_a_step_done(actor, procedure):
     procedure_step_record(
         procedure=procedure,

@@ -111,7 +111,7 @@ def test_it_dates_the_submission_and_the_decision(actor):
     procedure = _procedure_in(S.IN_PROGRESS)
 
     procedure_transition(procedure=procedure, to_status=S.SUBMITTED, by=actor, on=SUBMITTED)
-    procedure_transition(procedure=procedure, to_status=S.AWAITING, by=actor, on=AFTER)
+    procedure_transition(procedure=procedure, to_status=S.AWAITING, by=actor, on=SUBMITTED)
     procedure_transition(
         procedure=procedure,
         to_status=S.GRANTED,
@@ -126,6 +126,41 @@ def test_it_dates_the_submission_and_the_decision(actor):
     assert procedure.amount_granted == Decimal("607.75")
     assert procedure.rights_start_on == datetime.date(2025, 4, 1)
     assert (procedure.handling_days, procedure.decision_days) == (17, 29)
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        (S.NOT_STARTED, S.ABANDONED),
+        (S.IN_PROGRESS, S.MISSING_DOCUMENTS),
+        (S.MISSING_DOCUMENTS, S.IN_PROGRESS),
+        (S.SUBMITTED, S.AWAITING),
+        (S.REFUSED, S.APPEAL),
+    ],
+)
+def test_a_move_that_sets_no_date_of_the_procedure_keeps_its_day(actor, source, target):
+    procedure = _procedure_in(source)
+
+    procedure_transition(procedure=procedure, to_status=target, by=actor, on=AFTER)
+
+    assert procedure.transitions.get().on == AFTER
+    event = AuditEvent.objects.get(action=AuditAction.PROCEDURE_TRANSITION)
+    assert (event.details["vers"], event.details["date"]) == (target, "2025-05-02")
+
+
+def test_it_refuses_a_move_dated_before_the_last_move(actor):
+    procedure = _procedure_in(S.IN_PROGRESS)
+    procedure_transition(procedure=procedure, to_status=S.MISSING_DOCUMENTS, by=actor, on=AFTER)
+
+    with pytest.raises(
+        ValidationError,
+        match="avant le 02/05/2025, date déjà notée pour le passage à « Pièces manquantes »",
+    ):
+        procedure_transition(procedure=procedure, to_status=S.IN_PROGRESS, by=actor, on=DECIDED)
+
+    procedure.refresh_from_db()
+    assert procedure.status == S.MISSING_DOCUMENTS
+    assert procedure.transitions.count() == 1
 
 
 def test_it_refuses_a_date_in_the_future(actor):

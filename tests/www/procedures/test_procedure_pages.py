@@ -28,6 +28,7 @@ from relais.procedures.services import (
     procedure_open,
     procedure_step_record,
     procedure_transition,
+    procedure_update,
 )
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
@@ -288,6 +289,22 @@ def test_it_records_a_grant_with_its_amount_and_start_date(referent_client, proc
     assert str(procedure.amount_granted) == "245.50"
     assert procedure.rights_start_on == today
     assert procedure.decided_on == today
+
+
+def test_the_history_shows_the_day_of_each_move_and_when_it_was_noted(referent_client, procedure):
+    procedure_update(procedure=procedure, requested_on=date(2025, 3, 3), by=SYSTEM)
+    procedure_transition(procedure=procedure, to_status="en_cours", on=date(2025, 3, 5), by=SYSTEM)
+    procedure_transition(
+        procedure=procedure, to_status="pieces_manquantes", on=date(2025, 3, 12), by=SYSTEM
+    )
+    noted = timezone.localtime(procedure.transitions.last().at)
+
+    text = referent_client.get(_detail(procedure)).content.decode()
+
+    history = text[text.index('id="titre-historique"') :]
+    for day in ("03/03/2025", "05/03/2025", "12/03/2025"):
+        assert day in history
+    assert f"noté le {noted:%d/%m/%Y à %H:%M}" in history
 
 
 def test_it_records_a_refusal_with_its_reason(referent_client, procedure):
