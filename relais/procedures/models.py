@@ -282,7 +282,8 @@ class Procedure(models.Model):
 
     @property
     def decision_days(self) -> int | None:
-        """Time the organisme took to decide, from the submission."""
+        """Time the organisme took to decide, from the submission to its first decision (an
+        appeal's outcome is not its time to decide)."""
         if self.decided_on is None or self.submitted_on is None:
             return None
         return (self.decided_on - self.submitted_on).days

@@ -336,7 +336,9 @@ def procedure_transition(
                 f"({checklist.rate} %), {state}."
             )
             comment = f"{comment}\n{completeness_note}" if comment else completeness_note
-        if to_status in (S.GRANTED, S.REFUSED):
+        if to_status in (S.GRANTED, S.REFUSED) and procedure.decided_on is None:
+            # The organisme's first decision: its time to decide counts from the
+            # submission to it. An appeal's outcome is dated by its own move in the log.
             procedure.decided_on = on
         if to_status == S.GRANTED:
             procedure.amount_granted = amount

@@ -215,7 +215,7 @@ def test_it_refuses_an_appeal_outcome_dated_before_the_refusal(actor, target):
     assert not ProcedureTransition.objects.filter(procedure=procedure).exists()
 
 
-def test_a_grant_after_an_appeal_clears_the_refusal_and_the_log_keeps_it(actor):
+def test_a_grant_after_an_appeal_keeps_the_first_decision_and_clears_the_refusal(actor):
     procedure = _procedure_in(S.AWAITING)
     procedure_transition(
         procedure=procedure,
@@ -230,11 +230,15 @@ def test_a_grant_after_an_appeal_clears_the_refusal_and_the_log_keeps_it(actor):
     procedure_transition(procedure=procedure, to_status=S.GRANTED, by=actor, on=AFTER)
 
     procedure.refresh_from_db()
+    # The organisme's time to decide runs to its first decision; the appeal's outcome is
+    # dated by its own move.
     assert (procedure.status, procedure.decided_on, procedure.refusal_reason) == (
         S.GRANTED,
-        AFTER,
+        DECIDED,
         "",
     )
+    assert procedure.decision_days == (DECIDED - SUBMITTED).days
+    assert procedure.transitions.get(from_status=S.APPEAL).on == AFTER
     assert procedure.transitions.get(to_status=S.REFUSED).comment == (
         "Reçu par courrier.\nMotif du refus : Ressources supérieures au plafond."
     )

@@ -34,6 +34,7 @@ from relais.procedures.models import (
     ProcedureQuerySet,
     ProcedureStatus,
     ProcedureStep,
+    ProcedureTransition,
     ProcedureType,
     RequiredDocument,
 )
@@ -187,6 +188,20 @@ def _linkable(item: RequiredDocument, by_kind: dict[str, list[Document]]) -> lis
     return by_kind.get(item.kind, []) + others
 
 
+def _appeal(transitions: list[ProcedureTransition]) -> dict[str, Any] | None:
+    """The procedure's last appeal, from its history: the move that lodged it and, once
+    the organisme answered, the move that ended it (its outcome, on its own day)."""
+    lodged = [
+        index
+        for index, transition in enumerate(transitions)
+        if transition.to_status == ProcedureStatus.APPEAL
+    ]
+    if not lodged:
+        return None
+    later = transitions[lodged[-1] + 1 :]
+    return {"lodged": transitions[lodged[-1]], "outcome": later[0] if later else None}
+
+
 def _detail_context(
     access: FileAccess, procedure: Procedure, bound: dict[str, Form] | None = None
 ) -> dict[str, Any]:
@@ -274,10 +289,12 @@ def _detail_context(
     ]
     allowed = procedure.allowed_transitions()
     moves = [s for s in allowed if s not in DECIDED_STATUSES]
+    transitions = list(procedure.transitions.all())
     return file_context(access, PROCEDURES) | {
         "procedure": procedure,
         "badge": _status_badge(procedure.status),
-        "transitions": list(procedure.transitions.all()),
+        "transitions": transitions,
+        "appeal": _appeal(transitions),
         "steps": steps,
         "checklist": lines,
         "measure": measure,

@@ -307,6 +307,42 @@ def test_the_history_shows_the_day_of_each_move_and_when_it_was_noted(referent_c
     assert f"noté le {noted:%d/%m/%Y à %H:%M}" in history
 
 
+def test_it_tells_the_outcome_of_an_appeal_beside_the_first_decision(referent_client, procedure):
+    procedure_update(procedure=procedure, requested_on=date(2025, 3, 3), by=SYSTEM)
+    for to_status, on, fields in (
+        ("en_cours", date(2025, 3, 5), {}),
+        ("deposee", date(2025, 3, 20), {}),
+        ("refusee", date(2025, 4, 18), {"refusal_reason": "Ressources trop élevées."}),
+        ("recours", date(2025, 4, 25), {}),
+        ("accordee", date(2025, 6, 2), {}),
+    ):
+        procedure_transition(procedure=procedure, to_status=to_status, on=on, by=SYSTEM, **fields)
+
+    text = referent_client.get(_detail(procedure)).content.decode()
+
+    dates = text[text.index('id="titre-dates"') : text.index('id="titre-pieces"')]
+    assert "<dt>Décision le</dt><dd>18/04/2025 (décision contestée par un recours)</dd>" in dates
+    assert "<dt>Recours</dt><dd>formé le 25/04/2025 — issue : accordée le 02/06/2025</dd>" in (
+        dates
+    )
+    assert "29 jours (du dépôt à la décision, avant le recours)" in dates
+
+
+def test_it_tells_an_appeal_still_waiting(referent_client, procedure):
+    procedure_update(procedure=procedure, requested_on=date(2025, 3, 3), by=SYSTEM)
+    for to_status, on, fields in (
+        ("en_cours", date(2025, 3, 5), {}),
+        ("deposee", date(2025, 3, 20), {}),
+        ("refusee", date(2025, 4, 18), {"refusal_reason": "Ressources trop élevées."}),
+        ("recours", date(2025, 4, 25), {}),
+    ):
+        procedure_transition(procedure=procedure, to_status=to_status, on=on, by=SYSTEM, **fields)
+
+    text = referent_client.get(_detail(procedure)).content.decode()
+
+    assert "<dt>Recours</dt><dd>formé le 25/04/2025 — pas encore de réponse</dd>" in text
+
+
 def test_it_records_a_refusal_with_its_reason(referent_client, procedure):
     _submitted(procedure)
 
