@@ -188,15 +188,32 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
         return self.with_missing_count(today=today).filter(GreaterThan(F("missing_documents"), 0))
 
     def due_within(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":
+        """Procedures with something left to do before a deadline `days` away or passed:
+        once submitted, the deadline is met (as the reminders read it)."""
         day = today or timezone.localdate()
-        return self.open().filter(due_on__isnull=False, due_on__lte=day + timedelta(days))
+        return self.filter(
+            status__in=BEFORE_SUBMISSION, due_on__isnull=False, due_on__lte=day + timedelta(days)
+        )
 
     def waiting_longer_than(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":
+        """Submitted procedures still without an answer after `days`. A periodic
+        declaration is never answered (submitting it is what counts): once its next
+        occurrence is open, nothing is awaited from it any more."""
         day = today or timezone.localdate()
         return self.filter(
             status__in=[S.SUBMITTED, S.AWAITING],
             submitted_on__lte=day - timedelta(days),
+            next__isnull=True,
         )
+
+    def deadlines_first(self) -> "ProcedureQuerySet":
+        """The nearest deadline to act before first; then the procedures with none, or
+        already submitted, whose deadline is met, the latest request first."""
+        deadline_to_act = Case(
+            When(status__in=BEFORE_SUBMISSION, then=F("due_on")),
+            output_field=models.DateField(),
+        )
+        return self.order_by(deadline_to_act.asc(nulls_last=True), "-requested_on", "pk")
 
 
 class Procedure(models.Model):

@@ -166,6 +166,31 @@ def test_it_finds_open_procedures_due_soon():
     assert set(Procedure.objects.due_within(7, today=TODAY)) == {soon, late}
 
 
+def test_a_submitted_procedure_is_no_longer_due():
+    yesterday = TODAY - datetime.timedelta(days=1)
+    dates = {"requested_on": yesterday, "due_on": yesterday, "submitted_on": yesterday}
+    sent_back = ProcedureFactory(**dates, status=ProcedureStatus.MISSING_DOCUMENTS)
+    for status in (ProcedureStatus.SUBMITTED, ProcedureStatus.AWAITING, ProcedureStatus.APPEAL):
+        ProcedureFactory(**dates, status=status)
+
+    assert list(Procedure.objects.due_within(7, today=TODAY)) == [sent_back]
+
+
+def test_it_orders_the_deadlines_to_meet_first():
+    yesterday = TODAY - datetime.timedelta(days=1)
+    met = ProcedureFactory(
+        due_on=yesterday - datetime.timedelta(days=30),
+        requested_on=yesterday,
+        submitted_on=yesterday,
+        status=ProcedureStatus.SUBMITTED,
+    )
+    without_deadline = ProcedureFactory(requested_on=TODAY)
+    later = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=20))
+    sooner = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=2))
+
+    assert list(Procedure.objects.deadlines_first()) == [sooner, later, without_deadline, met]
+
+
 def test_it_finds_procedures_waiting_for_an_answer():
     long_ago = TODAY - datetime.timedelta(days=60)
     waiting = ProcedureFactory(
@@ -180,6 +205,22 @@ def test_it_finds_procedures_waiting_for_an_answer():
     ProcedureFactory(requested_on=long_ago, submitted_on=TODAY, status=ProcedureStatus.SUBMITTED)
 
     assert list(Procedure.objects.waiting_longer_than(30, today=TODAY)) == [waiting]
+
+
+def test_a_declaration_whose_next_occurrence_is_open_is_not_waiting():
+    long_ago = TODAY - datetime.timedelta(days=60)
+    declared = ProcedureFactory(
+        requested_on=long_ago, submitted_on=long_ago, status=ProcedureStatus.SUBMITTED
+    )
+    last_declared = ProcedureFactory(
+        previous=declared,
+        requested_on=long_ago,
+        submitted_on=long_ago,
+        status=ProcedureStatus.SUBMITTED,
+    )
+    ProcedureFactory(previous=last_declared)
+
+    assert list(Procedure.objects.waiting_longer_than(30, today=TODAY)) == []
 
 
 def test_it_counts_missing_documents_in_the_list_query(django_assert_num_queries):

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -554,9 +554,9 @@ def _page(procedures: ProcedureQuerySet, form: forms.FilterForm) -> dict[str, ob
     exists."""
     page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
     rows = list(
-        _with_checklist(procedures.select_related("person")).order_by(
-            F("due_on").asc(nulls_last=True), "-requested_on", "pk"
-        )[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+        _with_checklist(procedures.select_related("person")).deadlines_first()[
+            (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
+        ]
     )
     return {
         "procedures": [_annotate(p) for p in rows[:PAGE_SIZE]],
@@ -575,7 +575,7 @@ def _filter_form(request: HttpRequest, default_status: str) -> forms.FilterForm:
 
 def mine(request: HttpRequest) -> HttpResponse:
     """The procedures of the persons the professional may see; by default those in
-    progress, the nearest deadline first."""
+    progress, the nearest deadline still to meet first."""
     pro = professional_or_404(request)
     form = _filter_form(request, "ouvertes")
     procedures = _filtered(Procedure.objects.visible_to_professional(pro), form)

@@ -192,6 +192,37 @@ def test_it_pages_the_list(member_client, organisation):
     assert "Démarche n° 22" in second
 
 
+def test_submitted_declarations_do_not_hide_a_deadline_to_meet(member_client, organisation):
+    """Two years of monthly declarations, each submitted on time (a declaration is never
+    « accordée »), and one procedure not started, due in two days."""
+    person = _followed(organisation)
+    monthly = ProcedureTypeFactory(title="Déclarer ses ressources", recurrence_months=1)
+    previous = None
+    for month in range(24, 0, -1):
+        due_on = _days(-30 * month)
+        previous = ProcedureFactory(
+            person=person,
+            organisation=organisation,
+            procedure_type=monthly,
+            previous=previous,
+            status=ProcedureStatus.SUBMITTED,
+            requested_on=due_on - timedelta(days=30),
+            submitted_on=due_on,
+            due_on=due_on,
+        )
+    _tracked(person, organisation, title="Demander la CSS avant la fin du mois", due_on=_days(2))
+
+    first_page = member_client.get(MINE).content.decode()
+    due_soon = member_client.get(MINE, {"etat": "ouvertes", "echeance": "7"}).content.decode()
+    waiting = member_client.get(MINE, {"etat": "ouvertes", "attente": "30"}).content.decode()
+
+    assert "Demander la CSS avant la fin du mois" in first_page
+    assert "Demander la CSS avant la fin du mois" in due_soon
+    assert "Déclarer ses ressources" not in due_soon
+    # Only the last declaration, whose next occurrence is not open yet.
+    assert waiting.count("Déclarer ses ressources") == 1
+
+
 def test_it_answers_404_to_a_pilot_without_an_organisation(pilot_client):
     assert pilot_client.get(MINE).status_code == 404
 
