@@ -227,8 +227,8 @@ def autonomy_by_period(
 class HandlingSummary:
     """Medians in days over the procedures that have the dates: from the request to its
     taking in charge (the study's « délai de prise en charge d'une demande »), from the
-    request to the submission (time to handle), and from the submission to the decision
-    (time to decide)."""
+    request to the submission (time to handle), and from the submission to the first
+    decision (time to decide)."""
 
     taken: int
     median_taking_days: float | None
@@ -238,18 +238,42 @@ class HandlingSummary:
     median_decision_days: float | None
 
 
+_HANDLING_FIELDS = (
+    "requested_on",
+    "taken_on",
+    "submitted_on",
+    "decided_on",
+    "previous_id",
+    "created_by_id",
+)
+
+
 def handling_times(procedures: QuerySet[Procedure] | Iterable[Procedure]) -> HandlingSummary:
-    """A queryset is read in one query of four dates; a list is used as it is."""
-    dates: Iterable[tuple[date, date | None, date | None, date | None]]
+    """A queryset is read in one query of its dates; a list is used as it is."""
+    rows: Iterable[tuple[date, date | None, date | None, date | None, int | None, int | None]]
     if isinstance(procedures, QuerySet):
-        dates = procedures.values_list("requested_on", "taken_on", "submitted_on", "decided_on")
+        rows = procedures.values_list(*_HANDLING_FIELDS)
     else:
-        dates = [(p.requested_on, p.taken_on, p.submitted_on, p.decided_on) for p in procedures]
+        rows = [
+            (
+                p.requested_on,
+                p.taken_on,
+                p.submitted_on,
+                p.decided_on,
+                p.previous_id,
+                p.created_by_id,
+            )
+            for p in procedures
+        ]
     taking: list[int] = []
     handling: list[int] = []
     decision: list[int] = []
-    for requested_on, taken_on, submitted_on, decided_on in dates:
-        if taken_on is not None:
+    for requested_on, taken_on, submitted_on, decided_on, previous_id, created_by_id in rows:
+        # An occurrence the daily task opened (the only ones with a previous occurrence
+        # and no author) is dated the day it was opened: nobody asked anything that day,
+        # so there is no request whose taking in charge to time.
+        opened_by_task = previous_id is not None and created_by_id is None
+        if taken_on is not None and not opened_by_task:
             taking.append((taken_on - requested_on).days)
         if submitted_on is None:
             continue

@@ -412,6 +412,29 @@ def test_it_takes_the_median_time_to_take_a_request_in_charge(organisation):
     assert (summary.handled, summary.median_handling_days) == (1, 19)
 
 
+def test_an_occurrence_the_daily_task_opened_is_no_request_to_take_in_charge(organisation, member):
+    """The daily task opens a declaration's next occurrence, dated the day it opens it,
+    weeks before anyone works on it: nobody asked anything that day."""
+    day = datetime.date(2026, 1, 1)
+    asked = _handled(day, taken_on=day + datetime.timedelta(days=2), organisation=organisation)
+    asked.created_by = member.user
+    asked.save()
+    # Opened by a professional whose account is gone since.
+    _handled(day, taken_on=day + datetime.timedelta(days=4), organisation=organisation)
+    _handled(
+        day,
+        taken_on=day + datetime.timedelta(days=25),
+        previous=asked,
+        organisation=organisation,
+    )
+
+    for summary in (
+        handling_times(Procedure.objects.of_organisation(organisation.pk)),
+        handling_times(list(Procedure.objects.of_organisation(organisation.pk))),
+    ):
+        assert (summary.taken, summary.median_taking_days) == (2, 3)
+
+
 def test_it_takes_the_medians_from_the_real_dates(organisation, django_assert_num_queries):
     _handled(
         datetime.date(2026, 1, 1),
