@@ -232,7 +232,8 @@ def _detail_context(
         ):
             documents_by_kind.setdefault(document.kind, []).append(document)
     lines = []
-    # The categories of the person's documents this page shows, linked or offered.
+    # The categories of the person's documents this page shows: of each line it shows,
+    # and of the documents it offers to link.
     shown_categories: set[str] = set()
     for item in checklist:
         # Decided by the linked document's own category, as « Ce qui manque » decides it:
@@ -244,8 +245,10 @@ def _detail_context(
         linkable = can_edit and _may_handle(access, item)
         prefix = f"piece-{item.pk}"
         offered = _linkable(item, documents_by_kind) if linkable else []
-        if item.document is not None and not item.not_applicable:
-            shown_categories.add(item.document.category)
+        # A line tells something of the person in its category even with no document:
+        # « certificat médical, si vous avez une maladie longue » and whether it is
+        # missing, or that the person is not concerned by it.
+        shown_categories.add(document_category(item))
         shown_categories.update(document.category for document in offered)
         lines.append(
             {
@@ -329,8 +332,8 @@ def _detail_page(
     status: int = 200,
 ) -> HttpResponse:
     """The procedure's page, journalled as a read of the procedures and of the categories
-    of the person's documents its checklist links or offers — after a refused form too,
-    which shows the file again."""
+    of the checklist lines it shows and of the documents it offers — after a refused form
+    too, which shows the file again."""
     context = _detail_context(access, procedure, bound)
     for category in (PROCEDURES, *context["documents_categories"]):
         record_view(request, access, category)

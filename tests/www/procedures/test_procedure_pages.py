@@ -662,6 +662,21 @@ def test_it_lets_a_health_reader_mark_a_health_line_not_applicable(person, refer
     assert procedure.checklist.get().not_applicable
 
 
+@pytest.mark.parametrize("not_applicable", [False, True], ids=["manquante", "non-concerne"])
+def test_it_journals_the_read_of_health_for_a_health_line_shown_without_a_document(
+    person, referent, mjpm, not_applicable
+):
+    """« Certificat médical, si vous avez une maladie longue », missing or not concerned,
+    says something of the person's health, with no document linked."""
+    procedure = _health_procedure(person, referent)
+    procedure.checklist.update(not_applicable=not_applicable)
+
+    page = log_in(Client(), mjpm.user, mjpm).get(_detail(procedure)).content.decode()
+
+    assert "Certificat médical" in _checklist_table(page)
+    assert _viewed(person, mjpm) == ["demarches", "sante"]
+
+
 def _checklist_table(page):
     return page[page.index('id="titre-pieces"') : page.index('id="titre-etapes"')]
 
@@ -907,7 +922,9 @@ def test_it_journals_each_read_of_the_procedures(referent_client, procedure, per
     referent_client.get(_tab(person))
     referent_client.get(_detail(procedure))
 
-    assert _viewed(person, referent) == ["demarches", "demarches"]
+    # The detail shows the checklist's lines (which documents are missing): a read of the
+    # documents too, even with none in the file.
+    assert _viewed(person, referent) == ["demarches", "demarches", "documents"]
 
 
 def test_it_journals_the_read_of_the_documents_the_checklist_shows(
