@@ -217,6 +217,7 @@ def _procedures(person: Person) -> list[dict[str, Any]]:
                     {
                         "from_status": transition.from_status,
                         "to_status": transition.to_status,
+                        "on": _day(transition.on),
                         "at": _moment(transition.at),
                         "actor": transition.actor_label,
                         "organisation": transition.organisation_label,

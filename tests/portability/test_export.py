@@ -115,11 +115,12 @@ def test_it_holds_every_section_of_the_file(built, archive):
     assert data["followed_by"][0]["organisation"]["name"] == "CCAS de Calais"
     [procedure] = data["procedures"]
     assert procedure["title"] == "Demander le RSA"
-    assert [t["to_status"] for t in procedure["transitions"]] == list(
-        ProcedureTransition.objects.filter(procedure=built.procedure)
+    assert [(t["to_status"], t["on"]) for t in procedure["transitions"]] == [
+        (status, day.isoformat())
+        for status, day in ProcedureTransition.objects.filter(procedure=built.procedure)
         .order_by("at", "pk")
-        .values_list("to_status", flat=True)
-    )
+        .values_list("to_status", "on")
+    ]
     assert [s["number"] for s in procedure["steps"]] == [1]
     assert procedure["steps"][0]["text"] == built.procedure.procedure_type.steps[0]
     assert len(procedure["checklist"]) == 2
