@@ -24,8 +24,8 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -107,14 +107,6 @@ def _documents(person: Person) -> list[Document]:
     return documents
 
 
-def _in_french(text: str) -> SafeString:
-    """Words that exist in French only (the catalogue's, the professionals' notes), marked as
-    French: a screen reader, or the page read aloud, then says them as French in an English
-    or Arabic page, and an Arabic page keeps them, parentheses included, in their own
-    direction."""
-    return format_html('<span lang="fr" dir="ltr">{}</span>', text)
-
-
 def _missing_sentences(result: Completeness) -> list[str]:
     """What is missing, in the person's language. The procedures' own sentences
     (`missing_in_plain_words`) are French only; these say the same from the same measure."""
@@ -123,7 +115,7 @@ def _missing_sentences(result: Completeness) -> list[str]:
         kind = words.say(words.DOCUMENT_KINDS, item.kind)
         if item.condition:
             sentence = conditional_escape(_("Il manque : %(kind)s %(condition)s."))
-            condition = _in_french(f"({item.condition})")
+            condition = readable.in_french(f"({item.condition})")
             values = {"kind": conditional_escape(kind), "condition": condition}
             sentences.append(mark_safe(sentence % values))  # noqa: S308 (every part escaped)
         else:
