@@ -11,12 +11,20 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import pillow_heif
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+    read_object,
+)
 
 pillow_heif.register_heif_opener()
 
@@ -42,11 +50,22 @@ WEB_MARKERS = (
     b"<!doctype",
 )
 
+# XFA forms carry their own scripts, and no administrative paper needs one.
 DANGEROUS_PDF_NAMES = frozenset(
-    {"JavaScript", "JS", "Launch", "EmbeddedFile", "EmbeddedFiles", "RichMedia", "GoToE"}
+    {"JavaScript", "JS", "Launch", "EmbeddedFile", "EmbeddedFiles", "RichMedia", "GoToE", "XFA"}
 )
+# Compressed stream bytes spell short names such as "/JS" by chance now and then.
+SHORT_DANGEROUS_PDF_NAMES = frozenset({"JS", "XFA"})
 # The only action a PDF may run by itself (on opening, on a page…): moving inside itself.
 HARMLESS_AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
+# Object streams hold a document's dictionaries (pages, fonts, links…): at most a few
+# megabytes once decompressed, even for a long document. pypdf decompresses each one whole,
+# up to 75 MB, and keeps it: without a limit on them all, a file of a few hundred kilobytes
+# makes it hold gigabytes.
+MAX_OBJECT_STREAMS_BYTES = 32 * MEGABYTE
+INFLATE_CHUNK = MEGABYTE
+# An object stream's dictionary, like a length, takes a few dozen bytes.
+OBJECT_TEXT_WINDOW = 4096
 
 # A4 in PostScript points; each photo is fitted inside, within a small printable margin.
 A4_SHORT_SIDE = 595.28
@@ -110,10 +129,10 @@ def clean_upload(uploaded: UploadedFile, *, max_bytes: int) -> CleanFile:
     content = _read_within_limit(uploaded, max_bytes=max_bytes)
     kind = _sniff(content)
     _check_extension(uploaded.name, kind)
-    _refuse_web_content(content)
     if kind is PDF:
         _check_pdf(content)
         return CleanFile(content=content, content_type="application/pdf", extension="pdf")
+    _refuse_web_content(content[:SNIFF_WINDOW])
     return _reencode_image(content, kind)
 
 
@@ -202,9 +221,9 @@ def _extension_of(name: str) -> str:
     return extension.lower() if dot else ""
 
 
-def _refuse_web_content(content: bytes) -> None:
-    start = content[:SNIFF_WINDOW].lower()
-    if any(marker in start for marker in WEB_MARKERS):
+def _refuse_web_content(text: bytes) -> None:
+    lowered = text.lower()
+    if any(marker in lowered for marker in WEB_MARKERS):
         raise UploadRefused(
             "Ce fichier contient du code de page web (HTML, SVG ou script) : il est refusé "
             "pour des raisons de sécurité. Déposez le document d'origine."
@@ -215,9 +234,14 @@ def _refuse_web_content(content: bytes) -> None:
 
 
 def _check_pdf(content: bytes) -> None:
+    text = _outside_stream_bodies(content)
+    # A PDF is kept byte for byte: a page hidden anywhere in its text, not only where
+    # browsers sniff, would run if the file were ever taken for HTML. Stream bodies are
+    # left out, as compressed bytes spell short markers such as "<svg" by chance.
+    _refuse_web_content(text)
     if b"%%EOF" not in content[-SNIFF_WINDOW:]:
         raise _unreadable_pdf()
-    if _raw_dangerous_names(content):
+    if _raw_dangerous_names(content, text):
         raise _active_pdf()
     reader = _parse_pdf(content)
     if reader.is_encrypted:
@@ -238,8 +262,11 @@ def _parse_pdf(content: bytes) -> PdfReader:
 
 def _check_pdf_structure(reader: PdfReader) -> None:
     try:
+        objects = _every_object(reader)
         page_count = len(reader.pages)
-        active = _has_active_content(reader)
+        active = _has_active_content(objects)
+    except UploadRefused:
+        raise
     except Exception as error:
         raise _unreadable_pdf() from error
     if page_count == 0:
@@ -248,11 +275,10 @@ def _check_pdf_structure(reader: PdfReader) -> None:
         raise _active_pdf()
 
 
-def _raw_dangerous_names(content: bytes) -> set[str]:
-    found = _pdf_names(_outside_stream_bodies(content)) & DANGEROUS_PDF_NAMES
-    # Compressed stream bytes spell a short name such as "/JS" by chance every few
-    # megabytes, so inside streams only the long, unambiguous names count.
-    found |= _pdf_names(content) & (DANGEROUS_PDF_NAMES - {"JS"})
+def _raw_dangerous_names(content: bytes, text: bytes) -> set[str]:
+    found = _pdf_names(text) & DANGEROUS_PDF_NAMES
+    # Inside streams only the long, unambiguous names count.
+    found |= _pdf_names(content) & (DANGEROUS_PDF_NAMES - SHORT_DANGEROUS_PDF_NAMES)
     return found
 
 
@@ -281,9 +307,144 @@ def _decoded_name(name: bytes) -> str:
     return unescaped.decode("latin-1")
 
 
-def _has_active_content(reader: PdfReader) -> bool:
+def _every_object(reader: PdfReader) -> list[object]:
+    """What a viewer could come upon, referred to or not (one repairing a damaged file picks
+    up every object it finds): the trailer, every object the cross-reference lists, and
+    every object inside every object stream."""
+    object_streams = _ObjectStreams(reader)
+    for number in sorted({stream for stream, _ in reader.xref_objStm.values()}):
+        object_streams.measure(number)
+    objects: list[object] = [reader.trailer]
+    objects += [IndirectObject(number, 0, reader) for number in reader.xref_objStm]
+    # Listed beforehand: pypdf adds to its table the objects it finds while repairing.
+    listed = [
+        (number, generation)
+        for generation, numbers in reader.xref.items()
+        for number in numbers
+        if generation != 0 or number not in reader.xref_objStm
+    ]
+    for number, generation in listed:
+        reference = IndirectObject(number, generation, reader)
+        objects.append(reference)
+        item = reference.get_object()
+        if _is_object_stream(item):
+            object_streams.count(number, item)
+    for number, stream in object_streams.measured.items():
+        objects += _objects_left_in(stream, number, reader)
+    return objects
+
+
+class _ObjectStreams:
+    """Measures each object stream once decompressed, before pypdf may decode it: pypdf
+    decodes one whole, up to 75 MB, and keeps it, as soon as it reads any object inside,
+    such as the length of another stream it reads."""
+
+    def __init__(self, reader: PdfReader) -> None:
+        self.reader = reader
+        self.budget = MAX_OBJECT_STREAMS_BYTES
+        self.measured: dict[int, StreamObject] = {}
+        self.measuring: set[int] = set()
+        self.lengths_followed: set[tuple[int, int]] = set()
+
+    def measure(self, number: int) -> None:
+        if number in self.measured:
+            return
+        if number in self.reader.xref_objStm:
+            raise ValueError(f"object stream {number} inside an object stream")
+        if number in self.measuring:
+            raise ValueError(f"object stream {number} needed to read itself")
+        self.measuring.add(number)
+        self._measure_before_reading(number, 0)
+        stream = IndirectObject(number, 0, self.reader).get_object()
+        if not _is_object_stream(stream):
+            raise ValueError(f"object {number} is not an object stream")
+        self.count(number, stream)
+
+    def count(self, number: int, stream: StreamObject) -> None:
+        if number in self.measured:
+            return
+        self.budget -= _inflated_size(stream, limit=self.budget)
+        if self.budget < 0:
+            raise _too_compressed_pdf()
+        self.measured[number] = stream
+
+    def _measure_before_reading(self, number: int, generation: int) -> None:
+        # Reading a stream, pypdf first reads its length, which may sit in an object stream,
+        # or be another stream with a length of its own.
+        if (number, generation) in self.lengths_followed:
+            return
+        self.lengths_followed.add((number, generation))
+        length = self._declared_length(number, generation)
+        if not isinstance(length, IndirectObject):
+            return
+        if length.generation == 0 and length.idnum in self.reader.xref_objStm:
+            self.measure(self.reader.xref_objStm[length.idnum][0])
+        else:
+            self._measure_before_reading(length.idnum, length.generation)
+
+    def _declared_length(self, number: int, generation: int) -> object:
+        # Read from the object's text cut before any stream data, so that pypdf resolves
+        # nothing.
+        file = self.reader.stream
+        file.seek(self.reader.xref[generation][number])
+        if self.reader.read_object_header(file) != (number, generation):
+            raise ValueError(f"object {number} is not where the cross-reference says")
+        text = file.read(OBJECT_TEXT_WINDOW)
+        stream_start = text.find(b"stream")
+        alone = read_object(
+            io.BytesIO(text[:stream_start] if stream_start >= 0 else text), self.reader
+        )
+        return dict.get(alone, "/Length") if isinstance(alone, DictionaryObject) else None
+
+
+def _is_object_stream(item: object) -> TypeGuard[StreamObject]:
+    # Entries read as written: resolving one could decode an object stream not yet measured.
+    return isinstance(item, StreamObject) and dict.get(item, "/Type") == "/ObjStm"
+
+
+def _inflated_size(stream: StreamObject, *, limit: int) -> int:
+    """The size of the stream once decompressed, counted chunk by chunk without keeping it,
+    up to a little over `limit`."""
+    # The bytes as read from the file: get_data(), pypdf's public access, decodes them whole.
+    encoded = stream._data
+    filters = dict.get(stream, "/Filter")
+    if filters is None:
+        return len(encoded)
+    # Writers compress object streams with FlateDecode alone, named as it is. Any other
+    # filter would have to be decoded by pypdf whole before it could be measured: such a
+    # file is refused.
+    if filters not in ("/FlateDecode", ["/FlateDecode"]):
+        raise _too_compressed_pdf()
+    inflater = zlib.decompressobj()
+    size = 0
+    while size <= limit and not inflater.eof:
+        inflated = inflater.decompress(encoded, INFLATE_CHUNK)
+        if not inflated:
+            break
+        size += len(inflated)
+        encoded = inflater.unconsumed_tail
+    return size
+
+
+def _objects_left_in(stream: StreamObject, number: int, reader: PdfReader) -> list[object]:
+    """The objects of an object stream that the cross-reference does not place there; pypdf
+    reads the others when they are referred to."""
+    count, first = _entry(stream, "/N"), _entry(stream, "/First")
+    if not isinstance(count, int) or not isinstance(first, int):
+        raise ValueError(f"object stream {number} without /N or /First")
+    data = io.BytesIO(stream.get_data())
+    index = [int(part) for part in data.read(first).split()[: 2 * count]]
+    left: list[object] = []
+    for inner_number, offset in zip(index[::2], index[1::2], strict=True):
+        if reader.xref_objStm.get(inner_number, (None, None))[0] != number:
+            data.seek(first + offset)
+            left.append(read_object(data, reader))
+    return left
+
+
+def _has_active_content(objects: list[object]) -> bool:
     dangerous = {f"/{name}" for name in DANGEROUS_PDF_NAMES}
-    for item in _reachable_objects(reader):
+    for item in _walk(objects):
         if isinstance(item, NameObject) and item in dangerous:
             return True
         if isinstance(item, DictionaryObject) and (
@@ -293,10 +454,10 @@ def _has_active_content(reader: PdfReader) -> bool:
     return False
 
 
-def _reachable_objects(reader: PdfReader) -> Iterator[object]:
+def _walk(objects: list[object]) -> Iterator[object]:
     # Walking the parsed objects sees what the raw bytes hide, e.g. compressed object streams.
     seen: set[tuple[int, int]] = set()
-    pending: list[object] = [reader.trailer]
+    pending = list(objects)
     while pending:
         item = pending.pop()
         if isinstance(item, IndirectObject):
@@ -320,16 +481,32 @@ def _runs_automatic_action(dictionary: DictionaryObject) -> bool:
 
 
 def _is_active_action(action: object) -> bool:
-    # An array is a plain destination ("open at page 1"); a dictionary is an action.
-    if not isinstance(action, DictionaryObject):
-        return False
-    kind = _entry(action, "/S")
-    return not (isinstance(kind, NameObject) and kind in HARMLESS_AUTOMATIC_ACTIONS)
+    # An array is a plain destination ("open at page 1"); a dictionary is an action, which
+    # runs the actions of its /Next (one, or an array of them) after itself.
+    chain: list[object] = [action] if isinstance(action, DictionaryObject) else []
+    followed: set[int] = set()
+    while chain:
+        current = chain.pop()
+        if not isinstance(current, DictionaryObject) or id(current) in followed:
+            continue
+        followed.add(id(current))
+        kind = _entry(current, "/S")
+        if not (isinstance(kind, NameObject) and kind in HARMLESS_AUTOMATIC_ACTIONS):
+            return True
+        following = _entry(current, "/Next")
+        if isinstance(following, ArrayObject):
+            chain.extend(_resolved(item) for item in following)
+        else:
+            chain.append(following)
+    return False
 
 
 def _entry(dictionary: DictionaryObject, key: str) -> object:
     # DictionaryObject.get() hands back indirect references unresolved.
-    value = dict.get(dictionary, key)
+    return _resolved(dict.get(dictionary, key))
+
+
+def _resolved(value: object) -> object:
     return value.get_object() if isinstance(value, IndirectObject) else value
 
 
@@ -337,6 +514,14 @@ def _unreadable_pdf() -> UploadRefused:
     return UploadRefused(
         "Ce PDF est incomplet ou endommagé et ne peut pas être lu (son envoi a peut-être été "
         "interrompu). Déposez à nouveau le fichier d'origine."
+    )
+
+
+def _too_compressed_pdf() -> UploadRefused:
+    return UploadRefused(
+        "Ce PDF est compressé d'une façon qui empêche de le vérifier sans risque (une bombe "
+        "de décompression, par exemple) : il est refusé pour des raisons de sécurité. "
+        f"{PDF_REFUSAL_ADVICE}"
     )
 
 

@@ -46,46 +46,126 @@ def pdf_opening_with(action: bytes) -> bytes:
     return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R /OpenAction " + action + b" >>", *ONE_PAGE])
 
 
-def pdf_hiding_javascript_in_an_object_stream() -> bytes:
-    """The catalog and its JavaScript action sit in a compressed object stream: the raw
-    bytes show neither /OpenAction nor /JavaScript, only a parser finds them."""
-    hidden = [
-        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
-        b"<< /S /JavaScript /JS (app.alert(1)) >>",
-    ]
-    first = hidden[0] + b"\n"
-    index = b"1 0 4 %d " % len(first)
-    packed = zlib.compress(index + first + hidden[1])
+def object_stream(objects: dict[int, bytes], *, padding: int = 0) -> bytes:
+    """An object stream compressed with FlateDecode, holding `objects` (number: body) in
+    increasing numbers, then `padding` spaces, which compress a thousandfold."""
+    index = bytearray()
+    bodies = bytearray()
+    for number, body in objects.items():
+        index += b"%d %d " % (number, len(bodies))
+        bodies += body + b"\n"
+    # Run-length matching only: as small for spaces, and twice as fast.
+    compressor = zlib.compressobj(9, strategy=zlib.Z_RLE)
+    packed = compressor.compress(bytes(index) + bodies)
+    spaces = b" " * 1024 * 1024
+    for start in range(0, padding, len(spaces)):
+        packed += compressor.compress(spaces[: padding - start])
+    packed += compressor.flush()
+    return (
+        b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\n"
+        % (len(objects), len(index), len(packed))
+        + b"stream\n"
+        + packed
+        + b"\nendstream"
+    )
+
+
+def pdf_with_object_streams(plain: dict[int, bytes], packed: dict[int, int]) -> bytes:
+    """A PDF with a cross-reference stream, whose objects, numbered from 1 without a gap,
+    are either `plain` (number: body) or `packed` (number: number of the object stream it
+    sits in, itself plain); object 1 is the catalog."""
     output = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
-    plain = {2: ONE_PAGE[0], 3: ONE_PAGE[1]}
     for number, body in plain.items():
         offsets[number] = len(output)
         output += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    offsets[5] = len(output)
-    output += (
-        b"5 0 obj\n<< /Type /ObjStm /N 2 /First %d /Filter /FlateDecode /Length %d >>\n"
-        % (len(index), len(packed))
-        + b"stream\n"
-        + packed
-        + b"\nendstream\nendobj\n"
-    )
-    offsets[6] = len(output)
-    entries = [
-        struct.pack("!BIH", 0, 0, 65535),
-        struct.pack("!BIH", 2, 5, 0),
-        struct.pack("!BIH", 1, offsets[2], 0),
-        struct.pack("!BIH", 1, offsets[3], 0),
-        struct.pack("!BIH", 2, 5, 1),
-        struct.pack("!BIH", 1, offsets[5], 0),
-        struct.pack("!BIH", 1, offsets[6], 0),
-    ]
+    cross_reference = len(plain) + len(packed) + 1
+    offsets[cross_reference] = len(output)
+    entries = [struct.pack("!BIH", 0, 0, 65535)]
+    places: dict[int, int] = {}
+    for number in range(1, cross_reference + 1):
+        if number in packed:
+            stream = packed[number]
+            places[stream] = places.get(stream, -1) + 1
+            entries.append(struct.pack("!BIH", 2, stream, places[stream]))
+        else:
+            entries.append(struct.pack("!BIH", 1, offsets[number], 0))
     table = b"".join(entries)
     output += (
-        b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\n" % len(table)
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\n"
+        % (cross_reference, cross_reference + 1, len(table))
         + b"stream\n"
         + table
         + b"\nendstream\nendobj\n"
     )
-    output += b"startxref\n%d\n%%%%EOF\n" % offsets[6]
+    output += b"startxref\n%d\n%%%%EOF\n" % offsets[cross_reference]
     return bytes(output)
+
+
+def pdf_hiding_javascript_in_an_object_stream() -> bytes:
+    """The catalog and its JavaScript action sit in a compressed object stream: the raw
+    bytes show neither /OpenAction nor /JavaScript, only a parser finds them."""
+    hidden = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+        4: b"<< /S /JavaScript /JS (app.alert(1)) >>",
+    }
+    plain = {2: ONE_PAGE[0], 3: ONE_PAGE[1], 5: object_stream(hidden)}
+    return pdf_with_object_streams(plain, {1: 5, 4: 5})
+
+
+def pdf_with_object_stream_bombs(count: int, padding: int) -> bytes:
+    """A one-page PDF whose catalog refers to `count` objects, each alone in its own object
+    stream with `padding` spaces: a few hundred kilobytes that decompress to `count` times
+    `padding` bytes."""
+    references = b" ".join(b"%d 0 R" % (4 + index) for index in range(count))
+    plain = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /Extra [" + references + b"] >>",
+        2: ONE_PAGE[0],
+        3: ONE_PAGE[1],
+    }
+    packed = {}
+    for index in range(count):
+        number, stream = 4 + index, 4 + count + index
+        plain[stream] = object_stream({number: b"(x)"}, padding=padding)
+        packed[number] = stream
+    return pdf_with_object_streams(plain, packed)
+
+
+def pdf_with_a_length_in_an_object_stream_bomb(padding: int) -> bytes:
+    """Object 4 sits in object stream 6, whose length is object 5, which sits in object
+    stream 7 with `padding` spaces: to find where stream 6 ends, a reader decodes stream 7."""
+    hidden = zlib.compress(b"4 0 (x)")
+    stream_6 = (
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 5 0 R >>\nstream\n"
+        + hidden
+        + b"\nendstream"
+    )
+    stream_7 = object_stream({5: b"%d" % len(hidden)}, padding=padding)
+    plain = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /Extra 4 0 R >>",
+        2: ONE_PAGE[0],
+        3: ONE_PAGE[1],
+        6: stream_6,
+        7: stream_7,
+    }
+    return pdf_with_object_streams(plain, {4: 6, 5: 7})
+
+
+def pdf_with_xfa_form() -> bytes:
+    """A form in XFA, Adobe's XML forms, with a script run when the form opens."""
+    xfa = (
+        b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template><subform>'
+        b'<event activity="initialize"><script contentType="application/x-javascript">'
+        b"app.alert(1)</script></event></subform></template></xdp:xdp>"
+    )
+    packed = zlib.compress(xfa)
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>",
+            *ONE_PAGE,
+            b"<< /Fields [] /XFA 5 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed)
+            + packed
+            + b"\nendstream",
+        ]
+    )

@@ -1,5 +1,6 @@
 import io
 import os
+import tracemalloc
 import zipfile
 import zlib
 
@@ -20,8 +21,13 @@ from relais.documents.validation import (
 )
 from tests.documents.hostile_files import (
     ONE_PAGE,
+    object_stream,
     pdf_hiding_javascript_in_an_object_stream,
     pdf_opening_with,
+    pdf_with_a_length_in_an_object_stream_bomb,
+    pdf_with_object_stream_bombs,
+    pdf_with_object_streams,
+    pdf_with_xfa_form,
     png_declaring,
     raw_pdf,
 )
@@ -79,6 +85,7 @@ ACTIVE_PDF = "Ce PDF contient du JavaScript, des actions automatiques ou des fic
 DAMAGED_PDF = "Ce PDF est incomplet ou endommagé"
 DAMAGED_IMAGE = "Cette image est incomplète ou endommagée"
 TOO_MANY_PIXELS = "Cette image est trop grande : elle peut compter au plus 50 millions de pixels"
+TOO_COMPRESSED_PDF = "Ce PDF est compressé d'une façon qui empêche de le vérifier sans risque"
 
 
 # Refused files
@@ -126,8 +133,22 @@ def test_it_refuses_an_svg_with_a_script_renamed_png():
         ("photo.png", png()[:40] + b"<HTML><SCRIPT>alert(1)</SCRIPT>" + png()[40:]),
         ("photo.jpg", jpeg()[:20] + b"<svg onload=alert(1)>" + jpeg()[20:]),
         ("facture.pdf", b"%PDF-1.7\n<!doctype html><script>alert(1)</script>" + pdf()[9:]),
+        (
+            "facture.pdf",
+            pdf()[:15]
+            + b"%"
+            + b" " * 1100
+            + b"\n%<html><body><script>alert(document.domain)</script>\n"
+            + pdf()[15:],
+        ),
     ],
-    ids=["png-then-html", "capitals-inside-png", "svg-inside-jpeg", "pdf-then-html"],
+    ids=[
+        "png-then-html",
+        "capitals-inside-png",
+        "svg-inside-jpeg",
+        "pdf-then-html",
+        "html-in-a-pdf-comment-past-the-sniffed-start",
+    ],
 )
 def test_it_refuses_a_file_with_valid_magic_bytes_then_web_code(name, content):
     assert WEB_CODE in refusal(content, name)
@@ -160,6 +181,17 @@ def test_it_refuses_a_pdf_carrying_an_attached_file():
         pdf_opening_with(b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>"),
         pdf_opening_with(b"<< /S /Launch /F (cmd.exe) >>"),
         pdf_opening_with(b"<< /S /URI /URI (https://example.org/pixel) >>"),
+        pdf_opening_with(
+            b"<< /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (https://example.org/pixel) >> >>"
+        ),
+        pdf_opening_with(
+            b"<< /S /GoTo /D [3 0 R /Fit] /Next [<< /S /GoTo /D [3 0 R /Fit] >> "
+            b"<< /S /SubmitForm /F (https://example.org/) >>] >>"
+        ),
+        pdf_opening_with(
+            b"<< /S /GoTo /D [3 0 R /Fit] /Next << /S /GoTo /D [3 0 R /Fit] "
+            b"/Next << /S /GoToR /F (\\\\\\\\attacker\\\\share\\\\a.pdf) /D [0 /Fit] >> >> >>"
+        ),
         raw_pdf(
             [
                 b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 4 0 R >> >>",
@@ -169,8 +201,20 @@ def test_it_refuses_a_pdf_carrying_an_attached_file():
             ]
         ),
         pdf_hiding_javascript_in_an_object_stream(),
+        pdf_with_xfa_form(),
     ],
-    ids=["open-action", "escaped-names", "launch", "uri-on-open", "attachment", "object-stream"],
+    ids=[
+        "open-action",
+        "escaped-names",
+        "launch",
+        "uri-on-open",
+        "uri-after-going-to-a-page",
+        "form-sent-among-next-actions",
+        "network-share-two-actions-later",
+        "attachment",
+        "object-stream",
+        "xfa-form",
+    ],
 )
 def test_it_refuses_a_pdf_with_active_content(content):
     assert ACTIVE_PDF in refusal(content, "facture.pdf")
@@ -182,6 +226,44 @@ def test_it_refuses_javascript_left_in_an_object_no_page_refers_to():
     content = raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE, orphan])
 
     assert ACTIVE_PDF in refusal(content, "facture.pdf")
+
+
+def test_it_refuses_javascript_left_in_an_object_stream_no_cross_reference_lists():
+    # The raw bytes show nothing: the object stream is compressed.
+    orphan = object_stream({5: b"<< /S /JavaScript /JS (app.alert(1)) >>"})
+    content = raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE, orphan])
+
+    assert ACTIVE_PDF in refusal(content, "facture.pdf")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: pdf_with_object_stream_bombs(4, 70 * LIMIT),
+        lambda: pdf_with_a_length_in_an_object_stream_bomb(70 * LIMIT),
+    ],
+    ids=["four-object-streams", "length-of-a-stream-in-an-object-stream"],
+)
+def test_it_refuses_object_streams_that_decompress_past_the_limit_without_holding_them(build):
+    content = build()
+    assert len(content) < LIMIT
+
+    tracemalloc.start()
+    try:
+        message = refusal(content, "facture.pdf")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert TOO_COMPRESSED_PDF in message
+    assert peak < 16 * LIMIT
+
+
+def test_it_refuses_an_object_stream_compressed_otherwise_than_writers_do():
+    # Same length, so that the cross-reference still finds every object.
+    content = pdf_with_object_stream_bombs(1, 0).replace(b"/FlateDecode", b"/LZWDecode  ")
+
+    assert TOO_COMPRESSED_PDF in refusal(content, "facture.pdf")
 
 
 def test_it_refuses_an_encrypted_pdf():
@@ -305,8 +387,32 @@ def test_it_keeps_a_pdf_byte_for_byte():
     assert clean == CleanFile(content=content, content_type="application/pdf", extension="pdf")
 
 
-def test_it_accepts_a_pdf_opening_on_its_first_page():
-    content = pdf_opening_with(b"<< /S /GoTo /D [3 0 R /Fit] >>")
+@pytest.mark.parametrize(
+    "content",
+    [
+        pdf_opening_with(b"<< /S /GoTo /D [3 0 R /Fit] >>"),
+        pdf_opening_with(b"<< /S /GoTo /D [3 0 R /Fit] /Next << /S /GoTo /D [3 0 R /FitH] >> >>"),
+        raw_pdf(
+            [
+                b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+                *ONE_PAGE,
+                b"<< /S /GoTo /D [3 0 R /Fit] /Next [4 0 R] >>",
+            ]
+        ),
+    ],
+    ids=["one-action", "two-actions", "actions-in-a-loop"],
+)
+def test_it_accepts_a_pdf_opening_on_its_first_page(content):
+    assert upload(content, "avis.pdf").content == content
+
+
+def test_it_accepts_a_pdf_whose_objects_sit_in_object_streams():
+    packed = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>",
+        2: ONE_PAGE[0],
+        3: ONE_PAGE[1],
+    }
+    content = pdf_with_object_streams({4: object_stream(packed)}, {1: 4, 2: 4, 3: 4})
 
     assert upload(content, "avis.pdf").content == content
 
