@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
-from relais.audit.services import Event, audit_record_many
+from relais.audit.services import Event, audit_record, audit_record_many
 from relais.consent.access import FileAccess, Professional, file_access
 from relais.consent.models import (
     Block,
@@ -412,11 +412,11 @@ def break_glass_open(
         .exists()
     )
     if person.refuses_break_glass or blocked or person.status != PersonStatus.ACTIVE:
-        record_on_file(
-            AuditAction.BREAK_GLASS_REFUSED,
-            person=person,
-            by=by,
-            reason=reason,
+        # On the file, for the person's history, but by its number only: the journal of the
+        # professional's organisation, which its manager reads, must tell no more than the
+        # form did (the same words whether a file matched or not).
+        audit_record(
+            action=AuditAction.BREAK_GLASS_REFUSED, by=by, person_id=person.pk, reason=reason
         )
         raise ValidationError(
             "La personne a refusé les accès exceptionnels à son dossier : seul son accord "
@@ -459,6 +459,19 @@ def break_glass_open(
         )
         transaction.on_commit(lambda: _notify_managers(pro.organisation_id))
     return grant
+
+
+def break_glass_unmatched(*, reason: str, by: Actor) -> None:
+    """Journal a request for exceptional access that matched no single file as a refused
+    one: the organisation's journal then reads the same whether the person has a file
+    that refused it or no file at all (a row on a file names the actor's profession: so
+    does this one)."""
+    audit_record(
+        action=AuditAction.BREAK_GLASS_REFUSED,
+        by=by,
+        reason=reason.strip(),
+        details={"profession": by.profession} if by.profession else None,
+    )
 
 
 def section_viewed(*, access: FileAccess, category: str, by: Actor) -> None:

@@ -426,6 +426,35 @@ def test_it_refuses_break_glass_to_a_blocked_organisation(person, elsewhere):
     assert not BreakGlassGrant.objects.exists()
 
 
+def _journal_rows(client) -> list[str]:
+    """The manager's journal, each row's cells as text."""
+    page = html.unescape(client.get(reverse("journal:list")).content.decode())
+    return [re.sub(r"<[^>]+>", " ", row) for row in re.findall(r"<tr><td>.*?</tr>", page, re.S)]
+
+
+def test_a_refused_break_glass_reads_in_the_managers_journal_as_an_unknown_identity(
+    person, elsewhere
+):
+    """The form answers the same words whether the person blocked the organisation or has
+    no file: the organisation's journal must not tell its manager more."""
+    organisation, professional, manager = elsewhere
+    Block.objects.create(person=person, organisation=organisation, created_by_label="La personne")
+    client = log_in(Client(), professional.user, professional)
+    manager_client = log_in(Client(), manager.user, manager)
+
+    assert _break_glass(client, birth_name="INCONNU", first_names="personne").status_code == 400
+    assert _break_glass(client).status_code == 400
+
+    refusals = AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS_REFUSED)
+    unknown, refused = refusals.order_by("seq")
+    assert (unknown.person_id, refused.person_id) == (None, person.pk)
+    assert unknown.person_label == refused.person_label == ""
+    rows = [row for row in _journal_rows(manager_client) if "refusé" in row]
+    assert len(rows) == 2
+    assert re.sub(r"\d", "", rows[0]) == re.sub(r"\d", "", rows[1])
+    assert not any("DUPRÉ" in row or f"n° {person.pk})" in row for row in rows)
+
+
 def test_it_asks_the_second_factor_again_before_break_glass(person, elsewhere):
     _, professional, _ = elsewhere
     client = log_in(Client(), professional.user, professional)

@@ -16,6 +16,7 @@ from relais.consent.services import (
     blocked_colleagues,
     break_glass_open,
     break_glass_preference_set,
+    break_glass_unmatched,
     consent_code_check,
     consent_code_send,
     consent_grant,
@@ -255,8 +256,11 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 if "reason" in getattr(error, "error_dict", {}):
                     form.add_error("reason", error.error_dict["reason"])
         if grant is None and not form.errors:
-            # One message whether no file matches or the person refused: the form must not
-            # tell whether this person has a file on Relais.
+            # One message whether no file matches or the person refused, and one journal
+            # row: neither the form nor the manager's journal tells whether this person
+            # has a file on Relais.
+            if len(matches) != 1:
+                break_glass_unmatched(reason=data["reason"], by=actor_for(request))
             form.add_error(None, BREAK_GLASS_IMPOSSIBLE)
         if grant is not None:
             messages.warning(
