@@ -2,8 +2,8 @@
 
 A code exists in clear only in the message that carries it. A record is first reserved
 (under the account's sending limit), then the code is drawn, its digest stored, and the
-message sent: for a login, by a task given nothing but the record's id, so that no code
-ever waits in the task queue.
+message sent: for a login, all three by a task given the account's id, the channel and the
+visitor to journal, never the code, so that no code ever waits in the task queue.
 """
 
 import logging
@@ -20,10 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
+from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.portal.models import CodeChannel, CodePurpose, LoginCode, PersonAccount
 
 logger = logging.getLogger(__name__)
+
+# How the journal names the person's space.
+ACCOUNT_OBJECT_TYPE = "espace personnel"
 
 SENDING_FAILED = "Le message n'a pas pu partir. Réessayez dans quelques minutes."
 
@@ -50,7 +56,7 @@ def code_reserve(
     account: PersonAccount, *, purpose: str, channel: str, validity: timedelta
 ) -> LoginCode | None:
     """A code record, not yet drawn nor sent; None when the account's sending limit is
-    reached. Called inside a transaction: locking the account serialises two requests for
+    reached. Called inside a transaction: locking the account serialises two sendings for
     it, so that the limit holds."""
     PersonAccount.objects.select_for_update().filter(pk=account.pk).first()
     if not _sending_allowed(account):
@@ -109,29 +115,49 @@ def code_send(login_code: LoginCode, *, to: str, message: Callable[[str], str]) 
         raise
 
 
-def login_code_deliver(*, login_code_id: int) -> bool:
-    """Draw and send the code of a login record reserved during the request; True when it
-    left. A record already sent, expired, or whose account closed or lost the phone or
-    address since is left alone: the person asks again."""
+def login_code_deliver(*, account_id: int | None, channel: str, by: Actor) -> bool:
+    """Reserve, journal, draw and send the login code the visitor `by` asked for on the
+    login page, to the account's phone or address for `channel`; True when it left.
+    Nothing is sent (the person asks again, or uses their card) when no account matched
+    what was typed, when the space is closed, its file archived or its phone or address
+    for the channel removed since, or when the account's sending limit is reached; the
+    journal says a code was sent only when one was reserved. Reserved here rather than
+    during the request, the code's validity runs from its sending, however long the task
+    waited in the queue."""
+    if account_id is None:
+        return False
     with transaction.atomic():
-        login_code = (
-            LoginCode.objects.select_for_update()
-            .select_related("account")
-            .usable(CodePurpose.LOGIN)
-            .filter(pk=login_code_id, digest="")
-            .filter(account__in=PersonAccount.objects.login_allowed())
+        # Locked before its phone and address are read: a change made at the office
+        # meanwhile is waited for, and the code goes to the new phone, not the old one.
+        account = (
+            PersonAccount.objects.login_allowed()
+            .select_for_update(of=("self",))
+            .select_related("person")
+            .filter(pk=account_id)
             .first()
+        )
+        if account is None:
+            return False
+        to = account.phone if channel == CodeChannel.SMS else account.email
+        if not to:
+            return False
+        login_code = code_reserve(
+            account,
+            purpose=CodePurpose.LOGIN,
+            channel=channel,
+            validity=settings.RELAIS_PORTAL_CODE_VALIDITY,
         )
         if login_code is None:
             return False
-        account = login_code.account
-        to = account.phone if login_code.channel == CodeChannel.SMS else account.email
-        if not to:
-            login_code.delete()
-            return False
-        # The validity runs from the sending, however long the task waited in the queue.
-        login_code.expires_at = timezone.now() + settings.RELAIS_PORTAL_CODE_VALIDITY
-        login_code.save(update_fields=["expires_at"])
+        audit_record(
+            action=AuditAction.PERSON_LOGIN_CODE_SENT,
+            by=by,
+            person_id=account.person_id,
+            person_label=account.person.journal_label,
+            object_type=ACCOUNT_OBJECT_TYPE,
+            object_id=account.pk,
+            details={"channel": channel, "purpose": CodePurpose.LOGIN},
+        )
     try:
         code_send(login_code, to=to, message=login_code_message)
     except ValidationError:

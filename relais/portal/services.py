@@ -39,7 +39,13 @@ from relais.persons.models import Person
 from relais.persons.services import contact_record
 from relais.persons.validators import french_number, mobile_number
 from relais.portal import throttling as sending
-from relais.portal.codes import code_reserve, code_send, digest, invitation_message
+from relais.portal.codes import (
+    ACCOUNT_OBJECT_TYPE,
+    code_reserve,
+    code_send,
+    digest,
+    invitation_message,
+)
 from relais.portal.models import (
     CodeChannel,
     CodePurpose,
@@ -55,7 +61,6 @@ logger = logging.getLogger(__name__)
 CARD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CARD_COMPACT = re.compile(r"^RL([0-9A-Z]{4})([0-9A-Z]{4})$")
 _RECOVERY_DIGITS = 8
-_OBJECT_TYPE = "espace personnel"
 
 # The persons' own rule for passwords. The professionals' zxcvbn score of 3 refuses
 # almost every password a person with little reading or digital practice can remember
@@ -249,7 +254,7 @@ def _record(
         by=by,
         person_id=account.person_id,
         person_label=account.person.journal_label,
-        object_type=_OBJECT_TYPE,
+        object_type=ACCOUNT_OBJECT_TYPE,
         object_id=account.pk,
         reason=reason,
         details=details,
@@ -578,14 +583,28 @@ def person_password_set(
     return account
 
 
+def _code_channel(parsed: Identifier, account: PersonAccount | None) -> str:
+    """A code goes by e-mail to an address typed, or for a card whose space has no phone;
+    by SMS otherwise."""
+    if parsed.kind == "email" or (
+        parsed.kind == "card" and account is not None and not account.phone
+    ):
+        return CodeChannel.EMAIL
+    return CodeChannel.SMS
+
+
 def login_code_send(*, identifier: str, by: Actor) -> None:
     """Ask for a login code for the account the identifier names.
 
-    Whatever happens next, the answer is the same: the code is made and sent by a task
-    (relais.portal.tasks.send_login_code) after the request, so that neither the time the
-    provider takes, nor its failure, nor the account's own sending limit tells the visitor
-    whether an account has this identifier. Only the limits counted on what was typed
-    (identifier and IP address, whether or not an account exists) answer with an error."""
+    Only the limits counted on what was typed (identifier and IP address, whether or not
+    an account exists) answer with an error. Past them, the request does the same work
+    whether or not an account has this identifier, has a phone or address for the
+    channel, or has reached its own sending limit: it looks the account up and queues one
+    task (relais.portal.tasks.send_login_code), given the account's id (None when there is
+    none), the channel, and the visitor as the journal names them (`by`'s label and
+    address). The task locks the account, reserves and journals the code, then draws and
+    sends it: neither the time that takes, nor the provider's failure, nor the account's
+    limit tells the visitor whether an account has this identifier."""
     parsed = parse_identifier(identifier)
     if parsed is None:
         raise ValidationError(
@@ -595,33 +614,12 @@ def login_code_send(*, identifier: str, by: Actor) -> None:
     if wait is not None:
         raise ValidationError(_sending_limited(wait))
     account = account_for(parsed)
-    if account is None:
-        return
-    if parsed.kind == "email" or (parsed.kind == "card" and not account.phone):
-        channel, to = CodeChannel.EMAIL, account.email
-    else:
-        channel, to = CodeChannel.SMS, account.phone
-    if not to:
-        return
-    with transaction.atomic():
-        login_code = code_reserve(
-            account,
-            purpose=CodePurpose.LOGIN,
-            channel=channel,
-            validity=settings.RELAIS_PORTAL_CODE_VALIDITY,
-        )
-        if login_code is None:
-            return
-        # Journaled with the request, which knows the address it came from: the task is
-        # given the record's id and nothing else.
-        _record(
-            AuditAction.PERSON_LOGIN_CODE_SENT,
-            account=account,
-            by=by,
-            details={"channel": channel, "purpose": CodePurpose.LOGIN},
-        )
-        login_code_id = login_code.pk
-        transaction.on_commit(lambda: send_login_code.enqueue(login_code_id))
+    send_login_code.enqueue(
+        account_id=account.pk if account is not None else None,
+        channel=_code_channel(parsed, account),
+        actor_label=by.label,
+        ip_address=by.ip_address,
+    )
 
 
 def person_invitation_send(*, account: PersonAccount, by: Actor) -> None:
@@ -685,7 +683,7 @@ def _failed(
         audit_record(
             action=AuditAction.PERSON_LOGIN_FAILED,
             by=by,
-            object_type=_OBJECT_TYPE,
+            object_type=ACCOUNT_OBJECT_TYPE,
             details={"method": method, "known": False},
         )
     return LoginRefused(_login_locked() if attempt.last else LOGIN_REFUSED)

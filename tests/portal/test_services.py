@@ -2,6 +2,7 @@
 password, restoring access at the office, closing, and the limits on sending codes."""
 
 import io
+import json
 import re
 from datetime import timedelta
 
@@ -9,8 +10,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.test import TestCase
-from django_tasks.signals import task_enqueued
+from django_tasks_db.models import DBTaskResult
 
 from relais.accounts.models import AttemptCounter
 from relais.audit.actions import AuditAction
@@ -19,9 +19,9 @@ from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from relais.consent.services import persons_merge
 from relais.persons.models import Person, PersonStatus
-from relais.portal import services
+from relais.portal import codes, services
 from relais.portal.codes import digest, purge_spent_codes
-from relais.portal.models import CodePurpose, LoginCode, PersonAccount, RecoveryCode
+from relais.portal.models import CodeChannel, CodePurpose, LoginCode, PersonAccount, RecoveryCode
 from relais.portal.services import (
     LoginRefused,
     login_code_send,
@@ -39,7 +39,13 @@ from relais.portal.services import (
 )
 from tests.persons.factories import PersonFactory
 from tests.portal.factories import PERSON_PASSWORD, PersonAccountFactory
-from tests.portal.helpers import VISITOR, ask_login_code, committed, sms_outbox
+from tests.portal.helpers import (
+    VISITOR,
+    ask_login_code,
+    committed,
+    run_held_tasks,
+    sms_outbox,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -670,53 +676,141 @@ def test_reopening_a_closed_space_needs_the_identity_checked_and_a_reason(checks
     assert "reopened" not in event.details
 
 
-def test_the_code_is_drawn_and_sent_after_the_commit_and_the_task_gets_only_its_record():
-    PersonAccountFactory(phone="+33612345678")
-    enqueued = []
+@pytest.mark.usefixtures("held_tasks")
+def test_the_request_queues_the_account_the_channel_and_the_visitor_and_nothing_else():
+    account = PersonAccountFactory(phone="+33612345678")
 
-    def remember(sender, task_result, **kwargs):
-        enqueued.append((task_result.task.name, task_result.args, task_result.kwargs))
+    login_code_send(identifier="06 12 34 56 78", by=VISITOR)
 
-    task_enqueued.connect(remember)
-    try:
-        with committed():
-            login_code_send(identifier="0612345678", by=VISITOR)
-            reserved = LoginCode.objects.get()
-            assert reserved.digest == ""
-            assert sms_outbox() == []
-    finally:
-        task_enqueued.disconnect(remember)
+    held = DBTaskResult.objects.get()
+    assert held.task_path == "relais.portal.tasks.send_login_code"
+    assert held.args_kwargs == {
+        "args": [],
+        "kwargs": {
+            "account_id": account.pk,
+            "channel": CodeChannel.SMS,
+            "actor_label": VISITOR.label,
+            "ip_address": VISITOR.ip_address,
+        },
+    }
+    # The request reserves, journals and sends nothing: the task does.
+    assert not LoginCode.objects.exists()
+    assert actions() == []
+    run_held_tasks()
+    code = sent_code()
+    reserved = LoginCode.objects.get()
+    assert reserved.digest == digest(CodePurpose.LOGIN, str(account.pk), code)
+    held.refresh_from_db()
+    queued = json.dumps([held.args_kwargs, held.return_value, held.traceback])
+    assert code not in queued
+    assert "612345678" not in queued
 
-    assert enqueued == [("send_login_code", [reserved.pk], {})]
-    reserved.refresh_from_db()
-    assert reserved.digest == digest(CodePurpose.LOGIN, str(reserved.account_id), sent_code())
+
+@pytest.mark.usefixtures("held_tasks")
+def test_the_request_queues_the_same_task_when_no_space_can_receive_a_code():
+    without_contact = PersonAccountFactory()
+
+    login_code_send(identifier="07 81 22 33 44", by=VISITOR)
+    login_code_send(identifier="inconnu@exemple.test", by=VISITOR)
+    login_code_send(identifier=without_contact.card_identifier, by=VISITOR)
+
+    visitor = {"actor_label": VISITOR.label, "ip_address": VISITOR.ip_address}
+    assert [
+        held.args_kwargs["kwargs"] for held in DBTaskResult.objects.order_by("enqueued_at")
+    ] == [
+        {"account_id": None, "channel": CodeChannel.SMS, **visitor},
+        {"account_id": None, "channel": CodeChannel.EMAIL, **visitor},
+        {"account_id": without_contact.pk, "channel": CodeChannel.EMAIL, **visitor},
+    ]
+    run_held_tasks()
+    assert sms_outbox() == []
+    assert not LoginCode.objects.exists()
+    assert actions() == []
 
 
-def test_a_code_not_yet_sent_does_not_hide_the_one_received():
+@pytest.mark.usefixtures("held_tasks")
+def test_the_task_journals_a_code_with_the_visitors_address_only_once_it_is_reserved(settings):
+    settings.RELAIS_PORTAL_CODES_PER_15_MIN = 1
+    account = PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    # The account's own limit is reached by the second request, through its card.
+    login_code_send(
+        identifier=account.card_identifier,
+        by=Actor(label=VISITOR.label, ip_address="198.51.100.2"),
+    )
+    assert actions() == []
+
+    run_held_tasks()
+
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor_label, event.ip_address) == (
+        AuditAction.PERSON_LOGIN_CODE_SENT,
+        VISITOR.label,
+        VISITOR.ip_address,
+    )
+    assert (event.person_id, event.object_id) == (account.person_id, str(account.pk))
+    assert event.details == {"channel": CodeChannel.SMS, "purpose": CodePurpose.LOGIN}
+    assert LoginCode.objects.count() == len(sms_outbox()) == 1
+    assert verify_chain().intact
+
+
+@pytest.mark.usefixtures("held_tasks")
+def test_the_validity_runs_from_the_sending_however_long_the_task_waited(clock):
+    account = PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    clock.advance(minutes=30)
+    run_held_tasks()
+    clock.advance(minutes=9, seconds=50)
+
+    assert person_login_with_code(identifier="0612345678", code=sent_code(), by=VISITOR) == account
+
+
+def test_a_code_not_yet_sent_does_not_hide_the_one_received(monkeypatch):
     account = PersonAccountFactory(phone="+33612345678")
     ask_login_code("0612345678")
     received = sent_code()
+    logged_in = []
+    code_send = codes.code_send
 
-    with TestCase.captureOnCommitCallbacks(execute=False):
-        login_code_send(identifier="0612345678", by=VISITOR)
+    def log_in_before_sending(login_code, **kwargs):
+        # The second code is reserved and journaled, not drawn yet.
+        assert login_code.digest == ""
+        logged_in.append(person_login_with_code(identifier="0612345678", code=received, by=VISITOR))
+        code_send(login_code, **kwargs)
 
-    assert LoginCode.objects.filter(digest="").exists()
-    assert person_login_with_code(identifier="0612345678", code=received, by=VISITOR) == account
+    monkeypatch.setattr(codes, "code_send", log_in_before_sending)
+    ask_login_code("0612345678")
+
+    assert logged_in == [account]
+    assert len(sms_outbox()) == 2
 
 
-def test_the_task_sends_nothing_once_the_file_is_archived():
-    """An archived file keeps its space open, phone and waiting code included (closing
-    the space would erase the code): only the task's check of the file stops the SMS."""
-    account = PersonAccountFactory(phone="+33612345678")
-    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
-        login_code_send(identifier="0612345678", by=VISITOR)
+def _archive(account: PersonAccount) -> None:
+    # An archived file keeps its space open and its phone: only the task's check of the
+    # file stops the SMS.
     Person.objects.filter(pk=account.person_id).update(status=PersonStatus.ARCHIVED)
 
-    for callback in callbacks:
-        callback()
+
+def _close(account: PersonAccount) -> None:
+    person_account_close(account=account, by=PRO)
+
+
+def _remove_phone(account: PersonAccount) -> None:
+    person_account_update(account=account, email="lea@exemple.test", **CHECKED, by=PRO)
+
+
+@pytest.mark.usefixtures("held_tasks")
+@pytest.mark.parametrize("change", [_archive, _close, _remove_phone])
+def test_the_task_sends_nothing_once_the_space_can_no_longer_receive_it(change):
+    account = PersonAccountFactory(phone="+33612345678")
+    login_code_send(identifier="0612345678", by=VISITOR)
+    change(account)
+
+    run_held_tasks()
 
     assert sms_outbox() == []
-    assert LoginCode.objects.get().digest == ""
+    assert not LoginCode.objects.exists()
+    assert AuditAction.PERSON_LOGIN_CODE_SENT not in actions()
 
 
 def test_a_merged_duplicate_closes_its_space_and_no_longer_logs_in():

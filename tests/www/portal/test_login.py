@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from relais.audit.actions import AuditAction
@@ -43,8 +45,7 @@ def last_code() -> str:
 
 
 def ask_code(client, identifier=TYPED_PHONE):
-    with committed():
-        return client.post(reverse("portal:login_code"), {"identifier": identifier})
+    return client.post(reverse("portal:login_code"), {"identifier": identifier})
 
 
 def visible(response) -> str:
@@ -110,6 +111,28 @@ def test_it_answers_an_unknown_identifier_exactly_like_a_known_one(client):
     assert known_wrong.status_code == unknown_wrong.status_code == 400
     assert visible(known_wrong) == visible(unknown_wrong)
     assert "Ce que vous avez tapé ne marche pas" in visible(unknown_wrong)
+
+
+def test_asking_a_code_runs_as_many_queries_whether_or_not_a_space_can_receive_it(settings):
+    """The time the request takes must not tell either: with the queue of production, the
+    request does the same work for a known number, an unknown one, and a space without
+    the phone or address the code would go to."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    PersonAccountFactory(phone=PHONE)
+    without_contact = PersonAccountFactory()
+    # The first request from an address starts its counter: each one measured is a later one.
+    assert ask_code(Client(), "06 99 88 77 66").status_code == 302
+
+    def queries(identifier: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = ask_code(Client(), identifier)
+        assert response.status_code == 302
+        return len(captured)
+
+    known = queries(TYPED_PHONE)
+
+    assert queries("07 81 22 33 44") == known
+    assert queries(without_contact.card_identifier) == known
 
 
 def test_a_failing_provider_gives_the_page_an_unknown_identifier_gets(client, settings):
