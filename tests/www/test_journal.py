@@ -15,6 +15,7 @@ from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
 from relais.www.journal.views import PAGE_SIZE
+from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -358,3 +359,55 @@ def test_it_names_the_data_category_of_a_read_and_says_yes_or_no_in_french(
 
     assert "MARTIN Léa (n° 1) (Couverture sociale)" in page
     assert "exceptionnel : non" in page
+
+
+def test_it_hides_a_new_members_logins_from_before_they_joined(manager_client, organisation):
+    """Their logins at a former employer belong to that employer's journal."""
+    former = MembershipFactory(started_on=timezone.localdate() - timedelta(days=800))
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=400)):
+        before = _record(former, AuditAction.LOGIN, acting=False)
+    joined = MembershipFactory(user=former.user, organisation=organisation)
+    since = _record(joined, AuditAction.LOGIN, acting=False)
+
+    seqs = _seqs(manager_client.get(JOURNAL))
+
+    assert since.seq in seqs
+    assert before.seq not in seqs
+
+
+def test_it_says_an_empty_detail_with_a_dash_not_none(manager_client, member_membership):
+    _record(member_membership, AuditAction.ORGANISATION_SWITCHED, details={"depuis": None})
+
+    page = unescape(manager_client.get(JOURNAL).content.decode())
+
+    assert "depuis : —" in page
+    assert "None" not in page
+
+
+def test_it_says_how_long_rows_are_kept(manager_client, settings):
+    settings.RELAIS_RETENTION_JOURNAL = timedelta(days=365)
+
+    page = unescape(manager_client.get(JOURNAL).content.decode())
+
+    assert "Ses lignes sont effacées 12 mois après leur écriture." in page
+    assert "effacé :" not in page
+
+
+def test_the_pilot_acting_for_an_organisation_reads_the_platforms_journal_under_its_name(
+    client, organisation, outsider
+):
+    """Its rows are every organisation's: the title says so, not the name of the
+    organisation the pilot acts for; once one organisation's journal is opened, its
+    name."""
+    pilot = MembershipFactory(organisation=organisation, user__is_superuser=True)
+    log_in(client, pilot.user, pilot)
+    _record(outsider)
+
+    everything = unescape(client.get(JOURNAL).content.decode())
+    opened = unescape(
+        client.get(JOURNAL, {"organisation": outsider.organisation_id}).content.decode()
+    )
+
+    assert "Journal des accès — plateforme" in everything
+    assert outsider.organisation.name in everything
+    assert f"Journal des accès — {outsider.organisation.name}" in opened

@@ -2,8 +2,9 @@ from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,6 +13,7 @@ from relais.accounts.decorators import organisation_optional
 from relais.accounts.models import User
 from relais.audit.actions import PLATFORM_ACTIONS
 from relais.audit.models import AuditEvent, AuditEventQuerySet
+from relais.audit.trimming import journal_kept_months
 from relais.organisations.models import Membership, Organisation
 from relais.www.forms import posted_id
 from relais.www.journal.forms import JournalFilterForm
@@ -21,17 +23,19 @@ PAGE_SIZE = 50
 
 def _scopes_for_manager(organisation_id: int) -> list[AuditEventQuerySet]:
     """The organisation's events, and the events of its current members acting for no
-    organisation (logins, second factor), never their acts for another organisation, for
-    the whole platform (a pilot who is also a member), nor what former members do after
-    leaving."""
-    member_ids = (
-        Membership.objects.active().filter(organisation_id=organisation_id).values("user_id")
-    )
+    organisation (logins, second factor) since they joined it: never their acts for
+    another organisation, for the whole platform (a pilot who is also a member), what they
+    did before joining (at a former employer), nor what former members do after leaving."""
+    members = Membership.objects.active().filter(organisation_id=organisation_id)
+    since_joining = members.filter(user_id=OuterRef("actor_id"), started_on__lte=OuterRef("day"))
     return [
         AuditEvent.objects.filter(organisation_id=organisation_id),
-        AuditEvent.objects.filter(organisation_id__isnull=True, actor_id__in=member_ids).exclude(
-            action__in=PLATFORM_ACTIONS
-        ),
+        AuditEvent.objects.filter(
+            organisation_id__isnull=True, actor_id__in=members.values("user_id")
+        )
+        .alias(day=TruncDate("created_at"))
+        .filter(Exists(since_joining))
+        .exclude(action__in=PLATFORM_ACTIONS),
     ]
 
 
@@ -59,6 +63,26 @@ def _day_bounds(day: object, *, end: bool) -> datetime:
     if end:
         moment += timedelta(days=1)
     return timezone.make_aware(moment)
+
+
+def _scope_label(
+    membership: Membership | None,
+    organisations: list[tuple[int, str]] | None,
+    form: JournalFilterForm,
+) -> str:
+    """Whose rows the page shows: the manager's organisation; for the pilot, the
+    organisation whose journal was opened, else the whole platform (whatever organisation
+    the pilot acts for, its rows are not the only ones shown)."""
+    if membership is not None:
+        return str(membership.organisation.name)
+    if (
+        organisations
+        and form.is_bound
+        and form.is_valid()
+        and form.cleaned_data.get("organisation")
+    ):
+        return organisations[0][1]
+    return "plateforme"
 
 
 @organisation_optional
@@ -124,7 +148,8 @@ def journal(request: HttpRequest) -> HttpResponse:
         "events": page,
         "next_before": page[-1].seq if has_more else None,
         "query": query.urlencode(),
-        "scope": "plateforme" if membership is None else membership.organisation.name,
+        "scope": _scope_label(membership if manager else None, organisations, form),
         "pilot": not manager,
+        "kept_months": journal_kept_months(),
     }
     return render(request, "journal/list.html", context)

@@ -18,7 +18,10 @@ def category_label(code: str) -> str:
 
 @register.filter
 def journal_value(value: object) -> object:
-    """A detail of a row: yes and no in French, anything else as it is."""
+    """A detail of a row: yes and no in French, nothing as a dash, anything else as it
+    is."""
+    if value is None:
+        return "—"
     if isinstance(value, bool):
         return "oui" if value else "non"
     return value
