@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -10,7 +11,8 @@ from relais.audit.models import AuditEvent
 from relais.organisations.models import Organisation, Sector
 from relais.organisations.services import organisation_create, organisation_update
 from relais.www.organisations.views import PILOT_PAGE_SIZE
-from tests.factories import OrganisationFactory, valid_siret
+from tests.conftest import log_in
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, valid_siret
 
 pytestmark = pytest.mark.django_db
 
@@ -221,16 +223,24 @@ def test_it_links_each_organisation_to_its_journal(pilot_client, organisation):
     assert pilot_client.get(journal).context["form"].is_valid()
 
 
+INVITE_MANAGER = {
+    "first_name": "Julien",
+    "last_name": "Caron",
+    "email": "julien.caron@exemple.test",
+    "role": "responsable",
+    "profession": "es",
+}
+
+
+def _journal_of(manager) -> set[int]:
+    response = log_in(Client(), manager.user, manager).get(reverse("journal:list"))
+    return {event.seq for event in response.context["events"]}
+
+
 def test_it_lets_the_pilot_invite_a_manager(
     pilot_client, organisation, mailoutbox, django_capture_on_commit_callbacks
 ):
-    data = {
-        "first_name": "Julien",
-        "last_name": "Caron",
-        "email": "julien.caron@exemple.test",
-        "role": "responsable",
-        "profession": "es",
-    }
+    data = INVITE_MANAGER
 
     with django_capture_on_commit_callbacks(execute=True):
         response = pilot_client.post(
@@ -302,3 +312,24 @@ def test_a_refused_invitation_from_the_pilot_answers_400_and_keeps_what_was_type
     assert 'value="julien.caron@exemple.test"' in response.content.decode()
     assert not organisation.invitations.exists()
     assert mailoutbox == []
+
+
+@pytest.mark.parametrize("pilot_is_a_member_elsewhere", [False, True])
+def test_the_pilots_invitation_is_journaled_under_the_invited_organisation(
+    client, organisation, pilot_is_a_member_elsewhere
+):
+    pilot = UserFactory(pilot=True)
+    elsewhere = OrganisationFactory(name="CAF du Nord")
+    acting = MembershipFactory(user=pilot, organisation=elsewhere)
+    log_in(client, pilot, acting if pilot_is_a_member_elsewhere else None)
+
+    client.post(reverse("organisations:pilot_detail", args=[organisation.pk]), INVITE_MANAGER)
+
+    sent = AuditEvent.objects.get(action=AuditAction.INVITATION_SENT)
+    assert (sent.actor_id, sent.organisation_id, sent.organisation_label) == (
+        pilot.pk,
+        organisation.pk,
+        organisation.name,
+    )
+    assert sent.seq in _journal_of(MembershipFactory(organisation=organisation, manager=True))
+    assert sent.seq not in _journal_of(MembershipFactory(organisation=elsewhere, manager=True))

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,6 +16,7 @@ from relais.accounts.decorators import (
     recent_second_factor_required,
 )
 from relais.accounts.services import second_factor_reset
+from relais.audit.context import Actor
 from relais.organisations.models import Invitation, Membership, Organisation
 from relais.organisations.services import (
     invitation_create,
@@ -56,12 +59,24 @@ def _team_context(organisation: Organisation) -> dict[str, object]:
     }
 
 
-def _invite(request: HttpRequest, organisation: Organisation, form: InvitationForm) -> bool:
+def _pilot_for(request: HttpRequest, organisation: Organisation) -> Actor:
+    """The pilot acting on one organisation's team: journaled under that organisation,
+    whose manager reads it, never under one the pilot may be a member of."""
+    return replace(
+        platform_actor(request),
+        organisation_id=organisation.pk,
+        organisation_label=organisation.name,
+    )
+
+
+def _invite(
+    request: HttpRequest, organisation: Organisation, form: InvitationForm, *, by: Actor
+) -> bool:
     try:
         invitation_create(
             organisation=organisation,
             invited_by=request.user,  # type: ignore[arg-type]
-            by=actor_for(request),
+            by=by,
             **form.cleaned_data,
         )
     except ValidationError as error:
@@ -91,7 +106,7 @@ def members(request: HttpRequest) -> HttpResponse:
 def invite(request: HttpRequest) -> HttpResponse:
     organisation = request.membership.organisation  # type: ignore[attr-defined]
     form = InvitationForm(request.POST)
-    if form.is_valid() and _invite(request, organisation, form):
+    if form.is_valid() and _invite(request, organisation, form, by=actor_for(request)):
         return redirect("organisations:members")
     context = _team_context(organisation) | {"title": "Équipe", "form": form}
     return render(request, "organisations/members.html", context, status=400)
@@ -241,7 +256,9 @@ def pilot_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
     form = InvitationForm(
         request.POST if request.method == "POST" else None, initial={"role": "responsable"}
     )
-    if form.is_valid() and _invite(request, organisation, form):
+    if form.is_valid() and _invite(
+        request, organisation, form, by=_pilot_for(request, organisation)
+    ):
         return redirect("organisations:pilot_detail", organisation_id=organisation.pk)
     context = _team_context(organisation) | {"title": organisation.name, "form": form}
     return render(
