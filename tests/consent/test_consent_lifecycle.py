@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from relais.audit.actions import AuditAction
-from relais.audit.context import SYSTEM
+from relais.audit.context import SYSTEM, Actor
 from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from relais.consent import services as consent_services
@@ -25,6 +25,7 @@ from relais.notifications import sms
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Note, Person, PersonStatus
+from relais.persons.services import record_on_file
 from relais.persons.validators import mobile_number
 from relais.www.persons import consent_views
 from relais.www.persons.consent_views import BREAK_GLASS_IMPOSSIBLE
@@ -505,6 +506,35 @@ def test_it_shows_the_break_glass_and_its_reason_in_the_access_history(
     ).get()
     assert viewed.reason == REASON
     assert viewed.details["exceptionnel"] is True
+
+
+def test_the_printed_history_marks_only_emergencies_reasons_as_exceptional_access(
+    referent_client, referent, person, elsewhere
+):
+    """A reason given at the office (a changed phone, a closed space) is no emergency: the
+    paper handed to the person must not say their file was opened in one."""
+    _, professional, _ = elsewhere
+    _break_glass(log_in(Client(), professional.user, professional))
+    office = "Nouveau téléphone, carte d'identité vérifiée."
+    at_the_office = Actor(
+        user_id=referent.user_id,
+        label=referent.user.get_full_name(),
+        organisation_id=referent.organisation_id,
+        organisation_label=referent.organisation.name,
+    )
+    record_on_file(
+        AuditAction.PERSON_ACCOUNT_UPDATED, person=person, by=at_the_office, reason=office
+    )
+
+    page = html.unescape(
+        referent_client.get(
+            reverse("persons:history", args=[person.pk]), {"impression": "1"}
+        ).content.decode()
+    )
+
+    assert re.findall(r'<th scope="col">([^<]*)</th>', page)[-1] == "Motif"
+    assert f"Accès exceptionnel : {REASON}" in page
+    assert f"<td>{office}</td>" in page
 
 
 @pytest.mark.parametrize(
