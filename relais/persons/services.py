@@ -1,6 +1,6 @@
 """Writes on a person's file. Each call is one transaction with its journal row."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -140,25 +140,47 @@ def _touch(person: Person) -> None:
     person.last_contact_at = contact_record(person.pk)
 
 
+_NAME_KEYS = ["birth_name_key", "usage_name_key", "first_names_key"]
+
+
+def _lock_active(person: Person) -> None:
+    """Lock the file's row until the caller's transaction ends, so that two writes on
+    the file check what the other wrote; refused if the file was merged or archived
+    since the page read it."""
+    if not Person.objects.lock_if_active(person.pk):
+        raise ValidationError(
+            "Ce dossier n'est plus actif : il a été fusionné ou archivé pendant que "
+            "vous le modifiiez. La modification n'est pas enregistrée."
+        )
+
+
 def section_save(
-    *, person: Person, category: DataCategory, instance: models.Model, by: Actor
+    *,
+    person: Person,
+    category: DataCategory,
+    instance: models.Model,
+    by: Actor,
+    fields: Collection[str] = (),
 ) -> None:
-    """Save one edited object of a section (the person itself for IDENTITY)."""
+    """Save one edited object of a section: the person itself for IDENTITY, of which
+    only `fields` (those the form edits) are written."""
     if isinstance(instance, Person):
         _set_keys(instance)
         instance.full_clean(exclude=["created_by_organisation"])
     else:
         instance.full_clean()
     with transaction.atomic():
-        # The page read the file while it was active; saving the whole row as read would
-        # bring back a file merged or archived since.
-        if isinstance(instance, Person) and not Person.objects.lock_if_active(instance.pk):
-            raise ValidationError(
-                "Ce dossier n'est plus actif : il a été fusionné ou archivé pendant que "
-                "vous le modifiiez. La modification n'est pas enregistrée."
-            )
-        instance.save()
-        _touch(person)
+        # The page read the file while it was active: what it saves would bring back a
+        # file merged or archived since, or be lost on it.
+        _lock_active(person)
+        if isinstance(instance, Person):
+            # The rest of the row may have been written since the page read it: a NIR
+            # recorded, a refusal of exceptional access.
+            instance.last_contact_at = timezone.now()
+            instance.save(update_fields=[*fields, *_NAME_KEYS, "last_contact_at"])
+        else:
+            instance.save()
+            _touch(person)
         record_on_file(
             AuditAction.SECTION_UPDATED,
             person=person,

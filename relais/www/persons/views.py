@@ -594,6 +594,7 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
                 person=person,
                 category=chosen,
                 instance=form.save(commit=False),
+                fields=form_class._meta.fields,
                 by=actor_for(request),
             )
         except ValidationError as error:
