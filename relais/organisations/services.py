@@ -278,15 +278,24 @@ def _account_exists() -> ValidationError:
 
 
 def invitation_revoke(*, invitation: Invitation, by: Actor) -> None:
+    """Cancel a pending invitation. Its row is locked and read again first: accepted
+    since the page was shown (or at the same moment), it is refused, never marked both
+    accepted and cancelled."""
     with transaction.atomic():
-        invitation.revoked_at = timezone.now()
-        invitation.save(update_fields=["revoked_at"])
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.revoked_at is not None:
+            raise ValidationError("Cette invitation est déjà annulée.")
+        if not locked.is_usable():
+            raise ValidationError("Cette invitation a déjà été acceptée ou a expiré.")
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
         audit_record(
             action=AuditAction.INVITATION_REVOKED,
             by=by,
             object_type="invitation",
-            object_id=invitation.pk,
+            object_id=locked.pk,
         )
+    invitation.revoked_at = locked.revoked_at
 
 
 def membership_deactivate(*, membership: Membership, by: Actor) -> None:

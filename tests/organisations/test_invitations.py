@@ -14,7 +14,11 @@ from relais.accounts.services import actor_of
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Invitation, Membership, Role
-from relais.organisations.services import invitation_accept, invitation_create
+from relais.organisations.services import (
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+)
 from relais.organisations.tasks import send_invitation_email
 from relais.organisations.tokens import invitation_token
 from tests.concurrency import meanwhile, needs_row_locks
@@ -289,6 +293,61 @@ def test_it_refuses_a_revoked_link(client, manager_client, manager_membership):
     assert AuditEvent.objects.filter(action=AuditAction.INVITATION_REVOKED).count() == 1
 
 
+ALREADY_ACCEPTED = "Cette invitation a déjà été acceptée ou a expiré."
+
+
+def _accept_as_new_account(invitation):
+    return invitation_accept(
+        invitation=invitation, password=STRONG_PASSWORD, existing_user=None, ip_address="127.0.0.1"
+    )
+
+
+def _refused_revocation(invitation):
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.INVITATION_REVOKED).exists()
+
+
+def test_it_refuses_to_cancel_an_invitation_accepted_since_it_was_read(manager_membership):
+    invitation, _ = _invite(manager_membership)
+    _accept_as_new_account(Invitation.objects.get(pk=invitation.pk))
+
+    with pytest.raises(ValidationError, match=ALREADY_ACCEPTED):
+        invitation_revoke(invitation=invitation, by=actor_of(manager_membership.user))
+
+    _refused_revocation(invitation)
+    assert invitation.accepted_at is not None
+
+
+def test_the_team_page_says_an_invitation_accepted_meanwhile_is_no_longer_to_cancel(
+    manager_client, manager_membership
+):
+    invitation, _ = _invite(manager_membership)
+    _accept_as_new_account(invitation)
+
+    response = manager_client.post(
+        reverse("organisations:revoke_invitation", args=[invitation.pk]), follow=True
+    )
+
+    assert response.redirect_chain == [(reverse("organisations:members"), 302)]
+    page = response.content.decode().replace("&#x27;", "'")
+    assert ALREADY_ACCEPTED in page
+    assert "L'invitation est annulée." not in page
+    _refused_revocation(invitation)
+    assert Membership.objects.filter(user__email=invitation.email).exists()
+
+
+def test_a_double_click_cancels_an_invitation_once(manager_client, manager_membership):
+    invitation, _ = _invite(manager_membership)
+    revoke = reverse("organisations:revoke_invitation", args=[invitation.pk])
+
+    manager_client.post(revoke)
+    response = manager_client.post(revoke, follow=True)
+
+    assert "Cette invitation est déjà annulée." in response.content.decode()
+    assert AuditEvent.objects.filter(action=AuditAction.INVITATION_REVOKED).count() == 1
+
+
 def test_it_refuses_a_made_up_link(client):
     response = client.get(reverse("accounts:invitation", args=["0" * 64]))
 
@@ -530,3 +589,21 @@ def test_two_invitations_accepted_at_once_make_one_membership(transactional_db, 
         accept(second)
 
     assert Membership.objects.filter(user=user).count() == 1
+
+
+@needs_row_locks
+def test_an_invitation_accepted_while_it_is_cancelled_stays_accepted(
+    transactional_db, manager_membership
+):
+    """The acceptance holds the invitation's row; the cancellation waits for it, then
+    finds the invitation accepted."""
+    invitation, _ = _invite(manager_membership)
+
+    with (
+        meanwhile(lambda: _accept_as_new_account(invitation)),
+        pytest.raises(ValidationError, match=ALREADY_ACCEPTED),
+    ):
+        invitation_revoke(invitation=invitation, by=actor_of(manager_membership.user))
+
+    _refused_revocation(invitation)
+    assert invitation.accepted_at is not None

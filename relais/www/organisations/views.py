@@ -158,14 +158,24 @@ def reset_second_factor(request: HttpRequest, membership_id: int) -> HttpRespons
 @manager_required
 @require_POST
 def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    # Any invitation of the organisation, pending or not: one accepted since the page was
+    # shown is refused with its reason rather than as a page not found.
     invitation = get_object_or_404(
-        Invitation.objects.pending(),
+        Invitation,
         pk=invitation_id,
         organisation_id=request.membership.organisation_id,  # type: ignore[attr-defined]
     )
-    invitation_revoke(invitation=invitation, by=actor_for(request))
-    messages.success(request, "L'invitation est annulée.")
+    _revoke(request, invitation, by=actor_for(request))
     return redirect("organisations:members")
+
+
+def _revoke(request: HttpRequest, invitation: Invitation, *, by: Actor) -> None:
+    try:
+        invitation_revoke(invitation=invitation, by=by)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "L'invitation est annulée.")
 
 
 # Organisations per page of the pilot's list.
