@@ -196,7 +196,11 @@ def can(
 
 def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQuerySet:
     """The persons whose file this professional may open (consent or break-glass), minus
-    those who blocked them."""
+    those who blocked them; none when the charter does not let them read IDENTITY, as the
+    file's page then answers 404: every list of persons names them and links to it."""
+    charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
+    if not level_allows(charter.get(DataCategory.IDENTITY, Level.NONE), Action.VIEW):
+        return Person.objects.none()
     # Driven by the organisation's consents (one IN sub-query), not by the persons table:
     # the cost follows the size of one caseload, not the size of the whole platform. One
     # sub-query over a UNION ALL, not two joined by OR: PostgreSQL cannot start from a
@@ -219,7 +223,8 @@ def persons_readable_in(
     applied to every file at once. A live consent to their organisation (or to them)
     covering the category, or — when they hold no live consent at all — a live
     break-glass grant opened for their organisation on a person who does not refuse
-    break-glass; the charter allowing them to read the category; and no block."""
+    break-glass; the charter allowing them to read the category, and the identity that
+    every such list names; and no block."""
     charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
     if not level_allows(charter.get(category, Level.NONE), Action.VIEW):
         return Person.objects.none().values("pk")
