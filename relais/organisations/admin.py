@@ -60,3 +60,8 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # A deletion would leave no journal row: the pilot cancels a pending invitation
+        # from the organisation's page (organisations.services.invitation_revoke).
+        return False

@@ -8,8 +8,12 @@ from django.urls import reverse
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
-from relais.organisations.models import Organisation, Sector
-from relais.organisations.services import organisation_create, organisation_update
+from relais.organisations.models import Invitation, Organisation, Role, Sector
+from relais.organisations.services import (
+    invitation_create,
+    organisation_create,
+    organisation_update,
+)
 from relais.www.organisations.views import PILOT_PAGE_SIZE
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, valid_siret
@@ -333,3 +337,90 @@ def test_the_pilots_invitation_is_journaled_under_the_invited_organisation(
     )
     assert sent.seq in _journal_of(MembershipFactory(organisation=organisation, manager=True))
     assert sent.seq not in _journal_of(MembershipFactory(organisation=elsewhere, manager=True))
+
+
+def _pending_invitation(organisation, *, by) -> Invitation:
+    invitation, _ = invitation_create(
+        organisation=organisation,
+        email="julien.caron@exemple.test",
+        first_name="Julien",
+        last_name="Caron",
+        role=Role.MANAGER,
+        profession="es",
+        invited_by=by,
+        by=SYSTEM,
+    )
+    return invitation
+
+
+def test_the_pilot_cancels_an_invitation_it_sent_and_it_is_journaled_under_the_organisation(
+    client, organisation
+):
+    pilot = UserFactory(pilot=True)
+    elsewhere = MembershipFactory(user=pilot, organisation=OrganisationFactory())
+    log_in(client, pilot, elsewhere)
+    invitation = _pending_invitation(organisation, by=pilot)
+    revoke = reverse("organisations:pilot_revoke_invitation", args=[organisation.pk, invitation.pk])
+
+    page = client.get(reverse("organisations:pilot_detail", args=[organisation.pk]))
+    response = client.post(revoke, follow=True)
+
+    assert f'action="{revoke}"' in page.content.decode()
+    assert response.redirect_chain == [
+        (reverse("organisations:pilot_detail", args=[organisation.pk]), 302)
+    ]
+    assert "L'invitation est annulée." in response.content.decode().replace("&#x27;", "'")
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    revoked = AuditEvent.objects.get(action=AuditAction.INVITATION_REVOKED)
+    assert (revoked.actor_id, revoked.organisation_id, revoked.object_id) == (
+        pilot.pk,
+        organisation.pk,
+        str(invitation.pk),
+    )
+    assert revoked.seq in _journal_of(MembershipFactory(organisation=organisation, manager=True))
+    assert revoked.seq not in _journal_of(
+        MembershipFactory(organisation=elsewhere.organisation, manager=True)
+    )
+
+
+def test_the_pilot_cancels_an_invitation_only_through_its_organisation(pilot_client, organisation):
+    invitation = _pending_invitation(organisation, by=UserFactory())
+    other = OrganisationFactory()
+
+    response = pilot_client.post(
+        reverse("organisations:pilot_revoke_invitation", args=[other.pk, invitation.pk])
+    )
+
+    assert response.status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+
+
+def test_it_refuses_the_pilots_cancellation_to_a_manager(
+    manager_client, manager_membership, organisation
+):
+    invitation = _pending_invitation(organisation, by=manager_membership.user)
+
+    response = manager_client.post(
+        reverse("organisations:pilot_revoke_invitation", args=[organisation.pk, invitation.pk])
+    )
+
+    assert response.status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+
+
+def test_the_administration_deletes_no_invitation(pilot_client, organisation):
+    invitation = _pending_invitation(organisation, by=UserFactory())
+
+    single = pilot_client.post(
+        reverse("admin:organisations_invitation_delete", args=[invitation.pk]), {"post": "yes"}
+    )
+    pilot_client.post(
+        reverse("admin:organisations_invitation_changelist"),
+        {"action": "delete_selected", "_selected_action": [invitation.pk], "post": "yes"},
+    )
+
+    assert single.status_code == 403
+    assert Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).exists()

@@ -21,4 +21,9 @@ urlpatterns = [
     path("pilotage/", views.pilot_list, name="pilot_list"),
     path("pilotage/nouvelle/", views.pilot_create, name="pilot_create"),
     path("pilotage/<id:organisation_id>/", views.pilot_detail, name="pilot_detail"),
+    path(
+        "pilotage/<id:organisation_id>/invitations/<id:invitation_id>/annuler/",
+        views.pilot_revoke_invitation,
+        name="pilot_revoke_invitation",
+    ),
 ]

@@ -274,3 +274,17 @@ def pilot_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
     return render(
         request, "organisations/pilot_detail.html", context, status=400 if form.is_bound else 200
     )
+
+
+@pilot_required
+@require_POST
+def pilot_revoke_invitation(
+    request: HttpRequest, organisation_id: int, invitation_id: int
+) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("organisation"),
+        pk=invitation_id,
+        organisation_id=organisation_id,
+    )
+    _revoke(request, invitation, by=_pilot_for(request, invitation.organisation))
+    return redirect("organisations:pilot_detail", organisation_id=organisation_id)
