@@ -22,6 +22,7 @@ from pypdf.generic import (
     DictionaryObject,
     IndirectObject,
     NameObject,
+    PdfObject,
     StreamObject,
     read_object,
 )
@@ -66,6 +67,9 @@ MAX_OBJECT_STREAMS_BYTES = 32 * MEGABYTE
 INFLATE_CHUNK = MEGABYTE
 # An object stream's dictionary, like a length, takes a few dozen bytes.
 OBJECT_TEXT_WINDOW = 4096
+# A slightly damaged scan has an object or two out of place. pypdf looks for each one through
+# the whole file: a few megabytes with thousands of them would take minutes.
+MAX_PDF_REPAIRS = 8
 
 # A4 in PostScript points; each photo is fitted inside, within a small printable margin.
 A4_SHORT_SIDE = 595.28
@@ -254,10 +258,47 @@ def _check_pdf(content: bytes) -> None:
 
 def _parse_pdf(content: bytes) -> PdfReader:
     try:
-        return PdfReader(io.BytesIO(content), strict=False)
+        return _RepairCountingReader(content)
     # A parser of hostile input fails in many ways; any failure means the file is refused.
     except Exception as error:
         raise _unreadable_pdf() from error
+
+
+class _RepairCountingReader(PdfReader):
+    """Refuses the file once pypdf would search it whole for more than MAX_PDF_REPAIRS objects:
+    one the cross-reference does not list (which the PDF specification reads as null, but
+    pypdf looks for), or lists where another object stands. Every object pypdf reads, for
+    the page tree, a stream's length or this module's walk, goes through get_object()."""
+
+    def __init__(self, content: bytes) -> None:
+        self.repairs_left = MAX_PDF_REPAIRS
+        super().__init__(io.BytesIO(content), strict=False)
+
+    def get_object(self, indirect_reference: int | IndirectObject) -> PdfObject | None:
+        if isinstance(indirect_reference, int):
+            indirect_reference = IndirectObject(indirect_reference, 0, self)
+        if self._needs_search(indirect_reference.idnum, indirect_reference.generation):
+            self.repairs_left -= 1
+            if self.repairs_left < 0:
+                raise _damaged_pdf()
+        return super().get_object(indirect_reference)
+
+    def _needs_search(self, number: int, generation: int) -> bool:
+        # The same tests as PdfReader.get_object's, in its order.
+        if (generation, number) in self.resolved_objects:
+            return False
+        if generation == 0 and number in self.xref_objStm:
+            return False
+        offset = self.xref.get(generation, {}).get(number)
+        if offset is None:
+            return True
+        if self.xref_free_entry.get(generation, {}).get(number, False):
+            return False
+        self.stream.seek(offset)
+        try:
+            return self.read_object_header(self.stream) != (number, generation)
+        except Exception:
+            return True
 
 
 def _check_pdf_structure(reader: PdfReader) -> None:
@@ -514,6 +555,13 @@ def _unreadable_pdf() -> UploadRefused:
     return UploadRefused(
         "Ce PDF est incomplet ou endommagé et ne peut pas être lu (son envoi a peut-être été "
         "interrompu). Déposez à nouveau le fichier d'origine."
+    )
+
+
+def _damaged_pdf() -> UploadRefused:
+    return UploadRefused(
+        "Ce PDF est trop endommagé pour être vérifié : plusieurs de ses éléments manquent ou "
+        f"ne sont pas à la place qu'il indique. {PDF_REFUSAL_ADVICE}"
     )
 
 

@@ -21,16 +21,19 @@ def png_declaring(width: int, height: int) -> bytes:
     )
 
 
-def raw_pdf(objects: list[bytes]) -> bytes:
-    """A one-revision PDF with a classic cross-reference table; object 1 is the catalog."""
+def raw_pdf(objects: list[bytes], *, listed_at: dict[int, int] | None = None) -> bytes:
+    """A one-revision PDF with a classic cross-reference table; object 1 is the catalog.
+    `listed_at` (number: number of another object) lists objects at another's offset."""
     output = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
+    offsets = {}
     for number, body in enumerate(objects, start=1):
-        offsets.append(len(output))
+        offsets[number] = len(output)
         output += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    for number, other in (listed_at or {}).items():
+        offsets[number] = offsets[other]
     xref = len(output)
     output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets.values())
     output += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
     output += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(output)
@@ -40,6 +43,39 @@ ONE_PAGE = [
     b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
 ]
+
+
+def filler(size: int) -> bytes:
+    """A stream of `size` zero bytes, as heavy as a scanned page's picture."""
+    return b"<< /Length %d >>\nstream\n" % size + bytes(size) + b"\nendstream"
+
+
+def _missing_references(count: int) -> bytes:
+    # Numbered from a million: no file built here holds as many objects.
+    return b" ".join(b"%d 0 R" % number for number in range(1_000_000, 1_000_000 + count))
+
+
+def pdf_referring_to_missing_objects(count: int, *, size: int) -> bytes:
+    """A one-page PDF with a `size`-byte filler, whose catalog refers to `count` objects
+    that do not exist."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /Extra [%s] >>" % _missing_references(count)
+    return raw_pdf([catalog, *ONE_PAGE, filler(size)])
+
+
+def pdf_listing_missing_pages(count: int, *, size: int) -> bytes:
+    """A one-page PDF with a `size`-byte filler, whose page tree lists `count` more pages
+    that do not exist."""
+    pages = b"<< /Type /Pages /Kids [3 0 R %s] /Count 1 >>" % _missing_references(count)
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", pages, ONE_PAGE[1], filler(size)])
+
+
+def pdf_with_misplaced_objects(count: int, *, size: int) -> bytes:
+    """A one-page PDF with a `size`-byte filler, then `count` small objects that the
+    cross-reference lists at the page's offset: a reader finds each by searching the file."""
+    return raw_pdf(
+        [b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE, filler(size), *[b"(x)"] * count],
+        listed_at=dict.fromkeys(range(5, 5 + count), 3),
+    )
 
 
 def pdf_opening_with(action: bytes) -> bytes:

@@ -9,9 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader, PdfWriter
+from pypdf._utils import get_stream_data
 from pypdf.actions import JavaScript
 
 from relais.documents.validation import (
+    MAX_PDF_REPAIRS,
     MAX_PHOTOS,
     CleanFile,
     UploadRefused,
@@ -23,8 +25,11 @@ from tests.documents.hostile_files import (
     ONE_PAGE,
     object_stream,
     pdf_hiding_javascript_in_an_object_stream,
+    pdf_listing_missing_pages,
     pdf_opening_with,
+    pdf_referring_to_missing_objects,
     pdf_with_a_length_in_an_object_stream_bomb,
+    pdf_with_misplaced_objects,
     pdf_with_object_stream_bombs,
     pdf_with_object_streams,
     pdf_with_xfa_form,
@@ -86,6 +91,20 @@ DAMAGED_PDF = "Ce PDF est incomplet ou endommagé"
 DAMAGED_IMAGE = "Cette image est incomplète ou endommagée"
 TOO_MANY_PIXELS = "Cette image est trop grande : elle peut compter au plus 50 millions de pixels"
 TOO_COMPRESSED_PDF = "Ce PDF est compressé d'une façon qui empêche de le vérifier sans risque"
+TOO_DAMAGED_PDF = "Ce PDF est trop endommagé pour être vérifié"
+
+
+@pytest.fixture
+def whole_file_searches(monkeypatch):
+    """The times pypdf copies the whole file, which it does to search it for an object."""
+    copies = []
+
+    def counted(stream):
+        copies.append(stream)
+        return get_stream_data(stream)
+
+    monkeypatch.setattr("pypdf._reader.get_stream_data", counted)
+    return copies
 
 
 # Refused files
@@ -266,6 +285,24 @@ def test_it_refuses_an_object_stream_compressed_otherwise_than_writers_do():
     assert TOO_COMPRESSED_PDF in refusal(content, "facture.pdf")
 
 
+@pytest.mark.parametrize(
+    "build",
+    [pdf_referring_to_missing_objects, pdf_listing_missing_pages, pdf_with_misplaced_objects],
+    ids=["missing-objects", "missing-pages", "objects-out-of-place"],
+)
+def test_it_refuses_a_pdf_that_pypdf_would_search_for_thousands_of_objects(
+    build, whole_file_searches
+):
+    # Each search reads the whole file: 20,000 of them in 2 MB took four minutes.
+    content = build(20_000, size=LIMIT)
+
+    message = refusal(content, "scan.pdf", max_bytes=4 * LIMIT)
+
+    assert TOO_DAMAGED_PDF in message
+    assert "Enregistrer au format PDF" in message
+    assert len(whole_file_searches) == MAX_PDF_REPAIRS
+
+
 def test_it_refuses_an_encrypted_pdf():
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
@@ -430,6 +467,18 @@ def test_it_accepts_a_pdf_whose_compressed_bytes_spell_a_short_name():
     )
 
     assert upload(content, "scan.pdf").content == content
+
+
+@pytest.mark.parametrize(
+    "build",
+    [pdf_referring_to_missing_objects, pdf_listing_missing_pages, pdf_with_misplaced_objects],
+    ids=["missing-objects", "missing-pages", "objects-out-of-place"],
+)
+def test_it_accepts_a_slightly_damaged_pdf_that_pypdf_repairs(build, whole_file_searches):
+    content = build(MAX_PDF_REPAIRS, size=LIMIT // 2)
+
+    assert upload(content, "scan.pdf").content == content
+    assert len(whole_file_searches) == MAX_PDF_REPAIRS
 
 
 @pytest.mark.parametrize("name", ["photo", "photo.", "PHOTO.JPG", "photo.jpeg", "photo.jfif"])
