@@ -71,6 +71,14 @@ def deactivated_account_password_check(
     )
 
 
+def current_password_check(*, user: User, password: str, ip_address: str) -> PasswordCheck:
+    """The same check for the password a logged-in professional types again to change
+    it: a session left open must not let its password be guessed without limit."""
+    return _counted_password_check(
+        user.email, ip_address, lambda: user if user.check_password(password) else None
+    )
+
+
 def _counted_password_check(
     identifier: str, ip_address: str, check: Callable[[], User | None]
 ) -> PasswordCheck:

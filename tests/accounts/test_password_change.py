@@ -2,9 +2,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from relais.accounts.services import password_check
 from relais.accounts.sessions import SECOND_FACTOR_AT
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
+from relais.www.accounts.views import CURRENT_PASSWORD_ERROR, LOCKED_ERROR
 from tests.conftest import log_in
 from tests.factories import PASSWORD
 
@@ -24,11 +26,39 @@ def test_it_refuses_a_wrong_current_password_with_400(member_client, member_memb
     response = _change(member_client, current="pas-le-bon-mot-de-passe")
 
     assert response.status_code == 400
-    assert response.context["form"].errors["current_password"] == [
-        "Le mot de passe actuel est incorrect."
-    ]
+    assert response.context["form"].errors["current_password"] == [CURRENT_PASSWORD_ERROR]
+    assert CURRENT_PASSWORD_ERROR.startswith("Le mot de passe actuel est incorrect.")
     member_membership.user.refresh_from_db()
     assert member_membership.user.check_password(PASSWORD)
+
+
+def test_it_counts_and_journals_a_wrong_current_password_as_a_failed_login(
+    member_client, member_membership
+):
+    _change(member_client, current="pas-le-bon-mot-de-passe")
+
+    failed = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
+    assert failed.actor_id == member_membership.user_id
+
+
+def test_it_locks_out_the_current_password_like_a_login(member_client, member_membership, settings):
+    user = member_membership.user
+    limit = settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
+    for _ in range(limit):
+        _change(member_client, current="pas-le-bon-mot-de-passe")
+
+    right_password = _change(member_client)
+
+    assert right_password.status_code == 400
+    assert right_password.context["form"].errors["current_password"] == [LOCKED_ERROR]
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert not AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).count() == limit
+    lockout = AuditEvent.objects.get(action=AuditAction.LOCKOUT)
+    assert lockout.actor_id == user.pk
+    login = password_check(identifier=user.email, password=PASSWORD, ip_address="192.0.2.1")
+    assert (login.user, login.locked) == (None, True)
 
 
 def test_it_needs_the_current_password(member_client, member_membership):

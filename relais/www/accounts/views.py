@@ -55,6 +55,10 @@ LOGIN_ERROR = (
 REACTIVATION_ERROR = (
     "Mot de passe incorrect. Après plusieurs erreurs, la connexion est suspendue quelques minutes."
 )
+CURRENT_PASSWORD_ERROR = (
+    "Le mot de passe actuel est incorrect. Après plusieurs erreurs, la connexion est "  # noqa: S105 (a message)
+    "suspendue quelques minutes."
+)
 LOCKED_ERROR = (
     "Trop de tentatives : la connexion est suspendue pendant quelques minutes. "
     "Réessayez plus tard ou adressez-vous au responsable de votre structure."
@@ -294,12 +298,6 @@ class _CurrentPasswordForm(SetPasswordForm):
     )
     field_order = ["current_password", "password1", "password2"]
 
-    def clean_current_password(self) -> str:
-        value = str(self.cleaned_data["current_password"])
-        if not self.user.check_password(value):
-            raise ValidationError("Le mot de passe actuel est incorrect.")
-        return value
-
 
 @organisation_optional
 @require_http_methods(["GET", "POST"])
@@ -308,12 +306,22 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     form = _CurrentPasswordForm(_posted(request), user=user)
     if request.method == "POST" and form.is_valid():
-        services.password_change(
-            user=user, new_password=form.cleaned_data["password1"], by=actor_for(request)
+        check = services.current_password_check(
+            user=user,
+            password=form.cleaned_data["current_password"],
+            ip_address=client_ip(request),
         )
-        update_session_auth_hash(request, user)
-        messages.success(request, "Votre mot de passe a été modifié.")
-        return redirect("accounts:profile")
+        if check.user is None:
+            form.add_error(
+                "current_password", LOCKED_ERROR if check.locked else CURRENT_PASSWORD_ERROR
+            )
+        else:
+            services.password_change(
+                user=user, new_password=form.cleaned_data["password1"], by=actor_for(request)
+            )
+            update_session_auth_hash(request, user)
+            messages.success(request, "Votre mot de passe a été modifié.")
+            return redirect("accounts:profile")
     context = {"form": form, "title": "Changer de mot de passe"}
     return render(request, "accounts/password_change.html", context, status=_status(form))
 
