@@ -212,6 +212,10 @@ RELAIS_RETENTION_ARCHIVE = timedelta(days=env_int("RELAIS_RETENTION_ARCHIVE_DAYS
 RELAIS_RETENTION_JOURNAL = timedelta(
     days=env_int("RELAIS_RETENTION_JOURNAL_DAYS", 365, minimum=180)
 )
+# The task queue's finished tasks: a week to read a failure. A login code's task names the
+# account and the visitor's IP address (relais/portal/tasks.py), a failed task keeps its
+# traceback.
+RELAIS_RETENTION_TASKS = timedelta(days=env_int("RELAIS_RETENTION_TASKS_DAYS", 7, minimum=1))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Files are received in memory only, within one document's maximum size: none reaches a
 # temporary file unencrypted (relais/documents/uploads.py).

@@ -18,6 +18,10 @@ A file merged into another is archived at the merge and follows the same path.
 
 The journal's rows are erased after RELAIS_RETENTION_JOURNAL_DAYS (one year, the CNIL's
 advice for access logs), the chain anchored on the first row kept (relais/audit/trimming.py).
+
+The task queue's finished tasks are erased after RELAIS_RETENTION_TASKS_DAYS (a week): a
+login code's task names the account and the visitor's IP address, a failed task keeps its
+traceback.
 """
 
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
@@ -67,6 +72,7 @@ class RetentionRun:
     archived: int
     anonymised: int
     journal_rows_erased: int
+    task_results_erased: int
 
 
 def archive_limit(now: datetime) -> datetime:
@@ -159,10 +165,19 @@ def _erase_identity(person: Person) -> None:
     person.save()
 
 
+def task_results_prune(*, before: datetime) -> int:
+    """Erase the queue's tasks finished, successfully or not, before `before`, as
+    django-tasks-db's `prune_db_task_results` does; those waiting or running are kept.
+    Returns how many were erased."""
+    erased, _ = DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
+    return erased
+
+
 def retention_apply(*, now: datetime | None = None) -> RetentionRun:
     """Archive what is due, then anonymise what is due, each file in its own transaction,
-    then erase the journal's rows that are due: a failure stops the run and leaves what was
-    done before it done. Running it again does nothing more."""
+    then erase the journal's rows and the queue's finished tasks that are due: a failure
+    stops the run and leaves what was done before it done. Running it again does nothing
+    more."""
     now = now or timezone.now()
     to_archive = Person.objects.active().filter(last_contact_at__lt=archive_limit(now))
     archived = sum(
@@ -175,4 +190,9 @@ def retention_apply(*, now: datetime | None = None) -> RetentionRun:
         person_anonymise(person_id=pk, now=now) for pk in to_anonymise.values_list("pk", flat=True)
     )
     trim = journal_trim(before=now - settings.RELAIS_RETENTION_JOURNAL)
-    return RetentionRun(archived=archived, anonymised=anonymised, journal_rows_erased=trim.removed)
+    return RetentionRun(
+        archived=archived,
+        anonymised=anonymised,
+        journal_rows_erased=trim.removed,
+        task_results_erased=task_results_prune(before=now - settings.RELAIS_RETENTION_TASKS),
+    )

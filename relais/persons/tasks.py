@@ -10,4 +10,5 @@ def apply_retention() -> dict[str, int]:
         "archived": run.archived,
         "anonymised": run.anonymised,
         "journal_rows_erased": run.journal_rows_erased,
+        "task_results_erased": run.task_results_erased,
     }

@@ -10,6 +10,8 @@ from django.core import serializers
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
@@ -34,6 +36,7 @@ from relais.persons.retention import retention_apply
 from relais.persons.services import record_on_file
 from relais.portal.models import PersonAccount
 from relais.portal.services import person_login_with_password
+from relais.portal.tasks import send_login_code
 from relais.procedures.models import Procedure, ProcedureStep
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
@@ -244,7 +247,8 @@ def test_the_command_says_what_it_did_in_french():
     call_command("apply_retention", stdout=out)
 
     assert out.getvalue().strip() == (
-        "1 dossier(s) archivé(s), 0 dossier(s) anonymisé(s), 0 ligne(s) du journal effacée(s)."
+        "1 dossier(s) archivé(s), 0 dossier(s) anonymisé(s), 0 ligne(s) du journal effacée(s), "
+        "0 tâche(s) terminée(s) effacée(s) de la file."
     )
 
 
@@ -262,3 +266,37 @@ def test_the_daily_run_erases_the_journal_rows_older_than_a_year(monkeypatch):
     assert run.journal_rows_erased == old_rows
     assert not AuditEvent.objects.filter(created_at__lt=timezone.now() - timedelta(days=365))
     assert verify_chain().intact
+
+
+def _login_code_task(status: TaskResultStatus, *, finished_days_ago: int | None) -> str:
+    """A login code's task in the database's queue, finished that many days ago (None:
+    not finished); it names an account and the visitor's address."""
+    held = send_login_code.enqueue(
+        account_id=1, channel="sms", actor_label=VISITOR.label, ip_address=VISITOR.ip_address
+    )
+    finished_at = (
+        None if finished_days_ago is None else timezone.now() - timedelta(days=finished_days_ago)
+    )
+    DBTaskResult.objects.filter(pk=held.id).update(status=status, finished_at=finished_at)
+    return held.id
+
+
+def test_the_daily_run_erases_the_queues_tasks_finished_over_a_week_ago(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    done = TaskResultStatus.SUCCESSFUL
+    _login_code_task(done, finished_days_ago=8)
+    _login_code_task(TaskResultStatus.FAILED, finished_days_ago=8)
+    kept = {
+        _login_code_task(done, finished_days_ago=6),
+        _login_code_task(TaskResultStatus.FAILED, finished_days_ago=6),
+        _login_code_task(TaskResultStatus.READY, finished_days_ago=None),
+        _login_code_task(TaskResultStatus.RUNNING, finished_days_ago=None),
+    }
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(days=30))
+
+    run = retention_apply()
+
+    assert run.task_results_erased == 2
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == kept
+    settings.RELAIS_RETENTION_TASKS = timedelta(days=5)
+    assert retention_apply().task_results_erased == 2

@@ -7,7 +7,8 @@ class Command(BaseCommand):
     help = (
         "Archive les dossiers sans contact depuis la durée de conservation active, "
         "anonymise les dossiers archivés depuis la durée d'archivage, puis efface les "
-        "lignes du journal plus anciennes que sa durée de conservation."
+        "lignes du journal et les tâches terminées de la file plus anciennes que leur durée "
+        "de conservation."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -23,5 +24,6 @@ class Command(BaseCommand):
         run = apply_retention.call()
         self.stdout.write(
             f"{run['archived']} dossier(s) archivé(s), {run['anonymised']} dossier(s) "
-            f"anonymisé(s), {run['journal_rows_erased']} ligne(s) du journal effacée(s)."
+            f"anonymisé(s), {run['journal_rows_erased']} ligne(s) du journal effacée(s), "
+            f"{run['task_results_erased']} tâche(s) terminée(s) effacée(s) de la file."
         )
