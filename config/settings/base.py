@@ -285,7 +285,13 @@ RELAIS_DPO_CONTACT = env_str("RELAIS_DPO_CONTACT", "")
 RELAIS_OPERATOR_NAME = env_str("RELAIS_OPERATOR_NAME", "")
 
 OTP_TOTP_ISSUER = "Relais"
-OTP_TOTP_THROTTLE_FACTOR = 1
+# Relais counts second-factor attempts itself, per account, before checking them, and
+# locks them out for RELAIS_LOGIN_LOCKOUT (relais/accounts/throttling.py). django-otp's own
+# delay doubled on a device at each failure and was reset only by that device's success:
+# months of typos on the app's code left the recovery codes refused for days, when the
+# phone is lost. The security keys' device (accounts.models.WebAuthnDevice) has no delay.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 # Relais takes django-otp's device pages out of the administration (accounts/admin.py);
 # should they come back, they show no secret, QR code or recovery code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -159,7 +159,8 @@ class SecondFactorCheck:
 
 
 def second_factor_check(*, user: User, token: str, by: Actor) -> SecondFactorCheck:
-    """Check a typed code against the user's authenticators, then recovery codes.
+    """Check a typed code: digits against the user's authenticators, anything else (a
+    recovery code has dashes) against the recovery codes.
 
     The attempt is counted first, so that codes sent in parallel cannot all be tried; a
     used recovery code is consumed.
@@ -168,20 +169,26 @@ def second_factor_check(*, user: User, token: str, by: Actor) -> SecondFactorChe
     if not attempt.allowed:
         return SecondFactorCheck(device=None, locked=True)
     cleaned = token.strip().replace(" ", "").lower()
-    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-        if device.verify_is_allowed()[0] and device.verify_token(cleaned):
-            throttling.second_factor_succeeded(user.pk)
-            audit_record(action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "totp"})
-            return SecondFactorCheck(device=device, locked=False)
-    for recovery in StaticDevice.objects.filter(user=user, confirmed=True):
-        if recovery.verify_is_allowed()[0] and recovery.verify_token(cleaned):
-            throttling.second_factor_succeeded(user.pk)
-            with transaction.atomic():
-                audit_record(action=AuditAction.RECOVERY_CODE_USED, by=by)
+    if cleaned.isdigit():
+        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+            if device.verify_token(cleaned):
+                throttling.second_factor_succeeded(user.pk)
                 audit_record(
-                    action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "recours"}
+                    action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "totp"}
                 )
-            return SecondFactorCheck(device=recovery, locked=False)
+                return SecondFactorCheck(device=device, locked=False)
+    else:
+        for recovery in StaticDevice.objects.filter(user=user, confirmed=True):
+            if recovery.verify_token(cleaned):
+                throttling.second_factor_succeeded(user.pk)
+                with transaction.atomic():
+                    audit_record(action=AuditAction.RECOVERY_CODE_USED, by=by)
+                    audit_record(
+                        action=AuditAction.SECOND_FACTOR_VERIFIED,
+                        by=by,
+                        details={"type": "recours"},
+                    )
+                return SecondFactorCheck(device=recovery, locked=False)
     with transaction.atomic():
         audit_record(action=AuditAction.SECOND_FACTOR_FAILED, by=by)
         if attempt.last:

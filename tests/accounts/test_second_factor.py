@@ -1,16 +1,24 @@
 import time
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relais.accounts.models import WebAuthnDevice
-from relais.accounts.services import RECOVERY_CODE_COUNT, actor_of, recovery_codes_regenerate
+from relais.accounts.services import (
+    RECOVERY_CODE_COUNT,
+    actor_of,
+    recovery_codes_regenerate,
+    second_factor_check,
+)
 from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, SEEN_AT
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
@@ -35,13 +43,16 @@ def _password_only(client, user):
     return client
 
 
-def _wrong_code(device) -> str:
-    """Six digits that no step around now accepts, without relying on luck."""
-    valid = set()
-    for offset in (-2, -1, 0, 1, 2):
-        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-        totp.time = time.time() + offset * device.step
-        valid.add(f"{totp.token():06d}")
+def _code_at(device, moment: float) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = moment
+    return f"{totp.token():06d}"
+
+
+def _wrong_code(device, moment: float | None = None) -> str:
+    """Six digits that no step around now (or `moment`) accepts, without relying on luck."""
+    around = time.time() if moment is None else moment
+    valid = {_code_at(device, around + offset * device.step) for offset in (-2, -1, 0, 1, 2)}
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
 
@@ -152,6 +163,46 @@ def test_it_suspends_the_codes_after_too_many_wrong_ones(client, member, device,
     assert AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_FAILED).count() == limit
     lockout = AuditEvent.objects.get(action=AuditAction.LOCKOUT)
     assert (lockout.actor_id, lockout.details) == (member.user_id, {"type": "second_facteur"})
+
+
+def test_the_right_app_code_typed_at_once_after_a_typo_is_accepted(member, device, monkeypatch):
+    frozen = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: frozen)
+    by = actor_of(member.user)
+
+    typo = second_factor_check(user=member.user, token=_wrong_code(device), by=by)
+    right = second_factor_check(user=member.user, token=totp_now(device), by=by)
+
+    assert (typo.device, right.device) == (None, device)
+
+
+def test_a_recovery_code_still_works_after_months_of_typos_on_the_app_code(
+    member, device, monkeypatch
+):
+    """Relais counts the attempts itself: no delay of django-otp's grows, on the recovery
+    codes, from one typo to the next, the app's right code between them."""
+    codes = recovery_codes_regenerate(user=member.user, by=SYSTEM)
+    by = actor_of(member.user)
+    start = time.time()
+    clock = SimpleNamespace(now=start)
+    monkeypatch.setattr(
+        "django_otp.plugins.otp_totp.models.time", SimpleNamespace(time=lambda: clock.now)
+    )
+    monkeypatch.setattr(timezone, "now", lambda: datetime.fromtimestamp(clock.now, tz=UTC))
+
+    def check(code):
+        return second_factor_check(user=member.user, token=code, by=by).device
+
+    for week in range(18):
+        clock.now = start + timedelta(weeks=week).total_seconds()
+        assert check(_wrong_code(device, clock.now)) is None
+        clock.now += 60  # typed again a minute later
+        assert check(_code_at(device, clock.now)) == device
+    clock.now = start + timedelta(weeks=18).total_seconds()
+    assert check(_wrong_code(device, clock.now)) is None
+    clock.now += timedelta(days=1).total_seconds()
+
+    assert check(codes[0]) == StaticDevice.objects.get(user=member.user)
 
 
 def test_it_accepts_a_recovery_code_only_once(client, member, device):
