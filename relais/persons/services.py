@@ -154,6 +154,19 @@ def _lock_active(person: Person) -> None:
         )
 
 
+class SavedMeanwhile(ValidationError):
+    """The file's one object of a section (housing…) was created by someone else while
+    the page offered to fill it in."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Quelqu'un a enregistré cette rubrique pendant que vous la remplissiez. Ouvrez-la "
+            "de nouveau dans un autre onglet pour voir ce qui a été enregistré : si vous "
+            "enregistrez encore ce formulaire, il le remplacera.",
+            code="saved_meanwhile",
+        )
+
+
 def section_save(
     *,
     person: Person,
@@ -162,13 +175,15 @@ def section_save(
     by: Actor,
     fields: Collection[str] = (),
 ) -> None:
-    """Save one edited object of a section: the person itself for IDENTITY, of which
-    only `fields` (those the form edits) are written."""
+    """Save a section held in one object: the person itself for IDENTITY, of which only
+    `fields` (those the form edits) are written, or the file's one housing, employment…;
+    SavedMeanwhile if someone else created that one since the page read the file."""
     if isinstance(instance, Person):
         _set_keys(instance)
         instance.full_clean(exclude=["created_by_organisation"])
     else:
-        instance.full_clean()
+        # Whether the file has one already is checked below, under the file's lock.
+        instance.full_clean(exclude=["person"])
     with transaction.atomic():
         # The page read the file while it was active: what it saves would bring back a
         # file merged or archived since, or be lost on it.
@@ -179,6 +194,11 @@ def section_save(
             instance.last_contact_at = timezone.now()
             instance.save(update_fields=[*fields, *_NAME_KEYS, "last_contact_at"])
         else:
+            if (
+                instance._state.adding
+                and type(instance)._default_manager.filter(person=person).exists()
+            ):
+                raise SavedMeanwhile
             instance.save()
             _touch(person)
         record_on_file(
@@ -188,6 +208,77 @@ def section_save(
             category=category,
             object_type=instance._meta.model_name or "",
             object_id=instance.pk,
+        )
+
+
+def household_member_add(*, person: Person, member: HouseholdMember, by: Actor) -> None:
+    """Add a member to the household; refused if they are in it already (the form sent
+    twice, say), also when both forms are saved at the same moment: the file's row,
+    locked, makes the second wait for the first and see its member. Counted twice, they
+    would count twice in the household's rights."""
+    member.person = person
+    member.full_clean()
+    with transaction.atomic():
+        _lock_active(person)
+        key = name_key(member.first_names)
+        namesakes = HouseholdMember.objects.filter(person=person, birth_date=member.birth_date)
+        if any(name_key(first) == key for first in namesakes.values_list("first_names", flat=True)):
+            raise ValidationError(
+                f"{member.first_names}, né(e) le {member.birth_date:%d/%m/%Y}, fait déjà "
+                "partie du foyer."
+            )
+        member.save()
+        _touch(person)
+        record_on_file(
+            AuditAction.SECTION_UPDATED,
+            person=person,
+            by=by,
+            category=DataCategory.FAMILY,
+            object_type="householdmember",
+            object_id=member.pk,
+        )
+
+
+def resource_add(*, person: Person, resource: MonthlyResource, by: Actor) -> None:
+    """Add a month's resource; refused if the same one is recorded already (the form sent
+    twice, say, which would double the household's income), also when both forms are
+    saved at the same moment, and if its member left the household since the page read
+    it."""
+    resource.person = person
+    # Whether its member is still in the household is checked below, under the file's lock.
+    resource.full_clean(exclude=["member"])
+    with transaction.atomic():
+        _lock_active(person)
+        if (
+            resource.member_id is not None
+            and not HouseholdMember.objects.filter(pk=resource.member_id, person=person).exists()
+        ):
+            raise ValidationError(
+                {
+                    "member": "Ce membre a été retiré du foyer entre-temps : choisissez qui "
+                    "reçoit cette ressource."
+                }
+            )
+        if MonthlyResource.objects.filter(
+            person=person,
+            member_id=resource.member_id,
+            month=resource.month,
+            kind=resource.kind,
+            amount=resource.amount,
+        ).exists():
+            raise ValidationError(
+                "Cette ressource est déjà enregistrée pour ce mois. Si la personne en reçoit "
+                "vraiment deux du même montant, inscrivez leur total sur une seule ligne."
+            )
+        resource.save()
+        _touch(person)
+        record_on_file(
+            AuditAction.SECTION_UPDATED,
+            person=person,
+            by=by,
+            category=DataCategory.RESOURCES,
+            object_type="monthlyresource",
+            object_id=resource.pk,
         )
 
 

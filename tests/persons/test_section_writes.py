@@ -4,12 +4,15 @@ wrote meanwhile that they keep."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
+from relais.audit.models import AuditEvent
 from relais.consent.services import break_glass_preference_set
 from relais.persons import services
 from relais.persons.categories import DataCategory
-from relais.persons.models import Person
+from relais.persons.models import HouseholdMember, Housing, Person, PersonStatus
 from relais.www.persons.forms import IdentityForm
 from tests.persons.factories import PersonFactory
 
@@ -62,3 +65,49 @@ def test_an_identity_edit_counts_as_a_contact():
     _identity_saved(Person.objects.get(pk=person.pk), birth_place="Arras")
 
     assert Person.objects.get(pk=person.pk).last_contact_at.year > 2024
+
+
+def test_a_section_saved_on_a_file_archived_meanwhile_is_refused():
+    person = PersonFactory()
+    Person.objects.filter(pk=person.pk).update(status=PersonStatus.ARCHIVED)
+
+    with pytest.raises(ValidationError, match="n'est plus actif"):
+        services.section_save(
+            person=person,
+            category=DataCategory.HOUSING,
+            instance=Housing(person=person, status="sans_domicile"),
+            by=ACTOR,
+        )
+
+    assert not Housing.objects.exists()
+
+
+def test_a_first_housing_is_refused_once_another_was_saved_meanwhile():
+    person = PersonFactory()
+    Housing.objects.create(person=person, status="sans_domicile")
+
+    with pytest.raises(services.SavedMeanwhile):
+        services.section_save(
+            person=person,
+            category=DataCategory.HOUSING,
+            instance=Housing(person=person, status="locataire_prive"),
+            by=ACTOR,
+        )
+
+    assert Housing.objects.get(person=person).status == "sans_domicile"
+    assert not AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).exists()
+
+
+def test_the_same_member_is_added_once():
+    person = PersonFactory()
+    child = {"relation": "enfant", "birth_date": datetime.date(2020, 2, 1)}
+    services.household_member_add(
+        person=person, member=HouseholdMember(first_names="Noé", **child), by=ACTOR
+    )
+
+    with pytest.raises(ValidationError, match="fait déjà partie du foyer"):
+        services.household_member_add(
+            person=person, member=HouseholdMember(first_names="NOE", **child), by=ACTOR
+        )
+
+    assert person.household.count() == 1

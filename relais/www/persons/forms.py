@@ -17,7 +17,6 @@ from relais.persons.models import (
     Person,
     SocialCoverage,
 )
-from relais.persons.normalisation import name_key
 from relais.persons.services import nir_clean
 from relais.www.converters import LARGEST_ID
 from relais.www.forms import DATE_INPUT, EARLIEST_DAY, DsfrModelForm, GuardedModelForm, page_field
@@ -146,29 +145,8 @@ class HouseholdMemberForm(DsfrModelForm):
         fields = ["relation", "first_names", "last_name", "birth_date", "is_dependent"]
         widgets = {"birth_date": DATE_INPUT}
 
-    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.person = person
-
     def clean_birth_date(self) -> Any:
         return plausible_birth_date(self.cleaned_data["birth_date"])
-
-    def clean(self) -> dict[str, Any]:
-        """The same member twice (a form sent twice, say) would count them twice in the
-        household's rights."""
-        cleaned = super().clean() or {}
-        first_names, birth_date = cleaned.get("first_names"), cleaned.get("birth_date")
-        if first_names and birth_date:
-            key = name_key(first_names)
-            if any(
-                name_key(member.first_names) == key
-                for member in self.person.household.filter(birth_date=birth_date)
-            ):
-                self.add_error(
-                    None,
-                    f"{first_names}, né(e) le {birth_date:%d/%m/%Y}, fait déjà partie du foyer.",
-                )
-        return cleaned
 
 
 class ResourceForm(DsfrModelForm):
@@ -183,7 +161,6 @@ class ResourceForm(DsfrModelForm):
 
     def __init__(self, *args: Any, person: Person, names_members: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.person = person
         member = self.fields["member"]
         member.queryset = person.household.order_by("pk")  # type: ignore[attr-defined]
         member.empty_label = "La personne elle-même"  # type: ignore[attr-defined]
@@ -191,23 +168,6 @@ class ResourceForm(DsfrModelForm):
             # Who is in the household belongs to the household's section, which this
             # professional may not read: the members are told apart by their number.
             member.label_from_instance = _unnamed_member  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, Any]:
-        """The same resource twice (a form sent twice, say) would double the household's
-        income."""
-        cleaned = super().clean() or {}
-        fields = ("month", "kind", "amount")
-        if all(cleaned.get(name) is not None for name in fields) and (
-            self.person.resources.filter(
-                member=cleaned.get("member"), **{name: cleaned[name] for name in fields}
-            ).exists()
-        ):
-            self.add_error(
-                None,
-                "Cette ressource est déjà enregistrée pour ce mois. Si la personne en reçoit "
-                "vraiment deux du même montant, inscrivez leur total sur une seule ligne.",
-            )
-        return cleaned
 
 
 def _unnamed_member(member: HouseholdMember) -> str:

@@ -38,7 +38,7 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.normalisation import search_tokens
-from relais.www.forms import PageForm, posted_id
+from relais.www.forms import PageForm, edited_state, posted_id
 from relais.www.links import link
 from relais.www.persons import forms
 from relais.www.persons.access import access_file, professional_or_404, record_view
@@ -568,7 +568,7 @@ def _add_form(
     names_members: bool,
 ) -> forms.DsfrBaseForm:
     if chosen == DataCategory.FAMILY:
-        return forms.HouseholdMemberForm(data, person=person)
+        return forms.HouseholdMemberForm(data)
     if chosen == DataCategory.RESOURCES:
         return forms.ResourceForm(data, person=person, names_members=names_members)
     return forms.NoteForm(data)
@@ -597,6 +597,9 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
                 fields=form_class._meta.fields,
                 by=actor_for(request),
             )
+        except services.SavedMeanwhile as meanwhile:
+            form = _posted_over(form_class, model.objects.get(person=person), request.POST)  # type: ignore[attr-defined]
+            form.add_error(None, meanwhile)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -614,6 +617,14 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
     )
 
 
+def _posted_over(form_class: type[ModelForm], saved: Model, data: QueryDict) -> ModelForm:  # type: ignore[type-arg]
+    """The form as posted, over the section someone else saved meanwhile: posted again,
+    it replaces what they saved, as after any change made while the page was open."""
+    posted = data.copy()
+    posted["state"] = edited_state(saved, form_class._meta.fields or [])
+    return form_class(posted, instance=saved)
+
+
 def _back_to(category: DataCategory, person_id: int) -> HttpResponse:
     return redirect(reverse("persons:section", args=[person_id, category.value]))
 
@@ -621,16 +632,18 @@ def _back_to(category: DataCategory, person_id: int) -> HttpResponse:
 @require_POST
 def member_add(request: HttpRequest, person_id: int) -> HttpResponse:
     pro, access = access_file(request, person_id, DataCategory.FAMILY, Action.EDIT)
-    form = forms.HouseholdMemberForm(request.POST, person=access.person)
-    if not form.is_valid():
-        return _list_section(request, pro, access, DataCategory.FAMILY, form=form)
-    member = form.save(commit=False)
-    member.person = access.person
-    services.section_save(
-        person=access.person, category=DataCategory.FAMILY, instance=member, by=actor_for(request)
-    )
-    messages.success(request, "Le membre du foyer est ajouté.")
-    return _back_to(DataCategory.FAMILY, person_id)
+    form = forms.HouseholdMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.household_member_add(
+                person=access.person, member=form.save(commit=False), by=actor_for(request)
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Le membre du foyer est ajouté.")
+            return _back_to(DataCategory.FAMILY, person_id)
+    return _list_section(request, pro, access, DataCategory.FAMILY, form=form)
 
 
 @require_POST
@@ -653,14 +666,9 @@ def resource_add(request: HttpRequest, person_id: int) -> HttpResponse:
         names_members=access.can(Action.VIEW, DataCategory.FAMILY),
     )
     if form.is_valid():
-        resource = form.save(commit=False)
-        resource.person = access.person
         try:
-            services.section_save(
-                person=access.person,
-                category=DataCategory.RESOURCES,
-                instance=resource,
-                by=actor_for(request),
+            services.resource_add(
+                person=access.person, resource=form.save(commit=False), by=actor_for(request)
             )
         except ValidationError as error:
             form.add_error(None, error)
