@@ -63,6 +63,18 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def for_person(self, person_id: int) -> "AuditEventQuerySet":
         return self.filter(person_id=person_id)
 
+    def for_file(self, person: models.Model) -> "AuditEventQuerySet":
+        """The rows about a person's file and about every file merged into it, however
+        long ago: rows are never rewritten, so those of a merged duplicate keep its
+        number. `person` is a Person, whose own manager walks its `merged_into` links,
+        one query per level of merges: the journal imports no domain."""
+        files = type(person)._default_manager
+        ids, merged = [person.pk], [person.pk]
+        while merged:
+            merged = list(files.filter(merged_into__in=merged).values_list("pk", flat=True))
+            ids += merged
+        return self.filter(person_id__in=ids)
+
     def newest_first(self) -> "AuditEventQuerySet":
         return self.order_by("-seq")
 

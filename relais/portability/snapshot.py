@@ -282,7 +282,7 @@ def _access_history(person: Person) -> list[dict[str, Any]]:
             "category": event.category,
             "reason": event.reason,
         }
-        for event in AuditEvent.objects.for_person(person.pk)
+        for event in AuditEvent.objects.for_file(person)
         .access_history()
         .order_by("seq")
         .iterator(chunk_size=1000)

@@ -748,7 +748,7 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
     person, who has the right to know."""
     _, access = access_file(request, person_id, DataCategory.IDENTITY)
     record_view(request, access, DataCategory.IDENTITY)
-    history = AuditEvent.objects.for_person(access.person.pk).access_history()
+    history = AuditEvent.objects.for_file(access.person).access_history()
     printing = bool(request.GET.get("impression"))
     before = None if printing else posted_id(request.GET.get("avant"))
     page = history.page_before(before, PRINTED_AT_MOST if printing else HISTORY_PAGE)

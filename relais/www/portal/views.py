@@ -415,7 +415,7 @@ def _block_targets(person: Person) -> list[tuple[str, str]]:
         if pk not in blocked_organisations:
             targets[f"structure-{pk}"] = name
     seen = (
-        AuditEvent.objects.for_person(person.pk)
+        AuditEvent.objects.for_file(person)
         .access_history()
         .filter(actor_id__isnull=False, organisation_id__isnull=False)
         .values_list("actor_id", "actor_label", "organisation_id", "organisation_label")
@@ -520,7 +520,7 @@ def history(request: HttpRequest) -> HttpResponse:
     person = _person(request)
     before = posted_id(request.GET.get("avant"))
     page = (
-        AuditEvent.objects.for_person(person.pk)
+        AuditEvent.objects.for_file(person)
         .access_history()
         .filter(actor_id__isnull=False)
         .page_before(before, HISTORY_PAGE)
