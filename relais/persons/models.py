@@ -248,9 +248,11 @@ class MonthlyResource(models.Model):
     """RESOURCES category: one amount, of one kind, for one member, for one month."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="resources")
+    # A member's resources are removed with them by their service, which checks the right
+    # to edit the resources and journals each one; deleting the whole file still takes both.
     member = models.ForeignKey(
         HouseholdMember,
-        on_delete=models.CASCADE,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="resources",

@@ -282,21 +282,70 @@ def resource_add(*, person: Person, resource: MonthlyResource, by: Actor) -> Non
         )
 
 
-def section_delete(
-    *, person: Person, category: DataCategory, instance: models.Model, by: Actor
-) -> None:
+def _removed(
+    category: DataCategory, object_type: str, object_id: int, person: Person, **details: int
+) -> Event:
+    return Event(
+        AuditAction.SECTION_UPDATED,
+        person_id=person.pk,
+        person_label=person.journal_label,
+        category=category,
+        object_type=object_type,
+        object_id=object_id,
+        details={"suppression": True, **details},
+    )
+
+
+def household_member_remove(
+    *, person: Person, member: HouseholdMember, may_remove_resources: bool, by: Actor
+) -> int:
+    """Remove a member from the household with the resources recorded in their name, and
+    return how many there were. Whoever may not edit the resources (the charter, or the
+    person's consent) is refused while there is one, including one recorded since the
+    page was read: the file's row is locked. Each resource removed has its own journal
+    row, in the resources' category."""
     with transaction.atomic():
-        object_type, object_id = instance._meta.model_name or "", instance.pk
-        instance.delete()
+        _lock_active(person)
+        resources = list(
+            MonthlyResource.objects.filter(member_id=member.pk).values_list("pk", flat=True)
+        )
+        if resources and not may_remove_resources:
+            raise ValidationError(
+                "Des ressources sont inscrites au nom de ce membre du foyer et vous ne pouvez "
+                "pas modifier les ressources de ce dossier : le membre reste dans le foyer. "
+                "Un professionnel qui peut modifier les ressources peut le retirer avec elles."
+            )
+        MonthlyResource.objects.filter(pk__in=resources).delete()
+        if not HouseholdMember.objects.filter(pk=member.pk, person=person).delete()[0]:
+            raise ValidationError("Ce membre a déjà été retiré du foyer.")
         _touch(person)
-        record_on_file(
-            AuditAction.SECTION_UPDATED,
-            person=person,
+        audit_record_many(
+            [
+                *(
+                    _removed(
+                        DataCategory.RESOURCES,
+                        "monthlyresource",
+                        pk,
+                        person,
+                        membre_du_foyer=member.pk,
+                    )
+                    for pk in resources
+                ),
+                _removed(DataCategory.FAMILY, "householdmember", member.pk, person),
+            ],
             by=by,
-            category=category,
-            object_type=object_type,
-            object_id=object_id,
-            details={"suppression": True},
+        )
+    return len(resources)
+
+
+def resource_remove(*, person: Person, resource: MonthlyResource, by: Actor) -> None:
+    with transaction.atomic():
+        _lock_active(person)
+        if not MonthlyResource.objects.filter(pk=resource.pk, person=person).delete()[0]:
+            raise ValidationError("Cette ressource a déjà été retirée.")
+        _touch(person)
+        audit_record_many(
+            [_removed(DataCategory.RESOURCES, "monthlyresource", resource.pk, person)], by=by
         )
 
 

@@ -650,11 +650,26 @@ def member_add(request: HttpRequest, person_id: int) -> HttpResponse:
 def member_remove(request: HttpRequest, person_id: int, item_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.FAMILY, Action.EDIT)
     member = get_object_or_404(HouseholdMember, pk=item_id, person=access.person)
-    services.section_delete(
-        person=access.person, category=DataCategory.FAMILY, instance=member, by=actor_for(request)
-    )
-    messages.success(request, "Le membre du foyer est retiré.")
+    try:
+        resources = services.household_member_remove(
+            person=access.person,
+            member=member,
+            may_remove_resources=access.can(Action.EDIT, DataCategory.RESOURCES),
+            by=actor_for(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Le membre du foyer est retiré" + _with_resources(resources))
     return _back_to(DataCategory.FAMILY, person_id)
+
+
+def _with_resources(count: int) -> str:
+    if count == 0:
+        return "."
+    if count == 1:
+        return ", ainsi que la ressource inscrite à son nom."
+    return f", ainsi que les {count} ressources inscrites à son nom."
 
 
 @require_POST
@@ -682,13 +697,12 @@ def resource_add(request: HttpRequest, person_id: int) -> HttpResponse:
 def resource_remove(request: HttpRequest, person_id: int, item_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.RESOURCES, Action.EDIT)
     resource = get_object_or_404(MonthlyResource, pk=item_id, person=access.person)
-    services.section_delete(
-        person=access.person,
-        category=DataCategory.RESOURCES,
-        instance=resource,
-        by=actor_for(request),
-    )
-    messages.success(request, "La ressource est retirée.")
+    try:
+        services.resource_remove(person=access.person, resource=resource, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "La ressource est retirée.")
     return _back_to(DataCategory.RESOURCES, person_id)
 
 
