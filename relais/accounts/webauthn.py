@@ -1,7 +1,8 @@
 """Security keys and passkeys as a second factor (WebAuthn), on top of py_webauthn.
 
 The challenge lives in the session between the options and the browser's answer; the
-origin checked is the request's own, which Django already holds to ALLOWED_HOSTS.
+origin checked is the request's own, which Django already holds to ALLOWED_HOSTS. An
+answer is checked as a typed code is: counted first with them, journaled when it fails.
 """
 
 import json
@@ -19,7 +20,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -27,12 +28,21 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from relais.accounts import throttling
 from relais.accounts.models import User, WebAuthnDevice
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.services import audit_record
 
 CHALLENGE_KEY = "relais_webauthn_challenge"
+UNREADABLE = "Réponse de la clé illisible. Réessayez."
+LOCKED = (
+    "Trop d'essais incorrects : la vérification est suspendue pendant quelques minutes. "
+    "Réessayez plus tard ou adressez-vous au responsable de votre structure."
+)
+# What py_webauthn raises on an answer it cannot read or verify: its own errors for a
+# malformed structure (JSON, CBOR, authenticator data…), and the decoders' beneath them.
+_REFUSED_ANSWER = (WebAuthnException, ValueError, KeyError, TypeError)
 
 
 class WebAuthnError(Exception):
@@ -82,10 +92,11 @@ def registration_verify(
     session: SessionBase,
     host: str,
     origin: str,
-    credential: dict[str, Any],
+    body: bytes,
     by: Actor,
 ) -> WebAuthnDevice:
     challenge = _take_challenge(session)
+    credential = _parse(body)
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -93,7 +104,7 @@ def registration_verify(
             expected_rp_id=rp_id_for(host),
             expected_origin=origin,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as error:
+    except _REFUSED_ANSWER as error:
         raise WebAuthnError("La clé n'a pas pu être enregistrée. Réessayez.") from error
     transports = credential.get("response", {}).get("transports", [])
     with transaction.atomic():
@@ -128,19 +139,49 @@ def authentication_verify(
     session: SessionBase,
     host: str,
     origin: str,
-    credential: dict[str, Any],
+    body: bytes,
     by: Actor,
 ) -> WebAuthnDevice:
+    # With no challenge asked, nothing can be checked: refused before it counts.
     challenge = _take_challenge(session)
+    attempt = throttling.second_factor_attempt(user.pk)
+    if not attempt.allowed:
+        raise WebAuthnError(LOCKED)
+    try:
+        device, new_sign_count = _verified_key(
+            user=user, challenge=challenge, host=host, origin=origin, credential=_parse(body)
+        )
+    except WebAuthnError:
+        with transaction.atomic():
+            audit_record(action=AuditAction.SECOND_FACTOR_FAILED, by=by, details={"type": "cle"})
+            if attempt.last:
+                audit_record(action=AuditAction.LOCKOUT, by=by, details={"type": "second_facteur"})
+        if attempt.last:
+            raise WebAuthnError(LOCKED) from None
+        raise
+    throttling.second_factor_succeeded(user.pk)
+    with transaction.atomic():
+        device.sign_count = new_sign_count
+        device.last_used_at = timezone.now()
+        device.save(update_fields=["sign_count", "last_used_at"])
+        audit_record(
+            action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "cle_securite"}
+        )
+    return device
+
+
+def _verified_key(
+    *, user: User, challenge: bytes, host: str, origin: str, credential: dict[str, Any]
+) -> tuple[WebAuthnDevice, int]:
+    """The user's key that signed this answer, and its new signature count."""
     try:
         credential_id = base64url_to_bytes(str(credential["rawId"]))
     except (KeyError, ValueError, TypeError) as error:
-        raise WebAuthnError("Réponse de la clé illisible.") from error
+        raise WebAuthnError(UNREADABLE) from error
     device: WebAuthnDevice | None = WebAuthnDevice.objects.filter(
         user=user, confirmed=True, credential_id=credential_id
     ).first()
     if device is None:
-        audit_record(action=AuditAction.SECOND_FACTOR_FAILED, by=by, details={"type": "cle"})
         raise WebAuthnError("Cette clé n'est pas enregistrée pour votre compte.")
     try:
         verified = verify_authentication_response(
@@ -151,24 +192,16 @@ def authentication_verify(
             credential_public_key=bytes(device.public_key),
             credential_current_sign_count=device.sign_count,
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as error:
-        audit_record(action=AuditAction.SECOND_FACTOR_FAILED, by=by, details={"type": "cle"})
+    except _REFUSED_ANSWER as error:
         raise WebAuthnError("La clé n'a pas été reconnue. Réessayez.") from error
-    with transaction.atomic():
-        device.sign_count = verified.new_sign_count
-        device.last_used_at = timezone.now()
-        device.save(update_fields=["sign_count", "last_used_at"])
-        audit_record(
-            action=AuditAction.SECOND_FACTOR_VERIFIED, by=by, details={"type": "cle_securite"}
-        )
-    return device
+    return device, verified.new_sign_count
 
 
-def parse_credential(body: bytes) -> dict[str, Any]:
+def _parse(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
-        raise WebAuthnError("Réponse de la clé illisible.") from error
+        raise WebAuthnError(UNREADABLE) from error
     if not isinstance(data, dict):
-        raise WebAuthnError("Réponse de la clé illisible.")
+        raise WebAuthnError(UNREADABLE)
     return data

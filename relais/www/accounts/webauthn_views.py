@@ -65,7 +65,7 @@ def register_verify(request: HttpRequest) -> JsonResponse:
             session=request.session,
             host=request.get_host(),
             origin=_origin(request),
-            credential=webauthn.parse_credential(request.body),
+            body=request.body,
             by=actor_for(request),
         )
     except webauthn.WebAuthnError as error:
@@ -102,7 +102,7 @@ def authenticate_verify(request: HttpRequest) -> JsonResponse:
             session=request.session,
             host=request.get_host(),
             origin=_origin(request),
-            credential=webauthn.parse_credential(request.body),
+            body=request.body,
             by=actor_for(request),
         )
     except webauthn.WebAuthnError as error:
