@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.middleware import get_user as cached_user
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -14,10 +14,12 @@ from django.utils.functional import SimpleLazyObject
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
-from relais.accounts.actors import actor_for
-from relais.accounts.services import has_second_factor
+from relais.accounts.actors import actor_for, client_ip
+from relais.accounts.models import User
+from relais.accounts.services import actor_of, has_second_factor
 from relais.accounts.sessions import LOGIN_AT, SECURITY_STAMP, SEEN_AT, seconds_since
 from relais.audit.actions import AuditAction
+from relais.audit.context import Actor
 from relais.audit.services import audit_record
 
 # Rewriting the session on every request would cost a write per page; a minute of
@@ -67,18 +69,41 @@ class VerifiedSessionMiddleware:
                     user = _end_session(request)
             elif stamp is not None and stamp != user.security_stamp:
                 user = _end_session(request)
+        elif SESSION_KEY in request.session:
+            user = _end_deactivated_session(request)
         user.is_verified = lambda: verified
         return user
 
 
 def _end_session(request: HttpRequest) -> Any:
-    audit_record(action=AuditAction.SESSION_EXPIRED, by=actor_for(request))
-    logout(request)
-    messages.info(
+    return _ended(
         request,
+        actor_for(request),
         "Votre session a pris fin après un changement sur votre compte. "
         "Reconnectez-vous pour continuer.",
     )
+
+
+def _end_deactivated_session(request: HttpRequest) -> Any:
+    """A session still holding an account that no longer logs in: deactivated when its
+    last membership ended. Django reads it as anonymous, and would keep it so, silently;
+    it ends here, journaled under the account it held."""
+    account = User.objects.filter(pk=request.session[SESSION_KEY]).first()
+    ip_address = client_ip(request)
+    by = actor_of(account, ip_address=ip_address) if account else Actor(ip_address=ip_address)
+    return _ended(
+        request,
+        by,
+        "Votre accès à cette structure a été désactivé. "
+        "Adressez-vous au responsable de la structure.",
+        level=messages.WARNING,
+    )
+
+
+def _ended(request: HttpRequest, by: Actor, message: str, *, level: int = messages.INFO) -> Any:
+    audit_record(action=AuditAction.SESSION_EXPIRED, by=by)
+    logout(request)
+    messages.add_message(request, level, message)
     user = request.user
     user.otp_device = None  # type: ignore[union-attr]
     return user

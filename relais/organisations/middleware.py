@@ -9,7 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from relais.accounts.actors import actor_for
 from relais.accounts.sessions import MEMBERSHIP_ID, MEMBERSHIP_SNAPSHOT
+from relais.audit.actions import AuditAction
+from relais.audit.services import audit_record
 from relais.organisations.models import Membership, Organisation
 
 
@@ -89,6 +92,7 @@ class ActingOrganisationMiddleware:
         if membership_id is not None:
             membership = _acting_membership(request, membership_id)
             if membership is None or not membership.is_active_on(timezone.localdate()):
+                audit_record(action=AuditAction.SESSION_EXPIRED, by=actor_for(request))
                 logout(request)
                 messages.warning(
                     request,

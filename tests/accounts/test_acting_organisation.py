@@ -113,6 +113,13 @@ def test_it_ends_the_session_of_a_deactivated_membership_at_the_next_request(
     assert "Votre accès à cette structure a été désactivé." in login_page
 
 
+def _session_ends(membership):
+    """The SESSION_EXPIRED rows of the member: one per session ended."""
+    return AuditEvent.objects.filter(
+        action=AuditAction.SESSION_EXPIRED, actor_id=membership.user_id
+    )
+
+
 def test_it_ends_the_session_when_a_manager_deactivates_the_member(
     manager_client, member_membership
 ):
@@ -127,6 +134,38 @@ def test_it_ends_the_session_when_a_manager_deactivates_the_member(
     assert not response.wsgi_request.user.is_authenticated
     member_membership.user.refresh_from_db()
     assert not member_membership.user.is_active
+
+
+def test_it_journals_the_end_of_the_session_of_a_deactivated_account(
+    manager_client, member_membership
+):
+    member_client = log_in(Client(), member_membership.user, member_membership)
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+
+    response = member_client.get(reverse("www:home"), follow=True)
+    member_client.get(reverse("www:home"))
+
+    ended = _session_ends(member_membership).get()
+    assert (ended.actor_label, ended.organisation_id, ended.ip_address) == (
+        member_membership.user.get_full_name(),
+        None,
+        "127.0.0.1",
+    )
+    assert "_auth_user_id" not in member_client.session
+    assert "Votre accès à cette structure a été désactivé." in response.content.decode()
+
+
+def test_it_journals_the_end_of_the_session_of_a_deactivated_membership(
+    manager_client, member_membership
+):
+    MembershipFactory(user=member_membership.user)
+    member_client = log_in(Client(), member_membership.user, member_membership)
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+
+    member_client.get(reverse("www:home"))
+    member_client.get(reverse("www:home"))
+
+    assert _session_ends(member_membership).count() == 1
 
 
 def test_it_ends_the_session_of_a_member_who_keeps_another_organisation(
