@@ -526,9 +526,10 @@ def lists_viewed(
 
 
 def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
-    """Merge a duplicate into the file kept: everything moves, the duplicate is archived
-    and points to the file kept. The duplicate's own space is closed, not moved (see
-    person_account_close_merged)."""
+    """Merge a duplicate into the file kept: everything moves, once (see person_absorb),
+    the duplicate is archived and points to the file kept. The duplicate's own space is
+    closed, not moved (see person_account_close_merged). SectionsDisagree if the two
+    files say different things in a section of one object: nothing is merged."""
     if keep.pk == absorb.pk:
         raise ValidationError("Choisissez deux dossiers différents.")
     with transaction.atomic():
@@ -546,7 +547,7 @@ def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
         absorb.archived_at = timezone.now()
         absorb.merged_into = keep
         absorb.save(update_fields=["status", "archived_at", "merged_into"])
-        person_absorb(keep=keep, absorb=absorb)
+        moved = person_absorb(keep=keep, absorb=absorb)
         person_account_close_merged(absorbed=absorb, by=by)
         record_on_file(
             AuditAction.PERSONS_MERGED,
@@ -554,4 +555,5 @@ def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
             by=by,
             object_type="personne",
             object_id=absorb.pk,
+            details=moved,
         )

@@ -567,11 +567,170 @@ def referent_remove(*, person: Person, professional_id: int, by: Actor) -> None:
             )
 
 
-def person_absorb(*, keep: Person, absorb: Person) -> None:
-    """Move what the file `absorb` holds onto `keep`; the caller archives `absorb` and
-    writes the journal row."""
-    for model in (HouseholdMember, MonthlyResource, Note):
-        model.objects.filter(person=absorb).update(person=keep)
+# The sections held in one object per file, by the name the file reaches each by.
+_ONE_PER_FILE = {
+    "housing": DataCategory.HOUSING,
+    "employment": DataCategory.EMPLOYMENT,
+    "social_coverage": DataCategory.SOCIAL_COVERAGE,
+    "health": DataCategory.HEALTH,
+}
+# The postal address is taken as a whole: parts of two different addresses make none.
+_ADDRESS = ["address_line", "postal_code", "commune_code", "commune_name"]
+# Every other part of the identity that a file may leave empty.
+_OPTIONAL_IDENTITY = [
+    field.name
+    for field in Person._meta.concrete_fields
+    if field.editable and field.blank and not field.primary_key and field.name not in _ADDRESS
+]
+
+
+class SectionsDisagree(ValidationError):
+    """Both files hold a section of one object (housing…) and do not say the same in it:
+    merged, one of the two would be lost. `fields` names the fields in question, by
+    category."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        super().__init__(self.said_to(readable=set(fields)))
+
+    def said_to(self, *, readable: Collection[str]) -> str:
+        """The refusal, naming the sections the reader may read only."""
+        named = [
+            f"la rubrique « {DataCategory(category).label} » ({', '.join(names)})"
+            for category, names in self.fields.items()
+            if category in readable
+        ]
+        hidden = len(self.fields) - len(named)
+        other = " autre" if named else ""
+        if hidden == 1:
+            named.append(f"une{other} rubrique que votre accès ne permet pas de lire")
+        elif hidden:
+            named.append(f"{hidden}{other}s rubriques que votre accès ne permet pas de lire")
+        where = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " et " + named[-1]
+        return (
+            f"Les deux dossiers ne disent pas la même chose dans {where} : rien n'est "
+            "fusionné. Un professionnel qui peut modifier ces informations corrige d'abord "
+            "l'un des deux dossiers pour qu'ils concordent ; ce qui manque au dossier gardé "
+            "sera alors repris du doublon."
+        )
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == ""
+
+
+def _same(ours: object, theirs: object) -> bool:
+    if isinstance(ours, str) and isinstance(theirs, str):
+        return name_key(ours) == name_key(theirs)
+    return ours == theirs
+
+
+def _completion(
+    kept: models.Model, duplicate: models.Model, names: Iterable[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """The values `duplicate` has where `kept` has none, and the fields where both have
+    one and they differ. A yes/no is never empty: « non » is said as much as « oui »."""
+    additions: dict[str, Any] = {}
+    contradictions = []
+    for name in names:
+        ours, theirs = getattr(kept, name), getattr(duplicate, name)
+        if _empty(theirs):
+            continue
+        if _empty(ours):
+            additions[name] = theirs
+        elif not _same(ours, theirs):
+            contradictions.append(name)
+    return additions, contradictions
+
+
+def _section_fields(section: models.Model) -> list[str]:
+    return [
+        field.name
+        for field in section._meta.concrete_fields
+        if not field.primary_key and field.name != "person"
+    ]
+
+
+def _sections_disagreeing(keep: Person, absorb: Person) -> dict[str, list[str]]:
+    disagreeing = {}
+    for related, category in _ONE_PER_FILE.items():
+        if hasattr(keep, related) and hasattr(absorb, related):
+            kept = getattr(keep, related)
+            _, contradictions = _completion(kept, getattr(absorb, related), _section_fields(kept))
+            if contradictions:
+                disagreeing[category.value] = [
+                    str(kept._meta.get_field(name).verbose_name) for name in contradictions
+                ]
+    return disagreeing
+
+
+def _completed(kept: models.Model, additions: dict[str, Any]) -> None:
+    for name, value in additions.items():
+        setattr(kept, name, value)
+    if additions:
+        kept.save(update_fields=list(additions))
+
+
+def _household_absorb(keep: Person, absorb: Person) -> dict[str, int]:
+    """Move the duplicate's household and resources onto the kept file, each once. A
+    member the kept file lists already (the same first names and birth date, as the form
+    refuses twice) is not moved: the kept file's one takes their resources and what it
+    leaves empty of theirs. A resource the kept file has already (the same member, month,
+    kind and amount) is not moved either. What is not moved stays on the archived file,
+    as it was."""
+    kept_members = {
+        (name_key(member.first_names), member.birth_date): member
+        for member in HouseholdMember.objects.filter(person=keep)
+    }
+    member_for: dict[int | None, int | None] = {None: None}
+    moved_members, present_members = [], 0
+    for member in HouseholdMember.objects.filter(person=absorb):
+        same = kept_members.get((name_key(member.first_names), member.birth_date))
+        if same is None:
+            moved_members.append(member.pk)
+            member_for[member.pk] = member.pk
+        else:
+            present_members += 1
+            member_for[member.pk] = same.pk
+            _completed(same, _completion(same, member, _section_fields(same))[0])
+    HouseholdMember.objects.filter(pk__in=moved_members).update(person=keep)
+    kept_resources: set[tuple[Any, ...]] = set(
+        MonthlyResource.objects.filter(person=keep).values_list(
+            "member_id", "month", "kind", "amount"
+        )
+    )
+    moved_resources: dict[int | None, list[int]] = {}
+    present = 0
+    for pk, member_id, month, kind, amount in MonthlyResource.objects.filter(
+        person=absorb
+    ).values_list("pk", "member_id", "month", "kind", "amount"):
+        resource = (member_for[member_id], month, kind, amount)
+        if resource in kept_resources:
+            present += 1
+        else:
+            kept_resources.add(resource)
+            moved_resources.setdefault(member_for[member_id], []).append(pk)
+    for kept_member, pks in moved_resources.items():
+        MonthlyResource.objects.filter(pk__in=pks).update(person=keep, member_id=kept_member)
+    return {
+        "membres_du_foyer_deplaces": len(moved_members),
+        "membres_du_foyer_deja_presents": present_members,
+        "ressources_deplacees": sum(len(pks) for pks in moved_resources.values()),
+        "ressources_deja_presentes": present,
+    }
+
+
+def person_absorb(*, keep: Person, absorb: Person) -> dict[str, int]:
+    """Move what the file `absorb` holds onto `keep`, nothing twice and nothing lost, and
+    return what was moved for the journal row the caller writes, having archived
+    `absorb`. SectionsDisagree, before anything is written, if the two files hold a
+    section of one object (housing…) that says one thing in one and another in the
+    other: which is right is for a professional who may edit it to say."""
+    disagreeing = _sections_disagreeing(keep, absorb)
+    if disagreeing:
+        raise SectionsDisagree(disagreeing)
+    moved = _household_absorb(keep, absorb)
+    Note.objects.filter(person=absorb).update(person=keep)
     for referent in Referent.objects.current().filter(person=absorb):
         if (
             Referent.objects.current()
@@ -583,14 +742,24 @@ def person_absorb(*, keep: Person, absorb: Person) -> None:
         else:
             referent.person = keep
             referent.save(update_fields=["person"])
-    for related in ("housing", "employment", "social_coverage", "health"):
-        if not hasattr(keep, related) and hasattr(absorb, related):
-            moved = getattr(absorb, related)
-            moved.person = keep
-            moved.save(update_fields=["person"])
-    for field in ("caf_number", "france_travail_id", "phone", "email", "usage_name"):
-        if not getattr(keep, field) and getattr(absorb, field):
-            setattr(keep, field, getattr(absorb, field))
+    for related in _ONE_PER_FILE:
+        if not hasattr(absorb, related):
+            continue
+        section = getattr(absorb, related)
+        if hasattr(keep, related):
+            kept = getattr(keep, related)
+            _completed(kept, _completion(kept, section, _section_fields(kept))[0])
+        else:
+            section.person = keep
+            section.save(update_fields=["person"])
+    for name, value in _completion(keep, absorb, _OPTIONAL_IDENTITY)[0].items():
+        setattr(keep, name, value)
+    address, contradictions = _completion(keep, absorb, _ADDRESS)
+    if not contradictions:
+        for name, value in address.items():
+            setattr(keep, name, value)
+    # Retention counts from the last contact: the duplicate may have been worked on last.
+    keep.last_contact_at = max(keep.last_contact_at, absorb.last_contact_at)
     # A refusal of break-glass given on either file holds for the merged one.
     keep.refuses_break_glass = keep.refuses_break_glass or absorb.refuses_break_glass
     if not keep.nir_encrypted and absorb.nir_encrypted:
@@ -600,3 +769,4 @@ def person_absorb(*, keep: Person, absorb: Person) -> None:
         _store_nir(keep, plaintext.decode())
     _set_keys(keep)
     keep.save()
+    return moved

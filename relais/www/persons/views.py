@@ -802,6 +802,15 @@ def merge(request: HttpRequest) -> HttpResponse:
             raise Http404("Dossier introuvable.")
         try:
             persons_merge(keep=keep.person, absorb=absorb.person, by=actor_for(request))
+        except services.SectionsDisagree as disagreeing:
+            # Named only where the manager may read both files: which sections a person
+            # has, health above all, is itself what the charter keeps from others.
+            readable = {
+                category
+                for category in disagreeing.fields
+                if keep.can(Action.VIEW, category) and absorb.can(Action.VIEW, category)
+            }
+            form.add_error(None, disagreeing.said_to(readable=readable))
         except ValidationError as error:
             form.add_error(None, error)
         else:
