@@ -1,49 +1,104 @@
-"""Terms that suggest special-category data in a free-text note (CNIL advice on free-text
-fields in social work): the author confirms the note is objective and necessary."""
+"""Terms that suggest special-category data in a free-text note (art. 9 GDPR and the
+offences of art. 10; CNIL advice on free-text fields in social work): the author confirms
+the note is objective and necessary."""
 
 import re
 
 from relais.persons.normalisation import name_key
 
-# Stems, normalised like names (no accents, lower case). A stem matches at a word start.
+# Stems, normalised like names (no accents, lower case), each matching at a word start;
+# none is the start of an everyday word (« detention » is not « détenteur »).
 SENSITIVE_STEMS: dict[str, str] = {
     "sante": "santé",
     "malad": "maladie",
     "medic": "médical",
     "diagnost": "diagnostic",
+    "hospitalis": "hospitalisation",
+    "cancer": "maladie",
+    "diabet": "maladie",
+    "chimiother": "maladie",
+    "dialys": "maladie",
+    "hepatite": "maladie",
+    "tubercul": "maladie",
+    "epilep": "maladie",
+    "alzheimer": "maladie",
     "psychiatr": "psychiatrie",
     "psycholog": "psychologie",
+    "depressi": "santé mentale",
+    "schizo": "santé mentale",
+    "bipolair": "santé mentale",
+    "psychose": "santé mentale",
+    "psychotique": "santé mentale",
+    "suicid": "suicide",
     "handicap": "handicap",
     "vih": "VIH",
     "seroposit": "séropositivité",
     "enceinte": "grossesse",
     "grossesse": "grossesse",
+    "fausse couche": "grossesse",
+    "avort": "interruption de grossesse",
+    "interruption volontaire de grossesse": "interruption de grossesse",
     "addict": "addiction",
     "alcool": "alcool",
     "drogue": "drogue",
+    "toxicoman": "addiction",
+    "cannabis": "drogue",
+    "heroine": "drogue",
+    "cocaine": "drogue",
+    "methadone": "addiction",
     "religi": "religion",
     "musulman": "religion",
     "chretien": "religion",
     "juif": "religion",
     "juive": "religion",
+    "islam": "religion",
+    "catholi": "religion",
+    "protestant": "religion",
+    "evangeli": "religion",
+    "bouddhis": "religion",
+    "mosquee": "religion",
+    "eglise": "religion",
+    "synagogue": "religion",
     "origine": "origine",
     "ethni": "origine ethnique",
     "racial": "origine raciale",
     "orientation sexuelle": "orientation sexuelle",
     "homosexu": "orientation sexuelle",
+    "bisexu": "orientation sexuelle",
+    "heterosexu": "orientation sexuelle",
+    "lesbienne": "orientation sexuelle",
     "transgenre": "identité de genre",
+    "transsexu": "identité de genre",
     "opinion": "opinions",
     "politique": "opinions politiques",
     "syndic": "appartenance syndicale",
     "condamn": "condamnations",
     "prison": "condamnations",
     "incarcer": "condamnations",
+    "detention": "condamnations",
+    "penitentiaire": "condamnations",
     "casier judiciaire": "condamnations",
+    "garde a vue": "infractions",
     "infraction": "infractions",
 }
-_PATTERN = re.compile(r"\b(" + "|".join(re.escape(stem) for stem in SENSITIVE_STEMS) + ")")
+# Words matched whole: as a stem, each would start everyday words or names.
+SENSITIVE_WORDS: dict[str, str] = {
+    "sida": "VIH",
+    "ivg": "interruption de grossesse",
+    "gay": "orientation sexuelle",
+    "gays": "orientation sexuelle",
+    "lgbt": "orientation sexuelle",
+}
+_LABELS = SENSITIVE_STEMS | SENSITIVE_WORDS
+_PATTERN = re.compile(
+    r"\b(?:(?:"
+    + "|".join(re.escape(word) for word in SENSITIVE_WORDS)
+    + r")\b|"
+    + "|".join(re.escape(stem) for stem in SENSITIVE_STEMS)
+    + ")"
+)
 
 
 def sensitive_terms_in(text: str) -> list[str]:
-    found = {SENSITIVE_STEMS[match] for match in _PATTERN.findall(name_key(text))}
+    found = {_LABELS[match.group()] for match in _PATTERN.finditer(name_key(text))}
     return sorted(found)

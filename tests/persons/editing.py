@@ -6,6 +6,8 @@ import re
 from django.urls import reverse
 
 STATE = re.compile(r'name="state" value="([0-9a-f]{64})"')
+# The text a note's author was warned about, which a confirmation must carry.
+WARNED_ABOUT = re.compile(r'name="warned_about" value="([0-9a-f]{64})"')
 
 
 def opened_state(client, person_id: int, category: str) -> str:

@@ -33,7 +33,7 @@ from relais.persons.models import (
 from relais.www.persons import views
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
-from tests.persons.editing import STATE, create_file, opened_state, save_section
+from tests.persons.editing import STATE, WARNED_ABOUT, create_file, opened_state, save_section
 from tests.persons.factories import (
     ConsentFactory,
     HouseholdMemberFactory,
@@ -578,12 +578,19 @@ def test_it_asks_confirmation_before_a_sensitive_note(member_client, organisatio
     pending = member_client.post(url, {"text": text, "visibility": "structure"})
 
     assert pending.status_code == 400
-    assert f"Cette note parle peut-être de {term}" in pending.content.decode()
+    assert f"informations sensibles ({term})" in html.unescape(pending.content.decode())
     assert not Note.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditAction.NOTE_ADDED).exists()
 
+    warned_about = WARNED_ABOUT.search(pending.content.decode()).group(1)
     confirmed = member_client.post(
-        url, {"text": text, "visibility": "structure", "confirm_sensitive": "on"}
+        url,
+        {
+            "text": text,
+            "visibility": "structure",
+            "warned_about": warned_about,
+            "confirm_sensitive": "on",
+        },
     )
 
     assert confirmed.status_code == 302

@@ -1,8 +1,10 @@
+import copy
 from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from dsfr.forms import DsfrBaseForm
 
 from relais.consent.models import ConsentDuration, ConsentMethod
@@ -17,6 +19,7 @@ from relais.persons.models import (
     Person,
     SocialCoverage,
 )
+from relais.persons.normalisation import name_key
 from relais.persons.services import nir_clean
 from relais.www.converters import LARGEST_ID
 from relais.www.forms import DATE_INPUT, EARLIEST_DAY, DsfrModelForm, GuardedModelForm, page_field
@@ -211,10 +214,46 @@ class NoteForm(DsfrBaseForm):
     visibility = forms.ChoiceField(
         label="Visible par", choices=NoteVisibility.choices, initial=NoteVisibility.ORGANISATION
     )
+    # The text the author was warned about, by its digest: a confirmation holds for it only.
+    warned_about = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     confirm_sensitive = forms.BooleanField(
         label="Je confirme que cette note est objective et nécessaire à l'accompagnement.",
         required=False,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Offered once a warning has named the terms: ticked before, it confirms nothing.
+        if not self.data.get("warned_about"):
+            del self.fields["confirm_sensitive"]
+
+    def confirmed(self) -> bool:
+        """Whether the author confirmed this very text: one changed since its warning may
+        name other terms, and is warned about again."""
+        return bool(self.cleaned_data.get("confirm_sensitive")) and constant_time_compare(
+            self.cleaned_data["warned_about"], _digest(self.cleaned_data["text"])
+        )
+
+    def ask_confirmation(self, terms: list[str]) -> None:
+        """Show the note again with the terms it names, and the box to confirm it, not
+        ticked, for this text."""
+        data = self.data.copy()
+        data["warned_about"] = _digest(self.cleaned_data["text"])
+        data.pop("confirm_sensitive", None)
+        self.data = data
+        self.fields["confirm_sensitive"] = copy.deepcopy(self.base_fields["confirm_sensitive"])
+        self.add_error(
+            "confirm_sensitive",
+            "Cette note parle peut-être d'informations sensibles ("
+            + ", ".join(terms)
+            + "). Vérifiez qu'elle est objective et nécessaire, puis cochez la case pour "
+            "confirmer.",
+        )
+
+
+def _digest(text: str) -> str:
+    """The note's text as the terms are looked for in it, keyed by the server's secret."""
+    return salted_hmac("relais.notes.warned", name_key(text), algorithm="sha256").hexdigest()
 
 
 class SearchForm(DsfrBaseForm):

@@ -718,17 +718,11 @@ def note_add(request: HttpRequest, person_id: int) -> HttpResponse:
                 organisation_id=pro.organisation_id,
                 text=form.cleaned_data["text"],
                 visibility=form.cleaned_data["visibility"],
-                confirmed=form.cleaned_data["confirm_sensitive"],
+                confirmed=form.confirmed(),
                 by=actor_for(request),
             )
         except services.NoteNeedsConfirmation as pending:
-            form.add_error(
-                "confirm_sensitive",
-                "Cette note parle peut-être de "
-                + ", ".join(pending.terms)
-                + " : ces informations sont sensibles. Vérifiez qu'elle est objective et "
-                "nécessaire, puis cochez la case pour confirmer.",
-            )
+            form.ask_confirmation(pending.terms)
         else:
             messages.success(request, "La note est enregistrée.")
             return _back_to(DataCategory.NOTES, person_id)

@@ -44,12 +44,17 @@ def test_a_manager_opens_and_fills_a_file(page):
     sweep.visit(reverse("persons:section", args=[person.pk, "ressources"]))
     sweep.submit_empty("Ajouter")
     sweep.visit(reverse("persons:section", args=[person.pk, "notes"]))
+    confirmation = page.get_by_label("Je confirme que cette note est objective")
+    expect(confirmation).to_have_count(0)
     page.get_by_label("Note de suivi").fill(
         "Elle évoque un problème de santé qui retarde ses démarches."
     )
     page.get_by_role("button", name="Enregistrer la note").click()
-    expect(page.locator(".fr-error-text").first).to_be_visible()
+    expect(page.locator(".fr-error-text").first).to_contain_text("(santé)")
     sweep.check()
+    confirmation.check(force=True)
+    page.get_by_role("button", name="Enregistrer la note").click()
+    expect(page.get_by_text("La note est enregistrée.")).to_be_visible()
     sweep.visit(reverse("persons:section_edit", args=[person.pk, "identite"]))
     sweep.visit(reverse("persons:nir_edit", args=[person.pk]))
     sweep.submit_empty("Enregistrer")
