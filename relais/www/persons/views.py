@@ -519,17 +519,11 @@ def _list_section(
     """A section listed item by item (household, resources, notes) with its form to add
     one: empty, or `form` as posted, refused (status 400), so that nothing typed is lost.
     Either way the page shows the section, and the journal says so."""
-    # The resources name the household's members, if there are any, only to whoever may
-    # read the household; the journal then says the household was seen too, before the
-    # section the page is about, which the file's history then shows first.
-    names_members = (
-        chosen == DataCategory.RESOURCES
-        and access.can(Action.VIEW, DataCategory.FAMILY)
-        and access.person.household.exists()
+    # The resources name the household's members only to whoever may read the household.
+    names_members = chosen == DataCategory.RESOURCES and access.can(
+        Action.VIEW, DataCategory.FAMILY
     )
-    if names_members:
-        record_view(request, access, DataCategory.FAMILY)
-    record_view(request, access, chosen)
+    shows_household = False
     older: dict[str, object] = {}
     if chosen == DataCategory.NOTES:
         before = posted_id(request.GET.get("avant")) if form is None else None
@@ -539,8 +533,14 @@ def _list_section(
         before_month = _month(request.GET.get("avant")) if form is None else None
         items, month = resources_page(access.person, before_month)
         older["older_month"] = f"{month:%Y-%m}" if month else None
+        shows_household = names_members and _names_a_member(access, items)
     else:
         items = _section_items(access, chosen)
+    # The journal says the household was seen when the page names one of its members,
+    # before the section the page is about, which the file's history then shows first.
+    if shows_household:
+        record_view(request, access, DataCategory.FAMILY)
+    record_view(request, access, chosen)
     if form is None:
         form = _add_form(chosen, access.person, names_members=names_members)
     context = (
@@ -550,6 +550,14 @@ def _list_section(
     )
     status = 400 if form.is_bound else 200
     return render(request, f"persons/section_{chosen.value}.html", context, status=status)
+
+
+def _names_a_member(access: FileAccess, resources: list[MonthlyResource]) -> bool:
+    """Whether the resources page names someone of the household: a resource it lists is
+    theirs, or its form to add one, shown to whoever may edit the resources, offers them."""
+    return any(resource.member_id is not None for resource in resources) or (
+        access.can(Action.EDIT, DataCategory.RESOURCES) and access.person.household.exists()
+    )
 
 
 # The form each listed section offers to add an item, by its name in the template.
