@@ -3,10 +3,12 @@
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Concat, Replace
 from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
@@ -91,23 +93,73 @@ def _store_nir(person: Person, nir: str) -> None:
     person.nir_digest = crypto.lookup_digest(nir, purpose=NIR_PURPOSE)
 
 
+# The words of a name whose shorter forms are looked for: 63 forms of a six-word name.
+_NAME_WORDS_SHORTENED = 6
+
+
+def _shorter_names(key: str) -> set[str]:
+    """The names made of some of the words of the name `key`, in their order."""
+    words = key.split(" ")[:_NAME_WORDS_SHORTENED]
+    return {" ".join(kept) for count in range(1, len(words)) for kept in combinations(words, count)}
+
+
+def _same_name(field: str, names: set[str], *, variants: bool) -> models.Q:
+    """`field`, a name key, holds one of `names`; with `variants`, also written with or
+    without its spaces (« Ndiaye » for « N'Diaye », « Legoff » for « Le Goff ») or with
+    words left out or added (« Dupré » for « Dupré-Lefèvre », and the reverse): all the
+    words of one are among the other's."""
+    if not variants:
+        return models.Q(**{f"{field}__in": names})
+    match = models.Q(**{f"{field}__in": set().union(names, *map(_shorter_names, names))})
+    match |= models.Q(**{f"{field}_joined__in": {name.replace(" ", "") for name in names}})
+    for name in names:
+        match |= models.Q(
+            *(models.Q(**{f"{field}_spaced__contains": f" {word} "}) for word in name.split())
+        )
+    return match
+
+
 def duplicates_of(
-    *, birth_name: str, usage_name: str, first_names: str, birth_date: Any, nir: str = ""
+    *,
+    birth_name: str,
+    usage_name: str,
+    first_names: str,
+    birth_date: Any,
+    nir: str = "",
+    name_variants: bool = False,
 ) -> PersonQuerySet:
     """Files that are probably the same person: same birth date and same first first-name
-    under the birth or usage name, or the same NIR."""
+    under the birth or usage name — with `name_variants`, that name written otherwise
+    (see _same_name), which a file's creation looks for but not an exceptional access,
+    given the exact identity — or the same NIR. One query."""
     names = {key for key in (name_key(birth_name), name_key(usage_name)) if key}
     first = name_key(first_names).split(" ")[0] if first_names.strip() else ""
     match = models.Q(pk__in=[])
     if names and first:
         match |= (
             models.Q(birth_date=birth_date)
-            & (models.Q(birth_name_key__in=names) | models.Q(usage_name_key__in=names))
+            & (
+                _same_name("birth_name_key", names, variants=name_variants)
+                | _same_name("usage_name_key", names, variants=name_variants)
+            )
             & (models.Q(first_names_key=first) | models.Q(first_names_key__startswith=first + " "))
         )
     if nir:
         match |= models.Q(nir_digest__in=crypto.lookup_digests(nir, purpose=NIR_PURPOSE))
-    return Person.objects.active().filter(match)
+    persons = Person.objects.active()
+    if name_variants:
+        # Compared only among the files of the same birth date, which its index selects.
+        persons = persons.alias(
+            **{
+                f"{field}_{form}": expression
+                for field in ("birth_name_key", "usage_name_key")
+                for form, expression in (
+                    ("joined", Replace(models.F(field), models.Value(" "), models.Value(""))),
+                    ("spaced", Concat(models.Value(" "), models.F(field), models.Value(" "))),
+                )
+            }
+        )
+    return persons.filter(match)
 
 
 def person_create(*, identity: dict[str, Any], nir: str, organisation_id: int, by: Actor) -> Person:

@@ -261,6 +261,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 first_names=data["first_names"],
                 birth_date=data["birth_date"],
                 nir=data["nir"],
+                name_variants=True,
             )
         )
         visible_ids = set(
