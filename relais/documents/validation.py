@@ -70,6 +70,11 @@ OBJECT_TEXT_WINDOW = 4096
 # A slightly damaged scan has an object or two out of place. pypdf looks for each one through
 # the whole file: a few megabytes with thousands of them would take minutes.
 MAX_PDF_REPAIRS = 8
+# pypdf finds where a stream of a wrong length ends by going through the whole
+# cross-reference. A file damaged throughout (its line ends changed, say) has many such
+# streams; thousands in a cross-reference of thousands of entries would take minutes. Two
+# million entries take a quarter of a second.
+MAX_PDF_ENTRIES_WALKED = 2_000_000
 
 # A4 in PostScript points; each photo is fitted inside, within a small printable margin.
 A4_SHORT_SIDE = 595.28
@@ -79,6 +84,9 @@ PAGE_MARGIN = 14.17
 PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r /<>\[\]()%{}]+)")
 PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 PDF_STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\r|\n)")
+# A dictionary followed by stream data, once each run of whitespace is written as one space.
+PDF_STREAM_DICTIONARY = re.compile(rb">> ?stream")
+PDF_WHITESPACE_RUN = re.compile(rb"[\x00\t\n\x0c\r ]+")
 
 PDF_REFUSAL_ADVICE = (
     "Ouvrez-le puis utilisez « Imprimer » et « Enregistrer au format PDF » pour en obtenir "
@@ -256,37 +264,45 @@ def _check_pdf(content: bytes) -> None:
     _check_pdf_structure(reader)
 
 
-def _parse_pdf(content: bytes) -> PdfReader:
+def _parse_pdf(content: bytes) -> "_BoundedReader":
     try:
-        return _RepairCountingReader(content)
+        return _BoundedReader(content)
     # A parser of hostile input fails in many ways; any failure means the file is refused.
     except Exception as error:
         raise _unreadable_pdf() from error
 
 
-class _RepairCountingReader(PdfReader):
-    """Refuses the file once pypdf would search it whole for more than MAX_PDF_REPAIRS objects:
-    one the cross-reference does not list (which the PDF specification reads as null, but
-    pypdf looks for), or lists where another object stands. Every object pypdf reads, for
-    the page tree, a stream's length or this module's walk, goes through get_object()."""
+class _BoundedReader(PdfReader):
+    """Refuses the file as damaged rather than let pypdf spend time or memory on it without
+    bound. Every object pypdf reads, for the page tree, a stream's length or this module's
+    walk, goes through get_object()."""
 
     def __init__(self, content: bytes) -> None:
         self.repairs_left = MAX_PDF_REPAIRS
+        self.entries_left = MAX_PDF_ENTRIES_WALKED
+        # Streams do not overlap: together they hold fewer bytes than the file.
+        self.stream_bytes_left = len(content)
         super().__init__(io.BytesIO(content), strict=False)
 
     def get_object(self, indirect_reference: int | IndirectObject) -> PdfObject | None:
         if isinstance(indirect_reference, int):
             indirect_reference = IndirectObject(indirect_reference, 0, self)
-        if self._needs_search(indirect_reference.idnum, indirect_reference.generation):
+        number, generation = indirect_reference.idnum, indirect_reference.generation
+        if (generation, number) in self.resolved_objects:
+            return super().get_object(indirect_reference)
+        # pypdf searches the whole file for an object the cross-reference does not list
+        # (which the PDF specification reads as null), or lists where another object stands.
+        if self._needs_search(number, generation):
             self.repairs_left -= 1
             if self.repairs_left < 0:
                 raise _damaged_pdf()
-        return super().get_object(indirect_reference)
+        item = super().get_object(indirect_reference)
+        if isinstance(item, StreamObject):
+            self._check_stream(item, number, generation)
+        return item
 
     def _needs_search(self, number: int, generation: int) -> bool:
         # The same tests as PdfReader.get_object's, in its order.
-        if (generation, number) in self.resolved_objects:
-            return False
         if generation == 0 and number in self.xref_objStm:
             return False
         offset = self.xref.get(generation, {}).get(number)
@@ -300,8 +316,37 @@ class _RepairCountingReader(PdfReader):
         except Exception:
             return True
 
+    def _check_stream(self, stream: StreamObject, number: int, generation: int) -> None:
+        # pypdf reads a stream without a length up to the next "endstream", which thousands
+        # of streams can share megabytes further.
+        self.stream_bytes_left -= len(stream._data)
+        if self.stream_bytes_left < 0:
+            raise _damaged_pdf()
+        try:
+            length = _resolved(self.declared_length(number, generation))
+        # A dictionary unreadable within the window counts as a wrong length.
+        except Exception:
+            length = None
+        # pypdf drops the one byte some writers count too many; past any other wrong length,
+        # it reads up to the next object, which it looks for through the whole cross-reference.
+        if length not in (len(stream._data), len(stream._data) + 1):
+            self.entries_left -= sum(len(numbers) for numbers in self.xref.values())
+            if self.entries_left < 0:
+                raise _damaged_pdf()
 
-def _check_pdf_structure(reader: PdfReader) -> None:
+    def declared_length(self, number: int, generation: int) -> object:
+        """A stream's /Length, read from its object's text cut before any stream data, so
+        that pypdf resolves nothing."""
+        self.stream.seek(self.xref[generation][number])
+        if self.read_object_header(self.stream) != (number, generation):
+            raise ValueError(f"object {number} is not where the cross-reference says")
+        text = self.stream.read(OBJECT_TEXT_WINDOW)
+        stream_start = text.find(b"stream")
+        alone = read_object(io.BytesIO(text[:stream_start] if stream_start >= 0 else text), self)
+        return dict.get(alone, "/Length") if isinstance(alone, DictionaryObject) else None
+
+
+def _check_pdf_structure(reader: _BoundedReader) -> None:
     try:
         objects = _every_object(reader)
         page_count = len(reader.pages)
@@ -348,7 +393,7 @@ def _decoded_name(name: bytes) -> str:
     return unescaped.decode("latin-1")
 
 
-def _every_object(reader: PdfReader) -> list[object]:
+def _every_object(reader: _BoundedReader) -> list[object]:
     """What a viewer could come upon, referred to or not (one repairing a damaged file picks
     up every object it finds): the trailer, every object the cross-reference lists, and
     every object inside every object stream."""
@@ -380,7 +425,7 @@ class _ObjectStreams:
     decodes one whole, up to 75 MB, and keeps it, as soon as it reads any object inside,
     such as the length of another stream it reads."""
 
-    def __init__(self, reader: PdfReader) -> None:
+    def __init__(self, reader: _BoundedReader) -> None:
         self.reader = reader
         self.budget = MAX_OBJECT_STREAMS_BYTES
         self.measured: dict[int, StreamObject] = {}
@@ -404,7 +449,14 @@ class _ObjectStreams:
     def count(self, number: int, stream: StreamObject) -> None:
         if number in self.measured:
             return
-        self.budget -= _inflated_size(stream, limit=self.budget)
+        seen = b""
+        for chunk in _inflated_chunks(stream, limit=self.budget):
+            self.budget -= len(chunk)
+            # The PDF specification keeps streams out of object streams: pypdf would read
+            # the data of one found there as it reads a file's, out of this reader's checks.
+            seen = PDF_WHITESPACE_RUN.sub(b" ", seen[-len(b">> strea") :] + chunk)
+            if PDF_STREAM_DICTIONARY.search(seen):
+                raise _too_compressed_pdf()
         if self.budget < 0:
             raise _too_compressed_pdf()
         self.measured[number] = stream
@@ -415,7 +467,7 @@ class _ObjectStreams:
         if (number, generation) in self.lengths_followed:
             return
         self.lengths_followed.add((number, generation))
-        length = self._declared_length(number, generation)
+        length = self.reader.declared_length(number, generation)
         if not isinstance(length, IndirectObject):
             return
         if length.generation == 0 and length.idnum in self.reader.xref_objStm:
@@ -423,34 +475,21 @@ class _ObjectStreams:
         else:
             self._measure_before_reading(length.idnum, length.generation)
 
-    def _declared_length(self, number: int, generation: int) -> object:
-        # Read from the object's text cut before any stream data, so that pypdf resolves
-        # nothing.
-        file = self.reader.stream
-        file.seek(self.reader.xref[generation][number])
-        if self.reader.read_object_header(file) != (number, generation):
-            raise ValueError(f"object {number} is not where the cross-reference says")
-        text = file.read(OBJECT_TEXT_WINDOW)
-        stream_start = text.find(b"stream")
-        alone = read_object(
-            io.BytesIO(text[:stream_start] if stream_start >= 0 else text), self.reader
-        )
-        return dict.get(alone, "/Length") if isinstance(alone, DictionaryObject) else None
-
 
 def _is_object_stream(item: object) -> TypeGuard[StreamObject]:
     # Entries read as written: resolving one could decode an object stream not yet measured.
     return isinstance(item, StreamObject) and dict.get(item, "/Type") == "/ObjStm"
 
 
-def _inflated_size(stream: StreamObject, *, limit: int) -> int:
-    """The size of the stream once decompressed, counted chunk by chunk without keeping it,
-    up to a little over `limit`."""
+def _inflated_chunks(stream: StreamObject, *, limit: int) -> Iterator[bytes]:
+    """The stream once decompressed, chunk by chunk so that it is never held whole, up to a
+    little over `limit` bytes."""
     # The bytes as read from the file: get_data(), pypdf's public access, decodes them whole.
     encoded = stream._data
     filters = dict.get(stream, "/Filter")
     if filters is None:
-        return len(encoded)
+        yield encoded
+        return
     # Writers compress object streams with FlateDecode alone, named as it is. Any other
     # filter would have to be decoded by pypdf whole before it could be measured: such a
     # file is refused.
@@ -463,8 +502,8 @@ def _inflated_size(stream: StreamObject, *, limit: int) -> int:
         if not inflated:
             break
         size += len(inflated)
+        yield inflated
         encoded = inflater.unconsumed_tail
-    return size
 
 
 def _objects_left_in(stream: StreamObject, number: int, reader: PdfReader) -> list[object]:
@@ -560,8 +599,8 @@ def _unreadable_pdf() -> UploadRefused:
 
 def _damaged_pdf() -> UploadRefused:
     return UploadRefused(
-        "Ce PDF est trop endommagé pour être vérifié : plusieurs de ses éléments manquent ou "
-        f"ne sont pas à la place qu'il indique. {PDF_REFUSAL_ADVICE}"
+        "Ce PDF est trop endommagé pour être vérifié : plusieurs de ses éléments manquent, ou "
+        f"n'ont pas la place ou la taille qu'il indique. {PDF_REFUSAL_ADVICE}"
     )
 
 

@@ -1,5 +1,6 @@
 """Builders of hand-made files for the upload checks, written byte by byte."""
 
+import re
 import struct
 import zlib
 
@@ -76,6 +77,34 @@ def pdf_with_misplaced_objects(count: int, *, size: int) -> bytes:
         [b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE, filler(size), *[b"(x)"] * count],
         listed_at=dict.fromkeys(range(5, 5 + count), 3),
     )
+
+
+def pdf_with_streams(count: int, stream: bytes) -> bytes:
+    """A one-page PDF then `count` copies of `stream`."""
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE, *[stream] * count])
+
+
+def pdf_with_overlapping_streams(count: int, *, gap: int, lengths: bool) -> bytes:
+    """A one-page PDF then `count` streams, each starting `gap` bytes after the one before and
+    all ending where the last one does: read up to their declared `lengths`, or without, up to
+    their one "endstream", they hold about count × count × gap / 2 bytes."""
+    header = b"<< /Length 0000000000 >>\nstream\n" if lengths else b"<< >>\nstream\n"
+    streams = [header + bytes(gap)] * count
+    streams[-1] += b"\nendstream"
+    content = bytearray(raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE, *streams]))
+    end = content.rindex(b"\nendstream")
+    for length in list(re.finditer(rb"0{10}(?= >>\nstream\n)", content)):
+        data = length.end() + len(b" >>\nstream\n")
+        content[length.start() : length.end()] = b"%010d" % (end - data)
+    return bytes(content)
+
+
+def pdf_with_an_object_stream_holding(objects: dict[int, bytes]) -> bytes:
+    """A one-page PDF with `objects` (number: body, numbered from 4) in one object stream."""
+    number = 4 + len(objects)
+    plain = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: ONE_PAGE[0], 3: ONE_PAGE[1]}
+    plain[number] = object_stream(objects)
+    return pdf_with_object_streams(plain, dict.fromkeys(objects, number))
 
 
 def pdf_opening_with(action: bytes) -> bytes:

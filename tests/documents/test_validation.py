@@ -11,8 +11,10 @@ from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader, PdfWriter
 from pypdf._utils import get_stream_data
 from pypdf.actions import JavaScript
+from pypdf.generic import DictionaryObject
 
 from relais.documents.validation import (
+    MAX_PDF_ENTRIES_WALKED,
     MAX_PDF_REPAIRS,
     MAX_PHOTOS,
     CleanFile,
@@ -29,9 +31,12 @@ from tests.documents.hostile_files import (
     pdf_opening_with,
     pdf_referring_to_missing_objects,
     pdf_with_a_length_in_an_object_stream_bomb,
+    pdf_with_an_object_stream_holding,
     pdf_with_misplaced_objects,
     pdf_with_object_stream_bombs,
     pdf_with_object_streams,
+    pdf_with_overlapping_streams,
+    pdf_with_streams,
     pdf_with_xfa_form,
     png_declaring,
     raw_pdf,
@@ -105,6 +110,34 @@ def whole_file_searches(monkeypatch):
 
     monkeypatch.setattr("pypdf._reader.get_stream_data", counted)
     return copies
+
+
+@pytest.fixture
+def cross_reference_walks(monkeypatch):
+    """The entries pypdf goes through, each time it looks in the whole cross-reference for
+    the next object, where a stream of a wrong length must end."""
+    walks = []
+    next_object = DictionaryObject._get_next_object_position
+
+    def counted(cls, **arguments):
+        walks.append(sum(len(numbers) for numbers in arguments["pdf"].xref.values()))
+        return next_object(**arguments)
+
+    monkeypatch.setattr(DictionaryObject, "_get_next_object_position", classmethod(counted))
+    return walks
+
+
+def refusal_and_peak_memory(content: bytes) -> tuple[str, int]:
+    tracemalloc.start()
+    try:
+        message = refusal(content, "facture.pdf", max_bytes=4 * LIMIT)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return message, peak
+
+
+WRONG_LENGTH = b"<< /Length 0 >>\nstream\nx\nendstream"
 
 
 # Refused files
@@ -267,12 +300,7 @@ def test_it_refuses_object_streams_that_decompress_past_the_limit_without_holdin
     content = build()
     assert len(content) < LIMIT
 
-    tracemalloc.start()
-    try:
-        message = refusal(content, "facture.pdf")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    message, peak = refusal_and_peak_memory(content)
 
     assert TOO_COMPRESSED_PDF in message
     assert peak < 16 * LIMIT
@@ -301,6 +329,42 @@ def test_it_refuses_a_pdf_that_pypdf_would_search_for_thousands_of_objects(
     assert TOO_DAMAGED_PDF in message
     assert "Enregistrer au format PDF" in message
     assert len(whole_file_searches) == MAX_PDF_REPAIRS
+
+
+@pytest.mark.parametrize("lengths", [True, False], ids=["declared", "none"])
+def test_it_refuses_streams_that_overlap_without_holding_them(lengths):
+    # A megabyte whose thousand streams all run to its end: half a gigabyte once read.
+    content = pdf_with_overlapping_streams(1000, gap=1000, lengths=lengths)
+
+    message, peak = refusal_and_peak_memory(content)
+
+    assert TOO_DAMAGED_PDF in message
+    assert peak < 8 * len(content)
+
+
+def test_it_refuses_thousands_of_streams_of_a_wrong_length(cross_reference_walks):
+    # Each one is a walk through 20,000 entries: 20,000 of them, in 1.4 MB, took 36 s.
+    content = pdf_with_streams(20_000, WRONG_LENGTH)
+
+    assert TOO_DAMAGED_PDF in refusal(content, "scan.pdf", max_bytes=4 * LIMIT)
+    # The last walk is counted once done.
+    assert sum(cross_reference_walks[:-1]) <= MAX_PDF_ENTRIES_WALKED < sum(cross_reference_walks)
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        dict.fromkeys(range(4, 20_004), WRONG_LENGTH),
+        {4: b"<< /Length 1 >>" + b" " * 2 * LIMIT + b"stream\nx\nendstream"},
+    ],
+    ids=["thousands-of-a-wrong-length", "keyword-a-chunk-further"],
+)
+def test_it_refuses_streams_in_an_object_stream(objects, cross_reference_walks):
+    # The PDF specification forbids them: pypdf would read each one's data unchecked.
+    content = pdf_with_an_object_stream_holding(objects)
+
+    assert TOO_COMPRESSED_PDF in refusal(content, "scan.pdf", max_bytes=4 * LIMIT)
+    assert cross_reference_walks == []
 
 
 def test_it_refuses_an_encrypted_pdf():
@@ -479,6 +543,18 @@ def test_it_accepts_a_slightly_damaged_pdf_that_pypdf_repairs(build, whole_file_
 
     assert upload(content, "scan.pdf").content == content
     assert len(whole_file_searches) == MAX_PDF_REPAIRS
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [WRONG_LENGTH, b"<< /Length 2 >>\nstream\nxendstream"],
+    ids=["wrong-length", "one-byte-too-many"],
+)
+def test_it_accepts_a_pdf_whose_streams_all_have_a_wrong_length(stream):
+    # Like a file whose line ends were changed on its way.
+    content = pdf_with_streams(100, stream)
+
+    assert upload(content, "scan.pdf").content == content
 
 
 @pytest.mark.parametrize("name", ["photo", "photo.", "PHOTO.JPG", "photo.jpeg", "photo.jfif"])
