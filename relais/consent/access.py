@@ -4,7 +4,8 @@ A professional may do ACTION on CATEGORY of person X only if:
 - their account is active and their second factor was verified in this session;
 - they act for an organisation through an active membership;
 - X has not blocked them nor their organisation;
-- the charter allows ACTION on CATEGORY for their organisation kind and profession;
+- the charter lets their organisation kind and profession read IDENTITY (every page of a
+  file, every list of persons names the person) and allows ACTION on CATEGORY;
 - and X has a live (unexpired, unrevoked) consent to their organisation, or to them,
   covering CATEGORY — or they hold a live break-glass grant on X, which allows reading
   only.
@@ -97,6 +98,9 @@ class FileAccess:
 
 def file_access(pro: Professional, person_id: int, *, at: datetime | None = None) -> FileAccess:
     """Evaluate the rule for one file; raise Http404 when the file is outside it."""
+    charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
+    if not _names_persons(charter):
+        raise Http404("Dossier introuvable.")
     moment = at or timezone.now()
     # Two prepared statements rather than ORM querysets: every file page runs them, and
     # building the queries cost more than running them.
@@ -132,7 +136,6 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
             pro.user_id,
         ):
             consented.update(consent.categories)
-    charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
     levels = {c: charter.get(c, Level.NONE) for c in consented}
     grant = None
     if not consented:
@@ -196,10 +199,8 @@ def can(
 
 def visible_persons(pro: Professional, *, at: datetime | None = None) -> PersonQuerySet:
     """The persons whose file this professional may open (consent or break-glass), minus
-    those who blocked them; none when the charter does not let them read IDENTITY, as the
-    file's page then answers 404: every list of persons names them and links to it."""
-    charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
-    if not level_allows(charter.get(DataCategory.IDENTITY, Level.NONE), Action.VIEW):
+    those who blocked them: none when the charter does not let them read IDENTITY."""
+    if not _names_persons(levels_for(pro.organisation_kind, pro.profession, pro.charter_version)):
         return Person.objects.none()
     # Driven by the organisation's consents (one IN sub-query), not by the persons table:
     # the cost follows the size of one caseload, not the size of the whole platform. One
@@ -224,7 +225,7 @@ def persons_readable_in(
     covering the category, or — when they hold no live consent at all — a live
     break-glass grant opened for their organisation on a person who does not refuse
     break-glass; the charter allowing them to read the category, and the identity that
-    every such list names; and no block."""
+    such a list names; and no block."""
     charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
     if not level_allows(charter.get(category, Level.NONE), Action.VIEW):
         return Person.objects.none().values("pk")
@@ -238,6 +239,12 @@ def persons_readable_in(
         _readable_sql(), [when, when, *acting, element, when, *acting, when, when, *acting]
     )
     return visible_persons(pro, at=moment).filter(pk__in=readable).values("pk")
+
+
+def _names_persons(charter: dict[str, str]) -> bool:
+    """Whether the charter lets its reader read identities: every page of a file and every
+    list of persons names the person, so that without it no file opens to them."""
+    return level_allows(charter.get(DataCategory.IDENTITY, Level.NONE), Action.VIEW)
 
 
 # The rule's conditions, each written once, on a table alias; their parameters in order.

@@ -1,7 +1,7 @@
-"""A charter that gives an (organisation kind × profession) no read on IDENTITY: the file
-answers 404, and no list names the person either — « Mes personnes accompagnées », the
-search, and the duplicates shown at a file's creation all name the person, their birth
-date and town, and link to the file."""
+"""A charter that gives an (organisation kind × profession) no read on IDENTITY: no page of
+the file opens, as each names the person, and no list names the person either — « Mes
+personnes accompagnées », the search, and the duplicates shown at a file's creation all
+name the person, their birth date and town, and link to the file."""
 
 import pytest
 from django.test import Client
@@ -44,10 +44,23 @@ def person(ass):
     return found
 
 
-def test_the_file_answers_404(ass, person):
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("persons:file", []),
+        ("persons:section", ["logement"]),
+        ("persons:history", []),
+        ("procedures:person", []),
+        ("documents:list", []),
+    ],
+)
+def test_no_page_of_the_file_opens(ass, person, name, args):
     client = log_in(Client(), ass.user, ass)
 
-    assert client.get(reverse("persons:file", args=[person.pk])).status_code == 404
+    response = client.get(reverse(name, args=[person.pk, *args]))
+
+    assert response.status_code == 404
+    assert "SECRETNOM" not in response.content.decode()
 
 
 def test_the_search_does_not_list_the_person(ass, person):
