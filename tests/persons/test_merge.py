@@ -315,8 +315,12 @@ def test_the_merge_page_says_beforehand_what_the_merge_does(manager_client):
 
 def test_a_merge_counts_a_household_member_and_a_resource_once(organisation):
     keep, absorb = _files(organisation)
-    kept_child = HouseholdMemberFactory(person=keep, first_names="Inès", birth_date=CHILD_BORN)
-    twin = HouseholdMemberFactory(person=absorb, first_names="INES", birth_date=CHILD_BORN)
+    kept_child = HouseholdMemberFactory(
+        person=keep, first_names="Inès", last_name="", birth_date=CHILD_BORN
+    )
+    twin = HouseholdMemberFactory(
+        person=absorb, first_names="INES", last_name="Dupré", birth_date=CHILD_BORN
+    )
     MonthlyResourceFactory(person=keep, month=JANUARY, kind="rsa", amount=Decimal("635.71"))
     MonthlyResourceFactory(person=absorb, month=JANUARY, kind="rsa", amount=Decimal("635.71"))
     MonthlyResourceFactory(
@@ -332,6 +336,8 @@ def test_a_merge_counts_a_household_member_and_a_resource_once(organisation):
     persons_merge(keep=keep, absorb=absorb, by=MANAGER)
 
     assert list(HouseholdMember.objects.filter(person=keep)) == [kept_child]
+    kept_child.refresh_from_db()
+    assert (kept_child.first_names, kept_child.last_name) == ("Inès", "Dupré")
     assert MonthlyResource.objects.filter(person=keep, kind="rsa").count() == 1
     assert MonthlyResource.objects.filter(person=keep, kind="bourse").count() == 2
     grant.refresh_from_db()
