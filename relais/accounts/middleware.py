@@ -48,6 +48,9 @@ class VerifiedSessionMiddleware:
 
     @staticmethod
     def _verify(request: HttpRequest) -> Any:
+        # Django empties a session whose password hash no longer matches (changed in
+        # another session) before answering anonymous: the account it held is read first.
+        held = request.session.get(SESSION_KEY)
         # Once read, the request holds the user itself rather than lazy wrappers, which
         # every later attribute access would otherwise go through.
         user = cached_user(request)
@@ -69,8 +72,8 @@ class VerifiedSessionMiddleware:
                     user = _end_session(request)
             elif stamp is not None and stamp != user.security_stamp:
                 user = _end_session(request)
-        elif SESSION_KEY in request.session:
-            user = _end_deactivated_session(request)
+        elif held is not None:
+            user = _end_lost_session(request, held)
         user.is_verified = lambda: verified
         return user
 
@@ -84,13 +87,21 @@ def _end_session(request: HttpRequest) -> Any:
     )
 
 
-def _end_deactivated_session(request: HttpRequest) -> Any:
-    """A session still holding an account that no longer logs in: deactivated when its
-    last membership ended. Django reads it as anonymous, and would keep it so, silently;
-    it ends here, journaled under the account it held."""
-    account = User.objects.filter(pk=request.session[SESSION_KEY]).first()
+def _end_lost_session(request: HttpRequest, held: str) -> Any:
+    """A session that held an account Django now reads as anonymous: an account
+    deactivated when its last membership ended (Django keeps such a session, silently), or
+    whose password was changed in another session (Django empties it, silently). It ends
+    here, journaled under the account it held."""
+    account = User.objects.filter(pk=held).first()
     ip_address = client_ip(request)
     by = actor_of(account, ip_address=ip_address) if account else Actor(ip_address=ip_address)
+    if account is not None and account.is_active:
+        return _ended(
+            request,
+            by,
+            "Votre session a pris fin après un changement sur votre compte. "
+            "Reconnectez-vous pour continuer.",
+        )
     return _ended(
         request,
         by,

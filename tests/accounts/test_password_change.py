@@ -95,6 +95,22 @@ def test_it_keeps_this_session_and_ends_the_others(member_client, member_members
     assert "_auth_user_id" not in other.session
 
 
+def test_the_end_of_the_other_sessions_is_journaled(member_client, member_membership):
+    other = log_in(Client(), member_membership.user, member_membership)
+    _change(member_client)
+
+    response = other.get(reverse("accounts:profile"), follow=True)
+    other.get(reverse("accounts:login"))
+
+    ended = AuditEvent.objects.filter(
+        action=AuditAction.SESSION_EXPIRED, actor_id=member_membership.user_id
+    ).get()
+    assert ended.actor_label == member_membership.user.get_full_name()
+    assert "Votre session a pris fin après un changement sur votre compte." in (
+        response.content.decode().replace("&#x27;", "'")
+    )
+
+
 def test_it_asks_the_second_factor_again_before_the_change(
     member_client, member_membership, settings
 ):
