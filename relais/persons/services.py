@@ -206,6 +206,18 @@ def _lock_active(person: Person) -> None:
         )
 
 
+def _record_update(person: Person, category: DataCategory, saved: models.Model, by: Actor) -> None:
+    """The journal row of one object of a section saved on the file."""
+    record_on_file(
+        AuditAction.SECTION_UPDATED,
+        person=person,
+        by=by,
+        category=category,
+        object_type=saved._meta.model_name or "",
+        object_id=saved.pk,
+    )
+
+
 class SavedMeanwhile(ValidationError):
     """The file's one object of a section (housing…) was created by someone else while
     the page offered to fill it in."""
@@ -253,14 +265,7 @@ def section_save(
                 raise SavedMeanwhile
             instance.save()
             _touch(person)
-        record_on_file(
-            AuditAction.SECTION_UPDATED,
-            person=person,
-            by=by,
-            category=category,
-            object_type=instance._meta.model_name or "",
-            object_id=instance.pk,
-        )
+        _record_update(person, category, instance, by)
 
 
 def household_member_add(*, person: Person, member: HouseholdMember, by: Actor) -> None:
@@ -281,14 +286,7 @@ def household_member_add(*, person: Person, member: HouseholdMember, by: Actor) 
             )
         member.save()
         _touch(person)
-        record_on_file(
-            AuditAction.SECTION_UPDATED,
-            person=person,
-            by=by,
-            category=DataCategory.FAMILY,
-            object_type="householdmember",
-            object_id=member.pk,
-        )
+        _record_update(person, DataCategory.FAMILY, member, by)
 
 
 def resource_add(*, person: Person, resource: MonthlyResource, by: Actor) -> None:
@@ -324,14 +322,7 @@ def resource_add(*, person: Person, resource: MonthlyResource, by: Actor) -> Non
             )
         resource.save()
         _touch(person)
-        record_on_file(
-            AuditAction.SECTION_UPDATED,
-            person=person,
-            by=by,
-            category=DataCategory.RESOURCES,
-            object_type="monthlyresource",
-            object_id=resource.pk,
-        )
+        _record_update(person, DataCategory.RESOURCES, resource, by)
 
 
 def _removed(

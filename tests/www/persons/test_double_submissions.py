@@ -17,18 +17,10 @@ from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.editing import STATE, opened_state, save_section
-from tests.persons.factories import ConsentFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 SAVED_MEANWHILE = "Quelqu'un a enregistré cette rubrique pendant que vous la remplissiez."
-
-
-@pytest.fixture
-def person(organisation):
-    person = PersonFactory()
-    ConsentFactory(person=person, organisation=organisation)
-    return person
 
 
 def _as_the_first_request(write):

@@ -10,18 +10,10 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.persons.models import Note
 from tests.persons.editing import WARNED_ABOUT
-from tests.persons.factories import ConsentFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 BOX = 'name="confirm_sensitive"'
-
-
-@pytest.fixture
-def person(organisation):
-    person = PersonFactory()
-    ConsentFactory(person=person, organisation=organisation)
-    return person
 
 
 def _post(client, person, text: str, **fields):
