@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relais.audit.actions import AuditAction
 from relais.audit.services import audit_record
+from relais.portal.codes import ACCOUNT_OBJECT_TYPE
 from relais.portal.models import PersonAccount
 from relais.portal.sessions import (
     PERSON_ACCOUNT,
@@ -72,7 +73,7 @@ class PersonSessionMiddleware:
                 by=person_actor(request),
                 person_id=account.person_id,
                 person_label=account.person.journal_label,
-                object_type="espace personnel",
+                object_type=ACCOUNT_OBJECT_TYPE,
                 object_id=account.pk,
                 details={"expired": True},
             )
