@@ -75,6 +75,12 @@ MAX_PDF_REPAIRS = 8
 # streams; thousands in a cross-reference of thousands of entries would take minutes. Two
 # million entries take a quarter of a second.
 MAX_PDF_ENTRIES_WALKED = 2_000_000
+# PDFs from office software, browsers, scanners and pypdf itself are read one to four times
+# over, whole, to be checked. A file built so that pypdf reads it again for each of its parts
+# (thousands of cross-reference sections, each followed up to the file's end) reads gigabytes
+# in minutes: past this many times its size, or the floor for a small file, it is refused.
+MAX_PDF_READS_OVER = 16
+MIN_PDF_READ_BUDGET = MEGABYTE
 
 # A4 in PostScript points; each photo is fitted inside, within a small printable margin.
 A4_SHORT_SIDE = 595.28
@@ -265,11 +271,36 @@ def _check_pdf(content: bytes) -> None:
 
 
 def _parse_pdf(content: bytes) -> "_BoundedReader":
+    stream = _BoundedStream(content)
     try:
-        return _BoundedReader(content)
+        reader = _BoundedReader(stream)
     # A parser of hostile input fails in many ways; any failure means the file is refused.
     except Exception as error:
-        raise _unreadable_pdf() from error
+        raise (_damaged_pdf() if stream.exhausted else _unreadable_pdf()) from error
+    # pypdf carries on past some failures to read, such as that of an older revision.
+    if stream.exhausted:
+        raise _damaged_pdf()
+    return reader
+
+
+class _BoundedStream(io.BytesIO):
+    """The file as pypdf reads it, read MAX_PDF_READS_OVER times over at most. Once the
+    budget is spent, every read fails: pypdf swallows some failures and goes on."""
+
+    def __init__(self, content: bytes) -> None:
+        super().__init__(content)
+        self.size = len(content)
+        self.bytes_left = max(MAX_PDF_READS_OVER * self.size, MIN_PDF_READ_BUDGET)
+        self.exhausted = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        if not self.exhausted:
+            data = super().read(size)
+            self.bytes_left -= len(data)
+            if self.bytes_left >= 0:
+                return data
+            self.exhausted = True
+        raise _damaged_pdf()
 
 
 class _BoundedReader(PdfReader):
@@ -277,12 +308,13 @@ class _BoundedReader(PdfReader):
     bound. Every object pypdf reads, for the page tree, a stream's length or this module's
     walk, goes through get_object()."""
 
-    def __init__(self, content: bytes) -> None:
+    def __init__(self, stream: _BoundedStream) -> None:
+        self.source = stream
         self.repairs_left = MAX_PDF_REPAIRS
         self.entries_left = MAX_PDF_ENTRIES_WALKED
         # Streams do not overlap: together they hold fewer bytes than the file.
-        self.stream_bytes_left = len(content)
-        super().__init__(io.BytesIO(content), strict=False)
+        self.stream_bytes_left = stream.size
+        super().__init__(stream, strict=False)
 
     def get_object(self, indirect_reference: int | IndirectObject) -> PdfObject | None:
         if isinstance(indirect_reference, int):
@@ -354,7 +386,9 @@ def _check_pdf_structure(reader: _BoundedReader) -> None:
     except UploadRefused:
         raise
     except Exception as error:
-        raise _unreadable_pdf() from error
+        raise (_damaged_pdf() if reader.source.exhausted else _unreadable_pdf()) from error
+    if reader.source.exhausted:
+        raise _damaged_pdf()
     if page_count == 0:
         raise UploadRefused("Ce PDF ne contient aucune page. Déposez le document complet.")
     if active:

@@ -167,6 +167,26 @@ def pdf_with_object_streams(plain: dict[int, bytes], packed: dict[int, int]) -> 
     return bytes(output)
 
 
+def pdf_with_revisions(count: int, *, ended: bool) -> bytes:
+    """A one-page PDF saved `count` more times, each revision an empty cross-reference
+    stream pointing to the one before. Unless `ended`, each declares a wrong length and only
+    the last one ends with "endstream": a reader looks for each one's end up to the file's."""
+    output = bytearray(raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", *ONE_PAGE]))
+    del output[output.rindex(b"startxref") :]
+    previous = output.rindex(b"xref\n")
+    data = bytes(100)
+    for number in range(4, 4 + count):
+        offset = len(output)
+        output += (
+            b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 1 1] /Index [0 0] /Root 1 0 R /Prev %d "
+            b"/Length %d >>\nstream\n" % (number, number + 1, previous, len(data) if ended else 1)
+        )
+        output += data + (b"\nendstream" if ended or number == 3 + count else b"") + b"\nendobj\n"
+        previous = offset
+    output += b"startxref\n%d\n%%%%EOF\n" % previous
+    return bytes(output)
+
+
 def pdf_hiding_javascript_in_an_object_stream() -> bytes:
     """The catalog and its JavaScript action sit in a compressed object stream: the raw
     bytes show neither /OpenAction nor /JavaScript, only a parser finds them."""
