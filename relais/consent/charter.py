@@ -16,6 +16,7 @@ from datetime import datetime
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
@@ -131,6 +132,32 @@ def current_matrix() -> dict[tuple[str, str, str], str]:
     }
 
 
+def _matrix_errors(levels: dict[tuple[str, str, str], str]) -> list[str]:
+    """What keeps `levels` from being a whole matrix: one known level for each organisation
+    kind × profession × category, and nothing else."""
+    cells = default_matrix().keys()
+    errors = []
+    unknown = len(levels.keys() - cells)
+    if unknown:
+        errors.append(
+            f"La grille nomme {unknown} case{pluralize(unknown)} inconnue{pluralize(unknown)} "
+            "(type de structure, profession ou catégorie) : rechargez la page."
+        )
+    missing = len(cells - levels.keys())
+    if missing:
+        errors.append(
+            f"{missing} case{pluralize(missing)} de la grille n'{pluralize(missing, 'a,ont')} "
+            "pas de niveau d'accès : rechargez la page."
+        )
+    wrong = sum(1 for cell in cells if cell in levels and levels[cell] not in Level.values)
+    if wrong:
+        errors.append(
+            f"Niveau d'accès inconnu pour {wrong} case{pluralize(wrong)} de la grille : "
+            "choisissez aucun accès, lecture, ou lecture et écriture."
+        )
+    return errors
+
+
 def charter_publish(
     *,
     levels: dict[tuple[str, str, str], str],
@@ -141,7 +168,12 @@ def charter_publish(
     """Publish a new version: every professional accepts it at their next request (at
     most `CURRENT_VERSION_KEPT_FOR` seconds later on another server process). With
     `edited_from`, the number of the version the pilot's page showed, refused if another
-    pilot has published one since: its changes would be overwritten unseen."""
+    pilot has published one since: its changes would be overwritten unseen. A matrix that
+    is not whole, or holds a level that does not exist, is refused before anything is
+    written."""
+    errors = _matrix_errors(levels)
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         last = CharterVersion.objects.select_for_update().order_by("-number").first()
         if edited_from is not None and last is not None and last.number != edited_from:
