@@ -29,6 +29,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -52,7 +53,7 @@ from relais.persons.models import (
 from relais.persons.services import record_on_file
 from relais.portal.models import PersonAccount
 from relais.portal.services import person_account_close
-from relais.procedures.models import Procedure, ProcedureStep, ProcedureTransition
+from relais.procedures.models import Autonomy, Procedure, ProcedureStep, ProcedureTransition
 
 # Sections that exist only to describe the person: deleted whole at anonymisation.
 _DESCRIBING = (
@@ -65,6 +66,10 @@ _DESCRIBING = (
     Note,
     Referent,
 )
+
+# A step done for the person must say why (a database constraint): its reason, which may
+# name or describe them, gives way to this.
+_REASON_ERASED = "Motif effacé à l'anonymisation du dossier."
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,11 @@ def person_anonymise(*, person_id: int, now: datetime, by: Actor = SYSTEM) -> bo
         procedures = Procedure.objects.filter(person_id=person_id)
         procedures.update(refusal_reason="")
         ProcedureTransition.objects.filter(procedure__in=procedures).update(comment="")
-        ProcedureStep.objects.filter(procedure__in=procedures).update(reason="")
+        ProcedureStep.objects.filter(procedure__in=procedures).update(
+            reason=Case(
+                When(autonomy=Autonomy.FOR_PERSON, then=Value(_REASON_ERASED)), default=Value("")
+            )
+        )
         person_documents_shred(person_id=person_id, by=by)
         PersonAccount.objects.filter(person_id=person_id).delete()
         record_on_file(AuditAction.PERSON_ANONYMISED, person=person, by=by)

@@ -37,7 +37,8 @@ from relais.persons.services import record_on_file
 from relais.portal.models import PersonAccount
 from relais.portal.services import person_login_with_password
 from relais.portal.tasks import send_login_code
-from relais.procedures.models import Procedure, ProcedureStep
+from relais.procedures.models import Autonomy, Procedure, ProcedureStep
+from relais.procedures.services import procedure_step_record
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import PersonFactory
@@ -300,3 +301,24 @@ def test_the_daily_run_erases_the_queues_tasks_finished_over_a_week_ago(settings
     assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == kept
     settings.RELAIS_RETENTION_TASKS = timedelta(days=5)
     assert retention_apply().task_results_erased == 2
+
+
+def test_a_file_with_a_step_done_for_the_person_is_anonymised():
+    built = full_file()
+    membership = MembershipFactory(organisation=built.procedure.organisation)
+    procedure_step_record(
+        procedure=built.procedure,
+        step_index=0,
+        autonomy=Autonomy.FOR_PERSON,
+        reason="Mme Dupré ne lit pas encore le français.",
+        by=actor(membership),
+    )
+    _archived_since(built.person, FIVE_YEARS + timedelta(days=1))
+
+    with committed():
+        assert retention_apply().anonymised == 1
+
+    step = ProcedureStep.objects.get(procedure=built.procedure)
+    assert step.autonomy == Autonomy.FOR_PERSON
+    assert "Dupré" not in step.reason
+    assert _tables_holding("Dupré") == []
