@@ -175,7 +175,12 @@ def charter_publish(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        last = CharterVersion.objects.select_for_update().order_by("-number").first()
+        # Every publication locks the same row, the first version, and reads the last one
+        # once it holds the lock: under PostgreSQL, a locking read that waited for another
+        # publication's commit answers the rows it began with, without the one added, and
+        # the last version, locked instead, is no longer the last once the other commits.
+        CharterVersion.objects.select_for_update().order_by("number").first()
+        last = CharterVersion.objects.order_by("-number").first()
         if edited_from is not None and last is not None and last.number != edited_from:
             raise ValidationError(
                 f"La version {last.number} a été publiée pendant votre modification : la grille "

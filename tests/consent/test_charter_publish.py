@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
-from relais.consent.charter import charter_publish, current_matrix
+from relais.consent.charter import charter_publish, current_matrix, current_version
 from relais.consent.models import CharterRule, CharterVersion
 from relais.organisations.models import OrganisationKind, Profession
 from relais.persons.categories import DataCategory
@@ -57,4 +57,28 @@ def test_it_refuses_a_cell_of_an_unknown_kind_profession_or_category():
     assert _refused(levels) == (
         "La grille nomme 3 cases inconnues (type de structure, profession ou catégorie) : "
         "rechargez la page."
+    )
+
+
+def test_a_pilot_who_waited_for_the_lock_sees_the_version_published_meanwhile(monkeypatch):
+    shown = current_version().number
+    locking = CharterVersion.objects.select_for_update
+
+    def waiting_for_the_lock(**kwargs):
+        """PostgreSQL: a locking read that waited for another publication's commit
+        answers the rows that were there when it began, not the version that commit
+        added."""
+        before = list(CharterVersion.objects.values_list("pk", flat=True))
+        CharterVersion.objects.create(number=shown + 1, published_by_label="Autre pilote")
+        return locking(**kwargs).filter(pk__in=before)
+
+    monkeypatch.setattr(CharterVersion.objects, "select_for_update", waiting_for_the_lock)
+
+    with pytest.raises(ValidationError) as refused:
+        charter_publish(
+            levels=current_matrix(), summary="Mise à jour", by=SYSTEM, edited_from=shown
+        )
+
+    assert refused.value.messages[0].startswith(
+        f"La version {shown + 1} a été publiée pendant votre modification"
     )
