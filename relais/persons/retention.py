@@ -37,6 +37,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
 from relais.audit.trimming import journal_trim
 from relais.consent.models import BreakGlassGrant, Consent
+from relais.documents.models import DocumentVersion
 from relais.documents.services import person_documents_shred
 from relais.persons.models import (
     Employment,
@@ -140,6 +141,8 @@ def person_anonymise(*, person_id: int, now: datetime, by: Actor = SYSTEM) -> bo
             )
         )
         person_documents_shred(person_id=person_id, by=by)
+        # A document's fingerprint would find the file again for whoever holds a copy.
+        DocumentVersion.objects.filter(document__person_id=person_id).update(sha256="")
         PersonAccount.objects.filter(person_id=person_id).delete()
         record_on_file(AuditAction.PERSON_ANONYMISED, person=person, by=by)
     return True

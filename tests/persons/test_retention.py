@@ -322,3 +322,22 @@ def test_a_file_with_a_step_done_for_the_person_is_anonymised():
     assert step.autonomy == Autonomy.FOR_PERSON
     assert "Dupré" not in step.reason
     assert _tables_holding("Dupré") == []
+
+
+def test_an_anonymised_file_keeps_no_fingerprint_of_its_documents():
+    """Whoever holds a copy of a document (an identity card's scan) could find the file it
+    was part of by its SHA-256."""
+    built = full_file()
+    fingerprints = list(
+        DocumentVersion.objects.filter(document__person=built.person).values_list(
+            "sha256", flat=True
+        )
+    )
+    assert fingerprints
+    _archived_since(built.person, FIVE_YEARS + timedelta(days=1))
+
+    with committed():
+        assert retention_apply().anonymised == 1
+
+    for fingerprint in fingerprints:
+        assert _tables_holding(fingerprint) == [], fingerprint
