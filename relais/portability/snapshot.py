@@ -186,7 +186,10 @@ def _health(person: Person) -> dict[str, Any] | None:
     }
 
 
-def _procedures(person: Person) -> list[dict[str, Any]]:
+def _procedures(person: Person, exported_ids: set[int]) -> list[dict[str, Any]]:
+    """`exported_ids`: the documents the export lists. A checklist line keeps the link to
+    a document deleted since it was brought, which the export no longer holds: it then
+    names none, as the procedure pages count that paper as missing."""
     procedures = (
         Procedure.objects.filter(person=person)
         .select_related("procedure_type", "organisation")
@@ -243,7 +246,9 @@ def _procedures(person: Person) -> list[dict[str, Any]]:
                         **_labelled(line, "kind"),
                         "condition": line.condition,
                         "not_applicable": line.not_applicable,
-                        "document_id": line.document_id,
+                        "document_id": line.document_id
+                        if line.document_id in exported_ids
+                        else None,
                     }
                     for line in procedure.checklist.all()
                 ],
@@ -420,7 +425,7 @@ def file_snapshot(
             .select_related("organisation", "professional")
             .order_by("opened_at", "pk")
         ],
-        "procedures": _procedures(person),
+        "procedures": _procedures(person, {document.pk for document, _, _ in documents}),
         "documents": _documents(documents),
         "access_history": _access_history(person),
     }

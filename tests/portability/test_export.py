@@ -402,3 +402,17 @@ def test_read_export_refuses_a_document_changed_inside_the_zip(archive):
 
     with pytest.raises(ExportUnreadable, match="empreinte"):
         read_export(changed.getvalue())
+
+
+def test_it_links_a_checklist_line_to_no_paper_once_its_paper_is_deleted(built):
+    line = built.procedure.checklist.get(document=built.documents["cni"])
+    document_delete(document=built.documents["cni"], by=PERSON)
+
+    data = read_export(export_person(built.person, by=PERSON))
+
+    exported = {document["id"] for document in data["documents"]}
+    [procedure] = data["procedures"]
+    linked = [item["document_id"] for item in procedure["checklist"]]
+    assert line.document_id == built.documents["cni"].pk
+    assert built.documents["cni"].pk not in exported
+    assert linked == [None, None]
