@@ -19,9 +19,9 @@ A file merged into another is archived at the merge and follows the same path.
 The journal's rows are erased after RELAIS_RETENTION_JOURNAL_DAYS (one year, the CNIL's
 advice for access logs), the chain anchored on the first row kept (relais/audit/trimming.py).
 
-The task queue's finished tasks are erased after RELAIS_RETENTION_TASKS_DAYS (a week): a
-login code's task names the account and the visitor's IP address, a failed task keeps its
-traceback.
+The task queue's finished tasks are erased after RELAIS_RETENTION_TASKS_DAYS (a week), and
+so are those a stopped worker left running that long: a login code's task names the account
+and the visitor's IP address, a failed task keeps its traceback.
 """
 
 from dataclasses import dataclass
@@ -179,9 +179,13 @@ def _erase_identity(person: Person) -> None:
 
 def task_results_prune(*, before: datetime) -> int:
     """Erase the queue's tasks finished, successfully or not, before `before`, as
-    django-tasks-db's `prune_db_task_results` does; those waiting or running are kept.
-    Returns how many were erased."""
-    erased, _ = DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
+    django-tasks-db's `prune_db_task_results` does, and those still marked running since
+    before it: no task of Relais runs for days, and django-tasks-db leaves running for
+    ever the task of a worker that was killed. Those waiting are kept. Returns how many
+    were erased."""
+    finished = DBTaskResult.objects.finished().filter(finished_at__lt=before)
+    abandoned = DBTaskResult.objects.running().filter(started_at__lt=before)
+    erased, _ = (finished | abandoned).delete()
     return erased
 
 

@@ -341,3 +341,17 @@ def test_an_anonymised_file_keeps_no_fingerprint_of_its_documents():
 
     for fingerprint in fingerprints:
         assert _tables_holding(fingerprint) == [], fingerprint
+
+
+def test_a_task_left_running_by_a_stopped_worker_is_erased_a_week_after_it_started(settings):
+    """django-tasks-db never marks failed a task whose worker was killed: it stays
+    « running », its arguments (an account, an IP address) with it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    abandoned = _login_code_task(TaskResultStatus.RUNNING, finished_days_ago=None)
+    running = _login_code_task(TaskResultStatus.RUNNING, finished_days_ago=None)
+    DBTaskResult.objects.filter(pk=abandoned).update(started_at=timezone.now() - timedelta(days=8))
+    DBTaskResult.objects.filter(pk=running).update(started_at=timezone.now())
+
+    assert retention_apply().task_results_erased == 1
+
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)] == [running]
