@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -45,6 +46,11 @@ from relais.portability.snapshot import (
     file_snapshot,
     missing_path,
 )
+
+# What reading a paper may raise besides a damaged blob: the disk's errors, and those of an
+# S3 storage, whose refusals and broken response streams are no OSError. Any of them
+# leaves that paper out, never the rest of the export.
+_READ_FAILURES = (vault.BlobCorrupted, OSError, BotoCoreError, ClientError)
 
 
 class _Pipe(io.RawIOBase):
@@ -102,7 +108,7 @@ class PreparedExport:
             for exported in self.files:
                 try:
                     yield from _document_member(archive, pipe, exported)
-                except (vault.BlobCorrupted, OSError):
+                except _READ_FAILURES:
                     missing.add(exported.document.pk)
                     archive.writestr(missing_path(exported.document), self._note(exported))
                     yield pipe.drain()
@@ -145,7 +151,7 @@ def _document_member(
                 target.write(chunk)
                 if written := pipe.drain():
                     yield written
-    except (vault.BlobCorrupted, OSError):
+    except _READ_FAILURES:
         # Its first bytes are already sent; out of the ZIP's directory, no reader sees a
         # paper cut short.
         archive.filelist.remove(member)
@@ -166,7 +172,7 @@ def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion |
             continue
         try:
             version_verify(version)
-        except (vault.BlobCorrupted, OSError):
+        except _READ_FAILURES:
             rows.append((document, version, None))
         else:
             rows.append((document, version, document_path(document, version)))

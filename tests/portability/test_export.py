@@ -11,6 +11,7 @@ import re
 import zipfile
 
 import pytest
+from botocore.exceptions import ClientError, ResponseStreamingError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
@@ -416,3 +417,44 @@ def test_it_links_a_checklist_line_to_no_paper_once_its_paper_is_deleted(built):
     assert line.document_id == built.documents["cni"].pk
     assert built.documents["cni"].pk not in exported
     assert linked == [None, None]
+
+
+def test_it_leaves_out_a_paper_the_object_storage_fails_to_send_half_way(built, monkeypatch):
+    rib = built.documents["rib"]
+    reading = services.version_chunks
+
+    def cut_half_way(version):
+        if version.document_id != rib.pk:
+            yield from reading(version)
+            return
+        yield next(reading(version))[:10]
+        raise ResponseStreamingError(error="Connection broken: IncompleteRead")
+
+    monkeypatch.setattr(services, "version_chunks", cut_half_way)
+
+    archive = export_person(built.person, by=PERSON)
+
+    files = members(archive)
+    data = read_export(archive)
+    assert f"documents/{rib.pk}-rib.png" not in files
+    assert f"documents/{rib.pk}-rib-indisponible.txt" in files
+    assert {document["id"]: document["file"] for document in data["documents"]}[rib.pk] is None
+
+
+def test_it_leaves_out_a_paper_the_object_storage_refuses_and_gives_the_rest(built, monkeypatch):
+    storage = storages["documents"]
+    refused = built.documents["rib"].versions.get().storage_name
+    opening = storage.open
+
+    def refusing(name, mode="rb"):
+        if name == refused:
+            raise ClientError({"Error": {"Code": "InternalError"}}, "GetObject")
+        return opening(name, mode)
+
+    monkeypatch.setattr(storage, "open", refusing)
+
+    data = read_export(export_person(built.person, by=PERSON))
+
+    by_id = {document["id"]: document for document in data["documents"]}
+    assert by_id[built.documents["rib"].pk]["file"] is None
+    assert by_id[built.documents["cni"].pk]["file"] is not None
