@@ -13,7 +13,6 @@ The default follows least privilege (docs/charte.md explains each choice):
 import time
 from datetime import datetime
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import pluralize
@@ -76,9 +75,11 @@ _MEDICO_SOCIAL_KINDS = {
 }
 _HEALTH_READERS_IN_MEDICO_SOCIAL = {Profession.ASS, Profession.CESF, Profession.ES}
 
-_CURRENT_KEY = "relais:charter:current"
-# Seconds a process trusts the current version it read; `_current_read` holds it, with the
-# moment it stops trusting it.
+# Seconds a process trusts the current version it read from the database; `_current_read`
+# holds it, with the moment it stops trusting it. A version published by another process
+# is in force here at most this long after its commit: no shared cache sits in between,
+# where a version read just before a commit could be put back once the commit emptied it,
+# and kept there for the cache's own timeout.
 CURRENT_VERSION_KEPT_FOR = 2.0
 _current_read: dict[str, tuple[float, CharterVersion]] = {}
 
@@ -166,7 +167,8 @@ def charter_publish(
     edited_from: int | None = None,
 ) -> CharterVersion:
     """Publish a new version: every professional accepts it at their next request (at
-    most `CURRENT_VERSION_KEPT_FOR` seconds later on another server process). With
+    most `CURRENT_VERSION_KEPT_FOR` seconds after the commit on another server process),
+    and the access rule reads the rights it gives from then on. With
     `edited_from`, the number of the version the pilot's page showed, refused if another
     pilot has published one since: its changes would be overwritten unseen. A matrix that
     is not whole, or holds a level that does not exist, is refused before anything is
@@ -203,29 +205,24 @@ def charter_publish(
 
 
 def forget_current_version() -> None:
-    """Read the current version from the database at the next call, in every process
-    through the shared cache, in this one at once."""
-    cache.delete(_CURRENT_KEY)
+    """Read the current version from the database at the next call in this process; the
+    others read it again within `CURRENT_VERSION_KEPT_FOR` seconds."""
     _current_read.clear()
 
 
 def current_version() -> CharterVersion:
-    """The version in force. Every professional page asks for it: each process keeps it a
-    couple of seconds, then reads it again from the shared cache (one round trip to Redis
-    on a multi-server deployment)."""
+    """The version in force. Every professional page asks for it: each process reads it
+    from the database at most once every `CURRENT_VERSION_KEPT_FOR` seconds."""
     kept = _current_read.get("version")
     if kept is not None and time.monotonic() < kept[0]:
         return kept[1]
-    version: CharterVersion | None = cache.get(_CURRENT_KEY)
+    version = CharterVersion.objects.order_by("-number").first()
     if version is None:
-        version = CharterVersion.objects.order_by("-number").first()
-        if version is None:
-            version = charter_publish(
-                levels=default_matrix(),
-                summary="Version initiale : la charte par défaut de Relais.",
-                by=SYSTEM,
-            )
-        cache.set(_CURRENT_KEY, version, timeout=60)
+        version = charter_publish(
+            levels=default_matrix(),
+            summary="Version initiale : la charte par défaut de Relais.",
+            by=SYSTEM,
+        )
     _current_read["version"] = (time.monotonic() + CURRENT_VERSION_KEPT_FOR, version)
     return version
 
