@@ -332,3 +332,22 @@ def test_a_refused_publication_shows_again_the_levels_and_the_summary_typed(pilo
     assert _selected(page, health) == "write"
     assert _selected(page, housing) == saved
     assert f'name="summary" maxlength="300" value="{"x" * 301}"' in page
+
+
+@pytest.mark.parametrize(
+    ("referer", "query"),
+    [
+        ("http://testserver/personnes/?page=2", "?next=%2Fpersonnes%2F"),
+        ("https://exemple.test/personnes/", ""),
+        ("", ""),
+    ],
+)
+def test_a_form_sent_under_a_version_not_accepted_comes_back_to_the_page_that_held_it(
+    fresh_client, referer, query
+):
+    client, _ = fresh_client
+
+    response = client.post(reverse("persons:list"), {"q": "dupont"}, HTTP_REFERER=referer)
+
+    assert response.status_code == 302
+    assert response.url == reverse("consent:charter") + query
