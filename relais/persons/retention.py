@@ -24,6 +24,8 @@ so are those a stopped worker left running that long: a login code's task names 
 and the visitor's IP address, a failed task keeps its traceback.
 """
 
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -56,6 +58,8 @@ from relais.portal.models import PersonAccount
 from relais.portal.services import person_account_close
 from relais.procedures.models import Autonomy, Procedure, ProcedureStep, ProcedureTransition
 
+logger = logging.getLogger(__name__)
+
 # Sections that exist only to describe the person: deleted whole at anonymisation.
 _DESCRIBING = (
     MonthlyResource,
@@ -79,6 +83,8 @@ class RetentionRun:
     anonymised: int
     journal_rows_erased: int
     task_results_erased: int
+    # The files whose archiving or anonymisation failed, left as they were for the next run.
+    failed: tuple[int, ...] = ()
 
 
 def archive_limit(now: datetime) -> datetime:
@@ -191,19 +197,20 @@ def task_results_prune(*, before: datetime) -> int:
 
 def retention_apply(*, now: datetime | None = None) -> RetentionRun:
     """Archive what is due, then anonymise what is due, each file in its own transaction,
-    then erase the journal's rows and the queue's finished tasks that are due: a failure
-    stops the run and leaves what was done before it done. Running it again does nothing
-    more."""
+    then erase the journal's rows and the queue's finished tasks that are due. A file that
+    fails is left as it was and named in the run, and the others go on: one file in error
+    must not keep every other one, nor the journal, beyond its retention. Running it again
+    does nothing more, but retry the files that failed."""
     now = now or timezone.now()
     to_archive = Person.objects.active().filter(last_contact_at__lt=archive_limit(now))
-    archived = sum(
-        person_archive(person_id=pk, now=now) for pk in to_archive.values_list("pk", flat=True)
+    archived, failed_to_archive = _each(
+        person_archive, to_archive.values_list("pk", flat=True), now=now
     )
     to_anonymise = Person.objects.filter(
         status=PersonStatus.ARCHIVED, archived_at__lt=anonymise_limit(now)
     )
-    anonymised = sum(
-        person_anonymise(person_id=pk, now=now) for pk in to_anonymise.values_list("pk", flat=True)
+    anonymised, failed_to_anonymise = _each(
+        person_anonymise, to_anonymise.values_list("pk", flat=True), now=now
     )
     trim = journal_trim(before=now - settings.RELAIS_RETENTION_JOURNAL)
     return RetentionRun(
@@ -211,4 +218,26 @@ def retention_apply(*, now: datetime | None = None) -> RetentionRun:
         anonymised=anonymised,
         journal_rows_erased=trim.removed,
         task_results_erased=task_results_prune(before=now - settings.RELAIS_RETENTION_TASKS),
+        failed=(*failed_to_archive, *failed_to_anonymise),
     )
+
+
+def _each(
+    step: Callable[..., bool], person_ids: Iterable[int], *, now: datetime
+) -> tuple[int, list[int]]:
+    """Apply `step` to each file in turn; how many it changed, and the files it failed on.
+    The log names the file by its number and the error by its type only: a database's
+    message may quote the row, personal data included."""
+    done, failed = 0, []
+    for person_id in person_ids:
+        try:
+            done += step(person_id=person_id, now=now)
+        except Exception as error:
+            logger.warning(
+                "Dossier n° %s non traité par la conservation (%s) : la prochaine exécution "
+                "réessaiera.",
+                person_id,
+                type(error).__name__,
+            )
+            failed.append(person_id)
+    return done, failed

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core import serializers
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -207,24 +207,77 @@ def test_nothing_is_anonymised_before_the_archive_period_ends():
     assert Person.objects.get(pk=active.pk).status == PersonStatus.ACTIVE
 
 
+def _shredding_fails_for(monkeypatch: pytest.MonkeyPatch, person: Person) -> None:
+    """The documents of that file cannot be shredded (storage down, a bug): its
+    anonymisation fails, the others' do not."""
+    shred = retention.person_documents_shred
+
+    def broken(*, person_id, by):
+        if person_id == person.pk:
+            raise OSError("stockage indisponible")
+        shred(person_id=person_id, by=by)
+
+    monkeypatch.setattr(retention, "person_documents_shred", broken)
+
+
 def test_an_anonymisation_that_fails_leaves_the_file_whole(monkeypatch):
     built = full_file()
     person = built.person
     _archived_since(person, FIVE_YEARS + timedelta(days=1))
+    _shredding_fails_for(monkeypatch, person)
 
-    def broken(*args, **kwargs):
-        raise OSError("stockage indisponible")
+    run = retention_apply()
 
-    monkeypatch.setattr(retention, "person_documents_shred", broken)
-    with pytest.raises(OSError):
-        retention_apply()
-
+    assert (run.anonymised, run.failed) == (0, (person.pk,))
     person.refresh_from_db()
     assert person.status == PersonStatus.ARCHIVED
     assert person.birth_name == "Dupré"
     assert HouseholdMember.objects.filter(person=person).exists()
     assert Note.objects.filter(person=person).count() == 3
     assert not AuditEvent.objects.filter(action=AuditAction.PERSON_ANONYMISED).exists()
+
+
+def test_a_file_that_fails_stops_neither_the_other_files_nor_the_journal_nor_the_queue(
+    monkeypatch, settings
+):
+    """One file in error every night must not keep every other file, a year and more of
+    journal and the queue's tasks beyond their retention."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    clock = Clock(monkeypatch)
+    clock.advance(days=-400)
+    failing, other = PersonFactory(), PersonFactory()
+    record_on_file(AuditAction.SECTION_VIEWED, person=other, by=SYSTEM)
+    _login_code_task(TaskResultStatus.SUCCESSFUL, finished_days_ago=8)
+    clock.advance(days=400)
+    for person in (failing, other):
+        _archived_since(person, FIVE_YEARS + timedelta(days=1))
+    _shredding_fails_for(monkeypatch, failing)
+
+    run = retention_apply()
+
+    assert (run.anonymised, run.failed) == (1, (failing.pk,))
+    assert Person.objects.get(pk=other.pk).status == PersonStatus.ANONYMISED
+    assert Person.objects.get(pk=failing.pk).birth_name == failing.birth_name
+    assert run.journal_rows_erased > 0
+    assert not AuditEvent.objects.filter(created_at__lt=timezone.now() - timedelta(days=365))
+    assert verify_chain().intact
+    assert run.task_results_erased == 1
+
+
+def test_the_command_names_the_files_it_could_not_process_and_fails(monkeypatch):
+    failing = PersonFactory()
+    _archived_since(failing, FIVE_YEARS + timedelta(days=1))
+    _shredding_fails_for(monkeypatch, failing)
+    out = StringIO()
+
+    with pytest.raises(CommandError) as error:
+        call_command("apply_retention", stdout=out)
+
+    assert out.getvalue().startswith("0 dossier(s) archivé(s), 0 dossier(s) anonymisé(s)")
+    assert str(error.value) == (
+        f"1 dossier(s) non traité(s) (n° {failing.pk}) : voir les journaux techniques ; "
+        "la prochaine exécution réessaiera."
+    )
 
 
 def test_a_merged_duplicate_starts_its_archive_period_at_the_merge():

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from relais.persons.tasks import apply_retention
 
@@ -27,3 +27,11 @@ class Command(BaseCommand):
             f"anonymisé(s), {run['journal_rows_erased']} ligne(s) du journal effacée(s), "
             f"{run['task_results_erased']} tâche(s) terminée(s) effacée(s) de la file."
         )
+        failed = run["failed"]
+        if failed:
+            # An exit code that cron or the supervisor reports.
+            numbers = ", ".join(str(pk) for pk in failed)
+            raise CommandError(
+                f"{len(failed)} dossier(s) non traité(s) (n° {numbers}) : voir les journaux "
+                "techniques ; la prochaine exécution réessaiera."
+            )
