@@ -180,7 +180,13 @@ def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion |
 
 
 def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
-    """Read the whole file, check every document, and journal the export."""
+    """Read the whole file, check every document, and journal the export.
+
+    The row is written here, before the first byte leaves, and not once the stream has
+    ended: the papers go first, decrypted, so a download cut half-way has already
+    disclosed some of the file, and a journal that cannot be written must stop the
+    export rather than let it leave unrecorded. The row therefore says that the file
+    was sent, not that the person's browser received it whole."""
     exported_at = timezone.now()
     documents = _readable_versions(person)
     with transaction.atomic():
