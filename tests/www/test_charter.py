@@ -81,7 +81,7 @@ def test_it_asks_again_when_the_pilot_publishes_a_new_version(
     member = log_in(Client(), member_membership.user, member_membership)
     pilot = log_in(Client(), UserFactory(pilot=True))
     assert member.get(reverse("persons:list")).status_code == 200
-    levels = {f"{p}__{c}": level for (k, p, c), level in current_matrix().items() if k == "ccas"}
+    levels = _changed_levels()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = pilot.post(
@@ -157,6 +157,11 @@ def _ccas_levels() -> dict[str, str]:
     return {f"{p}__{c}": level for (k, p, c), level in current_matrix().items() if k == "ccas"}
 
 
+def _changed_levels() -> dict[str, str]:
+    """The CCAS grid with one right changed: the CIP read health."""
+    return _ccas_levels() | {f"{Profession.CIP}__{DataCategory.HEALTH}": "read"}
+
+
 def _refused(pilot_client, data: dict[str, str]) -> str:
     """Post `data` to the charter editor, check nothing was published, return the page."""
     versions, events = CharterVersion.objects.count(), AuditEvent.objects.count()
@@ -192,7 +197,7 @@ def test_it_publishes_a_summary_of_the_longest_length_allowed(pilot_client):
 
     response = pilot_client.post(
         reverse("consent:charter_edit"),
-        {"type": "ccas", "summary": summary, "version": _shown(), **_ccas_levels()},
+        {"type": "ccas", "summary": summary, "version": _shown(), **_changed_levels()},
     )
 
     assert response.status_code == 302
@@ -351,3 +356,15 @@ def test_a_form_sent_under_a_version_not_accepted_comes_back_to_the_page_that_he
 
     assert response.status_code == 302
     assert response.url == reverse("consent:charter") + query
+
+
+def test_it_refuses_a_publication_that_changes_no_right_and_changes_nothing(pilot_client):
+    page = _refused(
+        pilot_client,
+        {"type": "ccas", "summary": "Relecture", "version": _shown(), **_ccas_levels()},
+    )
+
+    assert (
+        f"La grille ne change aucun droit de la version {_shown()} : rien n'est publié, "
+        "et les professionnels n'ont pas à l'accepter de nouveau."
+    ) in page

@@ -142,6 +142,12 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         edited_from = posted_id(request.POST.get("version", ""))
         if edited_from is None:
             errors.append("La version modifiée manque : rechargez la page.")
+        elif edited_from == current_version().number and not missing and levels == matrix:
+            # Every professional would be asked to accept it again for nothing.
+            errors.append(
+                f"La grille ne change aucun droit de la version {edited_from} : rien n'est "
+                "publié, et les professionnels n'ont pas à l'accepter de nouveau."
+            )
         if not errors:
             try:
                 version = charter_publish(
