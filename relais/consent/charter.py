@@ -244,6 +244,27 @@ def levels_for(kind: str, profession: str, version: CharterVersion | None = None
     return levels
 
 
+def version_changes(version: CharterVersion, kind: str) -> list[tuple[str, str, str, str]]:
+    """(profession, category, level before, level after) of each right of `kind` that
+    `version` changed from the version before it: what the pilot checks after publishing."""
+    before = CharterVersion.objects.filter(number__lt=version.number).order_by("-number").first()
+    if before is None:
+        return []
+    old, new = (
+        {
+            (rule.profession, rule.category): rule.level
+            for rule in CharterRule.objects.filter(version=read, organisation_kind=kind)
+        }
+        for read in (before, version)
+    )
+    return [
+        (profession, category, old.get((profession, category), N), level)
+        for profession in Profession.values
+        for category in C.values
+        if (level := new.get((profession, category), N)) != old.get((profession, category), N)
+    ]
+
+
 def _rights_shown(user_id: int) -> list[tuple[str, str]]:
     """The (organisation kind, profession) pairs whose rights the charter page shows the
     user: those of each of their current memberships."""

@@ -368,3 +368,21 @@ def test_it_refuses_a_publication_that_changes_no_right_and_changes_nothing(pilo
         f"La grille ne change aucun droit de la version {_shown()} : rien n'est publié, "
         "et les professionnels n'ont pas à l'accepter de nouveau."
     ) in page
+
+
+def test_the_editor_shows_what_the_version_in_force_changed_for_the_kind_shown(
+    pilot_client, django_capture_on_commit_callbacks
+):
+    levels = current_matrix()
+    levels[("ccas", Profession.CIP, DataCategory.HEALTH)] = "read"
+    levels[("chrs", Profession.ES, DataCategory.HEALTH)] = "read"
+    with django_capture_on_commit_callbacks(execute=True):
+        published = charter_publish(levels=levels, summary="Santé lue", by=SYSTEM)
+
+    page = unescape(
+        pilot_client.get(reverse("consent:charter_edit"), {"type": "ccas"}).content.decode()
+    )
+
+    assert f"Ce que la version {published.number} a changé" in page
+    assert "Conseiller(ère) en insertion professionnelle — Santé : Aucun accès → Lecture" in page
+    assert "Éducateur" not in page.split("a changé")[1].split("</ul>")[0]

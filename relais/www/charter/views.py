@@ -16,6 +16,7 @@ from relais.consent.charter import (
     current_version,
     levels_for,
     rights_accepted,
+    version_changes,
 )
 from relais.consent.middleware import ACCEPTED_VERSION, accepted_mark
 from relais.consent.models import CharterVersion
@@ -173,6 +174,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         status = 400
     if kind not in OrganisationKind.values:
         kind = OrganisationKind.CCAS
+    version = current_version()
     grid = []
     for profession in Profession:
         cells = []
@@ -183,11 +185,21 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Modifier la charte d'usages",
         "kind": kind,
+        "kind_label": OrganisationKind(kind).label,
         "kinds": OrganisationKind.choices,
         "categories": list(DataCategory),
         "grid": grid,
         "levels": Level.choices,
         "summary": request.POST.get("summary", ""),
-        "version": current_version(),
+        "version": version,
+        "changes": [
+            (
+                Profession(profession).label,
+                DataCategory(category).label,
+                Level(old).label,
+                Level(new).label,
+            )
+            for profession, category, old, new in version_changes(version, kind)
+        ],
     }
     return render(request, "charter/charter_edit.html", context, status=status)
