@@ -386,3 +386,14 @@ def test_the_editor_shows_what_the_version_in_force_changed_for_the_kind_shown(
     assert f"Ce que la version {published.number} a changé" in page
     assert "Conseiller(ère) en insertion professionnelle — Santé : Aucun accès → Lecture" in page
     assert "Éducateur" not in page.split("a changé")[1].split("</ul>")[0]
+
+
+def test_the_editor_s_table_names_the_kind_of_organisation_it_sets(pilot_client):
+    page = unescape(
+        pilot_client.get(reverse("consent:charter_edit"), {"type": "chrs"}).content.decode()
+    )
+
+    caption = re.search(r"<caption>(.*?)</caption>", page).group(1)
+    assert (
+        caption == f"Droits par profession et catégorie de données — {OrganisationKind.CHRS.label}"
+    )
