@@ -12,6 +12,7 @@ The default follows least privilege (docs/charte.md explains each choice):
 
 import time
 from datetime import datetime
+from itertools import product
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -114,29 +115,34 @@ def _rules_from(version: CharterVersion, levels: dict[tuple[str, str, str], str]
     )
 
 
+def _cells() -> list[tuple[str, str, str]]:
+    """Every cell of a matrix: organisation kind × profession × category, as this release
+    of Relais knows them."""
+    return list(product(OrganisationKind.values, Profession.values, C.values))
+
+
 def default_matrix() -> dict[tuple[str, str, str], str]:
-    return {
-        (kind, profession, category): default_level(kind, profession, category)
-        for kind in OrganisationKind.values
-        for profession in Profession.values
-        for category in C.values
-    }
+    return {cell: default_level(*cell) for cell in _cells()}
 
 
 def current_matrix() -> dict[tuple[str, str, str], str]:
+    """Each cell's level under the version in force. A version published before a release
+    added an organisation kind, a profession or a category holds no row for it: no access,
+    as the access rule reads it, until the pilot publishes a version that opens it."""
     version = current_version()
-    return {
+    stored = {
         (rule.organisation_kind, rule.profession, rule.category): rule.level
         for rule in CharterRule.objects.filter(version=version).only(
             "organisation_kind", "profession", "category", "level"
         )
     }
+    return {cell: stored.get(cell, N) for cell in _cells()}
 
 
 def _matrix_errors(levels: dict[tuple[str, str, str], str]) -> list[str]:
     """What keeps `levels` from being a whole matrix: one known level for each organisation
     kind × profession × category, and nothing else."""
-    cells = default_matrix().keys()
+    cells = set(_cells())
     errors = []
     unknown = len(levels.keys() - cells)
     if unknown:
@@ -230,12 +236,13 @@ def current_version() -> CharterVersion:
 def levels_for(kind: str, profession: str, version: CharterVersion | None = None) -> dict[str, str]:
     """Category → level for one organisation kind and profession, under `version` (the
     current charter by default). Read once per process: it is read on every page of a
-    file."""
+    file. A version published before a release added the kind, the profession or a
+    category holds no row for it: no access."""
     version = version or current_version()
     key = (version.pk, version.published_at, kind, profession)
     levels = _levels_read.get(key)
     if levels is None:
-        levels = dict(
+        levels = dict.fromkeys(C.values, N) | dict(
             CharterRule.objects.filter(
                 version=version, organisation_kind=kind, profession=profession
             ).values_list("category", "level")
