@@ -305,6 +305,13 @@ class Procedure(models.Model):
             return None
         return (self.decided_on - self.submitted_on).days
 
+    @property
+    def deadline_to_act(self) -> date | None:
+        """The deadline while something is left to do before submitting: once submitted,
+        it was met (as `due_within` and `deadlines_first` read it). A periodic
+        declaration's next occurrence is a procedure of its own, with its own deadline."""
+        return self.due_on if self.status in BEFORE_SUBMISSION else None
+
     def allowed_transitions(self) -> frozenset[str]:
         return TRANSITIONS[self.status]
 
