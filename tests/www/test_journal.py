@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from html import unescape
 from unittest import mock
@@ -17,6 +18,7 @@ from relais.audit.services import audit_record
 from relais.www.journal.views import PAGE_SIZE
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.procedures.factories import ProcedureTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -358,7 +360,7 @@ def test_it_names_the_data_category_of_a_read_and_says_yes_or_no_in_french(
     page = manager_client.get(JOURNAL).content.decode()
 
     assert "MARTIN Léa (n° 1) (Couverture sociale)" in page
-    assert "exceptionnel : non" in page
+    assert "Accès exceptionnel : non" in page
 
 
 def test_it_hides_a_new_members_logins_from_before_they_joined(manager_client, organisation):
@@ -380,7 +382,7 @@ def test_it_says_an_empty_detail_with_a_dash_not_none(manager_client, member_mem
 
     page = unescape(manager_client.get(JOURNAL).content.decode())
 
-    assert "depuis : —" in page
+    assert "Depuis : —" in page
     assert "None" not in page
 
 
@@ -411,3 +413,396 @@ def test_the_pilot_acting_for_an_organisation_reads_the_platforms_journal_under_
     assert "Journal des accès — plateforme" in everything
     assert outsider.organisation.name in everything
     assert f"Journal des accès — {outsider.organisation.name}" in opened
+
+
+def _details_cell(response, seq: int) -> str:
+    """The text of the « Détails » cell of row `seq`, as the page shows it."""
+    row = re.search(rf"<tr><td>{seq}</td>(.*?)</tr>", response.content.decode(), re.DOTALL)
+    assert row is not None, f"row {seq} not shown"
+    cell = re.findall(r"<td>(.*?)</td>", row.group(1), re.DOTALL)[-1]
+    return unescape(re.sub(r"<[^>]+>", " ", cell))
+
+
+@pytest.fixture
+def family_allowance():
+    return ProcedureTypeFactory(slug="allocations-familiales", title="Allocations familiales")
+
+
+# What the services write (see each action's service), what the manager reads instead, and
+# the codes and field names that must no longer show.
+WRITTEN_AND_READ = {
+    "consent": (
+        AuditAction.CONSENT_GRANTED,
+        {
+            "categories": "identite, famille, demarches, documents",
+            "duree": "6m",
+            "recueil": "signe",
+        },
+        [
+            "Catégories : identité et coordonnées, famille et foyer, démarches, "
+            "pièces justificatives",
+            "Durée : 6 mois",
+            "Recueil : signé sur place",
+        ],
+        ["identite", "6m", "duree", "recueil :", "categories"],
+    ),
+    "second_factor": (
+        AuditAction.SECOND_FACTOR_VERIFIED,
+        {"type": "totp"},
+        ["Second facteur : application d'authentification"],
+        ["totp", "type :"],
+    ),
+    "security_key_failed": (
+        AuditAction.SECOND_FACTOR_FAILED,
+        {"type": "cle"},
+        ["Second facteur : clé de sécurité"],
+        ["cle ", "type :"],
+    ),
+    "lockout": (
+        AuditAction.LOCKOUT,
+        {"type": "second_facteur"},
+        ["Bloqué à l'étape : second facteur"],
+        ["second_facteur"],
+    ),
+    "charter": (
+        AuditAction.CHARTER_ACCEPTED,
+        {"droits": "ccas × cesf, centre_social × cesf, type_retire × cesf"},
+        [
+            "Droits : CCAS / CIAS × conseiller(ère) en économie sociale et familiale, "
+            "Centre social × conseiller(ère) en économie sociale et familiale, "
+            "type_retire × conseiller(ère) en économie sociale et familiale",
+        ],
+        ["× cesf", "droits :"],
+    ),
+    "transition": (
+        AuditAction.PROCEDURE_TRANSITION,
+        {
+            "demarche": "allocations-familiales",
+            "de": "en_cours",
+            "vers": "deposee",
+            "date": "2026-11-01",
+            "completude": 0,
+            "transition": 25,
+        },
+        [
+            "Démarche : Allocations familiales",
+            "de « En cours » à « Déposée »",
+            "Date : 01/11/2026",
+            "Complétude : 0 %",
+        ],
+        ["allocations-familiales", "en_cours", "deposee", "2026-11-01", "transition", "25"],
+    ),
+    "step": (
+        AuditAction.PROCEDURE_STEP_RECORDED,
+        {"demarche": "allocations-familiales", "etape": 2, "autonomie": "seule", "modifiee": False},
+        ["Étape : 2", "Autonomie : par la personne seule", "Étape corrigée : non"],
+        ["etape", "autonomie : seule", "modifiee"],
+    ),
+    "list": (
+        AuditAction.SECTION_VIEWED,
+        {"exceptionnel": False, "liste": "mes_demarches"},
+        ["Accès exceptionnel : non", "Liste : Mes démarches"],
+        ["mes_demarches", "liste :"],
+    ),
+    "own_space": (
+        AuditAction.SECTION_VIEWED,
+        {"espace_personnel": True},
+        ["Depuis l'espace personnel : oui"],
+        ["espace_personnel"],
+    ),
+    "space_updated": (
+        AuditAction.PERSON_ACCOUNT_UPDATED,
+        {
+            "phone_changed": True,
+            "email_changed": False,
+            "identity_document": "Carte nationale d'identité",
+        },
+        [
+            "Portable changé : oui",
+            "Courriel changé : non",
+            "Pièce d'identité vérifiée : carte nationale d'identité",
+        ],
+        ["identity_document", "phone_changed", "email_changed"],
+    ),
+    "space_opened": (
+        AuditAction.PERSON_ACCOUNT_OPENED,
+        {"phone": True, "email": False, "identity_document": "Passeport", "reopened": True},
+        ["Portable : oui", "Courriel : non", "Réouverture : oui"],
+        ["phone", "email :", "reopened"],
+    ),
+    "document": (
+        AuditAction.DOCUMENT_UPLOADED,
+        {"type": "avis_imposition", "taille": 2048, "format": "pdf"},
+        ["Type de pièce : avis d'imposition", "Taille : 2,0\xa0Kio", "Format : PDF"],
+        ["avis_imposition", "taille", "2048"],
+    ),
+    "checklist": (
+        AuditAction.PROCEDURE_DOCUMENT_LINKED,
+        {"demarche": "allocations-familiales", "type": "rib", "piece": 31},
+        ["Pièce demandée : RIB", "Pièce : n° 31"],
+        ["piece :", "type :"],
+    ),
+    "invitation": (
+        AuditAction.INVITATION_SENT,
+        {"role": "professionnel", "profession": "cesf"},
+        ["Rôle : professionnel(le)", "Métier : conseiller(ère) en économie sociale et familiale"],
+        ["role :", "cesf"],
+    ),
+    "profession_of_a_file_row": (
+        AuditAction.NOTE_ADDED,
+        {
+            "profession": "Assistant(e) de service social",
+            "visibilite": "auteur",
+            "termes_sensibles": False,
+        },
+        [
+            "Métier : assistant(e) de service social",
+            "Visible par : son auteur seulement",
+            "Termes sensibles confirmés : non",
+        ],
+        ["visibilite", "auteur :", "termes_sensibles"],
+    ),
+    "organisation_updated": (
+        AuditAction.ORGANISATION_UPDATED,
+        {"champs": "commune_name, kind"},
+        ["Champs : commune, type de structure"],
+        ["commune_name", "kind"],
+    ),
+    "procedure_dates": (
+        AuditAction.PROCEDURE_UPDATED,
+        {"demarche": "allocations-familiales", "due_on": "2026-12-31", "next_due_on": None},
+        ["À faire avant le : 31/12/2026", "À refaire avant le : —"],
+        ["due_on", "2026-12-31"],
+    ),
+    "reopened_procedure": (
+        AuditAction.PROCEDURE_RECURRED,
+        {"demarche": "allocations-familiales", "version": 3, "precedente": 14},
+        ["Version de la fiche : 3", "Démarche précédente : n° 14"],
+        ["precedente"],
+    ),
+    "reminder": (
+        AuditAction.PROCEDURE_REMINDER_SENT,
+        {"demarche": "allocations-familiales", "canal": "sms"},
+        ["Envoyé par : SMS"],
+        ["canal"],
+    ),
+    "catalogue": (
+        AuditAction.CATALOGUE_LOADED,
+        {"files": 4, "created": 2, "updated": 1, "unchanged": 30, "deactivated": 0},
+        [
+            "Fichiers lus : 4",
+            "Fiches créées : 2",
+            "Fiches modifiées : 1",
+            "Fiches inchangées : 30",
+            "Fiches retirées : 0",
+        ],
+        ["files", "created", "unchanged", "deactivated"],
+    ),
+    "catalogue_entry": (
+        AuditAction.CATALOGUE_ENTRY_UPDATED,
+        {"version": 2, "fields": "title,required_documents"},
+        ["Champs : intitulé, pièces à fournir"],
+        ["required_documents", "fields"],
+    ),
+    "code_sent": (
+        AuditAction.PERSON_LOGIN_CODE_SENT,
+        {"channel": "email", "purpose": "connexion"},
+        ["Envoyé par : courriel", "Pour : connexion"],
+        ["channel", "purpose", "email"],
+    ),
+    "login_failed": (
+        AuditAction.PERSON_LOGIN_FAILED,
+        {"method": "carte", "known": False},
+        ["Par : carte", "Identifiant connu : non"],
+        ["method", "known"],
+    ),
+    "logout": (
+        AuditAction.PERSON_LOGOUT,
+        {"expired": True},
+        ["Session expirée : oui"],
+        ["expired"],
+    ),
+    "break_glass": (
+        AuditAction.BREAK_GLASS_OPENED,
+        {"jusqua": "2026-03-10T13:05:00+00:00"},
+        ["Jusqu'au : 10/03/2026 à 14:05"],
+        ["jusqua", "2026-03-10T"],
+    ),
+    "merge": (
+        AuditAction.PERSONS_MERGED,
+        {
+            "membres_du_foyer_deplaces": 2,
+            "membres_du_foyer_deja_presents": 1,
+            "ressources_deplacees": 3,
+            "ressources_deja_presentes": 0,
+        },
+        [
+            "Membres du foyer déplacés : 2",
+            "Membres du foyer déjà présents : 1",
+            "Ressources déplacées : 3",
+            "Ressources déjà présentes : 0",
+        ],
+        ["deplaces", "deja_presents"],
+    ),
+    "removed_resource": (
+        AuditAction.SECTION_UPDATED,
+        {"suppression": True, "membre_du_foyer": 5},
+        ["Suppression : oui", "Membre du foyer : n° 5"],
+        ["membre_du_foyer"],
+    ),
+    "trimmed": (
+        AuditAction.JOURNAL_TRIMMED,
+        {
+            "premiere_ligne_gardee": 120,
+            "empreinte_avant_elle": "ab" * 32,
+            "lignes_effacees": 119,
+            "avant_le": "2025-01-31T00:00:00+01:00",
+        },
+        [
+            "Première ligne gardée : n° 120",
+            "Empreinte avant elle : " + "ab" * 32,
+            "Lignes effacées : 119",
+            "Écrites avant le : 31/01/2025 à 00:00",
+        ],
+        ["premiere_ligne_gardee", "lignes_effacees", "avant_le"],
+    ),
+    "archived": (
+        AuditAction.PERSON_ARCHIVED,
+        {"dernier_contact": "2019-05-02"},
+        ["Dernier contact : 02/05/2019"],
+        ["dernier_contact", "2019-05-02"],
+    ),
+    "keys": (
+        AuditAction.KEYS_ROTATED,
+        {"pieces": 3, "echecs": 1, "en_echec": "7"},
+        ["Pièces rechiffrées : 3", "Échecs : 1", "En échec : n° 7"],
+        ["echecs :", "en_echec"],
+    ),
+    "export": (
+        AuditAction.PERSON_DATA_EXPORTED,
+        {"format_version": 1, "pieces": 4},
+        ["Version du format : 1", "Pièces : 4"],
+        ["format_version", "pieces"],
+    ),
+    "names_changed": (
+        AuditAction.ADMIN_CHANGE,
+        {"avant": "Léa Martin", "apres": "Léa Durand"},
+        ["Avant : Léa Martin", "Après : Léa Durand"],
+        ["apres"],
+    ),
+    "search": (
+        AuditAction.PERSON_SEARCH,
+        {"resultats": 3},
+        ["Résultats : 3"],
+        ["resultats"],
+    ),
+    "recovered": (
+        AuditAction.PERSON_ACCOUNT_RECOVERED,
+        {"identity_document": "Passeport", "new_card": True, "new_password": False},
+        ["Nouvelle carte : oui", "Nouveau mot de passe : non"],
+        ["new_card", "new_password"],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "details", "french", "codes"),
+    WRITTEN_AND_READ.values(),
+    ids=WRITTEN_AND_READ.keys(),
+)
+def test_it_shows_each_detail_in_french_without_codes(
+    pilot_client, member_membership, family_allowance, action, details, french, codes
+):
+    row = _record(member_membership, action, details=details)
+
+    cell = _details_cell(pilot_client.get(JOURNAL), row.seq)
+
+    for text in french:
+        assert text in cell
+    for code in codes:
+        assert code not in cell
+
+
+def test_it_names_the_organisation_a_consent_is_given_to(
+    manager_client, member_membership, outsider
+):
+    row = _record(
+        member_membership,
+        AuditAction.CONSENT_GRANTED,
+        details={"structure_id": outsider.organisation_id, "duree": "1a", "recueil": "code"},
+    )
+
+    cell = _details_cell(manager_client.get(JOURNAL), row.seq)
+
+    assert f"Structure : {outsider.organisation.name}" in cell
+    assert "Recueil : confirmé par un code envoyé à la personne" in cell
+    assert "structure_id" not in cell
+
+
+def test_it_numbers_an_organisation_that_no_longer_exists(manager_client, member_membership):
+    row = _record(
+        member_membership, AuditAction.SECOND_FACTOR_RESET, details={"structure_id": 999999}
+    )
+
+    cell = _details_cell(manager_client.get(JOURNAL), row.seq)
+
+    assert "Structure : n° 999999" in cell
+
+
+def test_it_shows_an_unknown_key_humanised_and_its_value_as_written(
+    manager_client, member_membership
+):
+    row = _record(member_membership, details={"champ_nouveau": "valeur brute", "drapeau": True})
+
+    cell = _details_cell(manager_client.get(JOURNAL), row.seq)
+
+    assert "Champ nouveau : valeur brute" in cell
+    assert "Drapeau : oui" in cell
+
+
+def test_it_shows_a_value_it_cannot_read_as_written(manager_client, member_membership):
+    row = _record(
+        member_membership,
+        AuditAction.PROCEDURE_TRANSITION,
+        details={
+            "demarche": "retiree-du-catalogue",
+            "de": "etat_ancien",
+            "vers": "deposee",
+            "date": "pas une date",
+            "duree": 12,
+        },
+    )
+
+    cell = _details_cell(manager_client.get(JOURNAL), row.seq)
+
+    assert "Démarche : retiree-du-catalogue" in cell
+    assert "de « etat_ancien » à « Déposée »" in cell
+    assert "Date : pas une date" in cell
+    assert "Durée : 12" in cell
+
+
+def test_it_reads_catalogue_titles_and_organisation_names_in_one_query_each(
+    manager_client, member_membership, family_allowance, django_assert_num_queries
+):
+    manager_client.get(JOURNAL)
+    others = ProcedureTypeFactory.create_batch(3)
+    organisations = OrganisationFactory.create_batch(3)
+    for number in range(PAGE_SIZE):
+        _record(
+            member_membership,
+            AuditAction.PROCEDURE_STEP_RECORDED,
+            details={"demarche": others[number % 3].slug, "etape": 1},
+        )
+        _record(
+            member_membership,
+            AuditAction.CONSENT_GRANTED,
+            details={"structure_id": organisations[number % 3].pk},
+        )
+
+    # Session, user, users to filter by, one page of events, catalogue titles,
+    # organisation names.
+    with django_assert_num_queries(6):
+        page = manager_client.get(JOURNAL).content.decode()
+
+    assert all(other.title in unescape(page) for other in others)
+    assert all(organisation.name in unescape(page) for organisation in organisations)

@@ -16,6 +16,7 @@ from relais.audit.models import AuditEvent, AuditEventQuerySet
 from relais.audit.trimming import journal_kept_months
 from relais.organisations.models import Membership, Organisation
 from relais.www.forms import posted_id
+from relais.www.journal.details import describe
 from relais.www.journal.forms import JournalFilterForm
 
 PAGE_SIZE = 50
@@ -146,6 +147,7 @@ def journal(request: HttpRequest) -> HttpResponse:
         "title": "Journal des accès",
         "form": form,
         "events": page,
+        "rows": list(zip(page, describe(page), strict=True)),
         "next_before": page[-1].seq if has_more else None,
         "query": query.urlencode(),
         "scope": _scope_label(membership if manager else None, organisations, form),

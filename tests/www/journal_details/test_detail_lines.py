@@ -1,0 +1,36 @@
+from relais.audit.actions import AuditAction
+from relais.www.journal.details import Names, detail_lines
+
+NO_NAMES = Names()
+
+
+def test_it_shows_known_keys_in_a_fixed_order_and_unknown_ones_after_them():
+    """PostgreSQL keeps a JSON object's keys in its own order: the row's order is ours."""
+    lines = detail_lines(
+        AuditAction.PROCEDURE_STEP_RECORDED,
+        {"zz_nouveau": 1, "modifiee": True, "etape": 3, "demarche": "rsa"},
+        NO_NAMES,
+    )
+
+    assert lines == ["Démarche : rsa", "Étape : 3", "Étape corrigée : oui", "Zz nouveau : 1"]
+
+
+def test_it_shows_a_lone_state_of_a_procedure_under_its_own_label():
+    lines = detail_lines(AuditAction.PROCEDURE_TRANSITION, {"vers": "accordee"}, NO_NAMES)
+
+    assert lines == ["Vers : « Accordée »"]
+
+
+def test_the_same_key_reads_by_what_the_row_records():
+    """« vers » is a state of a procedure or the name of an organisation."""
+    switched = detail_lines(
+        AuditAction.ORGANISATION_SWITCHED, {"vers": "CCAS de Lens", "depuis": None}, NO_NAMES
+    )
+
+    assert switched == ["Depuis : —", "Vers : CCAS de Lens"]
+
+
+def test_it_shows_details_that_are_not_an_object_as_written():
+    assert detail_lines(AuditAction.LOGIN, ["a", "b"], NO_NAMES) == ["['a', 'b']"]
+    assert detail_lines(AuditAction.LOGIN, None, NO_NAMES) == []
+    assert detail_lines(AuditAction.LOGIN, {}, NO_NAMES) == []
