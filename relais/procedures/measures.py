@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from relais.documents.models import category_of
 from relais.persons.categories import DataCategory
+from relais.procedures.checklist import UNKNOWN, Situation, alternatives, contradicted
 from relais.procedures.models import (
     BEFORE_SUBMISSION,
     Autonomy,
@@ -40,16 +41,23 @@ _MONTHS = (
 
 @dataclass(frozen=True)
 class Completeness:
-    """The checklist on one day. Items marked not applicable are left out of every count."""
+    """The checklist on one day. Items marked not applicable, and those the person does
+    not need (see `checklist`), are left out of every count; a pair of alternatives
+    counts as one document."""
 
     day: date
     total: int
     satisfied: int
-    # Applicable items with no document, or whose document was deleted, or was not yet
+    # Needed items with no document, or whose document was deleted, or was not yet
     # issued or brought on that day.
     missing: list[RequiredDocument] = field(default_factory=list)
-    # Applicable items whose document had expired on that day.
+    # Needed items whose document had expired on that day.
     expired: list[RequiredDocument] = field(default_factory=list)
+    # Items the file shows the person does not need, and the other item of a pair of
+    # alternatives one of which is valid.
+    not_needed: list[RequiredDocument] = field(default_factory=list)
+    # Pairs of items one of which is enough.
+    alternatives: list[tuple[RequiredDocument, RequiredDocument]] = field(default_factory=list)
 
     @property
     def rate(self) -> int:
@@ -70,34 +78,48 @@ def completeness_day(procedure: Procedure) -> date:
     return timezone.localdate()
 
 
-def completeness(procedure: Procedure, *, on: date | None = None) -> Completeness:
-    """Uses the checklist prefetched with its documents when the caller did so
-    (`prefetch_related("checklist__document")`), else reads it in one query."""
+def _state_on(item: RequiredDocument, day: date) -> str:
+    if (
+        item.document is None
+        or item.document.deleted_at is not None
+        or not item.document.existed_on(day)
+    ):
+        return "missing"
+    return "valid" if item.document.is_valid_on(day) else "expired"
+
+
+def completeness(
+    procedure: Procedure, *, on: date | None = None, situation: Situation = UNKNOWN
+) -> Completeness:
+    """Judged from what `situation` says of the person (by default nothing: only the
+    alternatives apply). Uses the checklist prefetched with its documents when the caller
+    did so (`prefetch_related("checklist__document")`), else reads it in one query."""
     day = on or completeness_day(procedure)
     items = procedure.checklist.all()
     if "checklist" not in getattr(procedure, "_prefetched_objects_cache", {}):
         items = items.select_related("document")
-    missing: list[RequiredDocument] = []
-    expired: list[RequiredDocument] = []
-    total = 0
-    for item in items:
-        if item.not_applicable:
-            continue
-        total += 1
-        if (
-            item.document is None
-            or item.document.deleted_at is not None
-            or not item.document.existed_on(day)
-        ):
-            missing.append(item)
-        elif not item.document.is_valid_on(day):
-            expired.append(item)
+    asked = [item for item in items if not item.not_applicable]
+    not_needed = [item for item in asked if contradicted(item.condition, situation)]
+    needed = [item for item in asked if item not in not_needed]
+    pairs = alternatives(needed, situation)
+    states = {item.pk: _state_on(item, day) for item in needed}
+    paired = {item.pk for pair in pairs for item in pair}
+    singles = [item for item in needed if item.pk not in paired]
+    met_pairs = [pair for pair in pairs if any(states[item.pk] == "valid" for item in pair)]
+    covered = {item.pk for pair in met_pairs for item in pair if states[item.pk] != "valid"}
+    not_needed += [item for item in needed if item.pk in covered]
+    missing = [item for item in needed if states[item.pk] == "missing" and item.pk not in covered]
+    expired = [item for item in needed if states[item.pk] == "expired" and item.pk not in covered]
+    total = len(singles) + len(pairs)
+    satisfied = sum(states[item.pk] == "valid" for item in singles) + len(met_pairs)
     return Completeness(
         day=day,
         total=total,
-        satisfied=total - len(missing) - len(expired),
+        satisfied=satisfied,
         missing=missing,
         expired=expired,
+        not_needed=not_needed,
+        alternatives=pairs,
     )
 
 
@@ -124,6 +146,12 @@ def _lower_first(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
+def _named(item: RequiredDocument) -> str:
+    """« carte d'identité (si vous êtes de nationalité française) »."""
+    label = _lower_first(item.get_kind_display())
+    return f"{label} ({item.condition})" if item.condition else label
+
+
 def document_category(item: RequiredDocument) -> str:
     """The access rule's category of what a checklist line holds: its linked document's
     own (an « autre pièce » may stand on a health line), else its kind's."""
@@ -148,14 +176,30 @@ def missing_in_plain_words(
     in one neutral sentence per category."""
     sentences = []
     hidden: Counter[str] = Counter()
+    # A pair of alternatives none of which is valid: one sentence, one of them is enough.
+    unmet = [pair for pair in result.alternatives if not set(pair) & set(result.not_needed)]
+    paired = {item.pk for pair in unmet for item in pair}
     for item in result.missing:
+        if item.pk in paired:
+            continue
         if readable_categories is not None and document_category(item) not in readable_categories:
             hidden[document_category(item)] += 1
             continue
-        label = _lower_first(item.get_kind_display())
-        condition = f" ({item.condition})" if item.condition else ""
-        sentences.append(f"Il manque : {label}{condition}.")
+        sentences.append(f"Il manque : {_named(item)}.")
+    for pair in unmet:
+        unreadable = [
+            document_category(item)
+            for item in pair
+            if readable_categories is not None
+            and document_category(item) not in readable_categories
+        ]
+        if unreadable:
+            hidden[unreadable[0]] += 1
+            continue
+        sentences.append(f"Il manque : {_named(pair[0])} ou {_named(pair[1])}.")
     for item in result.expired:
+        if item.pk in paired:
+            continue
         document = item.document
         if document is None or document.expires_on is None:
             # Unlinked or made permanent since the measure was taken: nothing to renew.

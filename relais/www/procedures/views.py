@@ -7,7 +7,14 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    prefetch_related_objects,
+)
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,10 +22,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import manager_required, pilot_required
-from relais.consent.access import FileAccess, Professional
+from relais.consent.access import FileAccess, Professional, persons_readable_in
 from relais.documents.models import Document, DocumentKind, category_of
 from relais.persons.categories import Action, DataCategory
+from relais.persons.models import Housing
 from relais.procedures import catalogue, services
+from relais.procedures.checklist import Situation, contradicted, situation_of
 from relais.procedures.measures import (
     autonomy_by_period,
     completeness,
@@ -74,11 +83,13 @@ def _status_badge(status: str) -> str:
     }.get(ProcedureStatus(status), "")
 
 
-def _annotate(procedure: Procedure) -> Procedure:
+def _annotate(procedure: Procedure, situation: Situation) -> Procedure:
     """What the lists show of each procedure, taken from its prefetched checklist; a
     procedure with no document to bring has no rate to show."""
     has_checklist = bool(procedure.checklist.all())
-    procedure.measure = completeness(procedure) if has_checklist else None  # type: ignore[attr-defined]
+    procedure.measure = (  # type: ignore[attr-defined]
+        completeness(procedure, situation=situation) if has_checklist else None
+    )
     procedure.badge = _status_badge(procedure.status)  # type: ignore[attr-defined]
     return procedure
 
@@ -88,6 +99,20 @@ def _step_initial(step: ProcedureStep | None) -> dict[str, Any]:
     if step is None:
         return {}
     return {"autonomy": step.autonomy, "reason": step.reason, "done_on": step.done_on}
+
+
+def _housing_status(person_id: int) -> str | None:
+    return Housing.objects.filter(person_id=person_id).values_list("status", flat=True).first()
+
+
+def _situation(access: FileAccess, items: list[RequiredDocument]) -> Situation:
+    """What the checklists may use of the file: only what the reader may read."""
+    return situation_of(
+        access.person.nationality,
+        lambda: _housing_status(access.person.pk),
+        readable=access.readable_categories(),
+        conditions=[item.condition for item in items],
+    )
 
 
 def _with_checklist(procedures: ProcedureQuerySet) -> ProcedureQuerySet:
@@ -108,12 +133,13 @@ def _types() -> list[ProcedureType]:
 
 
 def _person_context(access: FileAccess, open_form: forms.OpenForm | None) -> dict[str, object]:
-    procedures = [
-        _annotate(p)
-        for p in _with_checklist(Procedure.objects.for_person(access.person.pk)).order_by(
+    rows = list(
+        _with_checklist(Procedure.objects.for_person(access.person.pk)).order_by(
             "-requested_on", "-pk"
         )
-    ]
+    )
+    situation = _situation(access, [item for p in rows for item in p.checklist.all()])
+    procedures = [_annotate(p, situation) for p in rows]
     points = autonomy_by_period(access.person.pk, months=12)
     periods = [
         {
@@ -214,9 +240,14 @@ def _detail_context(
         Prefetch("checklist", queryset=RequiredDocument.objects.select_related("document")),
     )
     checklist = list(procedure.checklist.all())
-    measure = completeness(procedure)
+    situation = _situation(access, checklist)
+    measure = completeness(procedure, situation=situation)
     missing = {item.pk for item in measure.missing}
     expired = {item.pk for item in measure.expired}
+    not_needed = {item.pk for item in measure.not_needed}
+    other_of = {a.pk: b for a, b in measure.alternatives} | {
+        b.pk: a for a, b in measure.alternatives
+    }
 
     readable = _document_categories(access)
     documents_by_kind: dict[str, list[Document]] = {}
@@ -258,6 +289,8 @@ def _detail_context(
                 "later": item.document is not None and not item.document.existed_on(measure.day),
                 "state": "non_concerne"
                 if item.not_applicable
+                else "pas_necessaire"
+                if item.pk in not_needed
                 else "expiree"
                 if item.pk in expired
                 else "manquante"
@@ -271,6 +304,12 @@ def _detail_context(
                     initial={"document": item.document_id},
                 ),
                 "linkable": linkable,
+                # Why the line is not needed: the file says so, or its alternative is valid.
+                "from_file": contradicted(item.condition, situation),
+                "alternative": other_of.get(item.pk)
+                if item.pk in other_of
+                and access.can(Action.VIEW, document_category(other_of[item.pk]))
+                else None,
                 "not_applicable_form": bound.get(f"non-concerne-{item.pk}"),
             }
         )
@@ -552,17 +591,48 @@ def _filtered(procedures: ProcedureQuerySet, form: forms.FilterForm) -> Procedur
     return procedures
 
 
-def _page(procedures: ProcedureQuerySet, form: forms.FilterForm) -> dict[str, object]:
+def _readable(pro: Professional, category: str) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        Q(person_id__in=persons_readable_in(pro, category)), output_field=BooleanField()
+    )
+
+
+def _row_situation(procedure: Procedure) -> Situation:
+    """A list row's situation, from what its own query read of the file under the rule."""
+    readable = [
+        category
+        for category, flag in (
+            (DataCategory.IDENTITY, procedure.identity_readable),  # type: ignore[attr-defined]
+            (DataCategory.HOUSING, procedure.housing_readable),  # type: ignore[attr-defined]
+        )
+        if flag
+    ]
+    return situation_of(
+        procedure.person.nationality,
+        lambda: procedure.housing_status,  # type: ignore[attr-defined]
+        readable=readable,
+        conditions=[item.condition for item in procedure.checklist.all()],
+    )
+
+
+def _page(
+    pro: Professional, procedures: ProcedureQuerySet, form: forms.FilterForm
+) -> dict[str, object]:
     """One page of the list, with no COUNT(*): one row more tells whether a next page
-    exists."""
+    exists. Each row reads, in the list's query, the parts of the file its checklist may
+    use that the professional may read."""
     page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
     rows = list(
-        _with_checklist(procedures.select_related("person")).deadlines_first()[
-            (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
-        ]
+        _with_checklist(procedures.select_related("person"))
+        .annotate(
+            identity_readable=_readable(pro, DataCategory.IDENTITY),
+            housing_readable=_readable(pro, DataCategory.HOUSING),
+            housing_status=F("person__housing__status"),
+        )
+        .deadlines_first()[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
     )
     return {
-        "procedures": [_annotate(p) for p in rows[:PAGE_SIZE]],
+        "procedures": [_annotate(p, _row_situation(p)) for p in rows[:PAGE_SIZE]],
         "form": form,
         "page": page,
         "has_next": len(rows) > PAGE_SIZE,
@@ -582,7 +652,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     pro = professional_or_404(request)
     form = _filter_form(request, "ouvertes")
     procedures = _filtered(Procedure.objects.visible_to_professional(pro), form)
-    context = _page(procedures, form) | {"title": "Mes démarches", "mine": True}
+    context = _page(pro, procedures, form) | {"title": "Mes démarches", "mine": True}
     _record_list(request, pro, context, "mes_demarches")
     return render(request, "procedures/list.html", context)
 
@@ -597,7 +667,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         Procedure.objects.visible_to_professional(pro).of_organisation(pro.organisation_id),
         form,
     )
-    context = _page(procedures, form) | {
+    context = _page(pro, procedures, form) | {
         "title": "Démarches suivies par la structure",
         "mine": False,
         "times": handling_times(procedures),

@@ -1,0 +1,137 @@
+"""The checklist counts what the person needs: a conditional line the file contradicts is
+not needed, the identity card « if French » and the residence permit « if not French »
+are alternatives while the nationality is unknown to the reader, and what the reader may
+not read of the file is never used, not even through the count."""
+
+import pytest
+from django.urls import reverse
+
+from relais.documents.models import DocumentKind
+from relais.persons.categories import DataCategory
+from relais.persons.models import Housing, HousingStatus, Nationality
+from relais.procedures.checklist import FRENCH, NO_STABLE_ADDRESS, NOT_FRENCH
+from relais.procedures.services import procedure_open
+from tests.persons.factories import ConsentFactory, PersonFactory
+from tests.procedures.factories import DocumentFactory, ProcedureTypeFactory
+from tests.www.procedures.conftest import actor_of
+
+pytestmark = pytest.mark.django_db
+
+PAPERS = [
+    {"kind": DocumentKind.CNI.value, "condition": FRENCH},
+    {"kind": DocumentKind.RESIDENCE_PERMIT.value, "condition": NOT_FRENCH},
+    {"kind": DocumentKind.DOMICILIATION.value, "condition": NO_STABLE_ADDRESS},
+    {"kind": DocumentKind.TAX_NOTICE.value, "condition": ""},
+]
+
+
+def _opened(referent, *, nationality="", housing=None, categories=None):
+    person = PersonFactory(nationality=nationality)
+    consent = {"categories": categories} if categories is not None else {}
+    ConsentFactory(person=person, organisation=referent.organisation, **consent)
+    if housing:
+        Housing.objects.create(person=person, status=housing)
+    return procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(
+            title="Demander l'aide au logement", required_documents=PAPERS
+        ),
+        organisation=referent.organisation,
+        by=actor_of(referent),
+    )
+
+
+def _detail(client, procedure):
+    url = reverse("procedures:detail", args=[procedure.person_id, procedure.pk])
+    return client.get(url).content.decode()
+
+
+def _linked(procedure, kind):
+    item = procedure.checklist.get(kind=kind)
+    item.document = DocumentFactory(person=procedure.person, kind=kind)
+    item.save()
+
+
+def test_it_counts_one_identity_paper_when_the_nationality_is_not_known(referent, referent_client):
+    procedure = _opened(referent)
+
+    page = _detail(referent_client, procedure)
+
+    assert "0 % des pièces réunies</strong> (0 sur 3" in page
+    assert page.count("une des deux pièces suffit") == 2
+    assert (
+        "Il manque : carte nationale d&#x27;identité (si vous êtes de nationalité française) "
+        "ou titre de séjour (si vous n&#x27;êtes pas de nationalité française)." in page
+    )
+
+
+def test_one_of_the_two_identity_papers_is_enough(referent, referent_client):
+    procedure = _opened(referent)
+    _linked(procedure, DocumentKind.RESIDENCE_PERMIT)
+
+    page = _detail(referent_client, procedure)
+
+    assert "33 % des pièces réunies</strong> (1 sur 3" in page
+    assert "l'autre pièce suffit" in page
+    assert "Il manque : carte" not in page
+
+
+def test_the_nationality_and_the_housing_in_the_file_decide(referent, referent_client):
+    procedure = _opened(
+        referent, nationality=Nationality.FRENCH, housing=HousingStatus.SOCIAL_TENANT
+    )
+
+    page = _detail(referent_client, procedure)
+
+    assert "0 % des pièces réunies</strong> (0 sur 2" in page
+    assert page.count("d'après le dossier") == 2
+    assert "titre de séjour (si" not in page
+    assert "attestation d&#x27;élection de domicile (si" not in page
+
+
+def test_a_foreign_national_needs_the_residence_permit_only(referent, referent_client):
+    procedure = _opened(referent, nationality=Nationality.NON_EU, housing=HousingStatus.HOMELESS)
+
+    page = _detail(referent_client, procedure)
+
+    assert "0 % des pièces réunies</strong> (0 sur 3" in page
+    assert "Il manque : titre de séjour (si vous n&#x27;êtes pas de nationalité française)." in page
+    assert "Il manque : attestation d&#x27;élection de domicile" in page
+    assert "Il manque : carte" not in page
+
+
+def test_it_does_not_use_the_housing_the_reader_may_not_read(referent, referent_client):
+    without_housing = [c for c in DataCategory.values if c != DataCategory.HOUSING]
+    procedure = _opened(
+        referent,
+        nationality=Nationality.FRENCH,
+        housing=HousingStatus.SOCIAL_TENANT,
+        categories=without_housing,
+    )
+
+    page = _detail(referent_client, procedure)
+
+    assert "0 % des pièces réunies</strong> (0 sur 3" in page
+    assert "Il manque : attestation d&#x27;élection de domicile" in page
+
+
+@pytest.mark.parametrize("url", ["procedures:mine", "procedures:person"])
+def test_the_lists_count_what_the_person_needs(referent, referent_client, url):
+    procedure = _opened(
+        referent, nationality=Nationality.FRENCH, housing=HousingStatus.SOCIAL_TENANT
+    )
+    _linked(procedure, DocumentKind.CNI)
+    hidden = _opened(
+        referent,
+        nationality=Nationality.FRENCH,
+        housing=HousingStatus.SOCIAL_TENANT,
+        categories=[c for c in DataCategory.values if c != DataCategory.HOUSING],
+    )
+    _linked(hidden, DocumentKind.CNI)
+    args = [procedure.person_id] if url == "procedures:person" else []
+
+    page = referent_client.get(reverse(url, args=args)).content.decode()
+
+    assert "50 %" in page and "(1 sur 2)" in page
+    if url == "procedures:mine":
+        assert "33 %" in page and "(1 sur 3)" in page
