@@ -5,7 +5,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from relais.accounts.decorators import (
+    View,
+    charter_exempt,
+    organisation_optional,
+    second_factor_exempt,
+)
 from relais.consent.access import professional_of, visible_persons
+
+
+def readable_by_anyone(view: View) -> View:
+    """For the legal pages: they hold no personal data, and whoever is asked to log in, to
+    verify a second factor or to accept the charter must be able to read them first."""
+    return charter_exempt(
+        organisation_optional(second_factor_exempt(login_not_required(require_GET(view))))
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,21 +36,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "www/home.html", {"title": "Accueil", "mine": mine})
 
 
-@login_not_required
-@require_GET
+@readable_by_anyone
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/accessibility.html", {"title": "Déclaration d'accessibilité"})
 
 
-@login_not_required
-@require_GET
+@readable_by_anyone
 def legal(request: HttpRequest) -> HttpResponse:
     context = {"title": "Mentions légales", "operator": settings.RELAIS_OPERATOR_NAME}
     return render(request, "pages/legal.html", context)
 
 
-@login_not_required
-@require_GET
+@readable_by_anyone
 def privacy(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Données personnelles",

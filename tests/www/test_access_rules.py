@@ -38,6 +38,9 @@ SECOND_FACTOR_PAGES = {
     "accounts:webauthn_authenticate_options",
     "accounts:webauthn_authenticate",
 }
+# Pages that hold no personal data and that anyone reads whatever their session (views
+# marked `readable_by_anyone`): before the second factor too.
+LEGAL_PAGES = {"www:accessibility", "www:legal", "www:privacy"}
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 _NAMED_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^)]*)\)")
@@ -113,7 +116,7 @@ def test_it_exempts_from_login_exactly_the_public_pages():
 def test_it_exempts_from_the_second_factor_exactly_the_login_and_second_factor_pages():
     exempt = {ident for ident, _, cb in ALL_PATTERNS if getattr(cb, "second_factor_exempt", False)}
     login_pages = {"accounts:login", "accounts:logout", "accounts:invitation"}
-    assert exempt == SECOND_FACTOR_PAGES | login_pages | PORTAL
+    assert exempt == SECOND_FACTOR_PAGES | login_pages | LEGAL_PAGES | PORTAL
 
 
 @pytest.mark.parametrize(("path", "callback"), _params(PUBLIC | SECOND_FACTOR_PAGES | PORTAL))
