@@ -2,20 +2,27 @@
 the same services as in real use, at dates in the past so that the lists and the measures
 have something to show. Idempotent; refused outside demo mode."""
 
+import io
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from relais.audit.context import Actor
 from relais.consent.models import Consent
+from relais.documents.models import Document
+from relais.documents.services import document_upload
 from relais.organisations.models import Membership
 from relais.persons.models import Person
 from relais.procedures.catalogue import load_catalogue
-from relais.procedures.models import Autonomy, ProcedureStatus, ProcedureType
+from relais.procedures.measures import completeness
+from relais.procedures.models import Autonomy, Procedure, ProcedureStatus, ProcedureType
 from relais.procedures.services import (
+    checklist_link,
     procedure_open,
     procedure_step_record,
     procedure_transition,
@@ -93,6 +100,8 @@ class Command(BaseCommand):
             due_on=today + timedelta(days=5) if procedure_type.recurrence_months else None,
         )
         for index, status in enumerate(moves, start=1):
+            if status == S.SUBMITTED:
+                self._papers(procedure, actor)
             procedure = procedure_transition(
                 procedure=procedure,
                 to_status=status,
@@ -116,6 +125,41 @@ class Command(BaseCommand):
         return 1
 
     @staticmethod
+    def _papers(procedure: Procedure, actor: Actor) -> None:
+        """Before it is submitted, each paper still missing is linked, from the file or
+        added to it issued the day of the request: one of two alternatives is enough."""
+        measure = completeness(procedure)
+        covered: set[int] = set()
+        for item in measure.missing:
+            if item.pk in covered:
+                continue
+            covered.update(
+                other.pk for pair in measure.alternatives if item in pair for other in pair
+            )
+            document = Document.objects.present().filter(
+                person=procedure.person, kind=item.kind
+            ).first() or document_upload(
+                person=procedure.person,
+                kind=item.kind,
+                title="",
+                issued_on=procedure.requested_on,
+                expires_on=None,
+                files=[SimpleUploadedFile("piece.pdf", _blank_pdf(), "application/pdf")],
+                uploaded_by_id=actor.user_id,
+                by=actor,
+            )
+            checklist_link(item=item, document=document, by=actor)
+
+    @staticmethod
     def _day(start: date, end: date, index: int, count: int) -> date:
         """Moves spread evenly between the request and today."""
         return start + (end - start) * index // (count + 1)
+
+
+def _blank_pdf() -> bytes:
+    """A one-page blank PDF: the demo's papers stand for real ones."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
