@@ -15,6 +15,9 @@ from tests.factories import MembershipFactory, OrganisationFactory, TOTPDeviceFa
 
 pytestmark = pytest.mark.django_db
 
+# What the confirmation page's « Confirmer » sends.
+CONFIRMED = {"confirme": "oui"}
+
 
 @pytest.fixture
 def two_memberships():
@@ -125,7 +128,7 @@ def test_it_ends_the_session_when_a_manager_deactivates_the_member(
 ):
     member_client = log_in(Client(), member_membership.user, member_membership)
 
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
     response = member_client.get(reverse("www:home"))
 
     # Their only membership ended, so the account is deactivated: no longer a user at all.
@@ -140,7 +143,7 @@ def test_it_journals_the_end_of_the_session_of_a_deactivated_account(
     manager_client, member_membership
 ):
     member_client = log_in(Client(), member_membership.user, member_membership)
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
 
     response = member_client.get(reverse("www:home"), follow=True)
     member_client.get(reverse("www:home"))
@@ -160,7 +163,7 @@ def test_it_journals_the_end_of_the_session_of_a_deactivated_membership(
 ):
     MembershipFactory(user=member_membership.user)
     member_client = log_in(Client(), member_membership.user, member_membership)
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
 
     member_client.get(reverse("www:home"))
     member_client.get(reverse("www:home"))
@@ -174,7 +177,7 @@ def test_it_ends_the_session_of_a_member_who_keeps_another_organisation(
     MembershipFactory(user=member_membership.user)
     member_client = log_in(Client(), member_membership.user, member_membership)
 
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
     response = member_client.get(reverse("www:home"))
 
     assert response.url == reverse("accounts:login")

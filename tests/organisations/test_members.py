@@ -21,6 +21,9 @@ from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+# What the confirmation page's « Confirmer » sends.
+CONFIRMED = {"confirme": "oui"}
+
 
 def _messages(response) -> list[str]:
     return [str(message) for message in response.wsgi_request._messages]
@@ -40,7 +43,9 @@ def test_it_refuses_the_team_page_to_a_professional(member_client):
 
 
 def test_it_deactivates_a_member(manager_client, manager_membership, member_membership):
-    response = manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    response = manager_client.post(
+        reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED
+    )
 
     assert response.url == reverse("organisations:members")
     member_membership.refresh_from_db()
@@ -52,7 +57,7 @@ def test_it_deactivates_a_member(manager_client, manager_membership, member_memb
 
 
 def test_it_deactivates_the_account_left_without_membership(manager_client, member_membership):
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
 
     member_membership.user.refresh_from_db()
     assert not member_membership.user.is_active
@@ -63,14 +68,14 @@ def test_it_keeps_the_account_of_a_member_of_another_organisation(
 ):
     MembershipFactory(user=member_membership.user)
 
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
 
     member_membership.user.refresh_from_db()
     assert member_membership.user.is_active
 
 
 def test_it_moves_a_deactivated_member_to_former_members(manager_client, member_membership):
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
 
     response = manager_client.get(reverse("organisations:members"))
 
@@ -80,7 +85,7 @@ def test_it_moves_a_deactivated_member_to_former_members(manager_client, member_
 
 def test_it_refuses_to_deactivate_oneself(manager_client, manager_membership):
     response = manager_client.post(
-        reverse("organisations:deactivate", args=[manager_membership.pk])
+        reverse("organisations:deactivate", args=[manager_membership.pk]), CONFIRMED
     )
 
     assert response.url == reverse("organisations:members")
@@ -91,10 +96,12 @@ def test_it_refuses_to_deactivate_oneself(manager_client, manager_membership):
 
 
 def test_it_refuses_to_deactivate_twice(manager_client, member_membership):
-    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED)
     manager_client.get(reverse("organisations:members"))  # shows, hence clears, the message
 
-    response = manager_client.post(reverse("organisations:deactivate", args=[member_membership.pk]))
+    response = manager_client.post(
+        reverse("organisations:deactivate", args=[member_membership.pk]), CONFIRMED
+    )
 
     assert _messages(response) == ["Ce membre est déjà désactivé."]
     assert AuditEvent.objects.filter(action=AuditAction.MEMBER_DEACTIVATED).count() == 1
@@ -103,7 +110,7 @@ def test_it_refuses_to_deactivate_twice(manager_client, member_membership):
 def test_it_lets_a_manager_deactivate_another_manager(manager_client, manager_membership):
     other_manager = MembershipFactory(organisation=manager_membership.organisation, manager=True)
 
-    manager_client.post(reverse("organisations:deactivate", args=[other_manager.pk]))
+    manager_client.post(reverse("organisations:deactivate", args=[other_manager.pk]), CONFIRMED)
 
     other_manager.refresh_from_db()
     assert other_manager.ended_on is not None
@@ -136,7 +143,9 @@ def test_it_counts_only_active_managers_as_remaining(manager_membership):
 def test_it_refuses_deactivation_to_a_professional(member_client, organisation):
     colleague = MembershipFactory(organisation=organisation)
 
-    response = member_client.post(reverse("organisations:deactivate", args=[colleague.pk]))
+    response = member_client.post(
+        reverse("organisations:deactivate", args=[colleague.pk]), CONFIRMED
+    )
 
     assert response.status_code == 403
     colleague.refresh_from_db()
@@ -151,7 +160,7 @@ def test_it_resets_the_second_factor_of_a_member(
     recovery_codes_regenerate(user=member, by=actor_of(member))
 
     response = manager_client.post(
-        reverse("organisations:reset_second_factor", args=[member_membership.pk])
+        reverse("organisations:reset_second_factor", args=[member_membership.pk]), CONFIRMED
     )
 
     assert response.url == reverse("organisations:members")
@@ -168,7 +177,9 @@ def test_it_leaves_the_second_factor_of_a_pilot_member_to_the_operator(
     pilot = MembershipFactory(organisation=organisation, user=UserFactory(is_superuser=True))
     TOTPDeviceFactory(user=pilot.user)
 
-    response = manager_client.post(reverse("organisations:reset_second_factor", args=[pilot.pk]))
+    response = manager_client.post(
+        reverse("organisations:reset_second_factor", args=[pilot.pk]), CONFIRMED
+    )
 
     told = [str(message) for message in get_messages(response.wsgi_request)]
     assert told == [
@@ -183,7 +194,9 @@ def test_it_ends_the_member_session_at_its_next_request(manager_client, member_m
     member_client = log_in(Client(), member_membership.user, member_membership)
     assert member_client.get(reverse("www:home")).status_code == 200
 
-    manager_client.post(reverse("organisations:reset_second_factor", args=[member_membership.pk]))
+    manager_client.post(
+        reverse("organisations:reset_second_factor", args=[member_membership.pk]), CONFIRMED
+    )
     response = member_client.get(reverse("www:home"))
 
     assert response.status_code == 302
@@ -200,7 +213,7 @@ def test_it_asks_the_manager_second_factor_again_before_a_reset(
     session.save()
 
     response = manager_client.post(
-        reverse("organisations:reset_second_factor", args=[member_membership.pk])
+        reverse("organisations:reset_second_factor", args=[member_membership.pk]), CONFIRMED
     )
 
     assert response.url.startswith(reverse("accounts:second_factor"))
@@ -217,7 +230,9 @@ def test_it_leaves_the_second_factor_of_a_former_member_alone(manager_client, or
     MembershipFactory(user=former.user)
     TOTPDeviceFactory(user=former.user)
 
-    response = manager_client.post(reverse("organisations:reset_second_factor", args=[former.pk]))
+    response = manager_client.post(
+        reverse("organisations:reset_second_factor", args=[former.pk]), CONFIRMED
+    )
 
     assert response.status_code == 404
     assert TOTPDevice.objects.filter(user=former.user).exists()
@@ -228,7 +243,7 @@ def test_it_leaves_the_second_factor_of_a_former_member_alone(manager_client, or
 def test_it_hides_members_of_another_organisation(outsider_client, member_membership, name):
     TOTPDeviceFactory(user=member_membership.user)
 
-    response = outsider_client.post(reverse(name, args=[member_membership.pk]))
+    response = outsider_client.post(reverse(name, args=[member_membership.pk]), CONFIRMED)
 
     assert response.status_code == 404
     member_membership.refresh_from_db()

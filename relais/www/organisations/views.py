@@ -112,10 +112,36 @@ def invite(request: HttpRequest) -> HttpResponse:
     return render(request, "organisations/members.html", context, status=400)
 
 
+# The field only the confirmation page's « Confirmer » sends.
+CONFIRMATION_FIELD = "confirme"
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.method == "POST" and request.POST.get(CONFIRMATION_FIELD) == "oui"
+
+
+def _ask_confirmation(request: HttpRequest, template: str, membership: Membership) -> HttpResponse:
+    """The page naming the colleague and what the action does to them. A POST that did
+    not come from its « Confirmer » (a page left open before, a replayed request) is
+    answered with it, and nothing is done."""
+    context = {
+        "membership": membership,
+        "confirmation_field": CONFIRMATION_FIELD,
+        "unconfirmed": request.method == "POST",
+    }
+    return render(request, template, context, status=400 if request.method == "POST" else 200)
+
+
 @manager_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _get_member_for_manager(request, membership_id)
+    """Asked on a page of its own, then confirmed: it closes the colleague's sessions and
+    their access to the organisation's files, too much for one stray click."""
+    confirmed = _confirmed(request)
+    # A confirmation sent twice still reaches the service, which says it is done already.
+    membership = _get_member_for_manager(request, membership_id, current=not confirmed)
+    if not confirmed:
+        return _ask_confirmation(request, "organisations/deactivate_confirm.html", membership)
     try:
         membership_deactivate(membership=membership, by=actor_for(request))
     except ValidationError as error:
@@ -130,9 +156,10 @@ def deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 
 @manager_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @recent_second_factor_required
 def reset_second_factor(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """Asked, then confirmed, like a deactivation: it closes the colleague's sessions."""
     membership = _get_member_for_manager(request, membership_id, current=True)
     if membership.user.is_superuser:
         # The pilot holds the whole platform: no organisation's manager lowers its guard.
@@ -142,6 +169,10 @@ def reset_second_factor(request: HttpRequest, membership_id: int) -> HttpRespons
             "structure : adressez-vous à l'exploitant de la plateforme.",
         )
         return redirect("organisations:members")
+    if not _confirmed(request):
+        return _ask_confirmation(
+            request, "organisations/second_factor_reset_confirm.html", membership
+        )
     second_factor_reset(
         member=membership.user,
         organisation_id=membership.organisation_id,

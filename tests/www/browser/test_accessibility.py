@@ -127,6 +127,8 @@ def test_pages_of_a_manager(sweep: Sweep):
     sweep.visit(reverse("accounts:profile"))
     sweep.visit(reverse("organisations:members"))
     sweep.submit_empty("Envoyer l'invitation")
+    sweep.visit(reverse("organisations:deactivate", args=[colleague.pk]))
+    sweep.visit(reverse("organisations:reset_second_factor", args=[colleague.pk]))
     sweep.visit(reverse("journal:list"))
     today = timezone.localdate().isoformat()
     filters = {"actor": manager.user.pk, "action": AuditAction.LOGIN, "start": today, "end": today}
