@@ -53,7 +53,14 @@ def _day_errors(*, too_late: str) -> dict[str, Any]:
 
 
 class DocumentAddForm(PortalForm):
-    kind = forms.ChoiceField(label=_("Quel papier ?"), choices=())
+    kind = forms.ChoiceField(
+        label=_("Quel papier ?"),
+        choices=(),
+        error_messages={
+            "required": _("Choisissez le papier dans la liste."),
+            "invalid_choice": _("Choisissez le papier dans la liste."),
+        },
+    )
     files = MultipleFileField(
         label=_("Prendre une photo ou choisir un fichier"),
         help_text=_("Une photo ou un PDF. Vous pouvez prendre plusieurs photos du même papier."),

@@ -9,6 +9,27 @@ from django.utils.translation import gettext_lazy as _
 from relais.portal.services import normalise_card_identifier, normalise_phone, parse_identifier
 from relais.www.portal.forms import PortalForm
 
+# Django's own words for a refused password are long and abstract (« Il doit contenir au
+# minimum 8 caractères. »): the person's space says the same in its own words.
+PASSWORD_REFUSALS = {
+    "password_too_short": _(
+        "Ce mot de passe est trop court : il faut au moins %(min_length)d signes."
+    ),
+    "password_too_common": _("Ce mot de passe est trop facile à deviner. Choisissez-en un autre."),
+}
+
+
+def password_refusal_in_plain_words(refused: ValidationError) -> ValidationError:
+    """The validators' refusals, each in the person's words when the space has them."""
+    return ValidationError(
+        [
+            ValidationError(PASSWORD_REFUSALS[error.code], code=error.code, params=error.params)
+            if error.code in PASSWORD_REFUSALS
+            else error
+            for error in refused.error_list
+        ]
+    )
+
 
 def check_password_typed_twice(form: forms.Form, cleaned: dict[str, object], error: str) -> None:
     """Adds `error` to `password2` when it differs from `password1` (a password typed twice,
@@ -23,6 +44,11 @@ class IdentifierForm(PortalForm):
         help_text=_("Par exemple : 06 12 34 56 78"),
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+        error_messages={
+            "required": _(
+                "Tapez votre numéro de portable, votre e-mail ou le numéro de votre carte."
+            )
+        },
     )
 
     def clean_identifier(self) -> str:
@@ -45,6 +71,7 @@ class CodeForm(PortalForm):
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
+        error_messages={"required": _("Tapez le code reçu.")},
     )
 
 
@@ -54,6 +81,7 @@ class PasswordLoginForm(IdentifierForm):
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Tapez votre mot de passe.")},
     )
 
 
@@ -65,12 +93,14 @@ class CardForm(PortalForm):
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "characters", "autofocus": True}
         ),
+        error_messages={"required": _("Tapez le numéro de votre carte.")},
     )
     recovery_code = forms.CharField(
         label=_("Un code de votre carte"),
         help_text=_("8 chiffres. Chaque code ne marche qu'une fois : barrez-le après."),
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": _("Tapez un code de votre carte.")},
     )
 
     def clean_card_identifier(self) -> str:
@@ -88,12 +118,14 @@ class ActivationForm(PortalForm):
         widget=forms.TextInput(
             attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}
         ),
+        error_messages={"required": _("Tapez votre numéro de portable.")},
     )
     code = forms.CharField(
         label=_("Le code reçu par SMS"),
         help_text=_("6 chiffres, par exemple 123456"),
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": _("Tapez le code reçu par SMS.")},
     )
 
     def clean_phone(self) -> str:
@@ -117,12 +149,14 @@ class PasswordChooseForm(PortalForm):
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Tapez votre nouveau mot de passe.")},
     )
     password2 = forms.CharField(
         label=_("Tapez-le encore une fois"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Tapez encore une fois votre nouveau mot de passe.")},
     )
 
     def __init__(self, *args: Any, replacing: bool, **kwargs: Any) -> None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relais.portal.models import CodePurpose
+from relais.portal.models import CodePurpose, PersonAccount
 from relais.portal.services import (
     LoginRefused,
     login_code_send,
@@ -38,6 +38,7 @@ from relais.www.portal.login_forms import (
     IdentifierForm,
     PasswordChooseForm,
     PasswordLoginForm,
+    password_refusal_in_plain_words,
 )
 
 
@@ -206,7 +207,7 @@ def password_choose(request: HttpRequest) -> HttpResponse:
         except LoginRefused as error:
             form.add_error("current_password" if account.has_password else None, error)
         except ValidationError as error:
-            form.add_error("password1", error)
+            form.add_error("password1", password_refusal_in_plain_words(error))
         else:
             person_session_keep(request, account)
             messages.success(request, _("Votre mot de passe est enregistré."))
@@ -214,9 +215,16 @@ def password_choose(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/login/password_choose.html",
-        {"form": form, "account": account, "title": _("Choisir un mot de passe")},
+        {"form": form, "account": account, "title": _password_page_title(account)},
         status=_status(request),
     )
+
+
+def _password_page_title(account: PersonAccount) -> str:
+    """The page's title and heading: changing a password, or offered a first one."""
+    if account.has_password:
+        return _("Changer mon mot de passe")
+    return _("Voulez-vous un mot de passe ?")
 
 
 @portal_public

@@ -347,7 +347,7 @@ def test_a_weak_password_is_refused_in_french_and_nothing_changes(client):
     )
 
     assert response.status_code == 400
-    assert "Ce mot de passe est trop courant" in response.content.decode()
+    assert "Ce mot de passe est trop facile à deviner." in response.content.decode()
     account.refresh_from_db()
     assert not account.has_password
 
