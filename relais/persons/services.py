@@ -2,7 +2,7 @@
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import combinations
 from typing import Any
 
@@ -58,10 +58,13 @@ def duplicates_signalled(person_ids: Iterable[int], *, by: Actor) -> None:
     )
 
 
+def nir_compact(value: str) -> str:
+    return value.replace(" ", "").replace(".", "").upper()
+
+
 def nir_clean(value: str) -> str:
-    compact = value.replace(" ", "").replace(".", "").upper()
     try:
-        return str(stdnum_nir.validate(compact))
+        return str(stdnum_nir.validate(nir_compact(value)))
     except StdnumError:
         raise ValidationError(
             {
@@ -70,6 +73,29 @@ def nir_clean(value: str) -> str:
             },
             code="nir_invalid",
         ) from None
+
+
+def nir_disagreement(nir: str, birth_date: date | None) -> str:
+    """Why a valid NIR cannot be this person's: its year, and its month when it writes one
+    (01 to 12; other values stand for a month unknown to the civil registry), are those of
+    the birth. A key only catches some typing mistakes; a digit typed for another is often
+    the birth's. Empty when they agree, or when the file has no birth date."""
+    if birth_date is None:
+        return ""
+    year, month = nir_compact(nir)[1:3], nir_compact(nir)[3:5]
+    if int(year) != birth_date.year % 100:
+        return (
+            f"Ce numéro de sécurité sociale est celui d'une personne née en « {year} » "
+            f"(2e et 3e chiffres), et le dossier dit {birth_date.year} : vérifiez le numéro "
+            "ou la date de naissance."
+        )
+    if 1 <= int(month) <= 12 and int(month) != birth_date.month:
+        return (
+            f"Ce numéro de sécurité sociale est celui d'une personne née le mois « {month} » "
+            f"(4e et 5e chiffres), et le dossier dit {birth_date:%m/%Y} : vérifiez le numéro ou "
+            "la date de naissance."
+        )
+    return ""
 
 
 def nir_masked(person: Person) -> str:
@@ -414,7 +440,9 @@ def _other_file_with(digests: list[str], person: Person) -> int | None:
 def _save_nir(person: Person, nir: str) -> None:
     """Store the NIR on the saved file; NirTaken if another active file has it, also when
     that file was given it by a request running at the same moment (the database's unique
-    index then refuses the second)."""
+    index then refuses the second); a ValidationError if it contradicts the birth date."""
+    if disagreement := nir_disagreement(nir, person.birth_date):
+        raise ValidationError({"nir": disagreement}, code="nir_not_birth")
     digests = crypto.lookup_digests(nir, purpose=NIR_PURPOSE)
     other = _other_file_with(digests, person)
     if other is None:

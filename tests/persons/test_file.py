@@ -185,9 +185,9 @@ def test_the_database_holds_one_active_file_per_nir(organisation):
 def test_a_nir_given_at_the_same_moment_to_another_file_is_refused_as_taken(
     organisation, monkeypatch
 ):
-    first = PersonFactory()
+    first = PersonFactory(birth_date=BIRTH_DATE)
     services.nir_set(person=first, nir=VALID_NIR, by=SYSTEM)
-    second = PersonFactory()
+    second = PersonFactory(birth_date=BIRTH_DATE)
     # The other request's file was not yet saved when this one looked for it.
     looked_up = iter([None, first.pk])
     monkeypatch.setattr(services, "_other_file_with", lambda digest, person: next(looked_up))
@@ -231,6 +231,28 @@ def test_it_refuses_an_invalid_nir_in_french(member_client):
     )
     assert not Person.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditAction.PERSON_CREATED).exists()
+
+
+def test_it_creates_no_file_with_a_nir_of_another_birth(member_client):
+    # A valid key, but the 2nd to 5th digits say March 1990: the file says April.
+    response = create_file(member_client, nir=f"2 90 03 75 056 012 {_key('2900375056012'):02d}")
+
+    assert response.status_code == 400
+    assert "née le mois « 03 »" in html.unescape(response.content.decode())
+    assert not Person.objects.exists()
+    assert not AuditEvent.objects.filter(person_id__isnull=False).exists()
+
+
+def test_it_accepts_the_nir_of_a_person_born_in_a_month_the_registry_does_not_know(member_client):
+    # Months 20 to 42 and 99 stand for a month unknown when the number was given.
+    response = create_file(member_client, nir="2 90 99 75 056 012 50")
+
+    assert response.status_code == 302
+    assert Person.objects.get().has_nir
+
+
+def _key(digits: str) -> int:
+    return 97 - int(digits) % 97
 
 
 def test_it_stores_the_nir_encrypted_and_shows_it_masked(member_client):
@@ -295,7 +317,13 @@ def test_it_records_the_nir_of_a_file_created_without_it(member_client):
     [
         ("", "Saisissez le numéro de sécurité sociale."),
         ("1 85 05 78 006 084 00", "n'est pas valide"),
+        ("2 91 04 75 056 012 33", "née en « 91 » (2e et 3e chiffres), et le dossier dit 1990"),
+        (
+            "2 90 05 75 056 012 01",
+            "née le mois « 05 » (4e et 5e chiffres), et le dossier dit 04/1990",
+        ),
     ],
+    ids=["empty", "wrong-key", "another-year", "another-month"],
 )
 def test_it_refuses_a_wrong_nir_in_french_and_keeps_the_one_recorded(member_client, typed, error):
     create_file(member_client, nir=VALID_NIR)
@@ -313,7 +341,7 @@ def test_it_refuses_a_wrong_nir_in_french_and_keeps_the_one_recorded(member_clie
 
 def test_it_refuses_the_nir_of_another_file_and_points_to_the_merge(member_client, organisation):
     create_file(member_client, nir=VALID_NIR)
-    other = _followed(organisation, first_names="Zoé", birth_name="Martin")
+    other = _followed(organisation, first_names="Zoé", birth_name="Martin", birth_date=BIRTH_DATE)
 
     response = member_client.post(reverse("persons:nir_edit", args=[other.pk]), {"nir": VALID_NIR})
 
@@ -1196,8 +1224,8 @@ def test_a_merge_moves_the_documents_and_procedures_and_keeps_the_refusal_of_bre
 
 
 def test_a_merge_gives_the_kept_file_the_nir_of_the_duplicate(organisation):
-    keep = _followed(organisation)
-    absorb = _followed(organisation)
+    keep = _followed(organisation, birth_date=BIRTH_DATE)
+    absorb = _followed(organisation, birth_date=BIRTH_DATE)
     services.nir_set(person=absorb, nir=VALID_NIR, by=SYSTEM)
 
     persons_merge(keep=keep, absorb=absorb, by=Actor(label="Responsable"))

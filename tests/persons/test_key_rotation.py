@@ -17,7 +17,7 @@ from tests.persons.factories import PersonFactory
 pytestmark = pytest.mark.django_db
 
 NIR = "184066219300108"
-OTHER_NIR = "185057800608491"
+OTHER_NIR = "184067800608459"
 
 
 def _with_nir(nir: str) -> Person:

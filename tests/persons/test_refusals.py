@@ -383,7 +383,9 @@ def test_a_list_read_under_consent_is_not_an_exceptional_one(
 def test_the_nir_of_a_file_followed_elsewhere_asks_for_the_persons_consent(
     member_client, organisation, person
 ):
-    theirs = PersonFactory(first_names="Zoé", birth_name="Martin")
+    theirs = PersonFactory(
+        first_names="Zoé", birth_name="Martin", birth_date=datetime.date(1990, 4, 12)
+    )
     services.nir_set(person=theirs, nir="290047505601282", by=SYSTEM)
 
     response = member_client.post(

@@ -18,7 +18,7 @@ from tests.persons.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
-VALID_NIR = "290047505601282"
+VALID_NIR = "284067505601220"
 ACTOR = Actor(label="Référente")
 
 

@@ -51,7 +51,7 @@ from tests.procedures.factories import ProcedureTypeFactory
 
 NIR = "184066219300108"
 # Another person's: two files never share a NIR.
-OTHER_NIR = "185057800608491"
+OTHER_NIR = "184067800608459"
 
 
 def pdf_bytes() -> bytes:
