@@ -34,7 +34,7 @@ def test_it_asks_the_manager_to_confirm_a_deactivation(manager_client, member_me
     assert f"Désactiver {member.get_full_name()}" in text
     assert "Ses connexions en cours à Relais sont fermées" in text
     assert "n'a plus accès aux dossiers des personnes" in text
-    assert "envoyez-lui une nouvelle invitation" in text
+    assert "envoyez-lui une nouvelle invitation avec le lien « Réinviter »" in text
     assert 'name="csrfmiddlewaretoken"' in text
     assert '<input type="hidden" name="confirme" value="oui">' in text
     assert f'href="{reverse("organisations:members")}">Annuler</a>' in text

@@ -8,6 +8,7 @@ urlpatterns = [
     path("equipe/", views.members, name="members"),
     path("equipe/inviter/", views.invite, name="invite"),
     path("equipe/<id:membership_id>/desactiver/", views.deactivate, name="deactivate"),
+    path("equipe/<id:membership_id>/reinviter/", views.reinvite, name="reinvite"),
     path(
         "equipe/<id:membership_id>/second-facteur/",
         views.reset_second_factor,

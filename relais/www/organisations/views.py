@@ -4,10 +4,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import (
@@ -49,13 +49,26 @@ def _team_context(organisation: Organisation) -> dict[str, object]:
         .order_by("user__last_name", "user__first_name", "-started_on")
     )
     today = timezone.localdate()
+    active = [m for m in memberships if m.is_active_on(today)]
+    former = [m for m in memberships if not m.is_active_on(today)]
+    invitations = list(
+        Invitation.objects.pending().filter(organisation=organisation).order_by("-created_at")
+    )
+    # A former member is offered one new invitation, on their latest membership (the order
+    # puts it first): none once back in the team, and none while one waits to be accepted.
+    back = {m.user_id for m in active}
+    invited = {invitation.email for invitation in invitations}
+    latest: dict[int, Membership] = {}
+    for membership in former:
+        if membership.user_id not in back:
+            latest.setdefault(membership.user_id, membership)
     return {
         "organisation": organisation,
-        "active_members": [m for m in memberships if m.is_active_on(today)],
-        "former_members": [m for m in memberships if not m.is_active_on(today)],
-        "invitations": Invitation.objects.pending()
-        .filter(organisation=organisation)
-        .order_by("-created_at"),
+        "active_members": active,
+        "former_members": former,
+        "reinvitable": {m.pk for m in latest.values() if m.user.email.lower() not in invited},
+        "reinvitation_pending": {m.pk for m in latest.values() if m.user.email.lower() in invited},
+        "invitations": invitations,
     }
 
 
@@ -98,6 +111,32 @@ def _invite(
 def members(request: HttpRequest) -> HttpResponse:
     organisation = request.membership.organisation  # type: ignore[attr-defined]
     context = _team_context(organisation) | {"title": "Équipe", "form": InvitationForm()}
+    return render(request, "organisations/members.html", context)
+
+
+@manager_required
+@require_GET
+def reinvite(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """A former member's access comes back the way anyone's begins, through an
+    invitation: the team page with the form filled in as they left, to check and send."""
+    membership = _get_member_for_manager(request, membership_id)
+    if membership.is_active_on(timezone.localdate()):
+        raise Http404
+    user = membership.user
+    form = InvitationForm(
+        initial={
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "role": membership.role,
+            "profession": membership.profession,
+        }
+    )
+    context = _team_context(membership.organisation) | {
+        "title": f"Réinviter {user.get_full_name()}",
+        "form": form,
+        "reinvited": membership,
+    }
     return render(request, "organisations/members.html", context)
 
 

@@ -114,7 +114,7 @@ def test_pages_of_a_manager(sweep: Sweep):
     manager = MembershipFactory(manager=True)
     organisation = manager.organisation
     colleague = MembershipFactory(organisation=organisation)
-    MembershipFactory(
+    former = MembershipFactory(
         organisation=organisation,
         started_on=timezone.localdate() - timedelta(days=90),
         ended_on=timezone.localdate() - timedelta(days=1),
@@ -129,6 +129,7 @@ def test_pages_of_a_manager(sweep: Sweep):
     sweep.submit_empty("Envoyer l'invitation")
     sweep.visit(reverse("organisations:deactivate", args=[colleague.pk]))
     sweep.visit(reverse("organisations:reset_second_factor", args=[colleague.pk]))
+    sweep.visit(reverse("organisations:reinvite", args=[former.pk]))
     sweep.visit(reverse("journal:list"))
     today = timezone.localdate().isoformat()
     filters = {"actor": manager.user.pk, "action": AuditAction.LOGIN, "start": today, "end": today}
