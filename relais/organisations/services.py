@@ -91,7 +91,10 @@ def organisation_update(*, organisation: Organisation, by: Actor, **fields: Any)
 
 
 def _siret_taken() -> ValidationError:
-    return ValidationError({"siret": "Une structure avec ce SIRET existe déjà."}, code="unique")
+    # The code on the field's own error, where a form looks for it, as the unique check does.
+    return ValidationError(
+        {"siret": ValidationError("Une structure avec ce SIRET existe déjà.", code="unique")}
+    )
 
 
 def _derive(organisation: Organisation) -> None:

@@ -25,7 +25,14 @@ class InvitationForm(DsfrBaseForm):
 class OrganisationForm(DsfrBaseForm):
     name = forms.CharField(label="Nom de la structure", max_length=200)
     siret = forms.CharField(
-        label="SIRET", max_length=17, help_text="14 chiffres, espaces permis : 123 456 789 00012."
+        label="SIRET",
+        max_length=17,
+        help_text="14 chiffres, espaces permis : 123 456 789 00012.",
+        # Said in place of the model's unique check, whose words are Django's technical ones.
+        error_messages={
+            "unique": "Une structure avec ce numéro SIRET existe déjà sur Relais : "
+            "cherchez-la dans la liste des structures."
+        },
     )
     kind = forms.ChoiceField(label="Type de structure", choices=OrganisationKind.choices)
     commune_code = forms.CharField(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -82,6 +83,28 @@ def _pilot_for(request: HttpRequest, organisation: Organisation) -> Actor:
     )
 
 
+def _refuse(form: Form, error: ValidationError) -> None:
+    """Show a service's refusal under the fields it names. A field's own « unique »
+    message replaces the model's, which Django words technically (« Un objet Structure
+    avec ce champ SIRET existe déjà. »)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        field = form.fields.get(name)
+        if field is None:
+            form.add_error(None, errors)
+            continue
+        unique = field.error_messages.get("unique")
+        form.add_error(
+            name,
+            [
+                ValidationError(unique, code="unique") if unique and e.code == "unique" else e
+                for e in errors
+            ],
+        )
+
+
 def _invite(
     request: HttpRequest, organisation: Organisation, form: InvitationForm, *, by: Actor
 ) -> bool:
@@ -93,11 +116,7 @@ def _invite(
             **form.cleaned_data,
         )
     except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
+        _refuse(form, error)
         return False
     messages.success(
         request,
@@ -316,8 +335,7 @@ def pilot_create(request: HttpRequest) -> HttpResponse:
         try:
             organisation = organisation_create(by=platform_actor(request), **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            _refuse(form, error)
         else:
             messages.success(request, f"La structure {organisation.name} est créée.")
             return redirect("organisations:pilot_detail", organisation_id=organisation.pk)
