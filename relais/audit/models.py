@@ -115,6 +115,7 @@ class RecentRead(NamedTuple):
 
     seq: int
     created_at: datetime
+    actor_label: str
     organisation_label: str
     reason: str
 

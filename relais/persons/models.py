@@ -198,6 +198,13 @@ class Person(models.Model):
     def has_nir(self) -> bool:
         return bool(self.nir_digest)
 
+    @property
+    def postal_address(self) -> str:
+        """The address as far as it is known: a town alone, without its street, is often all
+        a person staying with others or in a shelter can give."""
+        town = " ".join(part for part in (self.postal_code, self.commune_name) if part)
+        return ", ".join(part for part in (self.address_line, town) if part)
+
 
 class Relation(models.TextChoices):
     SPOUSE = "conjoint", "Conjoint(e), concubin(e), partenaire de PACS"

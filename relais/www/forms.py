@@ -7,13 +7,28 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Model
+from django.db.models.fields import BLANK_CHOICE_DASH
 from dsfr.forms import DsfrBaseForm
 
 from relais.persons.validators import DateWindow
 
 
 class DsfrModelForm(DsfrBaseForm, forms.ModelForm):  # type: ignore[misc]
-    """A ModelForm rendered with the State design system's field templates."""
+    """A ModelForm rendered with the State design system's field templates. The empty choice
+    of a list reads in words (Django writes « --------- »): what leaving it means when the
+    field may stay empty, the design system's invitation to choose when it may not."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            label = "Sélectionner une option" if field.required else "Non renseigné"
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label == BLANK_CHOICE_DASH[0][1]:
+                    field.empty_label = label
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(field.choices)
+                if choices[:1] == BLANK_CHOICE_DASH:
+                    field.choices = [("", label), *choices[1:]]
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

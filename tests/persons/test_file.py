@@ -30,6 +30,7 @@ from relais.persons.models import (
     Person,
     PersonStatus,
 )
+from relais.portal.sessions import PERSON_ACTOR_LABEL
 from relais.www.persons import views
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
@@ -231,6 +232,24 @@ def test_it_refuses_an_invalid_nir_in_french(member_client):
     )
     assert not Person.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditAction.PERSON_CREATED).exists()
+
+
+def test_its_lists_say_what_their_empty_choice_means(member_client):
+    page = html.unescape(member_client.get(reverse("persons:create")).content.decode())
+
+    assert "---------" not in page
+    assert '<option value="" selected>Non renseigné</option>' in page
+
+
+def test_a_section_keeps_the_capitals_of_its_labels(member_client, organisation):
+    person = _followed(organisation)
+    Housing.objects.create(person=person, status="locataire_social", commune_code="62193")
+
+    page = html.unescape(
+        member_client.get(reverse("persons:section", args=[person.pk, "logement"])).content.decode()
+    )
+
+    assert "<dt>Code commune INSEE du logement</dt><dd>62193</dd>" in page
 
 
 def test_it_creates_no_file_with_a_nir_of_another_birth(member_client):
@@ -948,6 +967,52 @@ def test_it_lists_the_last_five_reads_newest_first_in_local_time(
     assert "07/07/2026 23:30 — CAF n° 7</li>" in listed
     assert "06/07/2026 23:30 — CAF n° 6 (accès exceptionnel)</li>" in listed
     assert listed.index("CAF n° 7") < listed.index("CAF n° 6") < listed.index("CAF n° 4")
+
+
+def test_it_names_the_person_among_the_last_reads_of_their_file(member_client, organisation):
+    person = _followed(organisation)
+    audit_record(
+        action=AuditAction.SECTION_VIEWED,
+        by=Actor(label=PERSON_ACTOR_LABEL),
+        person_id=person.pk,
+        category="identite",
+    )
+
+    page = html.unescape(
+        member_client.get(reverse("persons:file", args=[person.pk])).content.decode()
+    )
+
+    listed = page.split("Derniers accès", 1)[1].split("Tout l'historique", 1)[0]
+    assert f" — {PERSON_ACTOR_LABEL}</li>" in listed
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"commune_name": "Calais"}, "Calais"),
+        ({"postal_code": "62100", "commune_name": "Calais"}, "62100 Calais"),
+        (
+            {
+                "address_line": "3 rue des Mouettes",
+                "postal_code": "62100",
+                "commune_name": "Calais",
+            },
+            "3 rue des Mouettes, 62100 Calais",
+        ),
+        ({"address_line": "3 rue des Mouettes"}, "3 rue des Mouettes"),
+        ({}, "—"),
+    ],
+)
+def test_it_shows_the_address_as_far_as_it_is_known(member_client, organisation, fields, shown):
+    person = _followed(
+        organisation, **{"address_line": "", "postal_code": "", "commune_name": ""} | fields
+    )
+
+    page = html.unescape(
+        member_client.get(reverse("persons:file", args=[person.pk])).content.decode()
+    )
+
+    assert f"<dt>Adresse</dt><dd>{shown}</dd>" in page
 
 
 def test_it_journals_a_health_view_where_the_charter_allows_it(client):

@@ -14,6 +14,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
@@ -324,7 +325,8 @@ def recent_accesses(person_id: int) -> list[RecentAccess]:
     return [
         {
             "moment": date_format(read.created_at.astimezone(zone), "d/m/Y H:i"),
-            "organisation": read.organisation_label,
+            # The person reads their own file from their space, for no organisation.
+            "organisation": read.organisation_label or read.actor_label,
             "exceptional": bool(read.reason),
         }
         for read in AuditEvent.objects.recent_reads(person_id)
@@ -486,9 +488,7 @@ def _rows(instance: Model | None, form_class: type[ModelForm]) -> list[tuple[str
         value = display() if display else getattr(instance, name)
         if isinstance(value, bool):
             value = "oui" if value else "non"
-        rows.append(
-            (str(field.verbose_name).capitalize(), value if value not in ("", None) else "—")
-        )
+        rows.append((capfirst(str(field.verbose_name)), value if value not in ("", None) else "—"))
     return rows
 
 
