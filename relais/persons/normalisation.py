@@ -1,5 +1,5 @@
 """Name keys for search and duplicate detection: no accents, no case, hyphens and
-apostrophes as spaces, single spaces."""
+apostrophes as spaces, single spaces; and digits of any script written 0 to 9."""
 
 import re
 import unicodedata
@@ -48,3 +48,13 @@ def rekey(person_model: Any, matching: Q) -> None:
             usage_name_key=name_key(person.usage_name),
             first_names_key=name_key(person.first_names),
         )
+
+
+def ascii_digits(value: str) -> str:
+    """`value` with every decimal digit, of any script, written 0 to 9: a phone's keyboard
+    set to Arabic types « ١٢٣٤٥٦ » for the code 123456. phonenumbers reads a number typed
+    so, which a file must still keep in the digits every colleague reads."""
+    return "".join(
+        str(digit) if (digit := unicodedata.decimal(char, None)) is not None else char
+        for char in value
+    )

@@ -9,7 +9,6 @@ account matches what was typed, so that the login pages tell nobody who has an a
 import logging
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -36,6 +35,7 @@ from relais.audit.context import Actor
 from relais.audit.services import audit_record
 from relais.notifications.sms import SmsError, send_sms
 from relais.persons.models import Person
+from relais.persons.normalisation import ascii_digits
 from relais.persons.services import contact_record
 from relais.persons.validators import french_number, mobile_number
 from relais.portal import throttling as sending
@@ -143,16 +143,6 @@ def normalise_phone(value: str) -> str:
     if french_number(value) is None:
         raise ValidationError("Ce numéro de téléphone n'est pas valide.")
     raise ValidationError("Ce numéro n'est pas un numéro de portable : il ne reçoit pas de SMS.")
-
-
-def ascii_digits(value: str) -> str:
-    """`value` with every decimal digit, of any script, written 0 to 9: a phone's keyboard
-    set to Arabic types « ١٢٣٤٥٦ » for the code 123456 (a phone number typed so is
-    already read by phonenumbers)."""
-    return "".join(
-        str(digit) if (digit := unicodedata.decimal(char, None)) is not None else char
-        for char in value
-    )
 
 
 def _code_digits(value: str) -> str:
@@ -349,7 +339,9 @@ def person_account_open(
         account.password = make_password(password) if password else ""
         account.is_active = True
         account.opened_at = timezone.now()
-        account.opened_by_label = f"{by.label} ({by.organisation_label})"[:200]
+        account.opened_by_label = (
+            f"{by.label} ({by.organisation_label})" if by.organisation_label else by.label
+        )[:200]
         account.full_clean()
         account.save()
         codes = _new_recovery_codes(account)

@@ -234,6 +234,31 @@ def test_it_refuses_an_invalid_nir_in_french(member_client):
     assert not AuditEvent.objects.filter(action=AuditAction.PERSON_CREATED).exists()
 
 
+def test_it_keeps_numbers_typed_on_an_arabic_keyboard_in_digits_0_to_9(member_client):
+    response = create_file(
+        member_client, phone="٠٦١٢٣٤٥٦٧٨", postal_code="٦٢١٠٠", caf_number="١٢٣٤٥٦٧"
+    )
+
+    assert response.status_code == 302
+    person = Person.objects.get()
+    assert (person.phone, person.postal_code, person.caf_number) == (
+        "0612345678",
+        "62100",
+        "1234567",
+    )
+
+
+@pytest.mark.parametrize("field", ["first_names", "birth_name", "usage_name", "commune_name"])
+def test_it_refuses_a_name_holding_markup(member_client, field):
+    response = create_file(member_client, **{field: "<script>alert(1)</script>"})
+
+    assert response.status_code == 400
+    assert "Un nom ne contient pas les signes « < » et « > »" in html.unescape(
+        response.content.decode()
+    )
+    assert not Person.objects.exists()
+
+
 def test_its_lists_say_what_their_empty_choice_means(member_client):
     page = html.unescape(member_client.get(reverse("persons:create")).content.decode())
 

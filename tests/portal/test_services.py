@@ -87,6 +87,17 @@ def test_it_reads_the_three_kinds_of_identifier():
     assert normalise_card_identifier("RL-7K4M") is None
 
 
+def test_an_account_opened_by_no_organisation_names_who_opened_it_without_brackets():
+    account, _ = person_account_open(
+        person=PersonFactory(),
+        phone="06 12 34 56 78",
+        **IDENTITY,
+        by=Actor(label="Données de démonstration"),
+    )
+
+    assert account.opened_by_label == "Données de démonstration"
+
+
 def test_it_opens_an_account_without_email_and_prints_eight_hashed_codes():
     person = PersonFactory()
 

@@ -19,7 +19,7 @@ from relais.persons.models import (
     Person,
     SocialCoverage,
 )
-from relais.persons.normalisation import name_key
+from relais.persons.normalisation import ascii_digits, name_key
 from relais.persons.services import nir_clean
 from relais.www.converters import LARGEST_ID
 from relais.www.forms import DATE_INPUT, EARLIEST_DAY, DsfrModelForm, GuardedModelForm, page_field
@@ -34,6 +34,20 @@ def _clean_nir_field(value: str) -> str:
         return nir_clean(value) if value else ""
     except forms.ValidationError as error:
         raise forms.ValidationError(error.messages, code="nir_invalid") from None
+
+
+# Numbers and codes of the identity, kept in the digits 0 to 9 whatever the keyboard typed.
+IDENTITY_DIGIT_FIELDS = ("phone", "postal_code", "commune_code", "caf_number", "france_travail_id")
+IDENTITY_NAME_FIELDS = ("first_names", "birth_name", "usage_name", "birth_place", "commune_name")
+
+
+def refuse_markup(form: forms.Form, cleaned: dict[str, Any], names: tuple[str, ...]) -> None:
+    """No name holds « < » or « > »: typed there, they are a slip or a page's code pasted."""
+    for name in names:
+        if {"<", ">"} & set(cleaned.get(name) or ""):
+            form.add_error(
+                name, "Un nom ne contient pas les signes « < » et « > » : vérifiez ce qui est tapé."
+            )
 
 
 def plausible_birth_date(value: date | None) -> date | None:
@@ -59,6 +73,14 @@ class IdentityForm(DsfrModelForm):
 
     def clean_birth_date(self) -> Any:
         return plausible_birth_date(self.cleaned_data["birth_date"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in IDENTITY_DIGIT_FIELDS:
+            if cleaned.get(name):
+                cleaned[name] = ascii_digits(cleaned[name])
+        refuse_markup(self, cleaned, IDENTITY_NAME_FIELDS)
+        return cleaned
 
 
 class IdentityEditForm(GuardedModelForm, IdentityForm):
@@ -150,6 +172,11 @@ class HouseholdMemberForm(DsfrModelForm):
 
     def clean_birth_date(self) -> Any:
         return plausible_birth_date(self.cleaned_data["birth_date"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        refuse_markup(self, cleaned, ("first_names", "last_name"))
+        return cleaned
 
 
 class ResourceForm(DsfrModelForm):

@@ -2,6 +2,7 @@
 edit the resources removes a member who has some, and the journal says each one went."""
 
 import datetime
+import html
 
 import pytest
 from django.contrib.messages import get_messages
@@ -157,3 +158,18 @@ def test_a_resource_recorded_while_the_member_is_removed_keeps_them_in_the_house
         )
 
     assert MonthlyResource.objects.filter(member=child).count() == 1
+
+
+def test_a_member_whose_name_holds_markup_is_refused(person):
+    client = _professional(person)
+
+    response = client.post(
+        reverse("persons:member_add", args=[person.pk]),
+        {"relation": "enfant", "first_names": "<b>Zoé</b>", "last_name": "Martin"},
+    )
+
+    assert response.status_code == 400
+    assert "Un nom ne contient pas les signes « < » et « > »" in html.unescape(
+        response.content.decode()
+    )
+    assert not HouseholdMember.objects.exists()
