@@ -13,6 +13,7 @@ from django.urls import get_resolver, resolve, reverse
 from django.urls.resolvers import RegexPattern
 
 from relais.accounts.sessions import LOGIN_AT, SEEN_AT
+from relais.www.organisations.views import CONFIRMATION_FIELD
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 from tests.urlwalk import walk
 
@@ -150,7 +151,9 @@ def test_it_refuses_a_post_from_a_password_only_session(client):
     TOTPDeviceFactory(user=manager.user)
     _password_only(client, manager.user)
 
-    response = client.post(reverse("organisations:deactivate", args=[member.pk]))
+    response = client.post(
+        reverse("organisations:deactivate", args=[member.pk]), {CONFIRMATION_FIELD: "oui"}
+    )
 
     assert response.status_code == 302
     assert response.url == reverse("accounts:second_factor")
