@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from relais.persons.categories import DataCategory
-from relais.persons.models import HousingStatus, Nationality
+from relais.persons.models import Housing, HousingStatus, Nationality
 
 if TYPE_CHECKING:
     from relais.procedures.models import RequiredDocument
@@ -42,6 +42,10 @@ UNKNOWN = Situation()
 
 def depends_on_housing(conditions: Iterable[str]) -> bool:
     return any(condition.startswith(NO_STABLE_ADDRESS) for condition in conditions)
+
+
+def housing_status(person_id: int) -> str | None:
+    return Housing.objects.filter(person_id=person_id).values_list("status", flat=True).first()
 
 
 def situation_of(

@@ -45,6 +45,7 @@ from relais.portability import readable, words
 from relais.portability.services import export_prepare
 from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
+from relais.procedures.checklist import housing_status, situation_of
 from relais.procedures.measures import Completeness, completeness
 from relais.procedures.models import BEFORE_SUBMISSION, OPEN_STATUSES, Procedure
 from relais.www.documents.views import safe_filename, version_response
@@ -145,9 +146,16 @@ def _procedures(person: Person) -> list[Procedure]:
         .prefetch_related("steps_done", "checklist__document")
         .order_by("-requested_on", "-pk")
     )
+    # The person reads all of their file: what it says of them settles the conditions.
+    situation = situation_of(
+        person.nationality,
+        lambda: housing_status(person.pk),
+        readable=DataCategory.values,
+        conditions=[item.condition for each in procedures for item in each.checklist.all()],
+    )
     for procedure in procedures:
         # The checklist is prefetched: `completeness` reads it from the cache, even empty.
-        result = completeness(procedure)
+        result = completeness(procedure, situation=situation)
         is_open = procedure.status in OPEN_STATUSES
         procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]
         procedure.is_open = is_open  # type: ignore[attr-defined]

@@ -25,9 +25,8 @@ from relais.accounts.decorators import manager_required, pilot_required
 from relais.consent.access import FileAccess, Professional, persons_readable_in
 from relais.documents.models import Document, DocumentKind, category_of
 from relais.persons.categories import Action, DataCategory
-from relais.persons.models import Housing
 from relais.procedures import catalogue, services
-from relais.procedures.checklist import Situation, contradicted, situation_of
+from relais.procedures.checklist import Situation, contradicted, housing_status, situation_of
 from relais.procedures.measures import (
     autonomy_by_period,
     completeness,
@@ -101,15 +100,11 @@ def _step_initial(step: ProcedureStep | None) -> dict[str, Any]:
     return {"autonomy": step.autonomy, "reason": step.reason, "done_on": step.done_on}
 
 
-def _housing_status(person_id: int) -> str | None:
-    return Housing.objects.filter(person_id=person_id).values_list("status", flat=True).first()
-
-
 def _situation(access: FileAccess, items: list[RequiredDocument]) -> Situation:
     """What the checklists may use of the file: only what the reader may read."""
     return situation_of(
         access.person.nationality,
-        lambda: _housing_status(access.person.pk),
+        lambda: housing_status(access.person.pk),
         readable=access.readable_categories(),
         conditions=[item.condition for item in items],
     )

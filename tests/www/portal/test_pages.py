@@ -23,11 +23,12 @@ from relais.documents import antivirus
 from relais.documents.models import Document
 from relais.documents.services import default_expiry, document_delete
 from relais.persons.categories import DataCategory
-from relais.persons.models import NoteVisibility, Person, PersonStatus
+from relais.persons.models import Nationality, NoteVisibility, Person, PersonStatus
 from relais.persons.services import note_add
 from relais.portability.snapshot import JSON_NAME
 from relais.portal.sessions import PERSON_ACTOR_LABEL
-from relais.procedures.models import ProcedureStatus
+from relais.procedures.checklist import FRENCH, NOT_FRENCH
+from relais.procedures.models import ProcedureStatus, RequiredDocument
 from relais.www.portal import views as portal_views
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory
@@ -459,6 +460,17 @@ def test_the_procedures_say_the_status_the_next_step_and_what_is_missing(lea, le
         'Il manque : Justificatif de domicile <span lang="fr" dir="ltr">(si vous êtes hébergé)'
         "</span>." in page
     )
+
+
+def test_the_procedures_ask_only_for_the_papers_the_persons_file_says_they_need(lea, lea_client):
+    Person.objects.filter(pk=lea.person.pk).update(nationality=Nationality.FRENCH)
+    for kind, condition in (("cni", FRENCH), ("titre_sejour", NOT_FRENCH)):
+        RequiredDocument.objects.create(procedure=lea.procedure, kind=kind, condition=condition)
+
+    page = text_of(lea_client.get(reverse("portal:procedures")))
+
+    assert "Il manque : Carte d'identité" in page
+    assert "Titre de séjour" not in page
 
 
 def test_the_catalogues_french_words_are_marked_as_french_in_english(lea, lea_client):
