@@ -201,7 +201,8 @@ def test_the_home_page_tells_what_is_new(lea, lea_client):
     assert "Papiers à renouveler" in page
     assert "Carte d'identité" in page  # expires in 10 days
     assert "Certificat médical" in page  # expired
-    assert "Démarches en attente" in page
+    # Those still to submit: « en attente » would read as waiting for the answer.
+    assert "Démarches à faire" in page
     assert "Demander le RSA" in page
 
 
