@@ -1,3 +1,4 @@
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -40,8 +41,15 @@ class PortalForm(DsfrBaseForm):
 def _document_kind_choices() -> list[tuple[str, str]]:
     return sorted(
         ((code, str(word)) for code, word in words.DOCUMENT_KINDS.items()),
-        key=lambda choice: choice[1],
+        key=lambda choice: _alphabetical(choice[1]),
     )
+
+
+def _alphabetical(word: str) -> str:
+    """The word as a dictionary orders it: capitals and accents do not count (code points
+    put « Carte Vitale » before « Carte d'identité », « RIB » before « Récépissé »)."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _day_errors(*, too_late: str) -> dict[str, Any]:

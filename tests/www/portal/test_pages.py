@@ -451,6 +451,13 @@ def test_the_person_downloads_their_own_paper_only(lea, marc, lea_client):
     assert row.actor_label == PERSON_ACTOR_LABEL
 
 
+def test_the_kinds_of_paper_are_listed_as_a_dictionary_orders_them(lea, lea_client):
+    page = text_of(lea_client.get(reverse("portal:document_add")))
+
+    assert page.index("Carte d'identité") < page.index("Carte Vitale")
+    assert page.index("Récépissé") < page.index("RIB")
+
+
 def test_the_procedures_say_the_status_the_next_step_and_what_is_missing(lea, lea_client):
     page = text_of(lea_client.get(reverse("portal:procedures")))
 
