@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SEEN_AT
+from relais.www.portal.i18n import LANGUAGE_COOKIE
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 from tests.portal.factories import PersonAccountFactory
@@ -108,3 +109,9 @@ def test_the_persons_login_page_leads_to_the_data_policy_before_logging_in(clien
 
     assert f'href="{reverse("www:privacy")}"' in main
     assert client.get(reverse("www:privacy")).status_code == 200
+
+
+def test_the_data_policy_names_every_cookie_the_platform_sets(client):
+    policy = client.get(reverse("www:privacy")).content.decode()
+
+    assert LANGUAGE_COOKIE in policy
