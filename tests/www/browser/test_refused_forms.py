@@ -149,7 +149,8 @@ def test_a_new_file_refused_for_a_nir_already_anothers(page: Page):
     sweep.visit(reverse("persons:create"))
     page.get_by_label("Prénom(s)").fill("Maëlle")
     page.get_by_label("Nom de naissance").fill("Dubreuil")
-    page.get_by_label("Date de naissance").fill("1991-05-17")
+    # Born when both numbers say, so that only their being taken refuses them.
+    page.get_by_label("Date de naissance").fill("1984-06-15")
     page.get_by_label("Identité et coordonnées", exact=True).check(force=True)
     page.get_by_label("Numéro de sécurité sociale (NIR)").fill(NIR)
     page.get_by_role("button", name="Créer le dossier").click()
