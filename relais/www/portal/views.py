@@ -45,7 +45,7 @@ from relais.portability import readable, words
 from relais.portability.services import export_prepare
 from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
-from relais.procedures.checklist import housing_status, situation_of
+from relais.procedures.checklist import Situation, housing_status, situation_of
 from relais.procedures.measures import Completeness, completeness
 from relais.procedures.models import BEFORE_SUBMISSION, OPEN_STATUSES, Procedure
 from relais.www.documents.views import safe_filename, version_response
@@ -139,6 +139,17 @@ def _next_step(procedure: Procedure) -> str:
     return ""
 
 
+def _situation(person: Person, procedures: list[Procedure]) -> Situation:
+    """The person reads all of their file: what it says of them settles the conditions of
+    their procedures' checklists (prefetched)."""
+    return situation_of(
+        person.nationality,
+        lambda: housing_status(person.pk),
+        readable=DataCategory.values,
+        conditions=[item.condition for each in procedures for item in each.checklist.all()],
+    )
+
+
 def _procedures(person: Person) -> list[Procedure]:
     procedures = list(
         Procedure.objects.for_person(person.pk)
@@ -146,13 +157,7 @@ def _procedures(person: Person) -> list[Procedure]:
         .prefetch_related("steps_done", "checklist__document")
         .order_by("-requested_on", "-pk")
     )
-    # The person reads all of their file: what it says of them settles the conditions.
-    situation = situation_of(
-        person.nationality,
-        lambda: housing_status(person.pk),
-        readable=DataCategory.values,
-        conditions=[item.condition for each in procedures for item in each.checklist.all()],
-    )
+    situation = _situation(person, procedures)
     for procedure in procedures:
         # The checklist is prefetched: `completeness` reads it from the cache, even empty.
         result = completeness(procedure, situation=situation)
@@ -169,7 +174,6 @@ def _procedures(person: Person) -> list[Procedure]:
 @person_required
 def home(request: HttpRequest) -> HttpResponse:
     person = _person(request)
-    today = timezone.localdate()
     expiring = [
         document
         for document in _documents(person)
@@ -180,12 +184,17 @@ def home(request: HttpRequest) -> HttpResponse:
     waiting = list(
         Procedure.objects.for_person(person.pk)
         .filter(status__in=BEFORE_SUBMISSION)
-        .with_missing_count(today=today)
         .select_related("procedure_type")
+        .prefetch_related("checklist__document")
         .order_by(F("due_on").asc(nulls_last=True), "pk")[:10]
     )
+    situation = _situation(person, waiting)
     for procedure in waiting:
         procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]
+        # Counted as « Mes démarches » says what is missing: two papers of which one is
+        # enough count once, one the file says is not needed not at all.
+        measure = completeness(procedure, situation=situation)
+        procedure.missing_documents = measure.total - measure.satisfied  # type: ignore[attr-defined]
     _record_read(request, person, DataCategory.DOCUMENTS)
     if any(document.category == DataCategory.HEALTH for document in expiring):
         _record_read(request, person, DataCategory.HEALTH)
