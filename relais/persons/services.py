@@ -279,6 +279,8 @@ def section_save(
         # file merged or archived since, or be lost on it.
         _lock_active(person)
         if isinstance(instance, Person):
+            if "birth_date" in fields:
+                _check_birth_against_nir(instance)
             # The rest of the row may have been written since the page read it: a NIR
             # recorded, a refusal of exceptional access.
             instance.last_contact_at = timezone.now()
@@ -292,6 +294,23 @@ def section_save(
             instance.save()
             _touch(person)
         _record_update(person, category, instance, by)
+
+
+def _check_birth_against_nir(person: Person) -> None:
+    """A birth date corrected after the NIR was recorded, perhaps meanwhile (read under the
+    file's lock), must still agree with it; the refusal names no digit of the number."""
+    encrypted = Person.objects.filter(pk=person.pk).values_list("nir_encrypted", flat=True).get()
+    if not encrypted:
+        return
+    nir = crypto.decrypt(bytes(encrypted), associated_data=_nir_associated_data(person))
+    if nir_disagreement(nir.decode(), person.birth_date):
+        raise ValidationError(
+            {
+                "birth_date": "Cette date de naissance ne correspond pas au numéro de sécurité "
+                "sociale du dossier (année ou mois de naissance) : vérifiez l'une ou l'autre."
+            },
+            code="birth_not_nir",
+        )
 
 
 def household_member_add(*, person: Person, member: HouseholdMember, by: Actor) -> None:

@@ -277,6 +277,27 @@ def test_a_section_keeps_the_capitals_of_its_labels(member_client, organisation)
     assert "<dt>Code commune INSEE du logement</dt><dd>62193</dd>" in page
 
 
+@pytest.mark.parametrize(("birth_date", "saved"), [("1991-04-12", False), ("1990-04-30", True)])
+def test_a_birth_date_corrected_after_the_nir_must_still_agree_with_it(
+    member_client, birth_date, saved
+):
+    create_file(member_client, nir=VALID_NIR)
+    person = Person.objects.get()
+
+    response = save_section(
+        member_client, person.pk, "identite", _identity_data(person, birth_date=birth_date)
+    )
+
+    person.refresh_from_db()
+    assert (person.birth_date.isoformat() == birth_date) is saved
+    if not saved:
+        assert response.status_code == 400
+        page = html.unescape(response.content.decode())
+        assert "ne correspond pas au numéro de sécurité sociale du dossier" in page
+        assert "« 90 »" not in page
+        assert "« 04 »" not in page
+
+
 def test_it_creates_no_file_with_a_nir_of_another_birth(member_client):
     # A valid key, but the 2nd to 5th digits say March 1990: the file says April.
     response = create_file(member_client, nir=f"2 90 03 75 056 012 {_key('2900375056012'):02d}")
