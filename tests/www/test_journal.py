@@ -42,8 +42,12 @@ def _record(membership, action=AuditAction.ORGANISATION_UPDATED, *, acting=True,
     return audit_record(action=action, by=_actor(membership, acting=acting), **fields)
 
 
+def _shown(response) -> list[AuditEvent]:
+    return [event for event, _ in response.context["rows"]]
+
+
 def _seqs(response) -> set[int]:
-    return {event.seq for event in response.context["events"]}
+    return {event.seq for event in _shown(response)}
 
 
 @pytest.fixture
@@ -272,8 +276,8 @@ def test_it_pages_through_the_journal_without_counting(manager_client, member_me
     first = manager_client.get(JOURNAL)
     second = manager_client.get(JOURNAL, {"avant": first.context["next_before"]})
 
-    assert len(first.context["events"]) == PAGE_SIZE
-    assert first.context["events"][0].seq == recorded[-1].seq
+    assert len(_shown(first)) == PAGE_SIZE
+    assert _shown(first)[0].seq == recorded[-1].seq
     assert _seqs(second) == {e.seq for e in recorded[:3]}
     assert second.context["next_before"] is None
 
@@ -291,8 +295,8 @@ def test_it_pages_through_the_organisations_events_and_its_members_logins_in_ord
     first = manager_client.get(JOURNAL)
     second = manager_client.get(JOURNAL, {"avant": first.context["next_before"]})
 
-    assert [event.seq for event in first.context["events"]] == newest_first[:PAGE_SIZE]
-    assert [event.seq for event in second.context["events"]] == newest_first[PAGE_SIZE:]
+    assert [event.seq for event in _shown(first)] == newest_first[:PAGE_SIZE]
+    assert [event.seq for event in _shown(second)] == newest_first[PAGE_SIZE:]
 
 
 @pytest.mark.parametrize("before", ["²", "abc", "9" * 30])

@@ -146,7 +146,6 @@ def journal(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Journal des accès",
         "form": form,
-        "events": page,
         "rows": list(zip(page, describe(page), strict=True)),
         "next_before": page[-1].seq if has_more else None,
         "query": query.urlencode(),
