@@ -58,13 +58,10 @@ def duplicates_signalled(person_ids: Iterable[int], *, by: Actor) -> None:
     )
 
 
-def nir_compact(value: str) -> str:
-    return value.replace(" ", "").replace(".", "").upper()
-
-
 def nir_clean(value: str) -> str:
+    compact = value.replace(" ", "").replace(".", "").upper()
     try:
-        return str(stdnum_nir.validate(nir_compact(value)))
+        return str(stdnum_nir.validate(compact))
     except StdnumError:
         raise ValidationError(
             {
@@ -75,14 +72,14 @@ def nir_clean(value: str) -> str:
         ) from None
 
 
-def nir_disagreement(nir: str, birth_date: date | None) -> str:
-    """Why a valid NIR cannot be this person's: its year, and its month when it writes one
-    (01 to 12; other values stand for a month unknown to the civil registry), are those of
-    the birth. A key only catches some typing mistakes; a digit typed for another is often
-    the birth's. Empty when they agree, or when the file has no birth date."""
+def _nir_disagreement(nir: str, birth_date: date | None) -> str:
+    """Why a valid NIR, as nir_clean writes it, cannot be this person's: its year, and its
+    month when it writes one (01 to 12; other values stand for a month unknown to the civil
+    registry), are those of the birth. A key only catches some typing mistakes; a digit
+    typed for another is often the birth's. Empty when they agree, or without a birth date."""
     if birth_date is None:
         return ""
-    year, month = nir_compact(nir)[1:3], nir_compact(nir)[3:5]
+    year, month = nir[1:3], nir[3:5]
     if int(year) != birth_date.year % 100:
         return (
             f"Ce numéro de sécurité sociale est celui d'une personne née en « {year} » "
@@ -303,7 +300,7 @@ def _check_birth_against_nir(person: Person) -> None:
     if not encrypted:
         return
     nir = crypto.decrypt(bytes(encrypted), associated_data=_nir_associated_data(person))
-    if nir_disagreement(nir.decode(), person.birth_date):
+    if _nir_disagreement(nir.decode(), person.birth_date):
         raise ValidationError(
             {
                 "birth_date": "Cette date de naissance ne correspond pas au numéro de sécurité "
@@ -459,8 +456,10 @@ def _other_file_with(digests: list[str], person: Person) -> int | None:
 def _save_nir(person: Person, nir: str) -> None:
     """Store the NIR on the saved file; NirTaken if another active file has it, also when
     that file was given it by a request running at the same moment (the database's unique
-    index then refuses the second); a ValidationError if it contradicts the birth date."""
-    if disagreement := nir_disagreement(nir, person.birth_date):
+    index then refuses the second); a ValidationError if it is invalid or contradicts the
+    birth date."""
+    nir = nir_clean(nir)
+    if disagreement := _nir_disagreement(nir, person.birth_date):
         raise ValidationError({"nir": disagreement}, code="nir_not_birth")
     digests = crypto.lookup_digests(nir, purpose=NIR_PURPOSE)
     other = _other_file_with(digests, person)
@@ -483,7 +482,7 @@ def nir_set(*, person: Person, nir: str, by: Actor) -> None:
     """Record or correct the person's NIR; NirTaken if it is already another active
     file's."""
     with transaction.atomic():
-        _save_nir(person, nir_clean(nir))
+        _save_nir(person, nir)
         record_on_file(
             AuditAction.SECTION_UPDATED,
             person=person,
