@@ -27,9 +27,17 @@ FIRST_KEPT = "premiere_ligne_gardee"
 ANCHOR = "empreinte_avant_elle"
 
 
+# An average month, and how many days short of whole months a duration may fall and
+# still be said in them: 183 days is « 6 mois », 365 days « 12 mois ».
+_MONTH_DAYS = 30.44
+_MONTH_SLACK_DAYS = 3
+
+
 def journal_kept_months() -> int:
-    """How long the journal keeps its rows, in whole months, as the access histories say it."""
-    return max(1, round(settings.RELAIS_RETENTION_JOURNAL.days / 30.44))
+    """How long the journal keeps its rows, in whole months, as the access histories say it:
+    rounded down, so that what they promise is kept (200 days is 6 months, not 7)."""
+    days = settings.RELAIS_RETENTION_JOURNAL.days
+    return max(1, int((days + _MONTH_SLACK_DAYS) / _MONTH_DAYS))
 
 
 @dataclass(frozen=True)

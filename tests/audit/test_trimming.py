@@ -12,7 +12,7 @@ from relais.audit import trimming, verification
 from relais.audit.actions import AuditAction
 from relais.audit.chain import CHAINED_FIELDS, row_hash
 from relais.audit.models import AuditEvent
-from relais.audit.trimming import ANCHOR, FIRST_KEPT, journal_trim
+from relais.audit.trimming import ANCHOR, FIRST_KEPT, journal_kept_months, journal_trim
 from relais.audit.verification import verify_chain
 from tests.audit.conftest import as_database_superuser, record_events
 from tests.portal.helpers import Clock
@@ -296,3 +296,12 @@ def test_postgresql_refuses_to_erase_rows_younger_than_six_months_even_when_a_tr
 
     assert seqs() == [1, 2, 3, 4]
     assert trims()[0].details[FIRST_KEPT] == 4
+
+
+@pytest.mark.parametrize(
+    ("days", "months"), [(180, 6), (183, 6), (200, 6), (213, 7), (365, 12), (730, 24)]
+)
+def test_the_months_said_are_never_more_than_the_days_kept(settings, days, months):
+    settings.RELAIS_RETENTION_JOURNAL = timedelta(days=days)
+
+    assert journal_kept_months() == months
