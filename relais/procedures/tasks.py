@@ -5,7 +5,7 @@ twice."""
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
@@ -34,9 +34,11 @@ REMINDER_BODY = (
 REMINDER_SUBJECT = "Relais : une démarche à faire bientôt"
 
 
-def recurring_open_due(*, today: date) -> int:
+def recurring_open_due(*, now: datetime) -> int:
     """Open the next occurrence of every recurring procedure whose next deadline falls
-    within RECURRENCE_NOTICE_DAYS (or has passed) and which has none yet."""
+    within RECURRENCE_NOTICE_DAYS (or has passed) and which has none yet. Given the
+    moment of the run, as the reminders are: the deadlines are read on its local day."""
+    today = timezone.localdate(now)
     candidates = Procedure.objects.filter(
         procedure_type__recurrence_months__isnull=False,
         procedure_type__is_active=True,
@@ -181,7 +183,7 @@ def _release(procedure_id: int, now: datetime) -> None:
 
 @task()
 def open_next_occurrences() -> int:
-    return recurring_open_due(today=timezone.localdate())
+    return recurring_open_due(now=timezone.now())
 
 
 @task()

@@ -76,7 +76,7 @@ class Meanwhile:
 def test_it_opens_the_next_occurrence_a_month_ahead():
     previous = _declaration(datetime.date(2026, 3, 31))
 
-    assert recurring_open_due(today=TODAY) == 1
+    assert recurring_open_due(now=NOW) == 1
 
     following = previous.next
     assert following.previous == previous
@@ -97,7 +97,7 @@ def test_it_opens_the_next_occurrence_a_month_ahead():
 def test_it_opens_an_occurrence_whose_deadline_passed():
     previous = _declaration(datetime.date(2026, 2, 28))
 
-    assert recurring_open_due(today=TODAY) == 1
+    assert recurring_open_due(now=NOW) == 1
     assert previous.next.due_on == datetime.date(2026, 2, 28)
 
 
@@ -105,9 +105,9 @@ def test_it_opens_each_next_occurrence_once():
     _declaration(datetime.date(2026, 3, 31))
     _declaration(datetime.date(2026, 4, 9))
 
-    assert recurring_open_due(today=TODAY) == 2
-    assert recurring_open_due(today=TODAY) == 0
-    assert recurring_open_due(today=TODAY + datetime.timedelta(days=1)) == 0
+    assert recurring_open_due(now=NOW) == 2
+    assert recurring_open_due(now=NOW) == 0
+    assert recurring_open_due(now=NOW + datetime.timedelta(days=1)) == 0
     assert Procedure.objects.count() == 4
     assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_RECURRED).count() == 2
 
@@ -134,7 +134,7 @@ def test_it_opens_nothing_when_not_due(case):
         fields["person__status"] = PersonStatus.ARCHIVED
     _declaration(next_due_on, **fields)
 
-    assert recurring_open_due(today=TODAY) == 0
+    assert recurring_open_due(now=NOW) == 0
     assert Procedure.objects.count() == 1
 
 
@@ -147,7 +147,7 @@ def test_a_renewal_follows_a_merge_made_while_the_run_reads_its_list(monkeypatch
     merge = Meanwhile(lambda: persons_merge(keep=kept, absorb=duplicate, by=SYSTEM))
     monkeypatch.setattr(tasks, "transaction", merge)
 
-    assert recurring_open_due(today=TODAY) == 1
+    assert recurring_open_due(now=NOW) == 1
 
     previous.refresh_from_db()
     assert previous.person_id == previous.next.person_id == kept.pk
@@ -163,7 +163,7 @@ def test_it_opens_no_renewal_on_a_file_archived_while_the_run_reads_its_list(mon
     )
     monkeypatch.setattr(tasks, "transaction", archive)
 
-    assert recurring_open_due(today=TODAY) == 0
+    assert recurring_open_due(now=NOW) == 0
 
     assert Procedure.objects.count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_RECURRED).exists()
