@@ -594,7 +594,7 @@ def test_recent_reads_are_the_newest_reads_of_the_file_as_the_orm_reads_them(
     audit_record(action=AuditAction.SECTION_UPDATED, by=actor, person_id=full_person.pk)
     audit_record(action=AuditAction.SECTION_VIEWED, by=actor, person_id=full_person.pk + 1000)
 
-    got = AuditEvent.objects.recent_reads(full_person.pk)
+    got = AuditEvent.objects.recent_reads(full_person)
 
     expected = list(
         AuditEvent.objects.filter(person_id=full_person.pk, action=AuditAction.SECTION_VIEWED)
@@ -608,9 +608,32 @@ def test_recent_reads_are_the_newest_reads_of_the_file_as_the_orm_reads_them(
         for name in RecentRead._fields:
             _assert_same_value(getattr(built, name), getattr(orm, name), name)
         assert timezone.is_aware(built.created_at)
-    assert [e.seq for e in AuditEvent.objects.recent_reads(full_person.pk, limit=2)] == [
+    assert [e.seq for e in AuditEvent.objects.recent_reads(full_person, limit=2)] == [
         e.seq for e in expected[:2]
     ]
+
+
+def test_recent_reads_interleave_the_reads_of_files_merged_into_it_however_deep(
+    actor: Actor, full_person: Person
+) -> None:
+    """Merged files' reads come in their order among the file's own, whatever the depth
+    of the merges; a file merged elsewhere, or not merged, is not read."""
+    absorbed = PersonFactory(merged_into=full_person)
+    absorbed_twice = PersonFactory(merged_into=absorbed)
+    elsewhere = PersonFactory(merged_into=PersonFactory())
+    for n, person in enumerate([absorbed_twice, full_person, absorbed, elsewhere, full_person]):
+        audit_record(
+            action=AuditAction.SECTION_VIEWED, by=actor, person_id=person.pk, reason=f"n° {n}"
+        )
+
+    got = AuditEvent.objects.recent_reads(full_person)
+
+    assert [read.reason for read in got] == ["n° 4", "n° 2", "n° 1", "n° 0"]
+    assert [read.reason for read in AuditEvent.objects.recent_reads(full_person, limit=2)] == [
+        "n° 4",
+        "n° 2",
+    ]
+    assert [read.reason for read in AuditEvent.objects.recent_reads(absorbed)] == ["n° 2", "n° 0"]
 
 
 class _ConsentDates(NamedTuple):

@@ -86,14 +86,17 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         older = found[size - 1].seq if len(found) > size else None
         return Page(found[:size], older)
 
-    def recent_reads(self, person_id: int, limit: int = 5) -> list["RecentRead"]:
-        """The last reads of a file, for its front page: one prepared statement, as that
-        page is the most served one, and plain records rather than journal rows."""
+    def recent_reads(self, person: models.Model, limit: int = 5) -> list["RecentRead"]:
+        """The last reads of a file and of every file merged into it, as `for_file` reads
+        its history, for its front page: one prepared statement, as that page is the most
+        served one, and plain records rather than journal rows. `person` is a Person, as
+        for `for_file`."""
+        read, person_id = AuditAction.SECTION_VIEWED.value, person.pk
         return records(
             self.model,
             RecentRead,
-            _recent_reads_sql(),
-            [person_id, AuditAction.SECTION_VIEWED.value, limit],
+            _recent_reads_sql(type(person)),
+            [person_id, read, limit, person_id, read, limit, limit],
             only=RecentRead._fields,
         )
 
@@ -121,12 +124,26 @@ class RecentRead(NamedTuple):
 
 
 @cache
-def _recent_reads_sql() -> str:
+def _recent_reads_sql(files: type[models.Model]) -> str:
+    """The file's own reads, then those of the files merged into it, each read newest
+    first and cut at the limit, so that neither reads more rows than it gives: a file's own
+    reads through the (person, seq) index and no sort. Merged files, walked through their
+    `merged_into` links however deep, are read by that index too (the concatenation keeps
+    the planner from walking the whole journal down the (action, seq) index instead); their
+    reads stopped at the merge."""
     quote = connection.ops.quote_name
+    selected = columns(AuditEvent, "a", RecentRead._fields)
+    journal = quote(AuditEvent._meta.db_table)
+    table, link = quote(files._meta.db_table), quote(files._meta.get_field("merged_into").column)
     return (
-        f"SELECT {columns(AuditEvent, 'a', RecentRead._fields)}"  # noqa: S608 (identifiers only)
-        f" FROM {quote(AuditEvent._meta.db_table)} a"
-        " WHERE person_id = %s AND action = %s ORDER BY seq DESC LIMIT %s"
+        f"SELECT * FROM (SELECT {selected} FROM {journal} a"  # noqa: S608 (identifiers only)
+        " WHERE a.person_id = %s AND a.action = %s ORDER BY a.seq DESC LIMIT %s) own"
+        " UNION ALL SELECT * FROM ("
+        f"WITH RECURSIVE merged(id) AS (SELECT id FROM {table} WHERE {link} = %s"
+        f" UNION SELECT p.id FROM {table} p JOIN merged m ON p.{link} = m.id)"
+        f" SELECT {selected} FROM {journal} a WHERE a.person_id IN (SELECT id FROM merged)"
+        " AND (a.action || '') = %s ORDER BY a.seq DESC LIMIT %s) absorbed"
+        " ORDER BY 1 DESC LIMIT %s"
     )
 
 

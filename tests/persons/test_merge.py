@@ -92,6 +92,14 @@ def test_the_files_history_shows_the_reads_of_the_merged_file(lea, duplicate):
         assert "Service tutélaire du Boulonnais" in page
 
 
+def test_the_files_last_accesses_name_the_reads_of_the_merged_file(lea, duplicate):
+    client = log_in(Client(), lea.referent.user, lea.referent)
+
+    page = html.unescape(client.get(reverse("persons:file", args=[lea.person.pk])).content.decode())
+
+    assert "Service tutélaire du Boulonnais (accès exceptionnel)" in page
+
+
 def test_the_persons_space_shows_the_reads_of_the_merged_file(lea, duplicate):
     client = log_in_person(Client(), lea.account)
 
