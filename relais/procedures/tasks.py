@@ -1,7 +1,18 @@
 """The two daily jobs of the procedures: open the next occurrence of recurring procedures,
 and remind the persons of a deadline by SMS. `python manage.py procedures_daily` runs both
 (docs/exploitation.md: a daily cron line). Both may run twice a day without doing anything
-twice."""
+twice.
+
+Both act for the organisation that follows the procedure: a renewal is opened in its name,
+and a reminder sends the person to their accompanying professional. So both act only while
+the person lets that organisation follow their procedures: a live consent (started, not
+expired, not revoked) to it covering PROCEDURES, and no block of it. A consent given to
+one of its professionals only counts as the access rule counts it: while that
+professional is an active member of the organisation and not blocked by the person.
+Every procedure has an organisation (the person's own space opens none), so no reminder
+is exempt. A procedure left aside is counted in the run's summary and neither opened nor
+claimed: once the person consents again, the next run opens or reminds it if still due.
+"""
 
 import logging
 from dataclasses import asdict, dataclass
@@ -9,14 +20,17 @@ from datetime import datetime, timedelta
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_tasks import task
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.services import audit_record
+from relais.consent.models import Block, Consent
 from relais.notifications.sms import SmsError, send_sms
+from relais.organisations.models import Membership
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
 from relais.persons.validators import mobile_number
@@ -34,25 +48,67 @@ REMINDER_BODY = (
 REMINDER_SUBJECT = "Relais : une démarche à faire bientôt"
 
 
-def recurring_open_due(*, now: datetime) -> int:
+def _followed_with_consent(at: datetime) -> Q:
+    """Procedures whose organisation the person still lets follow them at `at`, as a
+    filter on procedures. The access rule's own helpers (`persons_readable_in`) are
+    bound to one acting professional and their organisation; here each procedure brings
+    its own organisation, so the same conditions are written as sub-queries correlated to
+    the procedure's row, from the models' own `live` and `active` querysets. The category
+    is matched as the rule matches it, the quoted slug in the JSON text of the consent's
+    categories (JSON containment is PostgreSQL's only)."""
+    member = Membership.objects.active(on=timezone.localdate(at)).filter(
+        user_id=OuterRef("professional_id"), organisation_id=OuterRef("organisation_id")
+    )
+    professional_blocked = Block.objects.active().filter(
+        person_id=OuterRef("person_id"), professional_id=OuterRef("professional_id")
+    )
+    consent = (
+        Consent.objects.live(at)
+        .filter(person_id=OuterRef("person_id"), organisation_id=OuterRef("organisation_id"))
+        .filter(Q(professional__isnull=True) | (Exists(member) & ~Exists(professional_blocked)))
+        .alias(categories_text=Cast("categories", TextField()))
+        .filter(categories_text__contains=f'"{DataCategory.PROCEDURES}"')
+    )
+    organisation_blocked = Block.objects.active().filter(
+        person_id=OuterRef("person_id"), organisation_id=OuterRef("organisation_id")
+    )
+    return Q(Exists(consent)) & ~Q(Exists(organisation_blocked))
+
+
+@dataclass
+class RenewalRun:
+    """What one run of the renewals did."""
+
+    opened: int = 0
+    # Due, but the person no longer lets the organisation follow their procedures.
+    not_allowed: int = 0
+
+
+def recurring_open_due(*, now: datetime) -> RenewalRun:
     """Open the next occurrence of every recurring procedure whose next deadline falls
     within RECURRENCE_NOTICE_DAYS (or has passed) and which has none yet. Given the
     moment of the run, as the reminders are: the deadlines are read on its local day."""
     today = timezone.localdate(now)
-    candidates = Procedure.objects.filter(
+    due = Procedure.objects.filter(
         procedure_type__recurrence_months__isnull=False,
         procedure_type__is_active=True,
         person__status=PersonStatus.ACTIVE,
         next_due_on__isnull=False,
         next_due_on__lte=today + timedelta(days=RECURRENCE_NOTICE_DAYS),
         next__isnull=True,
-    ).select_related("person", "procedure_type", "organisation")
-    opened = 0
-    for previous in candidates:
+    )
+    allowed = _followed_with_consent(now)
+    run = RenewalRun(not_allowed=due.exclude(allowed).count())
+    for previous in due.filter(allowed).select_related("person", "procedure_type", "organisation"):
         with transaction.atomic():
             # Lock the previous occurrence, then look again: a run started at the same
-            # time may have opened the next one since the list was read.
-            list(Procedure.objects.select_for_update().filter(pk=previous.pk).values("pk"))
+            # time may have opened the next one since the list was read, and the person
+            # may have withdrawn their consent or blocked the organisation since.
+            if not list(
+                Procedure.objects.select_for_update().filter(allowed, pk=previous.pk).values("pk")
+            ):
+                run.not_allowed += 1
+                continue
             if Procedure.objects.filter(previous_id=previous.pk).exists():
                 continue
             # Its file too: a merge may have moved it to the file kept, or the file may
@@ -62,8 +118,8 @@ def recurring_open_due(*, now: datetime) -> int:
                 continue
             previous.person = person
             procedure_open_next(previous=previous, by=SYSTEM, today=today)
-            opened += 1
-    return opened
+            run.opened += 1
+    return run
 
 
 @dataclass
@@ -76,6 +132,9 @@ class ReminderRun:
     not_mobile: int = 0
     # Refused by the provider: the claim is released and the next run tries again.
     refused: int = 0
+    # Due, but the person no longer lets the organisation follow their procedures: not
+    # claimed, so that it goes out once they consent again, if still due.
+    not_allowed: int = 0
 
 
 def reminders_send_due(*, now: datetime) -> ReminderRun:
@@ -102,21 +161,22 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
         .filter(person_id=OuterRef("person_id"), email__isnull=False)
         .values("email")[:1]
     )
-    due = (
-        # A deadline to act before: once the request is submitted, nothing is left to do.
-        Procedure.objects.filter(status__in=BEFORE_SUBMISSION)
-        .filter(
-            due_on__gte=today,
-            due_on__lte=today + timedelta(days=REMINDER_DAYS),
-            reminder_sent_at__isnull=True,
-            person__status=PersonStatus.ACTIVE,
-        )
+    # A deadline to act before: once the request is submitted, nothing is left to do.
+    due = Procedure.objects.filter(status__in=BEFORE_SUBMISSION).filter(
+        due_on__gte=today,
+        due_on__lte=today + timedelta(days=REMINDER_DAYS),
+        reminder_sent_at__isnull=True,
+        person__status=PersonStatus.ACTIVE,
+    )
+    allowed = _followed_with_consent(now)
+    run = ReminderRun(not_allowed=due.exclude(allowed).count())
+    reachable = (
+        due.filter(allowed)
         .annotate(account_phone=Subquery(own_space_phone), account_email=Subquery(own_space_email))
         .exclude(person__phone="", account_phone__isnull=True, account_email__isnull=True)
         .select_related("person", "procedure_type")
     )
-    run = ReminderRun()
-    for procedure in due:
+    for procedure in reachable:
         account_phone: str | None = procedure.account_phone  # type: ignore[attr-defined]
         email: str | None = procedure.account_email  # type: ignore[attr-defined]
         to = account_phone or mobile_number(procedure.person.phone)
@@ -159,10 +219,11 @@ def reminders_send_due(*, now: datetime) -> ReminderRun:
 def _claim(procedure_id: int, person_id: int, now: datetime) -> bool:
     """Mark the reminder as being sent, in a short transaction of its own; False when
     another run has it, or when, since the list was read, the file has left the active
-    base or a merge has moved the procedure to another file (whose number this run did
-    not read: the next run reminds that file)."""
+    base, the person has withdrawn their consent, or a merge has moved the procedure to
+    another file (whose number this run did not read: the next run reminds that file)."""
     with transaction.atomic():
         unclaimed = Procedure.objects.filter(
+            _followed_with_consent(now),
             pk=procedure_id,
             reminder_sent_at__isnull=True,
             person_id=person_id,
@@ -182,8 +243,8 @@ def _release(procedure_id: int, now: datetime) -> None:
 
 
 @task()
-def open_next_occurrences() -> int:
-    return recurring_open_due(now=timezone.now())
+def open_next_occurrences() -> dict[str, int]:
+    return asdict(recurring_open_due(now=timezone.now()))
 
 
 @task()

@@ -10,8 +10,10 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
+from relais.consent.models import Consent
 from relais.consent.services import persons_merge
 from relais.notifications import sms
+from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
 from relais.procedures import tasks
 from relais.procedures.models import Procedure, ProcedureStatus
@@ -19,12 +21,14 @@ from relais.procedures.services import procedure_update
 from relais.procedures.tasks import (
     REMINDER_BODY,
     ReminderRun,
+    RenewalRun,
     open_next_occurrences,
     recurring_open_due,
     reminders_send_due,
     send_due_reminders,
 )
-from tests.persons.factories import PersonFactory
+from tests.factories import MembershipFactory, OrganisationFactory
+from tests.persons.factories import BlockFactory, ConsentFactory, PersonFactory
 from tests.portal.factories import PersonAccountFactory
 from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
 
@@ -42,10 +46,28 @@ def _empty_outbox():
     sms.outbox.clear()
 
 
-def _declaration(next_due_on, **fields):
-    """A quarterly declaration already submitted, due again on `next_due_on`."""
+def _consent(person, organisation, **fields):
+    """A consent of the person to the organisation for every category, live on the runs'
+    day unless told otherwise."""
+    fields.setdefault("starts_at", NOW - datetime.timedelta(days=30))
+    fields.setdefault("expires_at", NOW + datetime.timedelta(days=150))
+    return ConsentFactory(person=person, organisation=organisation, **fields)
+
+
+def _procedure(*, followed=True, **fields):
+    """A procedure to do, followed with the person's consent unless `followed` is False."""
+    procedure = ProcedureFactory(**fields)
+    if followed:
+        _consent(procedure.person, procedure.organisation)
+    return procedure
+
+
+def _declaration(next_due_on, *, followed=True, **fields):
+    """A quarterly declaration already submitted, due again on `next_due_on`, followed
+    with the person's consent unless `followed` is False."""
     fields.setdefault("procedure_type", ProcedureTypeFactory(recurring=True))
-    return ProcedureFactory(
+    return _procedure(
+        followed=followed,
         status=ProcedureStatus.SUBMITTED,
         requested_on=datetime.date(2025, 12, 1),
         taken_on=datetime.date(2025, 12, 1),
@@ -54,6 +76,82 @@ def _declaration(next_due_on, **fields):
         next_due_on=next_due_on,
         **fields,
     )
+
+
+def _colleague(organisation, **fields):
+    """A professional of the organisation since a year before the runs' day."""
+    fields.setdefault("started_on", TODAY - datetime.timedelta(days=365))
+    return MembershipFactory(organisation=organisation, **fields).user
+
+
+def _word(case, procedure):
+    """What the person said to the procedure's organisation, in `case`."""
+    person, organisation = procedure.person, procedure.organisation
+    if case == "never given":
+        return
+    if case == "withdrawn":
+        _consent(
+            person,
+            organisation,
+            revoked_at=NOW - datetime.timedelta(days=1),
+            revoked_by_label="La personne",
+        )
+    if case == "expired":
+        _consent(
+            person,
+            organisation,
+            starts_at=NOW - datetime.timedelta(days=200),
+            expires_at=NOW - datetime.timedelta(days=1),
+        )
+    if case == "not started yet":
+        _consent(person, organisation, starts_at=NOW + datetime.timedelta(hours=1))
+    if case == "not covering procedures":
+        everything_else = [c for c in DataCategory.values if c != DataCategory.PROCEDURES]
+        _consent(person, organisation, categories=everything_else)
+    if case == "to another organisation only":
+        _consent(person, OrganisationFactory())
+    if case == "organisation blocked":
+        _consent(person, organisation)
+        BlockFactory(person=person, organisation=organisation)
+    if case == "to a professional who left":
+        former = _colleague(organisation, ended_on=TODAY - datetime.timedelta(days=1))
+        _consent(person, organisation, professional=former)
+    if case == "to a professional blocked":
+        colleague = _colleague(organisation)
+        _consent(person, organisation, professional=colleague)
+        BlockFactory(person=person, professional=colleague)
+    if case == "to one of its professionals":
+        _consent(person, organisation, professional=_colleague(organisation))
+    if case == "block lifted":
+        _consent(person, organisation)
+        BlockFactory(person=person, organisation=organisation, lifted_at=NOW)
+    if case == "another organisation blocked":
+        _consent(person, organisation)
+        BlockFactory(person=person, organisation=OrganisationFactory())
+    if case == "a colleague blocked":
+        _consent(person, organisation)
+        BlockFactory(person=person, professional=_colleague(organisation))
+
+
+# The person no longer lets the procedure's organisation follow their procedures.
+NOT_ALLOWED = [
+    "never given",
+    "withdrawn",
+    "expired",
+    "not started yet",
+    "not covering procedures",
+    "to another organisation only",
+    "organisation blocked",
+    "to a professional who left",
+    "to a professional blocked",
+]
+# They still do, as the access rule reads their consents and blocks.
+ALLOWED = [
+    "to one of its professionals",
+    "block lifted",
+    "another organisation blocked",
+    "a colleague blocked",
+]
 
 
 class Meanwhile:
@@ -76,7 +174,7 @@ class Meanwhile:
 def test_it_opens_the_next_occurrence_a_month_ahead():
     previous = _declaration(datetime.date(2026, 3, 31))
 
-    assert recurring_open_due(now=NOW) == 1
+    assert recurring_open_due(now=NOW) == RenewalRun(opened=1)
 
     following = previous.next
     assert following.previous == previous
@@ -97,7 +195,7 @@ def test_it_opens_the_next_occurrence_a_month_ahead():
 def test_it_opens_an_occurrence_whose_deadline_passed():
     previous = _declaration(datetime.date(2026, 2, 28))
 
-    assert recurring_open_due(now=NOW) == 1
+    assert recurring_open_due(now=NOW) == RenewalRun(opened=1)
     assert previous.next.due_on == datetime.date(2026, 2, 28)
 
 
@@ -105,9 +203,9 @@ def test_it_opens_each_next_occurrence_once():
     _declaration(datetime.date(2026, 3, 31))
     _declaration(datetime.date(2026, 4, 9))
 
-    assert recurring_open_due(now=NOW) == 2
-    assert recurring_open_due(now=NOW) == 0
-    assert recurring_open_due(now=NOW + datetime.timedelta(days=1)) == 0
+    assert recurring_open_due(now=NOW) == RenewalRun(opened=2)
+    assert recurring_open_due(now=NOW) == RenewalRun()
+    assert recurring_open_due(now=NOW + datetime.timedelta(days=1)) == RenewalRun()
     assert Procedure.objects.count() == 4
     assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_RECURRED).count() == 2
 
@@ -134,7 +232,7 @@ def test_it_opens_nothing_when_not_due(case):
         fields["person__status"] = PersonStatus.ARCHIVED
     _declaration(next_due_on, **fields)
 
-    assert recurring_open_due(now=NOW) == 0
+    assert recurring_open_due(now=NOW) == RenewalRun()
     assert Procedure.objects.count() == 1
 
 
@@ -147,7 +245,7 @@ def test_a_renewal_follows_a_merge_made_while_the_run_reads_its_list(monkeypatch
     merge = Meanwhile(lambda: persons_merge(keep=kept, absorb=duplicate, by=SYSTEM))
     monkeypatch.setattr(tasks, "transaction", merge)
 
-    assert recurring_open_due(now=NOW) == 1
+    assert recurring_open_due(now=NOW) == RenewalRun(opened=1)
 
     previous.refresh_from_db()
     assert previous.person_id == previous.next.person_id == kept.pk
@@ -163,7 +261,7 @@ def test_it_opens_no_renewal_on_a_file_archived_while_the_run_reads_its_list(mon
     )
     monkeypatch.setattr(tasks, "transaction", archive)
 
-    assert recurring_open_due(now=NOW) == 0
+    assert recurring_open_due(now=NOW) == RenewalRun()
 
     assert Procedure.objects.count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_RECURRED).exists()
@@ -173,16 +271,60 @@ def test_the_task_uses_today():
     _declaration(datetime.date(2026, 3, 31))
 
     with patch("django.utils.timezone.now", return_value=NOW):
-        assert open_next_occurrences.call() == 1
+        assert open_next_occurrences.call() == {"opened": 1, "not_allowed": 0}
 
     assert Procedure.objects.get(previous__isnull=False).requested_on == TODAY
+
+
+@pytest.mark.parametrize("case", NOT_ALLOWED)
+def test_it_opens_no_renewal_for_an_organisation_the_person_no_longer_allows(case):
+    previous = _declaration(datetime.date(2026, 3, 31), followed=False)
+    _word(case, previous)
+
+    assert recurring_open_due(now=NOW) == RenewalRun(not_allowed=1)
+
+    assert Procedure.objects.count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_RECURRED).exists()
+
+
+@pytest.mark.parametrize("case", ALLOWED)
+def test_it_opens_the_renewal_while_the_person_allows_the_organisation(case):
+    previous = _declaration(datetime.date(2026, 3, 31), followed=False)
+    _word(case, previous)
+
+    assert recurring_open_due(now=NOW) == RenewalRun(opened=1)
+
+
+def test_it_opens_the_renewal_once_the_person_consents_again():
+    previous = _declaration(datetime.date(2026, 3, 31), followed=False)
+    _word("withdrawn", previous)
+    assert recurring_open_due(now=NOW) == RenewalRun(not_allowed=1)
+
+    _consent(previous.person, previous.organisation, starts_at=NOW + datetime.timedelta(hours=1))
+
+    assert recurring_open_due(now=NOW + datetime.timedelta(hours=2)) == RenewalRun(opened=1)
+    assert previous.next.due_on == datetime.date(2026, 3, 31)
+
+
+def test_it_opens_no_renewal_when_consent_is_withdrawn_while_the_run_reads_its_list(
+    monkeypatch,
+):
+    previous = _declaration(datetime.date(2026, 3, 31))
+    withdraw = Meanwhile(
+        lambda: Consent.objects.filter(person=previous.person).update(revoked_at=NOW)
+    )
+    monkeypatch.setattr(tasks, "transaction", withdraw)
+
+    assert recurring_open_due(now=NOW) == RenewalRun(not_allowed=1)
+
+    assert Procedure.objects.count() == 1
 
 
 # Reminders
 
 
 def test_it_reminds_the_person_of_a_deadline():
-    procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=7))
+    procedure = _procedure(due_on=TODAY + datetime.timedelta(days=7))
 
     assert reminders_send_due(now=NOW) == ReminderRun(sent=1)
 
@@ -204,7 +346,7 @@ def test_the_reminder_carries_no_personal_data():
 
 
 def test_it_reminds_once():
-    ProcedureFactory(due_on=TODAY)
+    _procedure(due_on=TODAY)
 
     assert reminders_send_due(now=NOW).sent == 1
     assert reminders_send_due(now=NOW + datetime.timedelta(hours=1)) == ReminderRun()
@@ -214,7 +356,7 @@ def test_it_reminds_once():
 
 
 def test_a_deadline_moved_after_its_reminder_is_reminded_again():
-    procedure = ProcedureFactory(requested_on=TODAY, due_on=TODAY + datetime.timedelta(days=2))
+    procedure = _procedure(requested_on=TODAY, due_on=TODAY + datetime.timedelta(days=2))
     assert reminders_send_due(now=NOW).sent == 1
 
     procedure_update(procedure=procedure, by=SYSTEM, due_on=TODAY + datetime.timedelta(days=20))
@@ -226,7 +368,7 @@ def test_a_deadline_moved_after_its_reminder_is_reminded_again():
 
 
 def test_a_correction_that_leaves_the_deadline_keeps_its_reminder():
-    procedure = ProcedureFactory(requested_on=TODAY, due_on=TODAY)
+    procedure = _procedure(requested_on=TODAY, due_on=TODAY)
     reminders_send_due(now=NOW)
 
     procedure_update(
@@ -254,7 +396,7 @@ def test_a_correction_that_leaves_the_deadline_keeps_its_reminder():
     ],
 )
 def test_it_reminds_nobody_when_not_due(fields):
-    ProcedureFactory(**fields)
+    _procedure(**fields)
 
     assert reminders_send_due(now=NOW) == ReminderRun()
 
@@ -263,7 +405,7 @@ def test_it_reminds_nobody_when_not_due(fields):
 
 
 def test_it_reminds_nobody_on_a_file_archived_while_the_run_reads_its_list(monkeypatch):
-    procedure = ProcedureFactory(due_on=TODAY)
+    procedure = _procedure(due_on=TODAY)
     archive = Meanwhile(
         lambda: Person.objects.filter(pk=procedure.person_id).update(status=PersonStatus.ARCHIVED)
     )
@@ -281,7 +423,7 @@ def test_a_reminder_follows_a_merge_made_while_the_run_reads_its_list(monkeypatc
     """The run read the procedure on the duplicate, with its number; a merge moved it to
     the file kept and archived the duplicate before the reminder was claimed: nothing is
     sent in the duplicate's name, and the next run reminds the file kept."""
-    procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=1))
+    procedure = _procedure(due_on=TODAY + datetime.timedelta(days=1))
     duplicate, kept = procedure.person, PersonFactory(phone="07 98 76 54 32")
     merge = Meanwhile(lambda: persons_merge(keep=kept, absorb=duplicate, by=SYSTEM))
     monkeypatch.setattr(tasks, "transaction", merge)
@@ -301,7 +443,7 @@ class RefusingBackend:
 
 
 def test_a_refused_sms_is_tried_again_next_time(settings):
-    procedure = ProcedureFactory(due_on=TODAY)
+    procedure = _procedure(due_on=TODAY)
     settings.RELAIS_SMS_BACKEND = "tests.procedures.test_tasks.RefusingBackend"
 
     assert reminders_send_due(now=NOW) == ReminderRun(refused=1)
@@ -336,7 +478,7 @@ class WitnessBackend:
 def test_it_sends_the_sms_outside_any_transaction(transactional_db, settings):
     """The journal's append locks every audited write of the platform until its
     transaction ends: a slow provider must never be waited for inside it."""
-    ProcedureFactory(due_on=TODAY)
+    _procedure(due_on=TODAY)
     settings.RELAIS_SMS_BACKEND = "tests.procedures.test_tasks.WitnessBackend"
     WitnessBackend.seen = []
 
@@ -347,7 +489,7 @@ def test_it_sends_the_sms_outside_any_transaction(transactional_db, settings):
 
 
 def test_a_refused_sms_releases_the_claim_outside_any_transaction(transactional_db, settings):
-    procedure = ProcedureFactory(due_on=TODAY)
+    procedure = _procedure(due_on=TODAY)
     settings.RELAIS_SMS_BACKEND = "tests.procedures.test_tasks.RefusingBackend"
 
     assert reminders_send_due(now=NOW) == ReminderRun(refused=1)
@@ -362,7 +504,7 @@ def test_a_refused_sms_releases_the_claim_outside_any_transaction(transactional_
     reason="SKIP LOCKED is PostgreSQL's",
 )
 def test_it_leaves_a_reminder_another_run_is_claiming(transactional_db):
-    procedure = ProcedureFactory(due_on=TODAY)
+    procedure = _procedure(due_on=TODAY)
     other = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         other.set_autocommit(False)
@@ -396,7 +538,7 @@ def test_it_leaves_a_reminder_another_run_is_claiming(transactional_db):
     ],
 )
 def test_it_sends_to_the_file_phone_written_in_any_usual_way(typed, sent_to):
-    ProcedureFactory(due_on=TODAY, person__phone=typed)
+    _procedure(due_on=TODAY, person__phone=typed)
 
     assert reminders_send_due(now=NOW).sent == 1
 
@@ -407,7 +549,7 @@ def test_it_sends_to_the_file_phone_written_in_any_usual_way(typed, sent_to):
     "typed", ["03 21 46 00 00", "0612", "pas de portable", "08 00 00 00 00", "+33 9 70 00 00 00"]
 )
 def test_it_skips_and_counts_a_number_that_is_not_a_mobile(typed):
-    procedure = ProcedureFactory(due_on=TODAY, person__phone=typed)
+    procedure = _procedure(due_on=TODAY, person__phone=typed)
 
     assert reminders_send_due(now=NOW) == ReminderRun(not_mobile=1)
 
@@ -419,7 +561,7 @@ def test_it_skips_and_counts_a_number_that_is_not_a_mobile(typed):
 
 @pytest.mark.parametrize("file_phone", ["0612345678", "03 21 46 00 00", ""])
 def test_it_prefers_the_phone_of_the_persons_own_space(file_phone):
-    procedure = ProcedureFactory(due_on=TODAY, person__phone=file_phone)
+    procedure = _procedure(due_on=TODAY, person__phone=file_phone)
     PersonAccountFactory(person=procedure.person, phone="+33798765432")
 
     assert reminders_send_due(now=NOW).sent == 1
@@ -430,7 +572,7 @@ def test_it_prefers_the_phone_of_the_persons_own_space(file_phone):
 def test_it_reminds_by_email_a_person_with_no_mobile_but_an_address_in_their_space(
     mailoutbox,
 ):
-    procedure = ProcedureFactory(due_on=TODAY, person__phone="03 21 46 00 00")
+    procedure = _procedure(due_on=TODAY, person__phone="03 21 46 00 00")
     PersonAccountFactory(person=procedure.person, email="lea@exemple.test")
 
     assert reminders_send_due(now=NOW) == ReminderRun(sent=1)
@@ -443,7 +585,7 @@ def test_it_reminds_by_email_a_person_with_no_mobile_but_an_address_in_their_spa
 
 
 def test_a_reminder_whose_email_cannot_leave_is_tried_again(mailoutbox, monkeypatch):
-    procedure = ProcedureFactory(due_on=TODAY, person__phone="")
+    procedure = _procedure(due_on=TODAY, person__phone="")
     PersonAccountFactory(person=procedure.person, email="lea@exemple.test")
 
     def server_down(*args, **kwargs):
@@ -456,7 +598,7 @@ def test_a_reminder_whose_email_cannot_leave_is_tried_again(mailoutbox, monkeypa
 
 
 def test_it_uses_the_file_phone_once_the_own_space_is_closed():
-    procedure = ProcedureFactory(due_on=TODAY)
+    procedure = _procedure(due_on=TODAY)
     PersonAccountFactory(person=procedure.person, closed=True)
 
     assert reminders_send_due(now=NOW).sent == 1
@@ -464,11 +606,65 @@ def test_it_uses_the_file_phone_once_the_own_space_is_closed():
     assert [message.to for message in sms.outbox] == ["+33612345678"]
 
 
+@pytest.mark.parametrize("case", NOT_ALLOWED)
+def test_it_sends_no_reminder_for_an_organisation_the_person_no_longer_allows(case):
+    procedure = _procedure(due_on=TODAY, followed=False)
+    _word(case, procedure)
+
+    assert reminders_send_due(now=NOW) == ReminderRun(not_allowed=1)
+
+    assert sms.outbox == []
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
+
+
+@pytest.mark.parametrize("case", ALLOWED)
+def test_it_sends_the_reminder_while_the_person_allows_the_organisation(case):
+    procedure = _procedure(due_on=TODAY, followed=False)
+    _word(case, procedure)
+
+    assert reminders_send_due(now=NOW) == ReminderRun(sent=1)
+
+
+def test_it_sends_the_reminder_once_the_person_consents_again():
+    procedure = _procedure(due_on=TODAY + datetime.timedelta(days=3), followed=False)
+    _word("withdrawn", procedure)
+    assert reminders_send_due(now=NOW) == ReminderRun(not_allowed=1)
+
+    _consent(procedure.person, procedure.organisation, starts_at=NOW + datetime.timedelta(days=1))
+
+    assert reminders_send_due(now=NOW + datetime.timedelta(days=2)) == ReminderRun(sent=1)
+    assert len(sms.outbox) == 1
+
+
+def test_it_sends_no_reminder_when_consent_is_withdrawn_while_the_run_reads_its_list(
+    monkeypatch,
+):
+    procedure = _procedure(due_on=TODAY)
+    withdraw = Meanwhile(
+        lambda: Consent.objects.filter(person=procedure.person).update(revoked_at=NOW)
+    )
+    monkeypatch.setattr(tasks, "transaction", withdraw)
+
+    assert reminders_send_due(now=NOW) == ReminderRun()
+
+    assert sms.outbox == []
+    procedure.refresh_from_db()
+    assert procedure.reminder_sent_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_REMINDER_SENT).exists()
+
+
 def test_the_task_uses_now():
-    procedure = ProcedureFactory(due_on=TODAY + datetime.timedelta(days=2))
+    procedure = _procedure(due_on=TODAY + datetime.timedelta(days=2))
 
     with patch("django.utils.timezone.now", return_value=NOW):
-        assert send_due_reminders.call() == {"sent": 1, "not_mobile": 0, "refused": 0}
+        assert send_due_reminders.call() == {
+            "sent": 1,
+            "not_mobile": 0,
+            "refused": 0,
+            "not_allowed": 0,
+        }
 
     procedure.refresh_from_db()
     assert procedure.reminder_sent_at == NOW
@@ -489,7 +685,7 @@ def test_the_daily_command_runs_both():
 
 
 def test_the_daily_command_tells_the_reminders_it_could_not_send():
-    ProcedureFactory(due_on=TODAY, person__phone="03 21 46 00 00")
+    _procedure(due_on=TODAY, person__phone="03 21 46 00 00")
     out = StringIO()
 
     with patch("django.utils.timezone.now", return_value=NOW):
@@ -499,6 +695,23 @@ def test_the_daily_command_tells_the_reminders_it_could_not_send():
         "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s). 1 rappel(s) non "
         "envoyé(s) : ni numéro de portable, ni adresse électronique."
     )
+
+
+def test_the_daily_command_tells_what_the_persons_no_longer_allow():
+    _declaration(datetime.date(2026, 3, 15), followed=False)
+    _procedure(due_on=TODAY, followed=False)
+    out = StringIO()
+
+    with patch("django.utils.timezone.now", return_value=NOW):
+        call_command("procedures_daily", stdout=out)
+
+    assert out.getvalue().strip() == (
+        "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s). 1 démarche(s) à "
+        "renouveler non ouverte(s) : la personne ne permet plus à la structure de suivre ses "
+        "démarches. 1 rappel(s) non envoyé(s) : la personne ne permet plus à la structure de "
+        "suivre ses démarches."
+    )
+    assert sms.outbox == []
 
 
 def test_the_daily_command_can_hand_the_work_to_the_queue():
@@ -511,3 +724,38 @@ def test_the_daily_command_can_hand_the_work_to_the_queue():
     assert "confiés à la file de tâches" in out.getvalue()
     # The test backend runs enqueued tasks at once.
     assert Procedure.objects.filter(previous__isnull=False).count() == 1
+
+
+# Query-count pins: each run reads its list in two queries whatever its length (the
+# procedures left aside are counted, the others listed), then costs the same for each
+# procedure it acts on.
+RENEWAL_LIST = 2
+# The lock with the consent read again, the next occurrence and the file looked up again,
+# then the opening: its checks, its rows and its journal row.
+RENEWAL_EACH = 25
+REMINDER_LIST = 2
+# The claim (savepoint, update, release, and the lock before the update on PostgreSQL),
+# then the journal row.
+REMINDER_EACH = 7 + connection.features.has_select_for_update_skip_locked
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_the_renewals_run_a_fixed_number_of_queries(size, django_assert_num_queries):
+    for case in NOT_ALLOWED[:size]:
+        _word(case, _declaration(datetime.date(2026, 3, 31), followed=False))
+    for _ in range(size):
+        _declaration(datetime.date(2026, 3, 31))
+
+    with django_assert_num_queries(RENEWAL_LIST + size * RENEWAL_EACH):
+        assert recurring_open_due(now=NOW) == RenewalRun(opened=size, not_allowed=size)
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_the_reminders_run_a_fixed_number_of_queries(size, django_assert_num_queries):
+    for case in NOT_ALLOWED[:size]:
+        _word(case, _procedure(due_on=TODAY, followed=False))
+    for _ in range(size):
+        _procedure(due_on=TODAY)
+
+    with django_assert_num_queries(REMINDER_LIST + size * REMINDER_EACH):
+        assert reminders_send_due(now=NOW) == ReminderRun(sent=size, not_allowed=size)

@@ -21,16 +21,26 @@ class Command(BaseCommand):
             self.stdout.write("Travaux des démarches confiés à la file de tâches.")
             return
         # Renewals first: a procedure opened today with a near deadline is reminded today.
-        opened = open_next_occurrences.call()
+        renewals = open_next_occurrences.call()
         reminders = send_due_reminders.call()
         summary = (
-            f"{opened} démarche(s) à renouveler ouverte(s), {reminders['sent']} rappel(s) "
-            "envoyé(s)."
+            f"{renewals['opened']} démarche(s) à renouveler ouverte(s), {reminders['sent']} "
+            "rappel(s) envoyé(s)."
         )
+        if renewals["not_allowed"]:
+            summary += (
+                f" {renewals['not_allowed']} démarche(s) à renouveler non ouverte(s) : la "
+                "personne ne permet plus à la structure de suivre ses démarches."
+            )
         if reminders["not_mobile"]:
             summary += (
                 f" {reminders['not_mobile']} rappel(s) non envoyé(s) : ni numéro de portable, "
                 "ni adresse électronique."
+            )
+        if reminders["not_allowed"]:
+            summary += (
+                f" {reminders['not_allowed']} rappel(s) non envoyé(s) : la personne ne permet "
+                "plus à la structure de suivre ses démarches."
             )
         if reminders["refused"]:
             summary += (
