@@ -134,7 +134,8 @@ def _recent_reads_sql(files: type[models.Model]) -> str:
     quote = connection.ops.quote_name
     selected = columns(AuditEvent, "a", RecentRead._fields)
     journal = quote(AuditEvent._meta.db_table)
-    table, link = quote(files._meta.db_table), quote(files._meta.get_field("merged_into").column)
+    (link,) = (quote(f.column) for f in files._meta.concrete_fields if f.name == "merged_into")
+    table = quote(files._meta.db_table)
     return (
         f"SELECT * FROM (SELECT {selected} FROM {journal} a"  # noqa: S608 (identifiers only)
         " WHERE a.person_id = %s AND a.action = %s ORDER BY a.seq DESC LIMIT %s) own"
