@@ -11,6 +11,7 @@ The default follows least privilege (docs/charte.md explains each choice):
 """
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import product
 
@@ -27,6 +28,26 @@ from relais.persons.categories import DataCategory as C
 from relais.persons.categories import Level
 
 R, W, N = Level.READ, Level.WRITE, Level.NONE
+
+# What a professional commits to in accepting the default charter, one paragraph each.
+DEFAULT_COMMITMENTS = (
+    "Je n'ouvre un dossier que pour accompagner la personne, avec son consentement, dans la "
+    "limite de ce qu'elle a accepté de partager.\n"
+    "\n"
+    "Je saisis avec la personne plutôt qu'à sa place, et je lui explique ce que je fais.\n"
+    "\n"
+    "J'écris des notes objectives et nécessaires ; je n'écris ni diagnostic, ni opinion, ni "
+    "jugement.\n"
+    "\n"
+    "Je n'utilise l'accès exceptionnel qu'en cas de nécessité, en écrivant pourquoi : la "
+    "personne et mon responsable le verront.\n"
+    "\n"
+    "Je ne partage ni mon mot de passe, ni mon second facteur, et je me déconnecte en quittant "
+    "le poste.\n"
+    "\n"
+    "Chacun de mes accès est inscrit dans un journal que la personne peut consulter."
+)
+COMMITMENTS_MAX_LENGTH = 5000
 
 _SOCIAL_WORK = {
     C.IDENTITY: W, C.FAMILY: W, C.RESOURCES: W, C.HOUSING: W, C.EMPLOYMENT: W,
@@ -165,21 +186,51 @@ def _matrix_errors(levels: dict[tuple[str, str, str], str]) -> list[str]:
     return errors
 
 
+def commitments_cleaned(text: str) -> str:
+    """The commitments as a version keeps them: the line breaks a browser sends (CR LF) as
+    one, no blank before or after the text, no space at the end of a line. Two texts that read
+    the same are the same text: publishing one over the other changes nothing."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def commitments_errors(text: str) -> list[str]:
+    """What keeps `text`, cleaned, from being the commitments of a version."""
+    if not text:
+        return [
+            "Écrivez les engagements que chaque professionnel accepte avec cette version : "
+            "le texte ne peut pas être vide."
+        ]
+    if "\x00" in text:
+        return ["Le texte des engagements contient un caractère invisible interdit : récrivez-le."]
+    if len(text) > COMMITMENTS_MAX_LENGTH:
+        return [
+            f"Le texte des engagements dépasse {COMMITMENTS_MAX_LENGTH} caractères : "
+            "raccourcissez-le."
+        ]
+    return []
+
+
 def charter_publish(
     *,
     levels: dict[tuple[str, str, str], str],
     summary: str,
     by: Actor,
+    commitments: str | None = None,
     edited_from: int | None = None,
 ) -> CharterVersion:
     """Publish a new version: every professional accepts it at their next request (at
     most `CURRENT_VERSION_KEPT_FOR` seconds after the commit on another server process),
-    and the access rule reads the rights it gives from then on. With
+    and the access rule reads the rights it gives from then on. Without `commitments`, the
+    version keeps those of the last one (the default ones for the first). With
     `edited_from`, the number of the version the pilot's page showed, refused if another
     pilot has published one since: its changes would be overwritten unseen. A matrix that
-    is not whole, or holds a level that does not exist, is refused before anything is
-    written."""
+    is not whole, or holds a level that does not exist, and empty commitments are refused
+    before anything is written."""
     errors = _matrix_errors(levels)
+    if commitments is not None:
+        commitments = commitments_cleaned(commitments)
+        errors.extend(commitments_errors(commitments))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -194,10 +245,13 @@ def charter_publish(
                 f"La version {last.number} a été publiée pendant votre modification : la grille "
                 "montre maintenant ses niveaux. Refaites vos changements, puis publiez."
             )
+        if commitments is None:
+            commitments = last.commitments if last else DEFAULT_COMMITMENTS
         version = CharterVersion.objects.create(
             number=(last.number + 1) if last else 1,
             published_by_label=by.label,
             summary=summary,
+            commitments=commitments,
         )
         _rules_from(version, levels)
         audit_record(
@@ -251,12 +305,20 @@ def levels_for(kind: str, profession: str, version: CharterVersion | None = None
     return levels
 
 
-def version_changes(version: CharterVersion, kind: str) -> list[tuple[str, str, str, str]]:
-    """(profession, category, level before, level after) of each right of `kind` that
-    `version` changed from the version before it: what the pilot checks after publishing."""
+@dataclass(frozen=True)
+class VersionChanges:
+    """What a version changed from the version before it, as the pilot checks it after
+    publishing: whether the text of the commitments changed, and the (profession, category,
+    level before, level after) of each right it changed for one kind of organisation."""
+
+    commitments: bool
+    rights: list[tuple[str, str, str, str]]
+
+
+def version_changes(version: CharterVersion, kind: str) -> VersionChanges:
     before = CharterVersion.objects.filter(number__lt=version.number).order_by("-number").first()
     if before is None:
-        return []
+        return VersionChanges(commitments=False, rights=[])
     old, new = (
         {
             (rule.profession, rule.category): rule.level
@@ -264,12 +326,15 @@ def version_changes(version: CharterVersion, kind: str) -> list[tuple[str, str, 
         }
         for read in (before, version)
     )
-    return [
-        (profession, category, old.get((profession, category), N), level)
-        for profession in Profession.values
-        for category in C.values
-        if (level := new.get((profession, category), N)) != old.get((profession, category), N)
-    ]
+    return VersionChanges(
+        commitments=version.commitments != before.commitments,
+        rights=[
+            (profession, category, old.get((profession, category), N), level)
+            for profession in Profession.values
+            for category in C.values
+            if (level := new.get((profession, category), N)) != old.get((profession, category), N)
+        ],
+    )
 
 
 def _rights_shown(user_id: int) -> list[tuple[str, str]]:

@@ -169,12 +169,16 @@ class BreakGlassGrant(models.Model):
 
 
 class CharterVersion(models.Model):
-    """A version of the charte d'usages: who may read or write which category."""
+    """A version of the charte d'usages: who may read or write which category, and the
+    commitments a professional makes in accepting it. Both are kept with the version, so
+    that an acceptance still says what was accepted once the wording has changed."""
 
     number = models.PositiveIntegerField("version", unique=True)
     published_at = models.DateTimeField("publiée le", default=timezone.now)
     published_by_label = models.CharField("publiée par", max_length=200)
     summary = models.TextField("ce qui change", blank=True)
+    # Plain text, one paragraph per commitment: shown escaped, never as HTML.
+    commitments = models.TextField("engagements")
 
     class Meta:
         verbose_name = "version de la charte"

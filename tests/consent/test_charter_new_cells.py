@@ -86,7 +86,7 @@ def test_the_changes_list_a_cell_the_version_before_predates():
 
     newer = charter_publish(levels=levels, summary="Infirmiers", by=SYSTEM)
 
-    assert version_changes(newer, OrganisationKind.CCAS) == [
+    assert version_changes(newer, OrganisationKind.CCAS).rights == [
         (Profession.NURSE, DataCategory.HEALTH, Level.NONE, Level.READ)
     ]
 
@@ -145,6 +145,7 @@ def test_the_pilot_opens_a_profession_the_version_predates_and_publishes_every_c
         {
             "type": OrganisationKind.CCAS,
             "summary": "Les infirmiers lisent la santé",
+            "commitments": before.commitments,
             "version": before.number,
             **_grid(OrganisationKind.CCAS),
             opened: Level.READ,
@@ -175,6 +176,7 @@ def test_the_pilot_publishes_another_kind_s_grid_over_a_version_that_predates_a_
         {
             "type": OrganisationKind.CCAS,
             "summary": "Les CIP lisent la santé",
+            "commitments": before.commitments,
             "version": before.number,
             **_grid(OrganisationKind.CCAS),
             f"{Profession.CIP}__{DataCategory.HEALTH}": Level.READ,

@@ -86,7 +86,13 @@ def test_it_asks_again_when_the_pilot_publishes_a_new_version(
     with django_capture_on_commit_callbacks(execute=True):
         response = pilot.post(
             reverse("consent:charter_edit"),
-            {"type": "ccas", "summary": "Mise à jour", "version": _shown(), **levels},
+            {
+                "type": "ccas",
+                "summary": "Mise à jour",
+                "version": _shown(),
+                "commitments": _in_force_commitments(),
+                **levels,
+            },
         )
 
     assert response.status_code == 302
@@ -122,6 +128,11 @@ def _shown() -> int:
     return current_version().number
 
 
+def _in_force_commitments() -> str:
+    """The commitments the editor's page shows, posted back unchanged with the grid."""
+    return current_version().commitments
+
+
 def test_it_refuses_to_publish_over_a_version_published_while_the_grid_was_edited(
     pilot_client, django_capture_on_commit_callbacks
 ):
@@ -136,6 +147,7 @@ def test_it_refuses_to_publish_over_a_version_published_while_the_grid_was_edite
             "type": "ccas",
             "summary": "Mise à jour",
             "version": shown,
+            "commitments": _in_force_commitments(),
             **_ccas_levels(),
             typed: "write",
         },
@@ -197,7 +209,13 @@ def test_it_publishes_a_summary_of_the_longest_length_allowed(pilot_client):
 
     response = pilot_client.post(
         reverse("consent:charter_edit"),
-        {"type": "ccas", "summary": summary, "version": _shown(), **_changed_levels()},
+        {
+            "type": "ccas",
+            "summary": summary,
+            "version": _shown(),
+            "commitments": _in_force_commitments(),
+            **_changed_levels(),
+        },
     )
 
     assert response.status_code == 302
@@ -361,12 +379,19 @@ def test_a_form_sent_under_a_version_not_accepted_comes_back_to_the_page_that_he
 def test_it_refuses_a_publication_that_changes_no_right_and_changes_nothing(pilot_client):
     page = _refused(
         pilot_client,
-        {"type": "ccas", "summary": "Relecture", "version": _shown(), **_ccas_levels()},
+        {
+            "type": "ccas",
+            "summary": "Relecture",
+            "version": _shown(),
+            "commitments": _in_force_commitments(),
+            **_ccas_levels(),
+        },
     )
 
     assert (
-        f"La grille ne change aucun droit de la version {_shown()} : rien n'est publié, "
-        "et les professionnels n'ont pas à l'accepter de nouveau."
+        "La grille ne change aucun droit et le texte des engagements est celui de la version "
+        f"{_shown()} : rien n'est publié, et les professionnels n'ont pas à l'accepter de "
+        "nouveau."
     ) in page
 
 

@@ -10,8 +10,11 @@ from django.views.decorators.http import require_http_methods
 from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import charter_exempt, pilot_required
 from relais.consent.charter import (
+    COMMITMENTS_MAX_LENGTH,
     charter_accept,
     charter_publish,
+    commitments_cleaned,
+    commitments_errors,
     current_matrix,
     current_version,
     levels_for,
@@ -103,9 +106,12 @@ def _charter_page(
 @pilot_required
 @require_http_methods(["GET", "POST"])
 def charter_edit(request: HttpRequest) -> HttpResponse:
-    """The pilot edits the matrix for one kind of organisation and publishes a version. A
-    refused publication answers 400 and shows again the levels and the summary typed."""
+    """The pilot edits the matrix for one kind of organisation and the commitments, and
+    publishes a version. A refused publication answers 400 and shows again the levels, the
+    commitments and the summary typed."""
     matrix = current_matrix()
+    in_force = current_version()
+    commitments = in_force.commitments
     kind = (request.POST if request.method == "POST" else request.GET).get("type", "")
     typed: dict[str, str] = {}
     status = 200
@@ -133,6 +139,8 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 )
                 + "."
             )
+        commitments = commitments_cleaned(request.POST.get("commitments", ""))
+        errors.extend(commitments_errors(commitments))
         summary = request.POST.get("summary", "").strip()
         if not summary:
             errors.append("Décrivez en une phrase ce qui change dans cette version.")
@@ -143,11 +151,17 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         edited_from = posted_id(request.POST.get("version", ""))
         if edited_from is None:
             errors.append("La version modifiée manque : rechargez la page.")
-        elif edited_from == current_version().number and not missing and levels == matrix:
+        elif (
+            edited_from == in_force.number
+            and not missing
+            and levels == matrix
+            and commitments == in_force.commitments
+        ):
             # Every professional would be asked to accept it again for nothing.
             errors.append(
-                f"La grille ne change aucun droit de la version {edited_from} : rien n'est "
-                "publié, et les professionnels n'ont pas à l'accepter de nouveau."
+                f"La grille ne change aucun droit et le texte des engagements est celui de la "
+                f"version {edited_from} : rien n'est publié, et les professionnels n'ont pas à "
+                "l'accepter de nouveau."
             )
         if not errors:
             try:
@@ -155,13 +169,15 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                     levels=levels,
                     summary=summary,
                     by=platform_actor(request),
+                    commitments=commitments,
                     edited_from=edited_from,
                 )
             except ValidationError as error:
                 errors.extend(error.messages)
-                # The grid shows the version published meanwhile, not the typed levels:
-                # published again as typed, they would overwrite it unseen.
+                # The page shows the version published meanwhile, not the typed levels and
+                # commitments: published again as typed, they would overwrite it unseen.
                 typed = {}
+                commitments = in_force.commitments
             else:
                 messages.success(
                     request,
@@ -174,7 +190,6 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         status = 400
     if kind not in OrganisationKind.values:
         kind = OrganisationKind.CCAS
-    version = current_version()
     grid = []
     for profession in Profession:
         cells = []
@@ -182,6 +197,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
             name = f"{profession.value}__{category.value}"
             cells.append((category, name, typed.get(name, matrix[(kind, profession, category)])))
         grid.append((profession, cells))
+    changes = version_changes(in_force, kind)
     context = {
         "title": "Modifier la charte d'usages",
         "kind": kind,
@@ -191,7 +207,10 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         "grid": grid,
         "levels": Level.choices,
         "summary": request.POST.get("summary", ""),
-        "version": version,
+        "commitments": commitments,
+        "commitments_max_length": COMMITMENTS_MAX_LENGTH,
+        "version": in_force,
+        "commitments_changed": changes.commitments,
         "changes": [
             (
                 Profession(profession).label,
@@ -199,7 +218,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 Level(old).label,
                 Level(new).label,
             )
-            for profession, category, old, new in version_changes(version, kind)
+            for profession, category, old, new in changes.rights
         ],
     }
     return render(request, "charter/charter_edit.html", context, status=status)
