@@ -49,6 +49,7 @@ class AuditAction(models.TextChoices):
     ACCESS_HISTORY_PRINTED = "access_history_printed", "Historique des accès imprimé"
     CHARTER_PUBLISHED = "charter_published", "Charte d'usages publiée"
     CHARTER_ACCEPTED = "charter_accepted", "Charte d'usages acceptée"
+    CHARTER_REFUSED = "charter_refused", "Charte d'usages refusée (déconnexion)"
     KEYS_ROTATED = "keys_rotated", "Clés de chiffrement renouvelées"
     JOURNAL_TRIMMED = "journal_trimmed", "Journal : lignes anciennes effacées"
     DOCUMENT_UPLOADED = "document_uploaded", "Pièce déposée"

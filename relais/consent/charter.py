@@ -384,3 +384,22 @@ def charter_accept(*, user_id: int, version: CharterVersion, by: Actor) -> None:
                     "droits": ", ".join(f"{kind} × {profession}" for kind, profession in accepted)
                 },
             )
+
+
+def charter_refuse(*, user_id: int, version: CharterVersion, by: Actor) -> bool:
+    """Record that the user refused `version` for the rights it gives them that they have
+    not accepted: what the charter page asked of them. The journal of the organisation they
+    act for shows it to its manager; nobody else is told. False, and nothing recorded, when
+    every right was accepted meanwhile: a refusal does not take an acceptance back."""
+    accepted = rights_accepted(user_id, version)
+    refused = [right for right in _rights_shown(user_id) if right not in accepted]
+    if not refused:
+        return False
+    audit_record(
+        action=AuditAction.CHARTER_REFUSED,
+        by=by,
+        object_type="charte",
+        object_id=version.number,
+        details={"droits": ", ".join(f"{kind} × {profession}" for kind, profession in refused)},
+    )
+    return True

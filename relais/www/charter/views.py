@@ -1,11 +1,12 @@
 from collections import Counter
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import charter_exempt, pilot_required
@@ -13,6 +14,7 @@ from relais.consent.charter import (
     COMMITMENTS_MAX_LENGTH,
     charter_accept,
     charter_publish,
+    charter_refuse,
     commitments_cleaned,
     commitments_errors,
     current_matrix,
@@ -30,6 +32,11 @@ from relais.www.next_page import same_site_path
 
 # The length the summary field of the page allows.
 SUMMARY_MAX_LENGTH = 300
+REFUSED_MESSAGE = (
+    "Vous n'avez pas accepté la charte d'usages : vous êtes déconnecté(e). Sans l'accepter, "
+    "vous ne pouvez ouvrir aucun dossier. Parlez-en au responsable de votre structure ; vous "
+    "pourrez accepter la charte à votre prochaine connexion."
+)
 
 
 @charter_exempt
@@ -42,12 +49,7 @@ def charter(request: HttpRequest) -> HttpResponse:
     membership = getattr(request, "membership", None)
     if membership is None:
         return _charter_page(request, version, [])
-    memberships = list(
-        Membership.objects.active()
-        .filter(user_id=request.user.pk)
-        .select_related("organisation")
-        .order_by("organisation__name")
-    )
+    memberships = _memberships(request)
     if request.method == "POST":
         error = _changed_while_read(request, version, memberships)
         if error:
@@ -59,6 +61,36 @@ def charter(request: HttpRequest) -> HttpResponse:
         )
         return redirect(same_site_path(request, request.POST.get("next", "")) or "www:home")
     return _charter_page(request, version, memberships)
+
+
+@charter_exempt
+@require_POST
+def charter_refusal(request: HttpRequest) -> HttpResponse:
+    """« Je n'accepte pas »: the professional is logged out rather than sent back to the
+    charter on every page, and told why and whom to talk to. Refused, with the page shown
+    again, if the version or the rights changed while it was read: the refusal names what
+    was read."""
+    if getattr(request, "membership", None) is None:
+        return redirect("consent:charter")
+    version = current_version()
+    memberships = _memberships(request)
+    error = _changed_while_read(request, version, memberships)
+    if error:
+        return _charter_page(request, version, memberships, error=error, status=400)
+    if not charter_refuse(user_id=request.user.pk, version=version, by=actor_for(request)):
+        return redirect("consent:charter")
+    logout(request)
+    messages.warning(request, REFUSED_MESSAGE)
+    return redirect("accounts:login")
+
+
+def _memberships(request: HttpRequest) -> list[Membership]:
+    return list(
+        Membership.objects.active()
+        .filter(user_id=request.user.pk)
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
 
 
 def _rights(memberships: list[Membership]) -> list[str]:
