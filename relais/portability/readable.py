@@ -2,12 +2,15 @@
 dossier" page and of the summary inside the export. Built from the JSON values of
 `snapshot`, so that the page, the summary and the data file always say the same thing."""
 
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import formats
+from django.template.loader import render_to_string
+from django.utils import formats, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -16,6 +19,38 @@ from relais.documents.models import Document
 from relais.persons.categories import DataCategory
 from relais.portability import words
 
+# Rows of a long list rendered at once in the summary.
+ROWS_PER_PAGE = 500
+
+
+class LongList:
+    """A list of the summary that may be too long to hold (the notes, the history): the
+    page is rendered with `marker` in its place, then the marker gives way to its rows,
+    rendered ROWS_PER_PAGE at a time with `template` as they are read. The marker is an
+    HTML comment, which no text of the page can write: texts are escaped."""
+
+    def __init__(
+        self,
+        name: str,
+        rows: Iterable[dict[str, Any]],
+        say: Callable[[dict[str, Any]], Any],
+        template: str,
+    ) -> None:
+        self.marker = format_html("<!-- {} -->", name)
+        self.say = say
+        self.template = template
+        rows = iter(rows)
+        first = next(rows, None)
+        self._rows = itertools.chain([first] if first is not None else [], rows)
+        self._empty = first is None
+
+    def __bool__(self) -> bool:
+        return not self._empty
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        while page := list(itertools.islice(self._rows, ROWS_PER_PAGE)):
+            yield page
+
 
 @dataclass
 class Section:
@@ -23,10 +58,12 @@ class Section:
     title: str
     rows: list[tuple[str, str]] = field(default_factory=list)
     items: list[list[tuple[str, str]]] = field(default_factory=list)
+    # In the export's summary, the items of a section that may be long.
+    long_items: LongList | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows and not self.items
+        return not self.rows and not self.items and not self.long_items
 
 
 def day(value: str | None) -> str:
@@ -114,7 +151,7 @@ def _identity(identity: dict[str, Any], *, nir_unreadable: bool) -> Section:
     return Section(DataCategory.IDENTITY, str(words.CATEGORIES[DataCategory.IDENTITY]), rows=rows)
 
 
-def _family(household: list[dict[str, Any]]) -> Section:
+def _family(household: Iterable[dict[str, Any]]) -> Section:
     items = [
         [
             (_("Lien"), words.say(words.RELATIONS, member["relation"])),
@@ -127,7 +164,7 @@ def _family(household: list[dict[str, Any]]) -> Section:
     return Section(DataCategory.FAMILY, str(words.CATEGORIES[DataCategory.FAMILY]), items=items)
 
 
-def _resources(resources: list[dict[str, Any]], household: list[dict[str, Any]]) -> Section:
+def _resources(resources: Iterable[dict[str, Any]], household: Iterable[dict[str, Any]]) -> Section:
     names = {member["id"]: member["first_names"] for member in household}
     items = [
         [
@@ -206,33 +243,39 @@ def _health(health: dict[str, Any] | None) -> Section:
     return Section(DataCategory.HEALTH, str(words.CATEGORIES[DataCategory.HEALTH]), rows=rows)
 
 
-def _notes(notes: list[dict[str, Any]]) -> Section:
-    """Each note: its date, its author, then its text, last, written by a professional, in
+def _note(note: dict[str, Any]) -> list[tuple[str, str]]:
+    """A note: its date, its author, then its text, last, written by a professional, in
     French."""
-    items = [
-        [
-            (_("Date"), moment(note["written_at"])),
-            (_("Qui"), " — ".join(filter(None, [note["author"], note["organisation"]["name"]]))),
-            (_("Note"), in_french(note["text"])),
-        ]
-        for note in notes
+    return [
+        (_("Date"), moment(note["written_at"])),
+        (_("Qui"), " — ".join(filter(None, [note["author"], note["organisation"]["name"]]))),
+        (_("Note"), in_french(note["text"])),
     ]
-    return Section(DataCategory.NOTES, str(words.CATEGORIES[DataCategory.NOTES]), items=items)
+
+
+def _situation(data: Mapping[str, Any], *, nir_unreadable: bool) -> list[Section]:
+    """The sections of the file proper before its notes. Its lists may be iterators,
+    each read once."""
+    household = list(data["household"])
+    return [
+        _identity(data["identity"], nir_unreadable=nir_unreadable),
+        _family(household),
+        _resources(data["resources"], household),
+        _housing(data["housing"]),
+        _employment(data["employment"]),
+        _coverage(data["social_coverage"]),
+        _health(data["health"]),
+    ]
 
 
 def file_sections(data: dict[str, Any], *, nir_unreadable: bool = False) -> list[Section]:
     """The sections of the file proper, in the order a person thinks of them. `data`
     holds the keys of a snapshot; the identity may carry `has_nir` instead of `nir`.
     `nir_unreadable`: a number is recorded, but could not be decrypted."""
+    notes = [_note(note) for note in data["notes"]]
     return [
-        _identity(data["identity"], nir_unreadable=nir_unreadable),
-        _family(data["household"]),
-        _resources(data["resources"], data["household"]),
-        _housing(data["housing"]),
-        _employment(data["employment"]),
-        _coverage(data["social_coverage"]),
-        _health(data["health"]),
-        _notes(data["notes"]),
+        *_situation(data, nir_unreadable=nir_unreadable),
+        Section(DataCategory.NOTES, str(words.CATEGORIES[DataCategory.NOTES]), items=notes),
     ]
 
 
@@ -260,11 +303,31 @@ def missing_note(document: Document) -> str:
     ) % {"paper": paper}
 
 
-def summary_context(data: dict[str, Any], *, nir_unreadable: bool) -> dict[str, Any]:
-    """Everything the summary shows, already in plain words."""
+def _history_row(event: dict[str, Any]) -> dict[str, str]:
+    return {
+        "at": moment(event["at"]),
+        "organisation": event["organisation"],
+        "actor": event["actor"],
+        "profession": event["profession"],
+        "action": words.say(words.HISTORY_ACTIONS, event["action"]),
+        "category": words.history_category(event["action"], event["category"]),
+        "reason": event["reason"],
+    }
+
+
+def summary_context(data: Mapping[str, Any], *, nir_unreadable: bool) -> dict[str, Any]:
+    """Everything the summary shows, already in plain words, but the notes and the
+    history, whose rows are said as they are written (see LongList). `data` holds the
+    members of an export, its lists as iterators."""
+    notes = LongList("notes", data["notes"], _note, "portability/resume_items.html")
     return {
         "exported_at": moment(data["exported_at"]),
-        "sections": file_sections(data, nir_unreadable=nir_unreadable),
+        "sections": [
+            *_situation(data, nir_unreadable=nir_unreadable),
+            Section(
+                DataCategory.NOTES, str(words.CATEGORIES[DataCategory.NOTES]), long_items=notes
+            ),
+        ],
         "consents": [
             {
                 "organisation": consent["organisation"]["name"],
@@ -301,16 +364,30 @@ def summary_context(data: dict[str, Any], *, nir_unreadable: bool) -> dict[str, 
             }
             for document in data["documents"]
         ],
-        "history": [
-            {
-                "at": moment(event["at"]),
-                "organisation": event["organisation"],
-                "actor": event["actor"],
-                "profession": event["profession"],
-                "action": words.say(words.HISTORY_ACTIONS, event["action"]),
-                "category": words.history_category(event["action"], event["category"]),
-                "reason": event["reason"],
-            }
-            for event in data["access_history"]
-        ],
+        "history": LongList(
+            "history", data["access_history"], _history_row, "portability/resume_history.html"
+        ),
     }
+
+
+def summary_html(data: Mapping[str, Any], *, nir_unreadable: bool, language: str) -> Iterator[str]:
+    """The summary in `language`, a piece at a time. The language is active only while a
+    piece is made: between two, the stream is in other hands."""
+    with translation.override(language):
+        context = summary_context(data, nir_unreadable=nir_unreadable)
+        page: str = render_to_string(
+            "portability/resume.html",
+            context | {"language": language, "rtl": translation.get_language_bidi()},
+        )
+    for long_list in [*(section.long_items for section in context["sections"]), context["history"]]:
+        if not long_list:
+            continue
+        before, page = page.split(long_list.marker)
+        yield before
+        for rows in long_list.pages():
+            with translation.override(language):
+                said = render_to_string(
+                    long_list.template, {"rows": [long_list.say(row) for row in rows]}
+                )
+            yield said
+    yield page

@@ -10,40 +10,45 @@ The ZIP holds:
 - `resume.html`: a summary to read in any browser, with no external resource.
 
 The ZIP is produced as a stream: documents go through in the vault's 64 KiB chunks and
-leave as soon as they are compressed, so memory stays flat whatever their size, and no
-decrypted byte is ever written to a disk of the server.
+leave as soon as they are compressed; the JSON and the summary are written as their rows
+are read, a few hundred at a time. Memory stays flat whatever the size of a paper or the
+length of the file's history, and no decrypted byte is ever written to a disk of the
+server.
 """
 
 import io
 import itertools
-import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
+from relais.audit.services import audit_record
 from relais.crypto import DecryptionError
 from relais.documents import vault
 from relais.documents.models import Document, DocumentVersion
 from relais.documents.services import version_chunks, version_verify
 from relais.persons.models import Person
-from relais.persons.services import nir_reveal, record_on_file
-from relais.portability.readable import missing_note, summary_context
+from relais.persons.services import nir_reveal
+from relais.portability.readable import missing_note, summary_html
 from relais.portability.snapshot import (
     FORMAT_VERSION,
     JSON_NAME,
     SUMMARY_NAME,
     ExportedDocument,
+    ExportedFile,
     current_versions,
     document_path,
-    file_snapshot,
+    file_history,
+    file_identity,
+    json_text,
     missing_path,
 )
 
@@ -88,9 +93,10 @@ def _zip_time(moment: Any) -> tuple[int, int, int, int, int, int]:
 
 @dataclass(frozen=True)
 class PreparedExport:
-    """What the ZIP will hold, read and checked before its first byte is sent."""
+    """What the ZIP will hold: its papers read and checked, and journaled, before its
+    first byte is sent; the rest of the file read as it is written (see ExportedFile)."""
 
-    data: dict[str, Any]
+    file: ExportedFile
     files: list[ExportedDocument]
     language: str
     nir_unreadable: bool
@@ -103,32 +109,25 @@ class PreparedExport:
         """The papers first, then the data and the summary: a paper that cannot be read
         while it is sent is left out of both, a note in its place, and the ZIP ends whole."""
         pipe = _Pipe()
-        missing: set[int] = set()
+        unsent: set[int] = set()
+        written_at = self.file.exported_at
         with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for exported in self.files:
                 try:
                     yield from _document_member(archive, pipe, exported)
                 except _READ_FAILURES:
-                    missing.add(exported.document.pk)
+                    unsent.add(exported.document.pk)
                     archive.writestr(missing_path(exported.document), self._note(exported))
                     yield pipe.drain()
-            data = self.data | {
-                "documents": [
-                    document | {"file": None} if document["id"] in missing else document
-                    for document in self.data["documents"]
-                ]
-            }
-            archive.writestr(JSON_NAME, json.dumps(data, ensure_ascii=False, indent=2))
-            archive.writestr(SUMMARY_NAME, self._summary(data))
-        yield pipe.drain()
-
-    def _summary(self, data: dict[str, Any]) -> str:
-        with translation.override(self.language):
-            return render_to_string(
-                "portability/resume.html",
-                summary_context(data, nir_unreadable=self.nir_unreadable)
-                | {"language": self.language, "rtl": translation.get_language_bidi()},
+            data = json_text(self.file.members(unsent=unsent))
+            yield from _text_member(archive, pipe, JSON_NAME, data, written_at)
+            summary = summary_html(
+                dict(self.file.members(unsent=unsent)),
+                nir_unreadable=self.nir_unreadable,
+                language=self.language,
             )
+            yield from _text_member(archive, pipe, SUMMARY_NAME, summary, written_at)
+        yield pipe.drain()
 
     def _note(self, exported: ExportedDocument) -> str:
         with translation.override(self.language):
@@ -161,6 +160,36 @@ def _document_member(
         yield written
 
 
+def _text_member(
+    archive: zipfile.ZipFile, pipe: _Pipe, name: str, pieces: Iterator[str], moment: datetime
+) -> Iterator[bytes]:
+    """A text written into the ZIP as its pieces come."""
+    member = zipfile.ZipInfo(name, date_time=_zip_time(moment))
+    member.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(member, "w") as target:
+        for text in _joined(pieces, vault.CHUNK_SIZE):
+            target.write(text.encode())
+            if written := pipe.drain():
+                yield written
+    if written := pipe.drain():
+        yield written
+
+
+def _joined(pieces: Iterator[str], size: int) -> Iterator[str]:
+    """The pieces in texts of `size` characters or more (the last one shorter): a row
+    at a time would cost a compression call each."""
+    waiting: list[str] = []
+    length = 0
+    for piece in pieces:
+        waiting.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(waiting)
+            waiting.clear()
+            length = 0
+    yield "".join(waiting)
+
+
 def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion | None, str | None]]:
     """Each document with its current version and ZIP path; a version whose blob fails its
     check or cannot be read is listed without a file, so one damaged blob never spoils the
@@ -180,13 +209,20 @@ def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion |
 
 
 def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
-    """Read the whole file, check every document, and journal the export.
+    """Check every document, decrypt the number, and journal the export.
 
     The row is written here, before the first byte leaves, and not once the stream has
     ended: the papers go first, decrypted, so a download cut half-way has already
     disclosed some of the file, and a journal that cannot be written must stop the
     export rather than let it leave unrecorded. The row therefore says that the file
-    was sent, not that the person's browser received it whole."""
+    was sent, not that the person's browser received it whole.
+
+    The papers are read before the transaction, which on SQLite holds the only write
+    lock (checking them reads every one), and the rest of the file after it, as it is
+    written (see ExportedFile). A merge saved in between moves the duplicate's papers,
+    procedures and notes into this file: the export then gives its procedures and notes
+    but not its papers, which their checklist lines do not name, as for a paper deleted.
+    The JSON never names a paper the ZIP does not hold."""
     exported_at = timezone.now()
     documents = _readable_versions(person)
     with transaction.atomic():
@@ -199,24 +235,32 @@ def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
             nir_unreadable = True
         else:
             nir_unreadable = False
-        data = file_snapshot(person, nir=nir, documents=documents, exported_at=exported_at)
-        record_on_file(
-            AuditAction.PERSON_DATA_EXPORTED,
-            person=person,
+        # Its own row, which bounds the history the export gives.
+        exported = audit_record(
+            action=AuditAction.PERSON_DATA_EXPORTED,
             by=by,
+            person_id=person.pk,
+            person_label=person.journal_label,
             object_type="export",
             details={
                 "format_version": FORMAT_VERSION,
                 "pieces": sum(1 for _, _, path in documents if path),
             },
         )
+        history = file_history(person, up_to=exported)
     files = [
         ExportedDocument(document=document, version=version, path=path)
         for document, version, path in documents
         if version is not None and path is not None
     ]
     return PreparedExport(
-        data=data,
+        file=ExportedFile(
+            person=person,
+            identity=file_identity(person, nir=nir),
+            documents=documents,
+            exported_at=exported_at,
+            history=history,
+        ),
         files=files,
         language=translation.get_language() or "fr",
         nir_unreadable=nir_unreadable,

@@ -3,17 +3,23 @@
 
 Codes are the domain's codes, each with its French label next to it; dates are ISO 8601;
 amounts are decimal strings ("635.71"), never floats.
+
+A file's lists are read and written a few hundred rows at a time, never held whole: a
+file followed for years holds tens of thousands of rows of access history.
 """
 
+import json
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-from django.db.models import Model, Prefetch
+from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
-from relais.audit.models import AuditEvent
+from relais.audit.models import AuditEvent, AuditEventQuerySet
 from relais.consent.models import Block, BreakGlassGrant, Consent
 from relais.documents.models import Document, DocumentVersion
 from relais.persons.models import (
@@ -40,6 +46,10 @@ DOCUMENTS_DIR = "documents"
 # for its author only is the professional's working memo, not yet part of the file; the
 # professional shares it (and the person then sees it) once it matters to the file.
 PERSON_VISIBLE_NOTES = (NoteVisibility.ORGANISATION, NoteVisibility.SHARED)
+
+# Rows read from the database at once for a list of the file.
+ROWS_AT_ONCE = 500
+_Row = TypeVar("_Row", bound=Model)
 
 
 def notes_for_person(person: Person) -> NoteQuerySet:
@@ -94,8 +104,15 @@ def _amount(value: Decimal | None) -> str | None:
 
 def _labelled(instance: Model, field: str) -> dict[str, Any]:
     value = getattr(instance, field)
-    display = getattr(instance, f"get_{field}_display")
-    return {field: value, f"{field}_label": str(display()) if value else ""}
+    label = _labels(type(instance), field).get(value, value) if value else ""
+    return {field: value, f"{field}_label": str(label)}
+
+
+@cache
+def _labels(model: type[Model], field: str) -> dict[Any, Any]:
+    """A field's labels by value, as get_<field>_display() reads them: it builds this
+    dict again at each call, which costs more than the rest of a row of the history."""
+    return dict(model._meta.get_field(field).flatchoices)  # type: ignore[union-attr]
 
 
 def _organisation(organisation: Any) -> dict[str, Any] | None:
@@ -108,7 +125,7 @@ def _full_name(user: Any) -> str | None:
     return user.get_full_name() if user is not None else None
 
 
-def _identity(person: Person, nir: str | None) -> dict[str, Any]:
+def file_identity(person: Person, *, nir: str | None) -> dict[str, Any]:
     secret: dict[str, Any] = (
         {"nir": nir or None} if nir is not None else {"has_nir": person.has_nir}
     )
@@ -186,112 +203,90 @@ def _health(person: Person) -> dict[str, Any] | None:
     }
 
 
-def _procedures(person: Person, exported_ids: set[int]) -> list[dict[str, Any]]:
+def _procedure(procedure: Procedure, exported_ids: Collection[int]) -> dict[str, Any]:
     """`exported_ids`: the documents the export lists. A checklist line keeps the link to
     a document deleted since it was brought, which the export no longer holds: it then
     names none, as the procedure pages count that paper as missing."""
-    procedures = (
-        Procedure.objects.filter(person=person)
-        .select_related("procedure_type", "organisation")
-        .prefetch_related("transitions", "steps_done", "checklist")
-        .order_by("requested_on", "pk")
-    )
-    rows = []
-    for procedure in procedures:
-        step_texts: list[str] = list(procedure.steps or [])
-        rows.append(
+    step_texts: list[str] = list(procedure.steps or [])
+    return {
+        "id": procedure.pk,
+        "title": procedure.procedure_type.title,
+        "organisme": procedure.procedure_type.organisme,
+        "catalogue_slug": procedure.procedure_type.slug,
+        "organisation": _organisation(procedure.organisation),
+        **_labelled(procedure, "status"),
+        "requested_on": _day(procedure.requested_on),
+        "taken_on": _day(procedure.taken_on),
+        "submitted_on": _day(procedure.submitted_on),
+        "decided_on": _day(procedure.decided_on),
+        "due_on": _day(procedure.due_on),
+        "next_due_on": _day(procedure.next_due_on),
+        "amount_granted": _amount(procedure.amount_granted),
+        "rights_start_on": _day(procedure.rights_start_on),
+        "refusal_reason": procedure.refusal_reason,
+        "transitions": [
             {
-                "id": procedure.pk,
-                "title": procedure.procedure_type.title,
-                "organisme": procedure.procedure_type.organisme,
-                "catalogue_slug": procedure.procedure_type.slug,
-                "organisation": _organisation(procedure.organisation),
-                **_labelled(procedure, "status"),
-                "requested_on": _day(procedure.requested_on),
-                "taken_on": _day(procedure.taken_on),
-                "submitted_on": _day(procedure.submitted_on),
-                "decided_on": _day(procedure.decided_on),
-                "due_on": _day(procedure.due_on),
-                "next_due_on": _day(procedure.next_due_on),
-                "amount_granted": _amount(procedure.amount_granted),
-                "rights_start_on": _day(procedure.rights_start_on),
-                "refusal_reason": procedure.refusal_reason,
-                "transitions": [
-                    {
-                        "from_status": transition.from_status,
-                        "to_status": transition.to_status,
-                        "on": _day(transition.on),
-                        "at": _moment(transition.at),
-                        "actor": transition.actor_label,
-                        "organisation": transition.organisation_label,
-                        "comment": transition.comment,
-                    }
-                    for transition in procedure.transitions.all()
-                ],
-                "steps": [
-                    {
-                        "number": step.step_index + 1,
-                        "text": step_texts[step.step_index]
-                        if step.step_index < len(step_texts)
-                        else "",
-                        **_labelled(step, "autonomy"),
-                        "reason": step.reason,
-                        "done_on": _day(step.done_on),
-                        "actor": step.actor_label,
-                    }
-                    for step in procedure.steps_done.all()
-                ],
-                "checklist": [
-                    {
-                        **_labelled(line, "kind"),
-                        "condition": line.condition,
-                        "not_applicable": line.not_applicable,
-                        "document_id": line.document_id
-                        if line.document_id in exported_ids
-                        else None,
-                    }
-                    for line in procedure.checklist.all()
-                ],
+                "from_status": transition.from_status,
+                "to_status": transition.to_status,
+                "on": _day(transition.on),
+                "at": _moment(transition.at),
+                "actor": transition.actor_label,
+                "organisation": transition.organisation_label,
+                "comment": transition.comment,
             }
-        )
-    return rows
+            for transition in procedure.transitions.all()
+        ],
+        "steps": [
+            {
+                "number": step.step_index + 1,
+                "text": step_texts[step.step_index] if step.step_index < len(step_texts) else "",
+                **_labelled(step, "autonomy"),
+                "reason": step.reason,
+                "done_on": _day(step.done_on),
+                "actor": step.actor_label,
+            }
+            for step in procedure.steps_done.all()
+        ],
+        "checklist": [
+            {
+                **_labelled(line, "kind"),
+                "condition": line.condition,
+                "not_applicable": line.not_applicable,
+                "document_id": line.document_id if line.document_id in exported_ids else None,
+            }
+            for line in procedure.checklist.all()
+        ],
+    }
 
 
-def _documents(exported: list[tuple[Document, DocumentVersion | None, str | None]]) -> list[Any]:
-    return [
-        {
-            "id": document.pk,
-            **_labelled(document, "kind"),
-            "title": document.title,
-            "issued_on": _day(document.issued_on),
-            "expires_on": _day(document.expires_on),
-            "added_at": _moment(document.created_at),
-            "version": version.number if version else None,
-            "size": version.size if version else None,
-            "sha256": version.sha256 if version else None,
-            "content_type": version.content_type if version else None,
-            "file": path,
-        }
-        for document, version, path in exported
-    ]
+def _document(
+    document: Document, version: DocumentVersion | None, path: str | None
+) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        **_labelled(document, "kind"),
+        "title": document.title,
+        "issued_on": _day(document.issued_on),
+        "expires_on": _day(document.expires_on),
+        "added_at": _moment(document.created_at),
+        "version": version.number if version else None,
+        "size": version.size if version else None,
+        "sha256": version.sha256 if version else None,
+        "content_type": version.content_type if version else None,
+        "file": path,
+    }
 
 
-def _access_history(person: Person) -> list[dict[str, Any]]:
-    return [
-        {
-            "at": _moment(event.created_at),
-            **_labelled(event, "action"),
-            "actor": event.actor_label,
-            "organisation": event.organisation_label,
-            "profession": str(event.details.get("profession", "")),
-            "category": event.category,
-            "reason": event.reason,
-        }
-        for event in AuditEvent.objects.for_file(person)
-        .access_history()
-        .order_by("seq")
-        .iterator(chunk_size=1000)
-    ]
+def _event(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": _moment(event.created_at),
+        **_labelled(event, "action"),
+        "actor": event.actor_label,
+        "organisation": event.organisation_label,
+        "profession": str(event.details.get("profession", "")),
+        "category": event.category,
+        "reason": event.reason,
+    }
 
 
 def _account(person: Person) -> dict[str, Any] | None:
@@ -307,125 +302,219 @@ def _account(person: Person) -> dict[str, Any] | None:
     }
 
 
-def file_data(person: Person, *, nir: str | None) -> dict[str, Any]:
-    """The file proper, category by category. Without `nir` (None), the identity says
-    only whether a social security number is recorded (`has_nir`)."""
-    return {
-        "identity": _identity(person, nir),
-        "household": [
-            {
+def _rows(
+    queryset: QuerySet[_Row], to_json: Callable[[_Row], dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """A list of the file as JSON values, read ROWS_AT_ONCE rows at a time, and only once
+    it is iterated."""
+    return map(to_json, queryset.iterator(chunk_size=ROWS_AT_ONCE))
+
+
+def _file_members(person: Person, identity: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The file proper, category by category; each list as an iterator of its rows."""
+    yield "identity", identity
+    yield (
+        "household",
+        _rows(
+            person.household.order_by("birth_date", "pk"),
+            lambda member: {
                 "id": member.pk,
                 **_labelled(member, "relation"),
                 "first_names": member.first_names,
                 "last_name": member.last_name,
                 "birth_date": _day(member.birth_date),
                 "is_dependent": member.is_dependent,
-            }
-            for member in person.household.order_by("birth_date", "pk")
-        ],
-        "resources": [
-            {
+            },
+        ),
+    )
+    yield (
+        "resources",
+        _rows(
+            person.resources.order_by("-month", "kind", "pk"),
+            lambda resource: {
                 "id": resource.pk,
                 "member_id": resource.member_id,
                 "month": _day(resource.month),
                 **_labelled(resource, "kind"),
                 "amount": _amount(resource.amount),
-            }
-            for resource in person.resources.order_by("-month", "kind", "pk")
-        ],
-        "housing": _housing(person),
-        "employment": _employment(person),
-        "social_coverage": _social_coverage(person),
-        "health": _health(person),
-        "notes": [
-            {
+            },
+        ),
+    )
+    yield "housing", _housing(person)
+    yield "employment", _employment(person)
+    yield "social_coverage", _social_coverage(person)
+    yield "health", _health(person)
+    yield (
+        "notes",
+        _rows(
+            notes_for_person(person)
+            .select_related("author", "organisation")
+            .order_by("created_at", "pk"),
+            lambda note: {
                 "id": note.pk,
                 "written_at": _moment(note.created_at),
                 "author": _full_name(note.author),
                 "organisation": _organisation(note.organisation),
                 **_labelled(note, "visibility"),
                 "text": note.text,
-            }
-            for note in notes_for_person(person)
-            .select_related("author", "organisation")
-            .order_by("created_at", "pk")
-        ],
-    }
+            },
+        ),
+    )
 
 
-def file_snapshot(
-    person: Person,
-    *,
-    nir: str,
-    documents: list[tuple[Document, DocumentVersion | None, str | None]],
-    exported_at: datetime,
-) -> dict[str, Any]:
-    """What Relais holds about the person, as JSON values; of each present document, its
-    current version only: the earlier versions of a replaced one stay in Relais, out of
-    the export. `nir` is the number in clear, empty when there is none or when it cannot
-    be decrypted (the identity then says null). `documents` gives each document's current
-    version and its path in the ZIP (None when it cannot be given)."""
+def file_data(person: Person, *, nir: str | None) -> dict[str, Any]:
+    """The file proper, category by category. Without `nir` (None), the identity says
+    only whether a social security number is recorded (`has_nir`)."""
     return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "exported_at": _moment(exported_at),
-        **file_data(person, nir=nir),
-        "account": _account(person),
-        "followed_by": [
-            {
-                "organisation": _organisation(referent.organisation),
-                "professional": _full_name(referent.professional),
-                "since": _day(referent.since),
-                "until": _day(referent.until),
-            }
-            for referent in Referent.objects.filter(person=person)
-            .select_related("organisation", "professional")
-            .order_by("since", "pk")
-        ],
-        "consents": [
-            {
-                "id": consent.pk,
-                "organisation": _organisation(consent.organisation),
-                "professional": _full_name(consent.professional),
-                "categories": list(consent.categories),
-                "purpose": consent.purpose,
-                **_labelled(consent, "duration"),
-                **_labelled(consent, "method"),
-                "starts_at": _moment(consent.starts_at),
-                "expires_at": _moment(consent.expires_at),
-                "revoked_at": _moment(consent.revoked_at),
-                "revoked_by": consent.revoked_by_label,
-                "live": consent.is_live(exported_at),
-            }
-            for consent in Consent.objects.filter(person=person)
-            .select_related("organisation", "professional")
-            .order_by("starts_at", "pk")
-        ],
-        "blocks": [
-            {
-                "id": block.pk,
-                "organisation": _organisation(block.organisation),
-                "professional": _full_name(block.professional),
-                "created_at": _moment(block.created_at),
-                "lifted_at": _moment(block.lifted_at),
-            }
-            for block in Block.objects.filter(person=person)
-            .select_related("organisation", "professional")
-            .order_by("created_at", "pk")
-        ],
-        "break_glass": [
-            {
-                "organisation": _organisation(grant.organisation),
-                "professional": _full_name(grant.professional),
-                "reason": grant.reason,
-                "opened_at": _moment(grant.opened_at),
-                "expires_at": _moment(grant.expires_at),
-            }
-            for grant in BreakGlassGrant.objects.filter(person=person)
-            .select_related("organisation", "professional")
-            .order_by("opened_at", "pk")
-        ],
-        "procedures": _procedures(person, {document.pk for document, _, _ in documents}),
-        "documents": _documents(documents),
-        "access_history": _access_history(person),
+        key: list(value) if isinstance(value, Iterator) else value
+        for key, value in _file_members(person, file_identity(person, nir=nir))
     }
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """What Relais holds about the person, as the export gives it; of each present
+    document, its current version only: the earlier versions of a replaced one stay in
+    Relais, out of the export.
+
+    Fixed when the export is journaled: the identity (with the number in clear, null
+    when there is none or when it cannot be decrypted), the documents with their path in
+    the ZIP (None when it cannot be given), and the access history, up to the export's
+    own row. The other sections are read as they are written, a moment later, outside the
+    export's transaction: holding one open while the person downloads would hold SQLite's
+    only write lock that long. A change saved during the download may then be in the
+    file without its journal row; the history says the same in both passes (the data,
+    then the summary), see file_history."""
+
+    person: Person
+    identity: dict[str, Any]
+    documents: list[tuple[Document, DocumentVersion | None, str | None]]
+    exported_at: datetime
+    history: AuditEventQuerySet
+
+    def members(self, *, unsent: Collection[int]) -> Iterator[tuple[str, Any]]:
+        """The members of the JSON object, in order, each read when it is asked for; a
+        list as an iterator of its rows. `unsent`: the documents whose file could not be
+        added after all, listed without one."""
+        yield "format", FORMAT
+        yield "format_version", FORMAT_VERSION
+        yield "exported_at", _moment(self.exported_at)
+        yield from _file_members(self.person, self.identity)
+        yield "account", _account(self.person)
+        yield (
+            "followed_by",
+            _rows(
+                Referent.objects.filter(person=self.person)
+                .select_related("organisation", "professional")
+                .order_by("since", "pk"),
+                lambda referent: {
+                    "organisation": _organisation(referent.organisation),
+                    "professional": _full_name(referent.professional),
+                    "since": _day(referent.since),
+                    "until": _day(referent.until),
+                },
+            ),
+        )
+        yield (
+            "consents",
+            _rows(
+                Consent.objects.filter(person=self.person)
+                .select_related("organisation", "professional")
+                .order_by("starts_at", "pk"),
+                lambda consent: {
+                    "id": consent.pk,
+                    "organisation": _organisation(consent.organisation),
+                    "professional": _full_name(consent.professional),
+                    "categories": list(consent.categories),
+                    "purpose": consent.purpose,
+                    **_labelled(consent, "duration"),
+                    **_labelled(consent, "method"),
+                    "starts_at": _moment(consent.starts_at),
+                    "expires_at": _moment(consent.expires_at),
+                    "revoked_at": _moment(consent.revoked_at),
+                    "revoked_by": consent.revoked_by_label,
+                    "live": consent.is_live(self.exported_at),
+                },
+            ),
+        )
+        yield (
+            "blocks",
+            _rows(
+                Block.objects.filter(person=self.person)
+                .select_related("organisation", "professional")
+                .order_by("created_at", "pk"),
+                lambda block: {
+                    "id": block.pk,
+                    "organisation": _organisation(block.organisation),
+                    "professional": _full_name(block.professional),
+                    "created_at": _moment(block.created_at),
+                    "lifted_at": _moment(block.lifted_at),
+                },
+            ),
+        )
+        yield (
+            "break_glass",
+            _rows(
+                BreakGlassGrant.objects.filter(person=self.person)
+                .select_related("organisation", "professional")
+                .order_by("opened_at", "pk"),
+                lambda grant: {
+                    "organisation": _organisation(grant.organisation),
+                    "professional": _full_name(grant.professional),
+                    "reason": grant.reason,
+                    "opened_at": _moment(grant.opened_at),
+                    "expires_at": _moment(grant.expires_at),
+                },
+            ),
+        )
+        exported_ids = {document.pk for document, _, _ in self.documents}
+        yield (
+            "procedures",
+            _rows(
+                Procedure.objects.filter(person=self.person)
+                .select_related("procedure_type", "organisation")
+                .prefetch_related("transitions", "steps_done", "checklist")
+                .order_by("requested_on", "pk"),
+                lambda procedure: _procedure(procedure, exported_ids),
+            ),
+        )
+        yield (
+            "documents",
+            (
+                _document(document, version, None if document.pk in unsent else path)
+                for document, version, path in self.documents
+            ),
+        )
+        yield "access_history", _rows(self.history.order_by("seq"), _event)
+
+
+def file_history(person: Person, *, up_to: AuditEvent) -> AuditEventQuerySet:
+    """The file's access history as it stood when `up_to` was written: rows are only
+    added after it, so reading it again later gives the same rows (but for the oldest,
+    should the journal's retention trim them meanwhile)."""
+    return AuditEvent.objects.for_file(person).access_history().filter(seq__lt=up_to.seq)
+
+
+def json_text(members: Iterable[tuple[str, Any]]) -> Iterator[str]:
+    """The JSON object of these members, as `json.dumps(..., ensure_ascii=False,
+    indent=2)` would write it, a piece at a time: a member whose value is an iterator is
+    written as an array, one row after the other."""
+    opening = "{"
+    for key, value in members:
+        yield f"{opening}\n  {_indented(key, 1)}: "
+        opening = ","
+        if not isinstance(value, Iterator):
+            yield _indented(value, 1)
+            continue
+        first = "["
+        for row in value:
+            yield f"{first}\n    {_indented(row, 2)}"
+            first = ","
+        yield "[]" if first == "[" else "\n  ]"
+    yield "{}" if opening == "{" else "\n}"
+
+
+def _indented(value: Any, depth: int) -> str:
+    # A newline in json.dumps's output is always between two tokens: inside a string, it
+    # is written \n.
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)

@@ -8,31 +8,33 @@ import io
 import json
 import random
 import re
+import tracemalloc
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
+from django.utils import timezone, translation
 from jsonschema import Draft202012Validator
 from PIL import Image
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
+from relais.audit.services import Event, audit_record_many
 from relais.audit.verification import verify_chain
 from relais.consent.models import Block, BreakGlassGrant, Consent
 from relais.consent.services import block_lift
 from relais.documents.models import DocumentVersion
 from relais.documents.services import document_delete, document_replace
 from relais.persons.models import Note, NoteVisibility, Person
-from relais.portability import services
+from relais.portability import readable, services, snapshot
 from relais.portability.services import export_prepare
 from relais.portability.snapshot import FORMAT_VERSION, JSON_NAME, SUMMARY_NAME
 from relais.procedures.models import ProcedureTransition
-from tests.persons.factories import PersonFactory
-from tests.portability.builders import NIR, full_file, png_bytes, upload
+from tests.persons.factories import NoteFactory, PersonFactory
+from tests.portability.builders import NIR, actor, full_file, png_bytes, upload
 from tests.portability.reading import (
     ExportUnreadable,
     export_person,
@@ -445,3 +447,107 @@ def test_it_leaves_out_a_paper_the_object_storage_refuses_and_gives_the_rest(bui
     by_id = {document["id"]: document for document in data["documents"]}
     assert by_id[built.documents["rib"].pk]["file"] is None
     assert by_id[built.documents["cni"].pk]["file"] is not None
+
+
+def read_of(person: Person, count: int, by: Actor) -> None:
+    audit_record_many(
+        [
+            Event(
+                AuditAction.SECTION_VIEWED,
+                person_id=person.pk,
+                person_label=person.journal_label,
+                category="logement",
+            )
+        ]
+        * count,
+        by=by,
+    )
+
+
+def test_it_writes_the_json_as_json_dumps_would(archive):
+    text = members(archive)[JSON_NAME].decode()
+
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    assert '"household": [\n    {\n      "id": ' in text
+    assert '"break_glass": [\n' in text
+
+
+def test_it_writes_the_json_of_an_empty_file_as_json_dumps_would():
+    text = members(export_person(PersonFactory(), by=PERSON))[JSON_NAME].decode()
+
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    assert '"notes": [],' in text
+
+
+def test_it_gives_long_lists_whole_and_in_order_read_a_few_rows_at_a_time(built, monkeypatch):
+    read_of(built.person, 5, actor(built.referent))
+    NoteFactory(
+        person=built.person,
+        organisation=built.referent.organisation,
+        author=built.referent.user,
+        text="Dossier de logement déposé.",
+        visibility=NoteVisibility.SHARED,
+    )
+    monkeypatch.setattr(snapshot, "ROWS_AT_ONCE", 2)
+    monkeypatch.setattr(readable, "ROWS_PER_PAGE", 2)
+
+    archive = export_person(built.person, by=PERSON)
+
+    data = read_export(archive)
+    journal = (
+        AuditEvent.objects.for_file(built.person)
+        .access_history()
+        .order_by("seq")
+        .values_list("created_at", "action", "category", "actor_label")
+    )
+    assert [
+        (event["at"], event["action"], event["category"], event["actor"])
+        for event in data["access_history"]
+    ] == [(timezone.localtime(at).isoformat(), *rest) for at, *rest in journal]
+    texts = [
+        "Rendez-vous CAF pris pour le RSA.",
+        "Aide au dossier de logement partagée.",
+        "Dossier de logement déposé.",
+    ]
+    assert [note["text"] for note in data["notes"]] == texts
+    summary = html.unescape(members(archive)[SUMMARY_NAME].decode())
+    notes = summary[summary.index("Ce que les professionnels ont écrit") :]
+    notes = notes[: notes.index("</section>")]
+    assert notes.count('<div class="item">') == len(texts)
+    assert [notes.index(text) for text in texts] == sorted(notes.index(text) for text in texts)
+    history = summary[summary.index("Qui a regardé mon dossier") :]
+    assert history.count("<tr><td>") == len(journal)
+    assert "<!--" not in summary
+
+
+def test_it_gives_the_history_as_it_stood_when_the_export_was_journaled(built):
+    prepared = export_prepare(built.person, by=PERSON)
+    journaled = len(AuditEvent.objects.for_file(built.person).access_history())
+    read_of(built.person, 3, actor(built.referent))
+
+    archive = b"".join(prepared.chunks())
+
+    assert len(read_export(archive)["access_history"]) == journaled
+    summary = members(archive)[SUMMARY_NAME].decode()
+    history = summary[summary.index("Qui a regardé mon dossier") :]
+    assert history.count("<tr><td>") == journaled
+
+
+# A file read 5,000 times: held whole, its export took 12 MB of Python memory; written as
+# it is read, 3 MB, whatever the length of its history.
+PEAK_BOUND = 6 * 1024 * 1024
+
+
+def test_its_memory_does_not_grow_with_the_history():
+    person = PersonFactory()
+    read_of(person, 5000, Actor(label="Une professionnelle", organisation_label="CCAS"))
+
+    tracemalloc.start()
+    try:
+        sent = sum(len(piece) for piece in export_prepare(person, by=PERSON).chunks())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert sent > 0
+    assert peak < PEAK_BOUND, f"{peak / 1024 / 1024:.1f} Mo"
