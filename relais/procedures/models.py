@@ -6,21 +6,44 @@ documents gives a completeness rate; and each step records how it was done (with
 person, for the person, by the person alone), the autonomy measure the study asks for.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Field,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThan
+from django.db.models.functions import Left
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from relais.documents.models import Document, DocumentKind
 from relais.organisations.models import Organisation
 from relais.persons.categories import DataCategory
-from relais.persons.models import Person
+from relais.persons.models import Nationality, Person
+from relais.procedures.checklist import (
+    FRENCH,
+    NO_STABLE_ADDRESS,
+    NOT_FRENCH,
+    STABLE_HOUSING,
+    Situation,
+    contradicted,
+)
 
 if TYPE_CHECKING:
     from relais.consent.access import Professional
@@ -142,6 +165,147 @@ def missing_documents_filter(day: date | Combinable) -> Q:
     )
 
 
+def valid_documents_filter(day: date | Combinable) -> Q:
+    """Checklist rows asked for whose document is valid on `day`: those
+    `missing_documents_filter` leaves out, written without a negation, in which a NULL
+    date would drop the row."""
+    return (
+        Q(not_applicable=False, document__isnull=False, document__deleted_at__isnull=True)
+        & (Q(document__expires_on__isnull=True) | Q(document__expires_on__gte=day))
+        & (
+            Q(document__issued_on__lte=day)
+            | Q(document__issued_on__isnull=True, document__created_at__date__lte=day)
+        )
+    )
+
+
+# checklist.py's rule in SQL, for the lists' filter. The nationality decides the rows
+# « si vous êtes / n'êtes pas de nationalité française… », the housing those « si vous
+# n'avez pas d'adresse stable… », never both. What the reader may know of each is read
+# once per procedure (each access rule's sub-query written once: a Case would write it
+# again in each of its When), as a number: the nationality's place here, and 1 for a home
+# of one's own.
+_NATIONALITIES = (None, Nationality.FRENCH, Nationality.NON_EU)
+
+
+class _Switch(Expression):
+    """CASE value WHEN 0 THEN … WHEN 1 THEN … END, the result for each value in turn: the
+    value is written, and computed, once, where Case writes it again in each When."""
+
+    def __init__(
+        self, value: Combinable, results: Sequence[Combinable], output_field: Field[Any, Any]
+    ) -> None:
+        super().__init__(output_field=output_field)
+        self.value = value
+        self.results = list(results)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.value, *self.results]
+
+    def set_source_expressions(self, exprs: Sequence[Combinable | Expression]) -> None:
+        self.value, *self.results = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.value)
+        parts, params = [f"CASE {sql}"], list(params)
+        for number, result in enumerate(self.results):
+            result_sql, result_params = compiler.compile(result)
+            parts.append(f"WHEN {number} THEN {result_sql}")
+            params.extend(result_params)
+        return " ".join([*parts, "END"]), params
+
+
+def _readable(reader: "Professional", category: str) -> Q:
+    # The rule sits above the domain models: see `visible_to_professional`.
+    from relais.consent.access import persons_readable_in
+
+    return Q(person_id__in=persons_readable_in(reader, category))
+
+
+def _nationality_known(reader: "Professional") -> Case:
+    """The place in `_NATIONALITIES` of the nationality as `reader` may know it."""
+    return Case(
+        When(
+            _readable(reader, DataCategory.IDENTITY),
+            then=Case(
+                When(person__nationality="", then=0),
+                When(person__nationality=Nationality.FRENCH, then=1),
+                default=2,
+            ),
+        ),
+        default=0,
+    )
+
+
+def _home_of_their_own_known(reader: "Professional") -> Case:
+    """1 when `reader` may read that the person has a home of their own, else 0."""
+    return Case(
+        When(
+            _readable(reader, DataCategory.HOUSING),
+            then=Case(When(person__housing__status__in=STABLE_HOUSING, then=1), default=0),
+        ),
+        default=0,
+    )
+
+
+def _starts_with(prefix: str) -> Exact[str]:
+    """As Python's startswith, case included: LIKE ignores it on SQLite."""
+    return Exact(Left("condition", len(prefix)), prefix)
+
+
+def _alternative_valid() -> Exists:
+    """For an « if French » or « if not French » row: the row of the other condition at
+    the same place (checklist.alternatives pairs the first with the first, the second with
+    the second…) has a document valid on the day."""
+    alternatives = [FRENCH, NOT_FRENCH]
+    # The places of the row and of the other one, in one sum: +1 for each row of the
+    # row's condition up to it, -1 for each of the other's up to the other.
+    gap = (
+        RequiredDocument.objects.filter(
+            procedure=OuterRef("procedure"), not_applicable=False, condition__in=alternatives
+        )
+        .order_by()
+        .values("procedure")
+        .annotate(
+            gap=Sum(
+                Case(
+                    When(
+                        Q(condition=OuterRef(OuterRef("condition")))
+                        & Q(pk__lte=OuterRef(OuterRef("pk"))),
+                        then=1,
+                    ),
+                    When(Q(condition=OuterRef("condition")) & Q(pk__lte=OuterRef("pk")), then=-1),
+                    default=0,
+                )
+            )
+        )
+        .values("gap")
+    )
+    return Exists(
+        RequiredDocument.objects.filter(
+            valid_documents_filter(OuterRef(OuterRef("checklist_day"))),
+            procedure=OuterRef("procedure"),
+            condition__in=alternatives,
+        )
+        .exclude(condition=OuterRef("condition"))
+        .alias(gap=Subquery(gap, output_field=models.IntegerField()))
+        .filter(gap=0)
+    )
+
+
+def _needed_by_nationality(nationality: str | None) -> Q:
+    """Whether a row lacking its document counts as missing, as far as the nationality
+    decides it, for a person whose nationality the reader knows to be `nationality`
+    (None: does not know), as measures.completeness counts it."""
+    needed = Q()
+    for prefix in (FRENCH, NOT_FRENCH):
+        if contradicted(prefix, Situation(nationality=nationality)):
+            needed &= ~Q(_starts_with(prefix))
+    if nationality is None:
+        needed &= ~(Q(condition__in=[FRENCH, NOT_FRENCH]) & Q(_alternative_valid()))
+    return needed
+
+
 class ProcedureQuerySet(models.QuerySet["Procedure"]):
     def open(self) -> "ProcedureQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
@@ -163,29 +327,49 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
 
         return self.filter(person_id__in=persons_readable_in(pro, DataCategory.PROCEDURES, at=at))
 
-    def with_missing_count(self, *, today: date | None = None) -> "ProcedureQuerySet":
-        """Annotate `missing_documents`: checklist rows without a document valid on the day
-        the procedure's page judges them on (`checklist_day`, annotated too)."""
-        day = today or timezone.localdate()
-        missing = (
-            RequiredDocument.objects.filter(
-                missing_documents_filter(OuterRef("checklist_day")), procedure=OuterRef("pk")
-            )
-            .order_by()
-            .values("procedure")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
-        return self.annotate(checklist_day=checklist_day(day)).annotate(
-            missing_documents=Coalesce(
-                Subquery(missing, output_field=models.IntegerField()), Value(0)
-            )
+    def with_situation(self, reader: "Professional") -> "ProcedureQuerySet":
+        """Annotate what each procedure's checklist may use of the person's file
+        (checklist.situation_of), as the access rule lets `reader` read it:
+        `identity_readable`, `housing_readable` and the `housing_status`."""
+        return self.annotate(
+            identity_readable=ExpressionWrapper(
+                _readable(reader, DataCategory.IDENTITY), BooleanField()
+            ),
+            housing_readable=ExpressionWrapper(
+                _readable(reader, DataCategory.HOUSING), BooleanField()
+            ),
+            housing_status=F("person__housing__status"),
         )
 
-    def with_missing_documents(self, *, today: date | None = None) -> "ProcedureQuerySet":
-        """Procedures whose checklist lacks at least one document valid on its day,
-        annotated with `missing_documents` (the count), in the list's own query."""
-        return self.with_missing_count(today=today).filter(GreaterThan(F("missing_documents"), 0))
+    def with_missing_documents(
+        self, reader: "Professional", *, today: date | None = None
+    ) -> "ProcedureQuerySet":
+        """Procedures with papers missing on the day their page judges them on
+        (`checklist_day`), as that page says them to `reader` (measures.completeness,
+        from what `reader` may read of the file: a paper the person does not need is not
+        missing, nor one of two alternatives when the other is valid). In the list's
+        own query."""
+        needed_by_nationality = _Switch(
+            OuterRef("nationality_known"),
+            [
+                ExpressionWrapper(_needed_by_nationality(nationality), BooleanField())
+                for nationality in _NATIONALITIES
+            ],
+            output_field=BooleanField(),
+        )
+        needed_by_housing = ~Q(_starts_with(NO_STABLE_ADDRESS)) | Q(
+            Exact(OuterRef("home_of_their_own_known"), 0)
+        )
+        lacking = RequiredDocument.objects.filter(
+            missing_documents_filter(OuterRef("checklist_day")),
+            Q(needed_by_nationality) & needed_by_housing,
+            procedure=OuterRef("pk"),
+        )
+        return self.alias(
+            checklist_day=checklist_day(today or timezone.localdate()),
+            nationality_known=_nationality_known(reader),
+            home_of_their_own_known=_home_of_their_own_known(reader),
+        ).filter(Exists(lacking))
 
     def due_within(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":
         """Procedures with something left to do before a deadline `days` away or passed:

@@ -1,17 +1,33 @@
 import datetime
+import random
 from unittest.mock import patch
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 
-from relais.consent.access import Professional
+from relais.consent.access import Professional, file_access
 from relais.consent.charter import levels_for
 from relais.organisations.models import Profession
-from relais.persons.categories import DataCategory
+from relais.persons.categories import DataCategory, Level
+from relais.persons.models import Housing, HousingStatus, Nationality
+from relais.procedures.checklist import (
+    FRENCH,
+    NO_STABLE_ADDRESS,
+    NOT_FRENCH,
+    housing_status,
+    situation_of,
+)
 from relais.procedures.measures import completeness
-from relais.procedures.models import Procedure, ProcedureStatus
+from relais.procedures.models import (
+    Procedure,
+    ProcedureStatus,
+    RequiredDocument,
+    missing_documents_filter,
+)
 from tests.factories import MembershipFactory, UserFactory
 from tests.persons.factories import (
+    ALL_CATEGORIES,
     BlockFactory,
     BreakGlassGrantFactory,
     ConsentFactory,
@@ -223,91 +239,216 @@ def test_a_declaration_whose_next_occurrence_is_open_is_not_waiting():
     assert list(Procedure.objects.waiting_longer_than(30, today=TODAY)) == []
 
 
-def test_it_counts_missing_documents_in_the_list_query(django_assert_num_queries):
+def test_it_finds_missing_documents_in_the_list_query(pro, django_assert_num_queries):
     complete = ProcedureFactory()
     RequiredDocumentFactory(procedure=complete, document=DocumentFactory(person=complete.person))
     RequiredDocumentFactory(procedure=complete, condition="si besoin", not_applicable=True)
-    lacking = ProcedureFactory()
-    RequiredDocumentFactory(procedure=lacking)
+    lacking = {ProcedureFactory(): document for document in ("none", "deleted", "expired")}
+    for procedure, document in lacking.items():
+        RequiredDocumentFactory(procedure=procedure, document=_document(procedure.person, document))
+    # Valid until the end of the day.
     RequiredDocumentFactory(
-        procedure=lacking,
-        document=DocumentFactory(person=lacking.person, deleted_at=timezone.now()),
+        procedure=complete,
+        document=DocumentFactory(person=complete.person, expires_on=TODAY),
     )
-    RequiredDocumentFactory(
-        procedure=lacking,
-        document=DocumentFactory(person=lacking.person, expires_on=TODAY - datetime.timedelta(1)),
-    )
-    RequiredDocumentFactory(
-        procedure=lacking,
-        document=DocumentFactory(person=lacking.person, expires_on=TODAY),
-    )
-    nothing_asked = ProcedureFactory()
+    ProcedureFactory()
+    levels_for(pro.organisation_kind, pro.profession)
 
     with django_assert_num_queries(1):
-        counted = {
-            p: p.missing_documents for p in Procedure.objects.with_missing_count(today=TODAY)
-        }
-    with django_assert_num_queries(1):
-        lacking_only = list(Procedure.objects.with_missing_documents(today=TODAY))
+        found = set(Procedure.objects.with_missing_documents(pro, today=TODAY))
 
-    assert counted == {complete: 0, lacking: 3, nothing_asked: 0}
-    assert lacking_only == [lacking]
-    assert lacking_only[0].missing_documents == 3
+    assert found == set(lacking)
 
 
-def test_it_counts_missing_documents_on_the_day_the_procedure_page_judges_them():
+def _dated(procedure, **document):
+    RequiredDocumentFactory(
+        procedure=procedure, document=DocumentFactory(person=procedure.person, **document)
+    )
+    return procedure
+
+
+def test_it_finds_missing_documents_on_the_day_the_procedure_page_judges_them(pro):
     submitted_on = TODAY - datetime.timedelta(days=40)
-    submitted = ProcedureFactory(
-        requested_on=submitted_on, submitted_on=submitted_on, status=ProcedureStatus.AWAITING
-    )
-    # Valid on the day of the submission, expired since: the organisme received it valid.
-    RequiredDocumentFactory(
-        procedure=submitted,
-        document=DocumentFactory(person=submitted.person, expires_on=TODAY - datetime.timedelta(1)),
-    )
-    # Issued after the submission: the organisme never received it.
-    RequiredDocumentFactory(
-        procedure=submitted,
-        document=DocumentFactory(person=submitted.person, issued_on=TODAY),
-    )
-    # Brought to the file after the submission, with no issue day.
-    RequiredDocumentFactory(
-        procedure=submitted,
-        document=DocumentFactory(
-            person=submitted.person,
-            created_at=timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(9))),
+    yesterday = TODAY - datetime.timedelta(days=1)
+    this_morning = timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(9)))
+
+    def submitted(status=ProcedureStatus.AWAITING):
+        return ProcedureFactory(requested_on=submitted_on, submitted_on=submitted_on, status=status)
+
+    procedures = {
+        # Valid on the day of the submission, expired since: the organisme received it.
+        "expired since": _dated(submitted(), expires_on=yesterday),
+        # Issued, or brought to the file, after the submission: never received.
+        "issued later": _dated(submitted(), issued_on=TODAY),
+        "brought later": _dated(submitted(), created_at=this_morning),
+        # Submitted, then sent back for missing documents: judged today again.
+        "sent back, expired": _dated(
+            submitted(ProcedureStatus.MISSING_DOCUMENTS), expires_on=yesterday
         ),
-    )
-    # Submitted, then sent back for missing documents: judged today again.
-    sent_back = ProcedureFactory(
-        requested_on=submitted_on,
-        submitted_on=submitted_on,
-        status=ProcedureStatus.MISSING_DOCUMENTS,
-    )
-    RequiredDocumentFactory(
-        procedure=sent_back,
-        document=DocumentFactory(person=sent_back.person, expires_on=TODAY - datetime.timedelta(1)),
-    )
-    RequiredDocumentFactory(
-        procedure=sent_back,
-        document=DocumentFactory(person=sent_back.person, issued_on=TODAY),
-    )
+        "sent back, issued today": _dated(
+            submitted(ProcedureStatus.MISSING_DOCUMENTS), issued_on=TODAY
+        ),
+    }
 
-    counted = {p: p.missing_documents for p in Procedure.objects.with_missing_count(today=TODAY)}
+    found = set(Procedure.objects.with_missing_documents(pro, today=TODAY))
 
-    assert counted == {submitted: 2, sent_back: 1}
+    assert {name for name, p in procedures.items() if p in found} == {
+        "issued later",
+        "brought later",
+        "sent back, expired",
+    }
     with patch(
         "django.utils.timezone.now",
         return_value=timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(10))),
     ):
-        on_the_page = {p: _not_satisfied(p) for p in counted}
-    assert on_the_page == counted
-    assert list(Procedure.objects.with_missing_documents(today=TODAY).order_by("pk")) == [
-        submitted,
-        sent_back,
+        on_the_page = {p for p in procedures.values() if not completeness(p).is_complete}
+    assert on_the_page == found
+
+
+# The papers missing, in SQL, as the procedure's page counts them.
+
+CONDITIONS = [
+    "",
+    "si vous avez des enfants",
+    FRENCH,
+    NOT_FRENCH,
+    NO_STABLE_ADDRESS,
+    # Conditions that start as the rule's do, but are no alternative.
+    f"{NOT_FRENCH} : il doit vous permettre de travailler",
+    f"{NO_STABLE_ADDRESS} (domiciliation)",
+    # Python's startswith heeds case: so must the SQL (LIKE does not on SQLite).
+    "S" + FRENCH[1:],
+]
+DOCUMENT_STATES = ["none", "valid", "expired", "deleted", "issued later", "brought later"]
+
+
+def _document(person, state):
+    yesterday = TODAY - datetime.timedelta(days=1)
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    fields = {
+        "none": None,
+        "valid": {},
+        "expired": {"expires_on": yesterday},
+        "deleted": {"deleted_at": timezone.now()},
+        "issued later": {"issued_on": tomorrow},
+        "brought later": {
+            "created_at": timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(9)))
+        },
+    }[state]
+    return None if fields is None else DocumentFactory(person=person, **fields)
+
+
+def _checklists(person, draw):
+    """Procedures with checklists drawn at random (with a fixed seed): several rows of a
+    condition, in any order, some marked not applicable, their documents in every state."""
+    for _ in range(4):
+        procedure = ProcedureFactory(person=person, requested_on=TODAY)
+        for _ in range(draw.randint(0, 6)):
+            RequiredDocumentFactory(
+                procedure=procedure,
+                condition=draw.choice(CONDITIONS),
+                not_applicable=draw.random() < 0.15,
+                document=_document(person, draw.choice(DOCUMENT_STATES)),
+            )
+
+
+def _with_a_row_lacking():
+    rows = RequiredDocument.objects.filter(missing_documents_filter(TODAY))
+    return Procedure.objects.filter(pk__in=rows.values("procedure"))
+
+
+def _lacking_on_the_page(reader, procedure):
+    """Whether the procedure's page says papers are missing, to this reader (using
+    nothing of the file when it may not open it)."""
+    try:
+        readable = file_access(reader, procedure.person_id).readable_categories()
+    except Http404:
+        readable = []
+    situation = situation_of(
+        procedure.person.nationality,
+        lambda: housing_status(procedure.person_id),
+        readable=readable,
+        conditions=[item.condition for item in procedure.checklist.all()],
+    )
+    return not completeness(procedure, on=TODAY, situation=situation).is_complete
+
+
+@pytest.fixture
+def files(organisation):
+    """Files of every nationality and housing the rule reads, followed under consents
+    that leave out the identity or the housing, or none at all."""
+    draw = random.Random(20260310)
+    consents = [
+        None,
+        list(ALL_CATEGORIES),
+        [c for c in DataCategory.values if c != DataCategory.HOUSING],
+        [c for c in DataCategory.values if c != DataCategory.IDENTITY],
     ]
+    for nationality in ["", *Nationality.values]:
+        for housing in [None, HousingStatus.SOCIAL_TENANT, HousingStatus.HOSTED]:
+            for categories in consents:
+                person = PersonFactory(nationality=nationality)
+                if housing:
+                    Housing.objects.create(person=person, status=housing)
+                if categories is not None:
+                    ConsentFactory(person=person, organisation=organisation, categories=categories)
+                _checklists(person, draw)
+    # The other of two alternatives valid, the nationality known to no reader.
+    alternative = ProcedureFactory(requested_on=TODAY)
+    RequiredDocumentFactory(procedure=alternative, condition=FRENCH)
+    RequiredDocumentFactory(
+        procedure=alternative,
+        condition=NOT_FRENCH,
+        document=_document(alternative.person, "valid"),
+    )
 
 
-def _not_satisfied(procedure):
-    measure = completeness(procedure)
-    return measure.total - measure.satisfied
+@pytest.mark.parametrize("reader", ["referent", "charter closed to housing", "stranger"])
+@pytest.mark.usefixtures("files")
+def test_it_finds_the_papers_missing_as_the_procedure_page_says_them(pro, reader):
+    if reader == "stranger":
+        elsewhere = MembershipFactory()
+        pro = Professional.acting(elsewhere.user, elsewhere)
+    levels = levels_for(pro.organisation_kind, pro.profession)
+    if reader == "charter closed to housing":
+        levels = levels | {DataCategory.HOUSING: Level.NONE}
+
+    with patch("relais.consent.access.levels_for", return_value=levels):
+        found = set(Procedure.objects.with_missing_documents(pro, today=TODAY))
+        on_the_page = {
+            p for p in Procedure.objects.select_related("person") if _lacking_on_the_page(pro, p)
+        }
+
+    assert found == on_the_page
+    # Some rows lack their document without the person needing it, or with its
+    # alternative valid: counting every row would have found these too.
+    assert set(_with_a_row_lacking()) - found
+
+
+@pytest.mark.parametrize(
+    ("rows", "lacking"),
+    [
+        # The first « if French » row goes with the first « if not French » one, the
+        # second with the second: whichever the order of the rows between them.
+        ([(FRENCH, "none"), (NOT_FRENCH, "none"), (FRENCH, "valid"), (NOT_FRENCH, "valid")], True),
+        ([(FRENCH, "none"), (FRENCH, "valid"), (NOT_FRENCH, "valid"), (NOT_FRENCH, "none")], False),
+        ([(NOT_FRENCH, "none"), (FRENCH, "valid")], False),
+        ([(FRENCH, "valid"), (NOT_FRENCH, "none"), (NOT_FRENCH, "none")], True),
+        ([(FRENCH, "expired"), (NOT_FRENCH, "issued later")], True),
+        # Marked not applicable: no longer one of two alternatives.
+        ([(FRENCH, "none"), (NOT_FRENCH, "valid", True)], True),
+    ],
+)
+def test_it_pairs_the_alternatives_as_the_procedure_page_does(pro, rows, lacking):
+    procedure = ProcedureFactory(requested_on=TODAY)
+    for condition, document, *not_applicable in rows:
+        RequiredDocumentFactory(
+            procedure=procedure,
+            condition=condition,
+            not_applicable=bool(not_applicable),
+            document=_document(procedure.person, document),
+        )
+
+    found = procedure in Procedure.objects.with_missing_documents(pro, today=TODAY)
+
+    assert found == _lacking_on_the_page(pro, procedure) == lacking

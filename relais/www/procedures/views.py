@@ -8,9 +8,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    F,
     Prefetch,
     Q,
     prefetch_related_objects,
@@ -22,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import manager_required, pilot_required
-from relais.consent.access import FileAccess, Professional, persons_readable_in
+from relais.consent.access import FileAccess, Professional
 from relais.documents.models import Document, DocumentKind, category_of
 from relais.persons.categories import Action, DataCategory
 from relais.procedures import catalogue, services
@@ -569,7 +566,9 @@ def procedure_update(request: HttpRequest, person_id: int, procedure_id: int) ->
 # Lists across files.
 
 
-def _filtered(procedures: ProcedureQuerySet, form: forms.FilterForm) -> ProcedureQuerySet:
+def _filtered(
+    pro: Professional, procedures: ProcedureQuerySet, form: forms.FilterForm
+) -> ProcedureQuerySet:
     if not form.is_valid():
         return procedures.none()
     data = form.cleaned_data
@@ -580,16 +579,10 @@ def _filtered(procedures: ProcedureQuerySet, form: forms.FilterForm) -> Procedur
     if data["echeance"] is not None:
         procedures = procedures.due_within(data["echeance"])
     if data["pieces_manquantes"]:
-        procedures = procedures.with_missing_documents()
+        procedures = procedures.with_missing_documents(pro)
     if data["attente"] is not None:
         procedures = procedures.waiting_longer_than(data["attente"])
     return procedures
-
-
-def _readable(pro: Professional, category: str) -> ExpressionWrapper:
-    return ExpressionWrapper(
-        Q(person_id__in=persons_readable_in(pro, category)), output_field=BooleanField()
-    )
 
 
 def _row_situation(procedure: Procedure) -> Situation:
@@ -619,11 +612,7 @@ def _page(
     page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
     rows = list(
         _with_checklist(procedures.select_related("person"))
-        .annotate(
-            identity_readable=_readable(pro, DataCategory.IDENTITY),
-            housing_readable=_readable(pro, DataCategory.HOUSING),
-            housing_status=F("person__housing__status"),
-        )
+        .with_situation(pro)
         .deadlines_first()[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
     )
     return {
@@ -646,7 +635,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     progress, the nearest deadline still to meet first."""
     pro = professional_or_404(request)
     form = _filter_form(request, "ouvertes")
-    procedures = _filtered(Procedure.objects.visible_to_professional(pro), form)
+    procedures = _filtered(pro, Procedure.objects.visible_to_professional(pro), form)
     context = _page(pro, procedures, form) | {"title": "Mes démarches", "mine": True}
     _record_list(request, pro, context, "mes_demarches")
     return render(request, "procedures/list.html", context)
@@ -659,6 +648,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     pro = professional_or_404(request)
     form = _filter_form(request, "")
     procedures = _filtered(
+        pro,
         Procedure.objects.visible_to_professional(pro).of_organisation(pro.organisation_id),
         form,
     )

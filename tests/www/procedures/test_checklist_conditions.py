@@ -7,10 +7,12 @@ import pytest
 from django.urls import reverse
 
 from relais.documents.models import DocumentKind
+from relais.organisations.models import Role
 from relais.persons.categories import DataCategory
 from relais.persons.models import Housing, HousingStatus, Nationality
 from relais.procedures.checklist import FRENCH, NO_STABLE_ADDRESS, NOT_FRENCH
 from relais.procedures.services import procedure_open
+from tests.conftest import log_in
 from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.procedures.factories import DocumentFactory, ProcedureTypeFactory
 from tests.www.procedures.conftest import actor_of
@@ -135,3 +137,97 @@ def test_the_lists_count_what_the_person_needs(referent, referent_client, url):
     assert "50 %" in page and "(1 sur 2)" in page
     if url == "procedures:mine":
         assert "33 %" in page and "(1 sur 3)" in page
+
+
+# « Avec des pièces manquantes »: the professionals' lists say missing what the
+# procedure's page says missing.
+
+MISSING_PAPERS = {"etat": "ouvertes", "pieces_manquantes": "on"}
+WITHOUT_HOUSING = [c for c in DataCategory.values if c != DataCategory.HOUSING]
+
+
+def _complete_for_a_french_tenant(referent, **file):
+    """Complete as far as the file says: the identity card and the tax notice of a French
+    national who rents their home."""
+    procedure = _opened(
+        referent, nationality=Nationality.FRENCH, housing=HousingStatus.SOCIAL_TENANT, **file
+    )
+    _linked(procedure, DocumentKind.CNI)
+    _linked(procedure, DocumentKind.TAX_NOTICE)
+    return procedure
+
+
+def _row(procedure):
+    return reverse("procedures:detail", args=[procedure.person_id, procedure.pk]) + '"'
+
+
+@pytest.mark.parametrize("url", ["procedures:mine", "procedures:organisation"])
+def test_the_missing_papers_filter_lists_what_the_procedure_page_says_is_missing(
+    referent, url, client
+):
+    referent.role = Role.MANAGER
+    referent.save()
+    complete = _complete_for_a_french_tenant(referent)
+    # The nationality unknown: the residence permit is enough.
+    alternative = _opened(referent, housing=HousingStatus.SOCIAL_TENANT)
+    _linked(alternative, DocumentKind.RESIDENCE_PERMIT)
+    _linked(alternative, DocumentKind.TAX_NOTICE)
+    # The housing unreadable: the domiciliation certificate may be needed.
+    unknown_housing = _complete_for_a_french_tenant(referent, categories=WITHOUT_HOUSING)
+    # Neither the identity card nor the residence permit.
+    neither = _opened(referent, housing=HousingStatus.SOCIAL_TENANT)
+    _linked(neither, DocumentKind.TAX_NOTICE)
+    client = log_in(client, referent.user, referent)
+
+    listed = client.get(reverse(url), MISSING_PAPERS).content.decode()
+
+    assert _row(complete) not in listed
+    assert _row(alternative) not in listed
+    assert _row(unknown_housing) in listed
+    assert _row(neither) in listed
+    assert "100 % des pièces réunies" in _detail(client, complete)
+    assert "100 % des pièces réunies" in _detail(client, alternative)
+    assert "Il manque : attestation d&#x27;élection de domicile" in _detail(client, unknown_housing)
+
+
+def test_the_missing_papers_filter_pages_what_is_missing(referent, referent_client):
+    """Procedures complete for what their file says come first in the list's order: left
+    out in the query, they leave the pages full and the next page's link right."""
+    for _ in range(3):
+        _complete_for_a_french_tenant(referent)
+    lacking = [_opened(referent) for _ in range(22)]
+
+    first = referent_client.get(reverse("procedures:mine"), MISSING_PAPERS).content.decode()
+    second = referent_client.get(
+        reverse("procedures:mine"), MISSING_PAPERS | {"page": "2"}
+    ).content.decode()
+
+    assert [_row(p) in first for p in lacking] == [True] * 20 + [False] * 2
+    assert [_row(p) in second for p in lacking] == [False] * 20 + [True] * 2
+    assert "Page suivante" in first
+    assert "Page suivante" not in second
+
+
+# Session, user, one page of procedures with what their checklists may read of the file,
+# the checklists, their documents, and the journal of what the page shows (see
+# test_lists_and_catalogue.py): the same whatever the number of procedures listed.
+QUERIES_WITH_MISSING_PAPERS = 10
+
+
+@pytest.mark.parametrize("size", [5, 15])
+def test_it_pins_the_queries_of_the_missing_papers_filter(
+    referent, referent_client, size, django_assert_num_queries
+):
+    for n in range(size):
+        procedure = _opened(
+            referent,
+            nationality=["", Nationality.FRENCH, Nationality.NON_EU][n % 3],
+            housing=[None, HousingStatus.SOCIAL_TENANT][n % 2],
+        )
+        _linked(procedure, DocumentKind.TAX_NOTICE)
+    referent_client.get(reverse("procedures:mine"), MISSING_PAPERS)
+
+    with django_assert_num_queries(QUERIES_WITH_MISSING_PAPERS):
+        response = referent_client.get(reverse("procedures:mine"), MISSING_PAPERS)
+
+    assert response.content.decode().count("Demander l&#x27;aide au logement") == size
