@@ -217,6 +217,19 @@ class FilterForm(DsfrBaseForm):
     )
     page = page_field()
 
+    def narrowed(self) -> bool:
+        """Whether the list shows fewer procedures than all of them or all those in
+        progress: an empty list then says that none matches, not that there is none."""
+        if not self.is_valid():
+            return True
+        data = self.cleaned_data
+        return (
+            data["etat"] not in ("", "ouvertes")
+            or data["echeance"] is not None
+            or data["pieces_manquantes"]
+            or data["attente"] is not None
+        )
+
 
 def steps_from_text(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]

@@ -677,6 +677,7 @@ def catalogue_list(request: HttpRequest) -> HttpResponse:
     entries = ProcedureType.objects.active().only(
         "slug", "title", "organisme", "category", "summary", "verified_on"
     )
+    searched = False
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:
@@ -687,11 +688,17 @@ def catalogue_list(request: HttpRequest) -> HttpResponse:
             )
         if form.cleaned_data["theme"]:
             entries = entries.filter(category=form.cleaned_data["theme"])
+        searched = bool(query or form.cleaned_data["theme"])
     grouped: dict[str, list[ProcedureType]] = {}
     for entry in entries.order_by("category", "title"):
         grouped.setdefault(entry.category, []).append(entry)
     themes = [(c.value, c.label, grouped[c.value]) for c in ProcedureCategory if c in grouped]
-    context = {"title": "Catalogue des démarches", "form": form, "themes": themes}
+    context = {
+        "title": "Catalogue des démarches",
+        "form": form,
+        "themes": themes,
+        "searched": searched,
+    }
     return render(request, "procedures/catalogue.html", context)
 
 

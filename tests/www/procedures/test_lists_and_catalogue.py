@@ -223,6 +223,50 @@ def test_submitted_declarations_do_not_hide_a_deadline_to_meet(member_client, or
     assert waiting.count("Déclarer ses ressources") == 1
 
 
+@pytest.mark.parametrize(
+    ("url", "query", "said"),
+    [
+        (MINE, {}, "Aucune démarche en cours pour le moment."),
+        (MINE, {"etat": ""}, "Aucune démarche pour le moment."),
+        (ORGANISATION, {}, "Aucune démarche pour le moment."),
+    ],
+)
+def test_an_empty_list_says_there_is_no_procedure_yet(manager_client, url, query, said):
+    """Without a filter, an empty list is not a search that found nothing."""
+    text = manager_client.get(url, query).content.decode()
+
+    assert said in text
+    assert "ne correspond" not in text
+    assert f'href="{reverse("persons:list")}">Mes personnes accompagnées</a>' in text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"etat": "deposee"},
+        {"etat": "ouvertes", "echeance": "10"},
+        {"etat": "", "pieces_manquantes": "on"},
+        {"attente": "30"},
+    ],
+)
+def test_an_empty_filtered_list_says_nothing_matches(member_client, organisation, query):
+    _tracked(_followed(organisation), organisation, documents=0)
+
+    text = member_client.get(MINE, query).content.decode()
+
+    assert "Aucune démarche ne correspond à ces critères." in text
+    assert "pour le moment" not in text
+
+
+@pytest.mark.parametrize("query", [{"etat": "ouvertes"}, {"pieces_manquantes": "on"}])
+def test_a_page_past_the_end_says_it_is_empty(member_client, organisation, query):
+    _tracked(_followed(organisation), organisation, documents=2)
+
+    text = member_client.get(MINE, query | {"page": "2"}).content.decode()
+
+    assert "Aucune démarche sur cette page." in text
+
+
 def test_it_answers_404_to_a_pilot_without_an_organisation(pilot_client):
     assert pilot_client.get(MINE).status_code == 404
 
@@ -367,6 +411,23 @@ def test_it_shows_a_catalogue_entry(member_client, entries):
     assert "https://wwwd.caf.fr/wps/portal/caffr/aidesetdemarches" in text
     assert reverse("procedures:guide", args=["apl-demande"]) in text
     assert reverse("procedures:catalogue_edit", args=["apl-demande"]) not in text
+
+
+def test_an_empty_catalogue_is_not_a_search_that_found_nothing(member_client):
+    ProcedureType.objects.update(is_active=False)
+
+    listing = member_client.get(reverse("procedures:catalogue")).content.decode()
+    search = member_client.get(reverse("procedures:catalogue"), {"q": "RSA"}).content.decode()
+
+    assert "Le catalogue ne propose aucune démarche pour le moment." in listing
+    assert "ne correspond" not in listing
+    assert "Aucune démarche ne correspond à votre recherche." in search
+
+
+def test_a_search_that_finds_nothing_says_so(member_client, entries):
+    text = member_client.get(reverse("procedures:catalogue"), {"theme": "justice"}).content.decode()
+
+    assert "Aucune démarche ne correspond à votre recherche." in text
 
 
 def test_it_hides_a_withdrawn_entry_from_professionals(member_client, entries):
