@@ -138,7 +138,11 @@ def _grid(kind: str) -> dict[str, str]:
 def test_the_pilot_opens_a_profession_the_version_predates_and_publishes_every_cell():
     before = _published_before(profession=Profession.NURSE)
     pilot = log_in(Client(), UserFactory(pilot=True))
-    opened = f"{Profession.NURSE}__{DataCategory.HEALTH}"
+    # The health, and the identity without which no file opens.
+    opened = {
+        f"{Profession.NURSE}__{category}": Level.READ
+        for category in (DataCategory.IDENTITY, DataCategory.HEALTH)
+    }
 
     response = pilot.post(
         reverse("consent:charter_edit"),
@@ -148,7 +152,7 @@ def test_the_pilot_opens_a_profession_the_version_predates_and_publishes_every_c
             "commitments": before.commitments,
             "version": before.number,
             **_grid(OrganisationKind.CCAS),
-            opened: Level.READ,
+            **opened,
         },
     )
 
@@ -160,6 +164,7 @@ def test_the_pilot_opens_a_profession_the_version_predates_and_publishes_every_c
     page = unescape(
         pilot.get(reverse("consent:charter_edit"), {"type": OrganisationKind.CCAS}).content.decode()
     )
+    assert "Infirmier(ère) — Identité et coordonnées : Aucun accès → Lecture" in page
     assert "Infirmier(ère) — Santé : Aucun accès → Lecture" in page
 
 

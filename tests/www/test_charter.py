@@ -422,3 +422,51 @@ def test_the_editor_s_table_names_the_kind_of_organisation_it_sets(pilot_client)
     assert (
         caption == f"Droits par profession et catégorie de données — {OrganisationKind.CHRS.label}"
     )
+
+
+def test_it_refuses_a_grid_that_closes_the_identity_and_opens_another_category(pilot_client):
+    """No file opens without the identity: the other rights would do nothing."""
+    closed = _ccas_levels() | {
+        f"{Profession.CIP}__{DataCategory.IDENTITY}": "none",
+        f"{Profession.ASS}__{DataCategory.IDENTITY}": "none",
+    }
+
+    page = unescape(
+        _refused(
+            pilot_client,
+            {
+                "type": "ccas",
+                "summary": "Identité fermée",
+                "version": _shown(),
+                "commitments": _in_force_commitments(),
+                **closed,
+            },
+        )
+    )
+
+    assert "les autres droits seraient sans effet pour " in page
+    assert Profession.CIP.label in page and Profession.ASS.label in page
+
+
+def test_it_publishes_a_grid_that_closes_a_profession_altogether(
+    pilot_client, django_capture_on_commit_callbacks
+):
+    closed = _ccas_levels() | {f"{Profession.CIP}__{c}": "none" for c in DataCategory.values}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pilot_client.post(
+            reverse("consent:charter_edit"),
+            {
+                "type": "ccas",
+                "summary": "Plus aucun accès pour les CIP des CCAS",
+                "version": _shown(),
+                "commitments": _in_force_commitments(),
+                **closed,
+            },
+        )
+
+    assert response.status_code == 302
+    assert current_matrix()[(OrganisationKind.CCAS, Profession.CIP, DataCategory.HEALTH)] == "none"
+    assert current_matrix()[(OrganisationKind.CCAS, Profession.CIP, DataCategory.IDENTITY)] == (
+        "none"
+    )

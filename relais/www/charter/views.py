@@ -135,6 +135,28 @@ def _charter_page(
     return render(request, "charter/charter.html", context, status=status)
 
 
+def _rights_without_identity(kind: str, levels: dict[tuple[str, str, str], str]) -> list[str]:
+    """A profession whose identity the grid closes while it opens another category: every
+    page of a file and every list names the person, so no file opens to them and those
+    rights would do nothing. The access rule reads such a grid safely; the pilot who wrote
+    it meant something else."""
+    unused = [
+        profession.label
+        for profession in Profession
+        if levels[(kind, profession.value, DataCategory.IDENTITY)] == Level.NONE
+        and any(
+            levels[(kind, profession.value, category)] != Level.NONE for category in DataCategory
+        )
+    ]
+    if not unused:
+        return []
+    return [
+        "Sans l'identité, aucun dossier ne s'ouvre : les autres droits seraient sans effet pour "
+        f"{', '.join(unused)}. Ouvrez l'identité en lecture, ou fermez aussi les autres "
+        "catégories."
+    ]
+
+
 @pilot_required
 @require_http_methods(["GET", "POST"])
 def charter_edit(request: HttpRequest) -> HttpResponse:
@@ -171,6 +193,8 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 )
                 + "."
             )
+        if not missing:
+            errors.extend(_rights_without_identity(kind, levels))
         commitments = commitments_cleaned(request.POST.get("commitments", ""))
         errors.extend(commitments_errors(commitments))
         summary = request.POST.get("summary", "").strip()
