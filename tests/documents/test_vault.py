@@ -404,3 +404,17 @@ def test_it_streams_a_20_mb_blob_in_constant_memory(disk):
     assert received == 20 * megabyte
     assert digest.hexdigest() == blob.sha256
     assert peak < 2 * megabyte
+
+
+def test_it_tells_whether_a_blob_is_on_disk_without_reading_it(disk, monkeypatch):
+    blob = vault.blob_write([b"contenu"])
+    other = vault.blob_write([b"autre contenu"])
+    (disk / other.name).unlink()
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("blob_exists a ouvert le fichier")
+
+    monkeypatch.setattr(FileSystemStorage, "open", no_read)
+
+    assert vault.blob_exists(blob.name)
+    assert not vault.blob_exists(other.name)

@@ -6,6 +6,7 @@ import uuid
 
 import boto3
 import pytest
+from django.core.files.storage import storages
 
 from relais.documents import vault
 from relais.documents.vault import CHUNK_SIZE, BlobCorrupted
@@ -157,3 +158,19 @@ def test_it_reads_from_s3_without_downloading_the_whole_object_first(bucket, mon
     monkeypatch.setattr(S3Storage, "_open", whole_download)
 
     assert _read(blob) == content
+
+
+def test_it_tells_whether_an_object_exists_with_a_head_request_only(bucket):
+    client, name = bucket
+    blob = vault.blob_write([b"contenu"])
+    other = vault.blob_write([b"autre contenu"])
+    client.delete_object(Bucket=name, Key=other.name)
+    storage = storages["documents"]
+    operations: list[str] = []
+    storage.connection.meta.client.meta.events.register(
+        "before-call.s3", lambda model, **kwargs: operations.append(model.name)
+    )
+
+    assert vault.blob_exists(blob.name)
+    assert not vault.blob_exists(other.name)
+    assert operations == ["HeadObject", "HeadObject"]
