@@ -2,10 +2,10 @@
 
 A database and a documents backup taken at different moments, or a bucket restored in
 part, leave versions whose file is missing or damaged, and nobody learns it until a person
-asks for their paper. Every version not purged must have its file, including those of a
-document deleted less than RELAIS_DOCUMENT_PURGE_DAYS ago: their deletion can still be
-undone, and only the purge removes a file, after wiping its key. A purged version is
-never checked: its key is gone, and its file is gone or waiting for the next purge.
+asks for their paper. Only the versions of documents not deleted are checked: they are the
+ones a person or a professional can ask for. A deleted document's files wait for the purge,
+which wipes their keys and then removes them; checking them would also keep reporting,
+every night until the purge, a paper known to be lost and deleted for that reason.
 
 The versions are read by primary key in batches, each its own short query: no cursor
 held open for the hours a full read of a large store takes, constant memory whatever the
@@ -42,9 +42,9 @@ class Problem:
     reason: str
 
 
-def _unpurged() -> DocumentVersionQuerySet:
+def _to_check() -> DocumentVersionQuerySet:
     return (
-        DocumentVersion.objects.filter(purged_at__isnull=True)
+        DocumentVersion.objects.filter(purged_at__isnull=True, document__deleted_at__isnull=True)
         .select_related("document")
         .only("document__person", "storage_name", "wrapped_key", "size", "sha256")
         .order_by("pk")
@@ -91,12 +91,12 @@ class Verification:
         return self.missing + self.damaged + self.unreadable_keys
 
     def problems(self) -> Iterator[Problem]:
-        """Check each version not purged, by increasing number, and yield those in trouble.
+        """Check each version to check, by increasing number, and yield those in trouble.
         With `full`, each file is read through the decrypting stream, which checks every
         chunk, the size and the SHA-256 of the plaintext; otherwise only that it exists."""
         after = self.since - 1
         while True:
-            batch = list(_unpurged().filter(pk__gt=after)[:BATCH_SIZE])
+            batch = list(_to_check().filter(pk__gt=after)[:BATCH_SIZE])
             for version in batch:
                 problem = self._confirmed(version)
                 self.checked += 1
@@ -111,9 +111,10 @@ class Verification:
         found = _trouble(version, full=self.full)
         if found is None:
             return None
-        # The nightly purge may have deleted the file, or a key rotation rewrapped the key,
-        # since the batch was read: only a trouble the current row still has is reported.
-        current = _unpurged().filter(pk=version.pk).first()
+        # The document may have been deleted, the nightly purge removed its file, or a key
+        # rotation rewrapped its key since the batch was read: only a trouble the current
+        # row still has is reported.
+        current = _to_check().filter(pk=version.pk).first()
         found = _trouble(current, full=self.full) if current is not None else None
         if found is None:
             return None

@@ -29,9 +29,10 @@ def _what_to_do(verification: Verification) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Vérifie que chaque version de pièce non purgée a son fichier dans le stockage et une "
-        "clé lisible ; avec --complet, lit chaque fichier en entier et compare son empreinte "
-        "SHA-256. Nomme les versions en défaut par leurs numéros et sort en erreur s'il y en a."
+        "Vérifie que chaque version des pièces non supprimées a son fichier dans le stockage "
+        "et une clé lisible ; avec --complet, lit chaque fichier en entier et compare son "
+        "empreinte SHA-256. Nomme les versions en défaut par leurs numéros et sort en erreur "
+        "s'il y en a."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
