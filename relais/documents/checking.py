@@ -40,13 +40,16 @@ class Problem:
     storage_name: str
     trouble: Trouble
     reason: str
+    # A replaced version is read by nobody (the file, the personal space and the export
+    # give the last one): losing it loses history, not a paper someone can ask for.
+    replaced: bool
 
 
 def _to_check() -> DocumentVersionQuerySet:
     return (
         DocumentVersion.objects.filter(purged_at__isnull=True, document__deleted_at__isnull=True)
         .select_related("document")
-        .only("document__person", "storage_name", "wrapped_key", "size", "sha256")
+        .only("document__person", "number", "storage_name", "wrapped_key", "size", "sha256")
         .order_by("pk")
     )
 
@@ -132,4 +135,7 @@ class Verification:
             storage_name=version.storage_name,
             trouble=trouble,
             reason=reason,
+            replaced=_to_check()
+            .filter(document_id=version.document_id, number__gt=version.number)
+            .exists(),
         )

@@ -159,6 +159,28 @@ def test_it_names_a_version_whose_key_is_no_longer_configured(disk, keys, mode):
     assert "Remettre les fichiers" not in output
 
 
+def test_it_says_which_version_in_trouble_was_replaced_since(disk):
+    replaced = _version()
+    current = document_replace(
+        document=replaced.document,
+        files=[SimpleUploadedFile("avis.png", png_bytes(), content_type="image/png")],
+        uploaded_by_id=None,
+        by=SYSTEM,
+    )
+    for version in (replaced, current):
+        (disk / version.storage_name).unlink()
+
+    code, output = _verify()
+
+    assert code == 1
+    document, person = replaced.document_id, replaced.document.person_id
+    assert (
+        f"version n° {replaced.pk}, remplacée depuis (pièce n° {document}, dossier n° {person})"
+        " : fichier manquant"
+    ) in output
+    assert f"{_named(current)} : fichier manquant" in output
+
+
 def test_it_does_not_report_a_deleted_document_waiting_for_its_purge(disk):
     deleted = _version()
     document_delete(document=deleted.document, by=SYSTEM)
@@ -237,8 +259,9 @@ def test_it_reads_the_versions_in_batches_with_constant_queries(disk, monkeypatc
 
     assert [problem.version_id for problem in problems] == [versions[3].pk]
     assert verification.checked == 5
-    # Three batches, the last one short, and the row in trouble read again.
-    assert len(queries) == 4
+    # Three batches, the last one short, then for the version in trouble its row read
+    # again and whether it was replaced.
+    assert len(queries) == 5
 
 
 def test_a_storage_failure_stops_the_check_and_says_where_to_resume(disk, monkeypatch):

@@ -4,8 +4,9 @@ from relais.documents.checking import Problem, Trouble, Verification
 
 
 def _line(problem: Problem) -> str:
+    replaced = ", remplacée depuis" if problem.replaced else ""
     where = (
-        f"version n° {problem.version_id} (pièce n° {problem.document_id}, "
+        f"version n° {problem.version_id}{replaced} (pièce n° {problem.document_id}, "
         f"dossier n° {problem.person_id})"
     )
     if problem.trouble is Trouble.MISSING:
