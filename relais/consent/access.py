@@ -12,6 +12,7 @@ A professional may do ACTION on CATEGORY of person X only if:
 Everything else is denied, and a file outside the rule is answered with 404.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -227,18 +228,21 @@ def persons_readable_in(
     break-glass; the charter allowing them to read the category, and the identity that
     such a list names; and no block."""
     charter = levels_for(pro.organisation_kind, pro.profession, pro.charter_version)
-    if not level_allows(charter.get(category, Level.NONE), Action.VIEW):
+    if not _names_persons(charter) or not level_allows(
+        charter.get(category, Level.NONE), Action.VIEW
+    ):
         return Person.objects.none().values("pk")
-    moment = at or timezone.now()
-    when = connection.ops.adapt_datetimefield_value(moment)
+    when = connection.ops.adapt_datetimefield_value(at or timezone.now())
     acting = [pro.organisation_id, pro.user_id]
-    # Categories are a JSON list of plain slugs: the quoted slug matches one element
-    # exactly, on SQLite and PostgreSQL alike (JSON containment is PostgreSQL-only).
-    element = '%"' + connection.ops.prep_for_like_query(category) + '"%'
     readable = RawSQL(  # noqa: S611 (identifiers only; every value is a parameter)
-        _readable_sql(), [when, when, *acting, element, when, *acting, when, when, *acting]
+        _readable_sql(),
+        [when, when, *acting, _covered(category), when, *acting, when, when, *acting],
     )
-    return visible_persons(pro, at=moment).filter(pk__in=readable).values("pk")
+    # Not `visible_persons(...).filter(pk__in=readable)`: the readers are in the caseload
+    # already, and two sub-queries over unions, joined, may be planned as each row of the
+    # one compared with each row of the other.
+    blocked = RawSQL(_blocked_sql(), acting)  # noqa: S611
+    return Person.objects.active().filter(pk__in=readable).exclude(pk__in=blocked).values("pk")
 
 
 def _names_persons(charter: dict[str, str]) -> bool:
@@ -271,6 +275,24 @@ def _active_block(alias: str) -> str:
         f"{alias}.lifted_at IS NULL"
         f" AND ({alias}.organisation_id = %s OR {alias}.professional_id = %s)"
     )
+
+
+def _covers(alias: str) -> str:
+    """A consent whose categories hold one category. Parameter: `_covered(category)`."""
+    if connection.vendor == "postgresql":
+        # Containment, which PostgreSQL estimates from the column's statistics: it took a
+        # LIKE on the JSON text to keep a row or two, and compared each person of the
+        # caseload with each of its consents in every list query (0.7 s for a caseload of
+        # 2,000 persons, 13 s for 10,000).
+        return f"{alias}.categories @> %s::jsonb"
+    # A JSON list of plain slugs: the quoted slug matches one element exactly.
+    return f"{alias}.categories LIKE %s ESCAPE '\\'"
+
+
+def _covered(category: str) -> str:
+    if connection.vendor == "postgresql":
+        return json.dumps([category])
+    return '%"' + connection.ops.prep_for_like_query(category) + '"%'
 
 
 def _live_grant(alias: str, person: str) -> str:
@@ -309,16 +331,14 @@ def _blocked_sql() -> str:
 @cache
 def _readable_sql() -> str:
     """The persons whose live consent to the organisation or to the professional covers
-    a category (a LIKE pattern on the JSON text of its categories), and those on whom
-    the professional holds a live grant while no live consent exists: as in
-    `file_access`, a consent that leaves the category out is the person's word, not
-    something to go around."""
+    a category, and those on whom the professional holds a live grant while no live
+    consent exists: as in `file_access`, a consent that leaves the category out is the
+    person's word, not something to go around."""
     quote = connection.ops.quote_name
     consents = quote(Consent._meta.db_table)
-    categories = "c.categories::text" if connection.vendor == "postgresql" else "c.categories"
     return (
         f"SELECT c.person_id FROM {consents} c"  # noqa: S608
-        f" WHERE {_live_consent('c')} AND {categories} LIKE %s ESCAPE '\\'"
+        f" WHERE {_live_consent('c')} AND {_covers('c')}"
         f" UNION ALL SELECT g.person_id FROM {quote(BreakGlassGrant._meta.db_table)} g"
         f" JOIN {quote(Person._meta.db_table)} gp ON gp.id = g.person_id"
         f" WHERE {_live_grant('g', 'gp')} AND g.person_id NOT IN"
