@@ -341,8 +341,8 @@ def _readable_sql() -> str:
         f" WHERE {_live_consent('c')} AND {_covers('c')}"
         f" UNION ALL SELECT g.person_id FROM {quote(BreakGlassGrant._meta.db_table)} g"
         f" JOIN {quote(Person._meta.db_table)} gp ON gp.id = g.person_id"
-        f" WHERE {_live_grant('g', 'gp')} AND g.person_id NOT IN"
-        f" (SELECT l.person_id FROM {consents} l WHERE {_live_consent('l')})"
+        f" WHERE {_live_grant('g', 'gp')} AND NOT EXISTS (SELECT 1 FROM {consents} l"
+        f" WHERE l.person_id = g.person_id AND {_live_consent('l')})"
     )
 
 

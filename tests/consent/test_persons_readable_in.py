@@ -192,6 +192,27 @@ def test_a_grant_does_not_go_around_a_consent_that_leaves_the_category_out(pro, 
     assert person.pk in _readable(pro, DataCategory.IDENTITY)
 
 
+@pytest.mark.parametrize("case", ["expired", "other organisation", "other professional"])
+def test_a_grant_opens_the_file_when_no_live_consent_of_theirs_is_left(pro, organisation, case):
+    """Only a live consent to their organisation or to them stands in the grant's way,
+    as in `file_access`."""
+    person = PersonFactory()
+    if case == "other organisation":
+        ConsentFactory(person=person, categories=ALL_BUT_PROCEDURES)
+    else:
+        ConsentFactory(
+            person=person,
+            organisation=organisation,
+            categories=ALL_BUT_PROCEDURES,
+            expired=case == "expired",
+            professional=UserFactory() if case == "other professional" else None,
+        )
+    _grant(person, pro)
+
+    assert _readable(pro, PROCEDURES) == {person.pk}
+    assert file_access(pro, person.pk).can(Action.VIEW, PROCEDURES)
+
+
 # Cost and agreement with the rule for one file.
 
 
