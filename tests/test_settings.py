@@ -206,3 +206,38 @@ def test_the_application_loads_every_view_before_the_fork_and_opens_no_database_
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["urls", "True", "reverse", "True", "connections", "[]"]
+
+
+READ_DATABASE = (
+    "import django; "
+    "from django.conf import settings; "
+    "django.setup(); "
+    "database = settings.DATABASES['default']; "
+    "print('CURSORS', database.get('DISABLE_SERVER_SIDE_CURSORS', False), "
+    "'PREPARE', database.get('OPTIONS', {}).get('prepare_threshold', 'psycopg'))"
+)
+PRODUCTION = {"RELAIS_SECRET_KEY": SECRET_KEY, "RELAIS_ENCRYPTION_KEYS": ENCRYPTION_KEYS}
+POSTGRESQL = "postgres://relais@db:6432/relais"
+
+
+def test_behind_a_transaction_pooler_no_cursor_or_prepared_statement_outlives_a_transaction():
+    result = _run(
+        READ_DATABASE, **PRODUCTION, DATABASE_URL=POSTGRESQL, RELAIS_DB_TRANSACTION_POOLER="1"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "CURSORS True PREPARE None" in result.stdout
+
+
+def test_without_a_pooler_postgresql_keeps_its_cursors_and_prepared_statements():
+    result = _run(READ_DATABASE, **PRODUCTION, DATABASE_URL=POSTGRESQL)
+
+    assert result.returncode == 0, result.stderr
+    assert "CURSORS False PREPARE psycopg" in result.stdout
+
+
+def test_it_refuses_a_transaction_pooler_in_front_of_sqlite():
+    result = _run(READ_DATABASE, **PRODUCTION, RELAIS_DB_TRANSACTION_POOLER="oui")
+
+    assert result.returncode != 0
+    assert "RELAIS_DB_TRANSACTION_POOLER ne vaut que pour PostgreSQL" in result.stderr

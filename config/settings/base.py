@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.env import env_bool, env_int, env_list, env_str
 
@@ -95,6 +96,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if env_bool("RELAIS_DB_TRANSACTION_POOLER", False):
+    # Behind a pooler in transaction mode (PgBouncer's pool_mode = transaction), each
+    # transaction may run on another server connection: a cursor kept open across
+    # transactions (the export reads its rows through one) or a statement prepared on one
+    # connection (psycopg prepares those run five times) would not be found on the next.
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "RELAIS_DB_TRANSACTION_POOLER ne vaut que pour PostgreSQL (DATABASE_URL=postgres://…)."
+        )
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at
     # BEGIN so that the audit chain never sees two writers read the same chain head.
