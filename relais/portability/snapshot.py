@@ -485,7 +485,22 @@ class ExportedFile:
                 for document, version, path in self.documents
             ),
         )
-        yield "access_history", _rows(self.history.order_by("seq"), _event)
+        yield "access_history", map(_event, _in_pages_by_seq(self.history))
+
+
+def _in_pages_by_seq(history: AuditEventQuerySet) -> Iterator[AuditEvent]:
+    """The history in the chain's order, one short query per ROWS_AT_ONCE rows, each
+    starting after the last row read: the longest list of the file holds no cursor open for
+    the whole download, which behind a pooler in transaction mode would not exist from one
+    transaction to the next (Django then reads a whole list at once) and which, under
+    SQLite, would keep the write-ahead log from being checkpointed meanwhile."""
+    after = 0
+    while True:
+        page = list(history.filter(seq__gt=after).order_by("seq")[:ROWS_AT_ONCE])
+        yield from page
+        if len(page) < ROWS_AT_ONCE:
+            return
+        after = page[-1].seq
 
 
 def file_history(person: Person, *, up_to: AuditEvent) -> AuditEventQuerySet:
