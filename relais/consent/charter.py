@@ -315,10 +315,11 @@ class VersionChanges:
     rights: list[tuple[str, str, str, str]]
 
 
-def version_changes(version: CharterVersion, kind: str) -> VersionChanges:
+def version_changes(version: CharterVersion, kind: str) -> VersionChanges | None:
+    """None for the first version: there is none before it to compare it with."""
     before = CharterVersion.objects.filter(number__lt=version.number).order_by("-number").first()
     if before is None:
-        return VersionChanges(commitments=False, rights=[])
+        return None
     old, new = (
         {
             (rule.profession, rule.category): rule.level

@@ -470,3 +470,15 @@ def test_it_publishes_a_grid_that_closes_a_profession_altogether(
     assert current_matrix()[(OrganisationKind.CCAS, Profession.CIP, DataCategory.IDENTITY)] == (
         "none"
     )
+
+
+def test_the_editor_says_the_first_version_has_none_before_it(pilot_client):
+    assert current_version().number == 1
+
+    page = unescape(pilot_client.get(reverse("consent:charter_edit")).content.decode())
+
+    assert (
+        "La version 1 est la première publiée : il n'y a pas de version précédente à laquelle "
+        "la comparer."
+    ) in page
+    assert "par rapport à la version précédente" not in page

@@ -266,7 +266,8 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         "commitments": commitments,
         "commitments_max_length": COMMITMENTS_MAX_LENGTH,
         "version": in_force,
-        "commitments_changed": changes.commitments,
+        "first_version": changes is None,
+        "commitments_changed": changes is not None and changes.commitments,
         "changes": [
             (
                 Profession(profession).label,
@@ -274,7 +275,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 Level(old).label,
                 Level(new).label,
             )
-            for profession, category, old, new in changes.rights
+            for profession, category, old, new in (changes.rights if changes else [])
         ],
     }
     return render(request, "charter/charter_edit.html", context, status=status)
