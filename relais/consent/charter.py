@@ -10,6 +10,7 @@ The default follows least privilege (docs/charte.md explains each choice):
   LAM, CSAPA, MDPH), who read it.
 """
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -188,10 +189,12 @@ def _matrix_errors(levels: dict[tuple[str, str, str], str]) -> list[str]:
 
 def commitments_cleaned(text: str) -> str:
     """The commitments as a version keeps them: the line breaks a browser sends (CR LF) as
-    one, no blank before or after the text, no space at the end of a line. Two texts that read
-    the same are the same text: publishing one over the other changes nothing."""
+    one, no blank before or after the text, no space at the end of a line, one blank line
+    between two paragraphs however many were typed (the page shows one paragraph break).
+    Two texts that read the same are the same text: publishing one over the other changes
+    nothing."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in lines)).strip()
 
 
 def commitments_errors(text: str) -> list[str]:

@@ -290,6 +290,22 @@ def test_the_same_commitments_with_other_line_breaks_and_the_same_grid_are_not_p
     ) in page
 
 
+def test_the_same_commitments_with_more_blank_lines_between_paragraphs_are_not_published(
+    pilot_client,
+):
+    """The page shows one paragraph break however many blank lines separate two."""
+    shown = current_version()
+
+    page = _refused(
+        pilot_client, _posted(commitments=shown.commitments.replace("\n\n", "\r\n \r\n\r\n", 1))
+    )
+
+    assert (
+        "La grille ne change aucun droit et le texte des engagements est celui de la version "
+        f"{shown.number} : rien n'est publié"
+    ) in page
+
+
 def test_the_editor_shows_the_commitments_of_a_version_published_while_they_were_edited(
     pilot_client, django_capture_on_commit_callbacks
 ):
