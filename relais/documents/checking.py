@@ -16,6 +16,8 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
 from relais.documents import vault
 from relais.documents.models import DocumentVersion, DocumentVersionQuerySet
 from relais.documents.services import version_chunks
@@ -26,6 +28,7 @@ BATCH_SIZE = 500
 class Trouble(enum.StrEnum):
     MISSING = "fichier manquant"
     DAMAGED = "fichier endommagé"
+    REFUSED = "fichier refusé par le stockage"
     UNREADABLE_KEY = "clé illisible"
 
 
@@ -62,14 +65,23 @@ def _trouble(version: DocumentVersion, *, full: bool) -> tuple[Trouble, str] | N
         chunks = version_chunks(version)
     except vault.BlobCorrupted as error:
         return Trouble.UNREADABLE_KEY, str(error)
-    if not vault.blob_exists(version.storage_name):
-        return Trouble.MISSING, "La pièce est introuvable dans le stockage."
-    if full:
-        try:
-            for _ in chunks:
-                pass
-        except vault.BlobCorrupted as error:
-            return Trouble.DAMAGED, str(error)
+    try:
+        if not vault.blob_exists(version.storage_name):
+            return Trouble.MISSING, "La pièce est introuvable dans le stockage."
+        if full:
+            try:
+                for _ in chunks:
+                    pass
+            except vault.BlobCorrupted as error:
+                return Trouble.DAMAGED, str(error)
+    except ClientError as error:
+        # An S3 storage that answers 403 for this object (moved to an archive storage
+        # class, or out of the account's rights) refuses this one, not the others: the
+        # check goes on, where stopping would stop every run resumed from it too. Any
+        # other answer (throttled, unavailable) stops the check.
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
+            raise
+        return Trouble.REFUSED, str(error.response.get("Error", {}).get("Code", "403"))
     return None
 
 
@@ -83,6 +95,7 @@ class Verification:
     checked: int = 0
     missing: int = 0
     damaged: int = 0
+    refused: int = 0
     unreadable_keys: int = 0
     resume_from: int = 0
 
@@ -91,7 +104,7 @@ class Verification:
 
     @property
     def problem_count(self) -> int:
-        return self.missing + self.damaged + self.unreadable_keys
+        return self.missing + self.damaged + self.refused + self.unreadable_keys
 
     def problems(self) -> Iterator[Problem]:
         """Check each version to check, by increasing number, and yield those in trouble.
@@ -126,6 +139,8 @@ class Verification:
             self.missing += 1
         elif trouble is Trouble.DAMAGED:
             self.damaged += 1
+        elif trouble is Trouble.REFUSED:
+            self.refused += 1
         else:
             self.unreadable_keys += 1
         return Problem(

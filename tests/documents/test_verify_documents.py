@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -321,3 +322,46 @@ def test_it_checks_the_objects_of_an_s3_bucket(bucket):
     assert f"{_named(damaged)} : fichier endommagé" in output
     assert _named(sound) not in output
     assert "3 version(s) de pièce vérifiée(s)" in output
+
+
+def test_a_full_check_names_an_object_the_bucket_refuses_and_checks_the_rest(bucket):
+    """An object moved to an archive storage class (a lifecycle rule) is there, but the
+    bucket refuses to read it: that version is named, and the versions after it are
+    checked still, where stopping there would stop every run resumed from it too."""
+    client, name = bucket
+    archived = _version()
+    lost = _version()
+    stored = client.get_object(Bucket=name, Key=archived.storage_name)["Body"].read()
+    client.put_object(Bucket=name, Key=archived.storage_name, Body=stored, StorageClass="GLACIER")
+    client.delete_object(Bucket=name, Key=lost.storage_name)
+
+    code, output = _verify("--complet")
+
+    assert code == 1
+    assert (
+        f"{_named(archived)} : fichier refusé par le stockage ({archived.storage_name})"
+        " — InvalidObjectState"
+    ) in output
+    assert f"{_named(lost)} : fichier manquant" in output
+    assert "2 version(s) de pièce vérifiée(s)" in output
+    assert "1 fichier(s) manquant(s), 0 fichier(s) endommagé(s), 0 clé(s) illisible(s)" in output
+    assert "1 fichier(s) refusé(s) par le stockage" in output
+    assert "Vérifier que le compte de Relais peut lire" in output
+
+
+def test_a_storage_that_answers_it_is_unavailable_stops_the_check(disk, monkeypatch):
+    _version()
+
+    def unavailable(name):
+        raise ClientError(
+            {"Error": {"Code": "SlowDown"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
+            "HeadObject",
+        )
+
+    monkeypatch.setattr(vault, "blob_exists", unavailable)
+
+    code, output = _verify()
+
+    assert code == 1
+    assert "interrompue après 0 version(s)" in output
+    assert "SlowDown" in output

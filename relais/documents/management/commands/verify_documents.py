@@ -11,7 +11,7 @@ def _line(problem: Problem) -> str:
     )
     if problem.trouble is Trouble.MISSING:
         return f"{where} : {problem.trouble} ({problem.storage_name})."
-    if problem.trouble is Trouble.DAMAGED:
+    if problem.trouble in (Trouble.DAMAGED, Trouble.REFUSED):
         return f"{where} : {problem.trouble} ({problem.storage_name}) — {problem.reason}"
     return f"{where} : {problem.trouble} — {problem.reason}"
 
@@ -20,6 +20,11 @@ def _what_to_do(verification: Verification) -> str:
     steps = []
     if verification.missing or verification.damaged:
         steps.append("Remettre les fichiers nommés depuis la sauvegarde des pièces.")
+    if verification.refused:
+        steps.append(
+            "Vérifier que le compte de Relais peut lire les objets nommés (ses droits sur le "
+            "compartiment, leur classe de stockage)."
+        )
     if verification.unreadable_keys:
         steps.append(
             "Remettre dans RELAIS_ENCRYPTION_KEYS la clé qui manque, depuis la sauvegarde des clés."
@@ -68,7 +73,12 @@ class Command(BaseCommand):
             f"{verification.checked} version(s) de pièce vérifiée(s) ({what}) : "
             f"{verification.missing} fichier(s) manquant(s), "
             f"{verification.damaged} fichier(s) endommagé(s), "
-            f"{verification.unreadable_keys} clé(s) illisible(s)."
+            f"{verification.unreadable_keys} clé(s) illisible(s)"
+            + (
+                f", {verification.refused} fichier(s) refusé(s) par le stockage."
+                if verification.refused
+                else "."
+            )
         )
         if verification.problem_count:
             # An exit code that cron or the supervisor reports.
