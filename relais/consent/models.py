@@ -1,8 +1,9 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from relais.organisations.models import Organisation, OrganisationKind, Profession
@@ -31,6 +32,17 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
     def for_professional(self, *, organisation_id: int, user_id: int) -> "ConsentQuerySet":
         return self.filter(organisation_id=organisation_id).filter(
             Q(professional__isnull=True) | Q(professional_id=user_id)
+        )
+
+    def covering(self, category: str) -> "ConsentQuerySet":
+        """Consents whose categories hold `category`, matched as the access rule matches
+        them for lists (relais/consent/access.py `_covers`): by JSON containment on
+        PostgreSQL, which its planner estimates from the column's statistics, and
+        elsewhere by the quoted slug in the list's JSON text, a list of plain slugs."""
+        if connection.vendor == "postgresql":
+            return self.filter(categories__contains=[category])
+        return self.alias(categories_text=Cast("categories", TextField())).filter(
+            categories_text__contains=f'"{category}"'
         )
 
 

@@ -20,8 +20,7 @@ from datetime import datetime, timedelta
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, TextField
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_tasks import task
 
@@ -53,9 +52,7 @@ def _followed_with_consent(at: datetime) -> Q:
     filter on procedures. The access rule's own helpers (`persons_readable_in`) are
     bound to one acting professional and their organisation; here each procedure brings
     its own organisation, so the same conditions are written as sub-queries correlated to
-    the procedure's row, from the models' own `live` and `active` querysets. The category
-    is matched as the rule matches it, the quoted slug in the JSON text of the consent's
-    categories (JSON containment is PostgreSQL's only)."""
+    the procedure's row, from the models' own `live`, `covering` and `active` querysets."""
     member = Membership.objects.active(on=timezone.localdate(at)).filter(
         user_id=OuterRef("professional_id"), organisation_id=OuterRef("organisation_id")
     )
@@ -66,8 +63,7 @@ def _followed_with_consent(at: datetime) -> Q:
         Consent.objects.live(at)
         .filter(person_id=OuterRef("person_id"), organisation_id=OuterRef("organisation_id"))
         .filter(Q(professional__isnull=True) | (Exists(member) & ~Exists(professional_blocked)))
-        .alias(categories_text=Cast("categories", TextField()))
-        .filter(categories_text__contains=f'"{DataCategory.PROCEDURES}"')
+        .covering(DataCategory.PROCEDURES)
     )
     organisation_blocked = Block.objects.active().filter(
         person_id=OuterRef("person_id"), organisation_id=OuterRef("organisation_id")
