@@ -13,8 +13,14 @@ from relais.audit.context import SYSTEM
 from relais.audit.models import AuditEvent
 from relais.consent.charter import charter_accept, charter_publish, current_matrix, current_version
 from relais.consent.models import CharterAcceptance
+from relais.organisations.models import OrganisationKind, Profession
 from tests.conftest import log_in
-from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +165,29 @@ def test_a_refusal_is_sent_only_by_the_page_s_button(unaccepted):
 
     assert client.get(REFUSAL).status_code == 405
     assert not _refusals().exists()
+
+
+def test_a_refusal_closes_the_files_only_where_the_charter_is_not_accepted(organisation):
+    """Accepted as it applies in the CCAS, then taken on in a CHRS: refusing it there
+    leaves the CCAS's files open once logged in again, and the page and the message say so."""
+    ccas = MembershipFactory(organisation=organisation, profession=Profession.ASS)
+    charter_accept(user_id=ccas.user.pk, version=current_version(), by=SYSTEM)
+    chrs = MembershipFactory(
+        user=ccas.user,
+        organisation=OrganisationFactory(name="CHRS Le Phare", kind=OrganisationKind.CHRS),
+        profession=Profession.ME,
+    )
+    client = log_in(Client(), ccas.user, device=TOTPDeviceFactory(user=ccas.user))
+    session = client.session
+    session["relais_membership_id"] = chrs.pk
+    session.save()
+    rights = sorted(f"{m.organisation.kind}/{m.profession}" for m in (ccas, chrs))
+
+    page = unescape(client.get(CHARTER).content.decode())
+    response = client.post(
+        REFUSAL, {"version": current_version().number, "droits": rights}, follow=True
+    )
+
+    closed = "vous ne pouvez ouvrir aucun dossier pour CHRS Le Phare."
+    assert f"sans elle, {closed}" in page
+    assert f"Sans l'accepter, {closed}" in unescape(response.content.decode())

@@ -34,8 +34,8 @@ from relais.www.next_page import same_site_path
 SUMMARY_MAX_LENGTH = 300
 REFUSED_MESSAGE = (
     "Vous n'avez pas accepté la charte d'usages : vous êtes déconnecté(e). Sans l'accepter, "
-    "vous ne pouvez ouvrir aucun dossier. Parlez-en au responsable de votre structure ; vous "
-    "pourrez accepter la charte à votre prochaine connexion."
+    "vous ne pouvez ouvrir aucun dossier{where}. Parlez-en au responsable de votre structure ; "
+    "vous pourrez accepter la charte à votre prochaine connexion."
 )
 
 
@@ -79,9 +79,19 @@ def charter_refusal(request: HttpRequest) -> HttpResponse:
         return _charter_page(request, version, memberships, error=error, status=400)
     if not charter_refuse(user_id=request.user.pk, version=version, by=actor_for(request)):
         return redirect("consent:charter")
+    where = _closed_where(memberships, rights_accepted(request.user.pk, version))
     logout(request)
-    messages.warning(request, REFUSED_MESSAGE)
+    messages.warning(request, REFUSED_MESSAGE.format(where=where))
     return redirect("accounts:login")
+
+
+def _closed_where(memberships: list[Membership], accepted: set[tuple[str, str]]) -> str:
+    """Where a refusal closes the files, when the professional accepted the charter as it
+    applies in some of their organisations: there, they still work once logged in again."""
+    closed = [m for m in memberships if (m.organisation.kind, m.profession) not in accepted]
+    if len(closed) == len(memberships):
+        return ""
+    return " pour " + ", ".join(m.organisation.name for m in closed)
 
 
 def _memberships(request: HttpRequest) -> list[Membership]:
@@ -129,6 +139,7 @@ def _charter_page(
         "rights": _rights(memberships),
         "accepted": bool(memberships)
         and all((m.organisation.kind, m.profession) in accepted for m in memberships),
+        "closed_where": _closed_where(memberships, accepted),
         "error": error,
         "next": (request.POST if request.method == "POST" else request.GET).get("next", ""),
     }
