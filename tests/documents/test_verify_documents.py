@@ -365,3 +365,12 @@ def test_a_storage_that_answers_it_is_unavailable_stops_the_check(disk, monkeypa
     assert code == 1
     assert "interrompue après 0 version(s)" in output
     assert "SlowDown" in output
+
+
+@pytest.mark.parametrize("given", ["abc", "0", "-5", "12.5", "١٢"])
+def test_it_refuses_a_resume_point_that_is_not_a_version_number_and_checks_nothing(given):
+    code, output = _verify("--depuis", given)
+
+    assert code == 1
+    assert f"« {given} » n'est pas un numéro de version" in output
+    assert "vérifiée" not in output

@@ -1,3 +1,5 @@
+from argparse import ArgumentTypeError
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from relais.documents.checking import Problem, Trouble, Verification
@@ -33,6 +35,16 @@ def _what_to_do(verification: Verification) -> str:
     return " ".join(steps)
 
 
+def _version_number(value: str) -> int:
+    """A version's number, as the resume hint gives it: a whole number from 1."""
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ArgumentTypeError(
+            f"« {value} » n'est pas un numéro de version : donnez un nombre entier à partir "
+            "de 1, comme celui que la vérification interrompue a indiqué."
+        )
+    return int(value)
+
+
 class Command(BaseCommand):
     help = (
         "Vérifie que chaque version des pièces non supprimées a son fichier dans le stockage "
@@ -49,7 +61,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--depuis",
-            type=int,
+            type=_version_number,
             default=1,
             metavar="NUMÉRO",
             help="commencer à cette version (pour reprendre une vérification interrompue)",
