@@ -19,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.persons import upload_papers  # noqa: E402
+
 MEGABYTE = 1024 * 1024
 
 
@@ -36,26 +39,12 @@ def _setup(directory: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _pdf(number: int) -> bytes:
-    from io import BytesIO
-
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": f"Pièce {number}"})
-    buffer = BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def build_file(journal_rows: int, notes: int, procedures: int):  # -> Person
     """One person of the load data, followed by its organisation's professional, whose
     file has `journal_rows` rows of access history, `notes` notes, `procedures`
     procedures and three papers."""
     from datetime import timedelta
 
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
@@ -63,7 +52,6 @@ def build_file(journal_rows: int, notes: int, procedures: int):  # -> Person
     from relais.audit.actions import AuditAction
     from relais.audit.context import Actor
     from relais.audit.services import Event, audit_record_many
-    from relais.documents.services import document_upload
     from relais.organisations.models import Membership
     from relais.persons.models import Note, NoteVisibility, Person
     from relais.procedures.models import ProcedureType
@@ -88,17 +76,7 @@ def build_file(journal_rows: int, notes: int, procedures: int):  # -> Person
             organisation=membership.organisation,
             by=by,
         )
-    for number in range(3):
-        document_upload(
-            person=person,
-            kind="autre",
-            title=f"Pièce {number + 1}",
-            issued_on=None,
-            expires_on=None,
-            files=[SimpleUploadedFile(f"piece-{number}.pdf", _pdf(number), "application/pdf")],
-            uploaded_by_id=by.user_id,
-            by=by,
-        )
+    upload_papers(person, by, 3)
     start = timezone.now() - timedelta(days=3650)
     Note.objects.bulk_create(
         Note(

@@ -91,26 +91,13 @@ def _pdf(number: int) -> bytes:
     return buffer.getvalue()
 
 
-def _fill_file(person, organisation, actor) -> None:  # type: ignore[no-untyped-def]
-    """The file the design measures: 10 procedures, 20 documents, 50 journal rows (once:
-    a run that reuses the database finds it filled)."""
+def upload_papers(person, actor, count: int) -> None:  # type: ignore[no-untyped-def]
+    """`count` one-page PDFs of their own, uploaded to the file as `actor`."""
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
 
-    from relais.audit.actions import AuditAction
-    from relais.audit.services import audit_record
     from relais.documents.services import document_upload
-    from relais.procedures.models import ProcedureType
-    from relais.procedures.services import procedure_open
 
-    if person.procedures.exists():
-        return
-    call_command("load_procedures", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    for procedure_type in ProcedureType.objects.filter(is_active=True).order_by("pk")[:10]:
-        procedure_open(
-            person=person, procedure_type=procedure_type, organisation=organisation, by=actor
-        )
-    for number in range(20):
+    for number in range(count):
         document_upload(
             person=person,
             kind="autre",
@@ -121,6 +108,26 @@ def _fill_file(person, organisation, actor) -> None:  # type: ignore[no-untyped-
             uploaded_by_id=actor.user_id,
             by=actor,
         )
+
+
+def _fill_file(person, organisation, actor) -> None:  # type: ignore[no-untyped-def]
+    """The file the design measures: 10 procedures, 20 documents, 50 journal rows (once:
+    a run that reuses the database finds it filled)."""
+    from django.core.management import call_command
+
+    from relais.audit.actions import AuditAction
+    from relais.audit.services import audit_record
+    from relais.procedures.models import ProcedureType
+    from relais.procedures.services import procedure_open
+
+    if person.procedures.exists():
+        return
+    call_command("load_procedures", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    for procedure_type in ProcedureType.objects.filter(is_active=True).order_by("pk")[:10]:
+        procedure_open(
+            person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+        )
+    upload_papers(person, actor, 20)
     for _ in range(50 - person_journal_rows(person.pk)):
         audit_record(
             action=AuditAction.SECTION_VIEWED,
