@@ -15,6 +15,11 @@ class AuditAction(models.TextChoices):
     RECOVERY_CODES_GENERATED = "recovery_codes_generated", "Codes de secours générés"
     RECOVERY_CODE_USED = "recovery_code_used", "Code de secours utilisé"
     PASSWORD_CHANGED = "password_changed", "Mot de passe modifié"
+    PASSWORD_RESET_REQUESTED = (
+        "password_reset_requested",
+        "Lien pour choisir un nouveau mot de passe envoyé",
+    )
+    PASSWORD_RESET = "password_reset", "Nouveau mot de passe choisi par lien"
     ORGANISATION_SWITCHED = "organisation_switched", "Changement de structure"
     ORGANISATION_CREATED = "organisation_created", "Structure créée"
     ORGANISATION_UPDATED = "organisation_updated", "Structure modifiée"
@@ -22,6 +27,7 @@ class AuditAction(models.TextChoices):
     INVITATION_ACCEPTED = "invitation_accepted", "Invitation acceptée"
     INVITATION_REVOKED = "invitation_revoked", "Invitation annulée"
     MEMBER_DEACTIVATED = "member_deactivated", "Membre désactivé"
+    MEMBER_UPDATED = "member_updated", "Rôle ou profession d'un membre modifié"
     ADMIN_CHANGE = "admin_change", "Modification dans l'administration"
     PERSON_CREATED = "person_created", "Dossier créé"
     SECTION_VIEWED = "section_viewed", "Consultation"
