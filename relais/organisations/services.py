@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from relais.accounts.models import User
@@ -25,6 +26,8 @@ from relais.organisations.models import (
 from relais.organisations.tasks import send_invitation_email
 from relais.organisations.tokens import invitation_token, token_hash
 from relais.organisations.validators import departement_of
+from relais.persons.models import Referent
+from relais.persons.services import referent_remove
 
 
 def organisation_create(
@@ -301,9 +304,19 @@ def invitation_revoke(*, invitation: Invitation, by: Actor) -> None:
     invitation.revoked_at = locked.revoked_at
 
 
-def membership_deactivate(*, membership: Membership, by: Actor) -> None:
+def referent_links_of(membership: Membership) -> QuerySet[Referent]:
+    """The member's current referent links for the membership's organisation: one per
+    file they follow for it."""
+    return Referent.objects.current().filter(
+        organisation_id=membership.organisation_id, professional_id=membership.user_id
+    )
+
+
+def membership_deactivate(*, membership: Membership, by: Actor) -> int:
     """End a membership today. The member's sessions acting for this organisation end at
-    their next request; an account left with no active membership is deactivated."""
+    their next request; an account left with no active membership is deactivated. The
+    files they followed for the organisation no longer name them as referent: returns how
+    many."""
     if membership.user_id == by.user_id:
         raise ValidationError("Vous ne pouvez pas vous désactiver vous-même.")
     with transaction.atomic():
@@ -333,6 +346,10 @@ def membership_deactivate(*, membership: Membership, by: Actor) -> None:
             object_id=user.pk,
             details={"membre": user.get_full_name()},
         )
+        followed = list(referent_links_of(membership).select_related("person"))
+        for link in followed:
+            referent_remove(person=link.person, professional_id=user.pk, by=by)
+    return len(followed)
 
 
 def organisation_switch(*, membership: Membership, previous: Membership | None, by: Actor) -> None:

@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +25,7 @@ from relais.organisations.services import (
     invitation_revoke,
     membership_deactivate,
     organisation_create,
+    referent_links_of,
 )
 from relais.www.durations import said
 from relais.www.forms import filters_query
@@ -178,7 +180,9 @@ def _confirmed(request: HttpRequest) -> bool:
     return request.method == "POST" and request.POST.get(CONFIRMATION_FIELD) == "oui"
 
 
-def _ask_confirmation(request: HttpRequest, template: str, membership: Membership) -> HttpResponse:
+def _ask_confirmation(
+    request: HttpRequest, template: str, membership: Membership, **extra: object
+) -> HttpResponse:
     """The page naming the colleague and what the action does to them. A POST that did
     not come from its « Confirmer » (a page left open before, a replayed request) is
     answered with it, and nothing is done."""
@@ -186,6 +190,7 @@ def _ask_confirmation(request: HttpRequest, template: str, membership: Membershi
         "membership": membership,
         "confirmation_field": CONFIRMATION_FIELD,
         "unconfirmed": request.method == "POST",
+        **extra,
     }
     return render(request, template, context, status=400 if request.method == "POST" else 200)
 
@@ -199,16 +204,28 @@ def deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
     # A confirmation sent twice still reaches the service, which says it is done already.
     membership = _get_member_for_manager(request, membership_id, current=not confirmed)
     if not confirmed:
-        return _ask_confirmation(request, "organisations/deactivate_confirm.html", membership)
+        # A count, not the files' names: the page is about the colleague, not the persons.
+        return _ask_confirmation(
+            request,
+            "organisations/deactivate_confirm.html",
+            membership,
+            followed=referent_links_of(membership).count(),
+        )
     try:
-        membership_deactivate(membership=membership, by=actor_for(request))
+        followed = membership_deactivate(membership=membership, by=actor_for(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        name = membership.user.get_full_name()
+        no_longer_referent = (
+            f" {name} n'est plus référent(e) de {followed} dossier{pluralize(followed)}."
+            if followed
+            else ""
+        )
         messages.success(
             request,
-            f"{membership.user.get_full_name()} n'a plus accès à la structure. "
-            "Ses sessions en cours sont fermées.",
+            f"{name} n'a plus accès à la structure. Ses sessions en cours sont fermées."
+            + no_longer_referent,
         )
     return redirect("organisations:members")
 
