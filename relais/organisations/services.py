@@ -352,6 +352,58 @@ def membership_deactivate(*, membership: Membership, by: Actor) -> int:
     return len(followed)
 
 
+def membership_update(*, membership: Membership, role: str, profession: str, by: Actor) -> bool:
+    """Change a member's role and profession, which set their rights under the charter.
+    Their sessions act with the new ones from their next request. False when both were
+    already these: nothing written then."""
+    _check_role_fits_profession(role, profession)
+    with transaction.atomic():
+        _hold_team(membership.organisation_id)
+        current = Membership.objects.select_related("user").get(pk=membership.pk)
+        if not current.is_active_on(timezone.localdate()):
+            raise ValidationError(
+                "Ce membre a été désactivé : son rôle et sa profession ne se modifient plus."
+            )
+        before = {"role": current.role, "profession": current.profession}
+        if before == {"role": role, "profession": profession}:
+            return False
+        if (
+            current.role == Role.MANAGER
+            and role != Role.MANAGER
+            and not Membership.objects.active()
+            .filter(organisation_id=current.organisation_id, role=Role.MANAGER)
+            .exclude(pk=current.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "role": "La structure doit garder au moins un responsable : nommez-en "
+                    "d'abord un autre, puis changez ce rôle."
+                },
+                code="last_manager",
+            )
+        current.role, current.profession = role, profession
+        current.full_clean()
+        current.save(update_fields=["role", "profession"])
+        # The sessions keep the acting membership: they read it again at their next request.
+        security_stamp_raise(current.user_id)
+        audit_record(
+            action=AuditAction.MEMBER_UPDATED,
+            by=by,
+            object_type="utilisateur",
+            object_id=current.user_id,
+            details={
+                "membre": current.user.get_full_name(),
+                "role_avant": before["role"],
+                "role": role,
+                "profession_avant": before["profession"],
+                "profession": profession,
+            },
+        )
+    membership.role, membership.profession = role, profession
+    return True
+
+
 def organisation_switch(*, membership: Membership, previous: Membership | None, by: Actor) -> None:
     audit_record(
         action=AuditAction.ORGANISATION_SWITCHED,

@@ -9,10 +9,9 @@ from relais.www.forms import page_field
 CHOOSE = ("", "Choisir…")
 
 
-class InvitationForm(DsfrBaseForm):
-    first_name = forms.CharField(label="Prénom", max_length=100)
-    last_name = forms.CharField(label="Nom", max_length=100)
-    email = forms.EmailField(label="Adresse électronique professionnelle")
+class MemberRightsForm(DsfrBaseForm):
+    """A member's role and profession: what they may do in the organisation."""
+
     role = forms.ChoiceField(label="Rôle dans la structure", choices=[CHOOSE, *Role.choices])
     profession = forms.ChoiceField(
         label="Profession",
@@ -20,6 +19,14 @@ class InvitationForm(DsfrBaseForm):
         help_text="Elle fixe, avec le type de la structure, ce que la personne peut lire ou "
         "modifier selon la charte d'usages.",
     )
+
+
+class InvitationForm(MemberRightsForm):
+    first_name = forms.CharField(label="Prénom", max_length=100)
+    last_name = forms.CharField(label="Nom", max_length=100)
+    email = forms.EmailField(label="Adresse électronique professionnelle")
+
+    field_order = ["first_name", "last_name", "email", "role", "profession"]
 
 
 class OrganisationForm(DsfrBaseForm):

@@ -7,6 +7,7 @@ app_name = "organisations"
 urlpatterns = [
     path("equipe/", views.members, name="members"),
     path("equipe/inviter/", views.invite, name="invite"),
+    path("equipe/<id:membership_id>/modifier/", views.edit_member, name="edit_member"),
     path("equipe/<id:membership_id>/desactiver/", views.deactivate, name="deactivate"),
     path("equipe/<id:membership_id>/reinviter/", views.reinvite, name="reinvite"),
     path(

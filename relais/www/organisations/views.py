@@ -24,12 +24,18 @@ from relais.organisations.services import (
     invitation_create,
     invitation_revoke,
     membership_deactivate,
+    membership_update,
     organisation_create,
     referent_links_of,
 )
 from relais.www.durations import said
 from relais.www.forms import filters_query
-from relais.www.organisations.forms import InvitationForm, OrganisationForm, PilotSearchForm
+from relais.www.organisations.forms import (
+    InvitationForm,
+    MemberRightsForm,
+    OrganisationForm,
+    PilotSearchForm,
+)
 
 
 def _get_member_for_manager(
@@ -170,6 +176,51 @@ def invite(request: HttpRequest) -> HttpResponse:
         return redirect("organisations:members")
     context = _team_context(organisation) | {"title": "Équipe", "form": form}
     return render(request, "organisations/members.html", context, status=400)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def edit_member(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """A member's role and profession, which decide their rights under the charter."""
+    membership = _get_member_for_manager(request, membership_id, current=True)
+    form = MemberRightsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"role": membership.role, "profession": membership.profession},
+    )
+    if form.is_valid():
+        try:
+            changed = membership_update(
+                membership=membership, by=actor_for(request), **form.cleaned_data
+            )
+        except ValidationError as error:
+            _refuse(form, error)
+        else:
+            return _member_updated(request, membership, changed=changed)
+    context = {
+        "title": f"Modifier {membership.user.get_full_name()}",
+        "membership": membership,
+        "form": form,
+    }
+    return render(
+        request, "organisations/member_edit.html", context, status=400 if form.is_bound else 200
+    )
+
+
+def _member_updated(request: HttpRequest, membership: Membership, *, changed: bool) -> HttpResponse:
+    name = membership.user.get_full_name()
+    if not changed:
+        messages.info(request, f"Rien n'a changé : {name} a déjà ce rôle et cette profession.")
+        return redirect("organisations:members")
+    messages.success(
+        request,
+        f"Le rôle et la profession de {name} sont modifiés : {membership.get_role_display()}, "
+        f"{membership.profession_label}. Ses nouveaux droits s'appliquent dès sa prochaine "
+        "action sur Relais.",
+    )
+    if membership.user_id == request.user.pk and not membership.is_manager:
+        # The team page is the managers' own: one who has just left the role goes home.
+        return redirect("www:home")
+    return redirect("organisations:members")
 
 
 # The field only the confirmation page's « Confirmer » sends.
