@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from relais.accounts.models import User
-from relais.accounts.services import security_stamp_raise
+from relais.accounts.services import has_second_factor, second_factor_reset, security_stamp_raise
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.services import audit_record
@@ -402,6 +402,28 @@ def membership_update(*, membership: Membership, role: str, profession: str, by:
         )
     membership.role, membership.profession = role, profession
     return True
+
+
+SECOND_FACTOR_ALREADY_RESET = (
+    "Le second facteur de {name} est déjà réinitialisé : rien n'a été refait. "
+    "{name} en activera un nouveau à sa prochaine connexion."
+)
+
+
+def membership_second_factor_reset(*, membership: Membership, by: Actor) -> None:
+    """A manager removes every second factor of a member of their organisation. Refused
+    when none is left to remove: reset already (the same confirmation sent again), or never
+    activated; either way the member activates one at their next login."""
+    member = membership.user
+    with transaction.atomic():
+        # Two resets sent at once: the second waits for the first, then finds none left.
+        User.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).get()
+        if not has_second_factor(member):
+            raise ValidationError(
+                SECOND_FACTOR_ALREADY_RESET.format(name=member.get_full_name()),
+                code="already_reset",
+            )
+        second_factor_reset(member=member, organisation_id=membership.organisation_id, by=by)
 
 
 def organisation_switch(*, membership: Membership, previous: Membership | None, by: Actor) -> None:

@@ -14,7 +14,11 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Membership, Role
-from relais.organisations.services import invitation_create, membership_deactivate
+from relais.organisations.services import (
+    invitation_create,
+    membership_deactivate,
+    membership_second_factor_reset,
+)
 from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
@@ -171,6 +175,46 @@ def test_it_resets_the_second_factor_of_a_member(
     assert event.object_id == str(member.pk)
 
 
+def test_a_reset_confirmed_again_changes_nothing_and_journals_nothing(
+    manager_client, member_membership
+):
+    member = member_membership.user
+    TOTPDeviceFactory(user=member)
+    url = reverse("organisations:reset_second_factor", args=[member_membership.pk])
+    manager_client.post(url, CONFIRMED)
+    manager_client.get(reverse("organisations:members"))  # shows, hence clears, the message
+    started = TOTPDeviceFactory(user=member, confirmed=False)  # the member enrols again
+    member.refresh_from_db()
+    stamp = member.security_stamp
+
+    response = manager_client.post(url, CONFIRMED)
+
+    assert response.url == reverse("organisations:members")
+    name = member.get_full_name()
+    assert _messages(response) == [
+        f"Le second facteur de {name} est déjà réinitialisé : rien n'a été refait. "
+        f"{name} en activera un nouveau à sa prochaine connexion."
+    ]
+    assert AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_RESET).count() == 1
+    assert TOTPDevice.objects.filter(pk=started.pk).exists()
+    member.refresh_from_db()
+    assert member.security_stamp == stamp
+
+
+def test_the_reset_page_says_when_nothing_is_left_to_reset(manager_client, member_membership):
+    response = manager_client.get(
+        reverse("organisations:reset_second_factor", args=[member_membership.pk])
+    )
+
+    assert response.url == reverse("organisations:members")
+    name = member_membership.user.get_full_name()
+    assert _messages(response) == [
+        f"Le second facteur de {name} est déjà réinitialisé : rien n'a été refait. "
+        f"{name} en activera un nouveau à sa prochaine connexion."
+    ]
+    assert not AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_RESET).exists()
+
+
 def test_it_leaves_the_second_factor_of_a_pilot_member_to_the_operator(
     manager_client, organisation
 ):
@@ -311,3 +355,26 @@ def test_a_member_deactivated_twice_at_once_is_deactivated_once(
         membership_deactivate(membership=member_membership, by=actor_of(manager_membership.user))
 
     assert AuditEvent.objects.filter(action=AuditAction.MEMBER_DEACTIVATED).count() == 1
+
+
+@needs_row_locks
+def test_a_second_factor_reset_twice_at_once_is_reset_once(
+    transactional_db, manager_membership, member_membership
+):
+    TOTPDeviceFactory(user=member_membership.user)
+    other = MembershipFactory(organisation=manager_membership.organisation, manager=True)
+
+    with (
+        meanwhile(
+            lambda: membership_second_factor_reset(
+                membership=Membership.objects.select_related("user").get(pk=member_membership.pk),
+                by=actor_of(other.user),
+            )
+        ),
+        pytest.raises(ValidationError, match="déjà réinitialisé"),
+    ):
+        membership_second_factor_reset(
+            membership=member_membership, by=actor_of(manager_membership.user)
+        )
+
+    assert AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_RESET).count() == 1

@@ -17,13 +17,15 @@ from relais.accounts.decorators import (
     pilot_required,
     recent_second_factor_required,
 )
-from relais.accounts.services import second_factor_reset
+from relais.accounts.services import has_second_factor
 from relais.audit.context import Actor
 from relais.organisations.models import Invitation, Membership, Organisation
 from relais.organisations.services import (
+    SECOND_FACTOR_ALREADY_RESET,
     invitation_create,
     invitation_revoke,
     membership_deactivate,
+    membership_second_factor_reset,
     membership_update,
     organisation_create,
     referent_links_of,
@@ -296,19 +298,24 @@ def reset_second_factor(request: HttpRequest, membership_id: int) -> HttpRespons
         )
         return redirect("organisations:members")
     if not _confirmed(request):
+        if not has_second_factor(membership.user):
+            # Nothing to confirm: said as the service says it to a confirmation sent again.
+            name = membership.user.get_full_name()
+            messages.error(request, SECOND_FACTOR_ALREADY_RESET.format(name=name))
+            return redirect("organisations:members")
         return _ask_confirmation(
             request, "organisations/second_factor_reset_confirm.html", membership
         )
-    second_factor_reset(
-        member=membership.user,
-        organisation_id=membership.organisation_id,
-        by=actor_for(request),
-    )
-    messages.success(
-        request,
-        f"Le second facteur de {membership.user.get_full_name()} est réinitialisé : "
-        "un nouveau lui sera demandé à sa prochaine connexion.",
-    )
+    try:
+        membership_second_factor_reset(membership=membership, by=actor_for(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Le second facteur de {membership.user.get_full_name()} est réinitialisé : "
+            "un nouveau lui sera demandé à sa prochaine connexion.",
+        )
     return redirect("organisations:members")
 
 
