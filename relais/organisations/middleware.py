@@ -14,6 +14,7 @@ from relais.accounts.sessions import MEMBERSHIP_ID, MEMBERSHIP_SNAPSHOT
 from relais.audit.actions import AuditAction
 from relais.audit.services import audit_record
 from relais.organisations.models import Membership, Organisation
+from relais.organisations.services import organisation_switch
 
 
 def _snapshot(membership: Membership) -> dict[str, Any]:
@@ -71,6 +72,27 @@ def _acting_membership(request: HttpRequest, membership_id: int) -> Membership |
     return membership
 
 
+def sole_active_membership(user: Any) -> Membership | None:
+    """The user's active membership when they have exactly one: nothing to choose then."""
+    memberships = list(
+        Membership.objects.active().filter(user_id=user.pk).select_related("organisation")[:2]
+    )
+    return memberships[0] if len(memberships) == 1 else None
+
+
+def act_for(request: HttpRequest, membership: Membership) -> None:
+    """Make the session act through `membership`, journaled as a change of organisation."""
+    previous_id = request.session.get(MEMBERSHIP_ID)
+    previous = (
+        Membership.objects.select_related("organisation").filter(pk=previous_id).first()
+        if previous_id
+        else None
+    )
+    request.session[MEMBERSHIP_ID] = membership.pk
+    request.membership = membership  # type: ignore[attr-defined]
+    organisation_switch(membership=membership, previous=previous, by=actor_for(request))
+
+
 class ActingOrganisationMiddleware:
     """Every professional acts for one organisation at a time, chosen after login and
     checked on every request: a deactivated membership ends the session at once."""
@@ -107,5 +129,11 @@ class ActingOrganisationMiddleware:
         ):
             return None
         if user.is_superuser:
+            return None
+        # Left without one when a page other than « Continuer » followed the second factor
+        # (a menu link under the new recovery codes).
+        membership = sole_active_membership(user)
+        if membership is not None:
+            act_for(request, membership)
             return None
         return redirect("accounts:choose_organisation")
