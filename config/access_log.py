@@ -1,6 +1,7 @@
 """gunicorn's access log without personal data: the moment, the method, the path without
 its query string, the status, the size and the duration; never the client's address, its
-browser, the page it came from, nor an invitation's secret token, masked in the path."""
+browser, the page it came from, nor the secret token of an invitation or of a password
+reset link, masked in the path."""
 
 import re
 from datetime import timedelta
@@ -8,8 +9,10 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-# The path of an invitation holds the token that creates the account (accounts:invitation).
-INVITATION = re.compile(r"^(/compte/invitation/)[^/]+")
+# The path of an invitation holds the token that creates the account (accounts:invitation),
+# that of a password reset link the token that sets the account's password
+# (accounts:password_reset_confirm).
+INVITATION = re.compile(r"^(/compte/(?:invitation|nouveau-mot-de-passe)/)[^/]+")
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
