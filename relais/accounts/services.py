@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -15,6 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relais.accounts import throttling
 from relais.accounts.models import User, WebAuthnDevice
+from relais.accounts.password_reset import link_holder, may_receive_link
+from relais.accounts.tasks import send_password_reset_link
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.services import audit_record
@@ -257,3 +261,40 @@ def password_change(*, user: User, new_password: str, by: Actor) -> None:
         user.set_password(new_password)
         user.save(update_fields=["password"])
         audit_record(action=AuditAction.PASSWORD_CHANGED, by=by)
+
+
+def password_reset_request(*, email: str, ip_address: str) -> None:
+    """Ask for a link to choose a new password, sent to `email` if an account that may
+    receive one has it (password_reset.may_receive_link).
+
+    The visitor is told the same whatever happens here, and the request does the same
+    work whether or not such an account exists: it counts the request, looks the account
+    up and queues one task (tasks.send_password_reset_link), given the account's id (None
+    when there is none), which journals and sends the link. Past the limits on the address
+    or on the client's IP address, nothing is looked up nor sent."""
+    email = email.strip().lower()
+    if not throttling.password_reset_request_allowed(email=email, ip_address=ip_address):
+        return
+    user_id = may_receive_link().filter(email=email).values_list("pk", flat=True).first()
+    send_password_reset_link.enqueue(user_id=user_id, ip_address=ip_address)
+
+
+LINK_EXPIRED = "Ce lien ne fonctionne plus : demandez-en un nouveau."
+
+
+def password_reset(*, token: str, new_password: str, ip_address: str) -> User:
+    """Set the new password chosen through a reset link. Every session of the account
+    ends (the password and the security stamp change), the link with them; the account's
+    failed logins are forgotten, the owner having proved they hold its mailbox. Nothing
+    logs in: the new password is typed on the login page, then the second factor."""
+    with transaction.atomic():
+        user = link_holder(token, lock=True)
+        if user is None:
+            raise ValidationError(LINK_EXPIRED, code="link_expired")
+        validate_password(new_password, user)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        security_stamp_raise(user.pk)
+        audit_record(action=AuditAction.PASSWORD_RESET, by=actor_of(user, ip_address=ip_address))
+    throttling.clear_account(user.email)
+    return user

@@ -1,5 +1,5 @@
-"""Counting login attempts per typed identifier and per IP address, and second-factor
-attempts per account.
+"""Counting login attempts per typed identifier and per IP address, second-factor
+attempts per account, and requests for a password reset link.
 
 An attempt is counted before its password or code is checked, so that guesses sent in
 parallel cannot all be checked before the first failure is counted: a counter holds the
@@ -18,8 +18,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from relais.accounts.models import AttemptCounter
+
+# Links asked for one address within the hour: enough for a message that went to the
+# junk folder, too few to fill a mailbox.
+PASSWORD_RESET_LINKS_PER_ADDRESS = 3
+# Requests from one IP address within the hour: an office behind one address asks a few;
+# a script trying address after address is stopped.
+PASSWORD_RESET_REQUESTS_PER_IP = 20
+_HOUR = 3600
 
 
 def _key(kind: str, value: str) -> str:
@@ -105,3 +114,21 @@ def second_factor_succeeded(user_id: int) -> None:
 
 def clear_account(identifier: str) -> None:
     AttemptCounter.objects.filter(key=_key("account", identifier)).delete()
+
+
+def _reset_key(kind: str, value: str) -> str:
+    # Keyed, unlike the login's: an address typed with no account behind it is kept an
+    # hour in a form that a list of known addresses cannot be hashed to find.
+    digest = salted_hmac("relais.accounts.password-reset", value.strip().lower()).hexdigest()
+    return f"password-reset:{kind}:{digest}"
+
+
+def password_reset_request_allowed(*, email: str, ip_address: str) -> bool:
+    """Count one request for a password reset link, whether or not an account has this
+    address; False once the address or the client's IP address asked too often within
+    the hour."""
+    per_address = count_in_window(_reset_key("address", email), _HOUR)
+    per_ip = count_in_window(_reset_key("ip", ip_address), _HOUR)
+    return (
+        per_address <= PASSWORD_RESET_LINKS_PER_ADDRESS and per_ip <= PASSWORD_RESET_REQUESTS_PER_IP
+    )

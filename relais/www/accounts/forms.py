@@ -17,6 +17,14 @@ class LoginForm(DsfrBaseForm):
     )
 
 
+class PasswordResetRequestForm(DsfrBaseForm):
+    email = forms.EmailField(
+        label="Adresse électronique",
+        help_text="L'adresse professionnelle avec laquelle vous vous connectez à Relais.",
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
 class ReactivationForm(DsfrBaseForm):
     password = forms.CharField(
         label="Mot de passe de votre compte",

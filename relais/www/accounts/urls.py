@@ -18,6 +18,14 @@ urlpatterns = [
     path("structure/", views.choose_organisation, name="choose_organisation"),
     path("mon-compte/", views.profile, name="profile"),
     path("mot-de-passe/", views.password_change_view, name="password_change"),
+    path("mot-de-passe-oublie/", views.password_reset_request_view, name="password_reset"),
+    path("mot-de-passe-oublie/envoye/", views.password_reset_sent, name="password_reset_sent"),
+    path("mot-de-passe-oublie/nouveau/", views.password_reset_choose, name="password_reset_choose"),
+    path(
+        "nouveau-mot-de-passe/<str:token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path(
         "cle/enregistrement/options/",

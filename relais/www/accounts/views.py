@@ -1,4 +1,5 @@
-from typing import cast
+from functools import wraps
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import segno
@@ -12,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -20,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from relais.accounts import services
 from relais.accounts.actors import actor_for, client_ip
 from relais.accounts.decorators import (
+    View,
     ask_second_factor_again,
     organisation_optional,
     recent_second_factor_required,
@@ -27,6 +29,7 @@ from relais.accounts.decorators import (
     second_factor_is_recent,
 )
 from relais.accounts.models import User, WebAuthnDevice
+from relais.accounts.password_reset import PASSWORD_RESET_VALIDITY, link_holder
 from relais.accounts.sessions import MEMBERSHIP_ID, mark_login, mark_second_factor
 from relais.audit.actions import AuditAction
 from relais.audit.services import audit_record
@@ -40,14 +43,17 @@ from relais.www.accounts.forms import (
     ChooseOrganisationForm,
     CodeForm,
     LoginForm,
+    PasswordResetRequestForm,
     ReactivationForm,
     SetPasswordForm,
     TotpSetupForm,
 )
+from relais.www.durations import said
 from relais.www.next_page import same_site_path
 
 NEXT_KEY = "relais_next"
 NEW_CODES_KEY = "relais_new_recovery_codes"
+RESET_TOKEN_KEY = "relais_password_reset_token"  # noqa: S105 (a session key)
 LOGIN_ERROR = (
     "Adresse électronique ou mot de passe incorrect. Après plusieurs erreurs, "
     "la connexion est suspendue quelques minutes."
@@ -62,6 +68,14 @@ CURRENT_PASSWORD_ERROR = (
 LOCKED_ERROR = (
     "Trop de tentatives : la connexion est suspendue pendant quelques minutes. "
     "Réessayez plus tard ou adressez-vous au responsable de votre structure."
+)
+ALREADY_LOGGED_IN = (
+    "Vous êtes déjà connecté(e) : changez votre mot de passe ici. Pour un lien reçu par "
+    "courriel pour un autre compte, déconnectez-vous d'abord, puis ouvrez-le à nouveau."
+)
+PASSWORD_RESET_DONE = (
+    "Votre nouveau mot de passe est enregistré. Connectez-vous avec lui, puis confirmez "  # noqa: S105 (a message)
+    "votre identité avec votre second facteur."
 )
 CODE_ERROR = "Code incorrect ou expiré. Vérifiez l'heure de votre téléphone."
 CODES_LOCKED_ERROR = (
@@ -423,3 +437,98 @@ def _invitation_reactivating(
                 return _logged_in(request, check.user)
     context["form"] = form
     return render(request, "accounts/invitation_reactivate.html", context, status=_status(form))
+
+
+def _anonymous_only(view: View) -> View:
+    """For the forgotten-password pages: a logged-in professional changes their password
+    from their account instead."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            messages.info(request, ALREADY_LOGGED_IN)
+            return redirect("accounts:password_change")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@login_not_required
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+@_anonymous_only
+def password_reset_request_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetRequestForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(
+            email=form.cleaned_data["email"], ip_address=client_ip(request)
+        )
+        return redirect("accounts:password_reset_sent")
+    context = {
+        "form": form,
+        "title": "Mot de passe oublié",
+        "validity": said(PASSWORD_RESET_VALIDITY),
+    }
+    return render(request, "accounts/password_reset_request.html", context, status=_status(form))
+
+
+@login_not_required
+@organisation_optional
+@require_GET
+@_anonymous_only
+def password_reset_sent(request: HttpRequest) -> HttpResponse:
+    """The same answer whether or not a link was sent."""
+    context = {"title": "Vérifiez votre messagerie", "validity": said(PASSWORD_RESET_VALIDITY)}
+    return render(request, "accounts/password_reset_sent.html", context)
+
+
+@login_not_required
+@organisation_optional
+@require_GET
+@_anonymous_only
+def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the e-mail. Its token moves into the session, in a new key, and the
+    page where the password is chosen has none in its address: Django's request log
+    writes the address of every refused form (400)."""
+    if link_holder(token) is None:
+        return _reset_link_expired(request)
+    request.session.cycle_key()
+    request.session[RESET_TOKEN_KEY] = token
+    return redirect("accounts:password_reset_choose")
+
+
+@login_not_required
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+@never_cache  # shown before any session, yet it names the account
+@_anonymous_only
+def password_reset_choose(request: HttpRequest) -> HttpResponse:
+    token = request.session.get(RESET_TOKEN_KEY, "")
+    holder = link_holder(token) if token else None
+    if holder is None:
+        request.session.pop(RESET_TOKEN_KEY, None)
+        return _reset_link_expired(request)
+    form = SetPasswordForm(_posted(request), user=holder)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset(
+                token=token,
+                new_password=form.cleaned_data["password1"],
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            if error.code == "link_expired":
+                request.session.pop(RESET_TOKEN_KEY, None)
+                return _reset_link_expired(request)
+            form.add_error("password1", error)
+        else:
+            request.session.pop(RESET_TOKEN_KEY, None)
+            messages.success(request, PASSWORD_RESET_DONE)
+            return redirect("accounts:login")
+    context = {"form": form, "title": "Choisir un nouveau mot de passe", "email": holder.email}
+    return render(request, "accounts/password_reset_choose.html", context, status=_status(form))
+
+
+def _reset_link_expired(request: HttpRequest) -> HttpResponse:
+    context = {"title": "Lien expiré ou déjà utilisé", "validity": said(PASSWORD_RESET_VALIDITY)}
+    return render(request, "accounts/password_reset_invalid.html", context, status=404)
