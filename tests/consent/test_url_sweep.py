@@ -50,6 +50,10 @@ PUBLIC = {
     "accounts:login",
     "accounts:logout",
     "accounts:invitation",
+    "accounts:password_reset",
+    "accounts:password_reset_sent",
+    "accounts:password_reset_choose",
+    "accounts:password_reset_confirm",
 }
 # Person-scoped views that accept POST only: a GET is refused with 405 before anything is
 # looked up (the same answer for any id, so it tells nothing about the file). Every other
