@@ -29,6 +29,10 @@ PUBLIC = {
     "accounts:login",
     "accounts:logout",
     "accounts:invitation",
+    "accounts:password_reset",
+    "accounts:password_reset_sent",
+    "accounts:password_reset_choose",
+    "accounts:password_reset_confirm",
 }
 
 
