@@ -314,6 +314,9 @@ WEBAUTHN_RP_ID = env_str("RELAIS_WEBAUTHN_RP_ID", "")
 WEBAUTHN_RP_NAME = "Relais"
 
 DSFR_MARK_OPTIONAL_FIELDS = True
+# django-dsfr marks the text of its components safe unless told otherwise: the messages
+# shown after an action quote names typed by users (an organisation, a member).
+DSFR_CONTENT_IS_SAFE = False
 
 LOGGING = {
     "version": 1,
