@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Relais est servi sur http://127.0.0.1:$(PORT) (arrêt : Ctrl+C)"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py runserver --insecure 127.0.0.1:$(PORT)
 
 ## make test: install test tools, run the quality gate, then the whole suite
 test: $(VENV)/.installed-test

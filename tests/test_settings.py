@@ -241,3 +241,25 @@ def test_it_refuses_a_transaction_pooler_in_front_of_sqlite():
 
     assert result.returncode != 0
     assert "RELAIS_DB_TRANSACTION_POOLER ne vaut que pour PostgreSQL" in result.stderr
+
+
+ANSWER_A_MISSING_PAGE = (
+    "import django; "
+    "from django.conf import settings; "
+    "django.setup(); "
+    "from django.test import Client; "
+    "response = Client().get('/nulle-part/', headers={'host': '127.0.0.1:8000'}); "
+    "print('DEBUG', settings.DEBUG, response.status_code, "
+    "'FRENCH' if 'Page introuvable' in response.text else 'TECHNICAL')"
+)
+
+
+@pytest.mark.parametrize(
+    ("debug", "expected"),
+    [({}, "DEBUG False 404 FRENCH"), ({"RELAIS_DEBUG": "1"}, "DEBUG True 404 TECHNICAL")],
+)
+def test_the_demo_shows_the_platform_s_own_error_pages_unless_asked_for_django_s(debug, expected):
+    result = _run(ANSWER_A_MISSING_PAGE, DJANGO_SETTINGS_MODULE="config.settings.dev", **debug)
+
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout

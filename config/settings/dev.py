@@ -1,9 +1,13 @@
 """Local development and `make run`: SQLite, console e-mail, demo mode."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.env import env_str
+from config.settings.env import env_bool, env_str
 
-DEBUG = True
+# `make run` shows what a user of the platform sees: its own French error pages, not Django's
+# technical ones (which list every address of the site). RELAIS_DEBUG=1 for development.
+DEBUG = env_bool("RELAIS_DEBUG", False)
+# Fictitious load data (`generate_load_data`) is for this machine, whatever DEBUG says.
+RELAIS_ALLOW_LOAD_DATA = True
 SECRET_KEY = env_str(
     "RELAIS_SECRET_KEY", "dev-only-insecure-key-never-use-in-production-0123456789"
 )
