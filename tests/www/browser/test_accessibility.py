@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from relais.accounts.password_reset import link_token
 from relais.accounts.services import actor_of
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
@@ -106,6 +107,13 @@ def test_public_pages(sweep: Sweep):
     sweep.submit_empty("Créer mon compte")
     sweep.visit(reverse("accounts:invitation", args=[existing_token]))
     sweep.visit(reverse("accounts:invitation", args=["lien-inconnu"]), status=404)
+    sweep.visit(reverse("accounts:password_reset"))
+    sweep.submit_empty("Recevoir le lien")
+    sweep.visit(reverse("accounts:password_reset_sent"))
+    forgetful = MembershipFactory(organisation=manager.organisation).user
+    sweep.visit(reverse("accounts:password_reset_confirm", args=[link_token(forgetful)]))
+    sweep.submit_empty("Enregistrer le mot de passe")
+    sweep.visit(reverse("accounts:password_reset_confirm", args=["lien-inconnu"]), status=404)
     sweep.visit("/cette-page-n-existe-pas/", status=404)
     sweep.assert_clean()
 
@@ -114,6 +122,7 @@ def test_pages_of_a_manager(sweep: Sweep):
     manager = MembershipFactory(manager=True)
     organisation = manager.organisation
     colleague = MembershipFactory(organisation=organisation)
+    TOTPDeviceFactory(user=colleague.user)
     former = MembershipFactory(
         organisation=organisation,
         started_on=timezone.localdate() - timedelta(days=90),
@@ -127,6 +136,7 @@ def test_pages_of_a_manager(sweep: Sweep):
     sweep.visit(reverse("accounts:profile"))
     sweep.visit(reverse("organisations:members"))
     sweep.submit_empty("Envoyer l'invitation")
+    sweep.visit(reverse("organisations:edit_member", args=[colleague.pk]))
     sweep.visit(reverse("organisations:deactivate", args=[colleague.pk]))
     sweep.visit(reverse("organisations:reset_second_factor", args=[colleague.pk]))
     sweep.visit(reverse("organisations:reinvite", args=[former.pk]))
