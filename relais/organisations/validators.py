@@ -26,6 +26,24 @@ def validate_commune_code(value: str) -> None:
             "2A004 pour Ajaccio).",
             code="commune_code",
         )
+    departement = departement_of(value)
+    if departement not in DEPARTEMENTS or not value.removeprefix(departement).strip("0"):
+        raise ValidationError(
+            f"Le code commune INSEE {value} n'existe pas : il commence par le numéro du "
+            "département (01 à 95, 2A ou 2B en Corse, 971 à 978 outre-mer), suivi du numéro "
+            "de la commune (62193 pour Calais).",
+            code="commune_code_unknown",
+        )
+
+
+# Metropolitan départements (20 is Corsica's former number: 2A and 2B since 1976), the
+# overseas départements and the overseas collectivities whose communes have an INSEE code
+# of this shape (975 Saint-Pierre-et-Miquelon, 977 Saint-Barthélemy, 978 Saint-Martin).
+DEPARTEMENTS = frozenset(
+    [f"{number:02d}" for number in range(1, 96) if number != 20]
+    + ["2A", "2B"]
+    + [f"97{number}" for number in range(1, 9)]
+)
 
 
 def departement_of(commune_code: str) -> str:

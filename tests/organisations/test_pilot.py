@@ -116,6 +116,19 @@ def test_it_refuses_a_siret_already_registered(pilot_client):
     assert Organisation.objects.count() == 1
 
 
+@pytest.mark.parametrize("commune_code", ["99999", "20004", "96001", "62000", "97100"])
+def test_it_refuses_a_commune_code_of_no_departement_or_commune(pilot_client, commune_code):
+    response = pilot_client.post(
+        reverse("organisations:pilot_create"), _form(commune_code=commune_code)
+    )
+
+    assert response.status_code == 400
+    assert f"Le code commune INSEE {commune_code} n'existe pas" in " ".join(
+        response.context["form"].errors["commune_code"]
+    )
+    assert not Organisation.objects.exists()
+
+
 @pytest.mark.parametrize("commune_code", ["2C004", "６２１９３", "٦٢١٩٣"])
 def test_it_refuses_an_invalid_commune_code(pilot_client, commune_code):
     response = pilot_client.post(
