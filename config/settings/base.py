@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "relais.www.portal.i18n.PortalLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "relais.portal.middleware.PersonSessionMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "relais.accounts.middleware.LoginRequiredMiddleware",
     "relais.accounts.middleware.VerifiedSessionMiddleware",
     "relais.accounts.middleware.SessionTimeoutMiddleware",
     "relais.accounts.middleware.SecondFactorRequiredMiddleware",

@@ -21,6 +21,11 @@ from relais.accounts.sessions import SECOND_FACTOR_AT, seconds_since
 
 View = Callable[..., HttpResponse]
 
+NOT_SAVED_SECOND_FACTOR = (
+    "Pour cette action, confirmez d'abord votre identité avec votre code : ce que vous "
+    "veniez d'envoyer n'a pas été enregistré. Vous le saisirez de nouveau ensuite."
+)
+
 
 def second_factor_exempt(view: View) -> View:
     """For the login and second-factor pages themselves."""
@@ -45,22 +50,35 @@ def second_factor_is_recent(request: HttpRequest) -> bool:
     return elapsed is not None and elapsed <= settings.RELAIS_RECENT_SECOND_FACTOR.total_seconds()
 
 
+def page_to_come_back_to(request: HttpRequest) -> str:
+    """The page to send the user back to once a check made on the way is passed: the page
+    asked for or, for a form sent (POST), the page that held it, read from the same-site
+    Referer; "" when there is none (the caller's default page then)."""
+    if request.method == "GET":
+        return request.get_full_path()
+    # A redirect cannot replay a POST (its URL answers GET with 405): come back to the
+    # page that held the form, where what was sent can be entered again.
+    referer = request.META.get("HTTP_REFERER", "")
+    same_site = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return urlsplit(referer).path if same_site else ""
+
+
+def with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
 def ask_second_factor_again(request: HttpRequest) -> HttpResponse:
     """Send to the second factor, then back to the page asked for (or to the one that held
     the form, for a POST)."""
-    messages.info(request, "Pour cette action, confirmez d'abord votre identité avec votre code.")
     if request.method == "GET":
-        next_url = request.get_full_path()
-    else:
-        # A redirect cannot replay a POST (its URL answers GET with 405): come back to the
-        # page that held the form, where the action can be confirmed again.
-        referer = request.META.get("HTTP_REFERER", "")
-        same_site = url_has_allowed_host_and_scheme(
-            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        messages.info(
+            request, "Pour cette action, confirmez d'abord votre identité avec votre code."
         )
-        next_url = urlsplit(referer).path if same_site else ""
-    query = f"?{urlencode({'next': next_url})}" if next_url else ""
-    return redirect(f"{reverse('accounts:second_factor')}{query}")
+    else:
+        messages.warning(request, NOT_SAVED_SECOND_FACTOR)
+    return redirect(with_next(reverse("accounts:second_factor"), page_to_come_back_to(request)))
 
 
 def recent_second_factor_required(view: View) -> View:

@@ -1,13 +1,13 @@
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.contrib.auth.middleware import get_user as cached_user
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -15,6 +15,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 from relais.accounts.actors import actor_for, client_ip
+from relais.accounts.decorators import page_to_come_back_to, with_next
 from relais.accounts.models import User
 from relais.accounts.services import actor_of, has_second_factor
 from relais.accounts.sessions import LOGIN_AT, SECURITY_STAMP, SEEN_AT, seconds_since
@@ -25,6 +26,16 @@ from relais.audit.services import audit_record
 # Rewriting the session on every request would cost a write per page; a minute of
 # imprecision on the idle timeout does not matter.
 _SEEN_AT_RESOLUTION = 60
+
+SESSION_EXPIRED = "Votre session a expiré. Reconnectez-vous pour continuer."
+NOT_SAVED_SESSION_EXPIRED = (
+    "Votre session a expiré : ce que vous veniez d'envoyer n'a pas été enregistré. "
+    "Reconnectez-vous, puis saisissez-le de nouveau."
+)
+NOT_SAVED_LOGGED_OUT = (
+    "Ce que vous veniez d'envoyer n'a pas été enregistré : vous n'étiez plus connecté(e). "
+    "Reconnectez-vous, puis saisissez-le de nouveau."
+)
 
 
 class VerifiedSessionMiddleware:
@@ -138,13 +149,31 @@ class SessionTimeoutMiddleware:
             ):
                 audit_record(action=AuditAction.SESSION_EXPIRED, by=actor_for(request))
                 logout(request)
-                messages.info(request, "Votre session a expiré. Reconnectez-vous pour continuer.")
-                return redirect(
-                    f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
-                )
+                if request.method == "GET":
+                    messages.info(request, SESSION_EXPIRED)
+                else:
+                    messages.warning(request, NOT_SAVED_SESSION_EXPIRED)
+                return _to_login(request)
             if idle > _SEEN_AT_RESOLUTION:
                 request.session[SEEN_AT] = time.time()
         return self.get_response(request)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's, except for a form sent without a session (ended, lost, or its cookie
+    gone): back to the page that held the form, saying that what was sent is lost."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Any) -> HttpResponseRedirect:
+        if request.method == "GET":
+            return super().handle_no_permission(request, view_func)
+        messages.warning(request, NOT_SAVED_LOGGED_OUT)
+        return _to_login(request)
+
+
+def _to_login(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(
+        with_next(reverse(settings.LOGIN_URL), page_to_come_back_to(request))
+    )
 
 
 class SecondFactorRequiredMiddleware:

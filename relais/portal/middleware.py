@@ -78,13 +78,23 @@ class PersonSessionMiddleware:
                 details={"expired": True},
             )
             person_session_end(request)
-            messages.info(
-                request,
-                _(
-                    "Vous n'avez rien fait pendant un moment. Pour protéger vos papiers, "
-                    "Relais vous a déconnecté. Connectez-vous à nouveau."
-                ),
-            )
+            if request.method == "GET":
+                messages.info(
+                    request,
+                    _(
+                        "Vous n'avez rien fait pendant un moment. Pour protéger vos papiers, "
+                        "Relais vous a déconnecté. Connectez-vous à nouveau."
+                    ),
+                )
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Vous n'avez rien fait pendant un moment. Pour protéger vos papiers, "
+                        "Relais vous a déconnecté. Ce que vous venez d'envoyer n'est pas "
+                        "enregistré. Connectez-vous, puis recommencez."
+                    ),
+                )
             return None
         if now - seen_at > _SEEN_AT_RESOLUTION:
             session[PERSON_SEEN_AT] = now

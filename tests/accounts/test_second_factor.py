@@ -12,6 +12,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from relais.accounts.decorators import NOT_SAVED_SECOND_FACTOR
 from relais.accounts.models import WebAuthnDevice
 from relais.accounts.services import (
     RECOVERY_CODE_COUNT,
@@ -444,6 +445,23 @@ def test_it_comes_back_to_the_form_after_asking_the_second_factor_again(
     assert verified.url == reverse("accounts:recovery_codes")
     assert form_page.status_code == 200
     assert regenerated.url == reverse("accounts:recovery_codes")
+
+
+def test_asking_again_on_a_form_says_that_what_was_sent_is_not_saved(
+    client, member, device, settings
+):
+    log_in(client, member.user, member, device=device)
+    _stale_second_factor(client, settings)
+
+    sent = client.post(reverse("accounts:recovery_codes_regenerate"), follow=True)
+    _stale_second_factor(client, settings)
+    opened = client.get(reverse("accounts:password_change"), follow=True)
+
+    assert [str(m) for m in sent.context["messages"]] == [NOT_SAVED_SECOND_FACTOR]
+    assert "ce que vous veniez d&#x27;envoyer n&#x27;a pas été enregistré" in sent.content.decode()
+    assert [str(m) for m in opened.context["messages"]] == [
+        "Pour cette action, confirmez d'abord votre identité avec votre code."
+    ]
 
 
 @pytest.mark.parametrize("referer", [None, "https://ailleurs.example/compte/"])
