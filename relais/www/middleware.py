@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 # Scripts only from Relais itself: no inline script, no third party. DSFR's components
@@ -59,3 +60,21 @@ class NeverCacheWhenLoggedInMiddleware:
             elif "no-store" not in cache_control:
                 patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """An address that only receives a form (require_POST), opened directly, answers a
+    French page saying so rather than an empty 405, which the browser shows as its own
+    error: the address stays in the address bar after a refused form, and Enter opens it.
+    Django has no handler for 405 as it has for 404."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method != "GET" or not isinstance(response, HttpResponseNotAllowed):
+            return response
+        page = render(request, "405.html", status=405)
+        page["Allow"] = response["Allow"]
+        return page

@@ -1,5 +1,6 @@
 """What a professional sent when the session had ended is not saved: the login page says
-so, and after logging in again they are back on the page of the form."""
+so, and after logging in again they are back on the page of the form. An address that
+only receives a form, opened directly, says so too."""
 
 from datetime import timedelta
 
@@ -37,3 +38,17 @@ def test_a_note_sent_after_the_timeout_is_said_lost_and_the_page_comes_back(page
     expect(page).to_have_url(at(notes))
     expect(page.get_by_label("Note de suivi")).to_be_visible()
     assert not Note.objects.exists()
+
+
+def test_a_form_address_opened_directly_says_what_it_is(page: Page):
+    member = MembershipFactory()
+    person = PersonFactory()
+    ConsentFactory(person=person, organisation=member.organisation)
+    log_in_with_totp(page, member.user, TOTPDeviceFactory(user=member.user))
+    accept_charter(page)
+
+    response = page.goto(reverse("persons:note_add", args=[person.pk]))
+
+    assert response is not None and response.status == 405
+    expect(page.get_by_role("heading", level=1)).to_have_text("Adresse d'un formulaire")
+    assert_accessible(page)
