@@ -94,7 +94,6 @@ def _card(
     return response
 
 
-@recent_second_factor_required
 def _open(request: HttpRequest, access: FileAccess, account: PersonAccount | None) -> HttpResponse:
     """Opening a space, or reopening a closed one, hands the whole file to whoever gets the
     card, the phone or the password: as for restoring access, the professional's second
@@ -124,10 +123,15 @@ def _open(request: HttpRequest, access: FileAccess, account: PersonAccount | Non
     return _page(request, access, account, open_form=form, status=400)
 
 
+@recent_second_factor_required
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, person_id: int) -> HttpResponse:
     """The space's page; its form (POST) opens the space, or reopens a closed one, and
-    prints the card."""
+    prints the card.
+
+    Its forms (opening, identifiers) need a recent second factor: it is asked when the
+    page opens, before the person types a password that a check on sending would lose,
+    and again on sending if it has grown old meanwhile."""
     _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
     account = PersonAccount.objects.filter(person=access.person).first()
     if request.method == "GET":
