@@ -298,3 +298,29 @@ def password_reset(*, token: str, new_password: str, ip_address: str) -> User:
         audit_record(action=AuditAction.PASSWORD_RESET, by=actor_of(user, ip_address=ip_address))
     throttling.clear_account(user.email)
     return user
+
+
+# How the journal's row of a reset says the password was chosen (« Par : … »).
+THROUGH_INVITATION = "lien d'invitation"
+
+
+def password_reset_through_invitation(*, user: User, new_password: str, ip_address: str) -> User:
+    """Set the new password a deactivated member who forgot theirs chooses on the page of
+    an invitation that reactivates the account (a reset link is never sent to an account
+    without a membership). The invitation, received in the account's mailbox, proves it is
+    theirs as a reset link does: journaled and done as a reset, every other session ends
+    and the failed logins are forgotten; the second factor is asked as at every login.
+    Returns the account with its new security stamp, for the session that goes on."""
+    with transaction.atomic():
+        validate_password(new_password, user)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        security_stamp_raise(user.pk)
+        audit_record(
+            action=AuditAction.PASSWORD_RESET,
+            by=actor_of(user, ip_address=ip_address),
+            details={"method": THROUGH_INVITATION},
+        )
+    user.refresh_from_db(fields=["security_stamp"])
+    throttling.clear_account(user.email)
+    return user

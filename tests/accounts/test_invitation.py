@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,8 +10,8 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.organisations.models import Membership, Role
 from relais.organisations.services import invitation_create
-from relais.www.accounts.views import LOCKED_ERROR, REACTIVATION_ERROR
-from tests.conftest import totp_now
+from relais.www.accounts.views import FORGOTTEN_PASSWORD, LOCKED_ERROR, REACTIVATION_ERROR
+from tests.conftest import log_in, totp_now
 from tests.factories import PASSWORD, MembershipFactory, TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,101 @@ def test_it_still_asks_an_active_account_to_log_in_first(client, link):
 
     assert response.status_code == 200
     assert "Un compte Relais existe déjà pour cette adresse." in response.content.decode()
+
+
+NEW_WAY = f"?{FORGOTTEN_PASSWORD}"
+
+
+def test_the_reactivation_page_offers_to_choose_a_new_password(client, link, deactivated):
+    page = client.get(link).content.decode()
+
+    assert f'href="{link}{NEW_WAY}"' in page
+    assert "Mot de passe oublié ? Choisissez-en un nouveau" in page
+
+
+def test_a_forgotten_password_is_replaced_by_a_new_one_chosen_on_the_invitation(
+    client, link, deactivated, manager_membership
+):
+    device = TOTPDeviceFactory(user=deactivated)
+    stamp = deactivated.security_stamp
+    form = client.get(link + NEW_WAY)
+
+    response = client.post(
+        link + NEW_WAY, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD}
+    )
+
+    assert list(form.context["form"].fields) == ["password1", "password2"]
+    assert response.url == reverse("accounts:second_factor")
+    deactivated.refresh_from_db()
+    assert deactivated.is_active
+    assert deactivated.check_password(STRONG_PASSWORD)
+    assert not deactivated.check_password(PASSWORD)
+    assert deactivated.security_stamp == stamp + 1
+    joined = Membership.objects.active().get(user=deactivated)
+    assert joined.organisation == manager_membership.organisation
+    reset = AuditEvent.objects.get(action=AuditAction.PASSWORD_RESET)
+    assert (reset.actor_id, reset.details) == (deactivated.pk, {"method": "lien d'invitation"})
+    assert AuditEvent.objects.get(action=AuditAction.INVITATION_ACCEPTED).details == {
+        "compte_reactive": True
+    }
+    # The second factor is still asked, and the session carries on past it.
+    assert client.get(reverse("www:home")).url == reverse("accounts:second_factor")
+    verified = client.post(reverse("accounts:second_factor"), {"code": totp_now(device)})
+    assert verified.url == reverse("www:home")
+    assert client.get(verified.url).url.startswith(reverse("consent:charter"))
+
+
+def test_the_new_password_ends_the_accounts_other_sessions(client, link, deactivated):
+    """A session left open in another browser before the account was deactivated would
+    come back to life with it: the new password ends it."""
+    elsewhere = log_in(Client(), deactivated, device=TOTPDeviceFactory(user=deactivated))
+
+    reactivated = client.post(
+        link + NEW_WAY, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD}
+    )
+
+    assert reactivated.url == reverse("accounts:second_factor")
+    assert elsewhere.get(reverse("www:home")).url.startswith(reverse("accounts:login"))
+    assert "_auth_user_id" not in elsewhere.session
+
+
+def test_a_weak_new_password_is_refused_and_nothing_changes(client, link, deactivated):
+    response = client.post(
+        link + NEW_WAY, {"password1": "motdepasse12", "password2": "motdepasse12"}
+    )
+
+    assert response.status_code == 400
+    assert "Ce mot de passe est trop" in response.content.decode()
+    deactivated.refresh_from_db()
+    assert not deactivated.is_active
+    assert deactivated.check_password(PASSWORD)
+    assert not Membership.objects.active().filter(user=deactivated).exists()
+    assert not AuditEvent.objects.filter(
+        action__in=[AuditAction.PASSWORD_RESET, AuditAction.INVITATION_ACCEPTED]
+    ).exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_new_password_lifts_the_lock_of_failed_logins(client, link, deactivated, settings):
+    for _ in range(settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        client.post(link, {"password": "pas-le-bon"})
+    client.post(link + NEW_WAY, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD})
+    client.post(reverse("accounts:logout"))
+
+    response = client.post(reverse("accounts:login"), {"email": EMAIL, "password": STRONG_PASSWORD})
+
+    assert response.url == reverse("accounts:second_factor_setup")
+
+
+def test_the_invitation_serves_once_for_a_new_password_too(client, link, deactivated):
+    client.post(link + NEW_WAY, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD})
+    client.post(reverse("accounts:logout"))
+
+    again = Client().post(
+        link + NEW_WAY,
+        {"password1": "autre-" + STRONG_PASSWORD, "password2": "autre-" + STRONG_PASSWORD},
+    )
+
+    assert again.status_code == 404
+    deactivated.refresh_from_db()
+    assert deactivated.check_password(STRONG_PASSWORD)

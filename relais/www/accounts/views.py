@@ -52,6 +52,8 @@ from relais.www.durations import said
 from relais.www.next_page import same_site_path
 
 NEXT_KEY = "relais_next"
+# In the query of an invitation's page: its holder forgot the password of their account.
+FORGOTTEN_PASSWORD = "nouveau-mot-de-passe"  # noqa: S105 (a query parameter)
 NEW_CODES_KEY = "relais_new_recovery_codes"
 RESET_TOKEN_KEY = "relais_password_reset_token"  # noqa: S105 (a session key)
 LOGIN_ERROR = (
@@ -411,7 +413,9 @@ def _invitation_reactivating(
 ) -> HttpResponse:
     """An invitation to a deactivated account, which cannot log in to accept it: its
     password, counted as a login, proves it is the invited person's before the invitation
-    reactivates it."""
+    reactivates it; or, forgotten, a new one is chosen."""
+    if FORGOTTEN_PASSWORD in request.GET:
+        return _invitation_reactivating_with_new_password(request, found, user, context)
     form = ReactivationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         check = services.deactivated_account_password_check(
@@ -436,7 +440,49 @@ def _invitation_reactivating(
                 )
                 return _logged_in(request, check.user)
     context["form"] = form
+    context["new_password_url"] = f"{request.path}?{FORGOTTEN_PASSWORD}"
     return render(request, "accounts/invitation_reactivate.html", context, status=_status(form))
+
+
+def _invitation_reactivating_with_new_password(
+    request: HttpRequest, found: Invitation, user: User, context: dict[str, object]
+) -> HttpResponse:
+    """A deactivated member who forgot their password chooses a new one: the invitation,
+    received in the account's mailbox, proves it is theirs as a reset link would (none is
+    sent to an account without a membership). The second factor is then asked, as at
+    every login."""
+    form = SetPasswordForm(_posted(request), user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                invitation_accept(
+                    invitation=found,
+                    password=None,
+                    existing_user=user,
+                    ip_address=client_ip(request),
+                )
+                user = services.password_reset_through_invitation(
+                    user=user,
+                    new_password=form.cleaned_data["password1"],
+                    ip_address=client_ip(request),
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                "Votre compte est réactivé avec votre nouveau mot de passe : vous avez "
+                f"rejoint {found.organisation.name}.",
+            )
+            return _logged_in(request, user)
+    context["form"] = form
+    context["password_url"] = request.path
+    return render(
+        request,
+        "accounts/invitation_reactivate_new_password.html",
+        context,
+        status=_status(form),
+    )
 
 
 def _anonymous_only(view: View) -> View:
