@@ -322,11 +322,34 @@ DSFR_CONTENT_IS_SAFE = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"secret_tokens": {"()": "config.access_log.SecretTokenFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env_str("RELAIS_LOG_LEVEL", "INFO")},
-    # Request logs carry URLs and addresses only; bodies and parameters are never logged.
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Request logs carry URLs and addresses only; bodies and parameters are never logged,
+    # and the token in the path of an invitation or a password reset link is masked.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["secret_tokens"]},
+        "django.security.csrf": {"filters": ["secret_tokens"]},
+        # runserver's request lines, as Django writes them by default.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["secret_tokens"],
+        },
+    },
 }
 
 # Which request header holds the client address. Behind a reverse proxy that sets it,
