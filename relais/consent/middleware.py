@@ -1,12 +1,11 @@
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
+from relais.accounts.decorators import page_to_come_back_to, with_next
 from relais.consent.charter import current_version, has_accepted
 from relais.consent.models import CharterVersion
 from relais.organisations.models import Membership
@@ -54,22 +53,6 @@ class CharterAcceptanceMiddleware:
         ):
             request.session[ACCEPTED_VERSION] = mark
             return None
-        target = reverse("consent:charter")
-        back = _page_to_come_back_to(request)
-        if back:
-            target += "?" + urlencode({"next": back})
-        return redirect(target)
-
-
-def _page_to_come_back_to(request: HttpRequest) -> str:
-    """The page asked for or, for a form sent when a new version was published, the page
-    that held it (a redirect cannot replay a POST): the professional finds it again once
-    the charter is accepted."""
-    if request.method == "GET":
-        return request.get_full_path()
-    referer = request.META.get("HTTP_REFERER", "")
-    if url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return urlsplit(referer).path
-    return ""
+        # Back to the page asked for, or to the one that held a form sent when a new
+        # version was published: the professional finds it again once the charter is accepted.
+        return redirect(with_next(reverse("consent:charter"), page_to_come_back_to(request)))

@@ -33,11 +33,11 @@ from relais.accounts.password_reset import PASSWORD_RESET_VALIDITY, link_holder
 from relais.accounts.sessions import MEMBERSHIP_ID, mark_login, mark_second_factor
 from relais.audit.actions import AuditAction
 from relais.audit.services import audit_record
+from relais.organisations.middleware import act_for, sole_active_membership
 from relais.organisations.models import Invitation, Membership
 from relais.organisations.services import (
     invitation_accept,
     invitation_for_token,
-    organisation_switch,
 )
 from relais.www.accounts.forms import (
     ChooseOrganisationForm,
@@ -106,26 +106,12 @@ def after_second_factor_url(request: HttpRequest) -> str:
     """Where a professional goes once the second factor is verified: the page they asked
     for, or the choice of the organisation they act for."""
     if MEMBERSHIP_ID not in request.session:
-        memberships = list(
-            Membership.objects.active().filter(user=request.user).select_related("organisation")
-        )
-        if len(memberships) == 1:
-            _act_for(request, memberships[0])
-        elif memberships:
+        sole = sole_active_membership(request.user)
+        if sole is not None:
+            act_for(request, sole)
+        elif Membership.objects.active().filter(user=request.user).exists():
             return reverse("accounts:choose_organisation")
     return str(request.session.pop(NEXT_KEY, None) or reverse("www:home"))
-
-
-def _act_for(request: HttpRequest, membership: Membership) -> None:
-    previous_id = request.session.get(MEMBERSHIP_ID)
-    previous = (
-        Membership.objects.select_related("organisation").filter(pk=previous_id).first()
-        if previous_id
-        else None
-    )
-    request.session[MEMBERSHIP_ID] = membership.pk
-    request.membership = membership  # type: ignore[attr-defined]
-    organisation_switch(membership=membership, previous=previous, by=actor_for(request))
 
 
 @login_not_required
@@ -284,7 +270,7 @@ def choose_organisation(request: HttpRequest) -> HttpResponse:
     form = ChooseOrganisationForm(_posted(request), choices=choices)
     if request.method == "POST" and form.is_valid():
         chosen = next(m for m in memberships if m.pk == form.cleaned_data["membership"])
-        _act_for(request, chosen)
+        act_for(request, chosen)
         messages.success(request, f"Vous agissez maintenant pour {chosen.organisation.name}.")
         return redirect(request.session.pop(NEXT_KEY, None) or reverse("www:home"))
     context = {"form": form, "title": "Choisir la structure", "memberships": memberships}
