@@ -25,6 +25,7 @@ from relais.persons.models import (
     Person,
     PersonQuerySet,
     Referent,
+    Sex,
 )
 from relais.persons.normalisation import name_key
 from relais.persons.sensitive import sensitive_terms_in
@@ -72,27 +73,43 @@ def nir_clean(value: str) -> str:
         ) from None
 
 
-def _nir_disagreement(nir: str, birth_date: date | None) -> str:
-    """Why a valid NIR, as nir_clean writes it, cannot be this person's: its year, and its
-    month when it writes one (01 to 12; other values stand for a month unknown to the civil
-    registry), are those of the birth. A key only catches some typing mistakes; a digit
-    typed for another is often the birth's. Empty when they agree, or without a birth date."""
+# The NIR's first digit for a man and for a woman, as the INSEE writes it from the civil
+# registry. A provisional number (7 or 8, 3 or 4 in older ones), given to a person born
+# abroad while their registration is pending, is built from what they declared and is
+# replaced once it is made: the file is not held to its first digit.
+_NIR_SEX = {"1": (Sex.MALE, "d'un homme"), "2": (Sex.FEMALE, "d'une femme")}
+
+
+def _nir_disagreement(nir: str, *, birth_date: date | None, sex: str) -> dict[str, str]:
+    """Why a valid NIR, as nir_clean writes it, cannot be this person's, by the field of
+    the file it contradicts: its first digit, 1 or 2, is the sex (a change of the sex in
+    the civil registry gives a new number); its year, and its month when it writes one
+    (01 to 12; other values stand for a month unknown to the civil registry), are those
+    of the birth. A key only catches some typing mistakes; a digit typed for another is
+    often the birth's. Empty when they agree; an empty sex or birth date agrees."""
+    disagreements = {}
+    nir_sex, whose = _NIR_SEX.get(nir[0], ("", ""))
+    if sex and nir_sex and nir_sex != sex:
+        disagreements["sex"] = (
+            f"Ce numéro de sécurité sociale est celui {whose} (1er chiffre « {nir[0]} »), et "
+            f"le dossier dit « {Sex(sex).label} » : vérifiez le numéro ou le sexe."
+        )
     if birth_date is None:
-        return ""
+        return disagreements
     year, month = nir[1:3], nir[3:5]
     if int(year) != birth_date.year % 100:
-        return (
+        disagreements["birth_date"] = (
             f"Ce numéro de sécurité sociale est celui d'une personne née en « {year} » "
             f"(2e et 3e chiffres), et le dossier dit {birth_date.year} : vérifiez le numéro "
             "ou la date de naissance."
         )
-    if 1 <= int(month) <= 12 and int(month) != birth_date.month:
-        return (
+    elif 1 <= int(month) <= 12 and int(month) != birth_date.month:
+        disagreements["birth_date"] = (
             f"Ce numéro de sécurité sociale est celui d'une personne née le mois « {month} » "
             f"(4e et 5e chiffres), et le dossier dit {birth_date:%m/%Y} : vérifiez le numéro ou "
             "la date de naissance."
         )
-    return ""
+    return disagreements
 
 
 def nir_masked(person: Person) -> str:
@@ -276,8 +293,7 @@ def section_save(
         # file merged or archived since, or be lost on it.
         _lock_active(person)
         if isinstance(instance, Person):
-            if "birth_date" in fields:
-                _check_birth_against_nir(instance)
+            _check_identity_against_nir(instance, fields)
             # The rest of the row may have been written since the page read it: a NIR
             # recorded, a refusal of exceptional access.
             instance.last_contact_at = timezone.now()
@@ -293,21 +309,29 @@ def section_save(
         _record_update(person, category, instance, by)
 
 
-def _check_birth_against_nir(person: Person) -> None:
-    """A birth date corrected after the NIR was recorded, perhaps meanwhile (read under the
-    file's lock), must still agree with it; the refusal names no digit of the number."""
+# What the identity page says when the sex or the birth date it saves contradicts the
+# NIR recorded: it names no digit of the number, which is shown only when revealed.
+_AGAINST_NIR = {
+    "sex": "Le sexe indiqué ne correspond pas au numéro de sécurité sociale du dossier (1er "
+    "chiffre) : vérifiez l'un ou l'autre.",
+    "birth_date": "Cette date de naissance ne correspond pas au numéro de sécurité sociale du "
+    "dossier (année ou mois de naissance) : vérifiez l'une ou l'autre.",
+}
+
+
+def _check_identity_against_nir(person: Person, fields: Collection[str]) -> None:
+    """The sex or birth date saved, among `fields`, must still agree with the NIR
+    recorded, perhaps meanwhile (read under the file's lock)."""
+    checked = _AGAINST_NIR.keys() & set(fields)
+    if not checked:
+        return
     encrypted = Person.objects.filter(pk=person.pk).values_list("nir_encrypted", flat=True).get()
     if not encrypted:
         return
     nir = crypto.decrypt(bytes(encrypted), associated_data=_nir_associated_data(person))
-    if _nir_disagreement(nir.decode(), person.birth_date):
-        raise ValidationError(
-            {
-                "birth_date": "Cette date de naissance ne correspond pas au numéro de sécurité "
-                "sociale du dossier (année ou mois de naissance) : vérifiez l'une ou l'autre."
-            },
-            code="birth_not_nir",
-        )
+    disagreements = _nir_disagreement(nir.decode(), birth_date=person.birth_date, sex=person.sex)
+    if refused := {field: _AGAINST_NIR[field] for field in checked if field in disagreements}:
+        raise ValidationError(refused, code="identity_not_nir")
 
 
 def household_member_add(*, person: Person, member: HouseholdMember, by: Actor) -> None:
@@ -457,10 +481,10 @@ def _save_nir(person: Person, nir: str) -> None:
     """Store the NIR on the saved file; NirTaken if another active file has it, also when
     that file was given it by a request running at the same moment (the database's unique
     index then refuses the second); a ValidationError if it is invalid or contradicts the
-    birth date."""
+    sex or the birth date."""
     nir = nir_clean(nir)
-    if disagreement := _nir_disagreement(nir, person.birth_date):
-        raise ValidationError({"nir": disagreement}, code="nir_not_birth")
+    if disagreements := _nir_disagreement(nir, birth_date=person.birth_date, sex=person.sex):
+        raise ValidationError({"nir": list(disagreements.values())}, code="nir_not_identity")
     digests = crypto.lookup_digests(nir, purpose=NIR_PURPOSE)
     other = _other_file_with(digests, person)
     if other is None:

@@ -298,6 +298,98 @@ def test_a_birth_date_corrected_after_the_nir_must_still_agree_with_it(
         assert "« 04 »" not in page
 
 
+def _key(digits: str) -> int:
+    return 97 - int(digits) % 97
+
+
+def _nir(first_thirteen: str) -> str:
+    return f"{first_thirteen}{_key(first_thirteen):02d}"
+
+
+# The file's birth (04/1990) under each first digit: 1 and 2 say the sex; a provisional
+# number's 3, 4, 7 or 8 is not compared.
+MAN_NIR, WOMAN_NIR = _nir("1900475056012"), VALID_NIR_DIGITS
+PROVISIONAL_NIRS = [_nir(f"{digit}900475056012") for digit in "3478"]
+
+
+@pytest.mark.parametrize(
+    ("sex", "nir", "refusal"),
+    [
+        ("M", WOMAN_NIR, "celui d'une femme (1er chiffre « 2 »), et le dossier dit « Homme »"),
+        ("F", MAN_NIR, "celui d'un homme (1er chiffre « 1 »), et le dossier dit « Femme »"),
+    ],
+    ids=["man-woman's-nir", "woman-man's-nir"],
+)
+def test_it_creates_no_file_with_a_nir_of_the_other_sex(member_client, sex, nir, refusal):
+    response = create_file(member_client, sex=sex, nir=nir)
+
+    assert response.status_code == 400
+    assert f"Ce numéro de sécurité sociale est {refusal} : vérifiez le numéro ou le sexe." in (
+        html.unescape(response.content.decode())
+    )
+    assert not Person.objects.exists()
+    assert not AuditEvent.objects.filter(person_id__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("sex", "nir"),
+    [
+        ("F", WOMAN_NIR),
+        ("M", MAN_NIR),
+        ("", WOMAN_NIR),
+        ("", MAN_NIR),
+        *(("M", nir) for nir in PROVISIONAL_NIRS),
+        *(("F", nir) for nir in PROVISIONAL_NIRS),
+    ],
+)
+def test_it_creates_a_file_whose_nir_does_not_contradict_its_sex(member_client, sex, nir):
+    response = create_file(member_client, sex=sex, nir=nir)
+
+    assert response.status_code == 302
+    assert Person.objects.get().has_nir
+
+
+def test_both_contradictions_of_a_nir_are_said_at_once(member_client):
+    response = create_file(member_client, sex="M", nir=_nir("2910475056012"))
+
+    page = html.unescape(response.content.decode())
+    assert "celui d'une femme" in page
+    assert "née en « 91 »" in page
+    assert not Person.objects.exists()
+
+
+@pytest.mark.parametrize(("sex", "saved"), [("M", False), ("F", True), ("", True)])
+def test_a_sex_corrected_after_the_nir_must_still_agree_with_it(member_client, sex, saved):
+    create_file(member_client, sex="F", nir=WOMAN_NIR)
+    person = Person.objects.get()
+    journal = AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).count()
+
+    response = save_section(
+        member_client, person.pk, "identite", _identity_data(person, sex=sex, phone="0698765432")
+    )
+
+    person.refresh_from_db()
+    assert (person.sex, person.phone == "0698765432") == ((sex, True) if saved else ("F", False))
+    if not saved:
+        assert response.status_code == 400
+        page = html.unescape(response.content.decode())
+        assert "Le sexe indiqué ne correspond pas au numéro de sécurité sociale du dossier" in page
+        assert "« 2 »" not in page
+        assert AuditEvent.objects.filter(action=AuditAction.SECTION_UPDATED).count() == journal
+
+
+def test_a_nir_recorded_later_must_agree_with_the_sex_of_the_file(member_client):
+    create_file(member_client, sex="M")
+    person = Person.objects.get()
+
+    response = member_client.post(reverse("persons:nir_edit", args=[person.pk]), {"nir": VALID_NIR})
+
+    assert response.status_code == 400
+    assert "celui d'une femme (1er chiffre « 2 »)" in html.unescape(response.content.decode())
+    person.refresh_from_db()
+    assert not person.has_nir
+
+
 def test_it_creates_no_file_with_a_nir_of_another_birth(member_client):
     # A valid key, but the 2nd to 5th digits say March 1990: the file says April.
     response = create_file(member_client, nir=f"2 90 03 75 056 012 {_key('2900375056012'):02d}")
@@ -314,10 +406,6 @@ def test_it_accepts_the_nir_of_a_person_born_in_a_month_the_registry_does_not_kn
 
     assert response.status_code == 302
     assert Person.objects.get().has_nir
-
-
-def _key(digits: str) -> int:
-    return 97 - int(digits) % 97
 
 
 def test_it_stores_the_nir_encrypted_and_shows_it_masked(member_client):
