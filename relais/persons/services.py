@@ -159,25 +159,35 @@ def _same_name(field: str, names: set[str], *, variants: bool) -> models.Q:
     return match
 
 
+def _day_and_month_swapped(day: date) -> set[date]:
+    """`day` read with its day and month swapped (02/11 typed for 11/02, or a date picker
+    set to another country's order), when that is a date: the 13th of a month is none."""
+    if day.day > 12:
+        return set()
+    return {day.replace(month=day.day, day=day.month)}
+
+
 def duplicates_of(
     *,
     birth_name: str,
     usage_name: str,
     first_names: str,
-    birth_date: Any,
+    birth_date: date,
     nir: str = "",
     name_variants: bool = False,
 ) -> PersonQuerySet:
     """Files that are probably the same person: same birth date and same first first-name
     under the birth or usage name — with `name_variants`, that name written otherwise
-    (see _same_name), which a file's creation looks for but not an exceptional access,
-    given the exact identity — or the same NIR. One query."""
+    (see _same_name) and the birth date with its day and month swapped, the typing slips
+    a file's creation looks for but not an exceptional access, given the exact identity
+    — or the same NIR. One query."""
     names = {key for key in (name_key(birth_name), name_key(usage_name)) if key}
     first = name_key(first_names).split(" ")[0] if first_names.strip() else ""
+    births = {birth_date} | (_day_and_month_swapped(birth_date) if name_variants else set())
     match = models.Q(pk__in=[])
     if names and first:
         match |= (
-            models.Q(birth_date=birth_date)
+            models.Q(birth_date__in=births)
             & (
                 _same_name("birth_name_key", names, variants=name_variants)
                 | _same_name("usage_name_key", names, variants=name_variants)
@@ -188,7 +198,7 @@ def duplicates_of(
         match |= models.Q(nir_digest__in=crypto.lookup_digests(nir, purpose=NIR_PURPOSE))
     persons = Person.objects.active()
     if name_variants:
-        # Compared only among the files of the same birth date, which its index selects.
+        # Compared only among the files of these birth dates, which its index selects.
         persons = persons.alias(
             **{
                 f"{field}_{form}": expression

@@ -91,6 +91,29 @@ def test_it_offers_the_visible_duplicate_instead_of_creating_a_file(
     assert re.search(r'role="alert">\s*<p>Un dossier existe peut-être déjà', content)
 
 
+def test_it_offers_the_file_of_a_birth_date_typed_with_day_and_month_swapped(
+    member_client, organisation
+):
+    existing = _followed(
+        organisation,
+        birth_name="Bensaïd",
+        first_names="Rachid",
+        birth_date=datetime.date(1975, 11, 2),
+    )
+
+    response = create_file(
+        member_client, birth_name="Bensaïd", first_names="Rachid", birth_date="1975-02-11"
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "Ce dossier existe peut-être déjà" in content
+    assert reverse("persons:file", args=[existing.pk]) in content
+    # The file's own date is shown beside it: the professional sees which one the person gives.
+    assert "né(e) le 02/11/1975" in html.unescape(content)
+    assert Person.objects.count() == 1
+
+
 def test_it_creates_the_file_anyway_once_confirmed(member_client, organisation):
     _followed(organisation, birth_name="Dupré-Lefèvre", first_names="Léa", birth_date=BIRTH_DATE)
 
