@@ -71,7 +71,10 @@ SENSITIVE_STEMS: dict[str, str] = {
     "transsexu": "identité de genre",
     "opinion": "opinions",
     "politique": "opinions politiques",
-    "syndic": "appartenance syndicale",
+    # Not « syndic », the manager of a co-ownership.
+    "syndicat": "appartenance syndicale",
+    "syndical": "appartenance syndicale",
+    "syndiqu": "appartenance syndicale",
     "condamn": "condamnations",
     "prison": "condamnations",
     "incarcer": "condamnations",
@@ -88,7 +91,36 @@ SENSITIVE_WORDS: dict[str, str] = {
     "gay": "orientation sexuelle",
     "gays": "orientation sexuelle",
     "lgbt": "orientation sexuelle",
+    # As a stem, « mental » would start « mentalité ».
+    "mental": "santé mentale",
+    "mentale": "santé mentale",
+    "mentales": "santé mentale",
+    "mentaux": "santé mentale",
 }
+# Names of schemes and bodies that everyone deals with: a term in one of them says
+# nothing of the person (« complémentaire santé solidaire », « Assurance maladie »). Each
+# is a whole name, taken out of the note before its terms are looked for, so that
+# the rest of the note is read as any other: « santé » elsewhere in it still counts,
+# and so does what qualifies the name (« centre de santé mentale »).
+ADMINISTRATIVE_NAMES = (
+    "complémentaire santé",
+    "mutuelle santé",
+    "assurance maladie",
+    "protection universelle maladie",
+    "aide médicale de l'État",
+    "aide médicale d'État",
+    "centre de santé",
+    "maison de santé",
+    "pôle de santé",
+    "agence régionale de santé",
+    "centre médico-social",
+    "syndicat des copropriétaires",
+    "syndicat de copropriété",
+    "politique de la ville",
+)
+_ADMINISTRATIVE = re.compile(
+    r"\b(?:" + "|".join(re.escape(name_key(name)) for name in ADMINISTRATIVE_NAMES) + r")\b"
+)
 _LABELS = SENSITIVE_STEMS | SENSITIVE_WORDS
 _PATTERN = re.compile(
     r"\b(?:(?:"
@@ -100,5 +132,5 @@ _PATTERN = re.compile(
 
 
 def sensitive_terms_in(text: str) -> list[str]:
-    found = {_LABELS[match.group()] for match in _PATTERN.finditer(name_key(text))}
-    return sorted(found)
+    read = _ADMINISTRATIVE.sub(" ", name_key(text))
+    return sorted({_LABELS[match.group()] for match in _PATTERN.finditer(read)})

@@ -1,6 +1,8 @@
 """The terms that make a note's author confirm it is objective and necessary: the words
-social workers write for health, sex life, beliefs and offences, however accented or
-capitalised, and not the everyday words that start like them."""
+social workers write for health, sex life, beliefs, trade-union membership and offences,
+however accented or capitalised, and not the everyday words that start like them nor the
+names of the schemes and bodies everyone deals with (« complémentaire santé solidaire »,
+« Assurance maladie »)."""
 
 import pytest
 
@@ -32,6 +34,21 @@ from relais.persons.sensitive import sensitive_terms_in
         ("Sortie de détention prévue en mai.", "condamnations"),
         ("Placé en garde à vue samedi.", "infractions"),
         ("Placé en GARDE-À-VUE samedi.", "infractions"),
+        ("Mme est syndiquée ; son conjoint est syndiqué à la CGT.", "appartenance syndicale"),
+        ("Son syndicat l'accompagne aux prud'hommes.", "appartenance syndicale"),
+        ("Il est délégué syndical dans son entreprise.", "appartenance syndicale"),
+        ("Militante syndicaliste depuis 2010.", "appartenance syndicale"),
+        ("Il veut se syndiquer.", "appartenance syndicale"),
+        ("Son état de santé ne lui permet pas de travailler.", "santé"),
+        ("Orientée vers le centre de santé mentale du secteur.", "santé mentale"),
+        ("Il évoque des troubles mentaux.", "santé mentale"),
+        ("Suivi au centre médico-psychologique.", "psychologie"),
+        ("Arrêt maladie depuis trois semaines.", "maladie"),
+        # A scheme's name does not hide the rest of the note.
+        ("Complémentaire santé solidaire demandée ; suivi pour un diabète.", "maladie"),
+        ("Problèmes de santé : la Maison de santé la suit.", "santé"),
+        ("La Maison de santé a confirmé la grossesse.", "grossesse"),
+        ("Aide médicale de l'État refusée : il est séropositif.", "séropositivité"),
     ],
 )
 def test_it_finds_the_words_of_special_categories(text, term):
@@ -51,6 +68,20 @@ def test_it_finds_the_words_of_special_categories(text, term):
         "Produit toxique retiré du logement par le bailleur.",
         "Voyage en Islande annulé, remboursement demandé.",
         "Vue sur la cour ; la garde des enfants est partagée.",
+        "Le syndic de copropriété réclame 300 euros de charges impayées.",
+        "Le syndicat des copropriétaires a voté les travaux de la façade.",
+        "Demande de complémentaire santé solidaire déposée à la CPAM le 01/12.",
+        "Souscription d'une mutuelle santé avec l'aide du CCAS.",
+        "Rendez-vous à la Maison de santé pour le certificat CAF.",
+        "Inscrite au centre de santé du quartier, médecin traitant déclaré.",
+        "Attestation de l'Assurance maladie reçue ; carte Vitale commandée.",
+        "Courrier de la caisse primaire d'assurance maladie transmis.",
+        "Affiliation à la protection universelle maladie confirmée.",
+        "Demande d'aide médicale de l'État (AME) déposée.",
+        "Dossier d'aide médicale d'État renouvelé.",
+        "Rendez-vous au centre médico-social de Lens.",
+        "Logement en quartier prioritaire de la politique de la ville.",
+        "Il fait preuve d'une bonne mentalité dans ses démarches.",
     ],
 )
 def test_it_leaves_everyday_notes_alone(text):
