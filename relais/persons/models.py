@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from relais.organisations.models import Organisation
-from relais.persons.validators import DateWindow, validate_phone
+from relais.persons.validators import DateWindow, validate_not_zero, validate_phone
 from relais.prepared import columns, fetch
 
 _COMMUNE_CODE = RegexValidator(
@@ -273,7 +273,7 @@ class MonthlyResource(models.Model):
         "montant (€)",
         max_digits=9,
         decimal_places=2,
-        validators=[_NOT_NEGATIVE, _RESOURCE_AT_MOST],
+        validators=[_NOT_NEGATIVE, validate_not_zero, _RESOURCE_AT_MOST],
     )
 
     class Meta:

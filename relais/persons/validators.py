@@ -2,6 +2,7 @@
 have is a typing mistake, refused before it is saved."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -62,6 +63,17 @@ def mobile_number(value: str) -> str | None:
     ):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_not_zero(value: Decimal) -> None:
+    """A month's resource is a sum received: a line of 0 € beside the month's real ones
+    would read as a resource the person has."""
+    if value == 0:
+        raise ValidationError(
+            "Un montant de 0 € n'est pas une ressource : inscrivez seulement ce que la "
+            "personne reçoit ce mois-là.",
+            code="zero_amount",
+        )
 
 
 def _years_after(day: date, years: int) -> date:

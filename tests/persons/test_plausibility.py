@@ -136,6 +136,8 @@ def _add_resource(client, person: Person, **overrides):
         ({"amount": "9999999.99"}, "au-delà de 100 000 € par mois"),
         ({"amount": "100000.01"}, "au-delà de 100 000 € par mois"),
         ({"amount": "-1.00"}, "Le montant ne peut pas être négatif."),
+        ({"amount": "0"}, "Un montant de 0 € n'est pas une ressource"),
+        ({"amount": "0.00"}, "Un montant de 0 € n'est pas une ressource"),
         ({"month": "1000-01"}, "il ne peut pas être antérieur à janvier 2000."),
         ({"month": "1999-12"}, "il ne peut pas être antérieur à janvier 2000."),
         ({"month": "2999-01"}, "il ne peut pas dépasser de plus de 2 ans le mois en cours."),
@@ -158,7 +160,7 @@ def test_it_refuses_an_implausible_resource(member_client, organisation, overrid
     "overrides",
     [
         {"amount": "100000.00"},
-        {"amount": "0"},
+        {"amount": "0.01"},
         {"month": "2000-01"},
         {"month": f"{timezone.localdate() + datetime.timedelta(days=366):%Y-%m}"},
     ],
