@@ -3,6 +3,7 @@ from decimal import Decimal
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import (
     MaxLengthValidator,
     MaxValueValidator,
@@ -389,6 +390,31 @@ class SocialCoverage(models.Model):
 
     def __str__(self) -> str:
         return self.get_regime_display()
+
+    def clean(self) -> None:
+        """The AME is for whoever cannot be affiliated to a régime d'assurance maladie, and
+        the Complémentaire santé solidaire for whoever is: recorded with a régime or with
+        the CSS, the AME contradicts it. A coverage saved so before this was refused shows
+        the refusal, which says why, when it is next edited, and is saved once one of the
+        two is corrected."""
+        if not self.ame:
+            return
+        contradictions = []
+        if self.regime and self.regime != HealthRegime.NONE:
+            contradictions.append(
+                "L'aide médicale de l'État (AME) est réservée aux personnes qui ne peuvent "
+                "pas être affiliées à un régime d'assurance maladie : elle ne va pas avec "
+                f"« {self.get_regime_display()} ». Décochez l'AME, ou choisissez "
+                f"« {HealthRegime.NONE.label} » si la personne n'a pas de régime."
+            )
+        if self.complementary in (Complementary.CSS_FREE, Complementary.CSS_PAID):
+            contradictions.append(
+                "La Complémentaire santé solidaire est réservée aux personnes affiliées à un "
+                "régime d'assurance maladie, et l'aide médicale de l'État (AME) à celles qui "
+                "ne peuvent pas l'être : décochez l'AME ou choisissez une autre complémentaire."
+            )
+        if contradictions:
+            raise ValidationError({"ame": contradictions}, code="ame_contradiction")
 
 
 class DisabilityRate(models.TextChoices):

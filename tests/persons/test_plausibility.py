@@ -203,6 +203,25 @@ COVERAGE = {"regime": "general", "complementary": "css"}
             COVERAGE | {"rights_until": "2999-01-01"},
             "des droits ne sont pas ouverts plus de 10 ans à l'avance.",
         ),
+        (
+            "couverture_sociale",
+            COVERAGE | {"complementary": "mutuelle", "ame": "on"},
+            "L'aide médicale de l'État (AME) est réservée aux personnes qui ne peuvent pas "
+            "être affiliées à un régime d'assurance maladie : elle ne va pas avec « Régime "
+            "général ».",
+        ),
+        (
+            "couverture_sociale",
+            COVERAGE | {"regime": "agricole", "complementary": "aucune", "ame": "on"},
+            "elle ne va pas avec « Régime agricole (MSA) »",
+        ),
+        (
+            "couverture_sociale",
+            COVERAGE | {"regime": "aucun", "complementary": "css_participation", "ame": "on"},
+            "La Complémentaire santé solidaire est réservée aux personnes affiliées à un "
+            "régime d'assurance maladie, et l'aide médicale de l'État (AME) à celles qui ne "
+            "peuvent pas l'être",
+        ),
     ],
 )
 def test_it_refuses_an_implausible_section_and_keeps_what_was_saved(
@@ -234,6 +253,16 @@ def test_it_refuses_an_implausible_section_and_keeps_what_was_saved(
         ),
         ("emploi", EMPLOYMENT | {"since": _in_days(0)}, Employment),
         ("couverture_sociale", COVERAGE | {"rights_until": _in_days(365 * 5)}, SocialCoverage),
+        (
+            "couverture_sociale",
+            {"regime": "aucun", "complementary": "aucune", "ame": "on"},
+            SocialCoverage,
+        ),
+        (
+            "couverture_sociale",
+            {"regime": "aucun", "complementary": "mutuelle", "ame": "on"},
+            SocialCoverage,
+        ),
     ],
 )
 def test_it_saves_a_plausible_section(member_client, organisation, category, data, model):
@@ -243,6 +272,43 @@ def test_it_saves_a_plausible_section(member_client, organisation, category, dat
 
     assert response.status_code == 302
     assert model.objects.filter(person=person).exists()
+
+
+def test_it_refuses_a_regime_and_the_css_with_the_ame_at_once(member_client, organisation):
+    person = _followed(organisation)
+
+    response = save_section(
+        member_client, person.pk, "couverture_sociale", COVERAGE | {"ame": "on"}
+    )
+
+    assert response.status_code == 400
+    page = _shown(response)
+    assert "elle ne va pas avec « Régime général »" in page
+    assert "La Complémentaire santé solidaire est réservée aux personnes affiliées" in page
+    assert not SocialCoverage.objects.exists()
+
+
+def test_a_coverage_saved_with_a_contradiction_before_it_was_refused_says_why_and_is_corrected(
+    member_client, organisation
+):
+    person = _followed(organisation)
+    SocialCoverage.objects.create(person=person, regime="general", complementary="css", ame=True)
+    state = opened_state(member_client, person.pk, "couverture_sociale")
+
+    unchanged = save_section(
+        member_client,
+        person.pk,
+        "couverture_sociale",
+        COVERAGE | {"ame": "on", "rights_until": _in_days(200)},
+        state=state,
+    )
+    corrected = save_section(member_client, person.pk, "couverture_sociale", COVERAGE, state=state)
+
+    assert unchanged.status_code == 400
+    assert "Décochez l'AME" in _shown(unchanged)
+    assert corrected.status_code == 302
+    coverage = SocialCoverage.objects.get(person=person)
+    assert (coverage.regime, coverage.complementary, coverage.ame) == ("general", "css", False)
 
 
 @pytest.fixture
@@ -287,11 +353,17 @@ def test_the_model_refuses_implausible_values_outside_any_form():
         amount="9999999.99",
     )
     health = HealthRecord(person=person, remarks="x" * 5001)
+    nothing = MonthlyResource(
+        person=person, month=timezone.localdate().replace(day=1), kind="rsa", amount="0.00"
+    )
+    coverage = SocialCoverage(person=person, regime="general", complementary="css", ame=True)
 
     for instance, fields in [
         (person, {"phone"}),
         (resource, {"month", "amount"}),
         (health, {"remarks"}),
+        (nothing, {"amount"}),
+        (coverage, {"ame"}),
     ]:
         with pytest.raises(ValidationError) as refused:
             instance.full_clean(exclude=["created_by_organisation"])
