@@ -15,12 +15,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from relais.organisations.models import Organisation
+from relais.organisations.validators import validate_commune_code
 from relais.persons.validators import DateWindow, validate_not_zero, validate_phone
 from relais.prepared import columns, fetch
 
-_COMMUNE_CODE = RegexValidator(
-    r"^(?:[0-9]{5}|2[AB][0-9]{3})$", "Code commune INSEE sur 5 caractères."
-)
 _POSTAL_CODE = RegexValidator(r"^[0-9]{5}$", "Le code postal compte 5 chiffres.")
 _NOT_NEGATIVE = MinValueValidator(Decimal("0"), "Le montant ne peut pas être négatif.")
 # Far above what a person accompanied receives or pays in a month: beyond, the amount is a
@@ -128,7 +126,7 @@ class Person(models.Model):
         "code postal", max_length=5, blank=True, validators=[_POSTAL_CODE]
     )
     commune_code = models.CharField(
-        "code commune INSEE", max_length=5, blank=True, validators=[_COMMUNE_CODE]
+        "code commune INSEE", max_length=5, blank=True, validators=[validate_commune_code]
     )
     commune_name = models.CharField("commune", max_length=150, blank=True)
     domiciliation = models.CharField(
@@ -321,7 +319,10 @@ class Housing(models.Model):
         validators=[_NOT_NEGATIVE, _HOUSING_COST_AT_MOST],
     )
     commune_code = models.CharField(
-        "code commune INSEE du logement", max_length=5, blank=True, validators=[_COMMUNE_CODE]
+        "code commune INSEE du logement",
+        max_length=5,
+        blank=True,
+        validators=[validate_commune_code],
     )
     since = models.DateField("depuis le", null=True, blank=True, validators=[_SINCE])
 

@@ -191,6 +191,11 @@ COVERAGE = {"regime": "general", "complementary": "css"}
         ("logement", HOUSING | {"since": "1899-12-31"}, AFTER_1900),
         ("logement", HOUSING | {"since": "2999-01-01"}, NOT_IN_FUTURE),
         ("logement", HOUSING | {"since": _in_days(1)}, NOT_IN_FUTURE),
+        (
+            "logement",
+            HOUSING | {"commune_code": "99999"},
+            "Le code commune INSEE 99999 n'existe pas",
+        ),
         ("emploi", EMPLOYMENT | {"since": "0001-01-01"}, AFTER_1900),
         ("emploi", EMPLOYMENT | {"since": "2999-01-01"}, NOT_IN_FUTURE),
         (
