@@ -108,6 +108,9 @@ class ConsentFields(DsfrBaseForm):
         label="Ce que la personne accepte de partager",
         choices=CATEGORY_CHOICES,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Cochez au moins une information que la personne accepte de partager."
+        },
     )
     purpose = forms.CharField(
         label="Pour quoi faire (finalité)",

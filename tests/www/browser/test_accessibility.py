@@ -163,7 +163,9 @@ def test_pages_of_a_professional(sweep: Sweep):
     code = sweep.page.locator("input[name=code]")
     code.fill("pas-un-code")
     sweep.page.get_by_role("button", name="Valider").click()
-    expect(sweep.page.get_by_text("Code incorrect ou expiré")).to_be_visible()
+    expect(
+        sweep.page.locator(".fr-error-text", has_text="Code incorrect ou expiré")
+    ).to_be_visible()
     sweep.check()
     device.throttle_reset()  # django-otp delays the next attempt after a failure
     code.fill(totp_now(device))

@@ -113,8 +113,12 @@ def test_the_space_pages_of_the_file_are_accessible(page: Page):
     sweep.visit(manage)
     page.get_by_label("Téléphone portable de la personne").fill("01 44 55 66 77")
     page.get_by_role("button", name="Ouvrir l'espace et préparer la carte").click()
-    expect(page.get_by_text("Vérifiez d'abord l'identité de la personne.")).to_be_visible()
-    expect(page.get_by_text("n'est pas un numéro de portable")).to_be_visible()
+    expect(
+        page.locator(".fr-error-text", has_text="Vérifiez d'abord l'identité de la personne.")
+    ).to_be_visible()
+    expect(
+        page.locator(".fr-error-text", has_text="n'est pas un numéro de portable")
+    ).to_be_visible()
     sweep.check()
     assert not PersonAccount.objects.filter(person=person).exists()
     check_identity(page)

@@ -87,7 +87,7 @@ def test_a_professional_follows_a_procedure_to_its_decision(page, tmp_path):
     expect(page.get_by_text("La démarche est passée à l'état « Déposée ».")).to_be_visible()
     sweep.check()
     page.get_by_role("button", name="Enregistrer le refus").click()
-    expect(page.get_by_text("Écrivez le motif du refus.")).to_be_visible()
+    expect(page.locator(".fr-error-text", has_text="Écrivez le motif du refus.")).to_be_visible()
     sweep.check()
     today = timezone.localdate().isoformat()
     page.get_by_label("Montant accordé (€ par mois)").fill("32.50")
