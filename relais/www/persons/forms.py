@@ -41,13 +41,21 @@ IDENTITY_DIGIT_FIELDS = ("phone", "postal_code", "commune_code", "caf_number", "
 IDENTITY_NAME_FIELDS = ("first_names", "birth_name", "usage_name", "birth_place", "commune_name")
 
 
-def refuse_markup(form: forms.Form, cleaned: dict[str, Any], names: tuple[str, ...]) -> None:
-    """No name holds « < » or « > »: typed there, they are a slip or a page's code pasted."""
+NAME_WITH_MARKUP = "Un nom ne contient pas les signes « < » et « > » : vérifiez ce qui est tapé."
+
+
+def refuse_markup(
+    form: forms.Form,
+    cleaned: dict[str, Any],
+    names: tuple[str, ...],
+    *,
+    error: str = NAME_WITH_MARKUP,
+) -> None:
+    """No name, nor the purpose printed on the attestation the person signs, holds « < » or
+    « > »: typed there, they are a slip or a page's code pasted."""
     for name in names:
         if {"<", ">"} & set(cleaned.get(name) or ""):
-            form.add_error(
-                name, "Un nom ne contient pas les signes « < » et « > » : vérifiez ce qui est tapé."
-            )
+            form.add_error(name, error)
 
 
 def plausible_birth_date(value: date | None) -> date | None:
@@ -103,6 +111,12 @@ class NirForm(DsfrBaseForm):
 CATEGORY_CHOICES = [(c.value, c.label) for c in DataCategory]
 
 
+PURPOSE_WITH_MARKUP = (
+    "La finalité ne contient pas les signes « < » et « > » : elle est imprimée sur "
+    "l'attestation que la personne signe. Vérifiez ce qui est tapé."
+)
+
+
 class ConsentFields(DsfrBaseForm):
     categories = forms.MultipleChoiceField(
         label="Ce que la personne accepte de partager",
@@ -127,6 +141,11 @@ class ConsentFields(DsfrBaseForm):
         widget=forms.RadioSelect,
     )
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        refuse_markup(self, cleaned, ("purpose",), error=PURPOSE_WITH_MARKUP)
+        return cleaned
+
 
 class CreateFileForm(IdentityForm):
     nir = forms.CharField(label="Numéro de sécurité sociale (NIR)", required=False, max_length=21)
@@ -141,6 +160,11 @@ class CreateFileForm(IdentityForm):
 
     def clean_nir(self) -> str:
         return _clean_nir_field(self.cleaned_data["nir"].strip())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        refuse_markup(self, cleaned, ("purpose",), error=PURPOSE_WITH_MARKUP)
+        return cleaned
 
 
 class ConsentForm(ConsentFields):
