@@ -1,6 +1,7 @@
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import TypedDict
 
@@ -13,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
@@ -477,19 +479,33 @@ def _section_items(access: FileAccess, category: str) -> object:
     return model.objects.filter(person=person).first()  # type: ignore[attr-defined]
 
 
-def _rows(instance: Model | None, form_class: type[ModelForm]) -> list[tuple[str, object]]:  # type: ignore[type-arg]
-    """(label, shown value) for each field of a one-object section."""
+def _rows(instance: Model | None, form_class: type[ModelForm]) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    """(label, shown value) for each field of a one-object section, written as the rest of
+    the platform writes them: a choice by its label, « 01/09/2022 », « 450,50 € », « Oui »."""
     if instance is None:
         return []
     rows = []
     for name in form_class._meta.fields or []:
-        field = instance._meta.get_field(name)
+        label = capfirst(str(instance._meta.get_field(name).verbose_name))
         display = getattr(instance, f"get_{name}_display", None)
         value = display() if display else getattr(instance, name)
-        if isinstance(value, bool):
-            value = "oui" if value else "non"
-        rows.append((capfirst(str(field.verbose_name)), value if value not in ("", None) else "—"))
+        if isinstance(value, Decimal):
+            # The amount says it is in euros: its label need not say it again.
+            label = label.removesuffix(" (€)")
+        rows.append((label, _shown(value)))
     return rows
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, date):
+        return date_format(value, "d/m/Y")
+    if isinstance(value, Decimal):
+        return f"{number_format(value, 2)} €"
+    return str(value)
 
 
 def section(request: HttpRequest, person_id: int, category: str) -> HttpResponse:
