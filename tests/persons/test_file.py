@@ -690,8 +690,8 @@ def test_the_access_history_names_the_categories_read(member_client, organisatio
         member_client.get(reverse("persons:history", args=[person.pk])).content.decode()
     )
 
-    assert "Consultation — Logement" in page
-    assert "Consultation — Identité et coordonnées" in page
+    # Read in a row, the same day, by the same professional: one line.
+    assert "Consultation — Logement, Identité et coordonnées — 2 fois" in page
     assert "— logement" not in page
 
 
@@ -1024,11 +1024,12 @@ def test_a_file_pages_title_names_the_page_and_not_the_person(
     assert "Martin" not in shown
 
 
-def _reads(person, count: int, actor: Actor) -> None:
-    for _ in range(count):
+def _reads(person, count: int, *actors: Actor) -> None:
+    """`count` reads, by each of `actors` in turn."""
+    for index in range(count):
         audit_record(
             action=AuditAction.SECTION_VIEWED,
-            by=actor,
+            by=actors[index % len(actors)],
             person_id=person.pk,
             person_label=person.journal_label,
             category="logement",
@@ -1038,10 +1039,16 @@ def _reads(person, count: int, actor: Actor) -> None:
 def test_the_access_history_pages_through_every_access_and_prints_them_all(
     member_client, organisation, monkeypatch
 ):
-    """No access is left out: the screen shows them page by page, the paper all of them."""
+    """No access is left out: the screen shows them page by page, the paper all of them.
+    (Two professionals read in turn: each read is a line of its own.)"""
     monkeypatch.setattr(views, "HISTORY_PAGE", 10)
     person = _followed(organisation)
-    _reads(person, 25, Actor(user_id=1, label="Ancienne lecture", organisation_id=1))
+    _reads(
+        person,
+        25,
+        Actor(user_id=1, label="Ancienne lecture 1", organisation_id=1),
+        Actor(user_id=2, label="Ancienne lecture 2", organisation_id=1),
+    )
     url = reverse("persons:history", args=[person.pk])
 
     pages, next_url = [], url

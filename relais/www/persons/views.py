@@ -1,6 +1,6 @@
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import TypedDict
@@ -45,6 +45,7 @@ from relais.www.forms import PageForm, edited_state, posted_id
 from relais.www.links import link
 from relais.www.persons import forms
 from relais.www.persons.access import access_file, professional_or_404, record_view
+from relais.www.persons.history_lines import lines_of, page_of_lines
 from relais.www.templatetags.dates import date as date_format
 
 PAGE_SIZE = 20
@@ -83,7 +84,7 @@ NOTES_PAGE = 50
 RESOURCE_MONTHS_PAGE = 12
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
-# The access history: rows per page on screen, and at most on paper.
+# The access history: lines per page on screen, and journal rows at most on paper.
 HISTORY_PAGE = 100
 PRINTED_AT_MOST = 5000
 
@@ -317,22 +318,61 @@ class RecentAccess(TypedDict):
     moment: str
     organisation: str
     exceptional: bool
+    # « 4 consultations » for reads in a row, « au moins 5 consultations » when older reads,
+    # not read here, may belong to them; empty for one read.
+    consultations: str
+
+
+# The reads « Derniers accès » reads: a line may group several.
+RECENT_READS = 5
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def recent_accesses(person: Person) -> list[RecentAccess]:
-    """The file's last reads, their moments written out here, the current time zone looked
-    up once: through the template engine, which looks it up again for each date, a date
-    costs about 20 µs instead of 4, on the most served page."""
+    """The file's last reads, those made in a row, the same day, by one professional of one
+    organisation on one line, as in the file's history. Their moments are written out here,
+    the current time zone looked up once: through the template engine, which looks it up
+    again for each date, a date costs about 20 µs instead of 4, on the most served page."""
     zone = timezone.get_current_timezone()
-    return [
-        {
-            "moment": date_format(read.created_at.astimezone(zone), "d/m/Y H:i"),
-            # The person reads their own file from their space, for no organisation.
-            "organisation": read.organisation_label or read.actor_label,
-            "exceptional": bool(read.reason),
-        }
-        for read in AuditEvent.objects.recent_reads(person)
-    ]
+    reads = AuditEvent.objects.recent_reads(person, RECENT_READS)
+    lines: list[RecentAccess] = []
+    last_key: tuple[object, ...] | None = None
+    count, newest, oldest = 0, _NEVER, _NEVER
+    for read in reads:
+        moment = read.created_at.astimezone(zone)
+        key = None if read.reason else (read.actor_label, read.organisation_label, moment.date())
+        if key is not None and key == last_key:
+            count, oldest = count + 1, moment
+            continue
+        if count > 1:
+            _in_a_row(lines[-1], count, newest, oldest, whole=True)
+        count, newest, oldest, last_key = 1, moment, moment, key
+        lines.append(
+            {
+                "moment": date_format(moment, "d/m/Y H:i"),
+                # The person reads their own file from their space, for no organisation.
+                "organisation": read.organisation_label or read.actor_label,
+                "exceptional": bool(read.reason),
+                "consultations": "",
+            }
+        )
+    if count > 1:
+        # The last line may have begun before its oldest read when the page read as many
+        # reads as it asks for.
+        _in_a_row(lines[-1], count, newest, oldest, whole=len(reads) < RECENT_READS)
+    return lines
+
+
+def _in_a_row(
+    line: RecentAccess, count: int, newest: datetime, oldest: datetime, *, whole: bool
+) -> None:
+    """« 01/12/2026 20:39 à 20:42 (4 consultations) », or « 01/12/2026 20:42 (au moins 5
+    consultations) » when more may have come before the oldest one read."""
+    if whole:
+        line["moment"] = f"{date_format(oldest, 'd/m/Y H:i')} à {date_format(newest, 'H:i')}"
+        line["consultations"] = f"{count} consultations"
+    else:
+        line["consultations"] = f"au moins {count} consultations"
 
 
 def file(request: HttpRequest, person_id: int) -> HttpResponse:
@@ -784,17 +824,21 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
     history = AuditEvent.objects.for_file(access.person).access_history()
     printing = bool(request.GET.get("impression"))
     before = None if printing else posted_id(request.GET.get("avant"))
-    page = history.page_before(before, PRINTED_AT_MOST if printing else HISTORY_PAGE)
     if printing:
+        # On paper, the most recent accesses, so many rows at most, read in one go.
+        page = history.page_before(None, PRINTED_AT_MOST)
+        lines, older = lines_of(page.events), page.older
         audit_record(
             action=AuditAction.ACCESS_HISTORY_PRINTED,
             by=actor_for(request),
             person_id=access.person.pk,
             person_label=access.person.journal_label,
         )
+    else:
+        lines, older = page_of_lines(history, before, HISTORY_PAGE)
     context = file_context(access, "historique") | {
-        "events": page.events,
-        "older": page.older,
+        "lines": lines,
+        "older": older,
         "not_the_newest": before is not None,
         "printing": printing,
         "printed_at_most": PRINTED_AT_MOST,
