@@ -35,6 +35,7 @@ from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
 from relais.persons.services import (
     contact_record,
+    nirs_differ,
     person_absorb,
     person_create,
     record_on_file,
@@ -525,11 +526,18 @@ def lists_viewed(
     audit_record_many(events, by=by)
 
 
+NIRS_DIFFER = (
+    "Ces deux dossiers ont chacun un numéro de sécurité sociale, et ce n'est pas le même : "
+    "ce sont deux personnes différentes. Ils ne peuvent pas être fusionnés."
+)
+
+
 def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
     """Merge a duplicate into the file kept: everything moves, once (see person_absorb),
     the duplicate is archived and points to the file kept. The duplicate's own space is
     closed, not moved (see person_account_close_merged). SectionsDisagree if the two
-    files say different things in a section of one object: nothing is merged."""
+    files say different things in a section of one object, a ValidationError if they hold
+    two different NIRs (two persons): nothing is merged."""
     if keep.pk == absorb.pk:
         raise ValidationError("Choisissez deux dossiers différents.")
     with transaction.atomic():
@@ -540,6 +548,8 @@ def persons_merge(*, keep: Person, absorb: Person, by: Actor) -> None:
         )
         if keep.status != PersonStatus.ACTIVE or absorb.status != PersonStatus.ACTIVE:
             raise ValidationError("Un des deux dossiers n'est plus actif : rien n'est fusionné.")
+        if nirs_differ(keep, absorb):
+            raise ValidationError(NIRS_DIFFER)
         for model in (Consent, Block, BreakGlassGrant, Document, Procedure):
             model.objects.filter(person=absorb).update(person=keep)
         # Archived first: the NIR the file kept may take from it is one active file's only.

@@ -545,6 +545,18 @@ def nir_reveal(*, person: Person, by: Actor, details: dict[str, Any], reason: st
     return value.decode()
 
 
+def nirs_differ(first: Person, second: Person) -> bool:
+    """Whether both files hold a NIR, and not the same one: compared in clear, never shown,
+    as one NIR given to two files under two keys has two digests (see nir_rewrap_all)."""
+    if not (first.nir_encrypted and second.nir_encrypted):
+        return False
+    if first.nir_digest == second.nir_digest:
+        return False
+    return crypto.decrypt(
+        bytes(first.nir_encrypted), associated_data=_nir_associated_data(first)
+    ) != crypto.decrypt(bytes(second.nir_encrypted), associated_data=_nir_associated_data(second))
+
+
 @dataclass(frozen=True)
 class Rotation:
     """What the rewrap of one kind of value under the current key did: how many values

@@ -1,5 +1,6 @@
-"""Creating a file and saving a section as a professional does: post the creation form;
-open a section's form, then post it with the state the page carries."""
+"""Creating a file, saving a section and merging two files as a professional does: post
+the creation form; open a section's form, then post it with the state the page carries;
+post the two numbers of a merge, then confirm the two files the page shows."""
 
 import re
 
@@ -8,6 +9,8 @@ from django.urls import reverse
 STATE = re.compile(r'name="state" value="([0-9a-f]{64})"')
 # The text a note's author was warned about, which a confirmation must carry.
 WARNED_ABOUT = re.compile(r'name="warned_about" value="([0-9a-f]{64})"')
+# The two files a merge's confirmation page shows, signed.
+MERGE_PAIR = re.compile(r'name="paire" value="([^"]+)"')
 
 
 def opened_state(client, person_id: int, category: str) -> str:
@@ -35,3 +38,13 @@ def create_file(client, **overrides):
         "method": "signe",
     } | overrides
     return client.post(reverse("persons:create"), data)
+
+
+def merge_files(client, keep_id: int, absorb_id: int):
+    """Post the two numbers, then confirm the two files shown: the confirmation's answer,
+    or the first step's when it shows no confirmation."""
+    shown = client.post(reverse("persons:merge"), {"keep": keep_id, "absorb": absorb_id})
+    found = MERGE_PAIR.search(shown.content.decode())
+    if found is None:
+        return shown
+    return client.post(reverse("persons:merge"), {"paire": found.group(1), "same_person": "on"})

@@ -34,7 +34,14 @@ from relais.portal.sessions import PERSON_ACTOR_LABEL
 from relais.www.persons import views
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
-from tests.persons.editing import STATE, WARNED_ABOUT, create_file, opened_state, save_section
+from tests.persons.editing import (
+    STATE,
+    WARNED_ABOUT,
+    create_file,
+    merge_files,
+    opened_state,
+    save_section,
+)
 from tests.persons.factories import (
     ConsentFactory,
     HouseholdMemberFactory,
@@ -1415,7 +1422,7 @@ def test_it_merges_two_visible_files(manager_client, organisation, manager_membe
     member = HouseholdMemberFactory(person=absorb)
     ReferentFactory(person=absorb, organisation=organisation)
 
-    response = manager_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": absorb.pk})
+    response = merge_files(manager_client, keep.pk, absorb.pk)
 
     assert response.status_code == 302
     assert response.url == reverse("persons:file", args=[keep.pk])
@@ -1443,7 +1450,7 @@ def test_a_merge_moves_the_documents_and_procedures_and_keeps_the_refusal_of_bre
     document = DocumentFactory(person=absorb)
     procedure = ProcedureFactory(person=absorb, organisation=organisation)
 
-    manager_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": absorb.pk})
+    merge_files(manager_client, keep.pk, absorb.pk)
 
     document.refresh_from_db()
     procedure.refresh_from_db()
@@ -1539,7 +1546,7 @@ def test_it_refuses_to_merge_a_file_that_is_not_visible(manager_client, organisa
     hidden = _followed(elsewhere)
     NoteFactory(person=hidden, organisation=elsewhere)
 
-    response = manager_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": hidden.pk})
+    response = merge_files(manager_client, keep.pk, hidden.pk)
 
     assert response.status_code == 404
     hidden.refresh_from_db()
@@ -1551,7 +1558,7 @@ def test_it_refuses_to_merge_a_file_that_is_not_visible(manager_client, organisa
 def test_it_keeps_the_merge_tool_for_managers(member_client, organisation):
     keep, absorb = _followed(organisation), _followed(organisation)
 
-    response = member_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": absorb.pk})
+    response = merge_files(member_client, keep.pk, absorb.pk)
 
     assert response.status_code == 403
     absorb.refresh_from_db()

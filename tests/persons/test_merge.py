@@ -33,6 +33,7 @@ from relais.persons.models import (
 )
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.persons.editing import merge_files
 from tests.persons.factories import (
     ConsentFactory,
     HouseholdMemberFactory,
@@ -292,10 +293,10 @@ def test_the_refusal_names_only_the_sections_the_manager_may_read(manager_client
         Housing.objects.create(person=person, status=status)
         HealthRecord.objects.create(person=person, disability_rate=rate)
 
-    response = manager_client.post(reverse("persons:merge"), {"keep": keep.pk, "absorb": absorb.pk})
+    response = merge_files(manager_client, keep.pk, absorb.pk)
 
     assert response.status_code == 400
-    said = " ".join(response.context["form"].non_field_errors())
+    said = response.context["refusal"]
     assert "« Logement » (situation)" in said
     assert "une autre rubrique que votre accès ne permet pas de lire" in said
     assert "Santé" not in said

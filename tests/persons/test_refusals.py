@@ -25,6 +25,7 @@ from relais.persons.models import (
 from relais.www.persons import views
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.persons.editing import merge_files
 from tests.persons.factories import (
     BreakGlassGrantFactory,
     ConsentFactory,
@@ -294,7 +295,7 @@ def test_an_exceptional_access_asked_twice_opens_one_and_tells_the_managers_once
 
 @pytest.mark.parametrize("number", ["9" * 25, str(2**63)])
 def test_a_file_number_too_large_to_merge_gets_a_french_error(manager_client, number):
-    response = manager_client.post(reverse("persons:merge"), {"keep": number, "absorb": "1"})
+    response = merge_files(manager_client, number, "1")
 
     assert response.status_code == 400
     assert "Assurez-vous que cette valeur est inférieure ou égale à" in response.content.decode()
@@ -313,9 +314,7 @@ def test_a_file_archived_while_the_merge_was_asked_is_said_in_french(
 
     monkeypatch.setattr(views, "persons_merge", archived_meanwhile)
 
-    response = manager_client.post(
-        reverse("persons:merge"), {"keep": person.pk, "absorb": other.pk}
-    )
+    response = merge_files(manager_client, person.pk, other.pk)
 
     assert response.status_code == 400
     assert "plus actif : rien n'est fusionné" in html.unescape(response.content.decode())

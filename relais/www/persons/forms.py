@@ -343,3 +343,16 @@ class MergeForm(DsfrBaseForm):
         if cleaned.get("keep") and cleaned.get("keep") == cleaned.get("absorb"):
             self.add_error("absorb", "Choisissez deux dossiers différents.")
         return cleaned
+
+
+class MergeConfirmForm(DsfrBaseForm):
+    """A merge's second step: the manager's word that the two files shown are one
+    person's."""
+
+    same_person = forms.BooleanField(
+        label="Je confirme qu'il s'agit de la même personne",
+        error_messages={
+            "required": "Cochez la case pour confirmer qu'il s'agit de la même personne : "
+            "sans cela, rien n'est fusionné."
+        },
+    )

@@ -1,3 +1,5 @@
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -6,6 +8,7 @@ from functools import lru_cache
 from typing import TypedDict
 
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q
 from django.forms import ModelForm
@@ -26,7 +29,10 @@ from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
 from relais.audit.trimming import journal_kept_months
 from relais.consent.access import FileAccess, Professional, file_access, visible_persons
-from relais.consent.services import file_open, persons_merge
+from relais.consent.models import Consent
+from relais.consent.services import NIRS_DIFFER, file_open, persons_merge
+from relais.documents.models import Document
+from relais.organisations.models import Organisation
 from relais.persons import services
 from relais.persons.categories import SPECIAL_CATEGORIES, Action, DataCategory
 from relais.persons.models import (
@@ -41,10 +47,16 @@ from relais.persons.models import (
     SocialCoverage,
 )
 from relais.persons.normalisation import search_tokens
+from relais.procedures.models import Procedure
 from relais.www.forms import PageForm, edited_state, posted_id
 from relais.www.links import link
 from relais.www.persons import forms
-from relais.www.persons.access import access_file, professional_or_404, record_view
+from relais.www.persons.access import (
+    access_file,
+    professional_or_404,
+    record_list_view,
+    record_view,
+)
 from relais.www.persons.history_lines import lines_of, page_of_lines
 from relais.www.templatetags.dates import date as date_format
 
@@ -851,37 +863,224 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @recent_second_factor_required
 def merge(request: HttpRequest) -> HttpResponse:
-    """A manager merges a duplicate file into another; they must be allowed to write the
-    identity of both."""
+    """A manager merges a duplicate file into another, in two steps: the two numbers, then
+    the two files side by side, where they confirm that both are one person's. They must
+    be allowed to write the identity of both."""
     pro = professional_or_404(request)
+    if "paire" in request.POST:
+        return _merge_confirmed(request, pro)
     form = forms.MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        keep = file_access(pro, form.cleaned_data["keep"])
-        absorb = file_access(pro, form.cleaned_data["absorb"])
-        if not (
-            keep.can(Action.EDIT, DataCategory.IDENTITY)
-            and absorb.can(Action.EDIT, DataCategory.IDENTITY)
-        ):
-            raise Http404("Dossier introuvable.")
-        try:
-            persons_merge(keep=keep.person, absorb=absorb.person, by=actor_for(request))
-        except services.SectionsDisagree as disagreeing:
-            # Named only where the manager may read both files: which sections a person
-            # has, health above all, is itself what the charter keeps from others.
-            readable = {
-                category
-                for category in disagreeing.fields
-                if keep.can(Action.VIEW, category) and absorb.can(Action.VIEW, category)
-            }
-            form.add_error(None, disagreeing.said_to(readable=readable))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, "Les deux dossiers sont fusionnés.")
-            return redirect("persons:file", person_id=keep.person.pk)
+        keep, absorb = _merge_pair(pro, form.cleaned_data["keep"], form.cleaned_data["absorb"])
+        return _merge_confirmation(request, pro, keep, absorb)
+    return _merge_numbers(request, form)
+
+
+def _merge_numbers(request: HttpRequest, form: forms.MergeForm) -> HttpResponse:
     return render(
         request,
         "persons/merge.html",
         {"title": "Fusionner deux dossiers", "form": form},
         status=400 if form.is_bound else 200,
     )
+
+
+def _merge_pair(pro: Professional, keep_id: int, absorb_id: int) -> tuple[FileAccess, FileAccess]:
+    """The two files of a merge, each read through the rule; 404 unless the manager may
+    write the identity of both."""
+    keep, absorb = file_access(pro, keep_id), file_access(pro, absorb_id)
+    if not (
+        keep.can(Action.EDIT, DataCategory.IDENTITY)
+        and absorb.can(Action.EDIT, DataCategory.IDENTITY)
+    ):
+        raise Http404("Dossier introuvable.")
+    return keep, absorb
+
+
+@dataclass(frozen=True)
+class MergedFile:
+    """One of the two files of a merge as its confirmation shows it: its identity, and how
+    many of what moves with it the manager may read (None: none of that category)."""
+
+    person: Person
+    created_by: str
+    consents: int
+    procedures: int | None
+    documents: int | None
+    notes: int | None
+    # The categories the page shows of the file, for the journal.
+    shown: tuple[str, ...]
+
+
+def _merged_file(pro: Professional, access: FileAccess) -> MergedFile:
+    person = access.person
+    readable = set(access.readable_categories())
+    papers = [c for c in (DataCategory.DOCUMENTS, DataCategory.HEALTH) if c in readable]
+    procedures = notes = None
+    if DataCategory.PROCEDURES in readable:
+        procedures = Procedure.objects.filter(person=person).count()
+    if DataCategory.NOTES in readable:
+        notes = (
+            Note.objects.filter(person=person)
+            .readable_by(user_id=pro.user_id, organisation_id=pro.organisation_id)
+            .count()
+        )
+    documents = None
+    if papers:
+        documents = Document.objects.filter(person=person).present().in_categories(papers).count()
+    created_by = Organisation.objects.filter(pk=person.created_by_organisation_id).values_list(
+        "name", flat=True
+    )
+    return MergedFile(
+        person=person,
+        created_by=created_by.first() or "",
+        consents=Consent.objects.filter(person=person).count(),
+        procedures=procedures,
+        documents=documents,
+        notes=notes,
+        shown=(
+            DataCategory.IDENTITY,
+            *([DataCategory.PROCEDURES] if procedures is not None else []),
+            *papers,
+            *([DataCategory.NOTES] if notes is not None else []),
+        ),
+    )
+
+
+# What of the identity two files of one person say alike, as the confirmation names it.
+_ALIKE = {"first_names": "les prénoms", "names": "les noms", "birth_date": "les dates de naissance"}
+
+
+def _differences(keep: Person, absorb: Person) -> list[str]:
+    """What, of their identity, the two files do not say alike (keys of _ALIKE): their
+    first names or names, compared as the search compares them (accents, case and hyphens
+    aside; a usage name may match a birth name), and their birth dates."""
+    names = [{p.birth_name_key, p.usage_name_key} - {""} for p in (keep, absorb)]
+    differ = {
+        "first_names": keep.first_names_key != absorb.first_names_key,
+        "names": not names[0] & names[1],
+        "birth_date": keep.birth_date != absorb.birth_date,
+    }
+    return [key for key in _ALIKE if differ[key]]
+
+
+def _differences_said(differences: list[str]) -> str:
+    """« Les prénoms et les dates de naissance ne sont pas les mêmes dans les deux
+    dossiers. »"""
+    if not differences:
+        return ""
+    words = [_ALIKE[key] for key in differences]
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} et {words[-1]}"
+    return f"{capfirst(listed)} ne sont pas les mêmes dans les deux dossiers."
+
+
+# How long the two files shown may wait for the manager's confirmation.
+MERGE_CONFIRMATION_SECONDS = 30 * 60
+_MERGE_SALT = "relais.persons.merge"
+
+
+def _identity_shown(keep: Person, absorb: Person) -> str:
+    """A digest of the identities the confirmation page shows: confirmed, they must still
+    be the files' (and no personal data goes into the page's hidden field)."""
+    shown = [
+        [p.pk, p.first_names, p.birth_name, p.usage_name, p.birth_date.isoformat(), p.has_nir]
+        for p in (keep, absorb)
+    ]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()
+
+
+def _signed_pair(pro: Professional, keep: Person, absorb: Person) -> str:
+    return signing.dumps(
+        [keep.pk, absorb.pk, pro.user_id, pro.organisation_id, _identity_shown(keep, absorb)],
+        salt=_MERGE_SALT,
+    )
+
+
+def _pair_confirmed(pro: Professional, token: str) -> tuple[int, int, str] | None:
+    """The numbers of the two files the confirmation page showed this manager, and the
+    digest of their identities then; None for a token this page did not give them, or one
+    too old."""
+    try:
+        keep, absorb, user, organisation, shown = signing.loads(
+            token, salt=_MERGE_SALT, max_age=MERGE_CONFIRMATION_SECONDS
+        )
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    if (user, organisation) != (pro.user_id, pro.organisation_id):
+        return None
+    return int(keep), int(absorb), str(shown)
+
+
+def _merge_confirmation(
+    request: HttpRequest,
+    pro: Professional,
+    keep: FileAccess,
+    absorb: FileAccess,
+    form: forms.MergeConfirmForm | None = None,
+    *,
+    refusal: str = "",
+) -> HttpResponse:
+    """The two files side by side, and the box to confirm they are one person's, unless
+    their NIRs say they are two. Showing them is a read of both, journaled."""
+    files = (_merged_file(pro, keep), _merged_file(pro, absorb))
+    record_list_view(
+        request, pro, [(f.person, category) for f in files for category in f.shown], "fusion"
+    )
+    two_persons = services.nirs_differ(keep.person, absorb.person)
+    differences = _differences(keep.person, absorb.person)
+    context = {
+        "title": "Confirmer la fusion de deux dossiers",
+        "keep": files[0],
+        "absorb": files[1],
+        "differences": differences,
+        "differences_said": _differences_said(differences),
+        "two_persons": NIRS_DIFFER if two_persons else "",
+        "refusal": refusal,
+        "form": form or forms.MergeConfirmForm(),
+        "pair": _signed_pair(pro, keep.person, absorb.person),
+    }
+    refused = two_persons or refusal or (form is not None and form.errors)
+    return render(request, "persons/merge_confirm.html", context, status=400 if refused else 200)
+
+
+def _merge_confirmed(request: HttpRequest, pro: Professional) -> HttpResponse:
+    """Merge the very pair of files the confirmation page showed, as it showed them."""
+    pair = _pair_confirmed(pro, request.POST.get("paire", ""))
+    if pair is None:
+        messages.error(
+            request,
+            "La page de confirmation est restée ouverte trop longtemps, ou ne vient pas de "
+            "Relais : saisissez de nouveau les deux numéros. Rien n'est fusionné.",
+        )
+        return redirect("persons:merge")
+    keep_id, absorb_id, shown = pair
+    keep, absorb = _merge_pair(pro, keep_id, absorb_id)
+    if _identity_shown(keep.person, absorb.person) != shown:
+        return _merge_confirmation(
+            request,
+            pro,
+            keep,
+            absorb,
+            refusal="L'identité d'un des deux dossiers a changé depuis l'affichage de cette "
+            "page : vérifiez-la de nouveau avant de confirmer. Rien n'est fusionné.",
+        )
+    form = forms.MergeConfirmForm(request.POST)
+    if not form.is_valid():
+        return _merge_confirmation(request, pro, keep, absorb, form)
+    try:
+        persons_merge(keep=keep.person, absorb=absorb.person, by=actor_for(request))
+    except services.SectionsDisagree as disagreeing:
+        # Named only where the manager may read both files: which sections a person
+        # has, health above all, is itself what the charter keeps from others.
+        readable = {
+            category
+            for category in disagreeing.fields
+            if keep.can(Action.VIEW, category) and absorb.can(Action.VIEW, category)
+        }
+        refusal = disagreeing.said_to(readable=readable)
+    except ValidationError as error:
+        refusal = " ".join(error.messages)
+    else:
+        messages.success(request, "Les deux dossiers sont fusionnés.")
+        return redirect("persons:file", person_id=keep.person.pk)
+    return _merge_confirmation(request, pro, keep, absorb, refusal=refusal)

@@ -10,6 +10,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.persons.models import Person
 from tests.factories import MembershipFactory, OrganisationFactory, TOTPDeviceFactory
+from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.www.browser.conftest import accept_charter, log_in_with_totp
 from tests.www.browser.test_accessibility import Sweep
 
@@ -73,7 +74,22 @@ def test_a_manager_opens_and_fills_a_file(page):
     sweep.visit(reverse("persons:break_glass"))
     sweep.submit_empty("Ouvrir le dossier en accès exceptionnel")
     sweep.visit(reverse("persons:merge"))
-    sweep.submit_empty("Fusionner")
+    sweep.submit_empty("Voir les deux dossiers")
+    duplicate = PersonFactory(
+        first_names="Maelle", birth_name="DUBREUIL", birth_date=date(1991, 5, 17)
+    )
+    ConsentFactory(person=duplicate, organisation=manager.organisation)
+    page.get_by_label("N° du dossier à garder").fill(str(person.pk))
+    page.get_by_label("N° du doublon à fusionner dans ce dossier").fill(str(duplicate.pk))
+    page.get_by_role("button", name="Voir les deux dossiers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Confirmer la fusion de deux dossiers"
+    )
+    sweep.check()
+    sweep.submit_empty("Fusionner les deux dossiers")
+    page.get_by_label("Je confirme qu'il s'agit de la même personne").check(force=True)
+    page.get_by_role("button", name="Fusionner les deux dossiers").click()
+    expect(page.get_by_text("Les deux dossiers sont fusionnés.")).to_be_visible()
     sweep.visit(reverse("consent:charter"))
     sweep.assert_clean()
     assert AuditEvent.objects.filter(
