@@ -180,6 +180,7 @@ _LISTS = {
     "mes_demarches": "Mes démarches",
     "demarches_structure": "Démarches suivies par la structure",
     "pieces_a_renouveler": "Pièces à renouveler",
+    "fusion": "Fusion de deux dossiers",
 }
 _STATUSES = dict(ProcedureStatus.choices)
 

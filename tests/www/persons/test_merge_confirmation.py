@@ -138,6 +138,8 @@ def test_showing_the_two_files_is_journaled_as_a_read_of_each(
     }
     assert {read.actor_id for read in reads} == {manager_membership.user_id}
     assert {read.details["liste"] for read in reads} == {"fusion"}
+    journal = _text(manager_client.get(reverse("journal:list")))
+    assert "Liste : Fusion de deux dossiers" in journal
 
 
 def test_two_strangers_typed_by_mistake_are_named_as_such_before_anything_changes(
