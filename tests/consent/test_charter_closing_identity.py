@@ -66,7 +66,7 @@ def test_no_page_of_the_file_opens(ass, person, name, args):
 def test_the_search_does_not_list_the_person(ass, person):
     client = log_in(Client(), ass.user, ass)
 
-    response = client.post(reverse("persons:list"), {"q": "secretnom"})
+    response = client.post(reverse("persons:list"), {"q": "secretnom"}, follow=True)
 
     assert response.status_code == 200
     assert response.context["results"] == []

@@ -482,7 +482,7 @@ def test_it_closes_the_file_when_the_grant_has_expired(person, elsewhere):
     grant.save(update_fields=["expires_at"])
 
     assert _file(client, person).status_code == 404
-    search = client.post(reverse("persons:list"), {"q": "dupre"})
+    search = client.post(reverse("persons:list"), {"q": "dupre"}, follow=True)
     assert "DUPRÉ Léa" not in search.content.decode()
 
 

@@ -441,7 +441,7 @@ def test_its_persons_are_found_by_their_professional_through_the_search_page():
     client = log_in(Client(), membership.user, membership)
     query = f"{person.birth_name_key.split(' ')[0]} {person.first_names}"
 
-    response = client.post(reverse("persons:list"), {"q": query})
+    response = client.post(reverse("persons:list"), {"q": query}, follow=True)
 
     assert response.status_code == 200
     assert reverse("persons:file", args=[person.pk]) in response.content.decode()

@@ -41,5 +41,5 @@ def test_it_creates_a_file_and_shows_it(member_client):
     )
     assert member_client.get(reverse("persons:consents", args=[person.pk])).status_code == 200
     assert member_client.get(reverse("persons:history", args=[person.pk])).status_code == 200
-    search = member_client.post(reverse("persons:list"), {"q": "dupre"})
+    search = member_client.post(reverse("persons:list"), {"q": "dupre"}, follow=True)
     assert "DUPRÉ Léa" in search.content.decode()

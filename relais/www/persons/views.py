@@ -1,11 +1,13 @@
 import hashlib
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import TypedDict
+from typing import Any, TypedDict
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core import signing
@@ -43,6 +45,7 @@ from relais.persons.models import (
     MonthlyResource,
     Note,
     Person,
+    PersonQuerySet,
     Referent,
     SocialCoverage,
 )
@@ -189,30 +192,94 @@ def file_context(access: FileAccess, current: str) -> dict[str, object]:
     }
 
 
-def _search(
-    request: HttpRequest, pro: Professional, form: forms.SearchForm
-) -> tuple[list[Person], bool, int]:
+def _found(pro: Professional, query: str) -> PersonQuerySet:
+    """The persons the words searched find among this professional's files, not yet read;
+    ValidationError when the words give nothing to look for."""
     persons = visible_persons(pro)
-    query = form.cleaned_data.get("q", "").strip()
     date_match, caf_match = _DATE.match(query), _CAF.match(query)
     if date_match:
         day, month, year = (int(part) for part in date_match.groups())
         try:
-            persons = persons.filter(birth_date=datetime(year, month, day).date())  # noqa: DTZ001
+            return persons.filter(birth_date=datetime(year, month, day).date())  # noqa: DTZ001
         except ValueError:
-            form.add_error("q", "Cette date n'existe pas : écrivez-la JJ/MM/AAAA.")
-            return [], False, 1
-    elif caf_match:
-        persons = persons.filter(caf_number=query)
-    else:
-        tokens = search_tokens(query)
-        if not tokens:
-            form.add_error("q", "Saisissez au moins une lettre du nom ou du prénom.")
-            return [], False, 1
-        persons = persons.matching_tokens(tokens)
-    page = form.cleaned_data.get("page") or 1
+            raise ValidationError("Cette date n'existe pas : écrivez-la JJ/MM/AAAA.") from None
+    if caf_match:
+        return persons.filter(caf_number=query)
+    tokens = search_tokens(query)
+    if not tokens:
+        raise ValidationError("Saisissez au moins une lettre du nom ou du prénom.")
+    return persons.matching_tokens(tokens)
+
+
+# The searches a session keeps, oldest first, each under a random key: the results are a
+# page the browser can come back to (a GET, its URL naming the key and the page), while the
+# words searched stay on the server and end with the session.
+SEARCHES = "recherches_personnes"
+SEARCHES_KEPT = 5
+
+
+def _kept_search(request: HttpRequest, key: str) -> dict[str, Any] | None:
+    return next((kept for kept in request.session.get(SEARCHES, []) if kept["cle"] == key), None)
+
+
+def _keep_search(request: HttpRequest, query: str, page: int) -> str:
+    """Keep the search as the session's latest, with the page shown last; its key, the
+    one it had if the same words were searched before."""
+    searches = request.session.get(SEARCHES, [])
+    same = next((kept for kept in searches if kept["q"] == query), None)
+    key = same["cle"] if same else secrets.token_urlsafe(12)
+    others = [kept for kept in searches if kept is not same]
+    request.session[SEARCHES] = [*others, {"cle": key, "q": query, "page": page}][-SEARCHES_KEPT:]
+    return key
+
+
+def _results_url(key: str, page: int) -> str:
+    """The address of a page of results: the search's key and the page, never its words."""
+    query = {"recherche": key} | ({"page": str(page)} if page > 1 else {})
+    return f"{reverse('persons:list')}?{urlencode(query)}"
+
+
+def _search_posted(request: HttpRequest, pro: Professional) -> HttpResponse:
+    """A search typed in: kept in the session, then shown by a redirect to its results."""
+    form = forms.SearchForm(request.POST)
+    if form.is_valid():
+        query = form.cleaned_data["q"].strip()
+        try:
+            _found(pro, query)
+        except ValidationError as error:
+            form.add_error("q", error)
+        else:
+            page = form.cleaned_data["page"] or 1
+            return redirect(_results_url(_keep_search(request, query, page), page))
+    context = {"title": "Personnes accompagnées", "form": form}
+    return render(request, "persons/list.html", context, status=400)
+
+
+def _search_results(request: HttpRequest, pro: Professional, key: str) -> HttpResponse:
+    """A page of a kept search's results, read again through the access rule. Each page
+    shown is journaled as a search, also when the browser's Back shows it again: the
+    files are read anew, and what they show may have changed since."""
+    kept = _kept_search(request, key)
+    if kept is None:
+        messages.info(
+            request,
+            "Cette recherche n'est plus disponible : elle prend fin avec votre session. "
+            "Recommencez-la.",
+        )
+        return redirect("persons:list")
+    form = forms.SearchForm(initial={"q": kept["q"]})
+    pages = PageForm(request.GET)
+    context: dict[str, object] = {
+        "title": "Résultats de la recherche",
+        "form": form,
+        "searching": True,
+        "pages": pages,
+    }
+    if not pages.is_valid():
+        return render(request, "persons/list.html", context, status=400)
+    page = pages.cleaned_data["page"] or 1
     rows = list(
-        persons.order_by("birth_name_key", "first_names_key", "pk")[
+        _found(pro, kept["q"]).order_by("birth_name_key", "first_names_key", "pk")[
             (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
         ]
     )
@@ -221,27 +288,30 @@ def _search(
         by=actor_for(request),
         details={"resultats": min(len(rows), PAGE_SIZE)},
     )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, page
+    if kept["page"] != page or request.session[SEARCHES][-1] is not kept:
+        _keep_search(request, kept["q"], page)  # the file pages lead back to this page
+    context |= {
+        "results": rows[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+        "query": urlencode({"recherche": key}),
+    }
+    return render(request, "persons/list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def person_list(request: HttpRequest) -> HttpResponse:
     """Mes personnes accompagnées, a page at a time, and the search over the
     organisation's files, whose results take their place. The search is a POST: a name
-    never travels in a URL, hence never in a log."""
+    never travels in a URL, hence never in a log. Its results are a GET, which the
+    browser's Back returns to without sending the form again."""
     pro = professional_or_404(request)
-    form = forms.SearchForm(request.POST or None)
-    context: dict[str, object] = {"title": "Personnes accompagnées", "form": form}
     if request.method == "POST":
-        if form.is_valid():
-            results, has_more, page = _search(request, pro, form)
-            context |= {
-                "results": results,
-                "has_more": has_more,
-                "next_page": page + 1,
-                "previous_page": page - 1,
-            }
-        return render(request, "persons/list.html", context, status=200 if form.is_valid() else 400)
+        return _search_posted(request, pro)
+    if "recherche" in request.GET:
+        return _search_results(request, pro, request.GET["recherche"])
+    form = forms.SearchForm()
+    context: dict[str, object] = {"title": "Personnes accompagnées", "form": form}
     pages = PageForm(request.GET)
     page, mine = 1, []
     if pages.is_valid():
