@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -31,6 +33,7 @@ from relais.www.organisation_choices import organisation_choices, searched
 from relais.www.persons.access import access_file, professional_or_404, record_view
 from relais.www.persons.forms import BreakGlassForm, ConsentForm
 from relais.www.persons.views import file_context
+from relais.www.templatetags.dates import date as date_format
 
 BREAK_GLASS_IMPOSSIBLE = (
     "Aucun accès exceptionnel n'est possible pour cette identité : aucun dossier ne correspond "
@@ -228,6 +231,15 @@ def break_glass_preference(request: HttpRequest, person_id: int) -> HttpResponse
     return redirect("persons:consents", person_id=person_id)
 
 
+def _until(moment: datetime) -> str:
+    """When a break-glass ends, after « jusqu' »: « à 00:43 » today, « au 2 décembre à
+    00:43 » on another day, in the local time zone."""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return f"à {local:%H:%M}"
+    return f"au {date_format(local, 'j F')} à {local:%H:%M}"
+
+
 @require_http_methods(["GET", "POST"])
 @recent_second_factor_required
 def break_glass(request: HttpRequest) -> HttpResponse:
@@ -265,8 +277,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         if grant is not None:
             messages.warning(
                 request,
-                f"Accès exceptionnel ouvert en lecture jusqu'à "
-                f"{timezone.localtime(grant.expires_at):%H:%M}. "
+                f"Accès exceptionnel ouvert en lecture jusqu'{_until(grant.expires_at)}. "
                 "La personne et votre responsable en sont informés.",
             )
             return redirect("persons:file", person_id=grant.person_id)
