@@ -106,7 +106,9 @@ def test_it_removes_access_at_the_next_request_when_a_consent_is_revoked(
     consent = Consent.objects.get(person=person, organisation=home)
     assert _file(referent_client, person).status_code == 200
 
-    response = referent_client.post(reverse("persons:consent_revoke", args=[person.pk, consent.pk]))
+    response = referent_client.post(
+        reverse("persons:consent_revoke", args=[person.pk, consent.pk]), {"confirme": "oui"}
+    )
 
     assert response.status_code == 302
     assert _file(referent_client, person).status_code == 404

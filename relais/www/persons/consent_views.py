@@ -5,12 +5,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
 from relais.accounts.decorators import recent_second_factor_required
-from relais.consent.access import FileAccess
+from relais.consent.access import FileAccess, Professional
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.consent.services import (
     block_add,
@@ -44,14 +45,53 @@ BREAK_GLASS_IMPOSSIBLE = (
 CODE_REFUSED = "Ce code ne correspond pas ou a expiré : envoyez-en un autre."
 
 
-def _agreements_access(request: HttpRequest, person_id: int) -> FileAccess:
+def _agreements_access(request: HttpRequest, person_id: int) -> tuple[Professional, FileAccess]:
     """Changing the person's agreements (consents, blocks, break-glass preference) takes
     the right to write their identity: 404 otherwise, and always under break-glass, which
     only reads."""
-    _, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
+    pro, access = access_file(request, person_id, DataCategory.IDENTITY, Action.EDIT)
     if access.break_glass is not None:
         raise Http404("Dossier introuvable.")
-    return access
+    return pro, access
+
+
+def _opens_to(consent: Consent, pro: Professional) -> bool:
+    """Whether a live consent opens the file to the professional, as the access rule
+    reads it: given to their organisation, or to them."""
+    return consent.organisation_id == pro.organisation_id and consent.professional_id in (
+        None,
+        pro.user_id,
+    )
+
+
+def _closes_file(access: FileAccess, pro: Professional, consent: Consent) -> bool:
+    """Whether withdrawing `consent` closes the file to the professional: it is the only
+    live consent that opens it to them. Nothing else keeps these pages open: being a
+    referent opens nothing by itself, and a break-glass grant only reads the file, for a
+    few hours, without its agreements."""
+    return [c.pk for c in access.live_consents if _opens_to(c, pro)] == [consent.pk]
+
+
+def _confirm_closing(
+    request: HttpRequest,
+    pro: Professional,
+    access: FileAccess,
+    *,
+    action: str,
+    organisation_id: int | None = None,
+    whole_organisation: bool = True,
+) -> HttpResponse:
+    """Before an act in the person's name that closes the file to the professional (a
+    block of their organisation, the withdrawal of their last consent), a page that says
+    so and asks again: nobody it shuts out could undo it."""
+    record_view(request, access, DataCategory.IDENTITY)
+    context = file_context(access, "consentements") | {
+        "action": action,
+        "organisation_id": organisation_id,
+        "whole_organisation": whole_organisation,
+        "organisation_name": pro.organisation_label,
+    }
+    return render(request, "persons/closing_confirm.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -102,12 +142,18 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     blocks = list(
         Block.objects.active().filter(person=person).select_related("organisation", "professional")
     )
+    # The organisations the person may block: the acting one last, named as such, rather
+    # than first as in the list of consents.
+    block_choices = [(pk, name) for pk, name in organisations if pk != pro.organisation_id] + [
+        (pro.organisation_id, f"{pro.organisation_label} (votre structure)")
+    ]
     context = file_context(access, "consentements") | {
         "form": form,
         "consents": Consent.objects.filter(person=person)
         .select_related("organisation", "professional")
         .order_by("-starts_at"),
         "blocks": blocks,
+        "block_choices": block_choices,
         "blocked_colleagues": blocked_colleagues(
             professional_ids=[block.professional_id or 0 for block in blocks],
             organisation_id=pro.organisation_id,
@@ -124,7 +170,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _agreements_access(request, person_id)
+    _, access = _agreements_access(request, person_id)
     try:
         consent_code_send(person=access.person, session=request.session, by=actor_for(request))
     except ValidationError as error:
@@ -140,13 +186,35 @@ def send_code(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 def revoke(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
-    access = _agreements_access(request, person_id)
+    """Withdraw a consent in the person's name. When it is the professional's last way into
+    the file, only once a page has said so, and then back to the list of persons: the file
+    no longer opens to them."""
+    pro, access = _agreements_access(request, person_id)
     consent = get_object_or_404(Consent, pk=consent_id, person=access.person)
+    closing = _closes_file(access, pro, consent)
+    if closing and request.POST.get("confirme") != "oui":
+        return _confirm_closing(
+            request,
+            pro,
+            access,
+            action=reverse("persons:consent_revoke", args=[person_id, consent_id]),
+            whole_organisation=not any(
+                c.organisation_id == pro.organisation_id and c.pk != consent.pk
+                for c in access.live_consents
+            ),
+        )
     try:
         consent_revoke(consent=consent, by=actor_for(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        if closing:
+            messages.success(
+                request,
+                f"Le consentement est retiré : le dossier n° {person_id} ne s'ouvre plus pour "
+                "vous. Seule la personne peut vous le rouvrir, par un nouvel accord.",
+            )
+            return redirect("persons:list")
         messages.success(request, "Le consentement est retiré : l'accès s'arrête immédiatement.")
     return redirect("persons:consents", person_id=person_id)
 
@@ -170,8 +238,10 @@ def attestation(request: HttpRequest, person_id: int, consent_id: int) -> HttpRe
 
 @require_POST
 def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
-    """The person, present, blocks (or unblocks) an organisation or a professional."""
-    access = _agreements_access(request, person_id)
+    """The person, present, blocks (or unblocks) an organisation or a professional. A
+    block of the professional's own organisation closes the file to all of it: it is made
+    only once a page has said so, and leads back to the list of persons."""
+    pro, access = _agreements_access(request, person_id)
     person = access.person
     if "lever" in request.POST:
         block = get_object_or_404(
@@ -195,6 +265,15 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
     if organisation_id is None or not Organisation.objects.filter(pk=organisation_id).exists():
         messages.error(request, "Choisissez la structure à bloquer.")
         return redirect("persons:consents", person_id=person_id)
+    closing = organisation_id == pro.organisation_id
+    if closing and request.POST.get("confirme") != "oui":
+        return _confirm_closing(
+            request,
+            pro,
+            access,
+            action=reverse("persons:blocks", args=[person_id]),
+            organisation_id=organisation_id,
+        )
     try:
         block_add(
             person=person,
@@ -205,13 +284,20 @@ def blocks(request: HttpRequest, person_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("persons:consents", person_id=person_id)
+    if closing:
+        messages.success(
+            request,
+            f"Le blocage est enregistré : le dossier n° {person_id} ne s'ouvre plus pour votre "
+            "structure. Seule la personne peut lever ce blocage.",
+        )
+        return redirect("persons:list")
     messages.success(request, "Cette structure ne pourra plus ouvrir le dossier.")
     return redirect("persons:consents", person_id=person_id)
 
 
 @require_POST
 def break_glass_preference(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _agreements_access(request, person_id)
+    _, access = _agreements_access(request, person_id)
     answer = request.POST.get("refuse")
     if answer not in ("oui", "non"):
         messages.error(request, "Indiquez si la personne refuse les accès exceptionnels.")
