@@ -142,17 +142,24 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     blocks = list(
         Block.objects.active().filter(person=person).select_related("organisation", "professional")
     )
-    # The organisations the person may block: the acting one last, named as such, rather
-    # than first as in the list of consents.
-    block_choices = [(pk, name) for pk, name in organisations if pk != pro.organisation_id] + [
-        (pro.organisation_id, f"{pro.organisation_label} (votre structure)")
-    ]
+    blocked_organisations = {block.organisation_id for block in blocks if block.organisation_id}
+    # The organisations the person may block: not those blocked already, and the acting
+    # one last, named as such, rather than first as in the list of consents.
+    block_choices = [
+        (pk, name)
+        for pk, name in organisations
+        if pk not in blocked_organisations and pk != pro.organisation_id
+    ] + [(pro.organisation_id, f"{pro.organisation_label} (votre structure)")]
     context = file_context(access, "consentements") | {
         "form": form,
         "consents": Consent.objects.filter(person=person)
         .select_related("organisation", "professional")
         .order_by("-starts_at"),
         "blocks": blocks,
+        "blocked_organisations": blocked_organisations,
+        "blocked_professionals": {
+            block.professional_id for block in blocks if block.professional_id
+        },
         "block_choices": block_choices,
         "blocked_colleagues": blocked_colleagues(
             professional_ids=[block.professional_id or 0 for block in blocks],
