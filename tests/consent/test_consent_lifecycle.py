@@ -536,7 +536,7 @@ def test_the_printed_history_marks_only_emergencies_reasons_as_exceptional_acces
 
     assert re.findall(r'<th scope="col">([^<]*)</th>', page)[-1] == "Motif"
     assert f"Accès exceptionnel : {REASON}" in page
-    assert f"<td>{office}</td>" in page
+    assert f'<td><span class="relais-free-text">{office}</span></td>' in page
 
 
 @pytest.mark.parametrize(
