@@ -60,10 +60,17 @@ class JournalFilterForm(DsfrBaseForm):
         *args: object,
         actors: list[tuple[int, str]],
         organisations: list[tuple[int, str]] | None,
+        members_offered: bool = True,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["actor"].choices = [("", "Tous"), *actors]  # type: ignore[attr-defined]
+        if not members_offered:
+            # On the bound field: DsfrBaseForm's __init__ made it, copying the field's text.
+            self["actor"].help_text = (
+                "Les membres d'une structure sont proposés dans son journal, ouvert depuis la "
+                "liste des structures."
+            )
         if organisations is None:
             del self.fields["organisation"]
         else:

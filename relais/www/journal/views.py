@@ -2,7 +2,7 @@ from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
@@ -38,6 +38,16 @@ def _scopes_for_manager(organisation_id: int) -> list[AuditEventQuerySet]:
         .filter(Exists(since_joining))
         .exclude(action__in=PLATFORM_ACTIONS),
     ]
+
+
+def _names(users: QuerySet[User]) -> list[tuple[int, str]]:
+    rows = users.order_by("last_name", "first_name").values_list("pk", "last_name", "first_name")
+    return [(pk, f"{last} {first}") for pk, last, first in rows]
+
+
+def _members(organisation_id: int) -> list[tuple[int, str]]:
+    """Everyone who belongs or belonged to the organisation, to filter its journal by."""
+    return _names(User.objects.filter(memberships__organisation_id=organisation_id).distinct())
 
 
 def _newest(scopes: list[AuditEventQuerySet], size: int) -> list[AuditEvent]:
@@ -92,31 +102,33 @@ def journal(request: HttpRequest) -> HttpResponse:
     manager = membership is not None and membership.is_manager
     if manager:
         scopes = _scopes_for_manager(membership.organisation_id)
-        actors = list(
-            User.objects.filter(memberships__organisation_id=membership.organisation_id)
-            .distinct()
-            .order_by("last_name", "first_name")
-            .values_list("pk", "last_name", "first_name")
-        )
+        actors = _members(membership.organisation_id)
         organisations = None
     elif request.user.is_superuser:
         scopes = [AuditEvent.objects.all()]
-        actors = []
-        # Never every organisation of the platform: the pilot opens one's journal from
-        # the list of organisations, and the filter offers that one, to be lifted.
+        # Never every organisation nor every user of the platform: the pilot opens one's
+        # journal from the list of organisations, and the filters offer that one, to be
+        # lifted, and its members; the platform's journal offers the user chosen there
+        # before the organisation was lifted.
         chosen = request.GET.get("organisation")
         organisations = (
             list(Organisation.objects.filter(pk=posted_id(chosen)).values_list("pk", "name"))
             if chosen
             else None
         )
+        if organisations:
+            actors = _members(organisations[0][0])
+        else:
+            chosen_actor = posted_id(request.GET.get("actor"))
+            actors = _names(User.objects.filter(pk=chosen_actor)) if chosen_actor else []
     else:
         raise PermissionDenied("Réservé au responsable de la structure et au pilotage.")
 
     form = JournalFilterForm(
         request.GET or None,
-        actors=[(pk, f"{last} {first}") for pk, last, first in actors],
+        actors=actors,
         organisations=organisations,
+        members_offered=manager or bool(organisations),
     )
     conditions = Q()
     if form.is_bound and form.is_valid():
