@@ -50,13 +50,13 @@ def _members(organisation_id: int) -> list[tuple[int, str]]:
     return _names(User.objects.filter(memberships__organisation_id=organisation_id).distinct())
 
 
-def _newest(scopes: list[AuditEventQuerySet], size: int) -> list[AuditEvent]:
-    """The `size` newest events of all the scopes together, in one query. Each scope is
-    read newest first along its own index and stops after `size` rows: read as one OR,
-    the organisation's whole journal (a row for every file opened) was read and sorted
-    to show fifty rows."""
+def _newest(scopes: list[AuditEventQuerySet], size: int) -> AuditEventQuerySet:
+    """The rows of all the scopes together, to be read `size` at most and newest first, in
+    one query. Each scope is read newest first along its own index and stops after `size`
+    rows: read as one OR, the organisation's whole journal (a row for every file opened)
+    was read and sorted to show fifty rows."""
     if len(scopes) <= 1:
-        return [event for scope in scopes for event in scope.newest_first()[:size]]
+        return scopes[0] if scopes else AuditEvent.objects.none()
     # Each scope's statement is the ORM's own, its values passed as parameters; a derived
     # table lets each keep its ORDER BY and LIMIT inside the UNION ALL.
     quote = connection.ops.quote_name
@@ -66,7 +66,7 @@ def _newest(scopes: list[AuditEventQuerySet], size: int) -> list[AuditEvent]:
         parts.append(f"SELECT {quote('seq')} FROM ({sql}) {quote(f'scope_{number}')}")  # noqa: S608
         params.extend(scope_params)
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
-    return list(AuditEvent.objects.filter(seq__in=newest).newest_first()[:size])
+    return AuditEvent.objects.filter(seq__in=newest)
 
 
 def _day_bounds(day: object, *, end: bool) -> datetime:
@@ -146,20 +146,22 @@ def journal(request: HttpRequest) -> HttpResponse:
     elif form.is_bound:
         scopes = []
 
-    # Keyset pagination: no COUNT(*) over a journal of millions of rows.
+    # Keyset pagination, as the file's access history pages: no COUNT(*) over a journal of
+    # millions of rows. The page starts below row `before` inside each scope, for each to
+    # stop after a page: the rows given are then paged from their newest.
     before = posted_id(request.GET.get("avant"))
     if before is not None:
         conditions &= Q(seq__lt=before)
-    page = _newest([scope.filter(conditions) for scope in scopes], PAGE_SIZE + 1)
-    has_more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    rows = _newest([scope.filter(conditions) for scope in scopes], PAGE_SIZE + 1)
+    page = rows.page_before(None, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("avant", None)
     context = {
         "title": "Journal des accès",
         "form": form,
-        "rows": list(zip(page, describe(page), strict=True)),
-        "next_before": page[-1].seq if has_more else None,
+        "rows": list(zip(page.events, describe(page.events), strict=True)),
+        "next_before": page.older,
+        "not_the_newest": before is not None,
         "query": query.urlencode(),
         "scope": _scope_label(membership if manager else None, organisations, form),
         "pilot": not manager,
