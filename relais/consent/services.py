@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from relais.audit.actions import AuditAction
@@ -369,7 +371,7 @@ def break_glass_preference_set(*, person: Person, refuses: bool, by: Actor) -> N
         )
 
 
-def _notify_managers(organisation_id: int) -> None:
+def _notify_managers(*, organisation_id: int, organisation_name: str, opened_at: datetime) -> None:
     emails = list(
         Membership.objects.active()
         .filter(organisation_id=organisation_id, role=Role.MANAGER, user__is_active=True)
@@ -377,16 +379,22 @@ def _notify_managers(organisation_id: int) -> None:
     )
     if not emails:
         return
-    # No name, no reason: the manager reads them in the journal, behind the login. Sent
-    # once the access is committed: a mail server that fails is logged, and the
-    # professional still gets the file they opened, not an error page.
+    # No name, no reason, no file number: the manager reads them in the journal, behind
+    # the login, which the link opens on the exceptional accesses. Sent once the access
+    # is committed: a mail server that fails is logged, and the professional still gets
+    # the file they opened, not an error page.
+    journal = reverse("journal:list") + "?" + urlencode({"action": AuditAction.BREAK_GLASS_OPENED})
+    moment = timezone.localtime(opened_at)
     try:
         send_mail(
             subject="Relais : un accès exceptionnel a été ouvert dans votre structure",
             message=(
-                "Bonjour,\n\nUn professionnel de votre structure vient d'ouvrir un dossier par "
-                "accès exceptionnel. Le motif et le dossier concerné figurent dans le journal "
-                "des accès de votre structure sur Relais.\n"
+                f"Bonjour,\n\nUn professionnel de votre structure « {organisation_name} » a "
+                f"ouvert un dossier par accès exceptionnel le {moment:%d/%m/%Y à %H:%M}.\n\n"
+                "Le professionnel, le motif et le dossier concerné figurent dans le journal des "
+                "accès de votre structure, réservé à ses responsables. Pour les lire, "
+                "connectez-vous à Relais :\n"
+                f"{settings.RELAIS_PUBLIC_URL}{journal}\n"
             ),
             from_email=None,
             recipient_list=emails,
@@ -458,7 +466,13 @@ def break_glass_open(
             object_id=grant.pk,
             details={"jusqua": grant.expires_at.isoformat()},
         )
-        transaction.on_commit(lambda: _notify_managers(pro.organisation_id))
+        transaction.on_commit(
+            lambda: _notify_managers(
+                organisation_id=pro.organisation_id,
+                organisation_name=by.organisation_label,
+                opened_at=now,
+            )
+        )
     return grant
 
 
