@@ -96,10 +96,7 @@ def _validity(document: Document, today: date) -> dict[str, str]:
 
 def _documents(person: Person) -> list[Document]:
     documents = list(
-        Document.objects.filter(person=person)
-        .present()
-        .prefetch_related("versions")
-        .order_by("expires_on", "kind", "pk")
+        Document.objects.filter(person=person).present().order_by("expires_on", "kind", "pk")
     )
     today = timezone.localdate()
     for document in documents:
