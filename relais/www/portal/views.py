@@ -12,7 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import TruncDate
 from django.http import (
     FileResponse,
     Http404,
@@ -33,11 +34,12 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.audit.trimming import journal_kept_months
 from relais.consent import services as consent_services
-from relais.consent.models import Block, Consent, ConsentMethod
+from relais.consent.models import Block, BreakGlassGrant, Consent, ConsentMethod
 from relais.documents import antivirus, validation, vault
 from relais.documents import services as document_services
 from relais.documents.models import Document
 from relais.documents.validation import MAX_PHOTOS
+from relais.organisations.models import Membership, Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, Referent
 from relais.persons.services import record_on_file
@@ -65,6 +67,10 @@ SOON_DAYS = 30
 SELF_SERVICE_PURPOSE = "Accompagnement et aide aux démarches, accord donné par la personne"
 # Rows of « Qui a regardé mon dossier » per page: few, for people who read little.
 HISTORY_PAGE = 20
+# An opening of the file in an emergency is news on the home page for a month, the most
+# recent few; « Qui a regardé mon dossier » keeps them all as long as the journal does.
+EMERGENCY_NEWS_DAYS = 30
+EMERGENCY_NEWS_SHOWN = 5
 
 
 def _person(request: HttpRequest) -> Person:
@@ -168,6 +174,33 @@ def _procedures(person: Person) -> list[Procedure]:
     return procedures
 
 
+def _emergency_openings(person: Person) -> list[BreakGlassGrant]:
+    """The file's recent openings without the person's consent, newest first, with who
+    opened it: the organisation, and the profession the professional had in it that day.
+    An opening moves with its file into the file it is merged into, as the history does."""
+    profession_then = (
+        Membership.objects.filter(
+            user_id=OuterRef("professional_id"),
+            organisation_id=OuterRef("organisation_id"),
+            started_on__lte=OuterRef("opened_on"),
+        )
+        .order_by("-started_on")
+        .values("profession")[:1]
+    )
+    since = timezone.now() - timedelta(days=EMERGENCY_NEWS_DAYS)
+    openings = list(
+        BreakGlassGrant.objects.filter(person=person, opened_at__gte=since)
+        .select_related("organisation")
+        .annotate(opened_on=TruncDate("opened_at"))
+        .annotate(profession_code=Subquery(profession_then))
+        .order_by("-opened_at", "-pk")[:EMERGENCY_NEWS_SHOWN]
+    )
+    for opening in openings:
+        code = opening.profession_code  # type: ignore[attr-defined]
+        opening.profession = Profession(code).label if code in Profession.values else ""  # type: ignore[attr-defined]
+    return openings
+
+
 @person_required
 def home(request: HttpRequest) -> HttpResponse:
     person = _person(request)
@@ -198,6 +231,7 @@ def home(request: HttpRequest) -> HttpResponse:
     _record_read(request, person, DataCategory.PROCEDURES)
     context = {
         "person": person,
+        "emergencies": _emergency_openings(person),
         "expiring": expiring,
         "waiting": waiting,
     }

@@ -111,7 +111,7 @@ def test_the_person_sees_a_professionals_visit(
     own = context.new_page()
     try:
         own.goto(reverse("portal:home"))
-        own.get_by_role("link", name="Qui a regardé mon dossier").click()
+        own.get_by_role("link", name="Qui a regardé mon dossier", exact=True).click()
         first = own.locator(".relais-event").first
         expect(first).to_contain_text("CCAS de Calais")
         expect(first).to_contain_text("A regardé : Mon argent")
