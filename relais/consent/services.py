@@ -44,12 +44,19 @@ from relais.persons.services import (
     referent_add,
 )
 from relais.persons.validators import mobile_number
+from relais.portal.models import PersonAccount
 from relais.portal.services import person_account_close_merged
 from relais.procedures.models import Procedure
 
 logger = logging.getLogger(__name__)
 
 BREAK_GLASS_MIN_REASON = 20
+# Only characters of the GSM alphabet, one SMS long; no name, reason or number: who and why
+# are read in the person's space, behind her login, or asked of who accompanies her.
+BREAK_GLASS_SMS = (
+    "Relais : une structure a ouvert votre dossier en urgence, sans votre accord. "
+    "Pour savoir qui et pourquoi : votre espace Relais, ou votre accompagnant(e)."
+)
 CODE_SESSION_KEY = "relais_consent_code"
 
 
@@ -405,6 +412,28 @@ def _notify_managers(*, organisation_id: int, organisation_name: str, opened_at:
         )
 
 
+def _tell_person(person: Person) -> None:
+    """Tell the person by SMS that her file was opened without her consent, as she is told
+    of a change to her space: on the phone of her space, else the mobile of her file. Sent
+    right after the commit, like the managers' e-mail; a failure is logged without the
+    number, and the professional still gets the file."""
+    space_phone = (
+        PersonAccount.objects.active()
+        .filter(person=person, phone__isnull=False)
+        .values_list("phone", flat=True)
+        .first()
+    )
+    to = space_phone or mobile_number(person.phone)
+    if to is None:
+        return
+    try:
+        send_sms(to=to, body=BREAK_GLASS_SMS)
+    except (SmsError, OSError) as error:
+        logger.warning(
+            "Avis d'accès exceptionnel à la personne impossible : %s", type(error).__name__
+        )
+
+
 def break_glass_open(
     *, person: Person, pro: Professional, reason: str, by: Actor
 ) -> BreakGlassGrant:
@@ -473,6 +502,7 @@ def break_glass_open(
                 opened_at=now,
             )
         )
+        transaction.on_commit(lambda: _tell_person(person))
     return grant
 
 
