@@ -243,6 +243,7 @@ _DETAILS: dict[str, Detail] = {
     "siret": Detail("SIRET", _as_written),
     "champs": Detail("Champs", _field_names(Organisation)),
     "fields": Detail("Champs", _field_names(ProcedureType)),
+    "role_avant": Detail("Rôle avant", _choices(Role)),
     "role": Detail("Rôle", _choices(Role)),
     "membre": Detail("Membre", _as_written),
     "compte_reactive": Detail("Compte réactivé", _as_written),
@@ -276,6 +277,7 @@ _DETAILS: dict[str, Detail] = {
     "nir": Detail("NIR rechiffrés", _as_written),
     "echecs": Detail("Échecs", _as_written),
     "en_echec": Detail("En échec", _ids),
+    "profession_avant": Detail("Métier avant", _profession),
     "profession": Detail("Métier", _profession),
 }
 

@@ -34,3 +34,23 @@ def test_it_shows_details_that_are_not_an_object_as_written():
     assert detail_lines(AuditAction.LOGIN, ["a", "b"], NO_NAMES) == ["['a', 'b']"]
     assert detail_lines(AuditAction.LOGIN, None, NO_NAMES) == []
     assert detail_lines(AuditAction.LOGIN, {}, NO_NAMES) == []
+
+
+def test_a_member_s_role_and_profession_read_before_and_after_in_words():
+    lines = detail_lines(
+        AuditAction.MEMBER_UPDATED,
+        {
+            "role_avant": "responsable",
+            "role": "professionnel",
+            "profession_avant": "ass",
+            "profession": "cesf",
+        },
+        NO_NAMES,
+    )
+
+    assert lines == [
+        "Rôle avant : responsable de structure",
+        "Rôle : professionnel(le)",
+        "Métier avant : assistant(e) de service social",
+        "Métier : conseiller(ère) en économie sociale et familiale",
+    ]
