@@ -12,6 +12,7 @@ from relais.accounts.sessions import LOGIN_AT, MEMBERSHIP_ID, SECOND_FACTOR_AT, 
 from relais.audit.context import SYSTEM
 from relais.consent import charter
 from relais.consent.charter import charter_accept, current_version, forget_current_version
+from relais.notifications import sms
 from tests.factories import MembershipFactory, OrganisationFactory, TOTPDeviceFactory, UserFactory
 from tests.key_rotation import OLD
 
@@ -54,6 +55,14 @@ def _isolated_cache(monkeypatch):
     yield
     cache.clear()
     forget_current_version()
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    """Each test reads only the SMS it sent (the local backend keeps them in one list)."""
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
 
 
 def totp_now(device) -> str:

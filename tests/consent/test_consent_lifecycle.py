@@ -46,13 +46,6 @@ REASON = "La personne est à l'hôpital, son bail doit être renouvelé avant de
 CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
 
 
-@pytest.fixture(autouse=True)
-def _empty_sms_outbox():
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 @pytest.fixture
 def home():
     return OrganisationFactory(kind=OrganisationKind.CCAS, name="CCAS de Calais")

@@ -36,13 +36,6 @@ REASON = "Expulsion prévue demain matin, dossier FSL n° 4471 à compléter en 
 JOURNAL_LINK = f"{settings.RELAIS_PUBLIC_URL}/journal/?action=break_glass_opened"
 
 
-@pytest.fixture(autouse=True)
-def _empty_sms_outbox():
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 @pytest.fixture
 def person():
     return PersonFactory(first_names="Maëlle", birth_name="Dubreuil", phone="")

@@ -39,13 +39,6 @@ TODAY = datetime.date(2026, 3, 10)
 NOW = datetime.datetime(2026, 3, 10, 7, 30, tzinfo=PARIS)
 
 
-@pytest.fixture(autouse=True)
-def _empty_outbox():
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 def _consent(person, organisation, **fields):
     """A consent of the person to the organisation for every category, live on the runs'
     day unless told otherwise."""

@@ -22,13 +22,6 @@ PHONE_SIZE = {"width": 360, "height": 740}
 DESKTOP_SIZE = {"width": 1280, "height": 800}
 
 
-@pytest.fixture(autouse=True)
-def _empty_sms_outbox():
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 def check_identity(page: Page) -> None:
     """What the professional records with the person and their identity card in hand."""
     page.get_by_label("J'ai vérifié l'identité de la personne").check(force=True)

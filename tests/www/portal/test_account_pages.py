@@ -27,13 +27,6 @@ from tests.portal.helpers import committed, log_in_person
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _empty_sms_outbox():
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 @pytest.fixture
 def owner():
     return MembershipFactory()

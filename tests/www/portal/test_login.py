@@ -31,13 +31,6 @@ TYPED_PHONE = "06 12 34 56 78"
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
-@pytest.fixture(autouse=True)
-def _empty_sms_outbox():
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 def last_code() -> str:
     match = re.search(r"\b(\d{6})\b", sms.outbox[-1].body)
     assert match is not None
