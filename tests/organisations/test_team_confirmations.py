@@ -106,6 +106,7 @@ def test_a_confirmed_reset_removes_the_second_factor(manager_client, member_memb
 
 
 def test_the_team_page_links_to_the_confirmation_pages(manager_client, member_membership):
+    TOTPDeviceFactory(user=member_membership.user)
     response = manager_client.get(reverse("organisations:members"))
 
     text = _text(response)

@@ -17,7 +17,7 @@ from relais.accounts.decorators import (
     pilot_required,
     recent_second_factor_required,
 )
-from relais.accounts.services import has_second_factor
+from relais.accounts.services import has_second_factor, with_second_factor
 from relais.audit.context import Actor
 from relais.organisations.models import Invitation, Membership, Organisation
 from relais.organisations.services import (
@@ -76,6 +76,7 @@ def _team_context(organisation: Organisation) -> dict[str, object]:
     return {
         "organisation": organisation,
         "active_members": active,
+        "with_second_factor": with_second_factor(m.user_id for m in active),
         "former_members": former,
         "reinvitable": {m.pk for m in latest.values() if m.user.email.lower() not in invited},
         "reinvitation_pending": {m.pk for m in latest.values() if m.user.email.lower() in invited},
