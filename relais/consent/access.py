@@ -118,7 +118,12 @@ def file_access(pro: Professional, person_id: int, *, at: datetime | None = None
         Consent,
         _live_consents_sql(),
         [person_id, *[connection.ops.adapt_datetimefield_value(moment)] * 2],
-        extra=["organisation_name", "organisation_kind"],
+        extra=[
+            "organisation_name",
+            "organisation_kind",
+            "organisation_blocked",
+            "professional_blocked",
+        ],
     )
     for consent in live_consents:
         consent.organisation = Organisation.from_db(
@@ -173,9 +178,18 @@ def _person_sql() -> str:
 
 @cache
 def _live_consents_sql() -> str:
+    """The person's live consents, each with its organisation, and whether a block the
+    person set holds it in abeyance: one against its organisation, or against the one
+    professional it was given to."""
     quote = connection.ops.quote_name
+    blocks = (
+        f"SELECT 1 FROM {quote(Block._meta.db_table)} b"  # noqa: S608
+        " WHERE b.person_id = c.person_id AND b.lifted_at IS NULL"
+    )
     return (
-        f"SELECT {columns(Consent, 'c')}, o.name, o.kind"  # noqa: S608
+        f"SELECT {columns(Consent, 'c')}, o.name, o.kind,"  # noqa: S608
+        f" EXISTS ({blocks} AND b.organisation_id = c.organisation_id),"
+        f" EXISTS ({blocks} AND b.professional_id = c.professional_id)"
         f" FROM {quote(Consent._meta.db_table)} c"
         f" JOIN {quote(Organisation._meta.db_table)} o ON o.id = c.organisation_id"
         f" WHERE c.person_id = %s AND {_live('c')} ORDER BY c.expires_at, c.id"

@@ -1,5 +1,5 @@
 """A consent to an organisation the person has blocked opens nothing: the consents page
-says it is suspended, so that whoever explains to the person who can see her file says
+and the file's front page say it is suspended, so that whoever explains to the person who can see her file says
 the truth, and does not offer to block that organisation again."""
 
 import html
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 SUSPENDED = "suspendu : structure bloquée"
 ROW = re.compile(r"<tr><td>(.*?)</tr>", re.S)
+FRONT_PAGE_CONSENTS = re.compile(r"Consentements en cours</h2>\s*<ul>(.*?)</ul>", re.S)
 
 
 def _rows(client, person) -> dict[str, str]:
@@ -81,3 +82,44 @@ def test_a_blocked_organisation_is_not_offered_to_block_again(member_client, per
     assert mds.pk in offered
     # The list of structures to record a consent for still names it.
     assert caf.pk in [pk for pk, _ in page.context["organisations"]]
+
+
+def _front_page_lines(client, person) -> dict[str, str]:
+    page = html.unescape(client.get(reverse("persons:file", args=[person.pk])).content.decode())
+    found = FRONT_PAGE_CONSENTS.search(page)
+    assert found is not None
+    lines = [
+        re.sub(r"<[^>]+>", "", line) for line in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
+    ]
+    return {line.split(" — ")[0]: line for line in lines}
+
+
+def test_the_front_page_marks_the_consents_a_block_suspends(member_client, person, organisation):
+    caf = OrganisationFactory(name="CAF du Nord")
+    mds = OrganisationFactory(name="MDS du Valenciennois")
+    cpam = OrganisationFactory(name="CPAM de Lille")
+    agent = MembershipFactory(organisation=cpam)
+    ConsentFactory(person=person, organisation=caf)
+    ConsentFactory(person=person, organisation=mds)
+    ConsentFactory(person=person, organisation=cpam, professional=agent.user)
+    BlockFactory(person=person, organisation=caf)
+    BlockFactory(person=person, organisation=mds, lifted_at="2026-01-01T00:00:00Z")
+    BlockFactory(person=person, professional=agent.user)
+
+    lines = _front_page_lines(member_client, person)
+
+    assert lines["CAF du Nord"].endswith(f"— {SUSPENDED}")
+    assert "suspendu" not in lines["MDS du Valenciennois"]
+    assert lines["CPAM de Lille"].endswith("— suspendu : professionnel bloqué")
+    assert "suspendu" not in lines[organisation.name]
+
+
+def test_blocking_one_professional_does_not_suspend_the_consent_to_their_organisation(
+    member_client, person
+):
+    caf = OrganisationFactory(name="CAF du Nord")
+    agent = MembershipFactory(organisation=caf)
+    ConsentFactory(person=person, organisation=caf)
+    BlockFactory(person=person, professional=agent.user)
+
+    assert "suspendu" not in _front_page_lines(member_client, person)["CAF du Nord"]
