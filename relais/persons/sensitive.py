@@ -75,6 +75,7 @@ SENSITIVE_STEMS: dict[str, str] = {
     "syndicat": "appartenance syndicale",
     "syndical": "appartenance syndicale",
     "syndiqu": "appartenance syndicale",
+    "force ouvriere": "appartenance syndicale",
     "condamn": "condamnations",
     "prison": "condamnations",
     "incarcer": "condamnations",
@@ -91,6 +92,13 @@ SENSITIVE_WORDS: dict[str, str] = {
     "gay": "orientation sexuelle",
     "gays": "orientation sexuelle",
     "lgbt": "orientation sexuelle",
+    # The representative unions, by the acronyms notes name them by.
+    "cgt": "appartenance syndicale",
+    "cfdt": "appartenance syndicale",
+    "cftc": "appartenance syndicale",
+    "cgc": "appartenance syndicale",
+    "unsa": "appartenance syndicale",
+    "fsu": "appartenance syndicale",
     # As a stem, « mental » would start « mentalité ».
     "mental": "santé mentale",
     "mentale": "santé mentale",
@@ -118,8 +126,19 @@ ADMINISTRATIVE_NAMES = (
     "syndicat de copropriété",
     "politique de la ville",
 )
+# A civil judgment, everyday in housing and debt matters, is no conviction for an offence:
+# a tenant « condamné à payer » the rent arrears, « condamnée à quitter les lieux », has
+# committed none. A fine (« condamné à payer une amende ») is a penalty, and still counts.
+CIVIL_JUDGMENT = (
+    r"condamn\w* (?:a payer|a verser|a rembourser|a quitter|au paiement|au versement"
+    r"|au remboursement|aux depens)(?! (?:une |d une |l |d |des )?amende)"
+)
 _ADMINISTRATIVE = re.compile(
-    r"\b(?:" + "|".join(re.escape(name_key(name)) for name in ADMINISTRATIVE_NAMES) + r")\b"
+    r"\b(?:"
+    + "|".join(re.escape(name_key(name)) for name in ADMINISTRATIVE_NAMES)
+    + "|"
+    + CIVIL_JUDGMENT
+    + r")\b"
 )
 _LABELS = SENSITIVE_STEMS | SENSITIVE_WORDS
 _PATTERN = re.compile(

@@ -39,6 +39,14 @@ from relais.persons.sensitive import sensitive_terms_in
         ("Il est délégué syndical dans son entreprise.", "appartenance syndicale"),
         ("Militante syndicaliste depuis 2010.", "appartenance syndicale"),
         ("Il veut se syndiquer.", "appartenance syndicale"),
+        ("Accompagné par la CFDT pour son licenciement.", "appartenance syndicale"),
+        ("Elle est adhérente à Force ouvrière.", "appartenance syndicale"),
+        ("Délégué CFE-CGC dans son entreprise.", "appartenance syndicale"),
+        ("Condamné à deux ans de prison avec sursis.", "condamnations"),
+        ("Il a été condamné à payer une amende de 500 euros.", "condamnations"),
+        ("Condamnée à verser une amende au Trésor public.", "condamnations"),
+        # A civil judgment in the same note does not hide the conviction.
+        ("Condamné à payer l'arriéré de loyer ; déjà condamné pour vol.", "condamnations"),
         ("Son état de santé ne lui permet pas de travailler.", "santé"),
         ("Orientée vers le centre de santé mentale du secteur.", "santé mentale"),
         ("Il évoque des troubles mentaux.", "santé mentale"),
@@ -82,6 +90,12 @@ def test_it_finds_the_words_of_special_categories(text, term):
         "Rendez-vous au centre médico-social de Lens.",
         "Logement en quartier prioritaire de la politique de la ville.",
         "Il fait preuve d'une bonne mentalité dans ses démarches.",
+        "Le tribunal l'a condamné à payer l'arriéré de loyer, 2 400 euros.",
+        "Condamnée au paiement des charges impayées par le juge des contentieux.",
+        "Jugement d'expulsion : Mme est condamnée à quitter les lieux avant le 31 mars.",
+        "Ils ont été condamnés aux dépens ; demande d'aide juridictionnelle en cours.",
+        "Condamnation à payer 1 200 euros au bailleur : plan d'apurement proposé.",
+        "Il écoute de la musique au casque dans le bus.",
     ],
 )
 def test_it_leaves_everyday_notes_alone(text):
