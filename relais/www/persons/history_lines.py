@@ -2,7 +2,11 @@
 organisation made of the file in a row, the same day, are one line (« Consultation —
 Identité et coordonnées, Démarches — 12 fois entre 20:41 et 20:48 »); every other access — a
 change, the NIR shown, an exceptional access — is a line of its own. The journal keeps a
-row per page seen: only its display groups them."""
+row per page seen: only its display groups them.
+
+The professionals' history and the person's « Qui a regardé mon dossier » group alike; each
+says a line in its own words, from what a line holds: the categories read and the first and
+last times."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -62,15 +66,30 @@ class Line:
         return self.key is None
 
     @property
+    def first_at(self) -> datetime:
+        return self.rows[-1].created_at
+
+    @property
+    def last_at(self) -> datetime:
+        return self.event.created_at
+
+    @property
+    def read_categories(self) -> list[str]:
+        """The codes of the categories consulted, each once, in the order first consulted."""
+        return list(
+            dict.fromkeys(event.category for event in reversed(self.rows) if event.category)
+        )
+
+    @property
     def categories(self) -> str:
-        """The categories consulted, each once, in the order first consulted."""
-        read = dict.fromkeys(event.category for event in reversed(self.rows) if event.category)
-        return ", ".join(category_label(category) for category in read)
+        """The categories consulted, as the professionals' pages name them."""
+        return ", ".join(category_label(category) for category in self.read_categories)
 
     @property
     def span(self) -> str:
-        """« 12 fois entre 20:41 et 20:48 », or « 3 fois à 20:41 » within one minute."""
-        first, last = (_time(self.rows[-1].created_at), _time(self.event.created_at))
+        """« 12 fois entre 20:41 et 20:48 », or « 3 fois à 20:41 » within one minute, as
+        the professionals' pages say it."""
+        first, last = _time(self.first_at), _time(self.last_at)
         when = f"à {first}" if first == last else f"entre {first} et {last}"
         return f"{self.count} fois {when}"
 
