@@ -2,7 +2,11 @@
 what Relais holds. Short, common words (FALC), translated with gettext; the codes stay
 those of the domain models, whose labels are written for professionals."""
 
+from datetime import datetime
+
+from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from relais.audit.actions import AuditAction
@@ -233,6 +237,29 @@ def history_category(action: str, category: str) -> str:
     if not category or action in _SELF_NAMED:
         return ""
     return say(CATEGORIES, category)
+
+
+def clock(moment: datetime) -> str:
+    """The time of a moment, as the person says it: « 20 h 41 », « 9 h 05 »."""
+    local = timezone.localtime(moment)
+    return gettext("%(hour)d h %(minute)02d") % {"hour": local.hour, "minute": local.minute}
+
+
+def history_reads(count: int, first: datetime, last: datetime) -> str:
+    """Consultations in a row of the history, in one sentence: « A regardé mon dossier 12
+    fois, entre 20 h 41 et 20 h 48. », or « … 3 fois, à 9 h 05. » within one minute."""
+    first_time, last_time = clock(first), clock(last)
+    if first_time == last_time:
+        return ngettext(
+            "A regardé mon dossier %(count)d fois, à %(time)s.",
+            "A regardé mon dossier %(count)d fois, à %(time)s.",
+            count,
+        ) % {"count": count, "time": first_time}
+    return ngettext(
+        "A regardé mon dossier %(count)d fois, entre %(first)s et %(last)s.",
+        "A regardé mon dossier %(count)d fois, entre %(first)s et %(last)s.",
+        count,
+    ) % {"count": count, "first": first_time, "last": last_time}
 
 
 def say(words: dict[str, Promise], code: str) -> str:
