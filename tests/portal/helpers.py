@@ -3,12 +3,14 @@
 import time
 from datetime import timedelta
 from importlib import import_module
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.test import Client, TestCase
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -52,6 +54,14 @@ def log_in_person(client: Client, account: PersonAccount) -> Client:
     request.session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
     return client
+
+
+def login_then(page: str) -> str:
+    """Where a person without a session who asked for `page` is sent: the login page, with
+    the page to come back to (none for the home page, where a login lands anyway)."""
+    if page == reverse("portal:home"):
+        return reverse("portal:login")
+    return f"{reverse('portal:login')}?{urlencode({'next': page})}"
 
 
 class Clock:

@@ -13,7 +13,7 @@ from relais.www.middleware import NeverCacheWhenLoggedInMiddleware
 from tests.conftest import log_in
 from tests.factories import PASSWORD, UserFactory
 from tests.portability.builders import FullFile, full_file
-from tests.portal.helpers import log_in_person
+from tests.portal.helpers import log_in_person, login_then
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +114,7 @@ def test_after_logout_the_persons_file_sends_them_to_their_login_page(lea_client
     response = lea_client.get(reverse("portal:file"))
 
     assert response.status_code == 302
-    assert response.url == reverse("portal:login")
+    assert response.url == login_then(reverse("portal:file"))
 
 
 def _through_middleware(user, cache_control: str | None) -> HttpResponse:

@@ -2,17 +2,27 @@
 
 What the person types to say who they are travels in POST bodies and stays in the
 session between two screens; it never appears in a URL.
+
+The page to come back to once logged in travels as `next` in the URL of each login page:
+the forms are sent to their own URL, and each link and redirect between login pages
+carries it on. It is checked again on each page (relais.www.portal.decorators.page_in_space),
+and nothing is left behind in the session for the next person on a shared computer.
 """
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from relais.accounts.decorators import with_next
 from relais.portal.models import CodePurpose, PersonAccount
 from relais.portal.services import (
     LoginRefused,
@@ -30,7 +40,7 @@ from relais.portal.sessions import (
     person_session_keep,
     person_session_start,
 )
-from relais.www.portal.decorators import person_required, portal_public
+from relais.www.portal.decorators import page_in_space, person_required, portal_public
 from relais.www.portal.login_forms import (
     ActivationForm,
     CardForm,
@@ -48,12 +58,39 @@ def _status(request: HttpRequest) -> int:
     return 400 if request.method == "POST" else 200
 
 
+def _next_page(request: HttpRequest) -> str:
+    """The page of the space to come back to once logged in; "" for the home page."""
+    return page_in_space(request, request.GET.get("next", ""))
+
+
+def _come_back(request: HttpRequest) -> HttpResponse:
+    """To the page to come back to, or to the home page."""
+    return redirect(_next_page(request) or "portal:home")
+
+
+def _offer_a_password(request: HttpRequest) -> HttpResponse:
+    """After the card or the invitation: the offer of a password, then the page to come
+    back to (or that page itself, when it was the offer of a password)."""
+    next_page = _next_page(request)
+    offer = reverse("portal:password_choose")
+    if urlsplit(next_page).path == offer:
+        return redirect(next_page)
+    return redirect(with_next(offer, next_page))
+
+
+def _login_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A login page, whose links to the other login pages carry the page to come back to."""
+    next_page = _next_page(request)
+    context["next_query"] = f"?{urlencode({'next': next_page})}" if next_page else ""
+    return render(request, template, context, status=_status(request))
+
+
 @portal_public
 @require_http_methods(["GET"])
 def login(request: HttpRequest) -> HttpResponse:
     if request.person_account is not None:  # type: ignore[attr-defined]
-        return redirect("portal:home")
-    return render(request, "portal/login/choose.html", {"title": _("Me connecter")})
+        return _come_back(request)
+    return _login_page(request, "portal/login/choose.html", {"title": _("Me connecter")})
 
 
 @portal_public
@@ -68,12 +105,11 @@ def login_code(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             request.session[PENDING_LOGIN] = {"identifier": identifier}
-            return redirect("portal:login_code_check")
-    return render(
+            return redirect(with_next(reverse("portal:login_code_check"), _next_page(request)))
+    return _login_page(
         request,
         "portal/login/code_request.html",
         {"form": form, "title": _("Recevoir un code")},
-        status=_status(request),
     )
 
 
@@ -82,7 +118,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 def login_code_check(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING_LOGIN)
     if not pending:
-        return redirect("portal:login_code")
+        return redirect(with_next(reverse("portal:login_code"), _next_page(request)))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,8 +131,8 @@ def login_code_check(request: HttpRequest) -> HttpResponse:
             form.add_error("code", error)
         else:
             person_session_start(request, account)
-            return redirect("portal:home")
-    return render(
+            return _come_back(request)
+    return _login_page(
         request,
         "portal/login/code_check.html",
         {
@@ -104,7 +140,6 @@ def login_code_check(request: HttpRequest) -> HttpResponse:
             "title": _("Tapez le code"),
             "code_minutes": int(settings.RELAIS_PORTAL_CODE_VALIDITY.total_seconds() // 60),
         },
-        status=_status(request),
     )
 
 
@@ -123,12 +158,11 @@ def login_password(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             person_session_start(request, account)
-            return redirect("portal:home")
-    return render(
+            return _come_back(request)
+    return _login_page(
         request,
         "portal/login/password.html",
         {"form": form, "title": _("Mon mot de passe")},
-        status=_status(request),
     )
 
 
@@ -156,12 +190,11 @@ def login_card(request: HttpRequest) -> HttpResponse:
                 )
                 % {"count": login.codes_left},
             )
-            return redirect("portal:password_choose")
-    return render(
+            return _offer_a_password(request)
+    return _login_page(
         request,
         "portal/login/card.html",
         {"form": form, "title": _("Ma carte Relais")},
-        status=_status(request),
     )
 
 
@@ -182,12 +215,11 @@ def activate(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             person_session_start(request, account)
-            return redirect("portal:password_choose")
-    return render(
+            return _offer_a_password(request)
+    return _login_page(
         request,
         "portal/login/activate.html",
         {"form": form, "title": _("Ouvrir mon espace")},
-        status=_status(request),
     )
 
 
@@ -211,13 +243,14 @@ def password_choose(request: HttpRequest) -> HttpResponse:
         else:
             person_session_keep(request, account)
             messages.success(request, _("Votre mot de passe est enregistré."))
-            return redirect("portal:home")
-    return render(
-        request,
-        "portal/login/password_choose.html",
-        {"form": form, "account": account, "title": _password_page_title(account)},
-        status=_status(request),
-    )
+            return _come_back(request)
+    context = {
+        "form": form,
+        "account": account,
+        "title": _password_page_title(account),
+        "not_now_url": _next_page(request) or reverse("portal:home"),
+    }
+    return render(request, "portal/login/password_choose.html", context, status=_status(request))
 
 
 def _password_page_title(account: PersonAccount) -> str:

@@ -22,7 +22,7 @@ from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.portal.factories import PersonAccountFactory
-from tests.portal.helpers import committed, log_in_person
+from tests.portal.helpers import committed, log_in_person, login_then
 
 pytestmark = pytest.mark.django_db
 
@@ -342,7 +342,9 @@ def test_restoring_access_prints_a_new_card_and_ends_the_persons_sessions(
     event = AuditEvent.objects.get(action=AuditAction.PERSON_ACCOUNT_RECOVERED)
     assert (event.reason, event.actor_id) == ("Carte perdue", owner.user_id)
     assert event.details["identity_document"] == "Passeport"
-    assert persons_browser.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert persons_browser.get(reverse("portal:password_choose")).url == login_then(
+        reverse("portal:password_choose")
+    )
 
 
 def test_restoring_access_with_a_password_only(owner_client, person):

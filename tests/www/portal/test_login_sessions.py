@@ -16,7 +16,7 @@ from relais.portal.sessions import PERSON_ACCOUNT, PERSON_LOGIN_AT, PERSON_SEEN_
 from tests.conftest import log_in
 from tests.persons.factories import PersonFactory
 from tests.portal.factories import PersonAccountFactory
-from tests.portal.helpers import log_in_person
+from tests.portal.helpers import log_in_person, login_then
 from tests.urlwalk import walk
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_it_ends_the_session_after_ten_minutes_without_activity(client, settings
 
     response = client.get(reverse("portal:password_choose"), follow=True)
 
-    assert response.redirect_chain == [(reverse("portal:login"), 302)]
+    assert response.redirect_chain == [(login_then(reverse("portal:password_choose")), 302)]
     assert "Relais vous a déconnecté" in response.content.decode()
     assert PERSON_ACCOUNT not in client.session
     event = AuditEvent.objects.get(action=AuditAction.PERSON_LOGOUT)
@@ -108,7 +108,7 @@ def test_it_ends_the_session_eight_hours_after_login_even_when_active(client):
 
     response = client.get(reverse("portal:password_choose"))
 
-    assert response.url == reverse("portal:login")
+    assert response.url == login_then(reverse("portal:password_choose"))
     assert PERSON_ACCOUNT not in client.session
 
 
@@ -125,7 +125,9 @@ def test_restoring_access_at_the_office_ends_every_other_session(client):
         by=SYSTEM,
     )
 
-    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert client.get(reverse("portal:password_choose")).url == login_then(
+        reverse("portal:password_choose")
+    )
     assert PERSON_ACCOUNT not in client.session
 
 
@@ -135,7 +137,9 @@ def test_closing_the_account_ends_its_sessions(client):
 
     person_account_close(account=account, by=SYSTEM)
 
-    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert client.get(reverse("portal:password_choose")).url == login_then(
+        reverse("portal:password_choose")
+    )
 
 
 def test_merging_the_file_into_another_ends_its_sessions(client):
@@ -145,7 +149,9 @@ def test_merging_the_file_into_another_ends_its_sessions(client):
 
     persons_merge(keep=kept, absorb=account.person, by=SYSTEM)
 
-    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert client.get(reverse("portal:password_choose")).url == login_then(
+        reverse("portal:password_choose")
+    )
     assert PERSON_ACCOUNT not in client.session
 
 
@@ -155,7 +161,9 @@ def test_a_file_archived_while_the_person_is_logged_in_ends_the_session(client):
 
     Person.objects.filter(pk=account.person_id).update(status=PersonStatus.ARCHIVED)
 
-    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert client.get(reverse("portal:password_choose")).url == login_then(
+        reverse("portal:password_choose")
+    )
     assert PERSON_ACCOUNT not in client.session
 
 
@@ -179,7 +187,7 @@ def test_a_person_session_never_reaches_a_professional_page(client, ident, path)
 def test_a_professional_session_never_reaches_the_persons_pages(member_client):
     response = member_client.get(reverse("portal:password_choose"))
 
-    assert response.url == reverse("portal:login")
+    assert response.url == login_then(reverse("portal:password_choose"))
 
 
 def test_a_person_logging_in_ends_the_professional_session(member_client):
@@ -200,6 +208,8 @@ def test_a_professional_logging_in_ends_the_person_session(client, member_member
 
     log_in(client, member_membership.user, member_membership)
 
-    assert client.get(reverse("portal:password_choose")).url == reverse("portal:login")
+    assert client.get(reverse("portal:password_choose")).url == login_then(
+        reverse("portal:password_choose")
+    )
     assert PERSON_ACCOUNT not in client.session
     assert client.get(reverse("persons:list")).status_code == 200

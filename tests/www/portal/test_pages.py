@@ -34,7 +34,7 @@ from tests.conftest import log_in
 from tests.factories import OrganisationFactory
 from tests.persons.factories import ConsentFactory, HouseholdMemberFactory, NoteFactory
 from tests.portability.builders import OTHER_NIR, actor, full_file, pdf_bytes
-from tests.portal.helpers import log_in_person
+from tests.portal.helpers import log_in_person, login_then
 from tests.procedures.factories import DocumentFactory, ProcedureFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_it_sends_anonymous_visitors_to_the_persons_login(client, name):
     response = client.get(reverse(name))
 
     assert response.status_code == 302
-    assert response.url == reverse("portal:login")
+    assert response.url == login_then(reverse(name))
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -85,7 +85,7 @@ def test_it_keeps_a_professional_session_out(member_client, name):
     response = member_client.get(reverse(name))
 
     assert response.status_code == 302
-    assert response.url == reverse("portal:login")
+    assert response.url == login_then(reverse(name))
 
 
 @pytest.mark.parametrize("name", PAGES)
