@@ -6,6 +6,7 @@ enters their space."""
 import re
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
@@ -15,6 +16,7 @@ from relais.notifications import sms
 from relais.portal.models import PersonAccount
 from tests.factories import MembershipFactory, TOTPDeviceFactory
 from tests.persons.factories import ConsentFactory, PersonFactory
+from tests.portal.factories import PERSON_PASSWORD, PersonAccountFactory
 from tests.www.browser.conftest import accept_charter, assert_accessible, at, log_in_with_totp
 from tests.www.browser.test_accessibility import Sweep
 
@@ -124,3 +126,40 @@ def test_the_space_pages_of_the_file_are_accessible(page: Page):
     page.get_by_label("Imprimer une nouvelle carte").uncheck(force=True)
     sweep.submit_empty("Rétablir l'accès")
     sweep.assert_clean()
+
+
+def test_a_form_sent_after_the_timeout_comes_back_after_logging_in_again(page: Page, settings):
+    """The person's session ends while a form is open: the login page says what was sent is
+    not saved, and the code by SMS, in its two steps, brings the person back to the form."""
+    account = PersonAccountFactory(phone="+33612345678", with_password=True)
+    password_page = reverse("portal:password_choose")
+    page.goto(password_page)
+    expect(page).to_have_url(at(reverse("portal:login")))
+    page.get_by_role("link", name="Avec mon mot de passe").click()
+    page.get_by_label("Votre numéro de portable").fill("06 12 34 56 78")
+    page.get_by_label("Votre mot de passe").fill(PERSON_PASSWORD)
+    page.get_by_role("button", name="Entrer").click()
+    expect(page).to_have_url(at(password_page))
+    page.get_by_label("Votre mot de passe actuel").fill(PERSON_PASSWORD)
+    page.get_by_label("Votre nouveau mot de passe").fill("Soleil-62-nord")
+    page.get_by_label("Tapez-le encore une fois").fill("Soleil-62-nord")
+    timeout = settings.RELAIS_PORTAL_IDLE_TIMEOUT
+    settings.RELAIS_PORTAL_IDLE_TIMEOUT = -1
+
+    page.get_by_role("button", name="Enregistrer mon mot de passe").click()
+
+    expect(page).to_have_url(at(reverse("portal:login")))
+    expect(page.get_by_text("Ce que vous venez d'envoyer n'est pas enregistré.")).to_be_visible()
+    assert_accessible(page)
+    settings.RELAIS_PORTAL_IDLE_TIMEOUT = timeout
+    page.get_by_role("link", name="Recevoir un code par SMS ou par e-mail").click()
+    page.get_by_label("Votre numéro de portable").fill("06 12 34 56 78")
+    page.get_by_role("button", name="Recevoir le code").click()
+    expect(page).to_have_url(at(reverse("portal:login_code_check")))
+    code = re.search(r"\b(\d{6})\b", sms.outbox[-1].body)[1]
+    page.get_by_label("Le code reçu").fill(code)
+    page.get_by_role("button", name="Entrer").click()
+    expect(page).to_have_url(at(password_page))
+    expect(page.get_by_label("Votre nouveau mot de passe")).to_be_visible()
+    account.refresh_from_db()
+    assert check_password(PERSON_PASSWORD, account.password)
