@@ -78,6 +78,7 @@ class PersonSessionMiddleware:
                 details={"expired": True},
             )
             person_session_end(request)
+            request.person_session_expired = True  # type: ignore[attr-defined]
             if request.method == "GET":
                 messages.info(
                     request,

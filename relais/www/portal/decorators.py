@@ -10,11 +10,13 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
 
 from relais.accounts.decorators import (
     charter_exempt,
@@ -26,6 +28,11 @@ from relais.accounts.decorators import (
 from relais.www.next_page import same_site_path
 
 View = Callable[..., HttpResponse]
+
+NOT_SAVED_LOGGED_OUT = _(
+    "Vous n'êtes plus connecté à votre espace. Ce que vous venez d'envoyer n'est pas "
+    "enregistré. Connectez-vous, puis recommencez."
+)
 
 # A file sent just after the login would leave the login page on the screen, as if the
 # login had failed: the person comes back to the page that offers it instead.
@@ -70,6 +77,10 @@ def person_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if getattr(request, "person_account", None) is None:
+            # A form sent after the session ended: the idle timeout says so itself; any
+            # other end (a logout in another tab, identifiers changed at the office) here.
+            if request.method == "POST" and not getattr(request, "person_session_expired", False):
+                messages.warning(request, NOT_SAVED_LOGGED_OUT)
             next_page = page_in_space(request, page_to_come_back_to(request))
             return redirect(with_next(reverse("portal:login"), next_page))
         response = view(request, *args, **kwargs)

@@ -276,6 +276,50 @@ def test_a_form_sent_after_the_timeout_comes_back_to_the_form_with_not_saved(idl
     assert idle_client.get(form_page).status_code == 200
 
 
+NOT_SAVED_LOGGED_OUT = (
+    "Vous n'êtes plus connecté à votre espace. Ce que vous venez d'envoyer n'est pas "
+    "enregistré. Connectez-vous, puis recommencez."
+)
+
+
+@pytest.fixture
+def changed_client(client, account):
+    """A person whose identifiers were changed at the office since they logged in."""
+    log_in_person(client, account)
+    account.security_stamp += 1
+    account.save(update_fields=["security_stamp"])
+    return client
+
+
+def test_a_form_sent_after_the_session_ended_otherwise_says_it_is_not_saved(changed_client):
+    form_page = reverse("portal:consent_grant")
+
+    sent = changed_client.post(form_page, {}, HTTP_REFERER=f"http://testserver{form_page}")
+    told = [str(message) for message in get_messages(sent.wsgi_request)]
+
+    assert sent.url == then("portal:login", form_page)
+    assert told == [NOT_SAVED_LOGGED_OUT]
+
+
+def test_it_says_so_in_the_language_of_the_space(changed_client):
+    changed_client.cookies["relais_langue"] = "en"
+    form_page = reverse("portal:consent_grant")
+
+    sent = changed_client.post(form_page, {}, HTTP_REFERER=f"http://testserver{form_page}")
+
+    assert [str(message) for message in get_messages(sent.wsgi_request)] == [
+        "You are no longer logged in to your space. What you just sent is not saved. "
+        "Log in, then start again."
+    ]
+
+
+def test_a_page_opened_after_the_session_ended_otherwise_says_nothing(changed_client):
+    opened = changed_client.get(reverse("portal:consent_grant"))
+
+    assert opened.url == then("portal:login", reverse("portal:consent_grant"))
+    assert list(get_messages(opened.wsgi_request)) == []
+
+
 def test_a_form_sent_after_the_timeout_from_a_list_comes_back_to_the_list(idle_client):
     consents = reverse("portal:consents")
 
