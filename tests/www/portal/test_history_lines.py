@@ -149,7 +149,7 @@ def test_reads_in_a_row_read_in_english(person_client, half_an_hour):
     assert len(lines) == 5
     assert lines[0] == (
         "1 December 2026, 14:32 Organisation CADA de la Somme Job Infirmier(ère) "
-        f"What was done Looked at : Who I am Emergency: why {EMERGENCY}"
+        f"What was done Looked at: Who I am Emergency: why {EMERGENCY}"
     )
     assert lines[2] == (
         "1 December 2026 Organisation CHRS Le Phare Job Moniteur(trice)-éducateur(trice) "
