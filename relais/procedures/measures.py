@@ -79,13 +79,10 @@ def completeness_day(procedure: Procedure) -> date:
 
 
 def _state_on(item: RequiredDocument, day: date) -> str:
-    if (
-        item.document is None
-        or item.document.deleted_at is not None
-        or not item.document.existed_on(day)
-    ):
+    document = item.attached
+    if document is None or not document.existed_on(day):
         return "missing"
-    return "valid" if item.document.is_valid_on(day) else "expired"
+    return "valid" if document.is_valid_on(day) else "expired"
 
 
 def completeness(
@@ -155,8 +152,8 @@ def _named(item: RequiredDocument) -> str:
 def document_category(item: RequiredDocument) -> str:
     """The access rule's category of what a checklist line holds: its linked document's
     own (an « autre pièce » may stand on a health line), else its kind's."""
-    if item.document is not None:
-        return item.document.category
+    if item.attached is not None:
+        return item.attached.category
     return category_of(item.kind)
 
 
@@ -200,7 +197,7 @@ def missing_in_plain_words(
     for item in result.expired:
         if item.pk in paired:
             continue
-        document = item.document
+        document = item.attached
         if document is None or document.expires_on is None:
             # Unlinked or made permanent since the measure was taken: nothing to renew.
             continue

@@ -580,6 +580,13 @@ class RequiredDocument(models.Model):
     def __str__(self) -> str:
         return self.get_kind_display()
 
+    @property
+    def attached(self) -> Document | None:
+        """The linked document, unless it was deleted since: a deleted document stays
+        linked until the retention task purges it, but is no attachment anywhere."""
+        document = self.document
+        return document if document is not None and document.deleted_at is None else None
+
     def is_satisfied_on(self, day: date) -> bool:
         """The linked document exists, is not deleted and is valid on that day."""
-        return self.document is not None and self.document.is_valid_on(day)
+        return self.attached is not None and self.attached.is_valid_on(day)

@@ -195,7 +195,7 @@ def _may_handle(access: FileAccess, item: RequiredDocument) -> bool:
     who may read both its kind of document and the document linked to it: marking it
     detaches that document."""
     return access.can(Action.VIEW, category_of(item.kind)) and (
-        item.document is None or access.can(Action.VIEW, item.document.category)
+        item.attached is None or access.can(Action.VIEW, item.attached.category)
     )
 
 
@@ -277,8 +277,9 @@ def _detail_context(
             {
                 "item": item,
                 "readable": True,
+                "document": item.attached,
                 # Linked since the day the list is judged on: it counts from its own day.
-                "later": item.document is not None and not item.document.existed_on(measure.day),
+                "later": item.attached is not None and not item.attached.existed_on(measure.day),
                 "state": "non_concerne"
                 if item.not_applicable
                 else "pas_necessaire"
@@ -293,7 +294,7 @@ def _detail_context(
                     prefix=prefix,
                     documents=offered,
                     kind_label=item.get_kind_display(),
-                    initial={"document": item.document_id},
+                    initial={"document": item.attached.pk if item.attached else None},
                 ),
                 "linkable": linkable,
                 # Why the line is not needed: the file says so, or its alternative is valid.

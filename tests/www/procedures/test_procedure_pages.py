@@ -538,6 +538,25 @@ def test_it_shows_an_expired_document_as_expired(referent_client, procedure, per
     assert "n&#x27;est plus valable depuis le" in text
 
 
+def test_a_deleted_document_is_no_attachment(referent_client, procedure, person):
+    card = DocumentFactory(person=person, kind=DocumentKind.CNI, title="recto verso")
+    item = _cni(procedure)
+    item.document = card
+    item.save()
+    card.deleted_at = timezone.now()
+    card.save()
+
+    text = referent_client.get(_detail(procedure)).content.decode()
+
+    assert "recto verso" not in text
+    assert "0 % des pièces réunies" in text
+    row = text[text.index("<td>Carte nationale d&#x27;identité") :]
+    row = row[: row.index("</tr>")]
+    assert "<td>aucune</td>" in " ".join(row.split())
+    assert ">manquante<" in row
+    assert f'value="{card.pk}"' not in text
+
+
 @pytest.mark.parametrize("which", ["autre-personne", "autre-type", "supprimee", "inconnue"])
 def test_it_refuses_to_link_a_document_it_does_not_offer(referent_client, procedure, person, which):
     document = {
