@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.audit.actions import AuditAction
@@ -50,7 +51,12 @@ from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
 from relais.procedures.checklist import Situation, housing_status, situation_of
 from relais.procedures.measures import Completeness, completeness
-from relais.procedures.models import BEFORE_SUBMISSION, OPEN_STATUSES, Procedure
+from relais.procedures.models import (
+    BEFORE_SUBMISSION,
+    OPEN_STATUSES,
+    Procedure,
+    ProcedureStatus,
+)
 from relais.www.documents.views import safe_filename, version_response
 from relais.www.forms import posted_id
 from relais.www.next_page import same_site_path
@@ -73,6 +79,11 @@ HISTORY_PAGE = 20
 # recent few; « Qui a regardé mon dossier » keeps them all as long as the journal does.
 EMERGENCY_NEWS_DAYS = 30
 EMERGENCY_NEWS_SHOWN = 5
+# The states in which the organisme has the next move: the request or the appeal is
+# being studied.
+WAITING_STATUSES = frozenset(
+    {ProcedureStatus.SUBMITTED, ProcedureStatus.AWAITING, ProcedureStatus.APPEAL}
+)
 
 
 def _person(request: HttpRequest) -> Person:
@@ -135,13 +146,45 @@ def _missing_sentences(result: Completeness) -> list[str]:
 
 
 def _next_step(procedure: Procedure) -> str:
-    if procedure.status not in OPEN_STATUSES:
+    """The first step not done yet, while the person has something to do: until the
+    procedure is submitted. After that, the organisme has the next move."""
+    if procedure.status not in BEFORE_SUBMISSION:
         return ""
     done = {step.step_index for step in procedure.steps_done.all()}
     for index, step in enumerate(procedure.steps or []):
         if index not in done:
             return str(step)
     return ""
+
+
+def _what_happens_now(procedure: Procedure, result: Completeness) -> list[str]:
+    """While the organisme studies the request or the appeal, what happens next, in
+    place of a step to do."""
+    if procedure.status not in WAITING_STATUSES:
+        return []
+    if procedure.status == ProcedureStatus.APPEAL:
+        sentences = [_("L'organisme étudie votre contestation.")]
+    else:
+        sentences = [_("L'organisme étudie votre demande.")]
+    sentences.append(_("Vous n'avez rien à faire pour le moment."))
+    days = procedure.procedure_type.processing_days
+    if days and procedure.status != ProcedureStatus.APPEAL:
+        sentences.append(
+            ngettext(
+                "En général, la réponse arrive en %(days)d jour.",
+                "En général, la réponse arrive en %(days)d jours.",
+                days,
+            )
+            % {"days": days}
+        )
+    if not result.is_complete:
+        sentences.append(
+            _(
+                "La demande est partie sans tous les papiers. L'organisme peut vous demander "
+                "ceux qui manquent."
+            )
+        )
+    return sentences
 
 
 def _situation(person: Person, procedures: list[Procedure]) -> Situation:
@@ -170,7 +213,9 @@ def _procedures(person: Person) -> list[Procedure]:
         procedure.word = words.say(words.PROCEDURE_STATUSES, procedure.status)  # type: ignore[attr-defined]
         procedure.is_open = is_open  # type: ignore[attr-defined]
         procedure.next_step = _next_step(procedure)  # type: ignore[attr-defined]
-        procedure.missing = _missing_sentences(result) if is_open else []  # type: ignore[attr-defined]
+        procedure.what_happens_now = _what_happens_now(procedure, result)  # type: ignore[attr-defined]
+        to_gather = procedure.status in BEFORE_SUBMISSION
+        procedure.missing = _missing_sentences(result) if to_gather else []  # type: ignore[attr-defined]
         # Nothing asked is not "every paper is there": the line is left out.
         procedure.complete = result.total > 0 and result.is_complete  # type: ignore[attr-defined]
     return procedures
