@@ -47,7 +47,19 @@ KEY_TO_FIELD: dict[str, str] = {
 }
 FIELD_TO_KEY = {field: key for key, field in KEY_TO_FIELD.items()}
 REQUIRED_KEYS = ("slug", "titre", "organisme", "resume", "etapes", "lien_information", "verifie_le")
-PIECE_KEYS = ("type", "condition")
+# A piece's TOML key → its key in the model's `required_documents`. `groupe` names the
+# pieces of an entry one of which is enough; `selon_situation` marks a piece asked only
+# in the situation its condition names; `autre_personne` one that is someone else's
+# paper (the parents' tax notice), never taken from the person's own papers.
+PIECE_KEY_TO_FIELD = {
+    "type": "kind",
+    "condition": "condition",
+    "groupe": "group",
+    "selon_situation": "conditional",
+    "autre_personne": "someone_else",
+}
+PIECE_KEYS = tuple(PIECE_KEY_TO_FIELD)
+_PIECE_FLAGS = ("selon_situation", "autre_personne")
 # The fields whose change makes a new version of an entry.
 CONTENT_FIELDS = (
     "title",
@@ -73,11 +85,13 @@ URL_LIMIT = 300
 SLUG_LIMIT = 80
 BENEFIT_LIMIT = 40
 CONDITION_LIMIT = 200
+GROUP_LIMIT = 40
 PROCESSING_DAYS_MAX = 3650
 RECURRENCE_MIN, RECURRENCE_MAX = 1, 60
 
 _SLUG = re.compile(r"[a-z0-9-]+")
 _BENEFIT = re.compile(r"[a-z_]+")
+_GROUP = re.compile(r"[a-z_]+")
 _TOML_LINE = re.compile(r"at line (\d+)")
 _https = URLValidator(schemes=["https"])
 
@@ -192,7 +206,65 @@ def _steps(entry: dict[str, Any], problems: list[_Problem]) -> list[str]:
     return steps
 
 
-def _pieces(entry: dict[str, Any], problems: list[_Problem]) -> list[dict[str, str]]:
+def _piece_group(piece: dict[str, Any], number: int, problems: list[_Problem]) -> str:
+    group = piece.get("groupe", "")
+    if not isinstance(group, str) or not _GROUP.fullmatch(group) or len(group) > GROUP_LIMIT:
+        if "groupe" in piece:
+            problems.append(
+                _Problem(
+                    "pieces",
+                    "doit être un nom en lettres minuscules sans accent et soulignés (_), "
+                    f"de {GROUP_LIMIT} caractères au plus.",
+                    number,
+                    "groupe",
+                )
+            )
+        return ""
+    return group
+
+
+def _piece_flags(
+    piece: dict[str, Any], number: int, condition: str, problems: list[_Problem]
+) -> dict[str, bool]:
+    flags = {}
+    for key in _PIECE_FLAGS:
+        value = piece.get(key, False)
+        if not isinstance(value, bool):
+            problems.append(_Problem("pieces", "doit valoir true ou false.", number, key))
+        elif value:
+            flags[PIECE_KEY_TO_FIELD[key]] = True
+    if flags.get("conditional") and not condition:
+        problems.append(
+            _Problem(
+                "pieces",
+                "demande une condition : elle dit dans quelle situation la pièce est demandée.",
+                number,
+                "selon_situation",
+            )
+        )
+    return flags
+
+
+def _lonely_groups(documents: list[dict[str, Any]], problems: list[_Problem]) -> None:
+    """A group holds two pieces at least: one of them is enough."""
+    members: dict[str, list[int]] = {}
+    for number, document in enumerate(documents, start=1):
+        if document.get("group"):
+            members.setdefault(document["group"], []).append(number)
+    for group, numbers in members.items():
+        if len(numbers) == 1:
+            problems.append(
+                _Problem(
+                    "pieces",
+                    f"vaut « {group} », qui ne nomme que cette pièce : un groupe réunit les "
+                    "pièces dont une seule suffit.",
+                    numbers[0],
+                    "groupe",
+                )
+            )
+
+
+def _pieces(entry: dict[str, Any], problems: list[_Problem]) -> list[dict[str, Any]]:
     value = entry.get("pieces")
     if value is None:
         return []
@@ -205,7 +277,7 @@ def _pieces(entry: dict[str, Any], problems: list[_Problem]) -> list[dict[str, s
             problems.append(
                 _Problem(
                     "pieces",
-                    "n'est pas prévu par le format (champs possibles : type, condition).",
+                    f"n'est pas prévu par le format (champs possibles : {', '.join(PIECE_KEYS)}).",
                     number,
                     key,
                 )
@@ -246,7 +318,14 @@ def _pieces(entry: dict[str, Any], problems: list[_Problem]) -> list[dict[str, s
                     "condition",
                 )
             )
-        documents.append({"kind": str(kind), "condition": condition.strip()})
+        condition = condition.strip()
+        document: dict[str, Any] = {"kind": str(kind), "condition": condition}
+        group = _piece_group(piece, number, problems)
+        if group:
+            document["group"] = group
+        document.update(_piece_flags(piece, number, condition, problems))
+        documents.append(document)
+    _lonely_groups(documents, problems)
     return documents
 
 
@@ -498,10 +577,11 @@ def load_catalogue(
 
 
 def _piece_entry(piece: dict[str, Any]) -> dict[str, Any]:
-    """A checklist line of the model (kind, condition) as the files write it."""
-    entry = {"type": piece.get("kind")}
-    if piece.get("condition"):
-        entry["condition"] = piece["condition"]
+    """A checklist line of the model as the files write it (keys left out when empty)."""
+    entry: dict[str, Any] = {"type": piece.get("kind")}
+    for key, field in PIECE_KEY_TO_FIELD.items():
+        if key != "type" and piece.get(field):
+            entry[key] = piece[field]
     return entry
 
 
@@ -619,7 +699,7 @@ def catalogue_dump(procedure_type: ProcedureType) -> str:
     for piece in pieces:
         lines.append("")
         lines.append("[[demarche.pieces]]")
-        lines.extend(f"{key} = {_toml_string(value)}" for key, value in piece.items())
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in piece.items())
     return "\n".join(lines) + "\n"
 
 

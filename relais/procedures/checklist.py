@@ -1,10 +1,13 @@
 """Which lines of a checklist a person needs, from what the reader may read of the file.
 
-A line whose condition the file contradicts (the residence permit of a French national,
-the domiciliation certificate of a tenant) is not needed. While the reader does not know
-the nationality, the identity card « if French » and the residence permit « if not
-French » are alternatives: one of them is enough. What the reader may not read is never
-used, so that neither the lines nor their count tell it.
+A line is asked always, or only in the situation its condition names (`conditional`):
+then it counts once that situation is known to apply, from the file (the nationality,
+the housing) or because the professional said so (`concerned`). A line whose condition
+the file contradicts (the residence permit of a French national, the domiciliation
+certificate of a tenant) is not needed. The lines of a group are alternatives, one of
+which is enough (the identity card « if French » and the residence permit « if not
+French », while the reader does not know the nationality). What the reader may not read
+is never used, so that neither the lines nor their count tell it.
 """
 
 from collections.abc import Callable, Collection, Iterable
@@ -26,6 +29,8 @@ NO_STABLE_ADDRESS = "si vous n'avez pas d'adresse stable"
 STABLE_HOUSING = frozenset(
     {HousingStatus.PRIVATE_TENANT, HousingStatus.SOCIAL_TENANT, HousingStatus.OWNER}
 )
+# Housing that leaves the person without any address: the domiciliation is theirs.
+WITHOUT_ADDRESS = frozenset({HousingStatus.HOMELESS})
 
 
 @dataclass(frozen=True)
@@ -65,29 +70,42 @@ def situation_of(
     )
 
 
-def contradicted(condition: str, situation: Situation) -> bool:
-    """The file, as far as the reader may read it, says the condition does not hold."""
+def file_says(condition: str, situation: Situation) -> bool | None:
+    """Whether the file, as far as the reader may read it, says the condition holds,
+    says it does not, or tells nothing of it (None)."""
     if situation.nationality is not None:
         french = situation.nationality == Nationality.FRENCH
-        if condition.startswith(NOT_FRENCH) and french:
+        if condition.startswith(FRENCH):
+            return french
+        if condition.startswith(NOT_FRENCH):
+            return not french
+    if situation.housing is not None and condition.startswith(NO_STABLE_ADDRESS):
+        if situation.housing in STABLE_HOUSING:
+            return False
+        if situation.housing in WITHOUT_ADDRESS:
             return True
-        if condition.startswith(FRENCH) and not french:
-            return True
-    return (
-        situation.housing is not None
-        and condition.startswith(NO_STABLE_ADDRESS)
-        and situation.housing in STABLE_HOUSING
-    )
+    return None
 
 
-def alternatives(
+def contradicted(condition: str, situation: Situation) -> bool:
+    """The file, as far as the reader may read it, says the condition does not hold."""
+    return file_says(condition, situation) is False
+
+
+def applies(item: "RequiredDocument", situation: Situation) -> bool:
+    """The line is asked of the person: always, or in a situation known to apply."""
+    return not item.conditional or item.concerned or file_says(item.condition, situation) is True
+
+
+def units(
     items: Iterable["RequiredDocument"], situation: Situation
-) -> list[tuple["RequiredDocument", "RequiredDocument"]]:
-    """The identity card « if French » and the residence permit « if not French » of a
-    checklist, both still asked for, while the nationality is unknown to the reader."""
-    if situation.nationality is not None:
-        return []
-    asked = [item for item in items if not item.not_applicable]
-    french = [item for item in asked if item.condition == FRENCH]
-    foreign = [item for item in asked if item.condition == NOT_FRENCH]
-    return list(zip(french, foreign, strict=False))
+) -> list[tuple["RequiredDocument", ...]]:
+    """The lines still asked of the person (neither marked not concerned nor contradicted
+    by the file), unit by unit: a line on its own, or the lines of one group, one of
+    which is enough; in the order of each unit's first line."""
+    grouped: dict[object, list[RequiredDocument]] = {}
+    for item in items:
+        if item.not_applicable or contradicted(item.condition, situation):
+            continue
+        grouped.setdefault(item.group or ("line", item.pk), []).append(item)
+    return [tuple(members) for members in grouped.values()]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from relais.documents.models import category_of
 from relais.persons.categories import DataCategory
-from relais.procedures.checklist import UNKNOWN, Situation, alternatives, contradicted
+from relais.procedures.checklist import UNKNOWN, Situation, applies, contradicted, units
 from relais.procedures.models import (
     BEFORE_SUBMISSION,
     Autonomy,
@@ -41,23 +41,27 @@ _MONTHS = (
 
 @dataclass(frozen=True)
 class Completeness:
-    """The checklist on one day. Items marked not applicable, and those the person does
-    not need (see `checklist`), are left out of every count; a pair of alternatives
-    counts as one document."""
+    """The checklist on one day, counted unit by unit (`checklist.units`): a line on its
+    own, or a group of lines one of which is enough. Lines marked not applicable, those
+    the person does not need, and those asked only in a situation not known to apply
+    are left out of every count."""
 
     day: date
     total: int
     satisfied: int
-    # Needed items with no document, or whose document was deleted, or was not yet
-    # issued or brought on that day.
+    # Lines of the units counted and not met: with no document, or whose document was
+    # deleted, or was not yet issued or brought on that day.
     missing: list[RequiredDocument] = field(default_factory=list)
-    # Needed items whose document had expired on that day.
+    # Lines of the units counted and not met whose document had expired on that day.
     expired: list[RequiredDocument] = field(default_factory=list)
-    # Items the file shows the person does not need, and the other item of a pair of
-    # alternatives one of which is valid.
+    # Lines the file shows the person does not need, and the other lines of a group one
+    # line of which is valid.
     not_needed: list[RequiredDocument] = field(default_factory=list)
-    # Pairs of items one of which is enough.
-    alternatives: list[tuple[RequiredDocument, RequiredDocument]] = field(default_factory=list)
+    # Units of several lines, one of which is enough.
+    alternatives: list[tuple[RequiredDocument, ...]] = field(default_factory=list)
+    # Lines asked only in a situation not known to apply (« si vous en avez un »): said
+    # apart, never missing.
+    conditional: list[RequiredDocument] = field(default_factory=list)
 
     @property
     def rate(self) -> int:
@@ -78,7 +82,9 @@ def completeness_day(procedure: Procedure) -> date:
     return timezone.localdate()
 
 
-def _state_on(item: RequiredDocument, day: date) -> str:
+def state_on(item: RequiredDocument, day: date) -> str:
+    """« valid », « expired », or « missing » (no document, deleted, or not yet issued
+    or brought on that day)."""
     document = item.attached
     if document is None or not document.existed_on(day):
         return "missing"
@@ -89,26 +95,35 @@ def completeness(
     procedure: Procedure, *, on: date | None = None, situation: Situation = UNKNOWN
 ) -> Completeness:
     """Judged from what `situation` says of the person (by default nothing: only the
-    alternatives apply). Uses the checklist prefetched with its documents when the caller
-    did so (`prefetch_related("checklist__document")`), else reads it in one query."""
+    groups and the lines asked always count). Uses the checklist prefetched with its
+    documents when the caller did so (`prefetch_related("checklist__document")`), else
+    reads it in one query."""
     day = on or completeness_day(procedure)
     items = procedure.checklist.all()
     if "checklist" not in getattr(procedure, "_prefetched_objects_cache", {}):
         items = items.select_related("document")
-    asked = [item for item in items if not item.not_applicable]
-    not_needed = [item for item in asked if contradicted(item.condition, situation)]
-    needed = [item for item in asked if item not in not_needed]
-    pairs = alternatives(needed, situation)
-    states = {item.pk: _state_on(item, day) for item in needed}
-    paired = {item.pk for pair in pairs for item in pair}
-    singles = [item for item in needed if item.pk not in paired]
-    met_pairs = [pair for pair in pairs if any(states[item.pk] == "valid" for item in pair)]
-    covered = {item.pk for pair in met_pairs for item in pair if states[item.pk] != "valid"}
-    not_needed += [item for item in needed if item.pk in covered]
-    missing = [item for item in needed if states[item.pk] == "missing" and item.pk not in covered]
-    expired = [item for item in needed if states[item.pk] == "expired" and item.pk not in covered]
-    total = len(singles) + len(pairs)
-    satisfied = sum(states[item.pk] == "valid" for item in singles) + len(met_pairs)
+    not_needed = [
+        item
+        for item in items
+        if not item.not_applicable and contradicted(item.condition, situation)
+    ]
+    total = satisfied = 0
+    missing: list[RequiredDocument] = []
+    expired: list[RequiredDocument] = []
+    conditional: list[RequiredDocument] = []
+    groups = units(items, situation)
+    for unit in groups:
+        if not any(applies(item, situation) for item in unit):
+            conditional.extend(unit)
+            continue
+        total += 1
+        states = {item.pk: state_on(item, day) for item in unit}
+        if "valid" in states.values():
+            satisfied += 1
+            not_needed.extend(item for item in unit if states[item.pk] != "valid")
+            continue
+        missing.extend(item for item in unit if states[item.pk] == "missing")
+        expired.extend(item for item in unit if states[item.pk] == "expired")
     return Completeness(
         day=day,
         total=total,
@@ -116,7 +131,8 @@ def completeness(
         missing=missing,
         expired=expired,
         not_needed=not_needed,
-        alternatives=pairs,
+        alternatives=[unit for unit in groups if len(unit) > 1],
+        conditional=conditional,
     )
 
 
@@ -143,12 +159,6 @@ def _lower_first(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def _named(item: RequiredDocument) -> str:
-    """« carte d'identité (si vous êtes de nationalité française) »."""
-    label = _lower_first(item.get_kind_display())
-    return f"{label} ({item.condition})" if item.condition else label
-
-
 def document_category(item: RequiredDocument) -> str:
     """The access rule's category of what a checklist line holds: its linked document's
     own (an « autre pièce » may stand on a health line), else its kind's."""
@@ -165,50 +175,70 @@ _UNREADABLE = {
 }
 
 
+def _one_of(unit: Iterable[RequiredDocument]) -> str:
+    """« Carte nationale d'identité ou titre de séjour »."""
+    labels = [item.get_kind_display() for item in unit]
+    return " ou ".join([labels[0], *(_lower_first(label) for label in labels[1:])])
+
+
 def missing_in_plain_words(
     result: Completeness, *, readable_categories: Collection[str] | None = None
 ) -> list[str]:
-    """One short sentence per document to bring, easy to read (FALC). Lines whose
-    document falls outside `readable_categories` (None: all readable) are only counted,
-    in one neutral sentence per category."""
+    """What is still to bring, for the professional: one short sentence per paper, or per
+    group of papers one of which is enough, naming the papers; the catalogue's
+    conditions, written to the person (« si vous… »), stay beside each line of the list.
+    The papers asked only in a situation not known yet, not brought, are named in one
+    sentence, to see with the person. Lines whose document falls outside
+    `readable_categories` (None: all readable) are only counted, in one neutral sentence
+    per category."""
     sentences = []
     hidden: Counter[str] = Counter()
-    # A pair of alternatives none of which is valid: one sentence, one of them is enough.
-    unmet = [pair for pair in result.alternatives if not set(pair) & set(result.not_needed)]
-    paired = {item.pk for pair in unmet for item in pair}
+
+    def shown(category: str) -> bool:
+        if readable_categories is None or category in readable_categories:
+            return True
+        hidden[category] += 1
+        return False
+
+    lacking = {item.pk for item in [*result.missing, *result.expired]}
+    unmet = [unit for unit in result.alternatives if all(item.pk in lacking for item in unit)]
+    grouped = {item.pk for unit in unmet for item in unit}
     for item in result.missing:
-        if item.pk in paired:
-            continue
-        if readable_categories is not None and document_category(item) not in readable_categories:
-            hidden[document_category(item)] += 1
-            continue
-        sentences.append(f"Il manque : {_named(item)}.")
-    for pair in unmet:
+        if item.pk not in grouped and shown(document_category(item)):
+            sentences.append(f"{item.get_kind_display()}.")
+    for unit in unmet:
         unreadable = [
             document_category(item)
-            for item in pair
+            for item in unit
             if readable_categories is not None
             and document_category(item) not in readable_categories
         ]
         if unreadable:
             hidden[unreadable[0]] += 1
             continue
-        sentences.append(f"Il manque : {_named(pair[0])} ou {_named(pair[1])}.")
+        enough = "une des deux pièces suffit" if len(unit) == 2 else "une de ces pièces suffit"
+        sentences.append(f"{_one_of(unit)} : {enough}.")
     for item in result.expired:
-        if item.pk in paired:
-            continue
         document = item.attached
-        if document is None or document.expires_on is None:
+        if item.pk in grouped or document is None or document.expires_on is None:
             # Unlinked or made permanent since the measure was taken: nothing to renew.
             continue
-        if readable_categories is not None and document.category not in readable_categories:
-            hidden[document.category] += 1
-            continue
-        label = _lower_first(item.get_kind_display())
-        since = french_date(document.expires_on + timedelta(days=1))
-        sentences.append(
-            f"Votre {label} n'est plus valable depuis le {since} : demandez un nouveau document."
-        )
+        if shown(document.category):
+            since = french_date(document.expires_on + timedelta(days=1))
+            sentences.append(
+                f"{item.get_kind_display()} : plus valable depuis le {since}, à renouveler."
+            )
+    to_see: dict[object, list[RequiredDocument]] = {}
+    for item in result.conditional:
+        if state_on(item, result.day) != "valid":
+            to_see.setdefault(item.group or ("line", item.pk), []).append(item)
+    named = [
+        _lower_first(_one_of(unit))
+        for unit in to_see.values()
+        if all(shown(document_category(item)) for item in unit)
+    ]
+    if named:
+        sentences.append(f"Selon la situation de la personne, peut-être : {', '.join(named)}.")
     for category, count in sorted(hidden.items()):
         one, several = _UNREADABLE[DataCategory(category)]
         sentences.append(one if count == 1 else f"{count} {several} sont à vérifier.")

@@ -22,8 +22,6 @@ from django.db.models import (
     Field,
     OuterRef,
     Q,
-    Subquery,
-    Sum,
     Value,
     When,
 )
@@ -41,8 +39,7 @@ from relais.procedures.checklist import (
     NO_STABLE_ADDRESS,
     NOT_FRENCH,
     STABLE_HOUSING,
-    Situation,
-    contradicted,
+    WITHOUT_ADDRESS,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +74,10 @@ class ProcedureType(models.Model):
     summary = models.TextField("en quelques mots (facile à lire)")
     # Numbered steps, one easy-to-read sentence or two each.
     steps = models.JSONField("étapes", default=list)
-    # [{"kind": DocumentKind value, "condition": "" or "si vous avez des enfants"}]
+    # [{"kind": DocumentKind value, "condition": "" or "si vous avez des enfants"}], and
+    # when set: "group" (the pieces one of which is enough), "conditional": True (asked
+    # only in the situation the condition names), "someone_else": True (the paper of
+    # someone else). See RequiredDocument.
     required_documents = models.JSONField("pièces à fournir", default=list, blank=True)
     info_url = models.URLField("page d'information officielle", max_length=300)
     online_url = models.URLField("service en ligne", max_length=300, blank=True)
@@ -181,11 +181,12 @@ def valid_documents_filter(day: date | Combinable) -> Q:
 
 # checklist.py's rule in SQL, for the lists' filter. The nationality decides the rows
 # « si vous êtes / n'êtes pas de nationalité française… », the housing those « si vous
-# n'avez pas d'adresse stable… », never both. What the reader may know of each is read
-# once per procedure (each access rule's sub-query written once: a Case would write it
-# again in each of its When), as a number: the nationality's place here, and 1 for a home
-# of one's own.
+# n'avez pas d'adresse stable… ». What the reader may know of each is read once per
+# procedure (each access rule's sub-query written once: a Case would write it again in
+# each of its When), as a number: the nationality's place in _NATIONALITIES, and for the
+# housing 1 for a home of one's own, 2 for no address at all, 0 for anything else.
 _NATIONALITIES = (None, Nationality.FRENCH, Nationality.NON_EU)
+_OWN_HOME, _NO_ADDRESS = 1, 2
 
 
 class _Switch(Expression):
@@ -237,12 +238,17 @@ def _nationality_known(reader: "Professional") -> Case:
     )
 
 
-def _home_of_their_own_known(reader: "Professional") -> Case:
-    """1 when `reader` may read that the person has a home of their own, else 0."""
+def _housing_known(reader: "Professional") -> Case:
+    """What `reader` may read of the housing that decides a condition: _OWN_HOME,
+    _NO_ADDRESS, or 0."""
     return Case(
         When(
             _readable(reader, DataCategory.HOUSING),
-            then=Case(When(person__housing__status__in=STABLE_HOUSING, then=1), default=0),
+            then=Case(
+                When(person__housing__status__in=STABLE_HOUSING, then=_OWN_HOME),
+                When(person__housing__status__in=WITHOUT_ADDRESS, then=_NO_ADDRESS),
+                default=0,
+            ),
         ),
         default=0,
     )
@@ -253,57 +259,53 @@ def _starts_with(prefix: str) -> Exact[str]:
     return Exact(Left("condition", len(prefix)), prefix)
 
 
-def _alternative_valid() -> Exists:
-    """For an « if French » or « if not French » row: the row of the other condition at
-    the same place (checklist.alternatives pairs the first with the first, the second with
-    the second…) has a document valid on the day."""
-    alternatives = [FRENCH, NOT_FRENCH]
-    # The places of the row and of the other one, in one sum: +1 for each row of the
-    # row's condition up to it, -1 for each of the other's up to the other.
-    gap = (
-        RequiredDocument.objects.filter(
-            procedure=OuterRef("procedure"), not_applicable=False, condition__in=alternatives
-        )
-        .order_by()
-        .values("procedure")
-        .annotate(
-            gap=Sum(
-                Case(
-                    When(
-                        Q(condition=OuterRef(OuterRef("condition")))
-                        & Q(pk__lte=OuterRef(OuterRef("pk"))),
-                        then=1,
-                    ),
-                    When(Q(condition=OuterRef("condition")) & Q(pk__lte=OuterRef("pk")), then=-1),
-                    default=0,
-                )
-            )
-        )
-        .values("gap")
-    )
-    return Exists(
-        RequiredDocument.objects.filter(
-            valid_documents_filter(OuterRef(OuterRef("checklist_day"))),
-            procedure=OuterRef("procedure"),
-            condition__in=alternatives,
-        )
-        .exclude(condition=OuterRef("condition"))
-        .alias(gap=Subquery(gap, output_field=models.IntegerField()))
-        .filter(gap=0)
-    )
+def _any(conditions: Sequence[Q]) -> Q:
+    """The rows meeting one of `conditions`; none when there is none (an empty Q would
+    take them all)."""
+    if not conditions:
+        return Q(pk__in=[])
+    found = conditions[0]
+    for condition in conditions[1:]:
+        found |= condition
+    return found
 
 
-def _needed_by_nationality(nationality: str | None) -> Q:
-    """Whether a row lacking its document counts as missing, as far as the nationality
-    decides it, for a person whose nationality the reader knows to be `nationality`
-    (None: does not know), as measures.completeness counts it."""
-    needed = Q()
-    for prefix in (FRENCH, NOT_FRENCH):
-        if contradicted(prefix, Situation(nationality=nationality)):
-            needed &= ~Q(_starts_with(prefix))
-    if nationality is None:
-        needed &= ~(Q(condition__in=[FRENCH, NOT_FRENCH]) & Q(_alternative_valid()))
-    return needed
+def _file_says(nationality: str | None, housing: Combinable) -> tuple[Q, Q]:
+    """The rows whose condition the file contradicts, and those whose condition it says
+    holds (checklist.file_says), for a nationality known to be `nationality` (None: not
+    known) and the housing as `housing` (an expression: _OWN_HOME, _NO_ADDRESS or 0)."""
+    contradicted = [Q(_starts_with(NO_STABLE_ADDRESS)) & Q(Exact(housing, _OWN_HOME))]
+    holds = [Q(_starts_with(NO_STABLE_ADDRESS)) & Q(Exact(housing, _NO_ADDRESS))]
+    if nationality is not None:
+        true, false = (FRENCH, NOT_FRENCH)
+        if nationality != Nationality.FRENCH:
+            true, false = false, true
+        holds.append(Q(_starts_with(true)))
+        contradicted.append(Q(_starts_with(false)))
+    return _any(contradicted), _any(holds)
+
+
+def _lacking(nationality: str | None) -> Q:
+    """The rows that say papers are missing (measures.completeness), for a person whose
+    nationality the reader knows to be `nationality` (None: does not know): asked of the
+    person, always or in a situation known to apply, without a valid document, and with
+    no other row of their group valid. In the sub-query on the procedure's rows, which
+    reads the day and the housing from the procedure's query."""
+    contradicted, holds = _file_says(nationality, OuterRef("housing_known"))
+    other_contradicted, _ = _file_says(nationality, OuterRef(OuterRef("housing_known")))
+    other_valid = RequiredDocument.objects.filter(
+        valid_documents_filter(OuterRef(OuterRef("checklist_day"))),
+        ~other_contradicted,
+        procedure=OuterRef("procedure"),
+        group=OuterRef("group"),
+    )
+    return (
+        Q(not_applicable=False)
+        & ~contradicted
+        & (Q(conditional=False) | Q(concerned=True) | holds)
+        & missing_documents_filter(OuterRef("checklist_day"))
+        & ~(~Q(group="") & Q(Exists(other_valid)))
+    )
 
 
 class ProcedureQuerySet(models.QuerySet["Procedure"]):
@@ -347,28 +349,23 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
         """Procedures with papers missing on the day their page judges them on
         (`checklist_day`), as that page says them to `reader` (measures.completeness,
         from what `reader` may read of the file: a paper the person does not need is not
-        missing, nor one of two alternatives when the other is valid). In the list's
-        own query."""
-        needed_by_nationality = _Switch(
-            OuterRef("nationality_known"),
-            [
-                ExpressionWrapper(_needed_by_nationality(nationality), BooleanField())
-                for nationality in _NATIONALITIES
-            ],
-            output_field=BooleanField(),
-        )
-        needed_by_housing = ~Q(_starts_with(NO_STABLE_ADDRESS)) | Q(
-            Exact(OuterRef("home_of_their_own_known"), 0)
-        )
+        missing, nor one of a group when another is valid, nor one asked in a situation
+        not known to apply). In the list's own query."""
         lacking = RequiredDocument.objects.filter(
-            missing_documents_filter(OuterRef("checklist_day")),
-            Q(needed_by_nationality) & needed_by_housing,
+            _Switch(
+                OuterRef("nationality_known"),
+                [
+                    ExpressionWrapper(_lacking(nationality), BooleanField())
+                    for nationality in _NATIONALITIES
+                ],
+                output_field=BooleanField(),
+            ),
             procedure=OuterRef("pk"),
         )
         return self.alias(
             checklist_day=checklist_day(today or timezone.localdate()),
             nationality_known=_nationality_known(reader),
-            home_of_their_own_known=_home_of_their_own_known(reader),
+            housing_known=_housing_known(reader),
         ).filter(Exists(lacking))
 
     def due_within(self, days: int, *, today: date | None = None) -> "ProcedureQuerySet":
@@ -567,15 +564,36 @@ class RequiredDocument(models.Model):
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="checklist")
     kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    # What the person reads beside the paper: a situation (« si vous avez des enfants »)
+    # or a detail (« de moins de 6 mois »).
     condition = models.CharField("condition", max_length=200, blank=True)
+    # The lines of one procedure with the same group are alternatives, one of which is
+    # enough: the identity card « if French » and the residence permit « if not French ».
+    group = models.CharField("groupe", max_length=40, blank=True)
+    # Asked only in the situation its condition names: it counts once that situation is
+    # known to apply, from the file or from the professional (`concerned`).
+    conditional = models.BooleanField("selon la situation", default=False)
+    # The professional said the person is in the situation the condition names.
+    concerned = models.BooleanField("concerné(e)", default=False)
     # A conditional document the person is not concerned by ("si vous avez des enfants").
     not_applicable = models.BooleanField("non concerné(e)", default=False)
+    # The paper of someone else (the parents' tax notice, the baby's birth certificate):
+    # never taken from the person's own papers.
+    someone_else = models.BooleanField("pièce d'une autre personne", default=False)
     document = models.ForeignKey(
         Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:
         ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(not_applicable=False) | Q(concerned=False),
+                name="required_document_concerned_or_not",
+                violation_error_message="La personne ne peut pas être à la fois concernée et "
+                "non concernée par une pièce.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_kind_display()

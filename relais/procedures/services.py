@@ -131,6 +131,9 @@ def _open(
                 procedure=procedure,
                 kind=piece["kind"],
                 condition=piece.get("condition", ""),
+                group=piece.get("group", ""),
+                conditional=piece.get("conditional", False),
+                someone_else=piece.get("someone_else", False),
             )
             for piece in procedure_type.required_documents
         )
@@ -472,7 +475,8 @@ def checklist_link(
         item.document = document
         # Bringing the document says the person is concerned after all.
         item.not_applicable = False
-        item.save(update_fields=["document", "not_applicable"])
+        item.concerned = item.conditional
+        item.save(update_fields=["document", "not_applicable", "concerned"])
         _record(
             AuditAction.PROCEDURE_DOCUMENT_LINKED,
             procedure=procedure,
@@ -485,26 +489,29 @@ def checklist_link(
 def checklist_mark_not_applicable(
     *, item: RequiredDocument, not_applicable: bool, by: Actor
 ) -> RequiredDocument:
-    """Say that the person is not concerned by a conditional document (or is again)."""
+    """Say that the person is not concerned by a conditional document, or that they are:
+    a document asked only in a situation then counts."""
     if not item.condition:
         raise ValidationError(
             "Cette pièce est demandée dans tous les cas : elle ne peut pas être marquée "
             "« non concerné(e) »."
         )
-    if item.not_applicable == not_applicable:
+    concerned = item.conditional and not not_applicable
+    if (item.not_applicable, item.concerned) == (not_applicable, concerned):
         return item
     with transaction.atomic():
         item.not_applicable = not_applicable
+        item.concerned = concerned
         if not_applicable:
             item.document = None
-        item.save(update_fields=["not_applicable", "document"])
+        item.save(update_fields=["not_applicable", "concerned", "document"])
         _record(
             AuditAction.PROCEDURE_UPDATED,
             procedure=item.procedure,
             by=by,
             object_type="piece_demandee",
             object_id=item.pk,
-            details={"type": item.kind, "non_concernee": not_applicable},
+            details={"type": item.kind, "non_concernee": not_applicable, "concernee": concerned},
         )
     return item
 

@@ -20,6 +20,8 @@ from relais.procedures.catalogue import (
     procedure_type_update,
 )
 from relais.procedures.models import ProcedureCategory, ProcedureType
+from relais.procedures.services import procedure_open
+from tests.persons.factories import PersonFactory
 from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +71,54 @@ def test_it_loads_the_good_files():
     declaration = ProcedureType.objects.get(slug="rsa-declaration-trimestrielle")
     assert (declaration.recurrence_months, declaration.online_url) == (3, "")
     assert ProcedureType.objects.get(slug="aide-logement-demande").category == "logement"
+
+
+def test_it_loads_groups_situations_and_papers_of_someone_else(catalogue, actor, organisation):
+    _edit(
+        catalogue,
+        "social.toml",
+        'type = "cni"\n',
+        'type = "cni"\ngroupe = "identite"\n\n[[demarche.pieces]]\ntype = "titre_sejour"\n'
+        'groupe = "identite"\n',
+    )
+    _edit(
+        catalogue,
+        "social.toml",
+        'condition = "si vous êtes hébergé"\n',
+        'condition = "si vous êtes hébergé"\nselon_situation = true\nautre_personne = true\n',
+    )
+
+    load_catalogue(catalogue)
+
+    rsa = ProcedureType.objects.get(slug="rsa-demande")
+    assert rsa.required_documents == [
+        {"kind": "cni", "condition": "", "group": "identite"},
+        {"kind": "titre_sejour", "condition": "", "group": "identite"},
+        {
+            "kind": "justificatif_domicile",
+            "condition": "si vous êtes hébergé",
+            "conditional": True,
+            "someone_else": True,
+        },
+    ]
+    opened = procedure_open(
+        person=PersonFactory(), procedure_type=rsa, organisation=organisation, by=actor
+    )
+    assert list(opened.checklist.values_list("kind", "group", "conditional", "someone_else")) == [
+        ("cni", "identite", False, False),
+        ("titre_sejour", "identite", False, False),
+        ("justificatif_domicile", "", True, True),
+    ]
+    assert tomllib.loads(catalogue_dump(rsa))["demarche"][0]["pieces"] == [
+        {"type": "cni", "groupe": "identite"},
+        {"type": "titre_sejour", "groupe": "identite"},
+        {
+            "type": "justificatif_domicile",
+            "condition": "si vous êtes hébergé",
+            "selon_situation": True,
+            "autre_personne": True,
+        },
+    ]
 
 
 def test_it_journals_one_event_with_the_counts():
@@ -308,6 +358,31 @@ BAD_ENTRIES = [
         'condition = "si vous êtes hébergé"',
         'condition = ""',
         "le champ « condition » de la pièce n° 2 ne doit pas être vide",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\ngroupe = "identite"',
+        "le champ « groupe » de la pièce n° 1 vaut « identite », qui ne nomme que cette pièce",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\ngroupe = "Identité"',
+        "le champ « groupe » de la pièce n° 1 doit être un nom en lettres minuscules",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\nselon_situation = "oui"',
+        "le champ « selon_situation » de la pièce n° 1 doit valoir true ou false.",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\nselon_situation = true',
+        "le champ « selon_situation » de la pièce n° 1 demande une condition",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\nautre_personne = 1',
+        "le champ « autre_personne » de la pièce n° 1 doit valoir true ou false.",
     ),
 ]
 

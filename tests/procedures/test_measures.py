@@ -184,9 +184,8 @@ def test_it_says_what_is_missing_in_plain_words(checklist_procedure):
     sentences = missing_in_plain_words(completeness(checklist_procedure, on=DAY))
 
     assert sentences == [
-        "Il manque : justificatif de domicile (si vous êtes hébergé).",
-        "Votre avis d'imposition n'est plus valable depuis le 3 mars 2026 : demandez un "
-        "nouveau document.",
+        "Justificatif de domicile.",
+        "Avis d'imposition : plus valable depuis le 3 mars 2026, à renouveler.",
     ]
 
 
@@ -214,16 +213,14 @@ def test_it_only_counts_the_lines_the_reader_may_not_read():
     result = completeness(procedure, on=DAY)
 
     assert missing_in_plain_words(result, readable_categories={"documents"}) == [
-        "Il manque : RIB.",
-        "Votre notification MDPH n'est plus valable depuis le 2 février 2026 : demandez un "
-        "nouveau document.",
+        "RIB.",
+        "Notification MDPH : plus valable depuis le 2 février 2026, à renouveler.",
         "3 pièces de santé sont à vérifier.",
     ]
     assert missing_in_plain_words(result, readable_categories={"sante"}) == [
-        "Il manque : certificat médical.",
-        "Il manque : notification MDPH.",
-        "Votre certificat médical n'est plus valable depuis le 1er février 2026 : demandez un "
-        "nouveau document.",
+        "Certificat médical.",
+        "Notification MDPH.",
+        "Certificat médical : plus valable depuis le 1er février 2026, à renouveler.",
         "2 pièces justificatives sont à vérifier.",
     ]
     assert missing_in_plain_words(result, readable_categories=set()) == [
@@ -244,11 +241,13 @@ def test_one_unreadable_line_is_told_in_the_singular():
 
 
 def test_it_keeps_acronyms_in_capitals():
-    item = RequiredDocumentFactory(kind=DocumentKind.RIB)
+    procedure = ProcedureFactory()
+    for kind in (DocumentKind.TAX_NOTICE, DocumentKind.RIB):
+        RequiredDocumentFactory(procedure=procedure, kind=kind, group="banque")
 
-    sentences = missing_in_plain_words(completeness(item.procedure, on=DAY))
+    sentences = missing_in_plain_words(completeness(procedure, on=DAY))
 
-    assert sentences == ["Il manque : RIB."]
+    assert sentences == ["Avis d'imposition ou RIB : une des deux pièces suffit."]
 
 
 @pytest.mark.parametrize(
@@ -322,8 +321,7 @@ def test_an_uploaded_document_counts_until_it_expires(actor, person, organisatio
     late = completeness(procedure, on=datetime.date(2026, 4, 3))
     assert late.rate == 0
     assert missing_in_plain_words(late) == [
-        "Votre attestation CAF n'est plus valable depuis le 3 avril 2026 : demandez un nouveau "
-        "document."
+        "Attestation CAF : plus valable depuis le 3 avril 2026, à renouveler."
     ]
 
 
@@ -469,3 +467,65 @@ def test_it_takes_a_list_too():
 
     assert (summary.handled, summary.median_handling_days, summary.decided) == (2, 5.5, 0)
     assert summary.median_decision_days is None
+
+
+# Lines asked in a situation, and groups of lines one of which is enough.
+
+
+def test_a_line_asked_in_a_situation_counts_once_it_is_known_to_apply():
+    procedure = ProcedureFactory()
+    RequiredDocumentFactory(procedure=procedure, kind="rib")
+    passport = RequiredDocumentFactory(
+        procedure=procedure, kind="passeport", condition="si vous en avez un", conditional=True
+    )
+
+    unknown = completeness(procedure, on=DAY)
+    passport.concerned = True
+    passport.save()
+    concerned = completeness(procedure, on=DAY)
+
+    assert (unknown.total, [item.kind for item in unknown.missing]) == (1, ["rib"])
+    assert unknown.conditional == [passport]
+    assert (concerned.total, [item.kind for item in concerned.missing]) == (2, ["rib", "passeport"])
+    assert concerned.conditional == []
+
+
+def test_a_paper_of_a_situation_brought_without_a_word_does_not_count():
+    """Taken from the person's papers, a passport « si vous en avez un » says she has one,
+    not that the procedure needs it: expired, it asks for no renewal."""
+    procedure = ProcedureFactory()
+    RequiredDocumentFactory(
+        procedure=procedure,
+        kind="passeport",
+        condition="si vous en avez un",
+        conditional=True,
+        document=DocumentFactory(
+            person=procedure.person, kind="passeport", expires_on=datetime.date(2026, 1, 1)
+        ),
+    )
+
+    result = completeness(procedure, on=DAY)
+
+    assert (result.total, result.expired, result.is_complete) == (0, [], True)
+    assert missing_in_plain_words(result) == [
+        "Selon la situation de la personne, peut-être : passeport."
+    ]
+
+
+def test_a_group_of_three_counts_once_and_one_of_them_is_enough():
+    procedure = ProcedureFactory()
+    lines = [
+        RequiredDocumentFactory(procedure=procedure, kind=kind, group="identite")
+        for kind in ("passeport", "cni", "acte_naissance")
+    ]
+
+    nothing = completeness(procedure, on=DAY)
+    lines[2].document = DocumentFactory(person=procedure.person, kind="acte_naissance")
+    lines[2].save()
+    one = completeness(procedure, on=DAY)
+
+    assert (nothing.total, nothing.missing, nothing.alternatives) == (1, lines, [tuple(lines)])
+    assert missing_in_plain_words(nothing) == [
+        "Passeport ou carte nationale d'identité ou acte de naissance : une de ces pièces suffit."
+    ]
+    assert (one.total, one.satisfied, one.not_needed) == (1, 1, lines[:2])

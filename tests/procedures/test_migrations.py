@@ -100,3 +100,84 @@ def test_the_changes_logged_before_take_the_day_they_happened(transactional_db):
         datetime.date(2025, 3, 20),
         datetime.date(2025, 4, 18),
     ]
+
+
+def _opened(apps, slug, lines):
+    entry = _entry(apps)
+    entry.slug = slug
+    entry.save()
+    procedure = apps.get_model("procedures", "Procedure").objects.create(
+        person_id=PersonFactory().pk,
+        procedure_type_id=entry.pk,
+        organisation_id=OrganisationFactory().pk,
+        requested_on="2025-03-03",
+    )
+    RequiredDocument = apps.get_model("procedures", "RequiredDocument")
+    return [RequiredDocument.objects.create(procedure_id=procedure.pk, **line).pk for line in lines]
+
+
+def test_the_lines_opened_before_take_what_the_catalogue_says_of_them(transactional_db):
+    apps = _migrate(("procedures", "0004_checklist_groups_and_situations"))
+    payslip = apps.get_model("documents", "Document").objects.create(
+        person_id=PersonFactory().pk, kind="bulletin_salaire"
+    )
+    registration = _opened(
+        apps,
+        "france-travail-inscription",
+        [
+            {"kind": "cni", "condition": "si vous êtes de nationalité française"},
+            {
+                "kind": "titre_sejour",
+                "condition": "si vous n'êtes pas de nationalité française : il doit vous "
+                "permettre de travailler",
+            },
+            {"kind": "bulletin_salaire", "condition": "si vous avez travaillé"},
+            {"kind": "rib", "condition": ""},
+        ],
+    )
+    linked = _opened(
+        apps,
+        "france-travail-actualisation",
+        [
+            {
+                "kind": "bulletin_salaire",
+                "condition": "si vous avez travaillé ce mois-ci",
+                "document_id": payslip.pk,
+            }
+        ],
+    )
+    # An entry the catalogue no longer holds: the former rule pairs the exact words.
+    former = _opened(
+        apps,
+        "une-demarche-retiree",
+        [
+            {"kind": "cni", "condition": "si vous êtes de nationalité française"},
+            {"kind": "titre_sejour", "condition": "si vous n'êtes pas de nationalité française"},
+            {"kind": "livret_famille", "condition": "si vous avez des enfants"},
+        ],
+    )
+    alone = _opened(
+        apps, "une-autre", [{"kind": "cni", "condition": "si vous êtes de nationalité française"}]
+    )
+
+    apps = _migrate(("procedures", "0005_checklist_lines_from_the_catalogue"))
+
+    lines = apps.get_model("procedures", "RequiredDocument").objects.in_bulk()
+
+    def marks(pk):
+        line = lines[pk]
+        return (line.group, line.conditional, line.concerned)
+
+    assert [marks(pk) for pk in registration] == [
+        ("identite", False, False),
+        ("identite", False, False),
+        ("", True, False),
+        ("", False, False),
+    ]
+    assert [marks(pk) for pk in linked] == [("", True, True)]
+    assert [marks(pk) for pk in former] == [
+        ("identite", False, False),
+        ("identite", False, False),
+        ("", False, False),
+    ]
+    assert [marks(pk) for pk in alone] == [("", False, False)]

@@ -340,14 +340,19 @@ def _document(person, state):
 
 def _checklists(person, draw):
     """Procedures with checklists drawn at random (with a fixed seed): several rows of a
-    condition, in any order, some marked not applicable, their documents in every state."""
+    condition, in any order, in groups or not, asked always or in a situation, some
+    marked not applicable or concerned, their documents in every state."""
     for _ in range(4):
         procedure = ProcedureFactory(person=person, requested_on=TODAY)
         for _ in range(draw.randint(0, 6)):
+            marked = draw.choice(["", "", "", "not applicable", "concerned"])
             RequiredDocumentFactory(
                 procedure=procedure,
                 condition=draw.choice(CONDITIONS),
-                not_applicable=draw.random() < 0.15,
+                group=draw.choice(["", "", "identite", "adresse"]),
+                conditional=draw.random() < 0.4,
+                not_applicable=marked == "not applicable",
+                concerned=marked == "concerned",
                 document=_document(person, draw.choice(DOCUMENT_STATES)),
             )
 
@@ -385,7 +390,12 @@ def files(organisation):
         [c for c in DataCategory.values if c != DataCategory.IDENTITY],
     ]
     for nationality in ["", *Nationality.values]:
-        for housing in [None, HousingStatus.SOCIAL_TENANT, HousingStatus.HOSTED]:
+        for housing in [
+            None,
+            HousingStatus.SOCIAL_TENANT,
+            HousingStatus.HOSTED,
+            HousingStatus.HOMELESS,
+        ]:
             for categories in consents:
                 person = PersonFactory(nationality=nationality)
                 if housing:
@@ -395,11 +405,18 @@ def files(organisation):
                 _checklists(person, draw)
     # The other of two alternatives valid, the nationality known to no reader.
     alternative = ProcedureFactory(requested_on=TODAY)
-    RequiredDocumentFactory(procedure=alternative, condition=FRENCH)
+    RequiredDocumentFactory(procedure=alternative, condition=FRENCH, group="identite")
     RequiredDocumentFactory(
         procedure=alternative,
         condition=NOT_FRENCH,
+        group="identite",
         document=_document(alternative.person, "valid"),
+    )
+    # Asked only in a situation nobody said applies.
+    RequiredDocumentFactory(
+        procedure=ProcedureFactory(requested_on=TODAY),
+        condition="si vous en avez un",
+        conditional=True,
     )
 
 
@@ -428,27 +445,58 @@ def test_it_finds_the_papers_missing_as_the_procedure_page_says_them(pro, reader
 @pytest.mark.parametrize(
     ("rows", "lacking"),
     [
-        # The first « if French » row goes with the first « if not French » one, the
-        # second with the second: whichever the order of the rows between them.
-        ([(FRENCH, "none"), (NOT_FRENCH, "none"), (FRENCH, "valid"), (NOT_FRENCH, "valid")], True),
-        ([(FRENCH, "none"), (FRENCH, "valid"), (NOT_FRENCH, "valid"), (NOT_FRENCH, "none")], False),
-        ([(NOT_FRENCH, "none"), (FRENCH, "valid")], False),
-        ([(FRENCH, "valid"), (NOT_FRENCH, "none"), (NOT_FRENCH, "none")], True),
-        ([(FRENCH, "expired"), (NOT_FRENCH, "issued later")], True),
-        # Marked not applicable: no longer one of two alternatives.
-        ([(FRENCH, "none"), (NOT_FRENCH, "valid", True)], True),
+        # One row of a group valid is enough, whichever the conditions of its rows.
+        (
+            [
+                (FRENCH, "none", "identite"),
+                (f"{NOT_FRENCH} : pour travailler", "valid", "identite"),
+            ],
+            False,
+        ),
+        ([(FRENCH, "none", "identite"), (NOT_FRENCH, "none", "identite")], True),
+        ([("", "none", "identite"), ("", "none", "identite"), ("", "valid", "identite")], False),
+        ([(FRENCH, "expired", "identite"), (NOT_FRENCH, "issued later", "identite")], True),
+        # Two groups: each needs one valid row of its own.
+        ([("", "valid", "identite"), ("", "none", "adresse"), ("", "none", "adresse")], True),
+        # Without a group, the rule's words make no alternative.
+        ([(FRENCH, "none", ""), (NOT_FRENCH, "valid", "")], True),
+        # Marked not applicable: no longer one of the alternatives.
+        ([(FRENCH, "none", "identite"), (NOT_FRENCH, "valid", "identite", "not applicable")], True),
+        # Asked in a situation: missing once the professional says the person is in it.
+        ([("si vous en avez un", "none", "", "conditional")], False),
+        ([("si vous en avez un", "none", "", "conditional", "concerned")], True),
     ],
 )
-def test_it_pairs_the_alternatives_as_the_procedure_page_does(pro, rows, lacking):
+def test_it_groups_the_alternatives_as_the_procedure_page_does(pro, rows, lacking):
     procedure = ProcedureFactory(requested_on=TODAY)
-    for condition, document, *not_applicable in rows:
+    for condition, document, group, *marks in rows:
         RequiredDocumentFactory(
             procedure=procedure,
             condition=condition,
-            not_applicable=bool(not_applicable),
+            group=group,
+            conditional="conditional" in marks,
+            concerned="concerned" in marks,
+            not_applicable="not applicable" in marks,
             document=_document(procedure.person, document),
         )
 
     found = procedure in Procedure.objects.with_missing_documents(pro, today=TODAY)
 
     assert found == _lacking_on_the_page(pro, procedure) == lacking
+
+
+def test_a_row_the_file_contradicts_does_not_stand_for_its_group(pro, person):
+    person.nationality = Nationality.FRENCH
+    person.save()
+    procedure = ProcedureFactory(person=person, requested_on=TODAY)
+    RequiredDocumentFactory(procedure=procedure, condition=FRENCH, group="identite")
+    RequiredDocumentFactory(
+        procedure=procedure,
+        condition=NOT_FRENCH,
+        group="identite",
+        document=_document(person, "valid"),
+    )
+
+    found = procedure in Procedure.objects.with_missing_documents(pro, today=TODAY)
+
+    assert found is _lacking_on_the_page(pro, procedure) is True

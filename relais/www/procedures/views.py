@@ -237,8 +237,11 @@ def _detail_context(
     missing = {item.pk for item in measure.missing}
     expired = {item.pk for item in measure.expired}
     not_needed = {item.pk for item in measure.not_needed}
-    other_of = {a.pk: b for a, b in measure.alternatives} | {
-        b.pk: a for a, b in measure.alternatives
+    conditional = {item.pk for item in measure.conditional}
+    others_of = {
+        item.pk: [other for other in unit if other != item]
+        for unit in measure.alternatives
+        for item in unit
     }
 
     readable = _document_categories(access)
@@ -284,6 +287,8 @@ def _detail_context(
                 if item.not_applicable
                 else "pas_necessaire"
                 if item.pk in not_needed
+                else "selon_situation"
+                if item.pk in conditional
                 else "expiree"
                 if item.pk in expired
                 else "manquante"
@@ -297,12 +302,15 @@ def _detail_context(
                     initial={"document": item.attached.pk if item.attached else None},
                 ),
                 "linkable": linkable,
-                # Why the line is not needed: the file says so, or its alternative is valid.
+                # Why the line is not needed: the file says so, or another of its group is
+                # valid.
                 "from_file": contradicted(item.condition, situation),
-                "alternative": other_of.get(item.pk)
-                if item.pk in other_of
-                and access.can(Action.VIEW, document_category(other_of[item.pk]))
-                else None,
+                # The other lines of its group the reader may read, one of which is enough.
+                "alternatives": [
+                    other
+                    for other in others_of.get(item.pk, [])
+                    if access.can(Action.VIEW, document_category(other))
+                ],
                 "not_applicable_form": bound.get(f"non-concerne-{item.pk}"),
             }
         )

@@ -225,7 +225,9 @@ def test_the_home_page_counts_two_papers_of_which_one_is_enough_once(lea, lea_cl
     procedure = ProcedureFactory(person=lea.person, due_on=timezone.localdate())
     procedure.checklist.all().delete()
     for kind, condition in (("cni", FRENCH), ("titre_sejour", NOT_FRENCH)):
-        RequiredDocument.objects.create(procedure=procedure, kind=kind, condition=condition)
+        RequiredDocument.objects.create(
+            procedure=procedure, kind=kind, condition=condition, group="identite"
+        )
 
     page = text_of(lea_client.get(reverse("portal:home")))
 

@@ -1,7 +1,8 @@
-"""The checklist counts what the person needs: a conditional line the file contradicts is
-not needed, the identity card « if French » and the residence permit « if not French »
-are alternatives while the nationality is unknown to the reader, and what the reader may
-not read of the file is never used, not even through the count."""
+"""The checklist counts what the person needs: a line the file contradicts is not needed,
+a line asked only in a situation counts once that situation is known to apply, the lines
+of a group (the identity card « if French », the residence permit « if not French ») are
+alternatives one of which is enough, and what the reader may not read of the file is
+never used, not even through the count."""
 
 import pytest
 from django.urls import reverse
@@ -20,9 +21,9 @@ from tests.www.procedures.conftest import actor_of
 pytestmark = pytest.mark.django_db
 
 PAPERS = [
-    {"kind": DocumentKind.CNI.value, "condition": FRENCH},
-    {"kind": DocumentKind.RESIDENCE_PERMIT.value, "condition": NOT_FRENCH},
-    {"kind": DocumentKind.DOMICILIATION.value, "condition": NO_STABLE_ADDRESS},
+    {"kind": DocumentKind.CNI.value, "condition": FRENCH, "group": "identite"},
+    {"kind": DocumentKind.RESIDENCE_PERMIT.value, "condition": NOT_FRENCH, "group": "identite"},
+    {"kind": DocumentKind.DOMICILIATION.value, "condition": NO_STABLE_ADDRESS, "conditional": True},
     {"kind": DocumentKind.TAX_NOTICE.value, "condition": ""},
 ]
 
@@ -48,6 +49,13 @@ def _detail(client, procedure):
     return client.get(url).content.decode()
 
 
+def _what_is_missing(page):
+    """The sentences of the « Ce qui manque » box."""
+    box = page[page.index("Ce qui manque</h4>") :]
+    box = box[: box.index("</ul>")]
+    return [item.split("</li>")[0] for item in box.split("<li>")[1:]]
+
+
 def _linked(procedure, kind):
     item = procedure.checklist.get(kind=kind)
     item.document = DocumentFactory(person=procedure.person, kind=kind)
@@ -59,12 +67,13 @@ def test_it_counts_one_identity_paper_when_the_nationality_is_not_known(referent
 
     page = _detail(referent_client, procedure)
 
-    assert "0 % des pièces réunies</strong> (0 sur 3" in page
-    assert page.count("une des deux pièces suffit") == 2
-    assert (
-        "Il manque : carte nationale d&#x27;identité (si vous êtes de nationalité française) "
-        "ou titre de séjour (si vous n&#x27;êtes pas de nationalité française)." in page
-    )
+    assert "0 % des pièces réunies</strong> (0 sur 2" in page
+    assert page.count("une des deux pièces suffit") == 3
+    assert _what_is_missing(page) == [
+        "Avis d&#x27;imposition.",
+        "Carte nationale d&#x27;identité ou titre de séjour : une des deux pièces suffit.",
+        "Selon la situation de la personne, peut-être : attestation d&#x27;élection de domicile.",
+    ]
 
 
 def test_one_of_the_two_identity_papers_is_enough(referent, referent_client):
@@ -73,9 +82,10 @@ def test_one_of_the_two_identity_papers_is_enough(referent, referent_client):
 
     page = _detail(referent_client, procedure)
 
-    assert "33 % des pièces réunies</strong> (1 sur 3" in page
+    assert "50 % des pièces réunies</strong> (1 sur 2" in page
     assert "l'autre pièce suffit" in page
-    assert "Il manque : carte" not in page
+    assert _what_is_missing(page)[:1] == ["Avis d&#x27;imposition."]
+    assert "Carte nationale" not in " ".join(_what_is_missing(page))
 
 
 def test_the_nationality_and_the_housing_in_the_file_decide(referent, referent_client):
@@ -87,46 +97,50 @@ def test_the_nationality_and_the_housing_in_the_file_decide(referent, referent_c
 
     assert "0 % des pièces réunies</strong> (0 sur 2" in page
     assert page.count("d'après le dossier") == 2
-    assert "titre de séjour (si" not in page
-    assert "attestation d&#x27;élection de domicile (si" not in page
+    assert _what_is_missing(page) == ["Carte nationale d&#x27;identité.", "Avis d&#x27;imposition."]
 
 
-def test_a_foreign_national_needs_the_residence_permit_only(referent, referent_client):
+def test_a_foreign_national_without_a_home_needs_the_permit_and_the_domiciliation(
+    referent, referent_client
+):
     procedure = _opened(referent, nationality=Nationality.NON_EU, housing=HousingStatus.HOMELESS)
 
     page = _detail(referent_client, procedure)
 
     assert "0 % des pièces réunies</strong> (0 sur 3" in page
-    assert "Il manque : titre de séjour (si vous n&#x27;êtes pas de nationalité française)." in page
-    assert "Il manque : attestation d&#x27;élection de domicile" in page
-    assert "Il manque : carte" not in page
+    assert _what_is_missing(page) == [
+        "Titre de séjour.",
+        "Attestation d&#x27;élection de domicile.",
+        "Avis d&#x27;imposition.",
+    ]
 
 
-def test_it_does_not_use_the_housing_the_reader_may_not_read(referent, referent_client):
+def test_a_situation_the_reader_may_not_read_is_left_to_see(referent, referent_client):
     without_housing = [c for c in DataCategory.values if c != DataCategory.HOUSING]
     procedure = _opened(
         referent,
         nationality=Nationality.FRENCH,
-        housing=HousingStatus.SOCIAL_TENANT,
+        housing=HousingStatus.HOMELESS,
         categories=without_housing,
     )
 
     page = _detail(referent_client, procedure)
 
-    assert "0 % des pièces réunies</strong> (0 sur 3" in page
-    assert "Il manque : attestation d&#x27;élection de domicile" in page
+    assert "0 % des pièces réunies</strong> (0 sur 2" in page
+    assert ">selon la situation<" in page
+    assert _what_is_missing(page)[-1] == (
+        "Selon la situation de la personne, peut-être : attestation d&#x27;élection de domicile."
+    )
 
 
 @pytest.mark.parametrize("url", ["procedures:mine", "procedures:person"])
 def test_the_lists_count_what_the_person_needs(referent, referent_client, url):
-    procedure = _opened(
-        referent, nationality=Nationality.FRENCH, housing=HousingStatus.SOCIAL_TENANT
-    )
+    procedure = _opened(referent, nationality=Nationality.FRENCH, housing=HousingStatus.HOMELESS)
     _linked(procedure, DocumentKind.CNI)
     hidden = _opened(
         referent,
         nationality=Nationality.FRENCH,
-        housing=HousingStatus.SOCIAL_TENANT,
+        housing=HousingStatus.HOMELESS,
         categories=[c for c in DataCategory.values if c != DataCategory.HOUSING],
     )
     _linked(hidden, DocumentKind.CNI)
@@ -134,9 +148,9 @@ def test_the_lists_count_what_the_person_needs(referent, referent_client, url):
 
     page = referent_client.get(reverse(url, args=args)).content.decode()
 
-    assert "50 %" in page and "(1 sur 2)" in page
+    assert "33 %" in page and "(1 sur 3)" in page
     if url == "procedures:mine":
-        assert "33 %" in page and "(1 sur 3)" in page
+        assert "50 %" in page and "(1 sur 2)" in page
 
 
 # « Avec des pièces manquantes »: the professionals' lists say missing what the
@@ -146,12 +160,10 @@ MISSING_PAPERS = {"etat": "ouvertes", "pieces_manquantes": "on"}
 WITHOUT_HOUSING = [c for c in DataCategory.values if c != DataCategory.HOUSING]
 
 
-def _complete_for_a_french_tenant(referent, **file):
+def _complete_for_a_french_national(referent, **file):
     """Complete as far as the file says: the identity card and the tax notice of a French
-    national who rents their home."""
-    procedure = _opened(
-        referent, nationality=Nationality.FRENCH, housing=HousingStatus.SOCIAL_TENANT, **file
-    )
+    national."""
+    procedure = _opened(referent, nationality=Nationality.FRENCH, **file)
     _linked(procedure, DocumentKind.CNI)
     _linked(procedure, DocumentKind.TAX_NOTICE)
     return procedure
@@ -167,13 +179,17 @@ def test_the_missing_papers_filter_lists_what_the_procedure_page_says_is_missing
 ):
     referent.role = Role.MANAGER
     referent.save()
-    complete = _complete_for_a_french_tenant(referent)
+    complete = _complete_for_a_french_national(referent, housing=HousingStatus.SOCIAL_TENANT)
     # The nationality unknown: the residence permit is enough.
     alternative = _opened(referent, housing=HousingStatus.SOCIAL_TENANT)
     _linked(alternative, DocumentKind.RESIDENCE_PERMIT)
     _linked(alternative, DocumentKind.TAX_NOTICE)
-    # The housing unreadable: the domiciliation certificate may be needed.
-    unknown_housing = _complete_for_a_french_tenant(referent, categories=WITHOUT_HOUSING)
+    # Without a home: the domiciliation certificate is needed.
+    homeless = _complete_for_a_french_national(referent, housing=HousingStatus.HOMELESS)
+    # The housing unreadable: the domiciliation certificate is only to see.
+    unknown_housing = _complete_for_a_french_national(
+        referent, housing=HousingStatus.HOMELESS, categories=WITHOUT_HOUSING
+    )
     # Neither the identity card nor the residence permit.
     neither = _opened(referent, housing=HousingStatus.SOCIAL_TENANT)
     _linked(neither, DocumentKind.TAX_NOTICE)
@@ -183,18 +199,22 @@ def test_the_missing_papers_filter_lists_what_the_procedure_page_says_is_missing
 
     assert _row(complete) not in listed
     assert _row(alternative) not in listed
-    assert _row(unknown_housing) in listed
+    assert _row(homeless) in listed
+    assert _row(unknown_housing) not in listed
     assert _row(neither) in listed
     assert "100 % des pièces réunies" in _detail(client, complete)
     assert "100 % des pièces réunies" in _detail(client, alternative)
-    assert "Il manque : attestation d&#x27;élection de domicile" in _detail(client, unknown_housing)
+    assert "100 % des pièces réunies" in _detail(client, unknown_housing)
+    assert _what_is_missing(_detail(client, homeless)) == [
+        "Attestation d&#x27;élection de domicile."
+    ]
 
 
 def test_the_missing_papers_filter_pages_what_is_missing(referent, referent_client):
     """Procedures complete for what their file says come first in the list's order: left
     out in the query, they leave the pages full and the next page's link right."""
     for _ in range(3):
-        _complete_for_a_french_tenant(referent)
+        _complete_for_a_french_national(referent, housing=HousingStatus.SOCIAL_TENANT)
     lacking = [_opened(referent) for _ in range(22)]
 
     first = referent_client.get(reverse("procedures:mine"), MISSING_PAPERS).content.decode()

@@ -236,7 +236,7 @@ def test_it_shows_the_dates_the_log_the_steps_and_the_checklist(referent_client,
         "Préparez vos papiers : la liste est plus bas.",
         "Carte nationale d&#x27;identité",
         "si vous êtes hébergé",
-        "Il manque : carte nationale d&#x27;identité.",
+        "<li>Carte nationale d&#x27;identité.</li>",
         reverse("documents:list", args=[person.pk]),
         "Passer à « En cours »",
         "Enregistrer l'étape 3",
@@ -535,7 +535,7 @@ def test_it_shows_an_expired_document_as_expired(referent_client, procedure, per
     text = referent_client.get(_detail(procedure)).content.decode()
 
     assert "fr-badge--error" in text and ">expirée<" in text
-    assert "n&#x27;est plus valable depuis le" in text
+    assert "Carte nationale d&#x27;identité : plus valable depuis le" in text
 
 
 def test_a_deleted_document_is_no_attachment(referent_client, procedure, person):
@@ -719,9 +719,9 @@ def test_it_does_not_tell_what_is_missing_in_health_without_the_health_category(
 
     assert "Une pièce de santé est à vérifier." in page
     assert "10 janvier 2025" not in page
-    assert "n&#x27;est plus valable" not in page
+    assert "plus valable" not in page
     assert "Une pièce de santé est à vérifier." in lacking_page
-    assert "Il manque : certificat médical" not in lacking_page
+    assert "Certificat médical" not in lacking_page
     for shown in (_checklist_table(page), _checklist_table(lacking_page)):
         assert "Pièce non consultable avec votre accès" in shown
         for hidden in ("Certificat médical", "maladie longue", "expirée", "valide", "manquante"):
@@ -729,9 +729,7 @@ def test_it_does_not_tell_what_is_missing_in_health_without_the_health_category(
         assert "une pièce est rattachée" not in shown
     assert "Certificat médical" in _checklist_table(health_reader)
     assert 'fr-badge--error">expirée' in _checklist_table(health_reader)
-    assert "Votre certificat médical n&#x27;est plus valable depuis le 10 janvier 2025" in (
-        health_reader
-    )
+    assert "Certificat médical : plus valable depuis le 10 janvier 2025" in health_reader
 
 
 def test_it_shows_a_document_by_its_own_category(
@@ -774,6 +772,54 @@ def test_it_marks_a_conditional_document_not_applicable_and_back(referent_client
     referent_client.post(_url("not_applicable", procedure, item.pk), {"not_applicable": "non"})
 
     assert not _proof_of_address(procedure).not_applicable
+
+
+def _with_a_passport_if_any(procedure):
+    return RequiredDocument.objects.create(
+        procedure=procedure,
+        kind=DocumentKind.PASSPORT,
+        condition="si vous en avez un",
+        conditional=True,
+    )
+
+
+def test_a_document_of_a_situation_counts_once_the_person_is_said_concerned(
+    referent_client, procedure
+):
+    passport = _with_a_passport_if_any(procedure)
+    unknown = referent_client.get(_detail(procedure)).content.decode()
+
+    referent_client.post(_url("not_applicable", procedure, passport.pk), {"not_applicable": "non"})
+    concerned = referent_client.get(_detail(procedure)).content.decode()
+    referent_client.post(_url("not_applicable", procedure, passport.pk), {"not_applicable": "oui"})
+    not_concerned = referent_client.get(_detail(procedure)).content.decode()
+
+    assert "(0 sur 2" in unknown
+    assert ">selon la situation<" in unknown
+    assert "Selon la situation de la personne, peut-être : passeport." in unknown
+    assert "La personne est concernée<span" in unknown and "Non concerné(e)<span" in unknown
+    assert "(0 sur 3" in concerned
+    assert "<li>Passeport.</li>" in concerned
+    assert 'La personne est concernée<span class="fr-sr-only"> par Passeport' not in concerned
+    assert "(0 sur 2" in not_concerned
+    row = RequiredDocument.objects.get(pk=passport.pk)
+    assert (row.not_applicable, row.concerned) == (True, False)
+    event = AuditEvent.objects.filter(action=AuditAction.PROCEDURE_UPDATED).order_by("seq").first()
+    assert event.details["concernee"] is True
+
+
+def test_linking_a_document_of_a_situation_says_the_person_is_concerned(
+    referent_client, procedure, person
+):
+    passport = _with_a_passport_if_any(procedure)
+    document = DocumentFactory(person=person, kind=DocumentKind.PASSPORT)
+
+    referent_client.post(
+        _url("link", procedure, passport.pk), {f"piece-{passport.pk}-document": document.pk}
+    )
+
+    assert RequiredDocument.objects.get(pk=passport.pk).concerned
+    assert "(1 sur 3" in referent_client.get(_detail(procedure)).content.decode()
 
 
 @pytest.mark.parametrize("value", ["oui", "peut-etre"])
