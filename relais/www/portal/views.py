@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -50,12 +51,13 @@ from relais.portability.services import export_prepare
 from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
 from relais.procedures.checklist import Situation, housing_status, situation_of
-from relais.procedures.measures import Completeness, completeness
+from relais.procedures.measures import Completeness, completeness, state_on
 from relais.procedures.models import (
     BEFORE_SUBMISSION,
     OPEN_STATUSES,
     Procedure,
     ProcedureStatus,
+    RequiredDocument,
 )
 from relais.www.documents.views import safe_filename, version_response
 from relais.www.forms import posted_id
@@ -124,25 +126,79 @@ def _documents(person: Person) -> list[Document]:
     return documents
 
 
-def _missing_sentences(result: Completeness) -> list[str]:
-    """What is missing, in the person's language. The procedures' own sentences
-    (`missing_in_plain_words`) are French only; these say the same from the same measure."""
-    sentences = []
-    for item in result.missing:
-        kind = words.say(words.DOCUMENT_KINDS, item.kind)
-        if item.condition:
-            sentence = conditional_escape(_("Il manque : %(kind)s %(condition)s."))
-            condition = readable.in_french(f"({item.condition})")
-            values = {"kind": conditional_escape(kind), "condition": condition}
-            sentences.append(mark_safe(sentence % values))  # noqa: S308 (every part escaped)
+class Paper(NamedTuple):
+    """A paper to bring, in the person's words: one paper, or a choice of papers one of
+    which is enough."""
+
+    text: str
+    choices: list[str]
+
+
+def _joined(pattern: str, **values: str) -> str:
+    """`pattern` filled with the paper's words in the person's language and the
+    catalogue's, in French only: every part escaped."""
+    escaped = {name: conditional_escape(value) for name, value in values.items()}
+    return mark_safe(conditional_escape(pattern) % escaped)  # noqa: S308 (every part escaped)
+
+
+def _paper(item: RequiredDocument, day: date) -> str:
+    """« Photo d'identité : de moins de 6 mois », « Passeport (plus valable) »."""
+    kind = words.say(words.DOCUMENT_KINDS, item.kind)
+    if state_on(item, day) == "expired":
+        kind = _("%(kind)s (plus valable)") % {"kind": kind}
+    if not item.condition:
+        return kind
+    return _joined(
+        _("%(kind)s : %(condition)s"), kind=kind, condition=readable.in_french(item.condition)
+    )
+
+
+def _papers_missing(result: Completeness) -> list[Paper]:
+    """What is missing, in the person's language: each paper, and each choice of papers
+    one of which is enough, once. The procedures' own sentences
+    (`missing_in_plain_words`) are for the professional, in French; these say the same
+    from the same measure."""
+    lacking = [*result.missing, *result.expired]
+    grouped = {
+        item.pk: unit
+        for unit in result.alternatives
+        if all(member in lacking for member in unit)
+        for item in unit
+    }
+    papers: list[Paper] = []
+    said: set[int] = set()
+    for item in sorted(lacking, key=lambda line: line.pk):
+        if item.pk in said:
+            continue
+        unit = grouped.get(item.pk)
+        if unit is not None:
+            said.update(member.pk for member in unit)
+            choices = [_paper(member, result.day) for member in unit]
+            papers.append(Paper(_("Un seul de ces papiers suffit :"), choices))
+        elif item in result.expired:
+            kind = words.say(words.DOCUMENT_KINDS, item.kind)
+            papers.append(
+                Paper(
+                    _("%(kind)s n'est plus valable : il en faut un nouveau.") % {"kind": kind}, []
+                )
+            )
         else:
-            sentences.append(_("Il manque : %(kind)s.") % {"kind": kind})
-    for item in result.expired:
-        sentences.append(
-            _("%(kind)s n'est plus valable : il en faut un nouveau.")
-            % {"kind": words.say(words.DOCUMENT_KINDS, item.kind)}
+            papers.append(Paper(_paper(item, result.day), []))
+    return papers
+
+
+def _papers_to_see(result: Completeness) -> list[str]:
+    """The papers asked only in a situation nobody said is the person's, not brought:
+    « Si vous en avez un : Passeport »."""
+    return [
+        _joined(
+            _("%(condition)s : %(kind)s"),
+            condition=readable.in_french(capfirst(item.condition)),
+            kind=words.say(words.DOCUMENT_KINDS, item.kind),
         )
-    return sentences
+        for item in result.conditional
+        if state_on(item, result.day) != "valid"
+    ]
 
 
 def _next_step(procedure: Procedure) -> str:
@@ -215,7 +271,8 @@ def _procedures(person: Person) -> list[Procedure]:
         procedure.next_step = _next_step(procedure)  # type: ignore[attr-defined]
         procedure.what_happens_now = _what_happens_now(procedure, result)  # type: ignore[attr-defined]
         to_gather = procedure.status in BEFORE_SUBMISSION
-        procedure.missing = _missing_sentences(result) if to_gather else []  # type: ignore[attr-defined]
+        procedure.missing = _papers_missing(result) if to_gather else []  # type: ignore[attr-defined]
+        procedure.to_see = _papers_to_see(result) if to_gather else []  # type: ignore[attr-defined]
         # Nothing asked is not "every paper is there": the line is left out.
         procedure.complete = result.total > 0 and result.is_complete  # type: ignore[attr-defined]
     return procedures

@@ -481,8 +481,7 @@ def test_the_procedures_say_the_status_the_next_step_and_what_is_missing(lea, le
     assert "On s'en occupe" in page
     assert "Allez sur le site de la CAF." in page  # step 1 done, step 2 next
     assert (
-        'Il manque : Justificatif de domicile <span lang="fr" dir="ltr">(si vous êtes hébergé)'
-        "</span>." in page
+        'Justificatif de domicile : <span lang="fr" dir="ltr">si vous êtes hébergé</span>' in page
     )
 
 
@@ -493,7 +492,7 @@ def test_the_procedures_ask_only_for_the_papers_the_persons_file_says_they_need(
 
     page = text_of(lea_client.get(reverse("portal:procedures")))
 
-    assert "Il manque : Carte d'identité" in page
+    assert "<li>Carte d'identité : " in page
     assert "Titre de séjour" not in page
 
 
@@ -502,9 +501,7 @@ def test_the_catalogues_french_words_are_marked_as_french_in_english(lea, lea_cl
 
     page = text_of(lea_client.get(reverse("portal:procedures")))
 
-    assert (
-        'Missing: Proof of address <span lang="fr" dir="ltr">(si vous êtes hébergé)</span>' in page
-    )
+    assert 'Proof of address: <span lang="fr" dir="ltr">si vous êtes hébergé</span>' in page
     assert '<span lang="fr" dir="ltr">Allez sur le site de la CAF.</span>' in page
 
 

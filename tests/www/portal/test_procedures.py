@@ -44,8 +44,8 @@ def text_of(response) -> str:
 def _item(page: str, title: str) -> str:
     """The part of « Mes démarches » about one procedure."""
     start = page.index(title)
-    end = page.find("</li>", start)
-    return page[start:end]
+    end = page.find('<h2 class="fr-h4"', start)
+    return page[start:end] if end != -1 else page[start:]
 
 
 # While the organisme studies the request, there is no step to do.
@@ -137,3 +137,118 @@ def test_what_happens_now_is_said_in_english_and_arabic(person, referent, person
     assert "You have nothing to do for now." in english
     assert "The answer usually comes in 2 days." in english
     assert "عادةً يصل الرد خلال يومين (2)." in arabic
+
+
+# What is missing, said once, in the person's words.
+
+
+def _to_do(person, referent, papers, title="Faire ou refaire sa carte d'identité"):
+    procedure = ProcedureFactory(
+        person=person,
+        organisation=referent.organisation,
+        procedure_type=ProcedureTypeFactory(title=title),
+        status=ProcedureStatus.IN_PROGRESS,
+    )
+    for paper in papers:
+        procedure.checklist.create(**paper)
+    return procedure
+
+
+def test_papers_of_a_situation_are_said_apart_and_not_counted(person, referent, person_client):
+    _to_do(
+        person,
+        referent,
+        [
+            {"kind": "photo_identite", "condition": "de moins de 6 mois"},
+            {"kind": "passeport", "condition": "si vous en avez un", "conditional": True},
+            {
+                "kind": "acte_naissance",
+                "condition": "seulement si la mairie vous le demande",
+                "conditional": True,
+            },
+        ],
+    )
+
+    page = _item(text_of(person_client.get(reverse("portal:procedures"))), "carte d'identité")
+    home = text_of(person_client.get(reverse("portal:home")))
+
+    missing = page[page.index("Ce qui manque :") : page.index("Selon votre situation")]
+    assert page.count("Ce qui manque") == 1
+    assert "Il manque" not in page
+    assert 'Photo d\'identité : <span lang="fr" dir="ltr">de moins de 6 mois</span>' in missing
+    assert "Passeport" not in missing
+    assert "Selon votre situation, il faut peut-être aussi :" in page
+    assert '<span lang="fr" dir="ltr">Si vous en avez un</span> : Passeport' in page
+    assert (
+        '<span lang="fr" dir="ltr">Seulement si la mairie vous le demande</span> : '
+        "Acte de naissance" in page
+    )
+    assert "il manque 1 papier" in home
+
+
+def test_one_of_two_papers_is_said_once_with_each_choice(person, referent, person_client):
+    _to_do(
+        person,
+        referent,
+        [
+            {
+                "kind": "cni",
+                "condition": "si vous êtes de nationalité française",
+                "group": "identite",
+            },
+            {
+                "kind": "titre_sejour",
+                "condition": "si vous n'êtes pas de nationalité française : il doit vous "
+                "permettre de travailler",
+                "group": "identite",
+            },
+            {"kind": "rib"},
+        ],
+        title="S'inscrire à France Travail",
+    )
+
+    page = _item(text_of(person_client.get(reverse("portal:procedures"))), "France Travail")
+    home = text_of(person_client.get(reverse("portal:home")))
+
+    assert page.count("Un seul de ces papiers suffit :") == 1
+    choices = page[page.index("Un seul de ces papiers suffit :") :]
+    choices = choices[: choices.index("</ul>")]
+    assert choices.count("<li>") == 2
+    assert "Carte d'identité : " in choices and "Titre de séjour : " in choices
+    assert "<li>RIB (coordonnées de banque)</li>" in page
+    assert "il manque 2 papiers" in home
+
+
+def test_a_condition_is_not_put_in_brackets(person, referent, person_client):
+    _to_do(
+        person,
+        referent,
+        [{"kind": "justificatif_ressources", "condition": "pour une autre ressource (pension)"}],
+    )
+
+    page = _item(text_of(person_client.get(reverse("portal:procedures"))), "carte d'identité")
+
+    assert (
+        'Justificatif de revenus : <span lang="fr" dir="ltr">pour une autre ressource '
+        "(pension)</span>" in page
+    )
+    assert "))" not in page
+
+
+def test_a_choice_of_papers_is_said_in_english(person, referent, person_client):
+    _to_do(
+        person,
+        referent,
+        [
+            {"kind": "cni", "group": "identite"},
+            {"kind": "passeport", "group": "identite"},
+            {"kind": "passeport", "condition": "si vous en avez un", "conditional": True},
+        ],
+    )
+    person_client.post(reverse("portal:language"), {"language": "en"})
+
+    page = text_of(person_client.get(reverse("portal:procedures")))
+
+    assert "Only one of these documents is needed:" in page
+    assert "Depending on your situation, you may also need:" in page
+    assert '<span lang="fr" dir="ltr">Si vous en avez un</span>: Passport' in page
