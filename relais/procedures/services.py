@@ -13,6 +13,7 @@ procedure itself (`next_due_on`), and the daily task opens the next occurrence f
   (an appeal that ends in a grant sets it again).
 """
 
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +32,7 @@ from relais.persons.models import Person, PersonStatus
 from relais.persons.services import contact_record
 from relais.procedures.measures import add_months, completeness
 from relais.procedures.models import (
+    BEFORE_SUBMISSION,
     TRANSITIONS,
     Autonomy,
     Procedure,
@@ -157,6 +159,7 @@ def _open(
                 "precedente": previous.pk if previous else None,
             },
         )
+        checklist_fill(person=person, by=by, procedure=procedure)
     return procedure
 
 
@@ -484,6 +487,60 @@ def checklist_link(
             details={"type": item.kind, "piece": document.pk},
         )
     return item
+
+
+def checklist_fill(
+    *, person: Person, by: Actor, procedure: Procedure | None = None
+) -> list[RequiredDocument]:
+    """Attach to the lines with no document (or a deleted one) of the person's procedures
+    still gathering their papers — or of `procedure` alone — the person's document of the
+    kind each asks, when exactly one is valid today: a paper already in the file is not
+    missing. Journalled as a link, marked automatic; the professional sees it and may
+    change it. Left alone: an « autre pièce » line (any paper may be one), the paper of
+    someone else, a line marked not concerned, and a kind asked by two lines of one
+    procedure, which would not say which paper goes where."""
+    today = timezone.localdate()
+    procedures = Procedure.objects.filter(person_id=person.pk, status__in=BEFORE_SUBMISSION)
+    if procedure is not None:
+        procedures = procedures.filter(pk=procedure.pk)
+    checklists = list(
+        RequiredDocument.objects.filter(procedure__in=procedures).select_related(
+            "document", "procedure__procedure_type", "procedure__person"
+        )
+    )
+    asked = Counter((line.procedure_id, line.kind) for line in checklists)
+    lines = [
+        line
+        for line in checklists
+        if line.attached is None
+        and not line.not_applicable
+        and not line.someone_else
+        and line.kind != DocumentKind.OTHER
+        and asked[(line.procedure_id, line.kind)] == 1
+    ]
+    if not lines:
+        return []
+    valid: dict[str, list[Document]] = {}
+    for document in Document.objects.filter(
+        person_id=person.pk, kind__in={line.kind for line in lines}
+    ).present():
+        if document.is_valid_on(today):
+            valid.setdefault(document.kind, []).append(document)
+    filled = [line for line in lines if len(valid.get(line.kind, [])) == 1]
+    if not filled:
+        return []
+    with transaction.atomic():
+        for line in filled:
+            line.document = valid[line.kind][0]
+        RequiredDocument.objects.bulk_update(filled, ["document"])
+        for line in filled:
+            _record(
+                AuditAction.PROCEDURE_DOCUMENT_LINKED,
+                procedure=line.procedure,
+                by=by,
+                details={"type": line.kind, "piece": line.document_id, "automatique": True},
+            )
+    return filled
 
 
 def checklist_mark_not_applicable(

@@ -19,6 +19,7 @@ from relais.procedures.models import (
     RequiredDocument,
 )
 from relais.procedures.services import (
+    checklist_fill,
     checklist_link,
     checklist_mark_not_applicable,
     procedure_open,
@@ -695,3 +696,125 @@ def test_a_step_is_not_recorded_without_its_journal_row(actor, procedure):
         procedure_step_record(procedure=procedure, step_index=0, autonomy="seule", by=actor)
 
     assert not ProcedureStep.objects.exists()
+
+
+# The person's papers already in the file join the lines that ask for them.
+
+TODAY = timezone.localdate()
+
+
+def _papers(person):
+    """A valid identity card and domiciliation, an expired passport, a deleted photo,
+    two proofs of address, and a tax notice."""
+    return {
+        "cni": DocumentFactory(person=person, kind="cni"),
+        "attestation_domiciliation": DocumentFactory(
+            person=person, kind="attestation_domiciliation"
+        ),
+        "passeport": DocumentFactory(
+            person=person, kind="passeport", expires_on=TODAY - datetime.timedelta(days=1)
+        ),
+        "photo_identite": DocumentFactory(
+            person=person, kind="photo_identite", deleted_at=timezone.now()
+        ),
+        "justificatif_domicile": [
+            DocumentFactory(person=person, kind="justificatif_domicile") for _ in range(2)
+        ],
+        "avis_imposition": DocumentFactory(person=person, kind="avis_imposition"),
+        "autre": DocumentFactory(person=person, kind="autre"),
+    }
+
+
+def _lines(*pieces):
+    return [{"kind": kind, "condition": "", **marks} for kind, marks in pieces]
+
+
+def test_opening_attaches_the_one_valid_paper_of_each_kind(actor, person, organisation):
+    papers = _papers(person)
+    procedure_type = ProcedureTypeFactory(
+        required_documents=_lines(
+            ("cni", {"conditional": True, "condition": "l'ancienne carte, si vous la renouvelez"}),
+            ("attestation_domiciliation", {"group": "adresse"}),
+            ("justificatif_domicile", {"group": "adresse"}),
+            ("passeport", {}),
+            ("photo_identite", {}),
+            ("autre", {}),
+            ("avis_imposition", {"someone_else": True}),
+        )
+    )
+
+    procedure = procedure_open(
+        person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+    )
+
+    attached = dict(procedure.checklist.values_list("kind", "document_id"))
+    assert attached == {
+        "cni": papers["cni"].pk,
+        "attestation_domiciliation": papers["attestation_domiciliation"].pk,
+        # Two fit: the professional chooses.
+        "justificatif_domicile": None,
+        "passeport": None,
+        "photo_identite": None,
+        "autre": None,
+        # The parents' tax notice is not the person's.
+        "avis_imposition": None,
+    }
+    events = _events(AuditAction.PROCEDURE_DOCUMENT_LINKED).order_by("seq")
+    assert [(e.details["type"], e.details["automatique"]) for e in events] == [
+        ("cni", True),
+        ("attestation_domiciliation", True),
+    ]
+    assert {e.actor_id for e in events} == {actor.user_id}
+    # A paper of a situation taken from the file says nothing of the situation.
+    assert not procedure.checklist.get(kind="cni").concerned
+
+
+def test_a_kind_asked_by_two_lines_is_left_to_the_professional(actor, person, organisation):
+    DocumentFactory(person=person, kind="cni")
+    procedure_type = ProcedureTypeFactory(
+        required_documents=_lines(("cni", {}), ("cni", {"condition": "celle de votre parent"}))
+    )
+
+    procedure = procedure_open(
+        person=person, procedure_type=procedure_type, organisation=organisation, by=actor
+    )
+
+    assert list(procedure.checklist.values_list("document_id", flat=True)) == [None, None]
+
+
+def test_a_paper_added_joins_the_procedures_still_gathering_theirs(actor, person, organisation):
+    gathering, submitted = (
+        procedure_open(
+            person=person,
+            procedure_type=ProcedureTypeFactory(
+                required_documents=_lines(("cni", {}), ("rib", {}), ("avis_imposition", {}))
+            ),
+            organisation=organisation,
+            by=actor,
+        )
+        for _ in range(2)
+    )
+    Procedure.objects.filter(pk=submitted.pk).update(
+        status=ProcedureStatus.SUBMITTED, submitted_on=TODAY
+    )
+    rib = DocumentFactory(person=person, kind="rib")
+    gathering.checklist.filter(kind="rib").update(document=rib)
+    old_notice = DocumentFactory(person=person, kind="avis_imposition", deleted_at=timezone.now())
+    gathering.checklist.filter(kind="avis_imposition").update(document=old_notice)
+    card, notice = (
+        DocumentFactory(person=person, kind=kind) for kind in ("cni", "avis_imposition")
+    )
+    DocumentFactory(person=person, kind="rib")
+
+    filled = checklist_fill(person=person, by=actor)
+
+    assert {line.kind for line in filled} == {"cni", "avis_imposition"}
+    assert dict(gathering.checklist.values_list("kind", "document_id")) == {
+        "cni": card.pk,
+        # Linked already: a second RIB changes nothing.
+        "rib": rib.pk,
+        # Its paper deleted: the new one takes its place.
+        "avis_imposition": notice.pk,
+    }
+    # Submitted: its checklist is what the organisme received.
+    assert set(submitted.checklist.values_list("document_id", flat=True)) == {None}

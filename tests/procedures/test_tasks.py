@@ -724,8 +724,9 @@ def test_the_daily_command_can_hand_the_work_to_the_queue():
 # procedure it acts on.
 RENEWAL_LIST = 2
 # The lock with the consent read again, the next occurrence and the file looked up again,
-# then the opening: its checks, its rows and its journal row.
-RENEWAL_EACH = 25
+# then the opening: its checks, its rows and its journal row, and the checklist with the
+# person's papers of the kinds it asks, which fill its lines (none here).
+RENEWAL_EACH = 27
 REMINDER_LIST = 2
 # The claim (savepoint, update, release, and the lock before the update on PostgreSQL),
 # then the journal row.

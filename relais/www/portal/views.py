@@ -50,6 +50,7 @@ from relais.portability import readable, words
 from relais.portability.services import export_prepare
 from relais.portability.snapshot import file_data
 from relais.portal.sessions import person_actor
+from relais.procedures import services as procedure_services
 from relais.procedures.checklist import Situation, housing_status, situation_of
 from relais.procedures.measures import Completeness, completeness, state_on
 from relais.procedures.models import (
@@ -426,6 +427,8 @@ def document_add(request: HttpRequest) -> HttpResponse:
                 ),
             )
         else:
+            # The paper joins the procedures that ask for it and have none.
+            procedure_services.checklist_fill(person=person, by=person_actor(request))
             messages.success(request, _("Votre papier est enregistré."))
             return redirect("portal:documents")
     status = 400 if request.method == "POST" else 200

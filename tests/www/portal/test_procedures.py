@@ -3,6 +3,7 @@ a step to do only while there is one, what happens while the organisme studies t
 request, and the papers missing counted as the professional's page counts them."""
 
 import html
+import io
 from datetime import timedelta
 
 import pytest
@@ -10,12 +11,20 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from relais.procedures.models import ProcedureStatus
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent
+from relais.portal.sessions import PERSON_ACTOR_LABEL
+from relais.procedures.catalogue import load_catalogue
+from relais.procedures.models import ProcedureStatus, ProcedureType
+from relais.procedures.services import procedure_open
+from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import ConsentFactory, PersonFactory
+from tests.portability.builders import pdf_bytes
 from tests.portal.factories import PersonAccountFactory
 from tests.portal.helpers import log_in_person
-from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
+from tests.procedures.factories import DocumentFactory, ProcedureFactory, ProcedureTypeFactory
+from tests.www.procedures.conftest import actor_of
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +261,54 @@ def test_a_choice_of_papers_is_said_in_english(person, referent, person_client):
     assert "Only one of these documents is needed:" in page
     assert "Depending on your situation, you may also need:" in page
     assert '<span lang="fr" dir="ltr">Si vous en avez un</span>: Passport' in page
+
+
+# The papers already in « Mes papiers » are not missing.
+
+
+def test_the_papers_in_the_file_are_not_said_missing(person, referent, person_client):
+    load_catalogue()
+    card = DocumentFactory(person=person, kind="cni", title="carte recto verso")
+    DocumentFactory(person=person, kind="attestation_domiciliation")
+    procedure = procedure_open(
+        person=person,
+        procedure_type=ProcedureType.objects.get(slug="carte-identite"),
+        organisation=referent.organisation,
+        by=actor_of(referent),
+    )
+
+    home = text_of(person_client.get(reverse("portal:home")))
+    page = _item(text_of(person_client.get(reverse("portal:procedures"))), "carte d'identité")
+    professional = text_of(
+        log_in(Client(), referent.user, referent).get(
+            reverse("procedures:detail", args=[person.pk, procedure.pk])
+        )
+    )
+
+    assert "il manque 1 papier" in home
+    missing = page[page.index("Ce qui manque :") : page.index("Selon votre situation")]
+    assert "Photo d'identité" in missing
+    assert "Carte d'identité" not in missing
+    assert "domiciliation" not in missing
+    assert "Carte d'identité" not in page[page.index("Selon votre situation") :]
+    assert "50 % des pièces réunies</strong> (1 sur 2" in professional
+    assert "Carte nationale d'identité — carte recto verso" in professional
+    assert f'<option value="{card.pk}" selected>' in professional
+
+
+def test_a_paper_the_person_adds_joins_the_procedure_that_asks_for_it(
+    person, referent, person_client
+):
+    procedure = _to_do(person, referent, [{"kind": "rib"}, {"kind": "photo_identite"}])
+    handle = io.BytesIO(pdf_bytes())
+    handle.name = "rib.pdf"
+
+    response = person_client.post(reverse("portal:document_add"), {"kind": "rib", "files": handle})
+
+    assert response.status_code == 302
+    assert procedure.checklist.get(kind="rib").document.kind == "rib"
+    page = _item(text_of(person_client.get(reverse("portal:procedures"))), "carte d'identité")
+    assert "RIB" not in page
+    assert "Photo d'identité" in page
+    event = AuditEvent.objects.get(action=AuditAction.PROCEDURE_DOCUMENT_LINKED)
+    assert (event.actor_label, event.details["automatique"]) == (PERSON_ACTOR_LABEL, True)
