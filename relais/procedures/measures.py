@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from relais.documents.models import category_of
+from relais.documents.models import DocumentKind, category_of
 from relais.persons.categories import DataCategory
 from relais.procedures.checklist import UNKNOWN, Situation, applies, contradicted, units
 from relais.procedures.models import (
@@ -175,6 +175,14 @@ _UNREADABLE = {
 }
 
 
+def _described(item: RequiredDocument) -> str:
+    """The kind of paper, and for an « autre pièce » what the catalogue says it is."""
+    label = item.get_kind_display()
+    if item.kind == DocumentKind.OTHER and item.condition:
+        return f"{label} : {item.condition}"
+    return label
+
+
 def _one_of(unit: Iterable[RequiredDocument]) -> str:
     """« Carte nationale d'identité ou titre de séjour »."""
     labels = [item.get_kind_display() for item in unit]
@@ -205,7 +213,7 @@ def missing_in_plain_words(
     grouped = {item.pk for unit in unmet for item in unit}
     for item in result.missing:
         if item.pk not in grouped and shown(document_category(item)):
-            sentences.append(f"{item.get_kind_display()}.")
+            sentences.append(f"{_described(item)}.")
     for unit in unmet:
         unreadable = [
             document_category(item)

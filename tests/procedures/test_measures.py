@@ -529,3 +529,11 @@ def test_a_group_of_three_counts_once_and_one_of_them_is_enough():
         "Passeport ou carte nationale d'identité ou acte de naissance : une de ces pièces suffit."
     ]
     assert (one.total, one.satisfied, one.not_needed) == (1, 1, lines[:2])
+
+
+def test_an_other_paper_is_named_by_what_the_catalogue_says_it_is():
+    item = RequiredDocumentFactory(kind=DocumentKind.OTHER, condition="le timbre fiscal")
+
+    sentences = missing_in_plain_words(completeness(item.procedure, on=DAY))
+
+    assert sentences == ["Autre pièce : le timbre fiscal."]

@@ -40,7 +40,7 @@ from relais.consent import services as consent_services
 from relais.consent.models import Block, BreakGlassGrant, Consent, ConsentMethod
 from relais.documents import antivirus, validation, vault
 from relais.documents import services as document_services
-from relais.documents.models import Document
+from relais.documents.models import Document, DocumentKind
 from relais.documents.validation import MAX_PHOTOS
 from relais.organisations.models import Membership, Profession
 from relais.persons.categories import DataCategory
@@ -142,16 +142,24 @@ def _joined(pattern: str, **values: str) -> str:
     return mark_safe(conditional_escape(pattern) % escaped)  # noqa: S308 (every part escaped)
 
 
+def _described(item: RequiredDocument) -> str | None:
+    """An « autre papier » line is named by its condition alone: « Le timbre fiscal »."""
+    if item.kind == DocumentKind.OTHER and item.condition:
+        return readable.in_french(capfirst(item.condition))
+    return None
+
+
 def _paper(item: RequiredDocument, day: date) -> str:
     """« Photo d'identité : de moins de 6 mois », « Passeport (plus valable) »."""
     kind = words.say(words.DOCUMENT_KINDS, item.kind)
+    paper = _described(item) or kind
+    if item.condition and paper is kind:
+        paper = _joined(
+            _("%(kind)s : %(condition)s"), kind=kind, condition=readable.in_french(item.condition)
+        )
     if state_on(item, day) == "expired":
-        kind = _("%(kind)s (plus valable)") % {"kind": kind}
-    if not item.condition:
-        return kind
-    return _joined(
-        _("%(kind)s : %(condition)s"), kind=kind, condition=readable.in_french(item.condition)
-    )
+        paper = _joined(_("%(kind)s (plus valable)"), kind=paper)
+    return paper
 
 
 def _papers_missing(result: Completeness) -> list[Paper]:
@@ -177,12 +185,9 @@ def _papers_missing(result: Completeness) -> list[Paper]:
             choices = [_paper(member, result.day) for member in unit]
             papers.append(Paper(_("Un seul de ces papiers suffit :"), choices))
         elif item in result.expired:
-            kind = words.say(words.DOCUMENT_KINDS, item.kind)
-            papers.append(
-                Paper(
-                    _("%(kind)s n'est plus valable : il en faut un nouveau.") % {"kind": kind}, []
-                )
-            )
+            kind = _described(item) or words.say(words.DOCUMENT_KINDS, item.kind)
+            sentence = _("%(kind)s n'est plus valable : il en faut un nouveau.")
+            papers.append(Paper(_joined(sentence, kind=kind), []))
         else:
             papers.append(Paper(_paper(item, result.day), []))
     return papers
@@ -192,7 +197,8 @@ def _papers_to_see(result: Completeness) -> list[str]:
     """The papers asked only in a situation nobody said is the person's, not brought:
     « Si vous en avez un : Passeport »."""
     return [
-        _joined(
+        _described(item)
+        or _joined(
             _("%(condition)s : %(kind)s"),
             condition=readable.in_french(capfirst(item.condition)),
             kind=words.say(words.DOCUMENT_KINDS, item.kind),

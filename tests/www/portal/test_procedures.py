@@ -312,3 +312,27 @@ def test_a_paper_the_person_adds_joins_the_procedure_that_asks_for_it(
     assert "Photo d'identité" in page
     event = AuditEvent.objects.get(action=AuditAction.PROCEDURE_DOCUMENT_LINKED)
     assert (event.actor_label, event.details["automatique"]) == (PERSON_ACTOR_LABEL, True)
+
+
+def test_an_other_paper_is_named_by_what_the_catalogue_says_it_is(person, referent, person_client):
+    _to_do(
+        person,
+        referent,
+        [
+            {"kind": "autre", "condition": "le timbre fiscal"},
+            {
+                "kind": "autre",
+                "condition": "le récépissé de déclaration de vol, en cas de vol",
+                "conditional": True,
+            },
+        ],
+    )
+
+    page = _item(text_of(person_client.get(reverse("portal:procedures"))), "carte d'identité")
+
+    assert '<li><span lang="fr" dir="ltr">Le timbre fiscal</span></li>' in page
+    assert (
+        '<li><span lang="fr" dir="ltr">Le récépissé de déclaration de vol, en cas de vol</span>'
+        "</li>" in page
+    )
+    assert "Autre papier" not in page
