@@ -568,7 +568,7 @@ def checklist_mark_not_applicable(
             by=by,
             object_type="piece_demandee",
             object_id=item.pk,
-            details={"type": item.kind, "non_concernee": not_applicable, "concernee": concerned},
+            details={"type": item.kind, "non_concernee": not_applicable},
         )
     return item
 

@@ -804,8 +804,8 @@ def test_a_document_of_a_situation_counts_once_the_person_is_said_concerned(
     assert "(0 sur 2" in not_concerned
     row = RequiredDocument.objects.get(pk=passport.pk)
     assert (row.not_applicable, row.concerned) == (True, False)
-    event = AuditEvent.objects.filter(action=AuditAction.PROCEDURE_UPDATED).order_by("seq").first()
-    assert event.details["concernee"] is True
+    events = AuditEvent.objects.filter(action=AuditAction.PROCEDURE_UPDATED).order_by("seq")
+    assert [event.details["non_concernee"] for event in events] == [False, True]
 
 
 def test_linking_a_document_of_a_situation_says_the_person_is_concerned(
