@@ -26,10 +26,35 @@ def _relabel(form: forms.Form, name: str, label: str) -> None:
     form[name].label = label
 
 
+class PageForm(DsfrBaseForm):
+    """A form of the procedure's page, which is long: the form may stand far down it.
+    Refused, its summary of errors is at the top of the page (procedures/_refused.html),
+    the only one to take the focus; the form itself shows, above its fields, what refuses
+    it as a whole."""
+
+    template_name = "procedures/_page_form.html"
+
+    @property
+    def whole_form_errors(self) -> list[str]:
+        """What refuses the form as a whole, and the errors of its hidden fields: their
+        value is carried by a button or the page, there is no field to lead to."""
+        errors = list(self.non_field_errors())
+        for field in self.hidden_fields():
+            errors += field.errors
+        return errors
+
+
 class OpenForm(DsfrBaseForm):
     """Open a procedure for the person from the catalogue, grouped by theme."""
 
-    procedure_type = forms.TypedChoiceField(label="Démarche du catalogue", coerce=int)
+    procedure_type = forms.TypedChoiceField(
+        label="Démarche du catalogue",
+        coerce=int,
+        error_messages={
+            "required": "Choisissez la démarche à ouvrir.",
+            "invalid_choice": "Cette démarche n'est plus proposée : choisissez-en une autre.",
+        },
+    )
     due_on = DayField(
         label="À faire avant le",
         required=False,
@@ -56,11 +81,27 @@ class OpenForm(DsfrBaseForm):
         return self.types[self.cleaned_data["procedure_type"]]
 
 
-class MoveForm(DsfrBaseForm):
-    """A move of the state machine that needs no decision details."""
+class MoveForm(PageForm):
+    """A move of the state machine that needs no decision details. The new state is the
+    button pressed (« Passer à … »), hence a hidden field."""
 
-    to_status = forms.ChoiceField(label="Nouvel état")
-    on = DayField(label="Le", initial=_today)
+    to_status = forms.ChoiceField(
+        label="Nouvel état",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choisissez le nouvel état de la démarche.",
+            "invalid_choice": "Cette démarche ne peut pas passer à cet état : elle a peut-être "
+            "changé depuis l'ouverture de la page. Choisissez parmi les états proposés.",
+        },
+    )
+    # Not in the future: a deposit is then judged on its own day before it is asked to
+    # confirm, and the service would refuse it anyway.
+    on = DayField(
+        label="Date du changement",
+        initial=_today,
+        years_ahead=0,
+        error_messages={"required": "Indiquez la date du changement."},
+    )
     comment = forms.CharField(
         label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
     )
@@ -72,8 +113,11 @@ class MoveForm(DsfrBaseForm):
         ]
 
 
-class GrantForm(DsfrBaseForm):
-    on = DayField(label="Décision reçue le", initial=_today)
+_DECISION_DAY = {"required": "Indiquez le jour où la décision a été reçue."}
+
+
+class GrantForm(PageForm):
+    on = DayField(label="Décision reçue le", initial=_today, error_messages=_DECISION_DAY)
     amount_granted = forms.DecimalField(
         label="Montant accordé (€ par mois)",
         required=False,
@@ -88,8 +132,8 @@ class GrantForm(DsfrBaseForm):
     )
 
 
-class RefusalForm(DsfrBaseForm):
-    on = DayField(label="Décision reçue le", initial=_today)
+class RefusalForm(PageForm):
+    on = DayField(label="Décision reçue le", initial=_today, error_messages=_DECISION_DAY)
     refusal_reason = forms.CharField(
         label="Motif du refus",
         max_length=1000,
@@ -102,7 +146,7 @@ class RefusalForm(DsfrBaseForm):
     )
 
 
-class StepForm(DsfrBaseForm):
+class StepForm(PageForm):
     """How one step of the catalogue entry was done: the autonomy measure."""
 
     autonomy = forms.ChoiceField(
@@ -117,7 +161,11 @@ class StepForm(DsfrBaseForm):
         max_length=300,
         help_text="Obligatoire si vous avez fait l'étape à sa place.",
     )
-    done_on = DayField(label="Fait le", initial=_today)
+    done_on = DayField(
+        label="Fait le",
+        initial=_today,
+        error_messages={"required": "Indiquez le jour où l'étape a été faite."},
+    )
 
     def __init__(self, *args: Any, number: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,11 +182,18 @@ class StepForm(DsfrBaseForm):
         return cleaned
 
 
-class LinkForm(DsfrBaseForm):
+class LinkForm(PageForm):
     """Link one checklist line to a document of the person's vault, or unlink it."""
 
     document = forms.TypedChoiceField(
-        label="Pièce du dossier", coerce=int, empty_value=None, required=False
+        label="Pièce du dossier",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        error_messages={
+            "invalid_choice": "Cette pièce n'est plus proposée : elle a peut-être été "
+            "supprimée. Choisissez-en une autre dans la liste."
+        },
     )
 
     def __init__(
@@ -165,10 +220,13 @@ class LinkForm(DsfrBaseForm):
         return None if chosen is None else self.documents[chosen]
 
 
-class NotApplicableForm(DsfrBaseForm):
+class NotApplicableForm(PageForm):
+    """Carried by the button « Non concerné(e) » or « La personne est concernée »."""
+
     not_applicable = forms.TypedChoiceField(
         choices=[("oui", "oui"), ("non", "non")],
         coerce=lambda value: value == "oui",
+        widget=forms.HiddenInput,
         error_messages={
             "required": "Indiquez si la personne est concernée par cette pièce.",
             "invalid_choice": "Indiquez si la personne est concernée par cette pièce.",
@@ -176,10 +234,11 @@ class NotApplicableForm(DsfrBaseForm):
     )
 
 
-class DatesForm(DsfrBaseForm):
+class DatesForm(PageForm):
     requested_on = DayField(
         label="Demandée le",
         help_text="Le jour où la personne a demandé de l'aide pour cette démarche.",
+        error_messages={"required": "Indiquez le jour où la personne a demandé de l'aide."},
     )
     due_on = DayField(
         label="À faire avant le",

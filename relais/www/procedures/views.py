@@ -180,7 +180,8 @@ def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
             return redirect("procedures:detail", person_id=person_id, procedure_id=procedure.pk)
     # The refused form comes back on the page of the person's procedures: a read too.
     record_view(request, access, PROCEDURES)
-    return render(request, "procedures/person.html", _person_context(access, form), status=400)
+    context = _person_context(access, form) | {"form": form}
+    return render(request, "procedures/person.html", context, status=400)
 
 
 # One procedure.
@@ -361,11 +362,12 @@ def _detail_page(
     bound: dict[str, Form] | None = None,
     *,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The procedure's page, journalled as a read of the procedures and of the categories
     of the checklist lines it shows and of the documents it offers — after a refused form
     too, which shows the file again."""
-    context = _detail_context(access, procedure, bound)
+    context = _detail_context(access, procedure, bound) | (extra or {})
     for category in (PROCEDURES, *context["documents_categories"]):
         record_view(request, access, category)
     return render(request, "procedures/detail.html", context, status=status)
@@ -383,8 +385,21 @@ def _refused(
     procedure: Procedure,
     prefix: str,
     form: Form,
+    heading: str,
 ) -> HttpResponse:
-    return _detail_page(request, pro, access, procedure, {prefix: form}, status=400)
+    """The page again with the refused form in place of its empty one, and at the top the
+    summary of its errors under `heading`, which says what was not recorded. As `form`,
+    it also gives the page's title its « Erreur — »."""
+    refused = {"heading": heading, "anchor": f"{prefix}-erreurs"}
+    return _detail_page(
+        request,
+        pro,
+        access,
+        procedure,
+        {prefix: form},
+        status=400,
+        extra={"form": form, "refused": refused},
+    )
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -409,6 +424,13 @@ def _attempt(form: Form, call: Callable[[], object]) -> bool:
 
 def _back(procedure: Procedure) -> HttpResponse:
     return redirect("procedures:detail", person_id=procedure.person_id, procedure_id=procedure.pk)
+
+
+_UNRECORDED = {
+    "etat": "Le changement d'état n'est pas enregistré",
+    "accord": "L'accord n'est pas enregistré",
+    "refus": "Le refus n'est pas enregistré",
+}
 
 
 @require_POST
@@ -454,7 +476,9 @@ def procedure_transition(request: HttpRequest, person_id: int, procedure_id: int
         label = ProcedureStatus(fields["to_status"]).label
         messages.success(request, f"La démarche est passée à l'état « {label} ».")
         return _back(procedure)
-    return _refused(request, pro, access, _procedure(access, procedure_id), chosen, form)
+    return _refused(
+        request, pro, access, _procedure(access, procedure_id), chosen, form, _UNRECORDED[chosen]
+    )
 
 
 @require_POST
@@ -480,7 +504,15 @@ def procedure_step(
     ):
         messages.success(request, f"L'étape {step_index + 1} est enregistrée.")
         return _back(procedure)
-    return _refused(request, pro, access, procedure, prefix, form)
+    return _refused(
+        request,
+        pro,
+        access,
+        procedure,
+        prefix,
+        form,
+        f"L'étape {step_index + 1} n'est pas enregistrée",
+    )
 
 
 def _requirement(procedure: Procedure, requirement_id: int) -> RequiredDocument:
@@ -523,7 +555,8 @@ def checklist_link(
         else:
             messages.success(request, f"La pièce « {item} » est rattachée à la démarche.")
         return _back(procedure)
-    return _refused(request, pro, access, procedure, prefix, form)
+    heading = f"La pièce pour « {item} » n'est pas enregistrée"
+    return _refused(request, pro, access, procedure, prefix, form, heading)
 
 
 @require_POST
@@ -544,7 +577,8 @@ def checklist_not_applicable(
     ):
         messages.success(request, f"La liste des pièces est mise à jour : « {item} ».")
         return _back(procedure)
-    return _refused(request, pro, access, procedure, f"non-concerne-{item.pk}", form)
+    heading = f"La liste des pièces n'est pas mise à jour pour « {item} »"
+    return _refused(request, pro, access, procedure, f"non-concerne-{item.pk}", form, heading)
 
 
 @require_POST
@@ -560,7 +594,15 @@ def procedure_update(request: HttpRequest, person_id: int, procedure_id: int) ->
     ):
         messages.success(request, "Les dates de la démarche sont enregistrées.")
         return _back(procedure)
-    return _refused(request, pro, access, _procedure(access, procedure_id), "dates", form)
+    return _refused(
+        request,
+        pro,
+        access,
+        _procedure(access, procedure_id),
+        "dates",
+        form,
+        "Les dates ne sont pas enregistrées",
+    )
 
 
 # Lists across files.
