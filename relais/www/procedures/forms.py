@@ -247,6 +247,20 @@ class DatesForm(PageForm):
     )
 
 
+def _days(**kwargs: Any) -> forms.IntegerField:
+    """A number of days of a list's filter."""
+    return forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=3650,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"),
+            "Écrivez un nombre de jours entre 0 et 3650, par exemple 15.",
+        ),
+        **kwargs,
+    )
+
+
 class FilterForm(DsfrBaseForm):
     """The filters of the cross-file lists, read from the query string."""
 
@@ -259,20 +273,16 @@ class FilterForm(DsfrBaseForm):
             *ProcedureStatus.choices,
         ],
     )
-    echeance = forms.IntegerField(
-        label="Échéance dans les N jours",
-        required=False,
-        min_value=0,
-        max_value=3650,
-        help_text="Par exemple 15.",
+    echeance = _days(
+        label="Échéance dans combien de jours au plus ?",
+        help_text="Par exemple 15 : les démarches à déposer dans les 15 prochains jours, et "
+        "celles dont l'échéance est passée.",
     )
     pieces_manquantes = forms.BooleanField(label="Avec des pièces manquantes", required=False)
-    attente = forms.IntegerField(
-        label="En attente de réponse depuis plus de N jours",
-        required=False,
-        min_value=0,
-        max_value=3650,
-        help_text="Par exemple 30, le délai au-delà duquel relancer l'organisme.",
+    attente = _days(
+        label="En attente de réponse depuis combien de jours au moins ?",
+        help_text="Par exemple 30 : les démarches déposées depuis 30 jours ou plus et "
+        "toujours sans réponse, pour relancer l'organisme.",
     )
     page = page_field()
 
@@ -294,23 +304,42 @@ def steps_from_text(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+_WEB_ADDRESS = "Écrivez une adresse web complète, par exemple https://www.service-public.fr/…"
+
+
 class CatalogueEntryForm(DsfrBaseForm):
-    title = forms.CharField(label="Intitulé", max_length=150)
+    title = forms.CharField(
+        label="Intitulé",
+        max_length=150,
+        error_messages={"required": "Écrivez l'intitulé de la démarche."},
+    )
     summary = forms.CharField(
         label="En quelques mots (facile à lire)",
         max_length=400,
         widget=forms.Textarea({"rows": 3}),
+        error_messages={"required": "Écrivez en quelques mots à quoi sert la démarche."},
     )
     steps = forms.CharField(
         label="Étapes",
         widget=forms.Textarea({"rows": 8}),
         help_text="Une étape par ligne, de 2 à 12 étapes : une idée par phrase.",
+        error_messages={"required": "Écrivez les étapes de la démarche, une par ligne."},
     )
     info_url = forms.URLField(
-        label="Page d'information officielle", max_length=300, assume_scheme="https"
+        label="Page d'information officielle",
+        max_length=300,
+        assume_scheme="https",
+        error_messages={
+            "required": "Indiquez l'adresse de la page d'information officielle.",
+            "invalid": _WEB_ADDRESS,
+        },
     )
     online_url = forms.URLField(
-        label="Service en ligne", max_length=300, required=False, assume_scheme="https"
+        label="Service en ligne",
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        error_messages={"invalid": _WEB_ADDRESS},
     )
     processing_days = forms.IntegerField(
         label="Délai habituel (jours)", required=False, min_value=1
@@ -326,7 +355,11 @@ class CatalogueEntryForm(DsfrBaseForm):
         help_text="Son nom dans l'estimation des droits : rsa, aide_logement, css…",
         error_messages={"invalid": "Lettres minuscules et « _ » seulement."},
     )
-    verified_on = DayField(label="Vérifié le", years_ahead=0)
+    verified_on = DayField(
+        label="Vérifié le",
+        years_ahead=0,
+        error_messages={"required": "Indiquez le jour où la fiche a été vérifiée."},
+    )
     is_active = forms.BooleanField(label="Proposée aux professionnels", required=False)
 
     def clean_steps(self) -> list[str]:
