@@ -827,7 +827,9 @@ def catalogue_edit(request: HttpRequest, slug: str) -> HttpResponse:
         "verified_on": entry.verified_on,
         "is_active": entry.is_active,
     }
-    form = forms.CatalogueEntryForm(request.POST or None, initial=initial)
+    form = forms.CatalogueEntryForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     if (
         request.method == "POST"
         and form.is_valid()

@@ -9,6 +9,7 @@ from django import forms as django_forms
 from django.urls import reverse
 from django.utils import translation
 
+from relais.procedures.models import ProcedureType
 from relais.www.procedures import forms
 from tests.procedures.factories import ProcedureTypeFactory
 
@@ -78,3 +79,14 @@ def test_an_empty_catalogue_entry_says_what_to_write(pilot_client):
     ):
         assert message in text
     assert "Ce champ est obligatoire" not in text
+
+
+def test_a_catalogue_entry_sent_with_nothing_is_refused_with_its_errors(pilot_client):
+    """A POST with no field at all is a form sent empty, not a page to show afresh."""
+    entry = ProcedureTypeFactory()
+
+    response = pilot_client.post(reverse("procedures:catalogue_edit", args=[entry.slug]), {})
+
+    assert response.status_code == 400
+    assert "Écrivez l&#x27;intitulé de la démarche." in response.content.decode()
+    assert ProcedureType.objects.get(pk=entry.pk).version == entry.version
