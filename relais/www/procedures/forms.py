@@ -105,6 +105,8 @@ class MoveForm(PageForm):
     comment = forms.CharField(
         label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
     )
+    # Sent by « Déposer quand même »: the deposit of an incomplete file, confirmed.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, allowed: Iterable[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

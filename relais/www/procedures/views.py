@@ -426,6 +426,39 @@ def _back(procedure: Procedure) -> HttpResponse:
     return redirect("procedures:detail", person_id=procedure.person_id, procedure_id=procedure.pk)
 
 
+def _incomplete_deposit(
+    request: HttpRequest, access: FileAccess, procedure: Procedure, form: forms.MoveForm
+) -> HttpResponse | None:
+    """A deposit with papers still missing on its day is asked to be confirmed first,
+    naming them: the organisme may refuse an incomplete file. Nothing is recorded until
+    « Déposer quand même » sends the move again, confirmed. None when nothing is missing."""
+    prefetch_related_objects(
+        [procedure],
+        Prefetch("checklist", queryset=RequiredDocument.objects.select_related("document")),
+    )
+    checklist = list(procedure.checklist.all())
+    on = form.cleaned_data["on"]
+    measure = completeness(procedure, on=on, situation=_situation(access, checklist))
+    if measure.is_complete:
+        return None
+    readable = _document_categories(access)
+    # The page names the missing papers it may name: a read of their categories.
+    named = {document_category(item) for item in (*measure.missing, *measure.expired)}
+    for category in (PROCEDURES, *sorted(named & set(readable))):
+        record_view(request, access, category)
+    context = file_context(access, PROCEDURES)
+    context |= {
+        "title": f"Dépôt d'un dossier incomplet — {context['title']}",
+        "procedure": procedure,
+        "measure": measure,
+        "missing": missing_in_plain_words(measure, readable_categories=readable),
+        "to_status": ProcedureStatus.SUBMITTED.value,
+        "on": on,
+        "comment": form.cleaned_data["comment"],
+    }
+    return render(request, "procedures/confirm_deposit.html", context)
+
+
 _UNRECORDED = {
     "etat": "Le changement d'état n'est pas enregistré",
     "accord": "L'accord n'est pas enregistré",
@@ -463,6 +496,14 @@ def procedure_transition(request: HttpRequest, person_id: int, procedure_id: int
         )
         valid = form.is_valid()
         fields = {"to_status": form.cleaned_data.get("to_status")} if valid else {}
+        if (
+            valid
+            and fields["to_status"] == ProcedureStatus.SUBMITTED
+            and not form.cleaned_data["confirmed"]
+        ):
+            confirmation = _incomplete_deposit(request, access, procedure, form)
+            if confirmation is not None:
+                return confirmation
     if valid and _attempt(
         form,
         lambda: services.procedure_transition(
