@@ -2,6 +2,7 @@
 nothing half-written; a damaged blob never delivered."""
 
 import hashlib
+import html
 import io
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,7 +23,7 @@ from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from relais.documents import services
 from relais.documents.models import Document, DocumentVersion
-from relais.documents.validation import UploadRefused
+from relais.documents.validation import EMPTY_FILE, UploadRefused
 from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person
@@ -589,3 +590,29 @@ def test_two_uploads_at_once_store_the_document_once(transactional_db, person):
 
     assert Document.objects.count() == 1
     assert not stored_files()
+
+
+def test_an_empty_file_is_refused_with_the_vault_s_own_words(referent_client, person):
+    uploaded = referent_client.post(
+        reverse("documents:upload", args=[person.pk]),
+        {"kind": "avis_imposition", "files": upload_file("vide.pdf", b"")},
+    )
+
+    text = html.unescape(uploaded.content.decode())
+    assert uploaded.status_code == 400
+    assert EMPTY_FILE in text
+    assert "Le fichier soumis est vide." not in text
+    assert not Document.objects.exists()
+
+
+def test_an_empty_file_replaces_nothing_and_says_why(referent_client, person):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+
+    replaced = _replace(referent_client, person, document, {"files": upload_file("vide.pdf", b"")})
+
+    text = html.unescape(replaced.content.decode())
+    assert replaced.status_code == 400
+    assert EMPTY_FILE in text
+    assert "Le fichier soumis est vide." not in text
+    assert document.versions.count() == 1

@@ -6,7 +6,7 @@ from django.conf import settings
 from dsfr.forms import DsfrBaseForm
 
 from relais.documents.models import DocumentKind
-from relais.documents.validation import MAX_PHOTOS, in_megabytes
+from relais.documents.validation import EMPTY_FILE, MAX_PHOTOS, in_megabytes
 from relais.www.forms import DayField
 
 
@@ -16,6 +16,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     """One file, or several photos of the same document (assembled into one PDF)."""
+
+    # Django's own words (« Le fichier soumis est vide. ») would come before the vault's.
+    default_error_messages = {"empty": EMPTY_FILE}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
