@@ -102,8 +102,15 @@ def _stored(content: CleanFile) -> Iterator[vault.StoredBlob]:
 
 
 def _version(
-    document: Document, number: int, content: CleanFile, blob: vault.StoredBlob, by_id: int | None
+    document: Document,
+    number: int,
+    content: CleanFile,
+    blob: vault.StoredBlob,
+    *,
+    uploaded_by_id: int | None,
+    by: Actor,
 ) -> DocumentVersion:
+    """The new current version, with the document's dates."""
     return DocumentVersion.objects.create(
         document=document,
         number=number,
@@ -114,8 +121,27 @@ def _version(
         extension=content.extension,
         wrapped_key=blob.wrapped_key,
         scan_status=ScanStatus.CLEAN if settings.RELAIS_CLAMD_SOCKET else ScanStatus.NOT_SCANNED,
-        uploaded_by_id=by_id,
+        issued_on=document.issued_on,
+        expires_on=document.expires_on,
+        uploaded_by_id=uploaded_by_id,
+        organisation_id=by.organisation_id,
     )
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dates_changed(
+    document: Document, issued_on: date | None, expires_on: date | None
+) -> dict[str, str | None]:
+    """The journal's record of the dates that change, each before and after."""
+    changed: dict[str, str | None] = {}
+    for field, new in (("issued_on", issued_on), ("expires_on", expires_on)):
+        old = getattr(document, field)
+        if old != new:
+            changed[f"{field}_avant"], changed[field] = _day(old), _day(new)
+    return changed
 
 
 def document_upload(
@@ -160,7 +186,7 @@ def document_upload(
                 "du dossier."
             )
         document.save()
-        version = _version(document, 1, content, blob, uploaded_by_id)
+        version = _version(document, 1, content, blob, uploaded_by_id=uploaded_by_id, by=by)
         record_on_file(
             AuditAction.DOCUMENT_UPLOADED,
             person=person,
@@ -174,11 +200,20 @@ def document_upload(
 
 
 def document_replace(
-    *, document: Document, files: list[UploadedFile], uploaded_by_id: int | None, by: Actor
+    *,
+    document: Document,
+    files: list[UploadedFile],
+    issued_on: date | None,
+    expires_on: date | None,
+    uploaded_by_id: int | None,
+    by: Actor,
 ) -> DocumentVersion:
-    """A new version; the previous ones stay in the history."""
+    """A new version, with the dates of the new paper, which become the document's (the
+    usual validity proposed as at an upload); the previous ones stay in the history."""
     if document.deleted_at is not None:
         raise ValidationError("Cette pièce a été supprimée.")
+    expires_on = expires_on or default_expiry(document.kind, issued_on)
+    _check_dates(issued_on, expires_on)
     content = _prepare(files)
     _check_quota(document.person, len(content.content))
     with _stored(content) as blob:
@@ -187,18 +222,34 @@ def document_replace(
         locked = Document.objects.select_for_update().get(pk=document.pk)
         if locked.deleted_at is not None:
             raise UploadRefused("Cette pièce a été supprimée entre-temps.")
+        changed = _dates_changed(locked, issued_on, expires_on)
+        locked.issued_on, locked.expires_on = issued_on, expires_on
+        locked.save(update_fields=["issued_on", "expires_on"])
         last = locked.versions.aggregate(last=Max("number"))["last"] or 0
-        version = _version(locked, last + 1, content, blob, uploaded_by_id)
+        version = _version(locked, last + 1, content, blob, uploaded_by_id=uploaded_by_id, by=by)
         record_on_file(
             AuditAction.DOCUMENT_REPLACED,
             person=document.person,
             by=by,
-            category=category_of(document.kind),
+            category=category_of(locked.kind),
             object_type="piece",
             object_id=document.pk,
-            details={"version": version.number, "taille": version.size},
+            details={
+                "type": locked.kind,
+                "version": version.number,
+                "taille": version.size,
+                **changed,
+            },
         )
+    document.issued_on, document.expires_on = issued_on, expires_on
     return version
+
+
+def _check_dates(issued_on: date | None, expires_on: date | None) -> None:
+    if issued_on and expires_on and expires_on < issued_on:
+        raise ValidationError(
+            {"expires_on": "La date de fin de validité doit suivre la date de délivrance."}
+        )
 
 
 def document_delete(*, document: Document, by: Actor) -> None:

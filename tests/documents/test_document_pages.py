@@ -468,6 +468,8 @@ def test_a_deletion_or_a_replacement_racing_a_deletion_changes_nothing(referent_
         services.document_replace(
             document=seen_before,
             files=[SimpleUploadedFile("nouvel-avis.pdf", pdf_bytes(), "application/pdf")],
+            issued_on=None,
+            expires_on=None,
             uploaded_by_id=None,
             by=SYSTEM,
         )
@@ -497,7 +499,7 @@ def test_a_refused_replacement_comes_back_with_its_error(referent_client, person
 
     text = response.content.decode()
     assert response.status_code == 400
-    assert "La pièce « Avis d&#x27;imposition » n&#x27;a pas été remplacée" in text
+    assert "Remplacer la pièce « Avis d&#x27;imposition »" in text
     assert message in text
     assert document.versions.count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.DOCUMENT_REPLACED).exists()

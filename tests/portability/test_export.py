@@ -343,6 +343,8 @@ def test_it_says_that_a_replaced_paper_is_given_in_its_last_version_only(built):
     document_replace(
         document=rib,
         files=[SimpleUploadedFile("rib.png", png_bytes(color="red"), content_type="image/png")],
+        issued_on=None,
+        expires_on=None,
         uploaded_by_id=None,
         by=PERSON,
     )

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
 from relais.consent.access import FileAccess, readable_categories_by_person, visible_persons
@@ -60,8 +60,8 @@ def _list_context(
     refusal: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """The documents the professional may read, each category shown journaled, with
-    `form` refused or an empty one; `refusal` names a document whose replacement or
-    deletion was refused, and why."""
+    `form` refused or an empty one; `refusal` names a document whose deletion was
+    refused, and why."""
     categories = _readable_categories(access)
     for category in categories:
         record_view(request, access, category)  # type: ignore[arg-type]
@@ -79,12 +79,39 @@ def _list_context(
     return file_context(access, "pieces") | {
         "documents": documents,
         "form": form or UploadForm(kinds=kinds),
-        "replace_form": ReplaceForm(),
         "today": today,
         "soon": today + timedelta(days=30),
         "can_upload": bool(kinds),
         "refusal": refusal,
     }
+
+
+def _document_page(
+    request: HttpRequest,
+    access: FileAccess,
+    document: Document,
+    template: str,
+    page: str,
+    status: int = 200,
+    **context: object,
+) -> HttpResponse:
+    """A page about one document, which it names: a read of its category, journaled."""
+    record_view(request, access, document.category)
+    today = timezone.localdate()
+    return render(
+        request,
+        template,
+        file_context(access, "pieces")
+        | {
+            "title": f"{page} — dossier n° {access.person.pk}",
+            "document": document,
+            "version": document.versions.order_by("-number").first(),
+            "today": today,
+            "soon": today + timedelta(days=30),
+        }
+        | context,
+        status=status,
+    )
 
 
 def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
@@ -169,32 +196,42 @@ def _refused(request: HttpRequest, access: FileAccess, refusal: dict[str, object
     return render(request, "documents/list.html", context, status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """A new version of a document, with the dates of the new paper."""
     pro, access = _file_with_documents(request, person_id)
     document = _document(access, document_id, Action.EDIT)
-    form = ReplaceForm(request.POST, request.FILES)
-    if form.is_valid():
+    posted = request.method == "POST"
+    form = ReplaceForm(request.POST, request.FILES) if posted else ReplaceForm()
+    if posted and form.is_valid():
+        data = form.cleaned_data
         try:
             services.document_replace(
                 document=document,
-                files=form.cleaned_data["files"],
+                files=data["files"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
                 uploaded_by_id=pro.user_id,  # type: ignore[attr-defined]
                 by=actor_for(request),
             )
         except services.REFUSALS as refusal:
             form.add_error("files", str(refusal))
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
             messages.success(
                 request, "La nouvelle version est enregistrée ; l'ancienne reste dans l'historique."
             )
             return redirect("documents:list", person_id=person_id)
-    refusal = {
-        "document": document,
-        "failure": "n'a pas été remplacée",
-        "errors": form["files"].errors,
-    }
-    return _refused(request, access, refusal)
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/replace.html",
+        "Remplacer une pièce",
+        status=400 if posted else 200,
+        form=form,
+    )
 
 
 @require_POST
