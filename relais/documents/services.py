@@ -21,6 +21,7 @@ from relais.documents import antivirus, vault
 from relais.documents.models import (
     DEFAULT_VALIDITY_MONTHS,
     Document,
+    DocumentKind,
     DocumentVersion,
     DocumentVersionQuerySet,
     ScanStatus,
@@ -35,8 +36,10 @@ from relais.documents.validation import (
     clean_upload,
     photos_to_pdf,
 )
+from relais.persons.categories import DataCategory
 from relais.persons.models import Person
 from relais.persons.services import Rotation, record_on_file, rotation_record
+from relais.procedures.models import RequiredDocument
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +252,69 @@ def _check_dates(issued_on: date | None, expires_on: date | None) -> None:
     if issued_on and expires_on and expires_on < issued_on:
         raise ValidationError(
             {"expires_on": "La date de fin de validité doit suivre la date de délivrance."}
+        )
+
+
+def document_update(
+    *, document: Document, kind: str, issued_on: date | None, expires_on: date | None, by: Actor
+) -> bool:
+    """Correct a document's type, or the dates of its current version, which are the
+    document's; the journal row records what changed, before and after. False when
+    nothing changes."""
+    _check_dates(issued_on, expires_on)
+    with transaction.atomic():
+        # Read again under lock: a replacement or a deletion may have come meanwhile.
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.deleted_at is not None:
+            raise ValidationError("Cette pièce a été supprimée entre-temps.")
+        changed = _dates_changed(locked, issued_on, expires_on)
+        if kind != locked.kind:
+            _check_checklists_accept(locked, kind)
+            changed = {"type_avant": locked.kind, **changed}
+        if not changed:
+            return False
+        categories = {category_of(locked.kind), category_of(kind)}
+        locked.kind, locked.issued_on, locked.expires_on = kind, issued_on, expires_on
+        locked.full_clean()
+        locked.save(update_fields=["kind", "issued_on", "expires_on"])
+        current = locked.versions.order_by("-number").values_list("pk", flat=True)[:1]
+        DocumentVersion.objects.filter(pk__in=list(current)).update(
+            issued_on=issued_on, expires_on=expires_on
+        )
+        record_on_file(
+            AuditAction.DOCUMENT_UPDATED,
+            person=locked.person,
+            by=by,
+            # A health document's former or new type is read with the health category.
+            category=DataCategory.HEALTH
+            if DataCategory.HEALTH in categories
+            else DataCategory.DOCUMENTS,
+            object_type="piece",
+            object_id=locked.pk,
+            details={"type": kind, **changed},
+        )
+    document.kind, document.issued_on, document.expires_on = kind, issued_on, expires_on
+    return True
+
+
+def _check_checklists_accept(document: Document, kind: str) -> None:
+    """A document linked to a checklist line is of the kind it asks for, or « autre »
+    (procedures.services.checklist_link): its type may not change to another one."""
+    if kind == DocumentKind.OTHER:
+        return
+    asked = (
+        RequiredDocument.objects.filter(document_id=document.pk)
+        .exclude(kind=kind)
+        .values_list("kind", flat=True)
+        .first()
+    )
+    if asked is not None:
+        raise ValidationError(
+            {
+                "kind": f"Cette pièce sert de « {DocumentKind(asked).label} » dans une "
+                "démarche : son type ne peut pas devenir un autre. Détachez-la d'abord de "
+                "cette démarche, ou ajoutez la bonne pièce à part."
+            }
         )
 
 

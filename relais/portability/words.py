@@ -197,6 +197,7 @@ HISTORY_ACTIONS: dict[str, Promise] = {
     AuditAction.DOCUMENT_DOWNLOADED: _("A téléchargé un papier"),
     AuditAction.DOCUMENT_UPLOADED: _("A ajouté un papier"),
     AuditAction.DOCUMENT_REPLACED: _("A remplacé un papier"),
+    AuditAction.DOCUMENT_UPDATED: _("A corrigé un papier"),
     AuditAction.DOCUMENT_DELETED: _("A supprimé un papier"),
     AuditAction.PROCEDURE_OPENED: _("A commencé une démarche"),
     AuditAction.PROCEDURE_TRANSITION: _("A changé où en est une démarche"),

@@ -18,6 +18,11 @@ urlpatterns = [
         name="replace",
     ),
     path(
+        "personnes/<id:person_id>/pieces/<id:document_id>/modifier/",
+        views.edit,
+        name="edit",
+    ),
+    path(
         "personnes/<id:person_id>/pieces/<id:document_id>/supprimer/",
         views.delete,
         name="delete",

@@ -13,7 +13,7 @@ from relais.consent.access import FileAccess, readable_categories_by_person, vis
 from relais.documents import services, vault
 from relais.documents.models import Document, DocumentKind, DocumentVersion, category_of
 from relais.persons.categories import Action, DataCategory
-from relais.www.documents.forms import ReplaceForm, UploadForm
+from relais.www.documents.forms import EditForm, ReplaceForm, UploadForm
 from relais.www.persons.access import (
     access_file,
     professional_or_404,
@@ -229,6 +229,51 @@ def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpRespo
         document,
         "documents/replace.html",
         "Remplacer une pièce",
+        status=400 if posted else 200,
+        form=form,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """Correct a document's type or dates."""
+    _, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.EDIT)
+    kinds = _editable_kinds(access)
+    posted = request.method == "POST"
+    form = EditForm(
+        request.POST if posted else None,
+        initial={
+            "kind": document.kind,
+            "issued_on": document.issued_on,
+            "expires_on": document.expires_on,
+        },
+        kinds=kinds,
+    )
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            changed = services.document_update(
+                document=document,
+                kind=data["kind"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if changed:
+                messages.success(request, "La pièce est modifiée.")
+            else:
+                messages.info(request, "Rien n'a changé : la pièce garde son type et ses dates.")
+            return redirect("documents:list", person_id=person_id)
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/edit.html",
+        "Modifier une pièce",
         status=400 if posted else 200,
         form=form,
     )
