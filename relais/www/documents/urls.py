@@ -13,6 +13,16 @@ urlpatterns = [
         name="download",
     ),
     path(
+        "personnes/<id:person_id>/pieces/<id:document_id>/versions/",
+        views.versions,
+        name="versions",
+    ),
+    path(
+        "personnes/<id:person_id>/pieces/<id:document_id>/versions/<id:number>/telecharger/",
+        views.version_download,
+        name="version_download",
+    ),
+    path(
         "personnes/<id:person_id>/pieces/<id:document_id>/remplacer/",
         views.replace,
         name="replace",

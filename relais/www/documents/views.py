@@ -97,6 +97,8 @@ def _document_page(
 ) -> HttpResponse:
     """A page about one document, which it names: a read of its category, journaled."""
     record_view(request, access, document.category)
+    if "version" not in context:
+        context["version"] = document.versions.order_by("-number").first()
     today = timezone.localdate()
     return render(
         request,
@@ -105,7 +107,6 @@ def _document_page(
         | {
             "title": f"{page} — dossier n° {access.person.pk}",
             "document": document,
-            "version": document.versions.order_by("-number").first(),
             "today": today,
             "soon": today + timedelta(days=30),
         }
@@ -150,7 +151,11 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def safe_filename(document: Document, extension: str) -> str:
-    base = f"{document.kind}-{document.issued_on or timezone.localdate(document.created_at)}"
+    day = document.issued_on or timezone.localdate(document.created_at)
+    return _safe(f"{document.kind}-{day}", extension)
+
+
+def _safe(base: str, extension: str) -> str:
     ascii_only = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in ascii_only) + f".{extension}"
 
@@ -161,20 +166,59 @@ def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResp
     version = document.versions.order_by("-number").first()
     if version is None or version.purged_at is not None:
         raise Http404("Pièce introuvable.")
+    return _deliver(request, access, version, safe_filename(document, version.extension))
+
+
+def versions(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """Every version of a document, the current one first, each to download."""
+    _, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.VIEW)
+    listed = list(
+        document.versions.select_related("uploaded_by", "organisation").order_by("-number")
+    )
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/versions.html",
+        "Historique d'une pièce",
+        versions=listed,
+        version=listed[0] if listed else None,
+    )
+
+
+def version_download(
+    request: HttpRequest, person_id: int, document_id: int, number: int
+) -> HttpResponse:
+    _, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.VIEW)
+    version = document.versions.filter(number=number, purged_at__isnull=True).first()
+    if version is None:
+        raise Http404("Version introuvable.")
+    day = version.issued_on or timezone.localdate(version.uploaded_at)
+    filename = _safe(f"{document.kind}-{day}-version-{version.number}", version.extension)
+    return _deliver(request, access, version, filename)
+
+
+def _deliver(
+    request: HttpRequest, access: FileAccess, version: DocumentVersion, filename: str
+) -> HttpResponse:
+    """A version of a document, checked whole before a byte goes, its download journaled
+    (with the reason of the exceptional access the file is read under, if it is)."""
     try:
         services.version_verify(version)
     except vault.BlobCorrupted:
         return render(
             request,
             "documents/damaged.html",
-            file_context(access, "pieces") | {"document": document},
+            file_context(access, "pieces") | {"document": version.document},
             status=500,
         )
     grant = access.break_glass
     services.document_download_record(
         version=version, by=actor_for(request), reason=grant.reason if grant else ""
     )
-    return version_response(version, safe_filename(document, version.extension))
+    return version_response(version, filename)
 
 
 def version_response(version: DocumentVersion, filename: str) -> StreamingHttpResponse:
