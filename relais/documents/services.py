@@ -339,6 +339,7 @@ def document_delete(*, document: Document, by: Actor) -> None:
             category=category_of(document.kind),
             object_type="piece",
             object_id=document.pk,
+            details={"type": document.kind},
         )
 
 
@@ -370,7 +371,7 @@ def document_download_record(*, version: DocumentVersion, by: Actor, reason: str
         object_type="piece",
         object_id=document.pk,
         reason=reason,
-        details={"version": version.number, "exceptionnel": bool(reason)},
+        details={"type": document.kind, "version": version.number, "exceptionnel": bool(reason)},
     )
 
 

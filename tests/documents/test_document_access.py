@@ -60,7 +60,7 @@ def _writes(person, document):
             "kind": "avis_imposition",
             "issued_on": "2026-09-01",
         },
-        reverse("documents:delete", args=[person.pk, document.pk]): {},
+        reverse("documents:delete", args=[person.pk, document.pk]): {"confirme": "oui"},
     }
 
 

@@ -139,7 +139,9 @@ def test_it_journals_upload_download_replacement_and_deletion(referent_client, p
         reverse("documents:replace", args=[person.pk, document.pk]),
         {"files": upload_file("nouvel-avis.png", png_bytes())},
     )
-    referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+    referent_client.post(
+        reverse("documents:delete", args=[person.pk, document.pk]), {"confirme": "oui"}
+    )
 
     actions = list(
         AuditEvent.objects.filter(object_type="piece")
@@ -513,12 +515,15 @@ def test_a_refused_deletion_comes_back_with_its_error(referent_client, person, m
         raise ValidationError("Cette pièce est déjà supprimée.")
 
     monkeypatch.setattr(services, "document_delete", deleted_meanwhile)
-    response = referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+    response = referent_client.post(
+        reverse("documents:delete", args=[person.pk, document.pk]), {"confirme": "oui"}
+    )
 
     text = response.content.decode()
     assert response.status_code == 400
-    assert "n&#x27;a pas été supprimée" in text
+    assert "La pièce n'a pas été supprimée" in text
     assert "Cette pièce est déjà supprimée." in text
+    assert 'name="confirme"' not in text
 
 
 def test_a_double_click_on_upload_stores_the_document_once(referent_client, person):

@@ -1,6 +1,7 @@
 import unicodedata
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,6 +14,7 @@ from relais.consent.access import FileAccess, readable_categories_by_person, vis
 from relais.documents import services, vault
 from relais.documents.models import Document, DocumentKind, DocumentVersion, category_of
 from relais.persons.categories import Action, DataCategory
+from relais.procedures.models import Procedure
 from relais.www.documents.forms import EditForm, ReplaceForm, UploadForm
 from relais.www.persons.access import (
     access_file,
@@ -54,14 +56,10 @@ def _editable_kinds(access: FileAccess) -> list[str]:
 
 
 def _list_context(
-    request: HttpRequest,
-    access: FileAccess,
-    form: UploadForm | None = None,
-    refusal: dict[str, object] | None = None,
+    request: HttpRequest, access: FileAccess, form: UploadForm | None = None
 ) -> dict[str, object]:
     """The documents the professional may read, each category shown journaled, with
-    `form` refused or an empty one; `refusal` names a document whose deletion was
-    refused, and why."""
+    `form` refused or an empty one."""
     categories = _readable_categories(access)
     for category in categories:
         record_view(request, access, category)  # type: ignore[arg-type]
@@ -82,7 +80,6 @@ def _list_context(
         "today": today,
         "soon": today + timedelta(days=30),
         "can_upload": bool(kinds),
-        "refusal": refusal,
     }
 
 
@@ -234,12 +231,6 @@ def version_response(version: DocumentVersion, filename: str) -> StreamingHttpRe
     return response
 
 
-def _refused(request: HttpRequest, access: FileAccess, refusal: dict[str, object]) -> HttpResponse:
-    """The list again, the refusal above it: a read of the file too."""
-    context = _list_context(request, access, refusal=refusal)
-    return render(request, "documents/list.html", context, status=400)
-
-
 @require_http_methods(["GET", "POST"])
 def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
     """A new version of a document, with the dates of the new paper."""
@@ -323,20 +314,49 @@ def edit(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """Delete a document in two steps: a page names it and the person's open procedures
+    that use it, and its « Supprimer » deletes it."""
     _, access = _file_with_documents(request, person_id)
     document = _document(access, document_id, Action.EDIT)
-    try:
-        services.document_delete(document=document, by=actor_for(request))
-    except ValidationError as error:
-        return _refused(
-            request,
-            access,
-            {"document": document, "failure": "n'a pas été supprimée", "errors": error.messages},
+    if request.method == "POST" and request.POST.get("confirme") == "oui":
+        try:
+            services.document_delete(document=document, by=actor_for(request))
+        except ValidationError as error:
+            return _delete_confirmation(request, access, document, " ".join(error.messages))
+        messages.success(request, "La pièce est retirée du dossier.")
+        return redirect("documents:list", person_id=person_id)
+    return _delete_confirmation(request, access, document)
+
+
+def _delete_confirmation(
+    request: HttpRequest, access: FileAccess, document: Document, refusal: str = ""
+) -> HttpResponse:
+    """The document, and the open procedures whose checklist uses it where the
+    professional may read the person's procedures (a read, journaled): None otherwise."""
+    procedures = None
+    if access.can(Action.VIEW, DataCategory.PROCEDURES):
+        record_view(request, access, DataCategory.PROCEDURES)
+        procedures = list(
+            Procedure.objects.for_person(access.person.pk)
+            .open()
+            .filter(checklist__document=document)
+            .select_related("procedure_type", "organisation")
+            .distinct()
+            .order_by("requested_on", "pk")
         )
-    messages.success(request, "La pièce est retirée du dossier.")
-    return redirect("documents:list", person_id=person_id)
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/delete_confirm.html",
+        "Supprimer une pièce",
+        status=400 if refusal else 200,
+        procedures=procedures,
+        refusal=refusal,
+        purge_days=settings.RELAIS_DOCUMENT_PURGE_DAYS,
+    )
 
 
 def expiring(request: HttpRequest) -> HttpResponse:

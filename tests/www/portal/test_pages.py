@@ -809,7 +809,7 @@ def test_the_history_shows_a_paper_a_professional_deleted(lea, lea_client):
 
     deleted = next(item for item in page.split("<li ") if "A supprimé un papier" in item)
     assert "<dd>CCAS de Calais</dd>" in deleted
-    assert "<dd>A supprimé un papier : Mes papiers</dd>" in deleted
+    assert "<dd>A supprimé un papier : Carte d'identité</dd>" in deleted
 
 
 def test_the_history_shows_older_visits_page_after_page(lea, lea_client, monkeypatch):
