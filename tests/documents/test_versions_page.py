@@ -211,3 +211,38 @@ def test_it_pins_the_queries_of_the_history(
         response = referent_client.get(url)
 
     assert response.content.decode().count("Télécharger<span") == replaced + 1
+
+
+def _accessible_names(page: str) -> list[str]:
+    """The names of the links of the list's rows, hidden words included."""
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", link)).strip()
+        for link in re.findall(r"<a [^>]*>(.*?)</a>", body, re.DOTALL)
+    ]
+
+
+def test_every_action_of_the_list_has_a_name_of_its_own(referent_client, person, receipt):
+    referent_client.post(
+        reverse("documents:upload", args=[person.pk]),
+        {
+            "kind": "quittance_loyer",
+            "issued_on": "2026-10-01",
+            "files": upload_file("octobre.png", png_bytes()),
+        },
+    )
+    referent_client.post(
+        reverse("documents:upload", args=[person.pk]),
+        {"kind": "rib", "title": "compte courant", "files": upload_file("rib.pdf", pdf_bytes())},
+    )
+
+    names = _accessible_names(
+        text_of(referent_client.get(reverse("documents:list", args=[person.pk])))
+    )
+
+    assert len(names) == 3 * 5
+    assert len(set(names)) == len(names)
+    assert "Remplacer Quittance de loyer délivrée le 01/06/2026" in names
+    assert "Supprimer Quittance de loyer délivrée le 01/10/2026" in names
+    assert "Modifier RIB — compte courant" in names
+    assert "Historique de Quittance de loyer délivrée le 01/06/2026" in names
