@@ -61,6 +61,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_UPLOADED = "document_uploaded", "Pièce déposée"
     DOCUMENT_DOWNLOADED = "document_downloaded", "Pièce téléchargée"
     DOCUMENT_REPLACED = "document_replaced", "Pièce remplacée par une nouvelle version"
+    DOCUMENT_UPDATED = "document_updated", "Type ou dates d'une pièce corrigés"
     DOCUMENT_DELETED = "document_deleted", "Pièce supprimée"
     DOCUMENT_PURGED = "document_purged", "Pièce effacée définitivement"
     CATALOGUE_LOADED = "catalogue_loaded", "Catalogue des démarches chargé"

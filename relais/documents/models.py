@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from relais.organisations.models import Organisation
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person
 
@@ -97,7 +98,9 @@ class DocumentQuerySet(models.QuerySet["Document"]):
 
 
 class Document(models.Model):
-    """A supporting document of a person (pièce justificative), with its versions."""
+    """A supporting document of a person (pièce justificative), with its versions. Its
+    dates are those of its current version, kept here for the queries that judge whether
+    a paper is valid (checklists, papers to renew): the services write both together."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField("type de pièce", max_length=30, choices=DocumentKind.choices)
@@ -159,8 +162,9 @@ class DocumentVersionQuerySet(models.QuerySet["DocumentVersion"]):
 
 
 class DocumentVersion(models.Model):
-    """One uploaded file of a document. The bytes live encrypted in the documents storage
-    under a random name; the row holds what is needed to decrypt and check them."""
+    """One uploaded file of a document, with the dates printed on that paper. The bytes
+    live encrypted in the documents storage under a random name; the row holds what is
+    needed to decrypt and check them."""
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField("version")
@@ -171,8 +175,20 @@ class DocumentVersion(models.Model):
     extension = models.CharField(max_length=5)
     wrapped_key = models.BinaryField()
     scan_status = models.CharField(max_length=12, choices=ScanStatus.choices)
+    issued_on = models.DateField("délivrée le", null=True, blank=True)
+    expires_on = models.DateField("valable jusqu'au", null=True, blank=True)
+    # Empty: sent by the person, from their own space.
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # The structure the professional acted for.
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="structure",
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
     purged_at = models.DateTimeField(null=True, blank=True)
@@ -191,7 +207,13 @@ class DocumentVersion(models.Model):
             )
         ]
         constraints = [
-            models.UniqueConstraint(fields=["document", "number"], name="one_version_number")
+            models.UniqueConstraint(fields=["document", "number"], name="one_version_number"),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True)
+                | Q(issued_on__isnull=True)
+                | Q(expires_on__gte=models.F("issued_on")),
+                name="version_expires_after_issue",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from relais.documents import antivirus, vault
 from relais.documents.models import (
     DEFAULT_VALIDITY_MONTHS,
     Document,
+    DocumentKind,
     DocumentVersion,
     DocumentVersionQuerySet,
     ScanStatus,
@@ -35,8 +36,10 @@ from relais.documents.validation import (
     clean_upload,
     photos_to_pdf,
 )
+from relais.persons.categories import DataCategory
 from relais.persons.models import Person
 from relais.persons.services import Rotation, record_on_file, rotation_record
+from relais.procedures.models import RequiredDocument
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +105,15 @@ def _stored(content: CleanFile) -> Iterator[vault.StoredBlob]:
 
 
 def _version(
-    document: Document, number: int, content: CleanFile, blob: vault.StoredBlob, by_id: int | None
+    document: Document,
+    number: int,
+    content: CleanFile,
+    blob: vault.StoredBlob,
+    *,
+    uploaded_by_id: int | None,
+    by: Actor,
 ) -> DocumentVersion:
+    """The new current version, with the document's dates."""
     return DocumentVersion.objects.create(
         document=document,
         number=number,
@@ -114,8 +124,27 @@ def _version(
         extension=content.extension,
         wrapped_key=blob.wrapped_key,
         scan_status=ScanStatus.CLEAN if settings.RELAIS_CLAMD_SOCKET else ScanStatus.NOT_SCANNED,
-        uploaded_by_id=by_id,
+        issued_on=document.issued_on,
+        expires_on=document.expires_on,
+        uploaded_by_id=uploaded_by_id,
+        organisation_id=by.organisation_id,
     )
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dates_changed(
+    document: Document, issued_on: date | None, expires_on: date | None
+) -> dict[str, str | None]:
+    """The journal's record of the dates that change, each before and after."""
+    changed: dict[str, str | None] = {}
+    for field, new in (("issued_on", issued_on), ("expires_on", expires_on)):
+        old = getattr(document, field)
+        if old != new:
+            changed[f"{field}_avant"], changed[field] = _day(old), _day(new)
+    return changed
 
 
 def document_upload(
@@ -160,7 +189,7 @@ def document_upload(
                 "du dossier."
             )
         document.save()
-        version = _version(document, 1, content, blob, uploaded_by_id)
+        version = _version(document, 1, content, blob, uploaded_by_id=uploaded_by_id, by=by)
         record_on_file(
             AuditAction.DOCUMENT_UPLOADED,
             person=person,
@@ -174,11 +203,20 @@ def document_upload(
 
 
 def document_replace(
-    *, document: Document, files: list[UploadedFile], uploaded_by_id: int | None, by: Actor
+    *,
+    document: Document,
+    files: list[UploadedFile],
+    issued_on: date | None,
+    expires_on: date | None,
+    uploaded_by_id: int | None,
+    by: Actor,
 ) -> DocumentVersion:
-    """A new version; the previous ones stay in the history."""
+    """A new version, with the dates of the new paper, which become the document's (the
+    usual validity proposed as at an upload); the previous ones stay in the history."""
     if document.deleted_at is not None:
         raise ValidationError("Cette pièce a été supprimée.")
+    expires_on = expires_on or default_expiry(document.kind, issued_on)
+    _check_dates(issued_on, expires_on)
     content = _prepare(files)
     _check_quota(document.person, len(content.content))
     with _stored(content) as blob:
@@ -187,18 +225,97 @@ def document_replace(
         locked = Document.objects.select_for_update().get(pk=document.pk)
         if locked.deleted_at is not None:
             raise UploadRefused("Cette pièce a été supprimée entre-temps.")
+        changed = _dates_changed(locked, issued_on, expires_on)
+        locked.issued_on, locked.expires_on = issued_on, expires_on
+        locked.save(update_fields=["issued_on", "expires_on"])
         last = locked.versions.aggregate(last=Max("number"))["last"] or 0
-        version = _version(locked, last + 1, content, blob, uploaded_by_id)
+        version = _version(locked, last + 1, content, blob, uploaded_by_id=uploaded_by_id, by=by)
         record_on_file(
             AuditAction.DOCUMENT_REPLACED,
             person=document.person,
             by=by,
-            category=category_of(document.kind),
+            category=category_of(locked.kind),
             object_type="piece",
             object_id=document.pk,
-            details={"version": version.number, "taille": version.size},
+            details={
+                "type": locked.kind,
+                "version": version.number,
+                "taille": version.size,
+                **changed,
+            },
         )
+    document.issued_on, document.expires_on = issued_on, expires_on
     return version
+
+
+def _check_dates(issued_on: date | None, expires_on: date | None) -> None:
+    if issued_on and expires_on and expires_on < issued_on:
+        raise ValidationError(
+            {"expires_on": "La date de fin de validité doit suivre la date de délivrance."}
+        )
+
+
+def document_update(
+    *, document: Document, kind: str, issued_on: date | None, expires_on: date | None, by: Actor
+) -> bool:
+    """Correct a document's type, or the dates of its current version, which are the
+    document's; the journal row records what changed, before and after. False when
+    nothing changes."""
+    _check_dates(issued_on, expires_on)
+    with transaction.atomic():
+        # Read again under lock: a replacement or a deletion may have come meanwhile.
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.deleted_at is not None:
+            raise ValidationError("Cette pièce a été supprimée entre-temps.")
+        changed = _dates_changed(locked, issued_on, expires_on)
+        if kind != locked.kind:
+            _check_checklists_accept(locked, kind)
+            changed = {"type_avant": locked.kind, **changed}
+        if not changed:
+            return False
+        categories = {category_of(locked.kind), category_of(kind)}
+        locked.kind, locked.issued_on, locked.expires_on = kind, issued_on, expires_on
+        locked.full_clean()
+        locked.save(update_fields=["kind", "issued_on", "expires_on"])
+        current = locked.versions.order_by("-number").values_list("pk", flat=True)[:1]
+        DocumentVersion.objects.filter(pk__in=list(current)).update(
+            issued_on=issued_on, expires_on=expires_on
+        )
+        record_on_file(
+            AuditAction.DOCUMENT_UPDATED,
+            person=locked.person,
+            by=by,
+            # A health document's former or new type is read with the health category.
+            category=DataCategory.HEALTH
+            if DataCategory.HEALTH in categories
+            else DataCategory.DOCUMENTS,
+            object_type="piece",
+            object_id=locked.pk,
+            details={"type": kind, **changed},
+        )
+    document.kind, document.issued_on, document.expires_on = kind, issued_on, expires_on
+    return True
+
+
+def _check_checklists_accept(document: Document, kind: str) -> None:
+    """A document linked to a checklist line is of the kind it asks for, or « autre »
+    (procedures.services.checklist_link): its type may not change to another one."""
+    if kind == DocumentKind.OTHER:
+        return
+    asked = (
+        RequiredDocument.objects.filter(document_id=document.pk)
+        .exclude(kind=kind)
+        .values_list("kind", flat=True)
+        .first()
+    )
+    if asked is not None:
+        raise ValidationError(
+            {
+                "kind": f"Cette pièce sert de « {DocumentKind(asked).label} » dans une "
+                "démarche : son type ne peut pas devenir un autre. Détachez-la d'abord de "
+                "cette démarche, ou ajoutez la bonne pièce à part."
+            }
+        )
 
 
 def document_delete(*, document: Document, by: Actor) -> None:
@@ -222,6 +339,7 @@ def document_delete(*, document: Document, by: Actor) -> None:
             category=category_of(document.kind),
             object_type="piece",
             object_id=document.pk,
+            details={"type": document.kind},
         )
 
 
@@ -253,7 +371,7 @@ def document_download_record(*, version: DocumentVersion, by: Actor, reason: str
         object_type="piece",
         object_id=document.pk,
         reason=reason,
-        details={"version": version.number, "exceptionnel": bool(reason)},
+        details={"type": document.kind, "version": version.number, "exceptionnel": bool(reason)},
     )
 
 

@@ -37,6 +37,9 @@ MAX_SIDE = 65_000  # JPEG cannot hold more pixels on one side
 JPEG_QUALITY = 85
 SNIFF_WINDOW = 1024
 ACCEPTED_FORMATS = "PDF, JPEG, PNG, HEIC et WebP"
+EMPTY_FILE = (
+    "Le fichier est vide. Vérifiez que vous avez choisi le bon fichier, puis déposez-le à nouveau."
+)
 
 # Browsers sniff the start of a file: any of these there could turn it into a web page.
 WEB_MARKERS = (
@@ -166,10 +169,7 @@ def _read_within_limit(uploaded: UploadedFile, *, max_bytes: int) -> bytes:
         if len(received) > max_bytes:
             raise _too_large(max_bytes)
     if not received:
-        raise UploadRefused(
-            "Le fichier est vide. Vérifiez que vous avez choisi le bon fichier, puis "
-            "déposez-le à nouveau."
-        )
+        raise UploadRefused(EMPTY_FILE)
     return bytes(received)
 
 

@@ -197,6 +197,7 @@ HISTORY_ACTIONS: dict[str, Promise] = {
     AuditAction.DOCUMENT_DOWNLOADED: _("A téléchargé un papier"),
     AuditAction.DOCUMENT_UPLOADED: _("A ajouté un papier"),
     AuditAction.DOCUMENT_REPLACED: _("A remplacé un papier"),
+    AuditAction.DOCUMENT_UPDATED: _("A corrigé un papier"),
     AuditAction.DOCUMENT_DELETED: _("A supprimé un papier"),
     AuditAction.PROCEDURE_OPENED: _("A commencé une démarche"),
     AuditAction.PROCEDURE_TRANSITION: _("A changé où en est une démarche"),
@@ -230,10 +231,25 @@ _SELF_NAMED = frozenset(
 )
 
 
-def history_category(action: str, category: str) -> str:
+# Acts on one paper: their journal rows name its type, but for the older ones.
+_ON_A_PAPER = frozenset(
+    {
+        AuditAction.DOCUMENT_UPLOADED,
+        AuditAction.DOCUMENT_DOWNLOADED,
+        AuditAction.DOCUMENT_REPLACED,
+        AuditAction.DOCUMENT_UPDATED,
+        AuditAction.DOCUMENT_DELETED,
+    }
+)
+
+
+def history_category(action: str, category: str, paper: str = "") -> str:
     """The part of the file an act of the history touched, in plain words; nothing where
     the act's own words name it already (« A écrit une note », not « A écrit une note :
-    Ce que les professionnels ont écrit »)."""
+    Ce que les professionnels ont écrit »). An act on one paper names the paper, from the
+    type its journal row records (`paper`): « A supprimé un papier : Carte Vitale »."""
+    if paper and action in _ON_A_PAPER and paper in DOCUMENT_KINDS:
+        return say(DOCUMENT_KINDS, paper)
     if not category or action in _SELF_NAMED:
         return ""
     return say(CATEGORIES, category)

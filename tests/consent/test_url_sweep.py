@@ -71,8 +71,6 @@ POST_ONLY = {
     "persons:blocks",
     "persons:break_glass_preference",
     "documents:upload",
-    "documents:replace",
-    "documents:delete",
     "person_account:update",
     "person_account:invite",
     "person_account:close",

@@ -56,7 +56,11 @@ def _writes(person, document):
         reverse("documents:replace", args=[person.pk, document.pk]): {
             "files": upload_file("avis.png", png_bytes()),
         },
-        reverse("documents:delete", args=[person.pk, document.pk]): {},
+        reverse("documents:edit", args=[person.pk, document.pk]): {
+            "kind": "avis_imposition",
+            "issued_on": "2026-09-01",
+        },
+        reverse("documents:delete", args=[person.pk, document.pk]): {"confirme": "oui"},
     }
 
 
@@ -64,6 +68,7 @@ def _unchanged(document):
     document.refresh_from_db()
     return (
         document.deleted_at is None
+        and document.issued_on is None
         and Document.objects.count() == 1
         and DocumentVersion.objects.count() == 1
         and len(stored_files()) == 1

@@ -2,6 +2,7 @@
 nothing half-written; a damaged blob never delivered."""
 
 import hashlib
+import html
 import io
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,7 +23,7 @@ from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from relais.documents import services
 from relais.documents.models import Document, DocumentVersion
-from relais.documents.validation import UploadRefused
+from relais.documents.validation import EMPTY_FILE, UploadRefused
 from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person
@@ -138,7 +139,9 @@ def test_it_journals_upload_download_replacement_and_deletion(referent_client, p
         reverse("documents:replace", args=[person.pk, document.pk]),
         {"files": upload_file("nouvel-avis.png", png_bytes())},
     )
-    referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+    referent_client.post(
+        reverse("documents:delete", args=[person.pk, document.pk]), {"confirme": "oui"}
+    )
 
     actions = list(
         AuditEvent.objects.filter(object_type="piece")
@@ -467,6 +470,8 @@ def test_a_deletion_or_a_replacement_racing_a_deletion_changes_nothing(referent_
         services.document_replace(
             document=seen_before,
             files=[SimpleUploadedFile("nouvel-avis.pdf", pdf_bytes(), "application/pdf")],
+            issued_on=None,
+            expires_on=None,
             uploaded_by_id=None,
             by=SYSTEM,
         )
@@ -496,7 +501,7 @@ def test_a_refused_replacement_comes_back_with_its_error(referent_client, person
 
     text = response.content.decode()
     assert response.status_code == 400
-    assert "La pièce « Avis d&#x27;imposition » n&#x27;a pas été remplacée" in text
+    assert "Remplacer la pièce « Avis d&#x27;imposition »" in text
     assert message in text
     assert document.versions.count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.DOCUMENT_REPLACED).exists()
@@ -510,12 +515,15 @@ def test_a_refused_deletion_comes_back_with_its_error(referent_client, person, m
         raise ValidationError("Cette pièce est déjà supprimée.")
 
     monkeypatch.setattr(services, "document_delete", deleted_meanwhile)
-    response = referent_client.post(reverse("documents:delete", args=[person.pk, document.pk]))
+    response = referent_client.post(
+        reverse("documents:delete", args=[person.pk, document.pk]), {"confirme": "oui"}
+    )
 
     text = response.content.decode()
     assert response.status_code == 400
-    assert "n&#x27;a pas été supprimée" in text
+    assert "La pièce n'a pas été supprimée" in text
     assert "Cette pièce est déjà supprimée." in text
+    assert 'name="confirme"' not in text
 
 
 def test_a_double_click_on_upload_stores_the_document_once(referent_client, person):
@@ -589,3 +597,29 @@ def test_two_uploads_at_once_store_the_document_once(transactional_db, person):
 
     assert Document.objects.count() == 1
     assert not stored_files()
+
+
+def test_an_empty_file_is_refused_with_the_vault_s_own_words(referent_client, person):
+    uploaded = referent_client.post(
+        reverse("documents:upload", args=[person.pk]),
+        {"kind": "avis_imposition", "files": upload_file("vide.pdf", b"")},
+    )
+
+    text = html.unescape(uploaded.content.decode())
+    assert uploaded.status_code == 400
+    assert EMPTY_FILE in text
+    assert "Le fichier soumis est vide." not in text
+    assert not Document.objects.exists()
+
+
+def test_an_empty_file_replaces_nothing_and_says_why(referent_client, person):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+
+    replaced = _replace(referent_client, person, document, {"files": upload_file("vide.pdf", b"")})
+
+    text = html.unescape(replaced.content.decode())
+    assert replaced.status_code == 400
+    assert EMPTY_FILE in text
+    assert "Le fichier soumis est vide." not in text
+    assert document.versions.count() == 1

@@ -86,6 +86,8 @@ def test_it_passes_a_sound_store(disk, mode):
     document_replace(
         document=kept.document,
         files=[SimpleUploadedFile("avis.png", png_bytes(), content_type="image/png")],
+        issued_on=None,
+        expires_on=None,
         uploaded_by_id=None,
         by=SYSTEM,
     )
@@ -165,6 +167,8 @@ def test_it_says_which_version_in_trouble_was_replaced_since(disk):
     current = document_replace(
         document=replaced.document,
         files=[SimpleUploadedFile("avis.png", png_bytes(), content_type="image/png")],
+        issued_on=None,
+        expires_on=None,
         uploaded_by_id=None,
         by=SYSTEM,
     )

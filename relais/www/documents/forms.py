@@ -6,7 +6,7 @@ from django.conf import settings
 from dsfr.forms import DsfrBaseForm
 
 from relais.documents.models import DocumentKind
-from relais.documents.validation import MAX_PHOTOS, in_megabytes
+from relais.documents.validation import EMPTY_FILE, MAX_PHOTOS, in_megabytes
 from relais.www.forms import DayField
 
 
@@ -16,6 +16,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     """One file, or several photos of the same document (assembled into one PDF)."""
+
+    # Django's own words (« Le fichier soumis est vide. ») would come before the vault's.
+    default_error_messages = {"empty": EMPTY_FILE}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -37,31 +40,19 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
-class UploadForm(DsfrBaseForm):
-    kind = forms.ChoiceField(label="Type de pièce")
-    title = forms.CharField(
-        label="Précision", max_length=150, required=False, help_text="Par exemple « mars 2026 »."
-    )
-    issued_on = DayField(label="Délivrée le", required=False, years_ahead=0)
-    expires_on = DayField(
-        label="Valable jusqu'au",
-        required=False,
-        help_text="Laissez vide : Relais propose la durée habituelle de ce type de pièce.",
-    )
-    files = MultipleFileField(label="Fichier ou photos")
+def _issued_on() -> DayField:
+    return DayField(label="Délivrée le", required=False, years_ahead=0)
 
-    def __init__(self, *args: Any, kinds: Iterable[str], **kwargs: Any) -> None:
-        """`kinds`: those the professional may add; any other is refused as a bad choice."""
-        super().__init__(*args, **kwargs)
-        # On the bound field: DsfrBaseForm's __init__ made it, copying the field's text.
-        self["files"].help_text = (
-            f"PDF, JPEG, PNG, HEIC ou WebP, {in_megabytes(settings.RELAIS_DOCUMENT_MAX_BYTES)} Mo "
-            f"au plus. Plusieurs photos d'une même pièce ({MAX_PHOTOS} au plus, ensemble dans "
-            "cette taille) sont réunies en un seul PDF."
-        )
-        self.fields["kind"].choices = [
-            (kind.value, kind.label) for kind in DocumentKind if kind in kinds
-        ]
+
+def _expires_on(help_text: str) -> DayField:
+    return DayField(label="Valable jusqu'au", required=False, help_text=help_text)
+
+
+USUAL_VALIDITY = "Laissez vide : Relais propose la durée habituelle de ce type de pièce."
+
+
+class DatedForm(DsfrBaseForm):
+    """A form with a paper's « Délivrée le » and « Valable jusqu'au »."""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -73,5 +64,53 @@ class UploadForm(DsfrBaseForm):
         return cleaned
 
 
-class ReplaceForm(DsfrBaseForm):
+def _files_help() -> str:
+    return (
+        f"PDF, JPEG, PNG, HEIC ou WebP, {in_megabytes(settings.RELAIS_DOCUMENT_MAX_BYTES)} Mo "
+        f"au plus. Plusieurs photos d'une même pièce ({MAX_PHOTOS} au plus, ensemble dans "
+        "cette taille) sont réunies en un seul PDF."
+    )
+
+
+def _kind_choices(kinds: Iterable[str]) -> list[tuple[str, str]]:
+    return [(kind.value, kind.label) for kind in DocumentKind if kind in kinds]
+
+
+class UploadForm(DatedForm):
+    kind = forms.ChoiceField(label="Type de pièce")
+    title = forms.CharField(
+        label="Précision", max_length=150, required=False, help_text="Par exemple « mars 2026 »."
+    )
+    issued_on = _issued_on()
+    expires_on = _expires_on(USUAL_VALIDITY)
+    files = MultipleFileField(label="Fichier ou photos")
+
+    def __init__(self, *args: Any, kinds: Iterable[str], **kwargs: Any) -> None:
+        """`kinds`: those the professional may add; any other is refused as a bad choice."""
+        super().__init__(*args, **kwargs)
+        # On the bound field: DsfrBaseForm's __init__ made it, copying the field's text.
+        self["files"].help_text = _files_help()
+        self.fields["kind"].choices = _kind_choices(kinds)
+
+
+class ReplaceForm(DatedForm):
     files = MultipleFileField(label="Nouveau fichier ou nouvelles photos")
+    issued_on = _issued_on()
+    expires_on = _expires_on(USUAL_VALIDITY)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self["files"].help_text = _files_help()
+
+
+class EditForm(DatedForm):
+    """A document's type and dates, corrected."""
+
+    kind = forms.ChoiceField(label="Type de pièce")
+    issued_on = _issued_on()
+    expires_on = _expires_on("Laissez vide si la pièce n'a pas de date de fin.")
+
+    def __init__(self, *args: Any, kinds: Iterable[str], **kwargs: Any) -> None:
+        """`kinds`: those the professional may give the document."""
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = _kind_choices(kinds)

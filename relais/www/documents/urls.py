@@ -13,9 +13,24 @@ urlpatterns = [
         name="download",
     ),
     path(
+        "personnes/<id:person_id>/pieces/<id:document_id>/versions/",
+        views.versions,
+        name="versions",
+    ),
+    path(
+        "personnes/<id:person_id>/pieces/<id:document_id>/versions/<id:number>/telecharger/",
+        views.version_download,
+        name="version_download",
+    ),
+    path(
         "personnes/<id:person_id>/pieces/<id:document_id>/remplacer/",
         views.replace,
         name="replace",
+    ),
+    path(
+        "personnes/<id:person_id>/pieces/<id:document_id>/modifier/",
+        views.edit,
+        name="edit",
     ),
     path(
         "personnes/<id:person_id>/pieces/<id:document_id>/supprimer/",

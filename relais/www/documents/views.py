@@ -1,19 +1,21 @@
 import unicodedata
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
 from relais.consent.access import FileAccess, readable_categories_by_person, visible_persons
 from relais.documents import services, vault
 from relais.documents.models import Document, DocumentKind, DocumentVersion, category_of
 from relais.persons.categories import Action, DataCategory
-from relais.www.documents.forms import ReplaceForm, UploadForm
+from relais.procedures.models import Procedure
+from relais.www.documents.forms import EditForm, ReplaceForm, UploadForm
 from relais.www.persons.access import (
     access_file,
     professional_or_404,
@@ -54,14 +56,10 @@ def _editable_kinds(access: FileAccess) -> list[str]:
 
 
 def _list_context(
-    request: HttpRequest,
-    access: FileAccess,
-    form: UploadForm | None = None,
-    refusal: dict[str, object] | None = None,
+    request: HttpRequest, access: FileAccess, form: UploadForm | None = None
 ) -> dict[str, object]:
     """The documents the professional may read, each category shown journaled, with
-    `form` refused or an empty one; `refusal` names a document whose replacement or
-    deletion was refused, and why."""
+    `form` refused or an empty one."""
     categories = _readable_categories(access)
     for category in categories:
         record_view(request, access, category)  # type: ignore[arg-type]
@@ -79,12 +77,39 @@ def _list_context(
     return file_context(access, "pieces") | {
         "documents": documents,
         "form": form or UploadForm(kinds=kinds),
-        "replace_form": ReplaceForm(),
         "today": today,
         "soon": today + timedelta(days=30),
         "can_upload": bool(kinds),
-        "refusal": refusal,
     }
+
+
+def _document_page(
+    request: HttpRequest,
+    access: FileAccess,
+    document: Document,
+    template: str,
+    page: str,
+    status: int = 200,
+    **context: object,
+) -> HttpResponse:
+    """A page about one document, which it names: a read of its category, journaled."""
+    record_view(request, access, document.category)
+    if "version" not in context:
+        context["version"] = document.versions.order_by("-number").first()
+    today = timezone.localdate()
+    return render(
+        request,
+        template,
+        file_context(access, "pieces")
+        | {
+            "title": f"{page} — dossier n° {access.person.pk}",
+            "document": document,
+            "today": today,
+            "soon": today + timedelta(days=30),
+        }
+        | context,
+        status=status,
+    )
 
 
 def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
@@ -123,7 +148,11 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def safe_filename(document: Document, extension: str) -> str:
-    base = f"{document.kind}-{document.issued_on or timezone.localdate(document.created_at)}"
+    day = document.issued_on or timezone.localdate(document.created_at)
+    return _safe(f"{document.kind}-{day}", extension)
+
+
+def _safe(base: str, extension: str) -> str:
     ascii_only = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in ascii_only) + f".{extension}"
 
@@ -134,20 +163,59 @@ def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResp
     version = document.versions.order_by("-number").first()
     if version is None or version.purged_at is not None:
         raise Http404("Pièce introuvable.")
+    return _deliver(request, access, version, safe_filename(document, version.extension))
+
+
+def versions(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """Every version of a document, the current one first, each to download."""
+    _, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.VIEW)
+    listed = list(
+        document.versions.select_related("uploaded_by", "organisation").order_by("-number")
+    )
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/versions.html",
+        "Historique d'une pièce",
+        versions=listed,
+        version=listed[0] if listed else None,
+    )
+
+
+def version_download(
+    request: HttpRequest, person_id: int, document_id: int, number: int
+) -> HttpResponse:
+    _, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.VIEW)
+    version = document.versions.filter(number=number, purged_at__isnull=True).first()
+    if version is None:
+        raise Http404("Version introuvable.")
+    day = version.issued_on or timezone.localdate(version.uploaded_at)
+    filename = _safe(f"{document.kind}-{day}-version-{version.number}", version.extension)
+    return _deliver(request, access, version, filename)
+
+
+def _deliver(
+    request: HttpRequest, access: FileAccess, version: DocumentVersion, filename: str
+) -> HttpResponse:
+    """A version of a document, checked whole before a byte goes, its download journaled
+    (with the reason of the exceptional access the file is read under, if it is)."""
     try:
         services.version_verify(version)
     except vault.BlobCorrupted:
         return render(
             request,
             "documents/damaged.html",
-            file_context(access, "pieces") | {"document": document},
+            file_context(access, "pieces") | {"document": version.document},
             status=500,
         )
     grant = access.break_glass
     services.document_download_record(
         version=version, by=actor_for(request), reason=grant.reason if grant else ""
     )
-    return version_response(version, safe_filename(document, version.extension))
+    return version_response(version, filename)
 
 
 def version_response(version: DocumentVersion, filename: str) -> StreamingHttpResponse:
@@ -163,54 +231,132 @@ def version_response(version: DocumentVersion, filename: str) -> StreamingHttpRe
     return response
 
 
-def _refused(request: HttpRequest, access: FileAccess, refusal: dict[str, object]) -> HttpResponse:
-    """The list again, the refusal above it: a read of the file too."""
-    context = _list_context(request, access, refusal=refusal)
-    return render(request, "documents/list.html", context, status=400)
-
-
-@require_POST
+@require_http_methods(["GET", "POST"])
 def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """A new version of a document, with the dates of the new paper."""
     pro, access = _file_with_documents(request, person_id)
     document = _document(access, document_id, Action.EDIT)
-    form = ReplaceForm(request.POST, request.FILES)
-    if form.is_valid():
+    posted = request.method == "POST"
+    form = ReplaceForm(request.POST, request.FILES) if posted else ReplaceForm()
+    if posted and form.is_valid():
+        data = form.cleaned_data
         try:
             services.document_replace(
                 document=document,
-                files=form.cleaned_data["files"],
+                files=data["files"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
                 uploaded_by_id=pro.user_id,  # type: ignore[attr-defined]
                 by=actor_for(request),
             )
         except services.REFUSALS as refusal:
             form.add_error("files", str(refusal))
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
             messages.success(
                 request, "La nouvelle version est enregistrée ; l'ancienne reste dans l'historique."
             )
             return redirect("documents:list", person_id=person_id)
-    refusal = {
-        "document": document,
-        "failure": "n'a pas été remplacée",
-        "errors": form["files"].errors,
-    }
-    return _refused(request, access, refusal)
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/replace.html",
+        "Remplacer une pièce",
+        status=400 if posted else 200,
+        form=form,
+    )
 
 
-@require_POST
-def delete(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """Correct a document's type or dates."""
     _, access = _file_with_documents(request, person_id)
     document = _document(access, document_id, Action.EDIT)
-    try:
-        services.document_delete(document=document, by=actor_for(request))
-    except ValidationError as error:
-        return _refused(
-            request,
-            access,
-            {"document": document, "failure": "n'a pas été supprimée", "errors": error.messages},
+    kinds = _editable_kinds(access)
+    posted = request.method == "POST"
+    form = EditForm(
+        request.POST if posted else None,
+        initial={
+            "kind": document.kind,
+            "issued_on": document.issued_on,
+            "expires_on": document.expires_on,
+        },
+        kinds=kinds,
+    )
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            changed = services.document_update(
+                document=document,
+                kind=data["kind"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
+                by=actor_for(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if changed:
+                messages.success(request, "La pièce est modifiée.")
+            else:
+                messages.info(request, "Rien n'a changé : la pièce garde son type et ses dates.")
+            return redirect("documents:list", person_id=person_id)
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/edit.html",
+        "Modifier une pièce",
+        status=400 if posted else 200,
+        form=form,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """Delete a document in two steps: a page names it and the person's open procedures
+    that use it, and its « Supprimer » deletes it."""
+    _, access = _file_with_documents(request, person_id)
+    document = _document(access, document_id, Action.EDIT)
+    if request.method == "POST" and request.POST.get("confirme") == "oui":
+        try:
+            services.document_delete(document=document, by=actor_for(request))
+        except ValidationError as error:
+            return _delete_confirmation(request, access, document, " ".join(error.messages))
+        messages.success(request, "La pièce est retirée du dossier.")
+        return redirect("documents:list", person_id=person_id)
+    return _delete_confirmation(request, access, document)
+
+
+def _delete_confirmation(
+    request: HttpRequest, access: FileAccess, document: Document, refusal: str = ""
+) -> HttpResponse:
+    """The document, and the open procedures whose checklist uses it where the
+    professional may read the person's procedures (a read, journaled): None otherwise."""
+    procedures = None
+    if access.can(Action.VIEW, DataCategory.PROCEDURES):
+        record_view(request, access, DataCategory.PROCEDURES)
+        procedures = list(
+            Procedure.objects.for_person(access.person.pk)
+            .open()
+            .filter(checklist__document=document)
+            .select_related("procedure_type", "organisation")
+            .distinct()
+            .order_by("requested_on", "pk")
         )
-    messages.success(request, "La pièce est retirée du dossier.")
-    return redirect("documents:list", person_id=person_id)
+    return _document_page(
+        request,
+        access,
+        document,
+        "documents/delete_confirm.html",
+        "Supprimer une pièce",
+        status=400 if refusal else 200,
+        procedures=procedures,
+        refusal=refusal,
+        purge_days=settings.RELAIS_DOCUMENT_PURGE_DAYS,
+    )
 
 
 def expiring(request: HttpRequest) -> HttpResponse:

@@ -75,6 +75,11 @@ class DocumentAddForm(PortalForm):
         widget=MultipleFileInput(
             attrs={"accept": "image/*,application/pdf", "capture": "environment", "multiple": True}
         ),
+        error_messages={
+            "empty": _(
+                "Ce fichier est vide. Choisissez un autre fichier, ou prenez votre papier en photo."
+            )
+        },
     )
     issued_on = DayField(
         label=_("Date écrite sur le papier"),

@@ -704,7 +704,9 @@ def _history_line(line: Line) -> HistoryLine:
         event,
         at=words.clock(event.created_at),
         done=words.say(words.HISTORY_ACTIONS, event.action),
-        part=words.history_category(event.action, event.category),
+        part=words.history_category(
+            event.action, event.category, paper=str(event.details.get("type", ""))
+        ),
         seen=[],
         emergency=emergency,
     )

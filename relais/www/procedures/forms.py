@@ -26,10 +26,35 @@ def _relabel(form: forms.Form, name: str, label: str) -> None:
     form[name].label = label
 
 
+class PageForm(DsfrBaseForm):
+    """A form of the procedure's page, which is long: the form may stand far down it.
+    Refused, its summary of errors is at the top of the page (procedures/_refused.html),
+    the only one to take the focus; the form itself shows, above its fields, what refuses
+    it as a whole."""
+
+    template_name = "procedures/_page_form.html"
+
+    @property
+    def whole_form_errors(self) -> list[str]:
+        """What refuses the form as a whole, and the errors of its hidden fields: their
+        value is carried by a button or the page, there is no field to lead to."""
+        errors = list(self.non_field_errors())
+        for field in self.hidden_fields():
+            errors += field.errors
+        return errors
+
+
 class OpenForm(DsfrBaseForm):
     """Open a procedure for the person from the catalogue, grouped by theme."""
 
-    procedure_type = forms.TypedChoiceField(label="Démarche du catalogue", coerce=int)
+    procedure_type = forms.TypedChoiceField(
+        label="Démarche du catalogue",
+        coerce=int,
+        error_messages={
+            "required": "Choisissez la démarche à ouvrir.",
+            "invalid_choice": "Cette démarche n'est plus proposée : choisissez-en une autre.",
+        },
+    )
     due_on = DayField(
         label="À faire avant le",
         required=False,
@@ -56,14 +81,32 @@ class OpenForm(DsfrBaseForm):
         return self.types[self.cleaned_data["procedure_type"]]
 
 
-class MoveForm(DsfrBaseForm):
-    """A move of the state machine that needs no decision details."""
+class MoveForm(PageForm):
+    """A move of the state machine that needs no decision details. The new state is the
+    button pressed (« Passer à … »), hence a hidden field."""
 
-    to_status = forms.ChoiceField(label="Nouvel état")
-    on = DayField(label="Le", initial=_today)
+    to_status = forms.ChoiceField(
+        label="Nouvel état",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choisissez le nouvel état de la démarche.",
+            "invalid_choice": "Cette démarche ne peut pas passer à cet état : elle a peut-être "
+            "changé depuis l'ouverture de la page. Choisissez parmi les états proposés.",
+        },
+    )
+    # Not in the future: a deposit is then judged on its own day before it is asked to
+    # confirm, and the service would refuse it anyway.
+    on = DayField(
+        label="Date du changement",
+        initial=_today,
+        years_ahead=0,
+        error_messages={"required": "Indiquez la date du changement."},
+    )
     comment = forms.CharField(
         label="Commentaire", required=False, max_length=1000, widget=forms.Textarea({"rows": 2})
     )
+    # Sent by « Déposer quand même »: the deposit of an incomplete file, confirmed.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, allowed: Iterable[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,8 +115,11 @@ class MoveForm(DsfrBaseForm):
         ]
 
 
-class GrantForm(DsfrBaseForm):
-    on = DayField(label="Décision reçue le", initial=_today)
+_DECISION_DAY = {"required": "Indiquez le jour où la décision a été reçue."}
+
+
+class GrantForm(PageForm):
+    on = DayField(label="Décision reçue le", initial=_today, error_messages=_DECISION_DAY)
     amount_granted = forms.DecimalField(
         label="Montant accordé (€ par mois)",
         required=False,
@@ -88,8 +134,8 @@ class GrantForm(DsfrBaseForm):
     )
 
 
-class RefusalForm(DsfrBaseForm):
-    on = DayField(label="Décision reçue le", initial=_today)
+class RefusalForm(PageForm):
+    on = DayField(label="Décision reçue le", initial=_today, error_messages=_DECISION_DAY)
     refusal_reason = forms.CharField(
         label="Motif du refus",
         max_length=1000,
@@ -102,7 +148,7 @@ class RefusalForm(DsfrBaseForm):
     )
 
 
-class StepForm(DsfrBaseForm):
+class StepForm(PageForm):
     """How one step of the catalogue entry was done: the autonomy measure."""
 
     autonomy = forms.ChoiceField(
@@ -117,7 +163,11 @@ class StepForm(DsfrBaseForm):
         max_length=300,
         help_text="Obligatoire si vous avez fait l'étape à sa place.",
     )
-    done_on = DayField(label="Fait le", initial=_today)
+    done_on = DayField(
+        label="Fait le",
+        initial=_today,
+        error_messages={"required": "Indiquez le jour où l'étape a été faite."},
+    )
 
     def __init__(self, *args: Any, number: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,11 +184,18 @@ class StepForm(DsfrBaseForm):
         return cleaned
 
 
-class LinkForm(DsfrBaseForm):
+class LinkForm(PageForm):
     """Link one checklist line to a document of the person's vault, or unlink it."""
 
     document = forms.TypedChoiceField(
-        label="Pièce du dossier", coerce=int, empty_value=None, required=False
+        label="Pièce du dossier",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        error_messages={
+            "invalid_choice": "Cette pièce n'est plus proposée : elle a peut-être été "
+            "supprimée. Choisissez-en une autre dans la liste."
+        },
     )
 
     def __init__(
@@ -165,10 +222,13 @@ class LinkForm(DsfrBaseForm):
         return None if chosen is None else self.documents[chosen]
 
 
-class NotApplicableForm(DsfrBaseForm):
+class NotApplicableForm(PageForm):
+    """Carried by the button « Non concerné(e) » or « La personne est concernée »."""
+
     not_applicable = forms.TypedChoiceField(
         choices=[("oui", "oui"), ("non", "non")],
         coerce=lambda value: value == "oui",
+        widget=forms.HiddenInput,
         error_messages={
             "required": "Indiquez si la personne est concernée par cette pièce.",
             "invalid_choice": "Indiquez si la personne est concernée par cette pièce.",
@@ -176,15 +236,30 @@ class NotApplicableForm(DsfrBaseForm):
     )
 
 
-class DatesForm(DsfrBaseForm):
+class DatesForm(PageForm):
     requested_on = DayField(
         label="Demandée le",
         help_text="Le jour où la personne a demandé de l'aide pour cette démarche.",
+        error_messages={"required": "Indiquez le jour où la personne a demandé de l'aide."},
     )
     due_on = DayField(
         label="À faire avant le",
         required=False,
         help_text="Laissez vide s'il n'y a pas d'échéance.",
+    )
+
+
+def _days(**kwargs: Any) -> forms.IntegerField:
+    """A number of days of a list's filter."""
+    return forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=3650,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"),
+            "Écrivez un nombre de jours entre 0 et 3650, par exemple 15.",
+        ),
+        **kwargs,
     )
 
 
@@ -200,20 +275,16 @@ class FilterForm(DsfrBaseForm):
             *ProcedureStatus.choices,
         ],
     )
-    echeance = forms.IntegerField(
-        label="Échéance dans les N jours",
-        required=False,
-        min_value=0,
-        max_value=3650,
-        help_text="Par exemple 15.",
+    echeance = _days(
+        label="Échéance dans combien de jours au plus ?",
+        help_text="Par exemple 15 : les démarches à déposer dans les 15 prochains jours, et "
+        "celles dont l'échéance est passée.",
     )
     pieces_manquantes = forms.BooleanField(label="Avec des pièces manquantes", required=False)
-    attente = forms.IntegerField(
-        label="En attente de réponse depuis plus de N jours",
-        required=False,
-        min_value=0,
-        max_value=3650,
-        help_text="Par exemple 30, le délai au-delà duquel relancer l'organisme.",
+    attente = _days(
+        label="En attente de réponse depuis combien de jours au moins ?",
+        help_text="Par exemple 30 : les démarches déposées depuis 30 jours ou plus et "
+        "toujours sans réponse, pour relancer l'organisme.",
     )
     page = page_field()
 
@@ -235,23 +306,42 @@ def steps_from_text(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+_WEB_ADDRESS = "Écrivez une adresse web complète, par exemple https://www.service-public.fr/…"
+
+
 class CatalogueEntryForm(DsfrBaseForm):
-    title = forms.CharField(label="Intitulé", max_length=150)
+    title = forms.CharField(
+        label="Intitulé",
+        max_length=150,
+        error_messages={"required": "Écrivez l'intitulé de la démarche."},
+    )
     summary = forms.CharField(
         label="En quelques mots (facile à lire)",
         max_length=400,
         widget=forms.Textarea({"rows": 3}),
+        error_messages={"required": "Écrivez en quelques mots à quoi sert la démarche."},
     )
     steps = forms.CharField(
         label="Étapes",
         widget=forms.Textarea({"rows": 8}),
         help_text="Une étape par ligne, de 2 à 12 étapes : une idée par phrase.",
+        error_messages={"required": "Écrivez les étapes de la démarche, une par ligne."},
     )
     info_url = forms.URLField(
-        label="Page d'information officielle", max_length=300, assume_scheme="https"
+        label="Page d'information officielle",
+        max_length=300,
+        assume_scheme="https",
+        error_messages={
+            "required": "Indiquez l'adresse de la page d'information officielle.",
+            "invalid": _WEB_ADDRESS,
+        },
     )
     online_url = forms.URLField(
-        label="Service en ligne", max_length=300, required=False, assume_scheme="https"
+        label="Service en ligne",
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        error_messages={"invalid": _WEB_ADDRESS},
     )
     processing_days = forms.IntegerField(
         label="Délai habituel (jours)", required=False, min_value=1
@@ -267,7 +357,11 @@ class CatalogueEntryForm(DsfrBaseForm):
         help_text="Son nom dans l'estimation des droits : rsa, aide_logement, css…",
         error_messages={"invalid": "Lettres minuscules et « _ » seulement."},
     )
-    verified_on = DayField(label="Vérifié le", years_ahead=0)
+    verified_on = DayField(
+        label="Vérifié le",
+        years_ahead=0,
+        error_messages={"required": "Indiquez le jour où la fiche a été vérifiée."},
+    )
     is_active = forms.BooleanField(label="Proposée aux professionnels", required=False)
 
     def clean_steps(self) -> list[str]:

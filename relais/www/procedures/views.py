@@ -180,7 +180,8 @@ def procedure_open(request: HttpRequest, person_id: int) -> HttpResponse:
             return redirect("procedures:detail", person_id=person_id, procedure_id=procedure.pk)
     # The refused form comes back on the page of the person's procedures: a read too.
     record_view(request, access, PROCEDURES)
-    return render(request, "procedures/person.html", _person_context(access, form), status=400)
+    context = _person_context(access, form) | {"form": form}
+    return render(request, "procedures/person.html", context, status=400)
 
 
 # One procedure.
@@ -370,11 +371,12 @@ def _detail_page(
     bound: dict[str, Form] | None = None,
     *,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The procedure's page, journalled as a read of the procedures and of the categories
     of the checklist lines it shows and of the documents it offers — after a refused form
     too, which shows the file again."""
-    context = _detail_context(access, procedure, bound)
+    context = _detail_context(access, procedure, bound) | (extra or {})
     for category in (PROCEDURES, *context["documents_categories"]):
         record_view(request, access, category)
     return render(request, "procedures/detail.html", context, status=status)
@@ -392,8 +394,21 @@ def _refused(
     procedure: Procedure,
     prefix: str,
     form: Form,
+    heading: str,
 ) -> HttpResponse:
-    return _detail_page(request, pro, access, procedure, {prefix: form}, status=400)
+    """The page again with the refused form in place of its empty one, and at the top the
+    summary of its errors under `heading`, which says what was not recorded. As `form`,
+    it also gives the page's title its « Erreur — »."""
+    refused = {"heading": heading, "anchor": f"{prefix}-erreurs"}
+    return _detail_page(
+        request,
+        pro,
+        access,
+        procedure,
+        {prefix: form},
+        status=400,
+        extra={"form": form, "refused": refused},
+    )
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -418,6 +433,46 @@ def _attempt(form: Form, call: Callable[[], object]) -> bool:
 
 def _back(procedure: Procedure) -> HttpResponse:
     return redirect("procedures:detail", person_id=procedure.person_id, procedure_id=procedure.pk)
+
+
+def _incomplete_deposit(
+    request: HttpRequest, access: FileAccess, procedure: Procedure, form: forms.MoveForm
+) -> HttpResponse | None:
+    """A deposit with papers still missing on its day is asked to be confirmed first,
+    naming them: the organisme may refuse an incomplete file. Nothing is recorded until
+    « Déposer quand même » sends the move again, confirmed. None when nothing is missing."""
+    prefetch_related_objects(
+        [procedure],
+        Prefetch("checklist", queryset=RequiredDocument.objects.select_related("document")),
+    )
+    checklist = list(procedure.checklist.all())
+    on = form.cleaned_data["on"]
+    measure = completeness(procedure, on=on, situation=_situation(access, checklist))
+    if measure.is_complete:
+        return None
+    readable = _document_categories(access)
+    # The page names the missing papers it may name: a read of their categories.
+    named = {document_category(item) for item in (*measure.missing, *measure.expired)}
+    for category in (PROCEDURES, *sorted(named & set(readable))):
+        record_view(request, access, category)
+    context = file_context(access, PROCEDURES)
+    context |= {
+        "title": f"Dépôt d'un dossier incomplet — {context['title']}",
+        "procedure": procedure,
+        "measure": measure,
+        "missing": missing_in_plain_words(measure, readable_categories=readable),
+        "to_status": ProcedureStatus.SUBMITTED.value,
+        "on": on,
+        "comment": form.cleaned_data["comment"],
+    }
+    return render(request, "procedures/confirm_deposit.html", context)
+
+
+_UNRECORDED = {
+    "etat": "Le changement d'état n'est pas enregistré",
+    "accord": "L'accord n'est pas enregistré",
+    "refus": "Le refus n'est pas enregistré",
+}
 
 
 @require_POST
@@ -450,6 +505,14 @@ def procedure_transition(request: HttpRequest, person_id: int, procedure_id: int
         )
         valid = form.is_valid()
         fields = {"to_status": form.cleaned_data.get("to_status")} if valid else {}
+        if (
+            valid
+            and fields["to_status"] == ProcedureStatus.SUBMITTED
+            and not form.cleaned_data["confirmed"]
+        ):
+            confirmation = _incomplete_deposit(request, access, procedure, form)
+            if confirmation is not None:
+                return confirmation
     if valid and _attempt(
         form,
         lambda: services.procedure_transition(
@@ -463,7 +526,9 @@ def procedure_transition(request: HttpRequest, person_id: int, procedure_id: int
         label = ProcedureStatus(fields["to_status"]).label
         messages.success(request, f"La démarche est passée à l'état « {label} ».")
         return _back(procedure)
-    return _refused(request, pro, access, _procedure(access, procedure_id), chosen, form)
+    return _refused(
+        request, pro, access, _procedure(access, procedure_id), chosen, form, _UNRECORDED[chosen]
+    )
 
 
 @require_POST
@@ -489,7 +554,15 @@ def procedure_step(
     ):
         messages.success(request, f"L'étape {step_index + 1} est enregistrée.")
         return _back(procedure)
-    return _refused(request, pro, access, procedure, prefix, form)
+    return _refused(
+        request,
+        pro,
+        access,
+        procedure,
+        prefix,
+        form,
+        f"L'étape {step_index + 1} n'est pas enregistrée",
+    )
 
 
 def _requirement(procedure: Procedure, requirement_id: int) -> RequiredDocument:
@@ -532,7 +605,8 @@ def checklist_link(
         else:
             messages.success(request, f"La pièce « {item} » est rattachée à la démarche.")
         return _back(procedure)
-    return _refused(request, pro, access, procedure, prefix, form)
+    heading = f"La pièce pour « {item} » n'est pas enregistrée"
+    return _refused(request, pro, access, procedure, prefix, form, heading)
 
 
 @require_POST
@@ -553,7 +627,8 @@ def checklist_not_applicable(
     ):
         messages.success(request, f"La liste des pièces est mise à jour : « {item} ».")
         return _back(procedure)
-    return _refused(request, pro, access, procedure, f"non-concerne-{item.pk}", form)
+    heading = f"La liste des pièces n'est pas mise à jour pour « {item} »"
+    return _refused(request, pro, access, procedure, f"non-concerne-{item.pk}", form, heading)
 
 
 @require_POST
@@ -569,7 +644,15 @@ def procedure_update(request: HttpRequest, person_id: int, procedure_id: int) ->
     ):
         messages.success(request, "Les dates de la démarche sont enregistrées.")
         return _back(procedure)
-    return _refused(request, pro, access, _procedure(access, procedure_id), "dates", form)
+    return _refused(
+        request,
+        pro,
+        access,
+        _procedure(access, procedure_id),
+        "dates",
+        form,
+        "Les dates ne sont pas enregistrées",
+    )
 
 
 # Lists across files.
@@ -794,7 +877,9 @@ def catalogue_edit(request: HttpRequest, slug: str) -> HttpResponse:
         "verified_on": entry.verified_on,
         "is_active": entry.is_active,
     }
-    form = forms.CatalogueEntryForm(request.POST or None, initial=initial)
+    form = forms.CatalogueEntryForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     if (
         request.method == "POST"
         and form.is_valid()

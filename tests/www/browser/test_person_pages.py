@@ -154,5 +154,53 @@ def test_a_professional_adds_a_document_from_the_file(page, tmp_path):
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger Quittance de loyer").click()
     assert download.value.suggested_filename == "quittance_loyer-2026-11-01.jpg"
+
+    page.get_by_role("link", name="Remplacer Quittance de loyer délivrée le 01/11/2026").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text(
+        "Remplacer la pièce « Quittance de loyer »"
+    )
+    sweep.check()
+    sweep.submit_empty("Enregistrer la nouvelle version")
+    page.get_by_label("Délivrée le").fill("2026-11-25")
+    page.locator("input[name=files]").set_input_files(str(photo))
+    page.get_by_role("button", name="Enregistrer la nouvelle version").click()
+    expect(page.get_by_text("La nouvelle version est enregistrée")).to_be_visible()
+    expect(page.get_by_role("cell", name="jusqu'au 25/02/2027")).to_be_visible()
+    sweep.check()
+
+    page.get_by_role("link", name="Historique de Quittance de loyer").click()
+    expect(page.get_by_role("cell", name="01/11/2026", exact=True)).to_be_visible()
+    sweep.check()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger la version 1").click()
+    assert download.value.suggested_filename == "quittance_loyer-2026-11-01-version-1.jpg"
+
+    sweep.visit(reverse("documents:list", args=[person.pk]))
+    page.get_by_role("link", name="Modifier Quittance de loyer").click()
+    page.get_by_label("Valable jusqu'au").fill("2026-11-01")
+    page.get_by_role("button", name="Enregistrer les corrections").click()
+    expect(page.locator(".fr-error-text").first).to_contain_text("doit suivre")
+    sweep.check()
+    page.get_by_label("Valable jusqu'au").fill("2027-01-31")
+    page.get_by_role("button", name="Enregistrer les corrections").click()
+    expect(page.get_by_text("La pièce est modifiée.")).to_be_visible()
+
+    # With the keyboard: the link to the confirmation, then « Annuler », then « Supprimer ».
+    deletion = page.get_by_role("link", name="Supprimer Quittance de loyer")
+    deletion.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=2)).to_have_text(
+        "Supprimer la pièce « Quittance de loyer » ?"
+    )
+    sweep.check()
+    page.get_by_role("link", name="Annuler").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Supprimer Quittance de loyer")).to_be_visible()
+    deletion.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Supprimer").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("La pièce est retirée du dossier.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Aucune pièce dans le dossier.")).to_be_visible()
     sweep.visit(reverse("documents:expiring"))
     sweep.assert_clean()

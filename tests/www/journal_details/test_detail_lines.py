@@ -54,3 +54,27 @@ def test_a_member_s_role_and_profession_read_before_and_after_in_words():
         "Métier avant : assistant(e) de service social",
         "Métier : conseiller(ère) en économie sociale et familiale",
     ]
+
+
+def test_a_document_s_dates_read_before_and_after_as_days():
+    lines = detail_lines(
+        AuditAction.DOCUMENT_REPLACED,
+        {
+            "expires_on": "2027-02-01",
+            "issued_on": "2026-11-01",
+            "version": 2,
+            "type": "quittance_loyer",
+            "expires_on_avant": "2026-09-01",
+            "issued_on_avant": None,
+        },
+        NO_NAMES,
+    )
+
+    assert lines == [
+        "Type de pièce : quittance de loyer",
+        "Délivrée le, avant : —",
+        "Délivrée le : 01/11/2026",
+        "Valable jusqu'au, avant : 01/09/2026",
+        "Valable jusqu'au : 01/02/2027",
+        "Version : 2",
+    ]

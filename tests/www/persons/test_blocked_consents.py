@@ -1,6 +1,6 @@
 """A consent to an organisation the person has blocked opens nothing: the consents page
-and the file's front page say it is suspended, so that whoever explains to the person who can see her file says
-the truth, and does not offer to block that organisation again."""
+and the file's front page say it is suspended, so that whoever explains to the person who
+can see her file says the truth, and does not offer to block that organisation again."""
 
 import html
 import re

@@ -249,3 +249,26 @@ def test_the_page_costs_the_same_queries_with_few_or_many_reads_in_a_row(
     lines = _lines(person_client)
     assert len(lines) == 20
     assert "A regardé mon dossier 300 fois" in lines[0]
+
+
+def test_an_act_on_a_paper_names_the_paper_in_the_persons_words(
+    account, person_client, monkeypatch
+):
+    person = account.person
+    for minute, action, details in (
+        (0, AuditAction.DOCUMENT_DELETED, {"type": "carte_vitale"}),
+        (5, AuditAction.DOCUMENT_UPDATED, {"type": "avis_imposition", "type_avant": "rib"}),
+        # A row written before the journal named the paper's type.
+        (10, AuditAction.DOCUMENT_REPLACED, {"version": 2}),
+    ):
+        _record(monkeypatch, person, _at(9, minute), action, category="documents", details=details)
+
+    done = [line.split("Ce qui a été fait ")[1] for line in _lines(person_client)]
+    english = _lines(person_client, "en")
+
+    assert done == [
+        "A remplacé un papier : Mes papiers",
+        "A corrigé un papier : Avis d'impôt",
+        "A supprimé un papier : Carte Vitale",
+    ]
+    assert english[1].endswith("What was done Corrected a document: Tax notice")

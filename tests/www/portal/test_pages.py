@@ -808,7 +808,7 @@ def test_the_history_shows_a_paper_a_professional_deleted(lea, lea_client):
 
     deleted = next(item for item in page.split("<li ") if "A supprimé un papier" in item)
     assert "<dd>CCAS de Calais</dd>" in deleted
-    assert "<dd>A supprimé un papier : Mes papiers</dd>" in deleted
+    assert "<dd>A supprimé un papier : Carte d'identité</dd>" in deleted
 
 
 def test_the_history_shows_older_visits_page_after_page(lea, lea_client, monkeypatch):
@@ -892,3 +892,20 @@ def test_it_runs_a_fixed_number_of_queries(lea, lea_client, name, size, django_a
         response = lea_client.get(reverse(name))
 
     assert response.status_code == 200
+
+
+def test_an_empty_file_is_said_in_plain_words_in_the_persons_language(lea, lea_client):
+    handle = io.BytesIO(b"")
+    handle.name = "vide.pdf"
+    count = Document.objects.count()
+    lea_client.post(reverse("portal:language"), {"language": "en"})
+
+    response = lea_client.post(
+        reverse("portal:document_add"), {"kind": "avis_imposition", "files": handle}
+    )
+
+    page = text_of(response)
+    assert response.status_code == 400
+    assert "This file is empty. Choose another file, or take a photo of your document." in page
+    assert "The submitted file is empty." not in page
+    assert Document.objects.count() == count
