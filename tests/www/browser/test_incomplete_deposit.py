@@ -39,7 +39,7 @@ def test_an_incomplete_deposit_is_asked_first(page: Page):
     expect(page.get_by_role("heading", level=2)).to_have_text(
         "Demander la prime d'activité : déposer un dossier incomplet ?"
     )
-    expect(page.get_by_text("Il manque : carte nationale d'identité.")).to_be_visible()
+    expect(page.get_by_text("Carte nationale d'identité.", exact=True)).to_be_visible()
     sweep.check()
     page.get_by_role("link", name="Compléter d'abord").click()
     expect(page).to_have_url(at(detail))
