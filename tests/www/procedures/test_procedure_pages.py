@@ -1181,3 +1181,17 @@ def test_it_pins_the_queries_of_the_detail(
         response = referent_client.get(_detail(procedure))
 
     assert response.content.decode().count('fr-badge--success">valide') == size
+
+
+def test_one_paper_of_a_group_of_three_is_enough(referent_client, procedure, person):
+    for kind in (DocumentKind.PASSPORT, DocumentKind.RESIDENCE_PERMIT):
+        RequiredDocument.objects.create(procedure=procedure, kind=kind, group="identite")
+    RequiredDocument.objects.filter(pk=_cni(procedure).pk).update(
+        group="identite", document=DocumentFactory(person=person, kind=DocumentKind.CNI)
+    )
+
+    text = referent_client.get(_detail(procedure)).content.decode()
+
+    assert "ou passeport ou titre de séjour : une de ces pièces suffit" in text
+    assert text.count("une autre pièce suffit") == 2
+    assert "(1 sur 2" in text
