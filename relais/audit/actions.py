@@ -60,6 +60,7 @@ class AuditAction(models.TextChoices):
     JOURNAL_TRIMMED = "journal_trimmed", "Journal : lignes anciennes effacées"
     DOCUMENT_UPLOADED = "document_uploaded", "Pièce déposée"
     DOCUMENT_DOWNLOADED = "document_downloaded", "Pièce téléchargée"
+    DOCUMENT_SHOWN = "document_shown", "Pièce affichée dans le navigateur"
     DOCUMENT_REPLACED = "document_replaced", "Pièce remplacée par une nouvelle version"
     DOCUMENT_UPDATED = "document_updated", "Type ou dates d'une pièce corrigés"
     DOCUMENT_DELETED = "document_deleted", "Pièce supprimée"

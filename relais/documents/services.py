@@ -359,12 +359,14 @@ def version_chunks(version: DocumentVersion) -> Iterator[bytes]:
     )
 
 
-def document_download_record(*, version: DocumentVersion, by: Actor, reason: str = "") -> None:
-    """Journal a download; `reason` is that of the exceptional access the file is read
-    under, if it is."""
+def document_download_record(
+    *, version: DocumentVersion, by: Actor, reason: str = "", shown: bool = False
+) -> None:
+    """Journal a download, or a version `shown` in the browser; `reason` is that of the
+    exceptional access the file is read under, if it is."""
     document = version.document
     record_on_file(
-        AuditAction.DOCUMENT_DOWNLOADED,
+        AuditAction.DOCUMENT_SHOWN if shown else AuditAction.DOCUMENT_DOWNLOADED,
         person=document.person,
         by=by,
         category=category_of(document.kind),

@@ -195,6 +195,7 @@ HISTORY_ACTIONS: dict[str, Promise] = {
     AuditAction.BLOCK_LIFTED: _("A levé un blocage de mon dossier"),
     AuditAction.BREAK_GLASS_PREFERENCE: _("A changé mon choix sur l'ouverture en cas d'urgence"),
     AuditAction.DOCUMENT_DOWNLOADED: _("A téléchargé un papier"),
+    AuditAction.DOCUMENT_SHOWN: _("A regardé un papier"),
     AuditAction.DOCUMENT_UPLOADED: _("A ajouté un papier"),
     AuditAction.DOCUMENT_REPLACED: _("A remplacé un papier"),
     AuditAction.DOCUMENT_UPDATED: _("A corrigé un papier"),
@@ -236,6 +237,7 @@ _ON_A_PAPER = frozenset(
     {
         AuditAction.DOCUMENT_UPLOADED,
         AuditAction.DOCUMENT_DOWNLOADED,
+        AuditAction.DOCUMENT_SHOWN,
         AuditAction.DOCUMENT_REPLACED,
         AuditAction.DOCUMENT_UPDATED,
         AuditAction.DOCUMENT_DELETED,

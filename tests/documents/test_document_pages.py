@@ -623,3 +623,34 @@ def test_an_empty_file_replaces_nothing_and_says_why(referent_client, person):
     assert EMPTY_FILE in text
     assert "Le fichier soumis est vide." not in text
     assert document.versions.count() == 1
+
+
+# « Voir »: the browser's own viewer, no copy left in a downloads folder.
+
+
+def test_voir_shows_the_paper_in_the_browser_and_journals_a_look(referent_client, person):
+    content = pdf_bytes()
+    _upload(referent_client, person, content=content)
+    document = Document.objects.get()
+
+    shown = referent_client.get(reverse("documents:show", args=[person.pk, document.pk]))
+
+    assert b"".join(shown.streaming_content) == content
+    assert shown["Content-Disposition"] == 'inline; filename="avis_imposition-2026-09-01.pdf"'
+    assert shown["Content-Type"] == "application/pdf"
+    assert shown["X-Content-Type-Options"] == "nosniff"
+    assert shown["Cache-Control"] == "no-store"
+    looked = AuditEvent.objects.filter(person_id=person.pk).latest("seq")
+    assert looked.action == AuditAction.DOCUMENT_SHOWN
+    assert looked.object_id == str(document.pk)
+    assert looked.details["type"] == "avis_imposition"
+    assert verify_chain().intact
+
+
+def test_the_list_offers_to_see_each_paper(referent_client, person):
+    _upload(referent_client, person)
+    document = Document.objects.get()
+
+    page = referent_client.get(reverse("documents:list", args=[person.pk])).content.decode()
+
+    assert reverse("documents:show", args=[person.pk, document.pk]) in page

@@ -240,9 +240,10 @@ def test_every_action_of_the_list_has_a_name_of_its_own(referent_client, person,
         text_of(referent_client.get(reverse("documents:list", args=[person.pk])))
     )
 
-    assert len(names) == 3 * 5
+    assert len(names) == 3 * 6
     assert len(set(names)) == len(names)
     assert "Remplacer Quittance de loyer délivrée le 01/06/2026" in names
     assert "Supprimer Quittance de loyer délivrée le 01/10/2026" in names
     assert "Modifier RIB — compte courant" in names
     assert "Historique de Quittance de loyer délivrée le 01/06/2026" in names
+    assert "Voir RIB — compte courant" in names

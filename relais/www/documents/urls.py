@@ -13,6 +13,11 @@ urlpatterns = [
         name="download",
     ),
     path(
+        "personnes/<id:person_id>/pieces/<id:document_id>/voir/",
+        views.show,
+        name="show",
+    ),
+    path(
         "personnes/<id:person_id>/pieces/<id:document_id>/versions/",
         views.versions,
         name="versions",

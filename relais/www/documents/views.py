@@ -158,12 +158,25 @@ def _safe(base: str, extension: str) -> str:
 
 
 def download(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    return _current(request, person_id, document_id, shown=False)
+
+
+def show(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
+    """The current version in the browser's own viewer rather than downloaded: on an office
+    computer shared by a team, a download leaves a clear copy in a folder anyone opens."""
+    return _current(request, person_id, document_id, shown=True)
+
+
+def _current(
+    request: HttpRequest, person_id: int, document_id: int, *, shown: bool
+) -> HttpResponse:
     _, access = _file_with_documents(request, person_id)
     document = _document(access, document_id, Action.VIEW)
     version = document.versions.order_by("-number").first()
     if version is None or version.purged_at is not None:
         raise Http404("Pièce introuvable.")
-    return _deliver(request, access, version, safe_filename(document, version.extension))
+    filename = safe_filename(document, version.extension)
+    return _deliver(request, access, version, filename, shown=shown)
 
 
 def versions(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse:
@@ -198,10 +211,16 @@ def version_download(
 
 
 def _deliver(
-    request: HttpRequest, access: FileAccess, version: DocumentVersion, filename: str
+    request: HttpRequest,
+    access: FileAccess,
+    version: DocumentVersion,
+    filename: str,
+    *,
+    shown: bool = False,
 ) -> HttpResponse:
-    """A version of a document, checked whole before a byte goes, its download journaled
-    (with the reason of the exceptional access the file is read under, if it is)."""
+    """A version of a document, checked whole before a byte goes, downloaded or `shown` in
+    the browser, and journaled (with the reason of the exceptional access the file is read
+    under, if it is)."""
     try:
         services.version_verify(version)
     except vault.BlobCorrupted:
@@ -213,19 +232,22 @@ def _deliver(
         )
     grant = access.break_glass
     services.document_download_record(
-        version=version, by=actor_for(request), reason=grant.reason if grant else ""
+        version=version, by=actor_for(request), reason=grant.reason if grant else "", shown=shown
     )
-    return version_response(version, filename)
+    return version_response(version, filename, shown=shown)
 
 
-def version_response(version: DocumentVersion, filename: str) -> StreamingHttpResponse:
-    """A verified version, decrypted as it streams; never kept by a browser or a proxy,
-    as the computer may be shared."""
+def version_response(
+    version: DocumentVersion, filename: str, *, shown: bool = False
+) -> StreamingHttpResponse:
+    """A verified version, decrypted as it streams, saved as a file or `shown` in the
+    browser; never kept by a browser or a proxy, as the computer may be shared."""
     response = StreamingHttpResponse(
         services.version_chunks(version), content_type=version.content_type
     )
     response["Content-Length"] = str(version.size)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    disposition = "inline" if shown else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response

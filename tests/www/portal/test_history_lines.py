@@ -257,6 +257,7 @@ def test_an_act_on_a_paper_names_the_paper_in_the_persons_words(
     person = account.person
     for minute, action, details in (
         (0, AuditAction.DOCUMENT_DELETED, {"type": "carte_vitale"}),
+        (3, AuditAction.DOCUMENT_SHOWN, {"type": "rib", "version": 1}),
         (5, AuditAction.DOCUMENT_UPDATED, {"type": "avis_imposition", "type_avant": "rib"}),
         # A row written before the journal named the paper's type.
         (10, AuditAction.DOCUMENT_REPLACED, {"version": 2}),
@@ -269,6 +270,8 @@ def test_an_act_on_a_paper_names_the_paper_in_the_persons_words(
     assert done == [
         "A remplacé un papier : Mes papiers",
         "A corrigé un papier : Avis d'impôt",
+        "A regardé un papier : RIB (coordonnées de banque)",
         "A supprimé un papier : Carte Vitale",
     ]
     assert english[1].endswith("What was done Corrected a document: Tax notice")
+    assert english[2].endswith("What was done Looked at a document: RIB (bank details)")
