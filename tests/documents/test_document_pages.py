@@ -27,10 +27,12 @@ from relais.documents.validation import EMPTY_FILE, UploadRefused
 from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person
+from relais.procedures.models import ProcedureStatus
 from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import ConsentFactory, PersonFactory, ReferentFactory
+from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -654,3 +656,68 @@ def test_the_list_offers_to_see_each_paper(referent_client, person):
     page = referent_client.get(reverse("documents:list", args=[person.pk])).content.decode()
 
     assert reverse("documents:show", args=[person.pk, document.pk]) in page
+
+
+# A paper the professional adds joins the procedures that ask for it, as the person's do.
+
+
+def _asking(person, organisation, kind: str):
+    procedure = ProcedureFactory(
+        person=person,
+        organisation=organisation,
+        procedure_type=ProcedureTypeFactory(title="Déclarer ses revenus"),
+        status=ProcedureStatus.IN_PROGRESS,
+    )
+    return procedure.checklist.create(kind=kind)
+
+
+@pytest.fixture
+def procedures_too(referent, person):
+    """The person lets the referent's structure follow her procedures as well."""
+    ConsentFactory(
+        person=person, organisation=referent.organisation, categories=[DataCategory.PROCEDURES]
+    )
+
+
+@pytest.mark.usefixtures("procedures_too")
+def test_a_paper_added_joins_the_procedure_that_asks_for_it(referent, referent_client, person):
+    line = _asking(person, referent.organisation, "avis_imposition")
+
+    _upload(referent_client, person)
+
+    line.refresh_from_db()
+    assert line.document == Document.objects.get()
+    linked = AuditEvent.objects.get(action=AuditAction.PROCEDURE_DOCUMENT_LINKED)
+    assert (linked.actor_id, linked.details["automatique"]) == (referent.user_id, True)
+
+
+@pytest.mark.usefixtures("procedures_too")
+def test_a_corrected_paper_joins_the_procedure_that_asks_for_its_new_type(
+    referent, referent_client, person
+):
+    _upload(referent_client, person, kind="autre")
+    document = Document.objects.get()
+    line = _asking(person, referent.organisation, "avis_imposition")
+
+    referent_client.post(
+        reverse("documents:edit", args=[person.pk, document.pk]),
+        {"kind": "avis_imposition", "issued_on": "2026-09-01", "expires_on": ""},
+    )
+
+    line.refresh_from_db()
+    assert line.document == document
+
+
+def test_a_paper_added_by_whoever_may_not_change_procedures_joins_none(client, person):
+    reader = MembershipFactory()
+    ConsentFactory(
+        person=person, organisation=reader.organisation, categories=[DataCategory.DOCUMENTS]
+    )
+    line = _asking(person, reader.organisation, "avis_imposition")
+    reader_client = log_in(Client(), reader.user, reader)
+
+    assert _upload(reader_client, person).status_code == 302
+
+    line.refresh_from_db()
+    assert line.document is None
+    assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_DOCUMENT_LINKED).exists()

@@ -14,6 +14,7 @@ from relais.consent.access import FileAccess, readable_categories_by_person, vis
 from relais.documents import services, vault
 from relais.documents.models import Document, DocumentKind, DocumentVersion, category_of
 from relais.persons.categories import Action, DataCategory
+from relais.procedures import services as procedure_services
 from relais.procedures.models import Procedure
 from relais.www.documents.forms import EditForm, ReplaceForm, UploadForm
 from relais.www.persons.access import (
@@ -142,9 +143,18 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            _join_procedures(request, access)
             messages.success(request, "La pièce est enregistrée, chiffrée, dans le dossier.")
             return redirect("documents:list", person_id=person_id)
     return render(request, "documents/list.html", _list_context(request, access, form), status=400)
+
+
+def _join_procedures(request: HttpRequest, access: FileAccess) -> None:
+    """A paper added, or one whose type or dates are corrected, joins the person's
+    procedures that ask for it and have none, as one the person adds does, when the
+    professional may change those procedures."""
+    if access.can(Action.EDIT, DataCategory.PROCEDURES):
+        procedure_services.checklist_fill(person=access.person, by=actor_for(request))
 
 
 def safe_filename(document: Document, extension: str) -> str:
@@ -276,6 +286,7 @@ def replace(request: HttpRequest, person_id: int, document_id: int) -> HttpRespo
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            _join_procedures(request, access)
             messages.success(
                 request, "La nouvelle version est enregistrée ; l'ancienne reste dans l'historique."
             )
@@ -321,6 +332,7 @@ def edit(request: HttpRequest, person_id: int, document_id: int) -> HttpResponse
             form.add_error(None, error)
         else:
             if changed:
+                _join_procedures(request, access)
                 messages.success(request, "La pièce est modifiée.")
             else:
                 messages.info(request, "Rien n'a changé : la pièce garde son type et ses dates.")
