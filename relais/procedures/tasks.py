@@ -1,40 +1,43 @@
-"""The two daily jobs of the procedures: open the next occurrence of recurring procedures,
-and remind the persons of a deadline by SMS. `python manage.py procedures_daily` runs both
-(docs/exploitation.md: a daily cron line). Both may run twice a day without doing anything
-twice.
+"""The daily jobs of the procedures: open the next occurrence of recurring procedures,
+attach to the checklists the papers already in the file, and remind the persons of a
+deadline by SMS. `python manage.py procedures_daily` runs them (docs/exploitation.md: a
+daily cron line). They may run twice a day without doing anything twice.
 
-Both act for the organisation that follows the procedure: a renewal is opened in its name,
-and a reminder sends the person to their accompanying professional. So both act only while
-the person lets that organisation follow their procedures: a live consent (started, not
-expired, not revoked) to it covering PROCEDURES, and no block of it. A consent given to
-one of its professionals only counts as the access rule counts it: while that
-professional is an active member of the organisation and not blocked by the person.
-Every procedure has an organisation (the person's own space opens none), so no reminder
-is exempt. A procedure left aside is counted in the run's summary and neither opened nor
-claimed: once the person consents again, the next run opens or reminds it if still due.
+All act for the organisation that follows the procedure: a renewal is opened in its name,
+a paper joins its checklist, and a reminder sends the person to their accompanying
+professional. So all act only while the person lets that organisation follow their
+procedures: a live consent (started, not expired, not revoked) to it covering PROCEDURES,
+and no block of it. A consent given to one of its professionals only counts as the access
+rule counts it: while that professional is an active member of the organisation and not
+blocked by the person. Every procedure has an organisation (the person's own space opens
+none), so no reminder is exempt. A renewal or a reminder left aside is counted in the
+run's summary and neither opened nor claimed: once the person consents again, the next
+run opens or reminds it if still due, and attaches the papers its checklist lacks.
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_tasks import task
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
-from relais.audit.services import audit_record
+from relais.audit.services import Event, audit_record, audit_record_many
 from relais.consent.models import Block, Consent
+from relais.documents.models import Document, DocumentKind
 from relais.notifications.sms import SmsError, send_sms
 from relais.organisations.models import Membership
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
 from relais.persons.validators import mobile_number
 from relais.portal.models import PersonAccount
-from relais.procedures.models import BEFORE_SUBMISSION, Procedure
+from relais.procedures.models import BEFORE_SUBMISSION, Procedure, RequiredDocument
 from relais.procedures.services import procedure_open_next
 
 logger = logging.getLogger(__name__)
@@ -116,6 +119,115 @@ def recurring_open_due(*, now: datetime) -> RenewalRun:
             procedure_open_next(previous=previous, by=SYSTEM, today=today)
             run.opened += 1
     return run
+
+
+# Persons whose checklists one transaction fills: their lines, their papers, the lines'
+# update and the journal rows are each read or written in one statement per batch.
+CHECKLIST_BATCH = 200
+
+
+@dataclass
+class ChecklistRun:
+    """What one run of the checklists did."""
+
+    attached: int = 0
+
+
+def checklists_fill_due(*, now: datetime) -> ChecklistRun:
+    """Attach to the empty lines of the procedures still gathering their papers the
+    person's document of the kind each asks, when exactly one is valid on the run's day:
+    what `checklist_fill` does when a procedure is opened or a paper added, for the
+    procedures opened before it did, or whose paper was valid only from a later day.
+    Only where the procedure's organisation may still follow the person's procedures;
+    journalled as links by the system, marked automatic. A line once filled is no longer
+    empty: a second run attaches nothing more."""
+    today = timezone.localdate(now)
+    lines = _lines_to_fill(now)
+    persons = list(
+        lines.values_list("procedure__person_id", flat=True)
+        .distinct()
+        .order_by("procedure__person_id")
+    )
+    run = ChecklistRun()
+    for start in range(0, len(persons), CHECKLIST_BATCH):
+        run.attached += _checklists_fill(lines, persons[start : start + CHECKLIST_BATCH], today)
+    return run
+
+
+def _lines_to_fill(now: datetime) -> models.QuerySet[RequiredDocument]:
+    """The lines `checklist_fill` would fill, on the procedures the organisation may still
+    follow, whose person has a present paper of the kind not expired on the run's day.
+    Left alone as there: an « autre pièce » line, the paper of someone else, a line marked
+    not concerned, and a kind asked by two lines of one procedure."""
+    today = timezone.localdate(now)
+    followed = Procedure.objects.filter(
+        _followed_with_consent(now),
+        status__in=BEFORE_SUBMISSION,
+        person__status=PersonStatus.ACTIVE,
+    )
+    asked_twice = RequiredDocument.objects.filter(
+        procedure_id=OuterRef("procedure_id"), kind=OuterRef("kind")
+    ).exclude(pk=OuterRef("pk"))
+    in_file = (
+        Document.objects.present()
+        .filter(person_id=OuterRef("procedure__person_id"), kind=OuterRef("kind"))
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    )
+    return (
+        RequiredDocument.objects.filter(
+            Q(document__isnull=True) | Q(document__deleted_at__isnull=False),
+            procedure__in=followed,
+            not_applicable=False,
+            someone_else=False,
+        )
+        .exclude(kind=DocumentKind.OTHER)
+        .filter(~Exists(asked_twice), Exists(in_file))
+    )
+
+
+def _checklists_fill(
+    lines: models.QuerySet[RequiredDocument], person_ids: list[int], today: date
+) -> int:
+    """Fill the lines of these persons, in one transaction: the lines (and their
+    procedures) are locked and read again inside it, so that a paper a professional
+    attaches, a consent withdrawn or a merge made since the list was read are seen."""
+    with transaction.atomic():
+        batch = list(
+            lines.filter(procedure__person_id__in=person_ids)
+            .select_related("procedure__procedure_type", "procedure__person")
+            .select_for_update(of=("self", "procedure"))
+        )
+        valid: dict[tuple[int, str], list[Document]] = defaultdict(list)
+        for document in Document.objects.filter(
+            person_id__in=person_ids, kind__in={line.kind for line in batch}
+        ).present():
+            if document.is_valid_on(today):
+                valid[(document.person_id, document.kind)].append(document)
+        filled = [line for line in batch if len(valid[line.procedure.person_id, line.kind]) == 1]
+        for line in filled:
+            line.document = valid[line.procedure.person_id, line.kind][0]
+        RequiredDocument.objects.bulk_update(filled, ["document"])
+        audit_record_many(
+            [
+                Event(
+                    AuditAction.PROCEDURE_DOCUMENT_LINKED,
+                    person_id=line.procedure.person_id,
+                    person_label=line.procedure.person.journal_label,
+                    category=DataCategory.PROCEDURES,
+                    object_type="demarche",
+                    object_id=line.procedure_id,
+                    details={
+                        "demarche": line.procedure.procedure_type.slug,
+                        "type": line.kind,
+                        "piece": line.document_id,
+                        "automatique": True,
+                    },
+                )
+                for line in filled
+            ],
+            by=SYSTEM,
+        )
+    return len(filled)
 
 
 @dataclass
@@ -241,6 +353,11 @@ def _release(procedure_id: int, now: datetime) -> None:
 @task()
 def open_next_occurrences() -> dict[str, int]:
     return asdict(recurring_open_due(now=timezone.now()))
+
+
+@task()
+def fill_checklists() -> dict[str, int]:
+    return asdict(checklists_fill_due(now=timezone.now()))
 
 
 @task()

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import F
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
@@ -20,8 +21,11 @@ from relais.procedures.models import Procedure, ProcedureStatus
 from relais.procedures.services import procedure_update
 from relais.procedures.tasks import (
     REMINDER_BODY,
+    ChecklistRun,
     ReminderRun,
     RenewalRun,
+    checklists_fill_due,
+    fill_checklists,
     open_next_occurrences,
     recurring_open_due,
     reminders_send_due,
@@ -30,7 +34,12 @@ from relais.procedures.tasks import (
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.persons.factories import BlockFactory, ConsentFactory, PersonFactory
 from tests.portal.factories import PersonAccountFactory
-from tests.procedures.factories import ProcedureFactory, ProcedureTypeFactory
+from tests.procedures.factories import (
+    DocumentFactory,
+    ProcedureFactory,
+    ProcedureTypeFactory,
+    RequiredDocumentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -663,6 +672,195 @@ def test_the_task_uses_now():
     assert procedure.reminder_sent_at == NOW
 
 
+# Papers already in the file
+
+
+def _gathering(*, followed=True, kind="cni", **line):
+    """A procedure opened before papers joined checklists by themselves: one empty line
+    asking `kind`, and a paper of that kind valid on the runs' day in the person's file."""
+    procedure = _procedure(followed=followed)
+    RequiredDocumentFactory(procedure=procedure, kind=kind, **line)
+    paper = DocumentFactory(person=procedure.person, kind=kind)
+    return procedure, paper
+
+
+def _linked():
+    return AuditEvent.objects.filter(action=AuditAction.PROCEDURE_DOCUMENT_LINKED)
+
+
+def test_it_attaches_a_paper_of_the_file_to_a_procedure_opened_before():
+    procedure, paper = _gathering()
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun(attached=1)
+
+    assert procedure.checklist.get().document == paper
+    event = _linked().get()
+    assert (event.actor_id, event.actor_label) == (None, "Relais (traitement automatique)")
+    assert (event.person_id, event.object_type, event.object_id) == (
+        procedure.person_id,
+        "demarche",
+        str(procedure.pk),
+    )
+    assert event.details == {
+        "demarche": procedure.procedure_type.slug,
+        "type": "cni",
+        "piece": paper.pk,
+        "automatique": True,
+    }
+
+
+def test_it_attaches_each_paper_once():
+    procedure, paper = _gathering()
+
+    checklists_fill_due(now=NOW)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert procedure.checklist.get().document == paper
+    assert _linked().count() == 1
+
+
+def test_it_replaces_a_deleted_paper():
+    procedure, paper = _gathering()
+    procedure.checklist.update(document=DocumentFactory(person=procedure.person, deleted_at=NOW))
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun(attached=1)
+    assert procedure.checklist.get().document == paper
+
+
+@pytest.mark.parametrize(
+    "paper",
+    [
+        {"expires_on": TODAY - datetime.timedelta(days=1)},
+        {"deleted_at": NOW - datetime.timedelta(days=1)},
+        {"issued_on": TODAY + datetime.timedelta(days=1)},
+    ],
+    ids=["expired", "deleted", "issued after the run's day"],
+)
+def test_it_attaches_no_paper_that_is_not_valid(paper):
+    procedure, _ = _gathering()
+    procedure.person.documents.update(**paper)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert procedure.checklist.get().document is None
+    assert not _linked().exists()
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "two valid papers of the kind",
+        "another person's paper asked",
+        "not concerned",
+        "autre pièce",
+        "kind asked twice",
+        "submitted",
+        "file archived",
+        "paper of another file",
+    ],
+)
+def test_it_leaves_what_a_paper_added_would_leave(case):
+    procedure, paper = _gathering(kind="autre" if case == "autre pièce" else "cni")
+    if case == "two valid papers of the kind":
+        DocumentFactory(person=procedure.person, kind="cni")
+    if case == "another person's paper asked":
+        procedure.checklist.update(someone_else=True)
+    if case == "not concerned":
+        procedure.checklist.update(not_applicable=True, condition="si vous êtes hébergé")
+    if case == "kind asked twice":
+        RequiredDocumentFactory(procedure=procedure, kind="cni")
+    if case == "submitted":
+        Procedure.objects.filter(pk=procedure.pk).update(
+            status=ProcedureStatus.SUBMITTED,
+            taken_on=F("requested_on"),
+            submitted_on=F("requested_on"),
+        )
+    if case == "file archived":
+        Person.objects.filter(pk=procedure.person_id).update(status=PersonStatus.ARCHIVED)
+    if case == "paper of another file":
+        paper.person = PersonFactory()
+        paper.save()
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert set(procedure.checklist.values_list("document_id", flat=True)) == {None}
+
+
+def test_it_leaves_a_line_already_filled():
+    procedure, _ = _gathering()
+    # Expired: the professional replaces it, the run does not.
+    earlier = DocumentFactory(
+        person=procedure.person, kind="cni", expires_on=TODAY - datetime.timedelta(days=1)
+    )
+    procedure.checklist.update(document=earlier)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert procedure.checklist.get().document == earlier
+
+
+@pytest.mark.parametrize("case", NOT_ALLOWED)
+def test_it_attaches_nothing_for_an_organisation_the_person_no_longer_allows(case):
+    procedure, _ = _gathering(followed=False)
+    _word(case, procedure)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert procedure.checklist.get().document is None
+    assert not _linked().exists()
+
+
+@pytest.mark.parametrize("case", ALLOWED)
+def test_it_attaches_while_the_person_allows_the_organisation(case):
+    procedure, paper = _gathering(followed=False)
+    _word(case, procedure)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun(attached=1)
+    assert procedure.checklist.get().document == paper
+
+
+def test_it_attaches_nothing_when_consent_is_withdrawn_while_the_run_reads_its_list(
+    monkeypatch,
+):
+    procedure, _ = _gathering()
+    withdraw = Meanwhile(
+        lambda: Consent.objects.filter(person=procedure.person).update(revoked_at=NOW)
+    )
+    monkeypatch.setattr(tasks, "transaction", withdraw)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert procedure.checklist.get().document is None
+    assert not _linked().exists()
+
+
+def test_it_leaves_a_line_a_professional_fills_while_the_run_reads_its_list(monkeypatch):
+    procedure, _ = _gathering()
+    chosen = DocumentFactory(person=procedure.person, kind="cni")
+    attach = Meanwhile(lambda: procedure.checklist.update(document=chosen))
+    monkeypatch.setattr(tasks, "transaction", attach)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert procedure.checklist.get().document == chosen
+
+
+def test_it_fills_the_persons_by_batches(monkeypatch):
+    monkeypatch.setattr(tasks, "CHECKLIST_BATCH", 2)
+    procedures = [_gathering()[0] for _ in range(5)]
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun(attached=5)
+    for procedure in procedures:
+        assert procedure.checklist.get().document is not None
+
+
+def test_the_checklists_task_uses_today():
+    procedure, _ = _gathering()
+    procedure.person.documents.update(expires_on=TODAY)
+
+    with patch("django.utils.timezone.now", return_value=NOW + datetime.timedelta(days=1)):
+        assert fill_checklists.call() == {"attached": 0}
+    with patch("django.utils.timezone.now", return_value=NOW):
+        assert fill_checklists.call() == {"attached": 1}
+
+
+# Daily command
+
+
 def test_the_daily_command_runs_both():
     _declaration(datetime.date(2026, 3, 15))
     out = StringIO()
@@ -672,9 +870,22 @@ def test_the_daily_command_runs_both():
 
     # The renewal opened today is due in five days: it is reminded in the same run.
     assert out.getvalue().strip() == (
-        "1 démarche(s) à renouveler ouverte(s), 1 rappel(s) envoyé(s)."
+        "1 démarche(s) à renouveler ouverte(s), 1 rappel(s) envoyé(s), pièces rattachées : 0."
     )
     assert len(sms.outbox) == 1
+
+
+def test_the_daily_command_counts_the_papers_attached():
+    _gathering()
+    _gathering(kind="rib")
+    out = StringIO()
+
+    with patch("django.utils.timezone.now", return_value=NOW):
+        call_command("procedures_daily", stdout=out)
+
+    assert out.getvalue().strip() == (
+        "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s), pièces rattachées : 2."
+    )
 
 
 def test_the_daily_command_tells_the_reminders_it_could_not_send():
@@ -685,8 +896,8 @@ def test_the_daily_command_tells_the_reminders_it_could_not_send():
         call_command("procedures_daily", stdout=out)
 
     assert out.getvalue().strip() == (
-        "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s). 1 rappel(s) non "
-        "envoyé(s) : ni numéro de portable, ni adresse électronique."
+        "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s), pièces rattachées : 0. "
+        "1 rappel(s) non envoyé(s) : ni numéro de portable, ni adresse électronique."
     )
 
 
@@ -699,16 +910,17 @@ def test_the_daily_command_tells_what_the_persons_no_longer_allow():
         call_command("procedures_daily", stdout=out)
 
     assert out.getvalue().strip() == (
-        "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s). 1 démarche(s) à "
-        "renouveler non ouverte(s) : la personne ne permet plus à la structure de suivre ses "
-        "démarches. 1 rappel(s) non envoyé(s) : la personne ne permet plus à la structure de "
-        "suivre ses démarches."
+        "0 démarche(s) à renouveler ouverte(s), 0 rappel(s) envoyé(s), pièces rattachées : 0. "
+        "1 démarche(s) à renouveler non ouverte(s) : la personne ne permet plus à la structure "
+        "de suivre ses démarches. 1 rappel(s) non envoyé(s) : la personne ne permet plus à la "
+        "structure de suivre ses démarches."
     )
     assert sms.outbox == []
 
 
 def test_the_daily_command_can_hand_the_work_to_the_queue():
     _declaration(datetime.date(2026, 3, 15))
+    _gathering()
     out = StringIO()
 
     with patch("django.utils.timezone.now", return_value=NOW):
@@ -717,6 +929,7 @@ def test_the_daily_command_can_hand_the_work_to_the_queue():
     assert "confiés à la file de tâches" in out.getvalue()
     # The test backend runs enqueued tasks at once.
     assert Procedure.objects.filter(previous__isnull=False).count() == 1
+    assert _linked().count() == 1
 
 
 # Query-count pins: each run reads its list in two queries whatever its length (the
@@ -753,3 +966,20 @@ def test_the_reminders_run_a_fixed_number_of_queries(size, django_assert_num_que
 
     with django_assert_num_queries(REMINDER_LIST + size * REMINDER_EACH):
         assert reminders_send_due(now=NOW) == ReminderRun(sent=size, not_allowed=size)
+
+
+# The persons with lines to fill, then one transaction (savepoint and release) per batch
+# of persons: their lines locked and read again, their papers, the lines' update, and the
+# journal's head and rows in a savepoint of their own.
+CHECKLIST_QUERIES = 10
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_the_checklists_run_a_fixed_number_of_queries(size, django_assert_num_queries):
+    for case in (NOT_ALLOWED * 3)[:size]:
+        _word(case, _gathering(followed=False)[0])
+    for _ in range(size):
+        _gathering()
+
+    with django_assert_num_queries(CHECKLIST_QUERIES):
+        assert checklists_fill_due(now=NOW) == ChecklistRun(attached=size)

@@ -1,12 +1,13 @@
 from django.core.management.base import BaseCommand
 
-from relais.procedures.tasks import open_next_occurrences, send_due_reminders
+from relais.procedures.tasks import fill_checklists, open_next_occurrences, send_due_reminders
 
 
 class Command(BaseCommand):
     help = (
-        "Travaux quotidiens des démarches : ouvre les démarches à renouveler et envoie les "
-        "rappels d'échéance par SMS. À lancer une fois par jour (cron)."
+        "Travaux quotidiens des démarches : ouvre les démarches à renouveler, rattache aux "
+        "listes de pièces les pièces déjà au dossier et envoie les rappels d'échéance par "
+        "SMS. À lancer une fois par jour (cron)."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -17,15 +18,17 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         if options["en_tache"]:
             open_next_occurrences.enqueue()
+            fill_checklists.enqueue()
             send_due_reminders.enqueue()
             self.stdout.write("Travaux des démarches confiés à la file de tâches.")
             return
         # Renewals first: a procedure opened today with a near deadline is reminded today.
         renewals = open_next_occurrences.call()
+        checklists = fill_checklists.call()
         reminders = send_due_reminders.call()
         summary = (
             f"{renewals['opened']} démarche(s) à renouveler ouverte(s), {reminders['sent']} "
-            "rappel(s) envoyé(s)."
+            f"rappel(s) envoyé(s), pièces rattachées : {checklists['attached']}."
         )
         if renewals["not_allowed"]:
             summary += (
