@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db.models import Model, Prefetch, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from relais.audit.models import AuditEvent, AuditEventQuerySet
 from relais.consent.models import Block, BreakGlassGrant, Consent
@@ -33,6 +33,7 @@ from relais.persons.models import (
     Referent,
     SocialCoverage,
 )
+from relais.portability.words import NOTE_VISIBILITIES
 from relais.procedures.models import Procedure
 
 FORMAT = "relais-export"
@@ -113,6 +114,16 @@ def _labels(model: type[Model], field: str) -> dict[Any, Any]:
     """A field's labels by value, as get_<field>_display() reads them: it builds this
     dict again at each call, which costs more than the rest of a row of the history."""
     return dict(model._meta.get_field(field).flatchoices)  # type: ignore[union-attr]
+
+
+@cache
+def _note_visibility_labels() -> dict[str, str]:
+    """Who may read a note, in the person's words: the professionals' label of a note
+    kept within its organisation, « Ma structure », read by the person would name a
+    structure of their own. In French, as every label of the file; the readable summary
+    is the part written in the person's language."""
+    with translation.override("fr"):
+        return {code: str(label) for code, label in NOTE_VISIBILITIES.items()}
 
 
 def _organisation(organisation: Any) -> dict[str, Any] | None:
@@ -251,7 +262,11 @@ def _procedure(procedure: Procedure, exported_ids: Collection[int]) -> dict[str,
             {
                 **_labelled(line, "kind"),
                 "condition": line.condition,
+                "group": line.group,
+                "conditional": line.conditional,
+                "concerned": line.concerned,
                 "not_applicable": line.not_applicable,
+                "someone_else": line.someone_else,
                 "document_id": line.document_id if line.document_id in exported_ids else None,
             }
             for line in procedure.checklist.all()
@@ -355,7 +370,8 @@ def _file_members(person: Person, identity: dict[str, Any]) -> Iterator[tuple[st
                 "written_at": _moment(note.created_at),
                 "author": _full_name(note.author),
                 "organisation": _organisation(note.organisation),
-                **_labelled(note, "visibility"),
+                "visibility": note.visibility,
+                "visibility_label": _note_visibility_labels()[note.visibility],
                 "text": note.text,
             },
         ),

@@ -41,6 +41,7 @@ from tests.portability.reading import (
     export_pieces,
     read_export,
 )
+from tests.procedures.factories import RequiredDocumentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -146,6 +147,58 @@ def test_it_gives_the_notes_of_the_shared_file_but_not_an_authors_memo(built, ar
         .values_list("text", flat=True)
     )
     assert "Mémo personnel du référent." not in texts
+
+
+def test_it_names_who_may_read_a_note_in_the_persons_words(built):
+    # In French whatever the language of the person's space, as every label of the file.
+    with translation.override("ar"):
+        data = read_export(export_person(built.person, by=PERSON))
+
+    assert {(note["visibility"], note["visibility_label"]) for note in data["notes"]} == {
+        ("structure", "La structure qui l'a écrite"),
+        ("partagee", "Les structures que j'ai autorisées"),
+    }
+
+
+def test_it_gives_each_checklist_line_its_choices_and_situations(built):
+    identity, address = built.procedure.checklist.order_by("pk")
+    identity.group = "identite"
+    identity.save(update_fields=["group"])
+    address.conditional = address.concerned = True
+    address.save(update_fields=["conditional", "concerned"])
+    RequiredDocumentFactory(
+        procedure=built.procedure,
+        kind="titre_sejour",
+        condition="si vous n'êtes pas français",
+        group="identite",
+    )
+    RequiredDocumentFactory(
+        procedure=built.procedure,
+        kind="avis_imposition",
+        condition="celui de vos parents",
+        someone_else=True,
+    )
+
+    data = read_export(export_person(built.person, by=PERSON))
+
+    Draft202012Validator(schema()).validate(data)
+    [procedure] = data["procedures"]
+    assert [
+        (
+            line["kind"],
+            line["group"],
+            line["conditional"],
+            line["concerned"],
+            line["not_applicable"],
+            line["someone_else"],
+        )
+        for line in procedure["checklist"]
+    ] == [
+        ("cni", "identite", False, False, False, False),
+        ("justificatif_domicile", "", True, True, False, False),
+        ("titre_sejour", "identite", False, False, False, False),
+        ("avis_imposition", "", False, False, False, True),
+    ]
 
 
 def test_it_puts_every_document_decrypted_in_the_zip(built, archive):
