@@ -23,6 +23,11 @@ urlpatterns = [
         name="document_download",
     ),
     path("mes-demarches/", views.procedures, name="procedures"),
+    path(
+        "mes-demarches/<id:procedure_id>/guide/",
+        views.procedure_guide,
+        name="procedure_guide",
+    ),
     path("qui-peut-voir/", views.consents, name="consents"),
     path("qui-peut-voir/donner-un-accord/", views.consent_grant, name="consent_grant"),
     path(

@@ -68,6 +68,7 @@ from relais.www.persons.history_lines import Line, page_of_lines
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
 from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
+from relais.www.procedures.views import documents_to_bring
 
 SCHEMA_FILE = (
     Path(__file__).resolve().parents[2] / "portability" / "schema" / "relais-export-1.schema.json"
@@ -462,6 +463,23 @@ def procedures(request: HttpRequest) -> HttpResponse:
     items = _procedures(person)
     _record_read(request, person, DataCategory.PROCEDURES)
     return render(request, "portal/procedures.html", {"procedures": items})
+
+
+@person_required
+def procedure_guide(request: HttpRequest, procedure_id: int) -> HttpResponse:
+    """The easy-to-read guide of one of the person's procedures, the one professionals
+    print: catalogue content, in French. A withdrawn entry is no longer offered, as in
+    the catalogue."""
+    person = _person(request)
+    procedure = get_object_or_404(
+        Procedure.objects.for_person(person.pk).select_related("procedure_type"),
+        pk=procedure_id,
+        procedure_type__is_active=True,
+    )
+    _record_read(request, person, DataCategory.PROCEDURES)
+    entry = procedure.procedure_type
+    context = {"entry": entry, "documents": documents_to_bring(entry)}
+    return render(request, "portal/procedure_guide.html", context)
 
 
 @person_required

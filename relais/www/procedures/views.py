@@ -826,7 +826,7 @@ def _withdrawn_page(request: HttpRequest, entry: ProcedureType, page: EntryPage)
     return page(request, entry)
 
 
-def _documents_to_bring(entry: ProcedureType) -> list[dict[str, str]]:
+def documents_to_bring(entry: ProcedureType) -> list[dict[str, str]]:
     return [
         {"label": DocumentKind(line["kind"]).label, "condition": line.get("condition", "")}
         for line in entry.required_documents
@@ -838,7 +838,7 @@ def _entry_page(request: HttpRequest, entry: ProcedureType) -> HttpResponse:
         "title": entry.title,
         "entry": entry,
         "category_label": ProcedureCategory(entry.category).label,
-        "documents": _documents_to_bring(entry),
+        "documents": documents_to_bring(entry),
     }
     return render(request, "procedures/entry.html", context)
 
@@ -848,7 +848,7 @@ def _guide_page(request: HttpRequest, entry: ProcedureType) -> HttpResponse:
     context = {
         "title": f"Guide à imprimer : {entry.title}",
         "entry": entry,
-        "documents": _documents_to_bring(entry),
+        "documents": documents_to_bring(entry),
     }
     return render(request, "procedures/guide.html", context)
 
