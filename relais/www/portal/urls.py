@@ -22,6 +22,11 @@ urlpatterns = [
         views.document_download,
         name="document_download",
     ),
+    path(
+        "mes-papiers/<id:document_id>/enlever/",
+        views.document_remove,
+        name="document_remove",
+    ),
     path("mes-demarches/", views.procedures, name="procedures"),
     path(
         "mes-demarches/<id:procedure_id>/guide/",

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.http import (
     FileResponse,
@@ -40,7 +40,7 @@ from relais.consent import services as consent_services
 from relais.consent.models import Block, BreakGlassGrant, Consent, ConsentMethod
 from relais.documents import antivirus, validation, vault
 from relais.documents import services as document_services
-from relais.documents.models import Document, DocumentKind
+from relais.documents.models import Document, DocumentKind, DocumentVersion
 from relais.documents.validation import MAX_PHOTOS
 from relais.organisations.models import Membership, Profession
 from relais.persons.categories import DataCategory
@@ -117,9 +117,25 @@ def _validity(document: Document, today: date) -> dict[str, str]:
     return {"state": "valable", "label": _("Valable")}
 
 
+def _from_a_professional() -> Exists:
+    """A paper of which a version came from a professional: it is theirs to remove."""
+    return Exists(
+        DocumentVersion.objects.filter(document=OuterRef("pk"), uploaded_by__isnull=False)
+    )
+
+
+def _added_by_the_person(person: Person) -> QuerySet[Document]:
+    """The papers the person added themselves, and may remove; deleted ones too, for
+    the service to answer a second tap."""
+    return Document.objects.filter(person=person).exclude(_from_a_professional())
+
+
 def _documents(person: Person) -> list[Document]:
     documents = list(
-        Document.objects.filter(person=person).present().order_by("expires_on", "kind", "pk")
+        Document.objects.filter(person=person)
+        .present()
+        .annotate(removable=~_from_a_professional())
+        .order_by("expires_on", "kind", "pk")
     )
     today = timezone.localdate()
     for document in documents:
@@ -455,6 +471,29 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
         return render(request, "portal/document_damaged.html", status=500)
     document_services.document_download_record(version=version, by=person_actor(request))
     return version_response(version, safe_filename(document, version.extension))
+
+
+@person_required
+@require_http_methods(["GET", "POST"])
+def document_remove(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Enlever un papier: a page names the paper, and its « Oui, enlever » removes it.
+    Only a paper the person added themselves: the others are the professionals' to
+    remove."""
+    person = _person(request)
+    document = get_object_or_404(_added_by_the_person(person), pk=document_id)
+    if request.method == "POST":
+        try:
+            document_services.document_delete(document=document, by=person_actor(request))
+        except ValidationError:
+            messages.info(request, _("Ce papier est déjà enlevé."))
+        else:
+            messages.success(request, _("C'est fait : le papier est enlevé."))
+        return redirect("portal:documents")
+    if document.deleted_at is not None:
+        raise Http404(_("Papier introuvable."))
+    _record_read(request, person, document.category)
+    document.word = words.say(words.DOCUMENT_KINDS, document.kind)  # type: ignore[attr-defined]
+    return render(request, "portal/document_remove.html", {"document": document})
 
 
 @person_required
