@@ -336,6 +336,11 @@ def test_pages_of_the_persons_space(sweep: Sweep, server_url: str, language: str
         expect(sweep.page.locator("html")).to_have_attribute(
             "dir", "rtl" if language == "ar" else "ltr"
         )
+    sweep.visit(reverse("portal:procedure_guide", args=[built.procedure.pk]))
+    # A paper of the person's own, which « Mes papiers » offers to remove.
+    identity = built.documents["cni"]
+    identity.versions.update(uploaded_by=None)
+    sweep.visit(reverse("portal:document_remove", args=[identity.pk]))
     for name, button in PERSONS_SPACE_FORMS[language]:
         sweep.visit(reverse(name))
         sweep.submit_empty(button)
