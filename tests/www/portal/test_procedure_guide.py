@@ -93,6 +93,23 @@ def test_the_guide_stays_in_french_inside_an_english_page(person_client, procedu
     assert "Ce qu'il faut faire" in french_part
 
 
+def test_the_link_to_the_guide_names_its_procedure_in_each_language(person_client, procedure):
+    title = procedure.procedure_type.title
+    person_client.cookies[LANGUAGE_COOKIE] = "en"
+    english = html.unescape(person_client.get(reverse("portal:procedures")).content.decode())
+    person_client.cookies[LANGUAGE_COOKIE] = "fr"
+    french = html.unescape(person_client.get(reverse("portal:procedures")).content.decode())
+
+    assert (
+        f'The easy-to-read guide<span class="fr-sr-only">: <span lang="fr" dir="ltr">{title}'
+        in (english)
+    )
+    assert (
+        f'Le guide facile à lire<span class="fr-sr-only"> : <span lang="fr" dir="ltr">{title}'
+        in (french)
+    )
+
+
 def test_another_persons_procedure_answers_404(person_client):
     someone_else = ProcedureFactory(person=PersonFactory())
 
