@@ -32,21 +32,6 @@ def person(referent):
     return person
 
 
-@pytest.fixture
-def receipt(referent_client, person):
-    """A rent receipt of June, valid until 1 September 2026: expired on the tests' day."""
-    referent_client.post(
-        reverse("documents:upload", args=[person.pk]),
-        {
-            "kind": "quittance_loyer",
-            "issued_on": "2026-06-01",
-            "expires_on": "2026-09-01",
-            "files": upload_file("quittance.pdf", pdf_bytes()),
-        },
-    )
-    return Document.objects.get()
-
-
 def text_of(response) -> str:
     return html.unescape(response.content.decode())
 

@@ -34,20 +34,6 @@ def person(referent):
     return person
 
 
-@pytest.fixture
-def receipt(referent_client, person):
-    referent_client.post(
-        reverse("documents:upload", args=[person.pk]),
-        {
-            "kind": "quittance_loyer",
-            "issued_on": "2026-06-01",
-            "expires_on": "2026-09-01",
-            "files": upload_file("quittance.pdf", pdf_bytes()),
-        },
-    )
-    return Document.objects.get()
-
-
 def _replace(client, person, document, issued_on):
     return client.post(
         reverse("documents:replace", args=[person.pk, document.pk]),
