@@ -558,6 +558,26 @@ class ProcedureStep(models.Model):
         return f"Étape {self.step_index + 1} : {self.get_autonomy_display()}"
 
 
+class RequiredDocumentQuerySet(models.QuerySet["RequiredDocument"]):
+    def fillable(self) -> "RequiredDocumentQuerySet":
+        """The lines a paper already in the file may fill by itself: with no document (or
+        a deleted one). Left alone: an « autre pièce » line (any paper may be one), the
+        paper of someone else, a line marked not concerned, and a kind asked by two lines of
+        one procedure, which would not say which paper goes where."""
+        asked_twice = RequiredDocument.objects.filter(
+            procedure_id=OuterRef("procedure_id"), kind=OuterRef("kind")
+        ).exclude(pk=OuterRef("pk"))
+        return (
+            self.filter(
+                Q(document__isnull=True) | Q(document__deleted_at__isnull=False),
+                not_applicable=False,
+                someone_else=False,
+            )
+            .exclude(kind=DocumentKind.OTHER)
+            .exclude(Exists(asked_twice))
+        )
+
+
 class RequiredDocument(models.Model):
     """One line of the procedure's checklist, copied from the catalogue when the procedure
     is opened, linked to a document of the person's vault."""
@@ -583,6 +603,8 @@ class RequiredDocument(models.Model):
     document = models.ForeignKey(
         Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = RequiredDocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]

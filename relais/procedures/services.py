@@ -13,7 +13,6 @@ procedure itself (`next_due_on`), and the daily task opens the next occurrence f
   (an appeal that ends in a grant sets it again).
 """
 
-from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -496,28 +495,16 @@ def checklist_fill(
     still gathering their papers — or of `procedure` alone — the person's document of the
     kind each asks, when exactly one is valid today: a paper already in the file is not
     missing. Journalled as a link, marked automatic; the professional sees it and may
-    change it. Left alone: an « autre pièce » line (any paper may be one), the paper of
-    someone else, a line marked not concerned, and a kind asked by two lines of one
-    procedure, which would not say which paper goes where."""
+    change it. Only the lines `RequiredDocumentQuerySet.fillable` names."""
     today = timezone.localdate()
     procedures = Procedure.objects.filter(person_id=person.pk, status__in=BEFORE_SUBMISSION)
     if procedure is not None:
         procedures = procedures.filter(pk=procedure.pk)
-    checklists = list(
-        RequiredDocument.objects.filter(procedure__in=procedures).select_related(
-            "document", "procedure__procedure_type", "procedure__person"
-        )
+    lines = list(
+        RequiredDocument.objects.filter(procedure__in=procedures)
+        .fillable()
+        .select_related("document", "procedure__procedure_type", "procedure__person")
     )
-    asked = Counter((line.procedure_id, line.kind) for line in checklists)
-    lines = [
-        line
-        for line in checklists
-        if line.attached is None
-        and not line.not_applicable
-        and not line.someone_else
-        and line.kind != DocumentKind.OTHER
-        and asked[(line.procedure_id, line.kind)] == 1
-    ]
     if not lines:
         return []
     valid: dict[str, list[Document]] = {}

@@ -30,7 +30,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM
 from relais.audit.services import Event, audit_record, audit_record_many
 from relais.consent.models import Block, Consent
-from relais.documents.models import Document, DocumentKind
+from relais.documents.models import Document
 from relais.notifications.sms import SmsError, send_sms
 from relais.organisations.models import Membership
 from relais.persons.categories import DataCategory
@@ -156,32 +156,20 @@ def checklists_fill_due(*, now: datetime) -> ChecklistRun:
 
 def _lines_to_fill(now: datetime) -> models.QuerySet[RequiredDocument]:
     """The lines `checklist_fill` would fill, on the procedures the organisation may still
-    follow, whose person has a present paper of the kind not expired on the run's day.
-    Left alone as there: an « autre pièce » line, the paper of someone else, a line marked
-    not concerned, and a kind asked by two lines of one procedure."""
+    follow, whose person has a present paper of the kind not expired on the run's day."""
     today = timezone.localdate(now)
     followed = Procedure.objects.filter(
         _followed_with_consent(now),
         status__in=BEFORE_SUBMISSION,
         person__status=PersonStatus.ACTIVE,
     )
-    asked_twice = RequiredDocument.objects.filter(
-        procedure_id=OuterRef("procedure_id"), kind=OuterRef("kind")
-    ).exclude(pk=OuterRef("pk"))
     in_file = (
         Document.objects.present()
         .filter(person_id=OuterRef("procedure__person_id"), kind=OuterRef("kind"))
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
     )
     return (
-        RequiredDocument.objects.filter(
-            Q(document__isnull=True) | Q(document__deleted_at__isnull=False),
-            procedure__in=followed,
-            not_applicable=False,
-            someone_else=False,
-        )
-        .exclude(kind=DocumentKind.OTHER)
-        .filter(~Exists(asked_twice), Exists(in_file))
+        RequiredDocument.objects.filter(procedure__in=followed).fillable().filter(Exists(in_file))
     )
 
 
