@@ -537,7 +537,7 @@ WRITTEN_AND_READ = {
     "document": (
         AuditAction.DOCUMENT_UPLOADED,
         {"type": "avis_imposition", "taille": 2048, "format": "pdf"},
-        ["Type de pièce : avis d'imposition", "Taille : 2,0\xa0Kio", "Format : PDF"],
+        ["Type de pièce : avis d'imposition", "Taille : 2 Ko", "Format : PDF"],
         ["avis_imposition", "taille", "2048"],
     ),
     "checklist": (

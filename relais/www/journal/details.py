@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from relais.accounts.models import WebAuthnDevice
@@ -29,6 +28,7 @@ from relais.persons.models import NoteVisibility
 from relais.portal.models import CodeChannel, CodePurpose
 from relais.procedures.models import Autonomy, Procedure, ProcedureStatus, ProcedureType
 from relais.www.templatetags.journal import journal_value
+from relais.www.templatetags.sizes import file_size
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _percent(value: Any, names: Names) -> str:
 
 
 def _size(value: Any, names: Names) -> str:
-    return str(filesizeformat(value)) if isinstance(value, int) else _as_written(value, names)
+    return file_size(value) if isinstance(value, int) else _as_written(value, names)
 
 
 def _upper(value: Any, names: Names) -> str:
