@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from relais.documents.models import Document
 from relais.persons.categories import DataCategory
 from relais.portability import words
+from relais.www.templatetags.dates import date as date_format
 
 # Rows of a long list rendered at once in the summary.
 ROWS_PER_PAGE = 500
@@ -67,17 +68,17 @@ class Section:
 
 
 def day(value: str | None) -> str:
-    return formats.date_format(date.fromisoformat(value), "j F Y") if value else "—"
+    return date_format(date.fromisoformat(value), "j F Y") if value else "—"
 
 
 def moment(value: str | None) -> str:
     if not value:
         return "—"
-    return formats.date_format(datetime.fromisoformat(value), "j F Y, H:i")
+    return date_format(datetime.fromisoformat(value), "j F Y, H:i")
 
 
 def month(value: str | None) -> str:
-    return formats.date_format(date.fromisoformat(value), "F Y") if value else "—"
+    return date_format(date.fromisoformat(value), "F Y") if value else "—"
 
 
 def euros(value: str | None) -> str:

@@ -243,6 +243,15 @@ def test_it_writes_the_summary_in_the_persons_language(built):
     assert 'dir="rtl"' in summary
 
 
+def test_the_summary_writes_the_first_of_a_month_as_the_pages_do():
+    with translation.override("fr"):
+        assert readable.day("2026-09-01") == "1er septembre 2026"
+        assert readable.day("2026-09-21") == "21 septembre 2026"
+        assert readable.moment("2026-09-01T08:05:00") == "1er septembre 2026, 08:05"
+    with translation.override("en"):
+        assert readable.day("2026-09-01") == "1 September 2026"
+
+
 def test_it_journals_the_export_and_the_decrypted_number(built, archive):
     exported = AuditEvent.objects.get(action=AuditAction.PERSON_DATA_EXPORTED)
 

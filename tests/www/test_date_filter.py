@@ -1,5 +1,6 @@
-"""The project's `date` filter, installed over Django's, writes exactly what Django's filter
-writes: same formats, same languages, same local time, same failures."""
+"""The project's `date` filter, installed over Django's, writes what Django's filter writes:
+same formats, same languages, same local time, same failures; but for the first day of a
+month in French, « 1er septembre », where Django writes « 1 septembre »."""
 
 import datetime as dt
 import re
@@ -11,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.template import Context, Engine, Template
 from django.template.base import VariableNode
+from django.utils.formats import get_format
 from django.utils.translation import override
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -37,7 +39,14 @@ def _project_formats() -> list[str]:
 
 PROJECT_FORMATS = _project_formats()
 # Every letter the filter writes itself, with text around that the page must escape.
-EXTRA_FORMATS = ["d j m n Y y F H i s", "<q>j</q> & F, Y — H:i", "{j} {F}, {0} Y%s"]
+EXTRA_FORMATS = [
+    "d j m n Y y F H i s",
+    "<q>j</q> & F, Y — H:i",
+    "{j} {F}, {0} Y%s",
+    r"j \d\e F",
+    r"\Y\e\a\r: Y",
+    "d F Y",
+]
 # Formats the filter leaves to Django's.
 REFUSED_FORMATS = [
     "DATE_FORMAT",
@@ -46,8 +55,6 @@ REFUSED_FORMATS = [
     "SHORT_DATETIME_FORMAT",
     "MONTH_DAY_FORMAT",
     "YEAR_MONTH_FORMAT",
-    r"j \d\e F",
-    r"\Y\e\a\r: Y",
     "l j F Y",
     "N j, Y",
     "D d M Y",
@@ -81,6 +88,7 @@ VALUES: list[object] = [
     dt.datetime(5, 2, 3, 4, 5, 6, tzinfo=UTC),
     dt.datetime(87, 11, 9, 23, 59, 59),  # noqa: DTZ001
     dt.date(2024, 8, 15),
+    *[dt.date(2026, 9, day) for day in (1, 2, 11, 21, 30)],
     dt.date(1, 1, 1),
     dt.date(999, 12, 31),
     dt.date(9999, 12, 31),
@@ -110,11 +118,22 @@ def _outcome(template: Template, value: object) -> Outcome:
         return "error", type(error)
 
 
+def _djangos(format_string: str, value: object, code: str) -> Outcome:
+    """What Django's filter writes, with « 1er » for the first day of a month in French."""
+    with override(code):
+        _, djangos = _templates(format_string)
+        if code == "fr" and _outcome(_templates("j")[1], value) == ("text", "1"):
+            resolved = get_format(format_string or "DATE_FORMAT")
+            _, djangos = _templates(resolved.replace("j F", r"j\e\r F"))
+        return _outcome(djangos, value)
+
+
 def _assert_same(format_string: str, value: object) -> None:
-    ours, djangos = _templates(format_string)
+    ours, _ = _templates(format_string)
     for code in LANGUAGES:
         with override(code):
-            assert _outcome(ours, value) == _outcome(djangos, value), (format_string, value, code)
+            outcome = _outcome(ours, value)
+        assert outcome == _djangos(format_string, value, code), (format_string, value, code)
 
 
 def test_the_project_templates_use_formats_the_filter_writes_itself() -> None:
@@ -187,11 +206,11 @@ def test_a_time_on_a_plain_date_fails_as_djangos_filter_fails(format_string: str
 
 def test_a_missing_format_reads_as_djangos_filter_reads_it() -> None:
     ours = Engine.get_default().from_string("{{ value|date }}")
-    djangos = Engine().from_string("{{ value|date }}")
     for code in LANGUAGES:
-        with override(code):
-            for value in VALUES:
-                assert _outcome(ours, value) == _outcome(djangos, value), (value, code)
+        for value in VALUES:
+            with override(code):
+                outcome = _outcome(ours, value)
+            assert outcome == _djangos("DATE_FORMAT", value, code), (value, code)
 
 
 def test_an_empty_format_reads_as_djangos_filter_reads_it() -> None:
@@ -202,3 +221,47 @@ def test_an_empty_format_reads_as_djangos_filter_reads_it() -> None:
 
 def test_it_reads_each_format_once() -> None:
     assert dates.compiled("j F Y") is dates.compiled("j F Y")
+
+
+@pytest.mark.parametrize(
+    ("format_string", "value", "written"),
+    [
+        ("j F Y", dt.date(2026, 9, 1), "1er septembre 2026"),
+        ("j F Y à H:i", dt.datetime(2026, 9, 1, 8, 5), "1er septembre 2026 à 08:05"),  # noqa: DTZ001
+        ("j F", dt.date(2026, 1, 1), "1er janvier"),
+        ("l j F Y", dt.date(2026, 9, 1), "mardi 1er septembre 2026"),
+        ("DATE_FORMAT", dt.date(2026, 9, 1), "1er septembre 2026"),
+        ("", dt.date(2026, 9, 1), "1er septembre 2026"),
+        ("j F Y", dt.date(2026, 9, 2), "2 septembre 2026"),
+        ("j F Y", dt.date(2026, 9, 11), "11 septembre 2026"),
+        ("j F Y", dt.date(2026, 9, 21), "21 septembre 2026"),
+        ("j F Y", dt.date(2026, 8, 31), "31 août 2026"),
+        ("d F Y", dt.date(2026, 9, 1), "01 septembre 2026"),
+        ("d/m/Y", dt.date(2026, 9, 1), "01/09/2026"),
+        ("j/n/Y", dt.date(2026, 9, 1), "1/9/2026"),
+        (r"\j F Y", dt.date(2026, 9, 1), "j septembre 2026"),
+    ],
+)
+def test_the_first_of_a_month_is_the_1er_in_french(
+    format_string: str, value: dt.date, written: str
+) -> None:
+    with override("fr"):
+        assert dates.date(value, format_string) == written
+
+
+def test_the_first_of_a_month_is_as_django_writes_it_in_english_and_arabic() -> None:
+    first = dt.date(2026, 9, 1)
+    with override("en"):
+        assert dates.date(first, "j F Y") == "1 September 2026"
+    with override("ar"):
+        assert dates.date(first, "j F Y").startswith("1 ")
+
+
+def test_the_first_of_a_month_in_local_time_is_the_1er() -> None:
+    # 22:30 UTC on 31 August is already 1 September in Paris.
+    ours, _ = _templates("j F Y")
+    with override("fr"):
+        assert _outcome(ours, dt.datetime(2026, 8, 31, 22, 30, tzinfo=UTC)) == (
+            "text",
+            "1er septembre 2026",
+        )

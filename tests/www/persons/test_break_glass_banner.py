@@ -9,10 +9,10 @@ from django.template import defaulttags
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS
 
 from relais.consent.models import BreakGlassGrant
 from relais.persons.models import Person
+from relais.www.templatetags.dates import date as date_format
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.factories import BreakGlassGrantFactory, PersonFactory
@@ -75,10 +75,8 @@ def test_an_end_on_another_day_is_given_with_its_date(monkeypatch, outsider, out
 
     banner = _banner(outsider_client, person)
 
-    month = MONTHS[tomorrow.month]
-    assert banner.startswith(
-        f"Accès exceptionnel, en lecture seule, jusqu'au {tomorrow.day} {month} à 00:43</h2>"
-    )
+    day = date_format(tomorrow, "j F")
+    assert banner.startswith(f"Accès exceptionnel, en lecture seule, jusqu'au {day} à 00:43</h2>")
 
 
 def test_an_end_today_is_given_with_its_time_only(monkeypatch, outsider, outsider_client):
@@ -134,5 +132,5 @@ def test_the_message_after_opening_gives_the_day_of_an_end_tomorrow(
     grant = BreakGlassGrant.objects.get(person=person)
     end = timezone.localtime(grant.expires_at)
     page = html.unescape(response.content.decode())
-    assert f"Accès exceptionnel ouvert en lecture jusqu'au {end.day} {MONTHS[end.month]}" in page
+    assert f"Accès exceptionnel ouvert en lecture jusqu'au {date_format(end, 'j F')}" in page
     assert f" à {end:%H:%M}. La personne et votre responsable en sont informés." in page

@@ -127,17 +127,17 @@ def half_an_hour(account, monkeypatch):
 
 def test_reads_in_a_row_are_one_line_and_the_rest_stands_on_its_own(person_client, half_an_hour):
     assert _lines(person_client) == [
-        "1 décembre 2026, 14 h 32 Structure CADA de la Somme Métier Infirmier(ère) "
+        "1er décembre 2026, 14 h 32 Structure CADA de la Somme Métier Infirmier(ère) "
         f"Ce qui a été fait A regardé : Qui je suis Urgence : pourquoi {EMERGENCY}",
-        "1 décembre 2026, 14 h 31 Structure CADA de la Somme Métier Infirmier(ère) "
+        "1er décembre 2026, 14 h 31 Structure CADA de la Somme Métier Infirmier(ère) "
         "Ce qui a été fait A ouvert mon dossier sans mon accord (urgence) "
         f"Urgence : pourquoi {EMERGENCY}",
-        "1 décembre 2026 Structure CHRS Le Phare Métier Moniteur(trice)-éducateur(trice) "
+        "1er décembre 2026 Structure CHRS Le Phare Métier Moniteur(trice)-éducateur(trice) "
         "Ce qui a été fait A regardé mon dossier 15 fois, entre 14 h 16 et 14 h 30. "
         "Ce qui a été regardé Mon logement, Mes démarches, Qui je suis",
-        "1 décembre 2026, 14 h 15 Structure CHRS Le Phare "
+        "1er décembre 2026, 14 h 15 Structure CHRS Le Phare "
         "Métier Moniteur(trice)-éducateur(trice) Ce qui a été fait A modifié : Mon logement",
-        "1 décembre 2026 Structure CHRS Le Phare Métier Moniteur(trice)-éducateur(trice) "
+        "1er décembre 2026 Structure CHRS Le Phare Métier Moniteur(trice)-éducateur(trice) "
         "Ce qui a été fait A regardé mon dossier 15 fois, entre 14 h 00 et 14 h 14. "
         "Ce qui a été regardé Qui je suis, Mon logement, Mes démarches",
     ]
@@ -174,7 +174,7 @@ def test_reads_within_one_minute_say_at_what_time(account, person_client, monkey
         _record(monkeypatch, account.person, _at(9, 5), category="logement")
 
     assert _lines(person_client) == [
-        "1 décembre 2026 Structure CHRS Le Phare Métier Moniteur(trice)-éducateur(trice) "
+        "1er décembre 2026 Structure CHRS Le Phare Métier Moniteur(trice)-éducateur(trice) "
         "Ce qui a été fait A regardé mon dossier 3 fois, à 9 h 05. "
         "Ce qui a été regardé Mon logement"
     ]

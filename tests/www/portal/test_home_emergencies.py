@@ -8,11 +8,12 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from relais.consent.services import break_glass_open, persons_merge
 from relais.organisations.models import Profession
 from relais.persons.models import Person
+from relais.www.templatetags.dates import date as date_format
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.persons.factories import BreakGlassGrantFactory, PersonFactory
 from tests.portability.builders import actor, professional
@@ -66,7 +67,7 @@ def test_it_tells_who_opened_the_file_in_an_emergency_and_when(account, person_c
     assert "<strong>CHRS Le Phare</strong>" in page
     assert '<span lang="fr" dir="ltr">Infirmier(ère)</span>' in page
     assert "Assistant(e) de service social" not in page
-    assert f"Le {dateformat.format(moment, 'j F Y')} à {moment:%H:%M}" in page
+    assert f"Le {date_format(moment, 'j F Y')} à {moment:%H:%M}" in page
     assert "Rien de nouveau" not in page
 
 

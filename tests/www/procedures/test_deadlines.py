@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from relais.www.templatetags.dates import date as date_format
 from tests.persons.factories import ConsentFactory, PersonFactory
 from tests.portability.builders import full_file
 from tests.portal.helpers import log_in_person
@@ -55,7 +56,7 @@ def test_my_procedures_show_the_deadline_only_while_it_applies():
 
     page = client.get(reverse("portal:procedures")).content.decode()
 
-    assert page.count(f"À faire avant le {_due().day} ") == 1
+    assert page.count(f"À faire avant le {date_format(_due(), 'j F Y')}.") == 1
 
 
 @pytest.mark.parametrize("url", ["procedures:mine", "procedures:organisation"])
