@@ -4,6 +4,7 @@ nothing half-written; a damaged blob never delivered."""
 import hashlib
 import html
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -27,6 +28,7 @@ from relais.documents.validation import EMPTY_FILE, UploadRefused
 from relais.organisations.models import Profession
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person
+from relais.persons.normalisation import name_key
 from relais.procedures.models import ProcedureStatus
 from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
@@ -240,6 +242,27 @@ def test_it_offers_health_documents_to_whom_may_write_them(referent, profession,
     assert ('value="certificat_medical"' in page) is offered
     assert response.status_code == status
     assert Document.objects.filter(kind="certificat_medical").exists() is offered
+
+
+def _kind_labels(page: str) -> list[str]:
+    select = re.search(r'<select name="kind".*?</select>', page, re.DOTALL)
+    assert select is not None
+    return re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', html.unescape(select[0]))
+
+
+def test_it_offers_the_paper_types_in_the_order_of_a_dictionary(referent_client, person):
+    page = referent_client.get(reverse("documents:list", args=[person.pk])).content.decode()
+
+    labels = _kind_labels(page)
+    assert labels[:3] == [
+        "Acte de naissance",
+        "Attestation CAF",
+        "Attestation d'élection de domicile",
+    ]
+    assert labels.index("Carte nationale d'identité") < labels.index("Carte Vitale")
+    assert labels.index("Récépissé de demande de titre de séjour") < labels.index("RIB")
+    assert labels[-1] == "Autre pièce"
+    assert labels[:-1] == sorted(labels[:-1], key=name_key)
 
 
 def test_it_answers_404_to_an_outsider(person, referent_client):

@@ -7,6 +7,7 @@ from dsfr.forms import DsfrBaseForm
 
 from relais.documents.models import DocumentKind
 from relais.documents.validation import EMPTY_FILE, MAX_PHOTOS, in_megabytes
+from relais.persons.normalisation import name_key
 from relais.www.forms import DayField
 
 
@@ -73,7 +74,13 @@ def _files_help() -> str:
 
 
 def _kind_choices(kinds: Iterable[str]) -> list[tuple[str, str]]:
-    return [(kind.value, kind.label) for kind in DocumentKind if kind in kinds]
+    """In the order of a dictionary, where accents and capitals do not count (« Carte
+    nationale d'identité » before « Carte Vitale »); « Autre pièce » last."""
+    offered = sorted(
+        (kind for kind in DocumentKind if kind in kinds),
+        key=lambda kind: (kind == DocumentKind.OTHER, name_key(kind.label)),
+    )
+    return [(kind.value, kind.label) for kind in offered]
 
 
 class UploadForm(DatedForm):
