@@ -311,7 +311,9 @@ def _history_row(event: dict[str, Any]) -> dict[str, str]:
         "actor": event["actor"],
         "profession": event["profession"],
         "action": words.say(words.HISTORY_ACTIONS, event["action"]),
-        "category": words.history_category(event["action"], event["category"]),
+        "category": words.history_category(
+            event["action"], event["category"], paper=event["document_type"]
+        ),
         "reason": event["reason"],
     }
 

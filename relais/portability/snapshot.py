@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from relais.audit.models import AuditEvent, AuditEventQuerySet
 from relais.consent.models import Block, BreakGlassGrant, Consent
-from relais.documents.models import Document, DocumentVersion
+from relais.documents.models import Document, DocumentKind, DocumentVersion
 from relais.persons.models import (
     Employment,
     HealthRecord,
@@ -300,8 +300,22 @@ def _event(event: AuditEvent) -> dict[str, Any]:
         "organisation": event.organisation_label,
         "profession": str(event.details.get("profession", "")),
         "category": event.category,
+        **_paper_type(event),
         "reason": event.reason,
     }
+
+
+# French labels, as every label of the JSON.
+_PAPER_TYPES = {kind.value: str(kind.label) for kind in DocumentKind}
+
+
+def _paper_type(event: AuditEvent) -> dict[str, str]:
+    """The type of the paper an act touched, as its journal row records it (the oldest
+    rows do not). Of a row's details, only this one and the profession are exported."""
+    code = event.details.get("type")
+    if not isinstance(code, str) or code not in _PAPER_TYPES:
+        return {"document_type": "", "document_type_label": ""}
+    return {"document_type": code, "document_type_label": _PAPER_TYPES[code]}
 
 
 def _account(person: Person) -> dict[str, Any] | None:

@@ -446,6 +446,30 @@ def test_it_leaves_out_a_deleted_document_but_keeps_a_lifted_block(built):
     assert built.documents["rib"].pk not in {d["id"] for d in data["documents"]}
 
 
+def test_the_history_names_the_paper_an_act_touched(built):
+    document_delete(document=built.documents["rib"], by=PERSON)
+    person = built.person
+    # A row written before journal rows named the paper.
+    audit_record_many(
+        [Event(AuditAction.DOCUMENT_SHOWN, person_id=person.pk, category="documents")],
+        by=actor(built.referent),
+    )
+
+    archive = export_person(person, by=PERSON)
+    data = read_export(archive)
+    summary = html.unescape(members(archive)[SUMMARY_NAME].decode())
+
+    deleted = next(e for e in data["access_history"] if e["action"] == AuditAction.DOCUMENT_DELETED)
+    older = data["access_history"][-1]
+    assert (deleted["document_type"], deleted["document_type_label"]) == ("rib", "RIB")
+    assert (older["document_type"], older["document_type_label"]) == ("", "")
+    reads = [e for e in data["access_history"] if e["action"] == AuditAction.SECTION_VIEWED]
+    assert reads and all(e["document_type"] == "" for e in reads)
+    assert "A supprimé un papier : RIB" in summary
+    assert "A regardé un papier : Mes papiers" in summary
+    assert "A supprimé un papier : Mes papiers" not in summary
+
+
 def test_read_export_refuses_what_is_not_an_export():
     with pytest.raises(ExportUnreadable):
         read_export(b"pas un zip")
