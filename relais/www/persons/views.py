@@ -923,6 +923,7 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
         "older": older,
         "not_the_newest": before is not None,
         "printing": printing,
+        "printed_at": timezone.now(),
         "printed_at_most": PRINTED_AT_MOST,
         "kept_months": journal_kept_months(),
     }

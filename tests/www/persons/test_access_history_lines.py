@@ -318,3 +318,13 @@ def test_the_last_accesses_keep_an_exceptional_read_on_its_own_line(
         "01/12/2026 20:02 — CADA de la Somme (accès exceptionnel)",
         "01/12/2026 20:01 — CADA de la Somme (accès exceptionnel)",
     ]
+
+
+def test_the_printed_history_says_when_it_was_printed_as_french_writes_it(
+    member_client, person, monkeypatch
+):
+    monkeypatch.setattr(timezone, "now", lambda: _at(9, 5).astimezone(datetime.UTC))
+
+    printed = _history(member_client, person, impression="1")
+
+    assert "Imprimé le 1er décembre 2026 à 09:05." in printed
