@@ -25,6 +25,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.context import SYSTEM, Actor
 from relais.audit.services import audit_record
 from relais.documents.models import DocumentKind
+from relais.procedures.checklist import freshness_words
 from relais.procedures.models import ProcedureCategory, ProcedureType
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
@@ -51,12 +52,15 @@ REQUIRED_KEYS = ("slug", "titre", "organisme", "resume", "etapes", "lien_informa
 # pieces of an entry one of which is enough; `selon_situation` marks a piece asked only
 # in the situation its condition names; `autre_personne` one that is someone else's
 # paper (the parents' tax notice), never taken from the person's own papers.
+# `moins_de_mois` a freshness rule: the paper must have been issued less than that many
+# months before (« de moins de 6 mois »), which the condition says in words.
 PIECE_KEY_TO_FIELD = {
     "type": "kind",
     "condition": "condition",
     "groupe": "group",
     "selon_situation": "conditional",
     "autre_personne": "someone_else",
+    "moins_de_mois": "fresh_months",
 }
 PIECE_KEYS = tuple(PIECE_KEY_TO_FIELD)
 _PIECE_FLAGS = ("selon_situation", "autre_personne")
@@ -245,6 +249,32 @@ def _piece_flags(
     return flags
 
 
+def _piece_freshness(
+    piece: dict[str, Any], number: int, condition: str, problems: list[_Problem]
+) -> int | None:
+    """The freshness rule, in months; the condition says it in the words the pages show."""
+    if "moins_de_mois" not in piece:
+        return None
+    value = piece["moins_de_mois"]
+    months = value if isinstance(value, int) and not isinstance(value, bool) else 0
+    if not 1 <= months <= 120:
+        problems.append(
+            _Problem("pieces", "doit être un nombre de mois, de 1 à 120.", number, "moins_de_mois")
+        )
+        return None
+    if freshness_words(months) not in condition:
+        problems.append(
+            _Problem(
+                "pieces",
+                f"vaut {months} : la condition doit le dire, avec les mots « "
+                f"{freshness_words(months)} ».",
+                number,
+                "moins_de_mois",
+            )
+        )
+    return months
+
+
 def _lonely_groups(documents: list[dict[str, Any]], problems: list[_Problem]) -> None:
     """A group holds two pieces at least: one of them is enough."""
     members: dict[str, list[int]] = {}
@@ -324,6 +354,9 @@ def _pieces(entry: dict[str, Any], problems: list[_Problem]) -> list[dict[str, A
         if group:
             document["group"] = group
         document.update(_piece_flags(piece, number, condition, problems))
+        fresh_months = _piece_freshness(piece, number, condition, problems)
+        if fresh_months:
+            document["fresh_months"] = fresh_months
         documents.append(document)
     _lonely_groups(documents, problems)
     return documents

@@ -45,6 +45,14 @@ class Situation:
 UNKNOWN = Situation()
 
 
+def freshness_words(months: int) -> str:
+    """A freshness rule as the pages say it: « de moins de 6 mois », « de moins de 1 an »."""
+    if months % 12 == 0:
+        years = months // 12
+        return f"de moins de {years} an{'s' if years > 1 else ''}"
+    return f"de moins de {months} mois"
+
+
 def depends_on_housing(conditions: Iterable[str]) -> bool:
     return any(condition.startswith(NO_STABLE_ADDRESS) for condition in conditions)
 

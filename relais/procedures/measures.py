@@ -83,12 +83,12 @@ def completeness_day(procedure: Procedure) -> date:
 
 
 def state_on(item: RequiredDocument, day: date) -> str:
-    """« valid », « expired », or « missing » (no document, deleted, or not yet issued
-    or brought on that day)."""
+    """« valid », « expired » (out of date, or too old for the line's freshness rule), or
+    « missing » (no document, deleted, or not yet issued or brought on that day)."""
     document = item.attached
     if document is None or not document.existed_on(day):
         return "missing"
-    return "valid" if document.is_valid_on(day) else "expired"
+    return "valid" if item.is_satisfied_on(day) else "expired"
 
 
 def completeness(

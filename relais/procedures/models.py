@@ -25,9 +25,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import Combinable
-from django.db.models.functions import Left
-from django.db.models.lookups import Exact
+from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, Left
+from django.db.models.lookups import Exact, GreaterThan, LessThan, LessThanOrEqual
 from django.utils import timezone
 
 from relais.documents.models import Document, DocumentKind
@@ -40,6 +40,7 @@ from relais.procedures.checklist import (
     NOT_FRENCH,
     STABLE_HOUSING,
     WITHOUT_ADDRESS,
+    freshness_words,
 )
 
 if TYPE_CHECKING:
@@ -152,14 +153,59 @@ def checklist_day(today: date) -> Case:
     )
 
 
+def issued_within(issued_on: date, months: int, day: date) -> bool:
+    """Issued less than `months` before `day`: the same day of the month `months` earlier
+    still counts; a shorter month ends the count on its last day. As `_fresh_on` in SQL."""
+    between = (day.year - issued_on.year) * 12 + day.month - issued_on.month
+    return between < months or (between == months and day.day <= issued_on.day)
+
+
+def _months_between(earlier: Combinable, later: Combinable) -> CombinedExpression:
+    """Whole months from one date's month to the other's, the days left aside."""
+    return (ExtractYear(later) - ExtractYear(earlier)) * 12 + (
+        ExtractMonth(later) - ExtractMonth(earlier)
+    )
+
+
+def _fresh_on(day: date | Combinable) -> Q:
+    """Rows with a freshness rule whose document, issued on a known day, is recent
+    enough on `day` (`issued_within` in SQL)."""
+    day = Value(day, models.DateField()) if isinstance(day, date) else day
+    months = _months_between(F("document__issued_on"), day)
+    return Q(fresh_months__isnull=False, document__issued_on__isnull=False) & (
+        Q(LessThan(months, F("fresh_months")))
+        | Q(Exact(months, F("fresh_months")))
+        & Q(LessThanOrEqual(ExtractDay(day), ExtractDay("document__issued_on")))
+    )
+
+
+def _stale_on(day: date | Combinable) -> Q:
+    """Rows with a freshness rule whose document, issued on a known day, is too old on
+    `day`: those `_fresh_on` leaves out, written without a negation."""
+    day = Value(day, models.DateField()) if isinstance(day, date) else day
+    months = _months_between(F("document__issued_on"), day)
+    return Q(fresh_months__isnull=False, document__issued_on__isnull=False) & (
+        Q(GreaterThan(months, F("fresh_months")))
+        | Q(Exact(months, F("fresh_months")))
+        & Q(GreaterThan(ExtractDay(day), ExtractDay("document__issued_on")))
+    )
+
+
+# The document's own validity decides, unless the line's freshness rule does: a rule, and
+# a document whose issue day is known.
+_OWN_VALIDITY = Q(fresh_months__isnull=True) | Q(document__issued_on__isnull=True)
+
+
 def missing_documents_filter(day: date | Combinable) -> Q:
     """Checklist rows that lack a document valid on `day` (a date or an expression):
-    nothing linked, the linked document deleted, not yet issued or brought by then, or
-    expired by then. Rows marked not applicable never count. As Document.is_valid_on."""
+    nothing linked, the linked document deleted, not yet issued or brought by then,
+    expired by then, or issued longer ago than the line's freshness rule allows. Rows
+    marked not applicable never count. As RequiredDocument.is_satisfied_on."""
     return Q(not_applicable=False) & (
         Q(document__isnull=True)
         | Q(document__deleted_at__isnull=False)
-        | Q(document__expires_on__lt=day)
+        | _OWN_VALIDITY & Q(document__expires_on__lt=day)
+        | _stale_on(day)
         | Q(document__issued_on__gt=day)
         | Q(document__issued_on__isnull=True, document__created_at__date__gt=day)
     )
@@ -171,7 +217,11 @@ def valid_documents_filter(day: date | Combinable) -> Q:
     date would drop the row."""
     return (
         Q(not_applicable=False, document__isnull=False, document__deleted_at__isnull=True)
-        & (Q(document__expires_on__isnull=True) | Q(document__expires_on__gte=day))
+        & (
+            _OWN_VALIDITY
+            & (Q(document__expires_on__isnull=True) | Q(document__expires_on__gte=day))
+            | _fresh_on(day)
+        )
         & (
             Q(document__issued_on__lte=day)
             | Q(document__issued_on__isnull=True, document__created_at__date__lte=day)
@@ -595,6 +645,10 @@ class RequiredDocument(models.Model):
     conditional = models.BooleanField("selon la situation", default=False)
     # The professional said the person is in the situation the condition names.
     concerned = models.BooleanField("concerné(e)", default=False)
+    # The paper must have been issued less than this many months before the day the line
+    # is judged on (« de moins de 6 mois »), whatever its own validity: a freshness rule,
+    # which every person meets with a recent paper, never a situation.
+    fresh_months = models.PositiveSmallIntegerField("de moins de (mois)", null=True, blank=True)
     # A conditional document the person is not concerned by ("si vous avez des enfants").
     not_applicable = models.BooleanField("non concerné(e)", default=False)
     # The paper of someone else (the parents' tax notice, the baby's birth certificate):
@@ -627,6 +681,25 @@ class RequiredDocument(models.Model):
         document = self.document
         return document if document is not None and document.deleted_at is None else None
 
+    @property
+    def freshness(self) -> str:
+        """The freshness rule as the pages say it: « de moins de 6 mois », « de moins de
+        1 an »; empty without one."""
+        return "" if self.fresh_months is None else freshness_words(self.fresh_months)
+
+    @property
+    def names_a_situation(self) -> bool:
+        """The condition says more than the freshness rule: the person may not be
+        concerned by it. A freshness rule alone asks everyone for a recent paper."""
+        return bool(self.condition) and self.condition != self.freshness
+
     def is_satisfied_on(self, day: date) -> bool:
-        """The linked document exists, is not deleted and is valid on that day."""
-        return self.attached is not None and self.attached.is_valid_on(day)
+        """The linked document, not deleted and there by that day, is valid for this line
+        on that day: recent enough for its freshness rule when it has one and the issue
+        day is known, whatever the paper's own validity; else by its own validity."""
+        document = self.attached
+        if document is None or not document.existed_on(day):
+            return False
+        if self.fresh_months is not None and document.issued_on is not None:
+            return issued_within(document.issued_on, self.fresh_months, day)
+        return document.is_valid_on(day)

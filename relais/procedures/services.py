@@ -135,6 +135,7 @@ def _open(
                 group=piece.get("group", ""),
                 conditional=piece.get("conditional", False),
                 someone_else=piece.get("someone_else", False),
+                fresh_months=piece.get("fresh_months"),
             )
             for piece in procedure_type.required_documents
         )
@@ -534,11 +535,14 @@ def checklist_mark_not_applicable(
     *, item: RequiredDocument, not_applicable: bool, by: Actor
 ) -> RequiredDocument:
     """Say that the person is not concerned by a conditional document, or that they are:
-    a document asked only in a situation then counts."""
-    if not item.condition:
+    a document asked only in a situation then counts. A freshness rule alone (« de moins
+    de 6 mois ») is no situation: everyone needs the paper. A line marked before that may
+    still be put back."""
+    if not item.names_a_situation and not item.not_applicable:
+        recent = f", {item.freshness}," if item.freshness else ""
         raise ValidationError(
-            "Cette pièce est demandée dans tous les cas : elle ne peut pas être marquée "
-            "« non concerné(e) »."
+            f"Cette pièce{recent} est demandée dans tous les cas : elle ne peut pas être "
+            "marquée « non concerné(e) »."
         )
     concerned = item.conditional and not not_applicable
     if (item.not_applicable, item.concerned) == (not_applicable, concerned):

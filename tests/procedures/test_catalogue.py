@@ -121,6 +121,36 @@ def test_it_loads_groups_situations_and_papers_of_someone_else(catalogue, actor,
     ]
 
 
+def test_it_loads_a_freshness_rule_onto_the_lines_it_opens(catalogue, actor, organisation):
+    _edit(
+        catalogue,
+        "social.toml",
+        'condition = "si vous êtes hébergé"\n',
+        'condition = "de moins de 1 an"\nmoins_de_mois = 12\n',
+    )
+
+    load_catalogue(catalogue)
+
+    rsa = ProcedureType.objects.get(slug="rsa-demande")
+    assert rsa.required_documents[1] == {
+        "kind": "justificatif_domicile",
+        "condition": "de moins de 1 an",
+        "fresh_months": 12,
+    }
+    opened = procedure_open(
+        person=PersonFactory(), procedure_type=rsa, organisation=organisation, by=actor
+    )
+    assert list(opened.checklist.values_list("kind", "condition", "fresh_months")) == [
+        ("cni", "", None),
+        ("justificatif_domicile", "de moins de 1 an", 12),
+    ]
+    assert tomllib.loads(catalogue_dump(rsa))["demarche"][0]["pieces"][1] == {
+        "type": "justificatif_domicile",
+        "condition": "de moins de 1 an",
+        "moins_de_mois": 12,
+    }
+
+
 def test_it_journals_one_event_with_the_counts():
     load_catalogue(GOOD, by=PILOT)
 
@@ -383,6 +413,28 @@ BAD_ENTRIES = [
         'type = "cni"',
         'type = "cni"\nautre_personne = 1',
         "le champ « autre_personne » de la pièce n° 1 doit valoir true ou false.",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\ncondition = "de moins de 6 mois"\nmoins_de_mois = "6"',
+        "le champ « moins_de_mois » de la pièce n° 1 doit être un nombre de mois, de 1 à 120.",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\ncondition = "de moins de 6 mois"\nmoins_de_mois = 0',
+        "le champ « moins_de_mois » de la pièce n° 1 doit être un nombre de mois, de 1 à 120.",
+    ),
+    (
+        'type = "cni"',
+        'type = "cni"\nmoins_de_mois = 6',
+        "le champ « moins_de_mois » de la pièce n° 1 vaut 6 : la condition doit le dire, avec "
+        "les mots « de moins de 6 mois ».",
+    ),
+    (
+        'condition = "si vous êtes hébergé"',
+        'condition = "si vous êtes hébergé, de moins de 6 mois"\nmoins_de_mois = 12',
+        "le champ « moins_de_mois » de la pièce n° 2 vaut 12 : la condition doit le dire, avec "
+        "les mots « de moins de 1 an ».",
     ),
 ]
 

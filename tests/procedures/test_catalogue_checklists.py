@@ -19,6 +19,8 @@ ENTRIES = [entry.values for entry in check_catalogue()]
 IDS = [entry["slug"] for entry in ENTRIES]
 FRENCH = re.compile(r"(êtes|est) de nationalité française")
 NOT_FRENCH = re.compile(r"n'(êtes|est) pas de nationalité française")
+# « de moins de 6 mois », « de moins de 1 an », « datant de moins de 3 mois », « récent ».
+SAYS_RECENT = re.compile(r"de moins de (\d+) (mois|ans?)\b|récent")
 # « si … », « seulement si … », « …, si … » — not « s'il … ».
 SAYS_IF = re.compile(r"(^|[ ,:])si ")
 
@@ -44,6 +46,19 @@ def test_each_paper_of_one_nationality_is_grouped_with_the_paper_of_the_other(en
         assert any(FRENCH.search(member) and not NOT_FRENCH.search(member) for member in members), (
             members
         )
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_each_freshness_rule_is_a_number_of_months_the_words_say(entry):
+    """The lines judge a paper's age from `fresh_months`, never from the words."""
+    for piece in entry["required_documents"]:
+        said = SAYS_RECENT.search(piece["condition"])
+        if said is None:
+            assert "fresh_months" not in piece, piece
+            continue
+        assert said.group(1), piece
+        months = int(said.group(1)) * (12 if said.group(2).startswith("an") else 1)
+        assert piece.get("fresh_months") == months, piece
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)

@@ -181,3 +181,30 @@ def test_the_lines_opened_before_take_what_the_catalogue_says_of_them(transactio
         ("", False, False),
     ]
     assert [marks(pk) for pk in alone] == [("", False, False)]
+
+
+def test_the_lines_opened_before_take_the_freshness_rule_their_words_say(transactional_db):
+    apps = _migrate(("procedures", "0006_requireddocument_fresh_months"))
+    lines = _opened(
+        apps,
+        "carte-identite",
+        [
+            {"kind": "photo_identite", "condition": "de moins de 6 mois"},
+            {"kind": "justificatif_domicile", "condition": "de moins de 1 an", "group": "adresse"},
+            {
+                "kind": "certificat_medical",
+                "condition": "le certificat pour la MDPH, de moins de 1 an",
+            },
+            {"kind": "cni", "condition": "l'ancienne carte, si vous la renouvelez"},
+            {"kind": "rib", "condition": ""},
+        ],
+    )
+
+    apps = _migrate(("procedures", "0007_checklist_freshness_from_the_catalogue"))
+
+    migrated = apps.get_model("procedures", "RequiredDocument").objects.in_bulk()
+    assert [migrated[pk].fresh_months for pk in lines] == [6, 12, 12, None, None]
+    assert [migrated[pk].condition for pk in lines][:2] == [
+        "de moins de 6 mois",
+        "de moins de 1 an",
+    ]

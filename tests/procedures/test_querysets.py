@@ -18,7 +18,7 @@ from relais.procedures.checklist import (
     housing_status,
     situation_of,
 )
-from relais.procedures.measures import completeness
+from relais.procedures.measures import add_months, completeness
 from relais.procedures.models import (
     Procedure,
     ProcedureStatus,
@@ -319,7 +319,21 @@ CONDITIONS = [
     # Python's startswith heeds case: so must the SQL (LIKE does not on SQLite).
     "S" + FRENCH[1:],
 ]
-DOCUMENT_STATES = ["none", "valid", "expired", "deleted", "issued later", "brought later"]
+DOCUMENT_STATES = [
+    "none",
+    "valid",
+    "expired",
+    "deleted",
+    "issued later",
+    "brought later",
+    # Around the freshness rules drawn (6 and 12 months): the issue day decides, not the
+    # paper's own validity.
+    "issued 7 months ago, expired",
+    "issued 6 months ago to the day",
+    "issued 6 months and a day ago",
+    "issued 13 months ago",
+]
+FRESHNESS = [None, None, 6, 12]
 
 
 def _document(person, state):
@@ -334,6 +348,15 @@ def _document(person, state):
         "brought later": {
             "created_at": timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(9)))
         },
+        "issued 7 months ago, expired": {
+            "issued_on": add_months(TODAY, -7),
+            "expires_on": add_months(TODAY, -4),
+        },
+        "issued 6 months ago to the day": {"issued_on": add_months(TODAY, -6)},
+        "issued 6 months and a day ago": {
+            "issued_on": add_months(TODAY, -6) - datetime.timedelta(days=1)
+        },
+        "issued 13 months ago": {"issued_on": add_months(TODAY, -13)},
     }[state]
     return None if fields is None else DocumentFactory(person=person, **fields)
 
@@ -341,7 +364,8 @@ def _document(person, state):
 def _checklists(person, draw):
     """Procedures with checklists drawn at random (with a fixed seed): several rows of a
     condition, in any order, in groups or not, asked always or in a situation, some
-    marked not applicable or concerned, their documents in every state."""
+    marked not applicable or concerned, some with a freshness rule, their documents in
+    every state."""
     for _ in range(4):
         procedure = ProcedureFactory(person=person, requested_on=TODAY)
         for _ in range(draw.randint(0, 6)):
@@ -353,6 +377,7 @@ def _checklists(person, draw):
                 conditional=draw.random() < 0.4,
                 not_applicable=marked == "not applicable",
                 concerned=marked == "concerned",
+                fresh_months=draw.choice(FRESHNESS),
                 document=_document(person, draw.choice(DOCUMENT_STATES)),
             )
 

@@ -822,6 +822,24 @@ def test_linking_a_document_of_a_situation_says_the_person_is_concerned(
     assert "(1 sur 3" in referent_client.get(_detail(procedure)).content.decode()
 
 
+def test_it_offers_no_not_concerned_for_a_freshness_rule(referent_client, procedure):
+    photo = RequiredDocument.objects.create(
+        procedure=procedure, kind=DocumentKind.PHOTO, condition="de moins de 6 mois", fresh_months=6
+    )
+    before = _state(procedure)
+
+    page = referent_client.get(_detail(procedure)).content.decode()
+    response = referent_client.post(
+        _url("not_applicable", procedure, photo.pk), {"not_applicable": "oui"}, follow=True
+    )
+
+    assert "de moins de 6 mois" in page
+    assert 'Non concerné(e)<span class="fr-sr-only"> par Photo d&#x27;identité' not in page
+    assert 'Non concerné(e)<span class="fr-sr-only"> par Justificatif de domicile' in page
+    assert "fr-alert--error" in response.content.decode()
+    assert _state(procedure) == before
+
+
 @pytest.mark.parametrize("value", ["oui", "peut-etre"])
 def test_it_refuses_not_applicable_on_a_document_always_required(referent_client, procedure, value):
     item = _cni(procedure)
