@@ -693,13 +693,17 @@ class RequiredDocument(models.Model):
         concerned by it. A freshness rule alone asks everyone for a recent paper."""
         return bool(self.condition) and self.condition != self.freshness
 
-    def is_satisfied_on(self, day: date) -> bool:
-        """The linked document, not deleted and there by that day, is valid for this line
-        on that day: recent enough for its freshness rule when it has one and the issue
-        day is known, whatever the paper's own validity; else by its own validity."""
-        document = self.attached
-        if document is None or not document.existed_on(day):
+    def accepts(self, document: Document, day: date) -> bool:
+        """`document`, not deleted and there by that day, is valid for this line on that
+        day: recent enough for its freshness rule when it has one and the issue day is
+        known, whatever the paper's own validity; else by its own validity."""
+        if document.deleted_at is not None or not document.existed_on(day):
             return False
         if self.fresh_months is not None and document.issued_on is not None:
             return issued_within(document.issued_on, self.fresh_months, day)
         return document.is_valid_on(day)
+
+    def is_satisfied_on(self, day: date) -> bool:
+        """The linked document is valid for this line on that day (`accepts`)."""
+        document = self.attached
+        return document is not None and self.accepts(document, day)

@@ -494,7 +494,8 @@ def checklist_fill(
 ) -> list[RequiredDocument]:
     """Attach to the lines with no document (or a deleted one) of the person's procedures
     still gathering their papers — or of `procedure` alone — the person's document of the
-    kind each asks, when exactly one is valid today: a paper already in the file is not
+    kind each asks, when exactly one is valid today for the line, as its freshness rule
+    judges it (`RequiredDocument.accepts`): a paper already in the file is not
     missing. Journalled as a link, marked automatic; the professional sees it and may
     change it. Only the lines `RequiredDocumentQuerySet.fillable` names."""
     today = timezone.localdate()
@@ -508,18 +509,23 @@ def checklist_fill(
     )
     if not lines:
         return []
-    valid: dict[str, list[Document]] = {}
+    present: dict[str, list[Document]] = {}
     for document in Document.objects.filter(
         person_id=person.pk, kind__in={line.kind for line in lines}
     ).present():
-        if document.is_valid_on(today):
-            valid.setdefault(document.kind, []).append(document)
-    filled = [line for line in lines if len(valid.get(line.kind, [])) == 1]
+        present.setdefault(document.kind, []).append(document)
+    filled = []
+    for line in lines:
+        # Valid for the line: a freshness rule may take a paper past its own validity.
+        valid = [
+            document for document in present.get(line.kind, []) if line.accepts(document, today)
+        ]
+        if len(valid) == 1:
+            line.document = valid[0]
+            filled.append(line)
     if not filled:
         return []
     with transaction.atomic():
-        for line in filled:
-            line.document = valid[line.kind][0]
         RequiredDocument.objects.bulk_update(filled, ["document"])
         for line in filled:
             _record(

@@ -163,13 +163,17 @@ def _lines_to_fill(now: datetime) -> models.QuerySet[RequiredDocument]:
         status__in=BEFORE_SUBMISSION,
         person__status=PersonStatus.ACTIVE,
     )
-    in_file = (
-        Document.objects.present()
-        .filter(person_id=OuterRef("procedure__person_id"), kind=OuterRef("kind"))
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    in_file = Document.objects.present().filter(
+        person_id=OuterRef("procedure__person_id"), kind=OuterRef("kind")
     )
+    # A freshness rule may take a paper past its own validity: `accepts` decides.
     return (
-        RequiredDocument.objects.filter(procedure__in=followed).fillable().filter(Exists(in_file))
+        RequiredDocument.objects.filter(procedure__in=followed)
+        .fillable()
+        .filter(
+            Exists(in_file.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today)))
+            | Q(fresh_months__isnull=False) & Exists(in_file.filter(issued_on__isnull=False))
+        )
     )
 
 
@@ -185,15 +189,21 @@ def _checklists_fill(
             .select_related("procedure__procedure_type", "procedure__person")
             .select_for_update(of=("self", "procedure"))
         )
-        valid: dict[tuple[int, str], list[Document]] = defaultdict(list)
+        present: dict[tuple[int, str], list[Document]] = defaultdict(list)
         for document in Document.objects.filter(
             person_id__in=person_ids, kind__in={line.kind for line in batch}
         ).present():
-            if document.is_valid_on(today):
-                valid[(document.person_id, document.kind)].append(document)
-        filled = [line for line in batch if len(valid[line.procedure.person_id, line.kind]) == 1]
-        for line in filled:
-            line.document = valid[line.procedure.person_id, line.kind][0]
+            present[(document.person_id, document.kind)].append(document)
+        filled = []
+        for line in batch:
+            valid = [
+                document
+                for document in present[line.procedure.person_id, line.kind]
+                if line.accepts(document, today)
+            ]
+            if len(valid) == 1:
+                line.document = valid[0]
+                filled.append(line)
         RequiredDocument.objects.bulk_update(filled, ["document"])
         audit_record_many(
             [

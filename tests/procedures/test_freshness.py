@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from relais.documents.models import DocumentKind
 from relais.procedures.measures import add_months, completeness, state_on
@@ -16,7 +17,7 @@ from relais.procedures.models import (
     missing_documents_filter,
     valid_documents_filter,
 )
-from relais.procedures.services import checklist_mark_not_applicable
+from relais.procedures.services import checklist_fill, checklist_mark_not_applicable
 from tests.procedures.factories import DocumentFactory, ProcedureFactory, RequiredDocumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +135,31 @@ def test_a_freshness_line_marked_before_may_be_put_back(actor):
     checklist_mark_not_applicable(item=item, not_applicable=False, by=actor)
 
     assert not RequiredDocument.objects.get(pk=item.pk).not_applicable
+
+
+def test_a_paper_in_the_file_joins_a_line_its_freshness_rule_accepts(actor):
+    procedure = ProcedureFactory(requested_on=datetime.date(2026, 1, 5))
+    today = timezone.localdate()
+    address = RequiredDocumentFactory(
+        procedure=procedure, kind=DocumentKind.PROOF_OF_ADDRESS, fresh_months=12
+    )
+    photo = RequiredDocumentFactory(procedure=procedure, kind=DocumentKind.PHOTO, fresh_months=6)
+    issued = add_months(today, -7)
+    bill = DocumentFactory(
+        person=procedure.person,
+        kind=DocumentKind.PROOF_OF_ADDRESS,
+        issued_on=issued,
+        expires_on=add_months(issued, 3),
+    )
+    DocumentFactory(
+        person=procedure.person,
+        kind=DocumentKind.PHOTO,
+        issued_on=add_months(today, -8),
+        expires_on=None,
+    )
+
+    filled = checklist_fill(person=procedure.person, by=actor)
+
+    assert filled == [address]
+    assert RequiredDocument.objects.get(pk=address.pk).document == bill
+    assert RequiredDocument.objects.get(pk=photo.pk).document is None

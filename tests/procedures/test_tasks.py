@@ -17,6 +17,7 @@ from relais.notifications import sms
 from relais.persons.categories import DataCategory
 from relais.persons.models import Person, PersonStatus
 from relais.procedures import tasks
+from relais.procedures.measures import add_months
 from relais.procedures.models import Procedure, ProcedureStatus
 from relais.procedures.services import procedure_update
 from relais.procedures.tasks import (
@@ -743,6 +744,23 @@ def test_it_attaches_no_paper_that_is_not_valid(paper):
     assert checklists_fill_due(now=NOW) == ChecklistRun()
     assert procedure.checklist.get().document is None
     assert not _linked().exists()
+
+
+def test_it_attaches_a_paper_past_its_own_validity_that_the_freshness_rule_accepts():
+    issued = add_months(TODAY, -7)
+    procedure, paper = _gathering(kind="justificatif_domicile", fresh_months=12)
+    procedure.person.documents.update(issued_on=issued, expires_on=add_months(issued, 3))
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun(attached=1)
+    assert procedure.checklist.get().document == paper
+
+
+def test_it_attaches_no_paper_too_old_for_the_freshness_rule():
+    procedure, _ = _gathering(kind="photo_identite", fresh_months=6)
+    procedure.person.documents.update(issued_on=add_months(TODAY, -8), expires_on=None)
+
+    assert checklists_fill_due(now=NOW) == ChecklistRun()
+    assert procedure.checklist.get().document is None
 
 
 @pytest.mark.parametrize(
