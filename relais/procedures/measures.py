@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from relais.documents.models import DocumentKind, category_of
+from relais.documents.models import Document, DocumentKind, category_of
 from relais.persons.categories import DataCategory
 from relais.procedures.checklist import UNKNOWN, Situation, applies, contradicted, units
 from relais.procedures.models import (
@@ -146,6 +146,15 @@ def add_months(day: date, months: int) -> date:
     )
 
 
+def valid_until(item: RequiredDocument, document: Document) -> date | None:
+    """The last day `document` is valid for the line (None: with no end): the day its
+    freshness rule ends when it has one and the issue day is known
+    (`RequiredDocument.accepts`), else the paper's own end."""
+    if item.fresh_months is not None and document.issued_on is not None:
+        return add_months(document.issued_on, item.fresh_months)
+    return document.expires_on
+
+
 def french_date(day: date) -> str:
     """« 1er mars 2026 », « 3 mars 2026 »: the way a letter writes it."""
     number = "1er" if day.day == 1 else str(day.day)
@@ -228,11 +237,12 @@ def missing_in_plain_words(
         sentences.append(f"{_one_of(unit)} : {enough}.")
     for item in result.expired:
         document = item.attached
-        if item.pk in grouped or document is None or document.expires_on is None:
+        last_day = None if document is None else valid_until(item, document)
+        if item.pk in grouped or document is None or last_day is None:
             # Unlinked or made permanent since the measure was taken: nothing to renew.
             continue
         if shown(document.category):
-            since = french_date(document.expires_on + timedelta(days=1))
+            since = french_date(last_day + timedelta(days=1))
             sentences.append(
                 f"{item.get_kind_display()} : plus valable depuis le {since}, à renouveler."
             )

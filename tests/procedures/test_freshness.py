@@ -9,7 +9,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from relais.documents.models import DocumentKind
-from relais.procedures.measures import add_months, completeness, state_on
+from relais.procedures.measures import (
+    add_months,
+    completeness,
+    missing_in_plain_words,
+    state_on,
+)
 from relais.procedures.models import (
     Procedure,
     ProcedureStatus,
@@ -66,6 +71,10 @@ def test_an_eight_month_old_photo_does_not_meet_a_six_month_line(pro):
     assert state_on(item, DEPOSIT) == "expired"
     assert completeness(procedure).expired == [item]
     assert _lacking_in_sql(procedure, pro, DEPOSIT)
+    # Its freshness ended on 15 July 2026, 6 months after its issue on 15 January.
+    assert "Photo d'identité : plus valable depuis le 16 juillet 2026, à renouveler." in (
+        missing_in_plain_words(completeness(procedure))
+    )
 
 
 def test_without_an_issue_day_the_paper_keeps_its_own_validity(pro):
