@@ -6,8 +6,6 @@ from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
@@ -26,6 +24,7 @@ from relais.consent.models import CharterRule, CharterVersion
 from relais.organisations.models import OrganisationKind
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
+from tests.migrations import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db
 
@@ -47,29 +46,22 @@ NEW_WORDING = "Je respecte le secret professionnel.\n\nJe n'imprime aucun dossie
 EDITOR = reverse("consent:charter_edit")
 
 
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
 @pytest.fixture
 def _latest_schema_after():
     yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 @pytest.mark.usefixtures("_latest_schema_after")
 def test_the_versions_published_before_keep_the_wording_they_were_accepted_with(
     transactional_db,
 ):
-    apps = _migrate(("consent", "0006_charter_acceptance_rights"))
+    apps = migrate_to(("consent", "0006_charter_acceptance_rights"))
     apps.get_model("consent", "CharterVersion").objects.create(
         number=41, published_by_label="Pilote"
     )
 
-    apps = _migrate(("consent", "0007_charter_commitments"))
+    apps = migrate_to(("consent", "0007_charter_commitments"))
 
     kept = apps.get_model("consent", "CharterVersion").objects.get(number=41).commitments
     assert kept.split("\n\n") == TEMPLATE_WORDING

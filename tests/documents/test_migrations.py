@@ -4,27 +4,19 @@ it was sent from, run on rows written by the previous schema."""
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from relais.audit.actions import AuditAction
 from relais.audit.context import Actor
 from relais.audit.services import audit_record
 from tests.factories import OrganisationFactory, UserFactory
+from tests.migrations import migrate_to, migrate_to_latest
 from tests.persons.factories import PersonFactory
-
-
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
 
 
 @pytest.fixture(autouse=True)
 def _latest_schema_after():
     yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def _version(apps, document, number, uploaded_by):
@@ -45,7 +37,7 @@ def _version(apps, document, number, uploaded_by):
 def test_every_version_takes_the_dates_recorded_and_the_structure_the_journal_names(
     transactional_db,
 ):
-    apps = _migrate(("documents", "0003_blob_deleted_at"))
+    apps = migrate_to(("documents", "0003_blob_deleted_at"))
     person = PersonFactory()
     ccas, mission_locale = OrganisationFactory(), OrganisationFactory()
     professional = UserFactory()
@@ -72,7 +64,7 @@ def test_every_version_takes_the_dates_recorded_and_the_structure_the_journal_na
             details=details,
         )
 
-    apps = _migrate(("documents", "0005_version_dates_and_organisation_data"))
+    apps = migrate_to(("documents", "0005_version_dates_and_organisation_data"))
 
     versions = apps.get_model("documents", "DocumentVersion").objects
     assert {

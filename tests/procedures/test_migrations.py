@@ -3,27 +3,19 @@
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import OrganisationFactory
+from tests.migrations import migrate_to, migrate_to_latest
 from tests.persons.factories import PersonFactory
 
 STEPS = ["Préparez vos papiers.", "Allez sur le site de la CAF."]
-
-
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
 
 
 @pytest.fixture(autouse=True)
 def _latest_schema_after():
     """The tests that follow run on the current schema."""
     yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def _entry(apps):
@@ -40,7 +32,7 @@ def _entry(apps):
 
 
 def test_the_procedures_opened_before_take_the_steps_of_their_entry(transactional_db):
-    apps = _migrate(("procedures", "0001_initial"))
+    apps = migrate_to(("procedures", "0001_initial"))
     entry = _entry(apps)
     opened = apps.get_model("procedures", "Procedure").objects.create(
         person_id=PersonFactory().pk,
@@ -49,13 +41,13 @@ def test_the_procedures_opened_before_take_the_steps_of_their_entry(transactiona
         requested_on="2025-03-03",
     )
 
-    apps = _migrate(("procedures", "0002_procedure_steps"))
+    apps = migrate_to(("procedures", "0002_procedure_steps"))
 
     assert apps.get_model("procedures", "Procedure").objects.get(pk=opened.pk).steps == STEPS
 
 
 def test_the_changes_logged_before_take_the_day_they_happened(transactional_db):
-    apps = _migrate(("procedures", "0002_procedure_steps"))
+    apps = migrate_to(("procedures", "0002_procedure_steps"))
     refused = apps.get_model("procedures", "Procedure").objects.create(
         person_id=PersonFactory().pk,
         procedure_type_id=_entry(apps).pk,
@@ -87,7 +79,7 @@ def test_the_changes_logged_before_take_the_day_they_happened(transactional_db):
         for from_status, to_status, at in moves
     ]
 
-    apps = _migrate(("procedures", "0003_proceduretransition_on"))
+    apps = migrate_to(("procedures", "0003_proceduretransition_on"))
 
     migrated = apps.get_model("procedures", "ProcedureTransition").objects.in_bulk(
         [transition.pk for transition in transitions]
@@ -117,7 +109,7 @@ def _opened(apps, slug, lines):
 
 
 def test_the_lines_opened_before_take_what_the_catalogue_says_of_them(transactional_db):
-    apps = _migrate(("procedures", "0004_checklist_groups_and_situations"))
+    apps = migrate_to(("procedures", "0004_checklist_groups_and_situations"))
     payslip = apps.get_model("documents", "Document").objects.create(
         person_id=PersonFactory().pk, kind="bulletin_salaire"
     )
@@ -160,7 +152,7 @@ def test_the_lines_opened_before_take_what_the_catalogue_says_of_them(transactio
         apps, "une-autre", [{"kind": "cni", "condition": "si vous êtes de nationalité française"}]
     )
 
-    apps = _migrate(("procedures", "0005_checklist_lines_from_the_catalogue"))
+    apps = migrate_to(("procedures", "0005_checklist_lines_from_the_catalogue"))
 
     lines = apps.get_model("procedures", "RequiredDocument").objects.in_bulk()
 
@@ -184,7 +176,7 @@ def test_the_lines_opened_before_take_what_the_catalogue_says_of_them(transactio
 
 
 def test_the_lines_opened_before_take_the_freshness_rule_their_words_say(transactional_db):
-    apps = _migrate(("procedures", "0006_requireddocument_fresh_months"))
+    apps = migrate_to(("procedures", "0006_requireddocument_fresh_months"))
     lines = _opened(
         apps,
         "carte-identite",
@@ -200,7 +192,7 @@ def test_the_lines_opened_before_take_the_freshness_rule_their_words_say(transac
         ],
     )
 
-    apps = _migrate(("procedures", "0007_checklist_freshness_from_the_catalogue"))
+    apps = migrate_to(("procedures", "0007_checklist_freshness_from_the_catalogue"))
 
     migrated = apps.get_model("procedures", "RequiredDocument").objects.in_bulk()
     assert [migrated[pk].fresh_months for pk in lines] == [6, 12, 12, None, None]
