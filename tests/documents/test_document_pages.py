@@ -744,3 +744,24 @@ def test_a_paper_added_by_whoever_may_not_change_procedures_joins_none(client, p
     line.refresh_from_db()
     assert line.document is None
     assert not AuditEvent.objects.filter(action=AuditAction.PROCEDURE_DOCUMENT_LINKED).exists()
+
+
+def test_the_list_says_which_papers_the_person_added_from_her_space(referent_client, person):
+    _upload(referent_client, person)
+    services.document_upload(
+        person=person,
+        kind="rib",
+        title="",
+        files=[SimpleUploadedFile("rib.pdf", pdf_bytes(), "application/pdf")],
+        issued_on=None,
+        expires_on=None,
+        uploaded_by_id=None,
+        by=SYSTEM,
+    )
+
+    page = referent_client.get(reverse("documents:list", args=[person.pk])).content.decode()
+
+    rows = page.split("<tr>")[2:]
+    added_by_her = [row for row in rows if "ajoutée par la personne depuis son espace" in row]
+    assert len(added_by_her) == 1
+    assert "RIB" in added_by_her[0]

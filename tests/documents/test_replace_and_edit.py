@@ -50,7 +50,7 @@ def test_the_replace_page_names_the_paper_and_asks_for_the_new_dates(
     assert "expirée le 01/09/2026" in page
     assert 'name="issued_on"' in page
     assert 'name="expires_on"' in page
-    assert "Relais propose la durée habituelle" in page
+    assert "Relais compte la durée habituelle de ce type de pièce à partir de sa date" in page
 
 
 def test_a_new_version_brings_its_own_dates_and_the_paper_is_valid_again(

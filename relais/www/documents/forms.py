@@ -49,7 +49,10 @@ def _expires_on(help_text: str) -> DayField:
     return DayField(label="Valable jusqu'au", required=False, help_text=help_text)
 
 
-USUAL_VALIDITY = "Laissez vide : Relais propose la durée habituelle de ce type de pièce."
+USUAL_VALIDITY = (
+    "Laissez vide : Relais compte la durée habituelle de ce type de pièce à partir de sa date "
+    "de délivrance ; sans date de délivrance, la pièce n'a pas de date de fin."
+)
 
 
 class DatedForm(DsfrBaseForm):
