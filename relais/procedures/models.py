@@ -155,7 +155,7 @@ def checklist_day(today: date) -> Case:
 
 def issued_within(issued_on: date, months: int, day: date) -> bool:
     """Issued less than `months` before `day`: the same day of the month `months` earlier
-    still counts; a shorter month ends the count on its last day. As `_fresh_on` in SQL."""
+    still counts; a shorter month ends the count on its last day. As `_freshness` in SQL."""
     between = (day.year - issued_on.year) * 12 + day.month - issued_on.month
     return between < months or (between == months and day.day <= issued_on.day)
 
@@ -167,27 +167,19 @@ def _months_between(earlier: Combinable, later: Combinable) -> CombinedExpressio
     )
 
 
-def _fresh_on(day: date | Combinable) -> Q:
-    """Rows with a freshness rule whose document, issued on a known day, is recent
-    enough on `day` (`issued_within` in SQL)."""
+def _freshness(day: date | Combinable, *, fresh: bool) -> Q:
+    """Rows with a freshness rule whose document, issued on a known day, is recent enough
+    on `day` (`issued_within` in SQL), or, not `fresh`, too old: the rows the other leaves
+    out, written without a negation."""
     day = Value(day, models.DateField()) if isinstance(day, date) else day
     months = _months_between(F("document__issued_on"), day)
-    return Q(fresh_months__isnull=False, document__issued_on__isnull=False) & (
-        Q(LessThan(months, F("fresh_months")))
-        | Q(Exact(months, F("fresh_months")))
-        & Q(LessThanOrEqual(ExtractDay(day), ExtractDay("document__issued_on")))
+    within, day_in_the_last_month = (
+        (LessThan, LessThanOrEqual) if fresh else (GreaterThan, GreaterThan)
     )
-
-
-def _stale_on(day: date | Combinable) -> Q:
-    """Rows with a freshness rule whose document, issued on a known day, is too old on
-    `day`: those `_fresh_on` leaves out, written without a negation."""
-    day = Value(day, models.DateField()) if isinstance(day, date) else day
-    months = _months_between(F("document__issued_on"), day)
     return Q(fresh_months__isnull=False, document__issued_on__isnull=False) & (
-        Q(GreaterThan(months, F("fresh_months")))
+        Q(within(months, F("fresh_months")))
         | Q(Exact(months, F("fresh_months")))
-        & Q(GreaterThan(ExtractDay(day), ExtractDay("document__issued_on")))
+        & Q(day_in_the_last_month(ExtractDay(day), ExtractDay("document__issued_on")))
     )
 
 
@@ -205,7 +197,7 @@ def missing_documents_filter(day: date | Combinable) -> Q:
         Q(document__isnull=True)
         | Q(document__deleted_at__isnull=False)
         | _OWN_VALIDITY & Q(document__expires_on__lt=day)
-        | _stale_on(day)
+        | _freshness(day, fresh=False)
         | Q(document__issued_on__gt=day)
         | Q(document__issued_on__isnull=True, document__created_at__date__gt=day)
     )
@@ -220,7 +212,7 @@ def valid_documents_filter(day: date | Combinable) -> Q:
         & (
             _OWN_VALIDITY
             & (Q(document__expires_on__isnull=True) | Q(document__expires_on__gte=day))
-            | _fresh_on(day)
+            | _freshness(day, fresh=True)
         )
         & (
             Q(document__issued_on__lte=day)
