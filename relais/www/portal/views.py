@@ -30,7 +30,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, override
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.audit.actions import AuditAction
@@ -58,6 +58,7 @@ from relais.procedures.models import (
     OPEN_STATUSES,
     Procedure,
     ProcedureStatus,
+    ProcedureType,
     RequiredDocument,
 )
 from relais.www.documents.views import safe_filename, version_response
@@ -68,7 +69,6 @@ from relais.www.persons.history_lines import Line, page_of_lines
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
 from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
-from relais.www.procedures.views import documents_to_bring
 
 SCHEMA_FILE = (
     Path(__file__).resolve().parents[2] / "portability" / "schema" / "relais-export-1.schema.json"
@@ -507,8 +507,8 @@ def procedures(request: HttpRequest) -> HttpResponse:
 @person_required
 def procedure_guide(request: HttpRequest, procedure_id: int) -> HttpResponse:
     """The easy-to-read guide of one of the person's procedures, the one professionals
-    print: catalogue content, in French. A withdrawn entry is no longer offered, as in
-    the catalogue."""
+    print: catalogue content, in French, with the papers named as the person's space
+    names them. A withdrawn entry is no longer offered, as in the catalogue."""
     person = _person(request)
     procedure = get_object_or_404(
         Procedure.objects.for_person(person.pk).select_related("procedure_type"),
@@ -517,8 +517,26 @@ def procedure_guide(request: HttpRequest, procedure_id: int) -> HttpResponse:
     )
     _record_read(request, person, DataCategory.PROCEDURES)
     entry = procedure.procedure_type
-    context = {"entry": entry, "documents": documents_to_bring(entry)}
+    context = {"entry": entry, "documents": _guide_papers(entry)}
     return render(request, "portal/procedure_guide.html", context)
+
+
+def _guide_papers(entry: ProcedureType) -> list[dict[str, str]]:
+    """The papers of the guide named as the person's space names them, in French as the
+    rest of the guide: « Carte d'identité » where the professionals' guide says « Carte
+    nationale d'identité », an « autre papier » line by its condition alone. A line's
+    condition stays as the catalogue writes it."""
+    papers = []
+    with override("fr"):
+        for line in entry.required_documents:
+            kind, condition = line["kind"], line.get("condition", "")
+            if kind == DocumentKind.OTHER and condition:
+                papers.append({"label": capfirst(condition), "condition": ""})
+            else:
+                papers.append(
+                    {"label": words.say(words.DOCUMENT_KINDS, kind), "condition": condition}
+                )
+    return papers
 
 
 @person_required

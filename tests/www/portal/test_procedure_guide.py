@@ -2,6 +2,7 @@
 catalogue's guide, in French, reached from « Mes démarches »; nobody else's procedure."""
 
 import html
+import re
 
 import pytest
 from django.test import Client
@@ -9,9 +10,12 @@ from django.urls import reverse
 
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
+from relais.documents.models import DocumentKind
 from relais.persons.categories import DataCategory
 from relais.portal.sessions import PERSON_ACTOR_LABEL
 from relais.www.portal.i18n import LANGUAGE_COOKIE
+from tests.conftest import log_in
+from tests.factories import MembershipFactory
 from tests.persons.factories import PersonFactory
 from tests.portal.factories import PersonAccountFactory
 from tests.portal.helpers import log_in_person
@@ -108,6 +112,67 @@ def test_the_link_to_the_guide_names_its_procedure_in_each_language(person_clien
         f'Le guide facile à lire<span class="fr-sr-only"> : <span lang="fr" dir="ltr">{title}'
         in (french)
     )
+
+
+def _papers(page: str) -> list[str]:
+    checklist = re.search(r'<ul class="relais-checklist">(.*?)</ul>', page, re.DOTALL)
+    assert checklist is not None
+    return re.findall(r"</span>(.*?)</li>", checklist[1])
+
+
+@pytest.fixture
+def papers_of_each_kind(procedure):
+    procedure.procedure_type.required_documents = [
+        {"kind": DocumentKind.CNI.value, "condition": ""},
+        {"kind": DocumentKind.PROOF_OF_ADDRESS.value, "condition": "de moins de 3 mois"},
+        {"kind": DocumentKind.OTHER.value, "condition": "la facture qui pose problème"},
+        {"kind": DocumentKind.OTHER.value, "condition": ""},
+    ]
+    procedure.procedure_type.save()
+    return procedure
+
+
+def test_the_guide_names_the_papers_as_the_persons_space_does(person_client, papers_of_each_kind):
+    page = html.unescape(person_client.get(guide_url(papers_of_each_kind)).content.decode())
+
+    assert _papers(page) == [
+        "Carte d'identité",
+        "Justificatif de domicile : de moins de 3 mois",
+        "La facture qui pose problème",
+        "Autre papier",
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_guide_names_the_papers_in_french_inside_a_translated_page(
+    person_client, papers_of_each_kind, language
+):
+    person_client.cookies[LANGUAGE_COOKIE] = language
+
+    response = person_client.get(guide_url(papers_of_each_kind))
+
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert f'<html lang="{language}"' in page
+    assert _papers(page)[:2] == [
+        "Carte d'identité",
+        "Justificatif de domicile : de moins de 3 mois",
+    ]
+
+
+def test_the_professionals_guide_keeps_their_names_for_the_papers(papers_of_each_kind):
+    member = MembershipFactory()
+    client = log_in(Client(), member.user, member)
+    slug = papers_of_each_kind.procedure_type.slug
+
+    page = html.unescape(client.get(reverse("procedures:guide", args=[slug])).content.decode())
+
+    assert _papers(page) == [
+        "Carte nationale d'identité",
+        "Justificatif de domicile : de moins de 3 mois",
+        "Autre pièce : la facture qui pose problème",
+        "Autre pièce",
+    ]
 
 
 def test_another_persons_procedure_answers_404(person_client):
