@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from relais.consent.models import ConsentDuration
+from relais.documents.models import DocumentKind
 from relais.persons.categories import DataCategory
 from relais.portability import words
 from relais.www.documents.forms import MultipleFileField, MultipleFileInput
@@ -39,9 +40,11 @@ class PortalForm(DsfrBaseForm):
 
 
 def _document_kind_choices() -> list[tuple[str, str]]:
+    """In the order of a dictionary in the person's language; « Autre papier » last, as in
+    the professional's list, where one looks for it once the list gave nothing."""
     return sorted(
         ((code, str(word)) for code, word in words.DOCUMENT_KINDS.items()),
-        key=lambda choice: _alphabetical(choice[1]),
+        key=lambda choice: (choice[0] == DocumentKind.OTHER, _alphabetical(choice[1])),
     )
 
 

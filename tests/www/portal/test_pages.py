@@ -6,6 +6,7 @@ import html
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from datetime import date, timedelta
 
@@ -20,7 +21,7 @@ from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.documents import antivirus
-from relais.documents.models import Document
+from relais.documents.models import Document, DocumentKind
 from relais.documents.services import default_expiry, document_delete
 from relais.persons.categories import DataCategory
 from relais.persons.models import Nationality, NoteVisibility, Person, PersonStatus
@@ -472,6 +473,33 @@ def test_the_kinds_of_paper_are_listed_as_a_dictionary_orders_them(lea, lea_clie
 
     assert page.index("Carte d'identité") < page.index("Carte Vitale")
     assert page.index("Récépissé") < page.index("RIB")
+
+
+def _kind_labels(page: str) -> list[str]:
+    select = re.search(r'<select name="kind".*?</select>', page, re.DOTALL)
+    assert select is not None
+    return re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', select[0])
+
+
+def _in_a_dictionary(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@pytest.mark.parametrize(
+    ("language", "other"),
+    [("fr", "Autre papier"), ("en", "Other document"), ("ar", "ورقة أخرى")],
+)
+def test_the_other_paper_comes_last_in_each_language(lea, lea_client, language, other):
+    lea_client.post(reverse("portal:language"), {"language": language})
+
+    response = lea_client.get(reverse("portal:document_add"))
+
+    assert response.status_code == 200
+    labels = _kind_labels(text_of(response))
+    assert len(labels) == len(DocumentKind)
+    assert labels[-1] == other
+    assert labels[:-1] == sorted(labels[:-1], key=_in_a_dictionary)
 
 
 def test_the_procedures_say_the_status_the_next_step_and_what_is_missing(lea, lea_client):
