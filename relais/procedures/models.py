@@ -619,6 +619,34 @@ class RequiredDocumentQuerySet(models.QuerySet["RequiredDocument"]):
             .exclude(Exists(asked_twice))
         )
 
+    def open_to_not_concerned(self) -> "RequiredDocumentQuerySet":
+        """The lines by which the person may be said not concerned (`_not_concerned_choice`)."""
+        return self.filter(_not_concerned_choice())
+
+    def with_not_concerned_choice(self) -> "RequiredDocumentQuerySet":
+        """Each line with `may_be_not_concerned`, as `open_to_not_concerned` decides it."""
+        return self.annotate(
+            may_be_not_concerned=ExpressionWrapper(
+                _not_concerned_choice(), output_field=BooleanField()
+            )
+        )
+
+
+def _not_concerned_choice() -> Q:
+    """Whether the person may be said not concerned by a line, as the catalogue describes
+    it. Yes for a line asked only in some situations (`selon_situation`), and for a paper of
+    the person's own among the alternatives of a group while another of its group is still
+    asked: one of them is enough, never none. No for a line every applicant needs, whose
+    condition only says which paper (« le certificat pour la MDPH, de moins de 1 an », a
+    freshness rule), nor for another person's paper (« celui de vos parents ») that no
+    situation makes optional."""
+    another_of_its_group = RequiredDocument.objects.filter(
+        procedure_id=OuterRef("procedure_id"), group=OuterRef("group"), not_applicable=False
+    ).exclude(pk=OuterRef("pk"))
+    return Q(conditional=True) | (
+        ~Q(group="") & Q(someone_else=False) & Q(Exists(another_of_its_group))
+    )
+
 
 class RequiredDocument(models.Model):
     """One line of the procedure's checklist, copied from the catalogue when the procedure
@@ -678,12 +706,6 @@ class RequiredDocument(models.Model):
         """The freshness rule as the pages say it: « de moins de 6 mois », « de moins de
         1 an »; empty without one."""
         return "" if self.fresh_months is None else freshness_words(self.fresh_months)
-
-    @property
-    def names_a_situation(self) -> bool:
-        """The condition says more than the freshness rule: the person may not be
-        concerned by it. A freshness rule alone asks everyone for a recent paper."""
-        return bool(self.condition) and self.condition != self.freshness
 
     def accepts(self, document: Document, day: date) -> bool:
         """`document`, not deleted and there by that day, is valid for this line on that

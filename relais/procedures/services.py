@@ -540,16 +540,15 @@ def checklist_fill(
 def checklist_mark_not_applicable(
     *, item: RequiredDocument, not_applicable: bool, by: Actor
 ) -> RequiredDocument:
-    """Say that the person is not concerned by a conditional document, or that they are:
-    a document asked only in a situation then counts. A freshness rule alone (« de moins
-    de 6 mois ») is no situation: everyone needs the paper. A line marked before that may
-    still be put back."""
-    if not item.names_a_situation and not item.not_applicable:
-        recent = f", {item.freshness}," if item.freshness else ""
-        raise ValidationError(
-            f"Cette pièce{recent} est demandée dans tous les cas : elle ne peut pas être "
-            "marquée « non concerné(e) »."
-        )
+    """Say that the person is not concerned by a document, or that they are: a document
+    asked only in a situation then counts. Only the lines
+    `RequiredDocumentQuerySet.open_to_not_concerned` names are marked; a line marked before
+    that may still be put back."""
+    if (
+        not item.not_applicable
+        and not RequiredDocument.objects.filter(pk=item.pk).open_to_not_concerned().exists()
+    ):
+        raise ValidationError(_always_asked(item))
     concerned = item.conditional and not not_applicable
     if (item.not_applicable, item.concerned) == (not_applicable, concerned):
         return item
@@ -568,6 +567,25 @@ def checklist_mark_not_applicable(
             details={"type": item.kind, "non_concernee": not_applicable},
         )
     return item
+
+
+def _always_asked(item: RequiredDocument) -> str:
+    """Why the person cannot be said not concerned by the line."""
+    detail = f", {item.condition}," if item.condition else ""
+    if item.someone_else:
+        return (
+            f"Cette pièce{detail} est celle d'une autre personne et elle est demandée dans "
+            "tous les cas : elle ne peut pas être marquée « non concerné(e) »."
+        )
+    if item.group and not item.conditional:
+        return (
+            "Une des pièces de ce choix est demandée dans tous les cas, et les autres sont "
+            "marquées « non concerné(e) » : celle-ci ne peut pas l'être aussi."
+        )
+    return (
+        f"Cette pièce{detail} est demandée dans tous les cas : elle ne peut pas être "
+        "marquée « non concerné(e) »."
+    )
 
 
 def _request_before_what_followed(procedure: Procedure, requested_on: date) -> None:

@@ -2,16 +2,19 @@
 words the code would have to compare: every pair of identity papers, every paper offered
 in place of another, every paper asked only in a situation. Each procedure of the
 catalogue, opened for a person the file tells nothing of, counts every group once and
-no paper of a situation as missing."""
+no paper of a situation as missing, and lets a professional say the person not concerned
+only by a paper some situations need."""
 
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from relais.audit.models import AuditAction, AuditEvent
 from relais.procedures.catalogue import check_catalogue, load_catalogue
 from relais.procedures.measures import completeness, missing_in_plain_words
 from relais.procedures.models import ProcedureType
-from relais.procedures.services import procedure_open
+from relais.procedures.services import checklist_mark_not_applicable, procedure_open
 from tests.persons.factories import PersonFactory
 from tests.procedures.factories import DocumentFactory
 
@@ -138,3 +141,37 @@ def test_no_paper_of_a_situation_is_missing_for_a_person_the_file_tells_nothing_
     assert {line.pk for line in result.conditional} == {
         line.pk for line in procedure.checklist.all() if line.conditional
     }
+
+
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_only_a_paper_some_situations_need_may_be_marked_not_concerned(entry, actor, organisation):
+    """« si vous en avez un » may not concern the person; « le certificat pour la MDPH, de
+    moins de 1 an » or « celui de vos parents » is asked of everyone; of a group's
+    alternatives, all may be set aside but one."""
+    procedure = procedure_open(
+        person=PersonFactory(nationality=""),
+        procedure_type=ProcedureType.objects.get(slug=entry["slug"]),
+        organisation=organisation,
+        by=actor,
+    )
+    lines = list(procedure.checklist.all())
+    counted = completeness(procedure).total
+    marked = []
+    for line in lines:
+        try:
+            checklist_mark_not_applicable(item=line, not_applicable=True, by=actor)
+        except ValidationError as refusal:
+            assert "ne peut pas" in refusal.messages[0], refusal
+        else:
+            marked.append(line.pk)
+    kept = {line.pk: line for line in procedure.checklist.all() if not line.not_applicable}
+
+    assert {line.pk for line in lines if line.conditional} <= set(marked)
+    for line in lines:
+        if not line.conditional and (not line.group or line.someone_else):
+            assert line.pk in kept, line.condition
+    for group in {line.group for line in lines if line.group}:
+        assert len([line for line in kept.values() if line.group == group]) == 1, group
+    assert completeness(procedure).total == counted
+    assert AuditEvent.objects.filter(action=AuditAction.PROCEDURE_UPDATED).count() == len(marked)

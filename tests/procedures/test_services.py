@@ -422,6 +422,7 @@ def test_it_refuses_a_wrong_document(actor, procedure, document, message):
 
 
 def test_a_conditional_document_can_be_marked_not_applicable(actor, procedure):
+    procedure.checklist.filter(kind=DocumentKind.PROOF_OF_ADDRESS).update(conditional=True)
     item = _item(procedure, DocumentKind.PROOF_OF_ADDRESS)
     checklist_link(
         item=item, document=DocumentFactory(person=procedure.person, kind="autre"), by=actor

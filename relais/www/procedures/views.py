@@ -230,7 +230,12 @@ def _detail_context(
     can_edit = access.can(Action.EDIT, PROCEDURES)
     prefetch_related_objects(
         [procedure],
-        Prefetch("checklist", queryset=RequiredDocument.objects.select_related("document")),
+        Prefetch(
+            "checklist",
+            queryset=RequiredDocument.objects.select_related(
+                "document"
+            ).with_not_concerned_choice(),
+        ),
     )
     checklist = list(procedure.checklist.all())
     situation = _situation(access, checklist)

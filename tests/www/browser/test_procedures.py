@@ -29,6 +29,14 @@ def test_a_professional_follows_a_procedure_to_its_decision(page, tmp_path):
         title="Demander la complémentaire santé solidaire",
         organisme="CPAM",
         category="sante",
+        required_documents=[
+            {"kind": "cni", "condition": ""},
+            {
+                "kind": "justificatif_domicile",
+                "condition": "si vous êtes hébergé",
+                "conditional": True,
+            },
+        ],
     )
     log_in_with_totp(page, manager.user, TOTPDeviceFactory(user=manager.user))
     accept_charter(page)
@@ -61,6 +69,10 @@ def test_a_professional_follows_a_procedure_to_its_decision(page, tmp_path):
     page.goto(detail)
     page.get_by_label("Pièce du dossier pour « Carte nationale d'identité »").select_option(index=1)
     page.get_by_role("button", name="Enregistrer la pièce Carte nationale d'identité").click()
+    expect(page.get_by_text("100 % des pièces réunies")).to_be_visible()
+    page.get_by_role(
+        "button", name="La personne est concernée par Justificatif de domicile"
+    ).click()
     expect(page.get_by_text("50 % des pièces réunies")).to_be_visible()
     page.get_by_role("button", name="Non concerné(e) par Justificatif de domicile").click()
     expect(page.get_by_text("100 % des pièces réunies")).to_be_visible()

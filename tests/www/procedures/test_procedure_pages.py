@@ -81,6 +81,15 @@ def _proof_of_address(procedure):
     return procedure.checklist.get(kind=DocumentKind.PROOF_OF_ADDRESS)
 
 
+def _asked_if_hosted(procedure, *, concerned=False):
+    """The proof of address « si vous êtes hébergé » asked only in that situation, as the
+    catalogue says it with `selon_situation`; `concerned` when the person is said so."""
+    procedure.checklist.filter(kind=DocumentKind.PROOF_OF_ADDRESS).update(
+        conditional=True, concerned=concerned
+    )
+    return _proof_of_address(procedure)
+
+
 def _submitted(procedure):
     procedure_transition(procedure=procedure, to_status="en_cours", by=SYSTEM)
     procedure_transition(procedure=procedure, to_status="deposee", by=SYSTEM)
@@ -606,8 +615,8 @@ def test_it_keeps_health_documents_out_without_the_health_category(
 
 
 def _health_procedure(person, referent, *, linked=None):
-    """A procedure whose one conditional line asks for a medical certificate, with
-    `linked` attached to it."""
+    """A procedure whose one line asks for a medical certificate « si vous avez une
+    maladie longue », with `linked` attached to it."""
     procedure = procedure_open(
         person=person,
         procedure_type=ProcedureTypeFactory(
@@ -670,6 +679,7 @@ def test_it_keeps_a_health_document_attached_without_the_health_category(
 def test_it_lets_a_health_reader_mark_a_health_line_not_applicable(person, referent, mjpm):
     certificate = DocumentFactory(person=person, kind=DocumentKind.MEDICAL_CERTIFICATE)
     procedure = _health_procedure(person, referent, linked=certificate)
+    procedure.checklist.update(conditional=True)
     item = procedure.checklist.get()
     client = log_in(Client(), mjpm.user, mjpm)
 
@@ -758,7 +768,7 @@ def test_it_shows_a_document_by_its_own_category(
 
 
 def test_it_marks_a_conditional_document_not_applicable_and_back(referent_client, procedure):
-    item = _proof_of_address(procedure)
+    item = _asked_if_hosted(procedure, concerned=True)
 
     first = referent_client.post(
         _url("not_applicable", procedure, item.pk), {"not_applicable": "oui"}
@@ -823,6 +833,7 @@ def test_linking_a_document_of_a_situation_says_the_person_is_concerned(
 
 
 def test_it_offers_no_not_concerned_for_a_freshness_rule(referent_client, procedure):
+    _asked_if_hosted(procedure)
     photo = RequiredDocument.objects.create(
         procedure=procedure, kind=DocumentKind.PHOTO, condition="de moins de 6 mois", fresh_months=6
     )
@@ -837,6 +848,77 @@ def test_it_offers_no_not_concerned_for_a_freshness_rule(referent_client, proced
     assert 'Non concerné(e)<span class="fr-sr-only"> par Photo d&#x27;identité' not in page
     assert 'Non concerné(e)<span class="fr-sr-only"> par Justificatif de domicile' in page
     assert "fr-alert--error" in response.content.decode()
+    assert _state(procedure) == before
+
+
+def _not_concerned_button(kind_label):
+    return f'Non concerné(e)<span class="fr-sr-only"> par {kind_label}'
+
+
+def test_it_offers_not_concerned_only_for_a_paper_some_situations_need(referent_client, procedure):
+    """The catalogue's words may only say which paper: « le numéro unique de votre demande »,
+    « celui de vos parents » are asked of everyone; « après la naissance, celui du bébé »
+    is asked in a situation."""
+    number = RequiredDocument.objects.create(
+        procedure=procedure, kind=DocumentKind.OTHER, condition="le numéro unique de votre demande"
+    )
+    parents = RequiredDocument.objects.create(
+        procedure=procedure,
+        kind=DocumentKind.TAX_NOTICE,
+        condition="celui de vos parents",
+        someone_else=True,
+    )
+    RequiredDocument.objects.create(
+        procedure=procedure,
+        kind=DocumentKind.BIRTH_CERTIFICATE,
+        condition="après la naissance, celui du bébé",
+        conditional=True,
+        someone_else=True,
+    )
+    before = _state(procedure)
+
+    page = referent_client.get(_detail(procedure)).content.decode()
+    refused = [
+        referent_client.post(
+            _url("not_applicable", procedure, line.pk), {"not_applicable": "oui"}, follow=True
+        ).content.decode()
+        for line in (number, parents)
+    ]
+
+    assert _not_concerned_button("Autre pièce") not in page
+    assert _not_concerned_button("Avis d&#x27;imposition") not in page
+    assert _not_concerned_button("Acte de naissance") in page
+    assert (
+        "Cette pièce, le numéro unique de votre demande, est demandée dans tous les cas"
+        in refused[0]
+    )
+    assert "Cette pièce, celui de vos parents, est celle d&#x27;une autre personne" in refused[1]
+    assert _state(procedure) == before
+
+
+def test_it_keeps_one_paper_of_a_group_asked(referent_client, procedure):
+    """The identity card « if French » or the residence permit « if not French »: the
+    person may be said not concerned by one of them, never by both."""
+    lines = [
+        RequiredDocument.objects.create(
+            procedure=procedure, kind=kind, condition=condition, group="identite"
+        )
+        for kind, condition in (
+            (DocumentKind.PASSPORT, "si vous êtes de nationalité française"),
+            (DocumentKind.RESIDENCE_PERMIT, "si vous n'êtes pas de nationalité française"),
+        )
+    ]
+
+    referent_client.post(_url("not_applicable", procedure, lines[0].pk), {"not_applicable": "oui"})
+    before = _state(procedure)
+    page = referent_client.get(_detail(procedure)).content.decode()
+    refused = referent_client.post(
+        _url("not_applicable", procedure, lines[1].pk), {"not_applicable": "oui"}, follow=True
+    )
+
+    assert RequiredDocument.objects.get(pk=lines[0].pk).not_applicable
+    assert _not_concerned_button("Titre de séjour") not in page
+    assert "Une des pièces de ce choix est demandée dans tous les cas" in refused.content.decode()
     assert _state(procedure) == before
 
 
