@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from relais.procedures.models import (
     ProcedureCategory,
     ProcedureStatus,
     ProcedureType,
+    RequiredDocument,
 )
 from relais.www.forms import DayField, page_field
 
@@ -184,8 +186,32 @@ class StepForm(PageForm):
         return cleaned
 
 
+def _offered(document: Document, line: RequiredDocument, day: date) -> str:
+    """A paper of the file as the line will judge it on `day` (`RequiredDocument.accepts`):
+    by its issue date under the line's freshness rule, else by its own validity."""
+    label = document.get_kind_display()
+    if document.title:
+        label += f" — {document.title}"
+    by_its_age = line.fresh_months is not None and document.issued_on is not None
+    if document.issued_on:
+        label += f", délivrée le {document.issued_on:%d/%m/%Y}"
+    if document.expires_on and not by_its_age:
+        label += f", valable jusqu'au {document.expires_on:%d/%m/%Y}"
+    if line.accepts(document, day):
+        verdict = "convient pour cette ligne" + (f" ({line.freshness})" if by_its_age else "")
+    elif not document.existed_on(day):
+        verdict = f"délivrée ou déposée après le {day:%d/%m/%Y}"
+    elif by_its_age:
+        verdict = f"trop ancienne pour cette ligne ({line.freshness})"
+    else:
+        verdict = f"plus valable le {day:%d/%m/%Y}"
+    return f"{label} : {verdict}"
+
+
 class LinkForm(PageForm):
-    """Link one checklist line to a document of the person's vault, or unlink it."""
+    """Link one checklist line to a document of the person's vault, or unlink it. Each
+    paper is offered with what the line will say of it on `day`, the day the checklist
+    is judged on."""
 
     document = forms.TypedChoiceField(
         label="Pièce du dossier",
@@ -199,22 +225,18 @@ class LinkForm(PageForm):
     )
 
     def __init__(
-        self, *args: Any, documents: Iterable[Document], kind_label: str = "", **kwargs: Any
+        self,
+        *args: Any,
+        documents: Iterable[Document],
+        line: RequiredDocument,
+        day: date,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if kind_label:
-            _relabel(self, "document", f"Pièce du dossier pour « {kind_label} »")
+        _relabel(self, "document", f"Pièce du dossier pour « {line.get_kind_display()} »")
         self.documents = {d.pk: d for d in documents}
         choices: list[tuple[Any, str]] = [("", "Aucune pièce rattachée")]
-        for document in self.documents.values():
-            label = document.get_kind_display()
-            if document.title:
-                label += f" — {document.title}"
-            if document.issued_on:
-                label += f", délivrée le {document.issued_on:%d/%m/%Y}"
-            if document.expires_on:
-                label += f", valable jusqu'au {document.expires_on:%d/%m/%Y}"
-            choices.append((document.pk, label))
+        choices += [(pk, _offered(document, line, day)) for pk, document in self.documents.items()]
         self.fields["document"].choices = choices
 
     def clean_document(self) -> Document | None:

@@ -27,6 +27,7 @@ from relais.procedures.checklist import Situation, contradicted, housing_status,
 from relais.procedures.measures import (
     autonomy_by_period,
     completeness,
+    completeness_day,
     document_category,
     handling_times,
     missing_in_plain_words,
@@ -304,7 +305,8 @@ def _detail_context(
                 or forms.LinkForm(
                     prefix=prefix,
                     documents=offered,
-                    kind_label=item.get_kind_display(),
+                    line=item,
+                    day=measure.day,
                     initial={"document": item.attached.pk if item.attached else None},
                 ),
                 "linkable": linkable,
@@ -597,7 +599,11 @@ def checklist_link(
     )
     prefix = f"piece-{item.pk}"
     form = forms.LinkForm(
-        request.POST, prefix=prefix, documents=documents, kind_label=item.get_kind_display()
+        request.POST,
+        prefix=prefix,
+        documents=documents,
+        line=item,
+        day=completeness_day(procedure),
     )
     if form.is_valid() and _attempt(
         form,

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from relais.procedures.measures import add_months
 from relais.procedures.models import ProcedureStatus
 from relais.procedures.services import procedure_open
 from tests.procedures.factories import DocumentFactory, ProcedureTypeFactory
@@ -104,3 +105,78 @@ def test_a_refused_not_applicable_comes_back_with_its_error(
     assert "fr-alert--error" in response.content.decode()
     item.refresh_from_db()
     assert not item.not_applicable
+
+
+def _options(page, line):
+    """The labels the picker of `line` offers."""
+    select = page[page.index(f'name="piece-{line.pk}-document"') :]
+    select = select[: select.index("</select>")]
+    return [option.split(">", 1)[1] for option in select.split("</option>")[:-1]]
+
+
+def test_the_picker_says_what_the_line_will_judge_of_each_paper(referent_client, person, referent):
+    """Under « de moins de 3 mois », a paper issued 5 months ago is too old whatever its
+    own validity; without a freshness rule, a paper counts by its own validity."""
+    today = timezone.localdate()
+    procedure = procedure_open(
+        person=person,
+        procedure_type=ProcedureTypeFactory(
+            required_documents=[
+                {
+                    "kind": "justificatif_domicile",
+                    "condition": "de moins de 3 mois",
+                    "fresh_months": 3,
+                },
+                {"kind": "cni", "condition": ""},
+            ]
+        ),
+        organisation=referent.organisation,
+        by=actor_of(referent),
+    )
+    old, recent = (add_months(today, -5), add_months(today, -1))
+    DocumentFactory(
+        person=person,
+        kind="justificatif_domicile",
+        title="facture",
+        issued_on=old,
+        expires_on=add_months(old, 12),
+    )
+    DocumentFactory(
+        person=person, kind="justificatif_domicile", title="quittance", issued_on=recent
+    )
+    DocumentFactory(
+        person=person,
+        kind="cni",
+        issued_on=add_months(today, -200),
+        expires_on=today - datetime.timedelta(days=1),
+    )
+    address, identity = procedure.checklist.order_by("pk")
+
+    page = referent_client.get(_detail(procedure)).content.decode()
+
+    assert _options(page, address)[1:] == [
+        f"Justificatif de domicile — quittance, délivrée le {recent:%d/%m/%Y} : convient pour "
+        "cette ligne (de moins de 3 mois)",
+        f"Justificatif de domicile — facture, délivrée le {old:%d/%m/%Y} : trop ancienne pour "
+        "cette ligne (de moins de 3 mois)",
+    ]
+    assert _options(page, identity)[1:] == [
+        f"Carte nationale d&#x27;identité, délivrée le {add_months(today, -200):%d/%m/%Y}, "
+        f"valable jusqu&#x27;au {today - datetime.timedelta(days=1):%d/%m/%Y} : plus valable "
+        f"le {today:%d/%m/%Y}"
+    ]
+
+
+def test_the_picker_of_a_submitted_procedure_judges_on_the_deposit_day(
+    referent_client, procedure, person
+):
+    deposit = timezone.localdate() - datetime.timedelta(days=10)
+    procedure.submitted_on = procedure.taken_on = deposit
+    procedure.status = ProcedureStatus.SUBMITTED
+    procedure.save()
+    DocumentFactory(person=person, kind="cni", issued_on=deposit + datetime.timedelta(days=2))
+    line = procedure.checklist.get()
+
+    page = referent_client.get(_detail(procedure)).content.decode()
+
+    assert _options(page, line)[1].endswith(f"délivrée ou déposée après le {deposit:%d/%m/%Y}")
