@@ -544,15 +544,20 @@ def checklist_mark_not_applicable(
     asked only in a situation then counts. Only the lines
     `RequiredDocumentQuerySet.open_to_not_concerned` names are marked; a line marked before
     that may still be put back."""
-    if (
-        not item.not_applicable
-        and not RequiredDocument.objects.filter(pk=item.pk).open_to_not_concerned().exists()
-    ):
-        raise ValidationError(_always_asked(item))
-    concerned = item.conditional and not not_applicable
-    if (item.not_applicable, item.concerned) == (not_applicable, concerned):
-        return item
     with transaction.atomic():
+        # Two colleagues may mark the last two papers of a group at once: the procedure's
+        # row is locked, as its moves and steps lock it, and the second check reads what
+        # the first committed.
+        list(Procedure.objects.select_for_update().filter(pk=item.procedure_id).values_list("pk"))
+        item.refresh_from_db()
+        if (
+            not item.not_applicable
+            and not RequiredDocument.objects.filter(pk=item.pk).open_to_not_concerned().exists()
+        ):
+            raise ValidationError(_always_asked(item))
+        concerned = item.conditional and not not_applicable
+        if (item.not_applicable, item.concerned) == (not_applicable, concerned):
+            return item
         item.not_applicable = not_applicable
         item.concerned = concerned
         if not_applicable:

@@ -648,6 +648,36 @@ def test_a_correction_waits_for_a_colleagues_move_in_progress(transactional_db, 
     assert (procedure.requested_on, procedure.taken_on) == (REQUESTED, datetime.date(2025, 3, 5))
 
 
+@needs_row_locks
+def test_two_colleagues_cannot_mark_both_papers_of_a_group_at_once(
+    transactional_db, actor, procedure
+):
+    """One marks the passport « non concerné(e) » while the other marks the residence
+    permit: the second waits for the first to commit, then finds the permit the last paper
+    of the group still asked."""
+    passport, permit = (
+        RequiredDocument.objects.create(procedure=procedure, kind=kind, group="identite")
+        for kind in (DocumentKind.PASSPORT, DocumentKind.RESIDENCE_PERMIT)
+    )
+
+    def colleague_marks_the_passport():
+        checklist_mark_not_applicable(
+            item=RequiredDocument.objects.get(pk=passport.pk), not_applicable=True, by=actor
+        )
+
+    with (
+        meanwhile(colleague_marks_the_passport),
+        pytest.raises(ValidationError, match="Une des pièces de ce choix"),
+    ):
+        checklist_mark_not_applicable(item=permit, not_applicable=True, by=actor)
+
+    assert list(
+        RequiredDocument.objects.filter(pk__in=[passport.pk, permit.pk])
+        .order_by("pk")
+        .values_list("not_applicable", flat=True)
+    ) == [True, False]
+
+
 def test_only_dates_can_be_corrected(actor, procedure):
     with pytest.raises(TypeError):
         procedure_update(procedure=procedure, by=actor, status=ProcedureStatus.GRANTED)
