@@ -45,19 +45,34 @@ def consultation_key(event: AuditEvent) -> Key | None:
 
 @dataclass
 class Line:
-    """One line of the history: a row of the journal, or consultations in a row."""
+    """One line of the history: a row of the journal, or consultations in a row. It keeps
+    its newest and oldest rows and what it counts, never each of its rows: a line may hold
+    thousands of reads, and the export of a file groups its whole history."""
 
     event: AuditEvent  # the newest row of the line
     key: Key | None
-    rows: list[AuditEvent] = field(default_factory=list)
+    oldest: AuditEvent = field(init=False)
+    count: int = field(init=False, default=1)
+    # Each category consulted, with the seq of its first consultation.
+    _first_reads: dict[str, int] = field(init=False, default_factory=dict)
 
-    @property
-    def count(self) -> int:
-        return len(self.rows)
+    def __post_init__(self) -> None:
+        self.oldest = self.event
+        self._read(self.event)
+
+    def add(self, event: AuditEvent) -> None:
+        """Put on the line a row older than those it holds."""
+        self.oldest = event
+        self.count += 1
+        self._read(event)
+
+    def _read(self, event: AuditEvent) -> None:
+        if event.category:
+            self._first_reads[event.category] = event.seq
 
     @property
     def oldest_seq(self) -> int:
-        return self.rows[-1].seq
+        return self.oldest.seq
 
     @property
     def stands_out(self) -> bool:
@@ -67,7 +82,7 @@ class Line:
 
     @property
     def first_at(self) -> datetime:
-        return self.rows[-1].created_at
+        return self.oldest.created_at
 
     @property
     def last_at(self) -> datetime:
@@ -76,9 +91,7 @@ class Line:
     @property
     def read_categories(self) -> list[str]:
         """The codes of the categories consulted, each once, in the order first consulted."""
-        return list(
-            dict.fromkeys(event.category for event in reversed(self.rows) if event.category)
-        )
+        return sorted(self._first_reads, key=self._first_reads.__getitem__)
 
     @property
     def categories(self) -> str:
@@ -104,9 +117,9 @@ def lines_of(rows: Iterable[AuditEvent], lines: list[Line] | None = None) -> lis
     for event in rows:
         key = consultation_key(event)
         if key is not None and lines and lines[-1].key == key:
-            lines[-1].rows.append(event)
+            lines[-1].add(event)
         else:
-            lines.append(Line(event, key, [event]))
+            lines.append(Line(event, key))
     return lines
 
 

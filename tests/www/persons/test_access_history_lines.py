@@ -189,8 +189,9 @@ def _pattern_rows(monkeypatch, person, pattern: str) -> None:
         moment += datetime.timedelta(minutes=1)
 
 
-def _seqs(lines) -> list[list[int]]:
-    return [[event.seq for event in line.rows] for line in lines]
+def _seqs(lines) -> list[tuple[int, int, int]]:
+    """Each line's newest and oldest rows, and how many it holds."""
+    return [(line.event.seq, line.oldest_seq, line.count) for line in lines]
 
 
 @pytest.mark.parametrize(
