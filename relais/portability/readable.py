@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.template.loader import render_to_string
 from django.utils import formats, translation
@@ -15,9 +15,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from relais.audit.actions import AuditAction
+from relais.audit.models import AuditEvent, AuditEventQuerySet
 from relais.documents.models import Document
 from relais.persons.categories import DataCategory
 from relais.portability import words
+from relais.www.persons.history_lines import Line, page_of_lines
 from relais.www.templatetags.dates import date as date_format
 
 # Rows of a long list rendered at once in the summary.
@@ -33,8 +36,8 @@ class LongList:
     def __init__(
         self,
         name: str,
-        rows: Iterable[dict[str, Any]],
-        say: Callable[[dict[str, Any]], Any],
+        rows: Iterable[Any],
+        say: Callable[[Any], Any],
         template: str,
     ) -> None:
         self.marker = format_html("<!-- {} -->", name)
@@ -48,7 +51,7 @@ class LongList:
     def __bool__(self) -> bool:
         return not self._empty
 
-    def pages(self) -> Iterator[list[dict[str, Any]]]:
+    def pages(self) -> Iterator[list[Any]]:
         while page := list(itertools.islice(self._rows, ROWS_PER_PAGE)):
             yield page
 
@@ -304,24 +307,76 @@ def missing_note(document: Document) -> str:
     ) % {"paper": paper}
 
 
-def _history_row(event: dict[str, Any]) -> dict[str, str]:
-    return {
-        "at": moment(event["at"]),
-        "organisation": event["organisation"],
-        "actor": event["actor"],
-        "profession": event["profession"],
-        "action": words.say(words.HISTORY_ACTIONS, event["action"]),
-        "category": words.history_category(
-            event["action"], event["category"], paper=event["document_type"]
+class HistoryLine(NamedTuple):
+    """A line of the history as the person reads it, in « Qui a regardé mon dossier » and
+    in the export's summary."""
+
+    event: AuditEvent  # the line's newest row: from where, who, which job, why
+    at: str  # the time of a line of one row; reads in a row say their times in `done`
+    done: str
+    part: str  # the part of the file touched by a line of one row
+    seen: list[str]  # the parts of the file read in a row
+    emergency: bool
+
+
+def history_line(line: Line) -> HistoryLine:
+    event = line.event
+    # Reads under break-glass carry the emergency's reason; a change of the person's
+    # space carries the office's reason.
+    emergency = (
+        event.action == AuditAction.BREAK_GLASS_OPENED or event.details.get("exceptionnel") is True
+    )
+    if line.count > 1:
+        return HistoryLine(
+            event,
+            at="",
+            done=words.history_reads(line.count, line.first_at, line.last_at),
+            part="",
+            seen=[words.say(words.CATEGORIES, code) for code in line.read_categories],
+            emergency=emergency,
+        )
+    return HistoryLine(
+        event,
+        at=words.clock(event.created_at),
+        done=words.say(words.HISTORY_ACTIONS, event.action),
+        part=words.history_category(
+            event.action, event.category, paper=str(event.details.get("type", ""))
         ),
-        "reason": event["reason"],
+        seen=[],
+        emergency=emergency,
+    )
+
+
+def _history_row(line: Line) -> tuple[HistoryLine, str]:
+    """A line of the summary's history, with the parts of the file read in a row."""
+    said = history_line(line)
+    if not said.seen:
+        return said, ""
+    return said, _("%(done)s : %(part)s") % {
+        "done": _("Ce qui a été regardé"),
+        "part": ", ".join(said.seen),
     }
 
 
-def summary_context(data: Mapping[str, Any], *, nir_unreadable: bool) -> dict[str, Any]:
+def _history_lines(history: AuditEventQuerySet) -> Iterator[Line]:
+    """The history, newest first, grouped as « Qui a regardé mon dossier » groups it, read
+    a page of lines at a time."""
+    before = None
+    while True:
+        lines, before = page_of_lines(history, before, ROWS_PER_PAGE)
+        yield from lines
+        if before is None:
+            return
+
+
+def summary_context(
+    data: Mapping[str, Any], *, history: AuditEventQuerySet, nir_unreadable: bool
+) -> dict[str, Any]:
     """Everything the summary shows, already in plain words, but the notes and the
     history, whose rows are said as they are written (see LongList). `data` holds the
-    members of an export, its lists as iterators."""
+    members of an export, its lists as iterators. The history is that of `history`, not
+    of `data`: the data keeps every row, the summary groups the reads in a row as the
+    person's space does."""
     notes = LongList("notes", data["notes"], _note, "portability/resume_items.html")
     return {
         "exported_at": moment(data["exported_at"]),
@@ -368,16 +423,18 @@ def summary_context(data: Mapping[str, Any], *, nir_unreadable: bool) -> dict[st
             for document in data["documents"]
         ],
         "history": LongList(
-            "history", data["access_history"], _history_row, "portability/resume_history.html"
+            "history", _history_lines(history), _history_row, "portability/resume_history.html"
         ),
     }
 
 
-def summary_html(data: Mapping[str, Any], *, nir_unreadable: bool, language: str) -> Iterator[str]:
+def summary_html(
+    data: Mapping[str, Any], *, history: AuditEventQuerySet, nir_unreadable: bool, language: str
+) -> Iterator[str]:
     """The summary in `language`, a piece at a time. The language is active only while a
     piece is made: between two, the stream is in other hands."""
     with translation.override(language):
-        context = summary_context(data, nir_unreadable=nir_unreadable)
+        context = summary_context(data, history=history, nir_unreadable=nir_unreadable)
         page: str = render_to_string(
             "portability/resume.html",
             context | {"language": language, "rtl": translation.get_language_bidi()},

@@ -123,6 +123,7 @@ class PreparedExport:
             yield from _text_member(archive, pipe, JSON_NAME, data, written_at)
             summary = summary_html(
                 dict(self.file.members(unsent=unsent)),
+                history=self.file.history,
                 nir_unreadable=self.nir_unreadable,
                 language=self.language,
             )

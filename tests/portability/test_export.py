@@ -470,6 +470,26 @@ def test_the_history_names_the_paper_an_act_touched(built):
     assert "A supprimé un papier : Mes papiers" not in summary
 
 
+def test_the_summary_groups_the_reads_in_a_row_as_the_persons_space_does(built):
+    referent = actor(built.referent)
+    read_of(built.person, 12, referent)
+
+    archive = export_person(built.person, by=PERSON)
+
+    reads = [
+        event
+        for event in read_export(archive)["access_history"]
+        if event["action"] == AuditAction.SECTION_VIEWED and event["actor"] == referent.label
+    ]
+    assert len(reads) == 13  # the data keeps every read: one before the others, then 12
+    summary = html.unescape(members(archive)[SUMMARY_NAME].decode())
+    history = summary[summary.index("Qui a regardé mon dossier") :]
+    line = re.search(r"A regardé mon dossier 12 fois, à \d+ h \d\d\.<br>([^<]*)</td>", history)
+    assert line is not None
+    assert line.group(1) == "Ce qui a été regardé : Mon logement"
+    assert history.count("A regardé mon dossier") == 1
+
+
 def test_read_export_refuses_what_is_not_an_export():
     with pytest.raises(ExportUnreadable):
         read_export(b"pas un zip")
@@ -604,7 +624,9 @@ def test_it_gives_long_lists_whole_and_in_order_read_a_few_rows_at_a_time(built,
     assert notes.count('<div class="item">') == len(texts)
     assert [notes.index(text) for text in texts] == sorted(notes.index(text) for text in texts)
     history = summary[summary.index("Qui a regardé mon dossier") :]
-    assert history.count('<tr role="row"><td') == len(journal)
+    # The five reads in a row are one line of the summary, as in the person's space.
+    assert history.count('<tr role="row"><td') == len(journal) - 4
+    assert "A regardé mon dossier 5 fois" in history
     assert "<!--" not in summary
 
 

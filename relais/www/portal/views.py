@@ -65,7 +65,7 @@ from relais.www.documents.views import safe_filename, version_response
 from relais.www.forms import posted_id
 from relais.www.next_page import same_site_path
 from relais.www.organisation_choices import known_organisations, organisation_choices, searched
-from relais.www.persons.history_lines import Line, page_of_lines
+from relais.www.persons.history_lines import page_of_lines
 from relais.www.portal import forms
 from relais.www.portal.decorators import person_required, portal_public
 from relais.www.portal.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
@@ -748,45 +748,6 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     return redirect("portal:consents")
 
 
-class HistoryLine(NamedTuple):
-    """A line of « Qui a regardé mon dossier », in the person's words."""
-
-    event: AuditEvent  # the line's newest row: from where, which job, why
-    at: str  # the time of a line of one row; reads in a row say their times in `done`
-    done: str
-    part: str  # the part of the file touched by a line of one row
-    seen: list[str]  # the parts of the file read in a row
-    emergency: bool
-
-
-def _history_line(line: Line) -> HistoryLine:
-    event = line.event
-    # Reads under break-glass carry the emergency's reason; a change of the person's
-    # space carries the office's reason.
-    emergency = (
-        event.action == AuditAction.BREAK_GLASS_OPENED or event.details.get("exceptionnel") is True
-    )
-    if line.count > 1:
-        return HistoryLine(
-            event,
-            at="",
-            done=words.history_reads(line.count, line.first_at, line.last_at),
-            part="",
-            seen=[words.say(words.CATEGORIES, code) for code in line.read_categories],
-            emergency=emergency,
-        )
-    return HistoryLine(
-        event,
-        at=words.clock(event.created_at),
-        done=words.say(words.HISTORY_ACTIONS, event.action),
-        part=words.history_category(
-            event.action, event.category, paper=str(event.details.get("type", ""))
-        ),
-        seen=[],
-        emergency=emergency,
-    )
-
-
 @person_required
 def history(request: HttpRequest) -> HttpResponse:
     """Qui a regardé mon dossier: the professionals' reads and changes, of the file and of
@@ -799,7 +760,7 @@ def history(request: HttpRequest) -> HttpResponse:
     shown = AuditEvent.objects.for_file(person).access_history().filter(actor_id__isnull=False)
     lines, older = page_of_lines(shown, before, HISTORY_PAGE)
     context = {
-        "lines": [_history_line(line) for line in lines],
+        "lines": [readable.history_line(line) for line in lines],
         "older": older,
         "not_the_newest": before is not None,
         "kept_months": journal_kept_months(),
