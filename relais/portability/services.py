@@ -13,19 +13,22 @@ The ZIP is produced as a stream: documents go through in the vault's 64 KiB chun
 leave as soon as they are compressed; the JSON and the summary are written as their rows
 are read, a few hundred at a time. Memory stays flat whatever the size of a paper or the
 length of the file's history, and no decrypted byte is ever written to a disk of the
-server.
+server. The whole file is read in one read-only transaction, from the first paper to the
+last row of the summary: the archive is the file at one moment (see _one_snapshot).
 """
 
 import io
 import itertools
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.utils import timezone, translation
 
 from relais.audit.actions import AuditAction
@@ -91,48 +94,104 @@ def _zip_time(moment: Any) -> tuple[int, int, int, int, int, int]:
     return (max(local.year, 1980), local.month, local.day, local.hour, local.minute, local.second)
 
 
+class _OpensTransactions(Protocol):
+    # How Django's SQLite connection begins a transaction (BEGIN <mode>); its stubs omit it.
+    transaction_mode: str | None
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """One read-only transaction around the whole reading of an export: every section, the
+    papers' rows and the history as the file stood at one moment, however long the download.
+    A change saved meanwhile, with its journal row, is in none of them.
+
+    On PostgreSQL, REPEATABLE READ gives the transaction one snapshot, taken at its first
+    read. On SQLite, whose transactions Relais opens IMMEDIATE (see the settings), this one
+    is DEFERRED: a read transaction takes no write lock, and the write-ahead log gives it
+    one snapshot from its first read; the log cannot be checkpointed past it meanwhile."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.in_atomic_block:
+        # Inside a transaction already (a test's): its own snapshot is the one read.
+        yield
+    elif isinstance(wrapper, SQLiteWrapper):
+        sqlite = cast(_OpensTransactions, wrapper)
+        mode = sqlite.transaction_mode
+        sqlite.transaction_mode = "DEFERRED"
+        try:
+            with transaction.atomic():
+                sqlite.transaction_mode = mode
+                yield
+        finally:
+            sqlite.transaction_mode = mode
+    else:
+        with transaction.atomic():
+            with wrapper.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+
+
 @dataclass(frozen=True)
 class PreparedExport:
-    """What the ZIP will hold: its papers read and checked, and journaled, before its
-    first byte is sent; the rest of the file read as it is written (see ExportedFile)."""
+    """An export journaled, the number decrypted, the papers checked: the file itself is
+    read as the ZIP is written, in one snapshot (see chunks)."""
 
-    file: ExportedFile
-    files: list[ExportedDocument]
-    language: str
+    person: Person
+    nir: str
     nir_unreadable: bool
+    # Whether each paper's current version could be read, by version, when it was checked.
+    checked: dict[int, bool]
+    exported_at: datetime
+    language: str
 
     @property
     def filename(self) -> str:
         return f"relais-export-{timezone.localdate():%Y-%m-%d}.zip"
 
     def chunks(self) -> Iterator[bytes]:
-        """The papers first, then the data and the summary: a paper that cannot be read
-        while it is sent is left out of both, a note in its place, and the ZIP ends whole."""
+        """The papers first, then the data and the summary, all read in one snapshot: a
+        paper that cannot be read while it is sent is left out of both, a note in its
+        place, and the ZIP ends whole."""
+        with _one_snapshot():
+            yield from self._chunks()
+
+    def _chunks(self) -> Iterator[bytes]:
+        # The person as the snapshot sees them, with their account.
+        person = Person.objects.get(pk=self.person.pk)
+        documents = _readable_versions(person, self.checked)
+        file = ExportedFile(
+            person=person,
+            identity=file_identity(person, nir=self.nir),
+            documents=documents,
+            exported_at=self.exported_at,
+            history=file_history(person),
+        )
         pipe = _Pipe()
         unsent: set[int] = set()
-        written_at = self.file.exported_at
         with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for exported in self.files:
+            for document, version, path in documents:
+                if version is None or path is None:
+                    continue
+                exported = ExportedDocument(document=document, version=version, path=path)
                 try:
                     yield from _document_member(archive, pipe, exported)
                 except _READ_FAILURES:
-                    unsent.add(exported.document.pk)
-                    archive.writestr(missing_path(exported.document), self._note(exported))
+                    unsent.add(document.pk)
+                    archive.writestr(missing_path(document), self._note(document))
                     yield pipe.drain()
-            data = json_text(self.file.members(unsent=unsent))
-            yield from _text_member(archive, pipe, JSON_NAME, data, written_at)
+            data = json_text(file.members(unsent=unsent))
+            yield from _text_member(archive, pipe, JSON_NAME, data, self.exported_at)
             summary = summary_html(
-                dict(self.file.members(unsent=unsent)),
-                history=self.file.history,
+                dict(file.members(unsent=unsent)),
+                history=file.history,
                 nir_unreadable=self.nir_unreadable,
                 language=self.language,
             )
-            yield from _text_member(archive, pipe, SUMMARY_NAME, summary, written_at)
+            yield from _text_member(archive, pipe, SUMMARY_NAME, summary, self.exported_at)
         yield pipe.drain()
 
-    def _note(self, exported: ExportedDocument) -> str:
+    def _note(self, document: Document) -> str:
         with translation.override(self.language):
-            return missing_note(exported.document)
+            return missing_note(document)
 
 
 def _document_member(
@@ -191,41 +250,55 @@ def _joined(pieces: Iterator[str], size: int) -> Iterator[str]:
     yield "".join(waiting)
 
 
-def _readable_versions(person: Person) -> list[tuple[Document, DocumentVersion | None, str | None]]:
-    """Each document with its current version and ZIP path; a version whose blob fails its
-    check or cannot be read is listed without a file, so one damaged blob never spoils the
-    whole export."""
+def _readable(version: DocumentVersion) -> bool:
+    """Whether a version's blob passes its check and can be read: one damaged blob never
+    spoils the whole export."""
+    try:
+        version_verify(version)
+    except _READ_FAILURES:
+        return False
+    return True
+
+
+def _checked_versions(person: Person) -> dict[int, bool]:
+    return {
+        version.pk: _readable(version)
+        for _, version in current_versions(person)
+        if version is not None
+    }
+
+
+def _readable_versions(
+    person: Person, checked: dict[int, bool]
+) -> list[tuple[Document, DocumentVersion | None, str | None]]:
+    """Each document with its current version and ZIP path, None for a version that cannot
+    be read. A version not `checked` yet (a paper added or replaced since) is checked now."""
     rows: list[tuple[Document, DocumentVersion | None, str | None]] = []
     for document, version in current_versions(person):
         if version is None:
             rows.append((document, None, None))
             continue
-        try:
-            version_verify(version)
-        except _READ_FAILURES:
-            rows.append((document, version, None))
-        else:
-            rows.append((document, version, document_path(document, version)))
+        readable = checked[version.pk] if version.pk in checked else _readable(version)
+        rows.append((document, version, document_path(document, version) if readable else None))
     return rows
 
 
 def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
-    """Check every document, decrypt the number, and journal the export.
+    """Check every paper, decrypt the number, and journal the export, in a transaction of
+    its own committed before the first byte leaves.
 
-    The row is written here, before the first byte leaves, and not once the stream has
-    ended: the papers go first, decrypted, so a download cut half-way has already
-    disclosed some of the file, and a journal that cannot be written must stop the
-    export rather than let it leave unrecorded. The row therefore says that the file
-    was sent, not that the person's browser received it whole.
+    The row is written here, and not once the stream has ended: the papers go first,
+    decrypted, so a download cut half-way has already disclosed some of the file, and a
+    journal that cannot be written must stop the export rather than let it leave
+    unrecorded. The row therefore says that the file was sent, not that the person's
+    browser received it whole. It counts the papers checked here; the file is then read
+    in one snapshot taken a moment later (see PreparedExport.chunks), which a paper added
+    in between joins, checked then.
 
-    The papers are read before the transaction, which on SQLite holds the only write
-    lock (checking them reads every one), and the rest of the file after it, as it is
-    written (see ExportedFile). A merge saved in between moves the duplicate's papers,
-    procedures and notes into this file: the export then gives its procedures and notes
-    but not its papers, which their checklist lines do not name, as for a paper deleted.
-    The JSON never names a paper the ZIP does not hold."""
+    The papers are checked before the transaction, which on SQLite holds the only write
+    lock (checking them reads every one)."""
     exported_at = timezone.now()
-    documents = _readable_versions(person)
+    checked = _checked_versions(person)
     with transaction.atomic():
         # The person's own number, decrypted for them: the journal keeps that it was. A
         # number that can no longer be decrypted is left out, never the rest of the file.
@@ -236,33 +309,19 @@ def export_prepare(person: Person, *, by: Actor) -> PreparedExport:
             nir_unreadable = True
         else:
             nir_unreadable = False
-        # Its own row, which bounds the history the export gives.
-        exported = audit_record(
+        audit_record(
             action=AuditAction.PERSON_DATA_EXPORTED,
             by=by,
             person_id=person.pk,
             person_label=person.journal_label,
             object_type="export",
-            details={
-                "format_version": FORMAT_VERSION,
-                "pieces": sum(1 for _, _, path in documents if path),
-            },
+            details={"format_version": FORMAT_VERSION, "pieces": sum(checked.values())},
         )
-        history = file_history(person, up_to=exported)
-    files = [
-        ExportedDocument(document=document, version=version, path=path)
-        for document, version, path in documents
-        if version is not None and path is not None
-    ]
     return PreparedExport(
-        file=ExportedFile(
-            person=person,
-            identity=file_identity(person, nir=nir),
-            documents=documents,
-            exported_at=exported_at,
-            history=history,
-        ),
-        files=files,
-        language=translation.get_language() or "fr",
+        person=person,
+        nir=nir,
         nir_unreadable=nir_unreadable,
+        checked=checked,
+        exported_at=exported_at,
+        language=translation.get_language() or "fr",
     )

@@ -407,14 +407,10 @@ class ExportedFile:
     document, its current version only: the earlier versions of a replaced one stay in
     Relais, out of the export.
 
-    Fixed when the export is journaled: the identity (with the number in clear, null
-    when there is none or when it cannot be decrypted), the documents with their path in
-    the ZIP (None when it cannot be given), and the access history, up to the export's
-    own row. The other sections are read as they are written, a moment later, outside the
-    export's transaction: holding one open while the person downloads would hold SQLite's
-    only write lock that long. A change saved during the download may then be in the
-    file without its journal row; the history says the same in both passes (the data,
-    then the summary), see file_history."""
+    The identity carries the number in clear (null when there is none or when it cannot
+    be decrypted); each document its path in the ZIP (None when it cannot be given). Every
+    list is read as it is written, twice (the data, then the summary), inside the export's
+    one snapshot: both passes, and every section, say the file as it stood at one moment."""
 
     person: Person
     identity: dict[str, Any]
@@ -520,10 +516,9 @@ class ExportedFile:
 
 def _in_pages_by_seq(history: AuditEventQuerySet) -> Iterator[AuditEvent]:
     """The history in the chain's order, one short query per ROWS_AT_ONCE rows, each
-    starting after the last row read: the longest list of the file holds no cursor open for
-    the whole download, which behind a pooler in transaction mode would not exist from one
-    transaction to the next (Django then reads a whole list at once) and which, under
-    SQLite, would keep the write-ahead log from being checkpointed meanwhile."""
+    starting after the last row read: behind a pooler in transaction mode, Django reads a
+    whole list through one query at once (no server-side cursor, see the settings), which
+    for the longest list of the file would hold it whole in memory."""
     after = 0
     while True:
         page = list(history.filter(seq__gt=after).order_by("seq")[:ROWS_AT_ONCE])
@@ -533,11 +528,11 @@ def _in_pages_by_seq(history: AuditEventQuerySet) -> Iterator[AuditEvent]:
         after = page[-1].seq
 
 
-def file_history(person: Person, *, up_to: AuditEvent) -> AuditEventQuerySet:
-    """The file's access history as it stood when `up_to` was written: rows are only
-    added after it, so reading it again later gives the same rows (but for the oldest,
-    should the journal's retention trim them meanwhile)."""
-    return AuditEvent.objects.for_file(person).access_history().filter(seq__lt=up_to.seq)
+def file_history(person: Person) -> AuditEventQuerySet:
+    """The file's access history. Read in the export's snapshot, it holds the journal row
+    of every change the other sections show, written in the same transaction as the
+    change, and of no change they do not."""
+    return AuditEvent.objects.for_file(person).access_history()
 
 
 def json_text(members: Iterable[tuple[str, Any]]) -> Iterator[str]:

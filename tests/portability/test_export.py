@@ -8,13 +8,18 @@ import io
 import json
 import random
 import re
+import subprocess
+import sys
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from jsonschema import Draft202012Validator
 from PIL import Image
@@ -35,6 +40,7 @@ from relais.portability.snapshot import FORMAT_VERSION, JSON_NAME, SUMMARY_NAME
 from relais.procedures.models import ProcedureTransition
 from tests.persons.factories import NoteFactory, PersonFactory
 from tests.portability.builders import NIR, actor, full_file, png_bytes, upload
+from tests.portability.meanwhile import AS_IT_STOOD, export_changed_meanwhile
 from tests.portability.reading import (
     ExportUnreadable,
     export_person,
@@ -45,6 +51,7 @@ from tests.procedures.factories import RequiredDocumentFactory
 
 pytestmark = pytest.mark.django_db
 
+PROJECT = Path(__file__).resolve().parent.parent.parent
 SCHEMA_PATH = "relais/portability/schema/relais-export-1.schema.json"
 PERSON = Actor(label="La personne, depuis son espace personnel")
 
@@ -630,17 +637,53 @@ def test_it_gives_long_lists_whole_and_in_order_read_a_few_rows_at_a_time(built,
     assert "<!--" not in summary
 
 
-def test_it_gives_the_history_as_it_stood_when_the_export_was_journaled(built):
+@pytest.mark.usefixtures("transactional_db")
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_the_file_as_it_stood_at_one_moment():
+    """A note written, a consent revoked and a paper added while the ZIP is being written
+    are in none of its sections, and none of their journal rows is in its history."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("SQLite en mémoire : voir le test sur un fichier SQLite, ci-dessous")
+
+    assert export_changed_meanwhile() == AS_IT_STOOD
+
+
+def test_it_gives_the_file_as_it_stood_at_one_moment_from_a_sqlite_file(tmp_path):
+    completed = subprocess.run(  # noqa: S603 (fixed arguments, no outside input)
+        [sys.executable, "-m", "tests.portability.meanwhile", str(tmp_path / "relais.sqlite3")],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == AS_IT_STOOD
+
+
+@pytest.mark.usefixtures("transactional_db")
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_the_file_in_one_read_only_transaction(built):
+    """On SQLite, a deferred transaction: it reads in one snapshot and takes no write lock,
+    which Relais's immediate transactions take at their start. The next transaction is
+    immediate again."""
     prepared = export_prepare(built.person, by=PERSON)
-    journaled = len(AuditEvent.objects.for_file(built.person).access_history())
-    read_of(built.person, 3, actor(built.referent))
 
-    archive = b"".join(prepared.chunks())
+    with CaptureQueriesContext(connection) as queries:
+        read_export(b"".join(prepared.chunks()))
 
-    assert len(read_export(archive)["access_history"]) == journaled
-    summary = members(archive)[SUMMARY_NAME].decode()
-    history = summary[summary.index("Qui a regardé mon dossier") :]
-    assert history.count('<tr role="row"><td') == journaled
+    opening = {
+        "sqlite": ["BEGIN DEFERRED"],
+        "postgresql": ["BEGIN", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"],
+    }[connection.vendor]
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert statements[: len(opening)] == opening
+    assert sum(statement.startswith("BEGIN") for statement in statements) == 1
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        Person.objects.filter(pk=built.person.pk).update(phone="0612345678")
+    if connection.vendor == "sqlite":
+        assert queries.captured_queries[0]["sql"] == "BEGIN IMMEDIATE"
 
 
 # A file read 5,000 times: held whole, its export took 12 MB of Python memory; written as
