@@ -99,9 +99,9 @@ DATABASES = {
 }
 if env_bool("RELAIS_DB_TRANSACTION_POOLER", False):
     # Behind a pooler in transaction mode (PgBouncer's pool_mode = transaction), each
-    # transaction may run on another server connection: a cursor kept open across
-    # transactions (the export reads its rows through one) or a statement prepared on one
-    # connection (psycopg prepares those run five times) would not be found on the next.
+    # transaction may run on another server connection: a server-side cursor that
+    # `.iterator()` keeps open outside a transaction, or a statement prepared on one
+    # connection (psycopg prepares those run five times), would not be found on the next.
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
             "RELAIS_DB_TRANSACTION_POOLER ne vaut que pour PostgreSQL (DATABASE_URL=postgres://…)."
