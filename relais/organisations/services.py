@@ -170,10 +170,19 @@ def invitation_create(
             by=by,
             object_type="invitation",
             object_id=invitation.pk,
-            details={"role": role, "profession": profession},
+            details=_invited(invitation) | {"role": role, "profession": profession},
         )
         transaction.on_commit(lambda: send_invitation_email.enqueue(invitation_id=invitation.pk))
     return invitation, token
+
+
+def _invited(invitation: Invitation) -> dict[str, str | int | bool | None]:
+    """Whom an invitation's journal row is about: the manager reading it must tell one
+    colleague's invitation from another's, as the rows about members name them."""
+    return {
+        "invite": f"{invitation.first_name} {invitation.last_name}",
+        "adresse_invite": invitation.email,
+    }
 
 
 def _check_role_fits_profession(role: str, profession: str) -> None:
@@ -300,6 +309,7 @@ def invitation_revoke(*, invitation: Invitation, by: Actor) -> None:
             by=by,
             object_type="invitation",
             object_id=locked.pk,
+            details=_invited(locked),
         )
     invitation.revoked_at = locked.revoked_at
 

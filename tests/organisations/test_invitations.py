@@ -146,6 +146,12 @@ def test_it_records_the_invitation(manager_client, manager_membership):
     assert event.actor_id == manager_membership.user_id
     assert event.organisation_id == manager_membership.organisation_id
     assert event.object_id == str(Invitation.objects.get().pk)
+    assert event.details == {
+        "invite": "Nadia Haddad",
+        "adresse_invite": "nadia.haddad@exemple.test",
+        "role": "professionnel",
+        "profession": "es",
+    }
 
 
 def test_it_refuses_an_invitation_from_a_professional(member_client, mailoutbox):
@@ -290,7 +296,11 @@ def test_it_refuses_a_revoked_link(client, manager_client, manager_membership):
     response = client.get(link)
 
     assert response.status_code == 404
-    assert AuditEvent.objects.filter(action=AuditAction.INVITATION_REVOKED).count() == 1
+    revoked = AuditEvent.objects.get(action=AuditAction.INVITATION_REVOKED)
+    assert revoked.details == {
+        "invite": f"{invitation.first_name} {invitation.last_name}",
+        "adresse_invite": "nadia.haddad@exemple.test",
+    }
 
 
 ALREADY_ACCEPTED = "Cette invitation a déjà été acceptée ou a expiré."

@@ -248,6 +248,8 @@ _DETAILS: dict[str, Detail] = {
     "siret": Detail("SIRET", _as_written),
     "champs": Detail("Champs", _field_names(Organisation)),
     "fields": Detail("Champs", _field_names(ProcedureType)),
+    "invite": Detail("Personne invitée", _as_written),
+    "adresse_invite": Detail("Adresse", _as_written),
     "role_avant": Detail("Rôle avant", _choices(Role)),
     "role": Detail("Rôle", _choices(Role)),
     "membre": Detail("Membre", _as_written),

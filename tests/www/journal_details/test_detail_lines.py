@@ -78,3 +78,22 @@ def test_a_document_s_dates_read_before_and_after_as_days():
         "Valable jusqu'au : 01/02/2027",
         "Version : 2",
     ]
+
+
+def test_an_invitation_names_whom_it_was_sent_to_first():
+    lines = detail_lines(
+        AuditAction.INVITATION_SENT,
+        {
+            "role": "professionnel",
+            "profession": "es",
+            "adresse_invite": "nadia.haddad@exemple.test",
+            "invite": "Nadia Haddad",
+        },
+        NO_NAMES,
+    )
+
+    assert lines[:3] == [
+        "Personne invitée : Nadia Haddad",
+        "Adresse : nadia.haddad@exemple.test",
+        "Rôle : professionnel(le)",
+    ]
