@@ -482,3 +482,31 @@ def test_the_editor_says_the_first_version_has_none_before_it(pilot_client):
         "la comparer."
     ) in page
     assert "par rapport à la version précédente" not in page
+
+
+def test_a_refused_publication_is_said_at_the_top_of_the_page_which_takes_the_focus(
+    pilot_client,
+):
+    """Said in the page, not in a notice above it: a keyboard or screen reader user lands
+    on why, and each reason leads to its field."""
+    page = _refused(pilot_client, {"type": "ccas", "commitments": "", **_changed_levels()})
+
+    alert = re.search(r'<div id="publication-refusee"[^>]*>(.*?)</div>', page, re.S)
+    assert alert is not None
+    assert 'tabindex="-1" autofocus' in alert.group(0)
+    assert '<a href="#summary">Décrivez en une phrase ce qui change' in alert.group(1)
+    assert '<a href="#commitments">Écrivez les engagements' in alert.group(1)
+    assert 'aria-invalid="true" id="summary"' in page
+    assert 'aria-invalid="true" id="commitments"' in page
+    assert page.count("Décrivez en une phrase ce qui change") == 1
+
+
+def test_a_refusal_about_the_rights_leads_to_the_grid(pilot_client):
+    levels = _ccas_levels()
+    levels.pop(f"{Profession.CIP}__{DataCategory.HEALTH}")
+
+    page = _refused(pilot_client, {"type": "ccas", "summary": "Santé", **levels})
+
+    assert '<a href="#grille">Niveau d\'accès manquant' in page
+    assert 'id="grille" tabindex="-1"' in page
+    assert 'aria-invalid="true" id="summary"' not in page

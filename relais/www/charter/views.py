@@ -32,6 +32,8 @@ from relais.www.next_page import same_site_path
 
 # The length the summary field of the page allows.
 SUMMARY_MAX_LENGTH = 300
+# The id of the editor's grid of rights, where a refusal about the rights leads.
+GRID_ID = "grille"
 REFUSED_MESSAGE = (
     "Vous n'avez pas accepté la charte d'usages : vous êtes déconnecté(e). Sans l'accepter, "
     "vous ne pouvez ouvrir aucun dossier{where}. Parlez-en au responsable de votre structure ; "
@@ -179,11 +181,12 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
     commitments = in_force.commitments
     kind = (request.POST if request.method == "POST" else request.GET).get("type", "")
     typed: dict[str, str] = {}
+    # Each refusal with the id of the field it is about, for the summary to lead there.
+    errors: list[tuple[str, str]] = []
     status = 200
     if request.method == "POST":
-        errors = []
         if kind not in OrganisationKind.values:
-            errors.append("Type de structure inconnu : choisissez-en un dans la liste.")
+            errors.append(("Type de structure inconnu : choisissez-en un dans la liste.", "type"))
         levels = dict(matrix)
         missing: Counter[str] = Counter()
         for profession in Profession:
@@ -196,7 +199,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 else:
                     missing[profession.label] += 1
         if missing:
-            errors.append(
+            message = (
                 "Niveau d'accès manquant ou inconnu pour : "
                 + ", ".join(
                     f"{label} ({count} catégorie{pluralize(count)})"
@@ -204,20 +207,28 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                 )
                 + "."
             )
+            errors.append((message, GRID_ID))
         if not missing:
-            errors.extend(_rights_without_identity(kind, levels))
+            errors.extend((error, GRID_ID) for error in _rights_without_identity(kind, levels))
         commitments = commitments_cleaned(request.POST.get("commitments", ""))
-        errors.extend(commitments_errors(commitments))
+        errors.extend((error, "commitments") for error in commitments_errors(commitments))
         summary = request.POST.get("summary", "").strip()
         if not summary:
-            errors.append("Décrivez en une phrase ce qui change dans cette version.")
+            errors.append(("Décrivez en une phrase ce qui change dans cette version.", "summary"))
         elif "\x00" in summary:
-            errors.append("Le résumé contient un caractère invisible interdit : récrivez-le.")
+            errors.append(
+                ("Le résumé contient un caractère invisible interdit : récrivez-le.", "summary")
+            )
         elif len(summary) > SUMMARY_MAX_LENGTH:
-            errors.append(f"Le résumé dépasse {SUMMARY_MAX_LENGTH} caractères : raccourcissez-le.")
+            errors.append(
+                (
+                    f"Le résumé dépasse {SUMMARY_MAX_LENGTH} caractères : raccourcissez-le.",
+                    "summary",
+                )
+            )
         edited_from = posted_id(request.POST.get("version", ""))
         if edited_from is None:
-            errors.append("La version modifiée manque : rechargez la page.")
+            errors.append(("La version modifiée manque : rechargez la page.", GRID_ID))
         elif (
             edited_from == in_force.number
             and not missing
@@ -226,9 +237,12 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         ):
             # Every professional would be asked to accept it again for nothing.
             errors.append(
-                f"La grille ne change aucun droit et le texte des engagements est celui de la "
-                f"version {edited_from} : rien n'est publié, et les professionnels n'ont pas à "
-                "l'accepter de nouveau."
+                (
+                    "La grille ne change aucun droit et le texte des engagements est celui de "
+                    f"la version {edited_from} : rien n'est publié, et les professionnels "
+                    "n'ont pas à l'accepter de nouveau.",
+                    GRID_ID,
+                )
             )
         if not errors:
             try:
@@ -240,7 +254,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                     edited_from=edited_from,
                 )
             except ValidationError as error:
-                errors.extend(error.messages)
+                errors.extend((message, GRID_ID) for message in error.messages)
                 # The page shows the version published meanwhile, not the typed levels and
                 # commitments: published again as typed, they would overwrite it unseen.
                 typed = {}
@@ -252,8 +266,6 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
                     "l'acceptera à sa prochaine action.",
                 )
                 return redirect(f"{request.path}?type={kind}")
-        for error in errors:
-            messages.error(request, error)
         status = 400
     if kind not in OrganisationKind.values:
         kind = OrganisationKind.CCAS
@@ -267,6 +279,9 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
     changes = version_changes(in_force, kind)
     context = {
         "title": "Modifier la charte d'usages",
+        "errors": errors,
+        "refused_fields": {target for _, target in errors},
+        "grid_id": GRID_ID,
         "kind": kind,
         "kind_label": OrganisationKind(kind).label,
         "kinds": OrganisationKind.choices,
