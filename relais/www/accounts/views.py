@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -280,11 +281,15 @@ def choose_organisation(request: HttpRequest) -> HttpResponse:
 @organisation_optional
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
+    memberships = list(
+        Membership.objects.filter(user=user).select_related("organisation").order_by("-started_on")
+    )
+    today = timezone.localdate()
     context = {
         "title": "Mon compte",
-        "memberships": Membership.objects.filter(user=user)
-        .select_related("organisation")
-        .order_by("-started_on"),
+        "memberships": memberships,
+        # Former memberships are listed, with their period, but are no choice.
+        "can_change_organisation": sum(m.is_active_on(today) for m in memberships) > 1,
         "totp_devices": TOTPDevice.objects.filter(user=user, confirmed=True),
         "security_keys": WebAuthnDevice.objects.filter(user=user, confirmed=True),
         "recovery_remaining": StaticToken.objects.filter(device__user=user).count(),

@@ -1,0 +1,37 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import log_in
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGE = reverse("accounts:choose_organisation")
+
+
+def test_it_offers_to_change_organisation_to_a_member_of_two(client, member_membership):
+    MembershipFactory(user=member_membership.user)
+    log_in(client, member_membership.user, member_membership)
+
+    page = client.get(reverse("accounts:profile")).content.decode()
+
+    assert f'href="{CHANGE}">Changer de structure' in page
+
+
+def test_it_offers_no_change_to_a_member_of_one_who_left_another(client, member_membership):
+    """A former membership is listed, with its period, yet there is nothing to choose."""
+    today = timezone.localdate()
+    MembershipFactory(
+        user=member_membership.user,
+        started_on=today - timedelta(days=30),
+        ended_on=today - timedelta(days=1),
+    )
+    log_in(client, member_membership.user, member_membership)
+
+    page = client.get(reverse("accounts:profile")).content.decode()
+
+    assert "jusqu'au" in page
+    assert "Changer de structure" not in page
