@@ -219,3 +219,29 @@ def test_the_invitation_serves_once_for_a_new_password_too(client, link, deactiv
     assert again.status_code == 404
     deactivated.refresh_from_db()
     assert deactivated.check_password(STRONG_PASSWORD)
+
+
+def test_it_tells_an_account_of_another_address_before_it_tries_to_accept(client, link):
+    other = MembershipFactory()
+    log_in(client, other.user, other)
+
+    shown = client.get(link)
+    sent = client.post(link)
+
+    for response in (shown, sent):
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "envoyée à une autre adresse électronique" in page
+        assert "Accepter l'invitation" not in page
+    assert not Membership.objects.filter(user=other.user).exclude(pk=other.pk).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.INVITATION_ACCEPTED).exists()
+
+
+def test_the_account_it_was_sent_to_is_offered_to_accept_it(client, link):
+    invited = MembershipFactory(user=UserFactory(email=EMAIL))
+    log_in(client, invited.user, invited)
+
+    response = client.get(link)
+
+    assert response.status_code == 200
+    assert "Accepter l'invitation" in response.content.decode()

@@ -353,6 +353,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         if not user.is_verified():  # type: ignore[union-attr]
             query = urlencode({"next": request.path})
             return redirect(f"{reverse('accounts:second_factor')}?{query}")
+        if user.email != found.email:  # type: ignore[union-attr]
+            # Said before « Accepter », which the service would refuse: the holder of the
+            # link logs out and opens it again, with the account it was sent to.
+            return render(request, "accounts/invitation_other_account.html", context, status=403)
         if request.method == "POST":
             try:
                 invitation_accept(
