@@ -437,3 +437,15 @@ def test_the_administration_deletes_no_invitation(pilot_client, organisation):
 
     assert single.status_code == 403
     assert Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).exists()
+
+
+def test_an_organisation_s_page_leads_to_its_journal_and_back_to_the_list(pilot_client):
+    organisation = OrganisationFactory(name="CHRS Le Phare")
+
+    page = pilot_client.get(
+        reverse("organisations:pilot_detail", args=[organisation.pk])
+    ).content.decode()
+
+    journal = f"{reverse('journal:list')}?organisation={organisation.pk}"
+    assert f'href="{journal}">Journal de CHRS Le Phare</a>' in page
+    assert f'href="{reverse("organisations:pilot_list")}">Toutes les structures</a>' in page
