@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from relais.www.templatetags.dates import date
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 
@@ -33,5 +34,21 @@ def test_it_offers_no_change_to_a_member_of_one_who_left_another(client, member_
 
     page = client.get(reverse("accounts:profile")).content.decode()
 
-    assert "jusqu'au" in page
+    assert f"fin le {date(today - timedelta(days=1), 'j F Y')}" in page
     assert "Changer de structure" not in page
+
+
+def test_a_former_membership_says_the_day_its_access_ended(client, member_membership):
+    """The day a membership ends, it no longer opens anything: « jusqu'au » that day would
+    say it still did."""
+    today = timezone.localdate()
+    MembershipFactory(
+        user=member_membership.user, started_on=today - timedelta(days=30), ended_on=today
+    )
+    log_in(client, member_membership.user, member_membership)
+
+    page = client.get(reverse("accounts:profile")).content.decode()
+
+    started = date(today - timedelta(days=30), "j F Y")
+    assert f"du {started}, fin le {date(today, 'j F Y')}" in page
+    assert "jusqu&#x27;au" not in page and "jusqu'au" not in page

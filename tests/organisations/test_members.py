@@ -19,6 +19,7 @@ from relais.organisations.services import (
     membership_deactivate,
     membership_second_factor_reset,
 )
+from relais.www.templatetags.dates import date
 from tests.concurrency import meanwhile, needs_row_locks
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
@@ -85,6 +86,8 @@ def test_it_moves_a_deactivated_member_to_former_members(manager_client, member_
 
     assert response.context["active_members"] == [response.context["active_members"][0]]
     assert [m.pk for m in response.context["former_members"]] == [member_membership.pk]
+    today = date(timezone.localdate(), "j F Y")
+    assert f"désactivé(e) le {today}" in response.content.decode()
 
 
 def test_it_refuses_to_deactivate_oneself(manager_client, manager_membership):
