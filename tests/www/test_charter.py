@@ -273,7 +273,10 @@ def test_it_refuses_an_acceptance_that_names_no_version(fresh_client):
     response = client.post(reverse("consent:charter"), data)
 
     assert response.status_code == 400
-    assert "La charte a changé pendant votre lecture" in unescape(response.content.decode())
+    page = unescape(response.content.decode())
+    assert "La charte a changé pendant votre lecture" in page
+    assert "<title>Erreur — Charte d'usages — Relais</title>" in page
+    assert '<div id="acceptation-refusee" tabindex="-1" autofocus' in page
     assert _acceptances() == (0, 0)
 
 
@@ -499,6 +502,7 @@ def test_a_refused_publication_is_said_at_the_top_of_the_page_which_takes_the_fo
     assert 'aria-invalid="true" id="summary"' in page
     assert 'aria-invalid="true" id="commitments"' in page
     assert page.count("Décrivez en une phrase ce qui change") == 1
+    assert "<title>Erreur — Modifier la charte d'usages — Relais</title>" in page
 
 
 def test_a_refusal_about_the_rights_leads_to_the_grid(pilot_client):
