@@ -198,6 +198,19 @@ def test_it_searches_organisations_by_name_town_or_siret_and_by_departement(pilo
     ]
 
 
+def test_it_says_in_french_a_departement_with_no_organisation(pilot_client):
+    OrganisationFactory(commune_code="62193")
+
+    response = pilot_client.get(reverse("organisations:pilot_list"), {"departement": "99"})
+
+    assert response.context["form"].errors == {
+        "departement": [
+            "Aucune structure de Relais n'est dans ce département : choisissez-en un dans la liste."
+        ]
+    }
+    assert _listed(response) == []
+
+
 def test_it_pages_through_organisations_with_the_same_queries_however_many(
     pilot_client, django_assert_num_queries
 ):

@@ -58,7 +58,14 @@ class PilotSearchForm(DsfrBaseForm):
         required=False,
         max_length=100,
     )
-    departement = forms.ChoiceField(label="Département", required=False)
+    departement = forms.ChoiceField(
+        label="Département",
+        required=False,
+        error_messages={
+            "invalid_choice": "Aucune structure de Relais n'est dans ce département : "
+            "choisissez-en un dans la liste."
+        },
+    )
     page = page_field()
 
     def __init__(self, *args: object, departements: list[str], **kwargs: object) -> None:
