@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from relais.accounts.services import actor_of, recovery_codes_regenerate
 from relais.www.templatetags.dates import date
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
@@ -52,3 +53,22 @@ def test_a_former_membership_says_the_day_its_access_ended(client, member_member
     started = date(today - timedelta(days=30), "j F Y")
     assert f"du {started}, fin le {date(today, 'j F Y')}" in page
     assert "jusqu&#x27;au" not in page and "jusqu'au" not in page
+
+
+def test_it_warns_a_professional_who_has_no_recovery_code_left(client, member_membership):
+    log_in(client, member_membership.user, member_membership)
+
+    page = client.get(reverse("accounts:profile")).content.decode()
+
+    assert "Codes de secours restants : 0." in page
+    assert "Aucun code de secours" in page
+
+
+def test_it_does_not_warn_one_who_has_recovery_codes(client, member_membership):
+    recovery_codes_regenerate(user=member_membership.user, by=actor_of(member_membership.user))
+    log_in(client, member_membership.user, member_membership)
+
+    page = client.get(reverse("accounts:profile")).content.decode()
+
+    assert "Codes de secours restants : 10." in page
+    assert "Aucun code de secours" not in page
