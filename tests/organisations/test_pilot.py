@@ -462,3 +462,18 @@ def test_an_organisation_s_page_leads_to_its_journal_and_back_to_the_list(pilot_
     journal = f"{reverse('journal:list')}?organisation={organisation.pk}"
     assert f'href="{journal}">Journal de CHRS Le Phare</a>' in page
     assert f'href="{reverse("organisations:pilot_list")}">Toutes les structures</a>' in page
+
+
+def test_an_organisation_created_without_its_town_s_name_is_shown_by_its_code(pilot_client):
+    """The town's name is optional: no empty name before the code in brackets."""
+    pilot_client.post(reverse("organisations:pilot_create"), _form(commune_name=""))
+    organisation = Organisation.objects.get()
+
+    listed = pilot_client.get(reverse("organisations:pilot_list")).content.decode()
+    detail = pilot_client.get(
+        reverse("organisations:pilot_detail", args=[organisation.pk])
+    ).content.decode()
+
+    assert "<td>commune 62193</td>" in listed
+    assert "— commune 62193 (département 62) —" in detail
+    assert "— (62193" not in detail
