@@ -1,13 +1,15 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relais.accounts.services import actor_of, recovery_codes_regenerate
 from relais.www.templatetags.dates import date
 from tests.conftest import log_in
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, TOTPDeviceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +74,20 @@ def test_it_does_not_warn_one_who_has_recovery_codes(client, member_membership):
 
     assert "Codes de secours restants : 10." in page
     assert "Aucun code de secours" not in page
+
+
+def test_it_tells_two_authenticator_apps_apart_by_the_day_each_was_activated(
+    client, member_membership
+):
+    user = member_membership.user
+    today = timezone.localdate()
+    older = TOTPDeviceFactory(user=user, name="Application d'authentification")
+    TOTPDevice.objects.filter(pk=older.pk).update(
+        created_at=datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    )
+    log_in(client, user, member_membership, device=TOTPDeviceFactory(user=user))
+
+    page = unescape(client.get(reverse("accounts:profile")).content.decode())
+
+    assert "activée le 1er mars 2025</li>" in page
+    assert f"activée le {date(today, 'j F Y')}</li>" in page
