@@ -156,6 +156,17 @@ def has_second_factor(user: User) -> bool:
     )
 
 
+def has_another_second_factor(user: User, device: TOTPDevice | WebAuthnDevice) -> bool:
+    """Whether an app or a key other than this one logs the user in."""
+    apps = TOTPDevice.objects.filter(user=user, confirmed=True)
+    keys = WebAuthnDevice.objects.filter(user=user, confirmed=True)
+    if isinstance(device, WebAuthnDevice):
+        keys = keys.exclude(pk=device.pk)
+    else:
+        apps = apps.exclude(pk=device.pk)
+    return bool(apps.exists() or keys.exists())
+
+
 def with_second_factor(user_ids: Iterable[int]) -> set[int]:
     """Those of these users who have a second factor to reset: two queries for a team."""
     ids = list(user_ids)
@@ -233,6 +244,36 @@ def second_factor_reset(*, member: User, organisation_id: int, by: Actor) -> Non
             object_type="utilisateur",
             object_id=member.pk,
             details={"membre": member.get_full_name(), "structure_id": organisation_id},
+        )
+
+
+LAST_SECOND_FACTOR = (
+    "Ce second facteur est le seul avec lequel vous pouvez vous connecter : rien n'a été "
+    "retiré. Ajoutez d'abord une autre application ou une autre clé, puis retirez celui-ci."
+)
+SECOND_FACTOR_ALREADY_REMOVED = "Ce second facteur a déjà été retiré."
+
+
+def second_factor_remove(*, user: User, device: TOTPDevice | WebAuthnDevice, by: Actor) -> None:
+    """A professional removes one of their authenticator apps or security keys (lost, or
+    replaced). The last one is refused: recovery codes alone do not log in, and with no
+    app nor key left, the password alone would enrol a new one (views.second_factor_setup).
+    The sessions verified with the device removed lose their verification."""
+    with transaction.atomic():
+        # Two removals at once, of the last two devices, must not both see the other one.
+        User.objects.select_for_update().only("pk").get(pk=user.pk)
+        own = type(device).objects.filter(user=user, confirmed=True, pk=device.pk)
+        if not own.exists():
+            raise ValidationError(SECOND_FACTOR_ALREADY_REMOVED, code="gone")
+        if not has_another_second_factor(user, device):
+            raise ValidationError(LAST_SECOND_FACTOR, code="last")
+        own.delete()
+        security_stamp_raise(user.pk)
+        kind = "cle_securite" if isinstance(device, WebAuthnDevice) else "totp"
+        audit_record(
+            action=AuditAction.SECOND_FACTOR_REMOVED,
+            by=by,
+            details={"type": kind, "nom": device.name},
         )
 
 

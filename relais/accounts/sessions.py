@@ -3,6 +3,7 @@
 import time
 
 from django.contrib.sessions.backends.base import SessionBase
+from django_otp import DEVICE_ID_SESSION_KEY
 
 LOGIN_AT = "relais_login_at"
 SEEN_AT = "relais_seen_at"
@@ -21,6 +22,14 @@ def mark_login(session: SessionBase, *, security_stamp: int) -> None:
 
 def mark_second_factor(session: SessionBase, *, security_stamp: int) -> None:
     session[SECOND_FACTOR_AT] = time.time()
+    session[SECURITY_STAMP] = security_stamp
+
+
+def forget_second_factor(session: SessionBase, *, security_stamp: int) -> None:
+    """The session is back where the password left it: the second factor is asked again,
+    and the new security stamp keeps the session from ending as for a lost device."""
+    session.pop(DEVICE_ID_SESSION_KEY, None)
+    session.pop(SECOND_FACTOR_AT, None)
     session[SECURITY_STAMP] = security_stamp
 
 

@@ -89,5 +89,5 @@ def test_it_tells_two_authenticator_apps_apart_by_the_day_each_was_activated(
 
     page = unescape(client.get(reverse("accounts:profile")).content.decode())
 
-    assert "activée le 1er mars 2025</li>" in page
-    assert f"activée le {date(today, 'j F Y')}</li>" in page
+    assert "activée le 1er mars 2025 — <a" in page
+    assert f"activée le {date(today, 'j F Y')} — <a" in page

@@ -15,6 +15,11 @@ urlpatterns = [
         views.recovery_codes_regenerate_view,
         name="recovery_codes_regenerate",
     ),
+    path(
+        "second-facteur/<str:kind>/<int:pk>/retirer/",
+        views.second_factor_remove_view,
+        name="second_factor_remove",
+    ),
     path("structure/", views.choose_organisation, name="choose_organisation"),
     path("mon-compte/", views.profile, name="profile"),
     path("mot-de-passe/", views.password_change_view, name="password_change"),

@@ -9,12 +9,13 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -28,10 +29,16 @@ from relais.accounts.decorators import (
     recent_second_factor_required,
     second_factor_exempt,
     second_factor_is_recent,
+    with_next,
 )
 from relais.accounts.models import User, WebAuthnDevice
 from relais.accounts.password_reset import PASSWORD_RESET_VALIDITY, link_holder
-from relais.accounts.sessions import MEMBERSHIP_ID, mark_login, mark_second_factor
+from relais.accounts.sessions import (
+    MEMBERSHIP_ID,
+    forget_second_factor,
+    mark_login,
+    mark_second_factor,
+)
 from relais.audit.actions import AuditAction
 from relais.audit.services import audit_record
 from relais.organisations.middleware import act_for, sole_active_membership
@@ -285,16 +292,83 @@ def profile(request: HttpRequest) -> HttpResponse:
         Membership.objects.filter(user=user).select_related("organisation").order_by("-started_on")
     )
     today = timezone.localdate()
+    totp_devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+    security_keys = list(WebAuthnDevice.objects.filter(user=user, confirmed=True))
     context = {
         "title": "Mon compte",
         "memberships": memberships,
         # Former memberships are listed, with their period, but are no choice.
         "can_change_organisation": sum(m.is_active_on(today) for m in memberships) > 1,
-        "totp_devices": TOTPDevice.objects.filter(user=user, confirmed=True),
-        "security_keys": WebAuthnDevice.objects.filter(user=user, confirmed=True),
+        "totp_devices": totp_devices,
+        "security_keys": security_keys,
+        "second_factor_count": len(totp_devices) + len(security_keys),
         "recovery_remaining": StaticToken.objects.filter(device__user=user).count(),
     }
     return render(request, "accounts/profile.html", context)
+
+
+# The kinds of second factor one may remove, as their address says them.
+_REMOVABLE = {"application": TOTPDevice, "cle": WebAuthnDevice}
+
+
+def _own_second_factor(request: HttpRequest, kind: str, pk: int) -> TOTPDevice | WebAuthnDevice:
+    """One of the professional's own authenticator apps or security keys; 404 for any
+    other, another user's included."""
+    model = _REMOVABLE.get(kind)
+    device = (
+        model.objects.filter(user=request.user, confirmed=True, pk=pk).first() if model else None
+    )
+    if device is None:
+        raise Http404("Second facteur introuvable.")
+    return device
+
+
+@organisation_optional
+@require_http_methods(["GET", "POST"])
+@recent_second_factor_required
+def second_factor_remove_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    user = cast(User, request.user)
+    device = _own_second_factor(request, kind, pk)
+    refusal = (
+        "" if services.has_another_second_factor(user, device) else services.LAST_SECOND_FACTOR
+    )
+    if request.method == "POST" and not refusal:
+        try:
+            services.second_factor_remove(user=user, device=device, by=actor_for(request))
+        except ValidationError as error:
+            refusal = " ".join(error.messages)
+        else:
+            return _second_factor_removed(request, user, device)
+    refused = bool(refusal) and request.method == "POST"
+    context = {
+        "title": "Erreur : retirer un second facteur" if refused else "Retirer un second facteur",
+        "device": device,
+        "is_security_key": isinstance(device, WebAuthnDevice),
+        "refusal": refusal,
+    }
+    status = 400 if refused else 200
+    return render(request, "accounts/second_factor_remove.html", context, status=status)
+
+
+def _second_factor_removed(
+    request: HttpRequest, user: User, device: TOTPDevice | WebAuthnDevice
+) -> HttpResponse:
+    what = "La clé de sécurité" if isinstance(device, WebAuthnDevice) else "L'application"
+    removed = f"{what} « {device.name} » est retirée."
+    if request.session.get(DEVICE_ID_SESSION_KEY) != device.persistent_id:
+        messages.success(request, removed)
+        return redirect("accounts:profile")
+    # This session was verified with the device removed: its verification stands on
+    # nothing any more, as that of the other sessions verified with it, which end. The
+    # password was typed in this one: it asks the second factor again, with another device.
+    user.refresh_from_db(fields=["security_stamp"])
+    forget_second_factor(request.session, security_stamp=user.security_stamp)
+    messages.success(
+        request,
+        f"{removed} Vous vous étiez connecté(e) avec : confirmez maintenant votre identité "
+        "avec un autre second facteur.",
+    )
+    return redirect(with_next(reverse("accounts:second_factor"), reverse("accounts:profile")))
 
 
 class _CurrentPasswordForm(SetPasswordForm):

@@ -294,6 +294,7 @@ _BY_ACTION: dict[tuple[str, str], Detail] = {
     (AuditAction.SECOND_FACTOR_ENROLLED, "type"): _SECOND_FACTOR,
     (AuditAction.SECOND_FACTOR_VERIFIED, "type"): _SECOND_FACTOR,
     (AuditAction.SECOND_FACTOR_FAILED, "type"): _SECOND_FACTOR,
+    (AuditAction.SECOND_FACTOR_REMOVED, "type"): _SECOND_FACTOR,
     (AuditAction.LOCKOUT, "type"): Detail("Bloqué à l'étape", _choice(_LOCKED_STEPS)),
     (AuditAction.PROCEDURE_DOCUMENT_LINKED, "type"): Detail(
         "Pièce demandée", _choices(DocumentKind)
