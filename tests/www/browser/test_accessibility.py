@@ -177,6 +177,13 @@ def test_pages_of_a_professional(sweep: Sweep):
     sweep.visit(reverse("accounts:profile"))
     sweep.visit(reverse("accounts:recovery_codes"))
     sweep.visit(reverse("accounts:password_change"))
+    spare = TOTPDeviceFactory(user=member.user, name="Ancien téléphone")
+    sweep.visit(reverse("accounts:second_factor_remove", args=["application", spare.pk]))
+    sweep.page.get_by_role("button", name="Retirer", exact=True).click()
+    expect(sweep.page).to_have_url(at(reverse("accounts:profile")))
+    sweep.check()
+    # The last one left: the page says why it cannot be removed.
+    sweep.visit(reverse("accounts:second_factor_remove", args=["application", device.pk]))
     sweep.assert_clean()
 
 
