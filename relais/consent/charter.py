@@ -49,6 +49,11 @@ DEFAULT_COMMITMENTS = (
     "Chacun de mes accès est inscrit dans un journal que la personne peut consulter."
 )
 COMMITMENTS_MAX_LENGTH = 5000
+# Why a version edited from one that is no longer the last is not published.
+PUBLISHED_MEANWHILE = (
+    "La version {number} a été publiée pendant votre modification : la grille montre "
+    "maintenant ses niveaux. Refaites vos changements, puis publiez."
+)
 
 _SOCIAL_WORK = {
     C.IDENTITY: W, C.FAMILY: W, C.RESOURCES: W, C.HOUSING: W, C.EMPLOYMENT: W,
@@ -244,10 +249,7 @@ def charter_publish(
         CharterVersion.objects.select_for_update().order_by("number").first()
         last = CharterVersion.objects.order_by("-number").first()
         if edited_from is not None and last is not None and last.number != edited_from:
-            raise ValidationError(
-                f"La version {last.number} a été publiée pendant votre modification : la grille "
-                "montre maintenant ses niveaux. Refaites vos changements, puis publiez."
-            )
+            raise ValidationError(PUBLISHED_MEANWHILE.format(number=last.number))
         if commitments is None:
             commitments = last.commitments if last else DEFAULT_COMMITMENTS
         version = CharterVersion.objects.create(

@@ -208,7 +208,9 @@ def test_a_change_of_the_commitments_alone_is_a_version_every_professional_accep
     assert member.get(reverse("persons:list")).status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = pilot.post(EDITOR, _posted(commitments=NEW_WORDING.replace("\n", "\r\n")))
+        response = pilot.post(
+            EDITOR, _posted(commitments=NEW_WORDING.replace("\n", "\r\n"), etape="publier")
+        )
 
     assert response.status_code == 302
     published = current_version()
@@ -229,7 +231,7 @@ def test_the_editor_does_not_say_the_commitments_changed_when_only_rights_did(
     pilot_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        pilot_client.post(EDITOR, _posted(**{"cip__sante": "read"}))
+        pilot_client.post(EDITOR, _posted(etape="publier", **{"cip__sante": "read"}))
 
     page = unescape(pilot_client.get(EDITOR).content.decode())
 

@@ -91,6 +91,7 @@ def test_it_asks_again_when_the_pilot_publishes_a_new_version(
                 "summary": "Mise à jour",
                 "version": _shown(),
                 "commitments": _in_force_commitments(),
+                "etape": "publier",
                 **levels,
             },
         )
@@ -214,6 +215,7 @@ def test_it_publishes_a_summary_of_the_longest_length_allowed(pilot_client):
             "summary": summary,
             "version": _shown(),
             "commitments": _in_force_commitments(),
+            "etape": "publier",
             **_changed_levels(),
         },
     )
@@ -464,6 +466,7 @@ def test_it_publishes_a_grid_that_closes_a_profession_altogether(
                 "summary": "Plus aucun accès pour les CIP des CCAS",
                 "version": _shown(),
                 "commitments": _in_force_commitments(),
+                "etape": "publier",
                 **closed,
             },
         )

@@ -1,9 +1,10 @@
 from collections import Counter
+from dataclasses import dataclass, field, replace
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,6 +13,7 @@ from relais.accounts.actors import actor_for, platform_actor
 from relais.accounts.decorators import charter_exempt, pilot_required
 from relais.consent.charter import (
     COMMITMENTS_MAX_LENGTH,
+    PUBLISHED_MEANWHILE,
     charter_accept,
     charter_publish,
     charter_refuse,
@@ -19,6 +21,7 @@ from relais.consent.charter import (
     commitments_errors,
     current_matrix,
     current_version,
+    forget_current_version,
     levels_for,
     rights_accepted,
     version_changes,
@@ -34,6 +37,9 @@ from relais.www.next_page import same_site_path
 SUMMARY_MAX_LENGTH = 300
 # The id of the editor's grid of rights, where a refusal about the rights leads.
 GRID_ID = "grille"
+# What the confirmation page's two buttons send: publish what it showed, or edit it again.
+STEP_PUBLISH = "publier"
+STEP_BACK = "modifier"
 REFUSED_MESSAGE = (
     "Vous n'avez pas accepté la charte d'usages : vous êtes déconnecté(e). Sans l'accepter, "
     "vous ne pouvez ouvrir aucun dossier{where}. Parlez-en au responsable de votre structure ; "
@@ -170,103 +176,160 @@ def _rights_without_identity(kind: str, levels: dict[tuple[str, str, str], str])
     ]
 
 
+@dataclass
+class _Edit:
+    """The editor's form as posted: the kind of organisation, the whole matrix with that
+    kind's levels as typed, the commitments and the summary, the version they were typed
+    over, and each refusal with the id of the field it is about."""
+
+    kind: str
+    levels: dict[tuple[str, str, str], str]
+    typed: dict[str, str]
+    commitments: str
+    summary: str
+    edited_from: int | None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _posted_edit(
+    post: QueryDict, in_force: CharterVersion, matrix: dict[tuple[str, str, str], str]
+) -> _Edit:
+    """The editor's form read and checked whole, as the editor sends it and as the
+    confirmation page sends it back in hidden fields: both are checked alike."""
+    kind = post.get("type", "")
+    edit = _Edit(
+        kind=kind,
+        levels=dict(matrix),
+        typed={},
+        commitments=commitments_cleaned(post.get("commitments", "")),
+        summary=post.get("summary", "").strip(),
+        edited_from=posted_id(post.get("version", "")),
+    )
+    errors = edit.errors
+    if kind not in OrganisationKind.values:
+        errors.append(("Type de structure inconnu : choisissez-en un dans la liste.", "type"))
+    missing: Counter[str] = Counter()
+    for profession in Profession:
+        for category in DataCategory.values:
+            name = f"{profession.value}__{category}"
+            value = post.get(name, "")
+            if value in Level.values:
+                edit.levels[(kind, profession.value, category)] = value
+                edit.typed[name] = value
+            else:
+                missing[profession.label] += 1
+    if missing:
+        message = (
+            "Niveau d'accès manquant ou inconnu pour : "
+            + ", ".join(
+                f"{label} ({count} catégorie{pluralize(count)})" for label, count in missing.items()
+            )
+            + "."
+        )
+        errors.append((message, GRID_ID))
+    else:
+        errors.extend((error, GRID_ID) for error in _rights_without_identity(kind, edit.levels))
+    errors.extend((error, "commitments") for error in commitments_errors(edit.commitments))
+    if not edit.summary:
+        errors.append(("Décrivez en une phrase ce qui change dans cette version.", "summary"))
+    elif "\x00" in edit.summary:
+        errors.append(
+            ("Le résumé contient un caractère invisible interdit : récrivez-le.", "summary")
+        )
+    elif len(edit.summary) > SUMMARY_MAX_LENGTH:
+        errors.append(
+            (f"Le résumé dépasse {SUMMARY_MAX_LENGTH} caractères : raccourcissez-le.", "summary")
+        )
+    if edit.edited_from is None:
+        errors.append(("La version modifiée manque : rechargez la page.", GRID_ID))
+    elif (
+        edit.edited_from == in_force.number
+        and not missing
+        and edit.levels == matrix
+        and edit.commitments == in_force.commitments
+    ):
+        # Every professional would be asked to accept it again for nothing.
+        errors.append(
+            (
+                "La grille ne change aucun droit et le texte des engagements est celui de "
+                f"la version {edit.edited_from} : rien n'est publié, et les professionnels "
+                "n'ont pas à l'accepter de nouveau.",
+                GRID_ID,
+            )
+        )
+    return edit
+
+
 @pilot_required
 @require_http_methods(["GET", "POST"])
 def charter_edit(request: HttpRequest) -> HttpResponse:
-    """The pilot edits the matrix for one kind of organisation and the commitments, and
-    publishes a version. A refused publication answers 400 and shows again the levels, the
-    commitments and the summary typed."""
-    matrix = current_matrix()
+    """The pilot edits the matrix for one kind of organisation and the commitments; a
+    valid form leads to a confirmation page that says what the new version changes and
+    publishes nothing. Only its « Publier » publishes, the very form it showed, checked
+    again whole; « Revenir à la modification » shows the editor filled as typed. A refused
+    form answers 400 and shows again the levels, the commitments and the summary typed."""
+    # Compared with the version in the database, not with one this process read earlier.
+    forget_current_version()
     in_force = current_version()
-    commitments = in_force.commitments
-    kind = (request.POST if request.method == "POST" else request.GET).get("type", "")
-    typed: dict[str, str] = {}
-    # Each refusal with the id of the field it is about, for the summary to lead there.
-    errors: list[tuple[str, str]] = []
-    status = 200
-    if request.method == "POST":
-        if kind not in OrganisationKind.values:
-            errors.append(("Type de structure inconnu : choisissez-en un dans la liste.", "type"))
-        levels = dict(matrix)
-        missing: Counter[str] = Counter()
-        for profession in Profession:
-            for category in DataCategory.values:
-                name = f"{profession.value}__{category}"
-                value = request.POST.get(name, "")
-                if value in Level.values:
-                    levels[(kind, profession.value, category)] = value
-                    typed[name] = value
-                else:
-                    missing[profession.label] += 1
-        if missing:
-            message = (
-                "Niveau d'accès manquant ou inconnu pour : "
-                + ", ".join(
-                    f"{label} ({count} catégorie{pluralize(count)})"
-                    for label, count in missing.items()
-                )
-                + "."
-            )
-            errors.append((message, GRID_ID))
-        if not missing:
-            errors.extend((error, GRID_ID) for error in _rights_without_identity(kind, levels))
-        commitments = commitments_cleaned(request.POST.get("commitments", ""))
-        errors.extend((error, "commitments") for error in commitments_errors(commitments))
-        summary = request.POST.get("summary", "").strip()
-        if not summary:
-            errors.append(("Décrivez en une phrase ce qui change dans cette version.", "summary"))
-        elif "\x00" in summary:
-            errors.append(
-                ("Le résumé contient un caractère invisible interdit : récrivez-le.", "summary")
-            )
-        elif len(summary) > SUMMARY_MAX_LENGTH:
-            errors.append(
-                (
-                    f"Le résumé dépasse {SUMMARY_MAX_LENGTH} caractères : raccourcissez-le.",
-                    "summary",
-                )
-            )
-        edited_from = posted_id(request.POST.get("version", ""))
-        if edited_from is None:
-            errors.append(("La version modifiée manque : rechargez la page.", GRID_ID))
-        elif (
-            edited_from == in_force.number
-            and not missing
-            and levels == matrix
-            and commitments == in_force.commitments
-        ):
-            # Every professional would be asked to accept it again for nothing.
-            errors.append(
-                (
-                    "La grille ne change aucun droit et le texte des engagements est celui de "
-                    f"la version {edited_from} : rien n'est publié, et les professionnels "
-                    "n'ont pas à l'accepter de nouveau.",
-                    GRID_ID,
-                )
-            )
-        if not errors:
-            try:
-                version = charter_publish(
-                    levels=levels,
-                    summary=summary,
-                    by=platform_actor(request),
-                    commitments=commitments,
-                    edited_from=edited_from,
-                )
-            except ValidationError as error:
-                errors.extend((message, GRID_ID) for message in error.messages)
-                # The page shows the version published meanwhile, not the typed levels and
-                # commitments: published again as typed, they would overwrite it unseen.
-                typed = {}
-                commitments = in_force.commitments
-            else:
-                messages.success(
-                    request,
-                    f"La version {version.number} est publiée : chaque professionnel "
-                    "l'acceptera à sa prochaine action.",
-                )
-                return redirect(f"{request.path}?type={kind}")
-        status = 400
+    matrix = current_matrix()
+    if request.method == "GET":
+        return _editor_page(request, in_force, matrix, kind=request.GET.get("type", ""))
+    edit = _posted_edit(request.POST, in_force, matrix)
+    if edit.edited_from is not None and edit.edited_from != in_force.number:
+        # What the pages would say changes is measured from the version typed over.
+        return _overtaken(request, edit, [PUBLISHED_MEANWHILE.format(number=in_force.number)])
+    step = request.POST.get("etape", "")
+    if step == STEP_BACK:
+        return _editor_page(request, in_force, matrix, edit=replace(edit, errors=[]))
+    if edit.errors:
+        return _editor_page(request, in_force, matrix, edit=edit, status=400)
+    if step != STEP_PUBLISH:
+        return _confirmation_page(request, in_force, matrix, edit)
+    try:
+        version = charter_publish(
+            levels=edit.levels,
+            summary=edit.summary,
+            by=platform_actor(request),
+            commitments=edit.commitments,
+            edited_from=edit.edited_from,
+        )
+    except ValidationError as error:
+        return _overtaken(request, edit, error.messages)
+    messages.success(
+        request,
+        f"La version {version.number} est publiée : chaque professionnel l'acceptera à sa "
+        "prochaine action.",
+    )
+    return redirect(f"{request.path}?type={edit.kind}")
+
+
+def _overtaken(request: HttpRequest, edit: _Edit, errors: list[str]) -> HttpResponse:
+    """The editor refusing a form typed over a version that another one followed: it shows
+    the levels and commitments of the version now in force, not those typed, which,
+    published again as typed, would overwrite it unseen."""
+    forget_current_version()
+    in_force = current_version()
+    edit = replace(
+        edit,
+        typed={},
+        commitments=in_force.commitments,
+        errors=[(error, GRID_ID) for error in errors],
+    )
+    return _editor_page(request, in_force, current_matrix(), edit=edit, status=400)
+
+
+def _editor_page(
+    request: HttpRequest,
+    in_force: CharterVersion,
+    matrix: dict[tuple[str, str, str], str],
+    *,
+    kind: str = "",
+    edit: _Edit | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    typed = edit.typed if edit else {}
+    errors = edit.errors if edit else []
+    kind = edit.kind if edit else kind
     if kind not in OrganisationKind.values:
         kind = OrganisationKind.CCAS
     grid = []
@@ -289,7 +352,7 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         "grid": grid,
         "levels": Level.choices,
         "summary": request.POST.get("summary", ""),
-        "commitments": commitments,
+        "commitments": edit.commitments if edit else in_force.commitments,
         "commitments_max_length": COMMITMENTS_MAX_LENGTH,
         "version": in_force,
         "first_version": changes is None,
@@ -305,3 +368,38 @@ def charter_edit(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render(request, "charter/charter_edit.html", context, status=status)
+
+
+def _confirmation_page(
+    request: HttpRequest,
+    in_force: CharterVersion,
+    matrix: dict[tuple[str, str, str], str],
+    edit: _Edit,
+) -> HttpResponse:
+    """What the version would change from the one in force, before anything is published;
+    its form sends back, hidden, the very form that was checked."""
+    rights = []
+    for profession in Profession:
+        cells = [
+            (category.label, Level(matrix[cell]).label, Level(edit.levels[cell]).label)
+            for category in DataCategory
+            if edit.levels[cell := (edit.kind, profession.value, category.value)] != matrix[cell]
+        ]
+        if cells:
+            rights.append((profession.label, cells))
+    number = in_force.number + 1
+    context = {
+        "title": f"Publier la version {number} de la charte d'usages",
+        "number": number,
+        "version": in_force,
+        "kind": edit.kind,
+        "kind_label": OrganisationKind(edit.kind).label,
+        "rights": rights,
+        "commitments_changed": edit.commitments != in_force.commitments,
+        "commitments": edit.commitments,
+        "summary": edit.summary,
+        "typed": sorted(edit.typed.items()),
+        "step_publish": STEP_PUBLISH,
+        "step_back": STEP_BACK,
+    }
+    return render(request, "charter/charter_publish_confirm.html", context)

@@ -223,7 +223,12 @@ def test_pages_of_the_pilot(sweep: Sweep):
     sweep.submit_empty("Envoyer l'invitation")
     sweep.visit(reverse("consent:charter"))
     sweep.visit(reverse("consent:charter_edit"))
-    sweep.submit_empty("Publier une nouvelle version")
+    sweep.submit_empty("Vérifier avant de publier")
+    sweep.page.get_by_label("Ce qui change dans cette version").fill("Les CIP lisent la santé.")
+    sweep.page.get_by_label(f"{Profession.CIP.label} — Santé").select_option("read")
+    sweep.page.get_by_role("button", name="Vérifier avant de publier").click()
+    expect(sweep.page.get_by_role("button", name="Revenir à la modification")).to_be_visible()
+    sweep.check()
     sweep.visit(reverse("journal:list"))
     filters = {"organisation": organisation.pk, "action": AuditAction.LOGIN}
     sweep.visit(f"{reverse('journal:list')}?{urlencode(filters)}")

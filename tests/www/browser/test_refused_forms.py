@@ -209,10 +209,12 @@ def test_a_charter_refused_because_another_version_was_published_meanwhile(page:
 
     sweep.visit(reverse("consent:charter_edit"))
     page.get_by_label("Ce qui change dans cette version").fill("Les CESF lisent la santé.")
+    page.get_by_label(f"{Profession.CESF.label} — Santé").select_option("read")
+    page.get_by_role("button", name="Vérifier avant de publier").click()
     meanwhile = charter_publish(
         levels=current_matrix(), summary="Publiée par une collègue.", by=actor_of(pilot)
     )
-    page.get_by_role("button", name="Publier une nouvelle version").click()
+    page.get_by_role("button", name=f"Publier la version {meanwhile.number}").click()
 
     expect(
         page.get_by_role("alert").filter(
