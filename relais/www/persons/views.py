@@ -797,18 +797,42 @@ def member_add(request: HttpRequest, person_id: int) -> HttpResponse:
 def member_remove(request: HttpRequest, person_id: int, item_id: int) -> HttpResponse:
     _, access = access_file(request, person_id, DataCategory.FAMILY, Action.EDIT)
     member = get_object_or_404(HouseholdMember, pk=item_id, person=access.person)
+    may_remove_resources = access.can(Action.EDIT, DataCategory.RESOURCES)
+    if may_remove_resources and request.POST.get("confirme") != "oui":
+        resources = list(member.resources.order_by("-month", "kind", "pk"))
+        if resources:
+            return _confirm_member_removal(request, access, member, resources)
     try:
-        resources = services.household_member_remove(
+        removed = services.household_member_remove(
             person=access.person,
             member=member,
-            may_remove_resources=access.can(Action.EDIT, DataCategory.RESOURCES),
+            may_remove_resources=may_remove_resources,
             by=actor_for(request),
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Le membre du foyer est retiré" + _with_resources(resources))
+        messages.success(request, "Le membre du foyer est retiré" + _with_resources(removed))
     return _back_to(DataCategory.FAMILY, person_id)
+
+
+def _confirm_member_removal(
+    request: HttpRequest,
+    access: FileAccess,
+    member: HouseholdMember,
+    resources: list[MonthlyResource],
+) -> HttpResponse:
+    """Before a member goes with the resources recorded in their name, a page that lists
+    them and asks again: once removed, nothing brings them back."""
+    record_view(request, access, DataCategory.FAMILY)
+    record_view(request, access, DataCategory.RESOURCES)
+    context = file_context(access, DataCategory.FAMILY) | {
+        "member": member,
+        "resources": resources,
+        "title": "Retirer un membre du foyer : "
+        + file_page_title(DataCategory.FAMILY, access.person.pk),
+    }
+    return render(request, "persons/member_remove_confirm.html", context)
 
 
 def _with_resources(count: int) -> str:

@@ -52,8 +52,8 @@ def _professional(person, profession=Profession.ASS, categories=None) -> Client:
     return log_in(Client(), membership.user, membership)
 
 
-def _remove(client, member):
-    return client.post(reverse("persons:member_remove", args=[member.person_id, member.pk]))
+def _remove(client, member, **posted):
+    return client.post(reverse("persons:member_remove", args=[member.person_id, member.pk]), posted)
 
 
 def _said(response) -> list[str]:
@@ -108,7 +108,7 @@ def test_a_member_goes_with_their_resources_each_one_journaled(person, child):
     resources = MonthlyResourceFactory.create_batch(2, person=person, member=child)
     client = _professional(person)
 
-    response = _remove(client, child)
+    response = _remove(client, child, confirme="oui")
 
     assert _said(response) == [
         "Le membre du foyer est retiré, ainsi que les 2 ressources inscrites à son nom."
@@ -123,6 +123,27 @@ def test_a_member_goes_with_their_resources_each_one_journaled(person, child):
     removed = AuditEvent.objects.filter(category="ressources")
     assert {int(event.object_id) for event in removed} == {r.pk for r in resources}
     assert {event.details["membre_du_foyer"] for event in removed} == {child.pk}
+
+
+def test_a_member_with_resources_is_removed_only_once_a_page_has_listed_them(person, child):
+    MonthlyResourceFactory(
+        person=person, member=child, month=datetime.date(2026, 9, 1), kind="bourse", amount="98.50"
+    )
+    client = _professional(person)
+
+    response = _remove(client, child)
+
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "Retirer Zoé" in page
+    assert "La ressource inscrite à son nom sera retirée aussi." in page
+    assert "septembre 2026" in page and "Bourse" in page and "98,50 €" in page
+    assert 'name="confirme" value="oui"' in page
+    assert HouseholdMember.objects.filter(pk=child.pk).exists()
+    assert MonthlyResource.objects.filter(member=child).count() == 1
+    assert _written() == []
+    shown = AuditEvent.objects.filter(action=AuditAction.SECTION_VIEWED, person_id=person.pk)
+    assert set(shown.values_list("category", flat=True)) == {"famille", "ressources"}
 
 
 def test_a_member_is_never_deleted_with_their_resources_behind_the_services_back(person, child):
