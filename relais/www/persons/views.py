@@ -758,6 +758,7 @@ def section_edit(request: HttpRequest, person_id: int, category: str) -> HttpRes
     context = file_context(access, chosen) | {
         "form": form,
         "title": f"Modifier : {file_page_title(chosen, person.pk)}",
+        "section_label": PAGE_LABELS[chosen.value],
     }
     return render(
         request, "persons/section_edit.html", context, status=400 if form.is_bound else 200

@@ -112,3 +112,23 @@ def test_the_health_section_says_oui_and_non_and_keeps_the_remarks_lines(client)
     assert content.count("<dd>Oui</dd>") == 1
     assert content.count("<dd>Non</dd>") == 2
     assert "Rendez-vous MDPH en mars.<br>Dossier complet." in content
+
+
+@pytest.mark.parametrize(
+    ("category", "heading"),
+    [
+        ("identite", "Modifier : Identité et coordonnées"),
+        ("logement", "Modifier : Logement"),
+        ("couverture_sociale", "Modifier : Couverture sociale"),
+    ],
+)
+def test_the_edit_page_names_the_section_in_a_heading_under_the_persons_name(
+    member_client, person, category, heading
+):
+    page = member_client.get(reverse("persons:section_edit", args=[person.pk, category]))
+
+    headings = re.findall(r"<h([12])[^>]*>([^<]*)<", page.content.decode())
+    assert [(level, html.unescape(text).strip()) for level, text in headings][-2:] == [
+        ("1", person.display_name),
+        ("2", heading),
+    ]
