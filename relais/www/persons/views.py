@@ -64,7 +64,8 @@ from relais.www.persons.history_lines import lines_of, page_of_lines
 from relais.www.templatetags.dates import date as date_format
 
 PAGE_SIZE = 20
-_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# A birth date as it is written on a paper: 12/04/1990, 12-04-1990 or 12.04.1990.
+_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
 _CAF = re.compile(r"^\d{7}$")
 
 # Sections edited as one object (the person itself for IDENTITY).
@@ -198,7 +199,7 @@ def _found(pro: Professional, query: str) -> PersonQuerySet:
     persons = visible_persons(pro)
     date_match, caf_match = _DATE.match(query), _CAF.match(query)
     if date_match:
-        day, month, year = (int(part) for part in date_match.groups())
+        day, month, year = (int(date_match[group]) for group in (1, 3, 4))
         try:
             return persons.filter(birth_date=datetime(year, month, day).date())  # noqa: DTZ001
         except ValueError:
@@ -208,6 +209,12 @@ def _found(pro: Professional, query: str) -> PersonQuerySet:
     tokens = search_tokens(query)
     if not tokens:
         raise ValidationError("Saisissez au moins une lettre du nom ou du prénom.")
+    if not any(character.isalpha() for character in query):
+        # No name is made of digits: a date or a number mistyped would find no one.
+        raise ValidationError(
+            "Écrivez la date de naissance JJ/MM/AAAA, le n° allocataire CAF en 7 chiffres, "
+            "ou au moins une lettre du nom ou du prénom."
+        )
     return persons.matching_tokens(tokens)
 
 

@@ -194,3 +194,27 @@ def test_it_pins_the_queries_of_a_posted_search(member_client, dupres, django_as
 
     with django_assert_num_queries(POSTED_QUERIES):
         member_client.post(reverse("persons:list"), {"q": "dupre"})
+
+
+@pytest.mark.parametrize("query", ["12/04/1990", "12-04-1990", "12.04.1990", "12/4/1990"])
+def test_a_birth_date_is_found_with_slashes_hyphens_or_dots(member_client, organisation, query):
+    born = _followed(organisation, birth_name="Zérouki", birth_date=datetime.date(1990, 4, 12))
+    _followed(organisation, birth_name="Zérouki", birth_date=datetime.date(1991, 4, 12))
+
+    page = _page(member_client.get(_searched(member_client, query)))
+
+    assert born.display_name in page
+    assert page.count("ZÉROUKI") == 1
+
+
+@pytest.mark.parametrize("query", ["12/04-1990", "12/04/90", "123456", "12 04 1990"])
+def test_digits_that_are_no_date_nor_caf_number_are_refused_and_say_what_is_searched(
+    member_client, organisation, query
+):
+    _followed(organisation, birth_date=datetime.date(1990, 4, 12))
+
+    response = member_client.post(reverse("persons:list"), {"q": query})
+
+    assert response.status_code == 400
+    assert "Écrivez la date de naissance JJ/MM/AAAA, le n° allocataire CAF" in _page(response)
+    assert _searches() == 0
