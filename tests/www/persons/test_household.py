@@ -194,3 +194,15 @@ def test_a_member_whose_name_holds_markup_is_refused(person):
         response.content.decode()
     )
     assert not HouseholdMember.objects.exists()
+
+
+@pytest.mark.parametrize(("profession", "columns"), [(Profession.CIP, 4), (Profession.ASS, 5)])
+def test_the_empty_household_spans_as_many_columns_as_it_has(person, profession, columns):
+    """A CIP reads the household without editing it: the table has no column of actions."""
+    client = _professional(person, profession)
+
+    page = client.get(reverse("persons:section", args=[person.pk, "famille"])).content
+
+    table = page.decode().split("<table>")[1].split("</table>")[0]
+    assert table.count('<th scope="col">') == columns
+    assert f'<td colspan="{columns}">La personne vit seule' in table

@@ -78,3 +78,17 @@ def test_the_form_offering_the_members_by_name_reads_the_household(person, child
 
 def test_the_form_of_a_person_living_alone_reads_no_household(person):
     assert _reading(person, Profession.ASS) == ["ressources"]
+
+
+@pytest.mark.parametrize(("profession", "columns"), [(Profession.TISF, 4), (Profession.ASS, 5)])
+def test_the_empty_table_spans_as_many_columns_as_it_has(person, profession, columns):
+    """A TISF may not edit the resources: the table has no column of actions."""
+    membership = MembershipFactory(profession=profession)
+    ConsentFactory(person=person, organisation=membership.organisation)
+    client = log_in(Client(), membership.user, membership)
+
+    page = client.get(reverse("persons:section", args=[person.pk, "ressources"])).content
+
+    table = page.decode().split("<table>")[1].split("</table>")[0]
+    assert table.count('<th scope="col">') == columns
+    assert f'<td colspan="{columns}">Aucune ressource renseignée.</td>' in table
