@@ -354,6 +354,40 @@ def test_it_refuses_a_reason_padded_with_spaces_in_the_service(person, elsewhere
     assert not BreakGlassGrant.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("birth_date", "said"),
+    [
+        ("2990-04-12", "La date de naissance ne peut pas être dans le futur."),
+        ("1890-04-12", "Vérifiez l'année de naissance : elle doit être postérieure à 1900."),
+    ],
+)
+def test_it_refuses_a_birth_date_no_one_has_without_searching_nor_journaling(
+    person, elsewhere, birth_date, said
+):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+
+    response = _break_glass(client, birth_date=birth_date)
+
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert said in page
+    assert BREAK_GLASS_IMPOSSIBLE not in page
+    assert not AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS_REFUSED).exists()
+
+
+def test_it_says_how_long_the_reason_is_and_who_reads_it(person, elsewhere):
+    _, professional, _ = elsewhere
+    client = log_in(Client(), professional.user, professional)
+
+    response = _break_glass(client, reason="Urgence")
+
+    assert (
+        "Écrivez un motif d'au moins 20 caractères (il en a 7) : la personne et votre "
+        "responsable le liront."
+    ) in html.unescape(response.content.decode())
+
+
 def test_it_refuses_break_glass_without_the_exact_identity(person, elsewhere):
     _, professional, _ = elsewhere
     client = log_in(Client(), professional.user, professional)

@@ -329,7 +329,16 @@ class BreakGlassForm(DsfrBaseForm):
         min_length=20,
         max_length=1000,
         help_text="Au moins 20 caractères. La personne et votre responsable liront ce motif.",
+        error_messages={
+            "required": "Écrivez pourquoi vous ouvrez ce dossier sans l'accord de la personne.",
+            "min_length": "Écrivez un motif d'au moins %(limit_value)d caractères (il en a "
+            "%(show_value)d) : la personne et votre responsable le liront.",
+        },
     )
+
+    def clean_birth_date(self) -> Any:
+        # A date no one was born on finds no file, and would be journaled as a refusal.
+        return plausible_birth_date(self.cleaned_data["birth_date"])
 
 
 class MergeForm(DsfrBaseForm):
