@@ -1549,8 +1549,16 @@ def test_it_refuses_to_merge_a_file_that_is_not_visible(manager_client, organisa
     NoteFactory(person=hidden, organisation=elsewhere)
 
     response = merge_files(manager_client, keep.pk, hidden.pk)
+    missing = merge_files(manager_client, hidden.pk + 1000, keep.pk)
 
-    assert response.status_code == 404
+    assert response.status_code == missing.status_code == 400
+    said = html.unescape(response.content.decode())
+    assert f"Aucun dossier n° {hidden.pk} dont vous pouvez modifier l'identité" in said
+    assert f"Aucun dossier n° {hidden.pk + 1000} dont vous pouvez modifier l'identité" in (
+        html.unescape(missing.content.decode())
+    )
+    assert hidden.display_name not in said
+    assert f'value="{hidden.pk}"' in said
     hidden.refresh_from_db()
     assert hidden.status == PersonStatus.ACTIVE
     assert Note.objects.get().person_id == hidden.pk

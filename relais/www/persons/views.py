@@ -974,9 +974,28 @@ def merge(request: HttpRequest) -> HttpResponse:
         return _merge_confirmed(request, pro)
     form = forms.MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        keep, absorb = _merge_pair(pro, form.cleaned_data["keep"], form.cleaned_data["absorb"])
-        return _merge_confirmation(request, pro, keep, absorb)
+        keep, absorb = (_mergeable(pro, form, field) for field in ("keep", "absorb"))
+        if keep is not None and absorb is not None:
+            return _merge_confirmation(request, pro, keep, absorb)
     return _merge_numbers(request, form)
+
+
+def _mergeable(pro: Professional, form: forms.MergeForm, field: str) -> FileAccess | None:
+    """The file a number of the form names, if the manager may write its identity; else
+    None, and the form says so on the number, in the same words whether the file does not
+    exist or is outside the manager's access."""
+    number = form.cleaned_data[field]
+    try:
+        access = file_access(pro, number)
+    except Http404:
+        access = None
+    if access is None or not access.can(Action.EDIT, DataCategory.IDENTITY):
+        form.add_error(
+            field,
+            f"Aucun dossier n° {number} dont vous pouvez modifier l'identité : vérifiez le numéro.",
+        )
+        return None
+    return access
 
 
 def _merge_numbers(request: HttpRequest, form: forms.MergeForm) -> HttpResponse:
