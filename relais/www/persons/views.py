@@ -60,8 +60,9 @@ from relais.www.persons.access import (
     record_list_view,
     record_view,
 )
-from relais.www.persons.history_lines import lines_of, page_of_lines
+from relais.www.persons.history_lines import Line, lines_of, page_of_lines
 from relais.www.templatetags.dates import date as date_format
+from relais.www.templatetags.journal import category_label
 
 PAGE_SIZE = 20
 # A birth date as it is written on a paper: 12/04/1990, 12-04-1990 or 12.04.1990.
@@ -950,8 +951,12 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
         )
     else:
         lines, older = page_of_lines(history, before, HISTORY_PAGE)
+    # The history names only the categories its reader may read: that someone read or
+    # changed the health section says what the charter keeps from the others.
+    readable = {category.value for category in access.readable_categories()}
     context = file_context(access, "historique") | {
-        "lines": lines,
+        "lines": [(line, _categories_named(line, readable)) for line in lines],
+        "readable": readable,
         "older": older,
         "not_the_newest": before is not None,
         "printing": printing,
@@ -960,6 +965,13 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
         "kept_months": journal_kept_months(),
     }
     return render(request, "persons/history.html", context)
+
+
+def _categories_named(line: Line, readable: set[str]) -> str:
+    """The categories a line of consultations read, of those its reader may read."""
+    return ", ".join(
+        category_label(category) for category in line.read_categories if category in readable
+    )
 
 
 @manager_required

@@ -329,3 +329,24 @@ def test_the_printed_history_says_when_it_was_printed_through_the_date_filter(
     printed = _history(member_client, person, impression="1")
 
     assert f"Imprimé le {date_filter(timezone.localtime(), 'j F Y à')} " in printed
+
+
+@pytest.mark.parametrize("printing", [False, True], ids=["page", "printed"])
+def test_the_history_names_no_category_its_reader_may_not_read(
+    member_client, person, monkeypatch, printing
+):
+    """A social worker of a CCAS does not read the health section: the history shows that
+    the file was read and changed, not that its health was."""
+    _record(monkeypatch, person, _at(10, 0), category="sante")
+    _record(monkeypatch, person, _at(10, 1), category="logement")
+    _record(monkeypatch, person, _at(10, 2), AuditAction.SECTION_UPDATED, category="sante")
+    _record(monkeypatch, person, _at(10, 3), category="sante")
+
+    page = _history(member_client, person, **({"impression": "1"} if printing else {}))
+
+    assert "Santé" not in page
+    assert _actions(page)[-3:] == [
+        "Consultation",
+        "Modification",
+        "Consultation — Logement — 2 fois entre 10:00 et 10:01",
+    ]
