@@ -314,7 +314,10 @@ class SearchForm(DsfrBaseForm):
     q = forms.CharField(
         label="Nom, prénom, date de naissance (JJ/MM/AAAA) ou n° allocataire CAF",
         max_length=100,
-        required=False,
+        error_messages={
+            "required": "Saisissez un nom, un prénom, une date de naissance ou un n° "
+            "allocataire CAF."
+        },
     )
     page = page_field()
 

@@ -218,3 +218,14 @@ def test_digits_that_are_no_date_nor_caf_number_are_refused_and_say_what_is_sear
     assert response.status_code == 400
     assert "Écrivez la date de naissance JJ/MM/AAAA, le n° allocataire CAF" in _page(response)
     assert _searches() == 0
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_an_empty_search_is_refused_on_a_field_not_marked_optional(member_client, query):
+    response = member_client.post(reverse("persons:list"), {"q": query})
+
+    assert response.status_code == 400
+    page = _page(response)
+    assert "Saisissez un nom, un prénom, une date de naissance ou un n° allocataire CAF." in page
+    assert "(Optionnel)" not in page
+    assert _searches() == 0
