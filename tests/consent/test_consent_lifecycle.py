@@ -747,6 +747,23 @@ def test_it_refuses_a_wrong_code_and_writes_nothing(referent_client, person):
     assert not AuditEvent.objects.filter(action=AuditAction.CONSENT_GRANTED).exists()
 
 
+def test_it_refuses_a_code_typed_for_an_accord_said_signed_and_writes_nothing(
+    referent_client, person
+):
+    caf = OrganisationFactory(kind=OrganisationKind.CAF)
+    _send_code(referent_client, person)
+    code = CODE_IN_SMS.search(sms.outbox[0].body).group(1)
+
+    response = _grant(referent_client, person, caf, method="signe", code=code)
+
+    assert response.status_code == 400
+    assert "Un code est saisi mais l'accord est indiqué « signé sur place »" in html.unescape(
+        response.content.decode()
+    )
+    assert not Consent.objects.filter(organisation=caf).exists()
+    assert _grant(referent_client, person, caf, code=code).status_code == 302
+
+
 def test_it_refuses_a_code_consent_when_no_code_was_sent(referent_client, person):
     caf = OrganisationFactory(kind=OrganisationKind.CAF)
 

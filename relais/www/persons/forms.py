@@ -188,6 +188,14 @@ class ConsentForm(ConsentFields):
         cleaned = super().clean() or {}
         if cleaned.get("method") == ConsentMethod.CODE and not cleaned.get("code"):
             self.add_error("code", "Saisissez le code que la personne a reçu par SMS.")
+        if cleaned.get("method") == ConsentMethod.SIGNED and cleaned.get("code"):
+            # Recorded as signed, the accord would say the person signed what a code
+            # confirmed, and the code would stay unused.
+            self.add_error(
+                "code",
+                "Un code est saisi mais l'accord est indiqué « signé sur place » : choisissez "
+                f"« {ConsentMethod.CODE.label} », ou effacez le code si la personne a signé.",
+            )
         return cleaned
 
 
