@@ -322,6 +322,29 @@ def test_it_opens_the_file_even_when_the_mail_to_the_manager_cannot_leave(
     assert "smtp.example.org" not in caplog.text
 
 
+def test_break_glass_to_a_file_the_persons_accord_opens_opens_it_without_any_alarm(
+    referent_client, person, django_capture_on_commit_callbacks
+):
+    """The person's accord to the organisation opens the file: no exceptional access, no
+    SMS telling the person their file was opened without it, nothing for the managers."""
+    person.phone = "0612345678"
+    person.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _break_glass(referent_client)
+
+    assert response.status_code == 302
+    assert response.url == reverse("persons:file", args=[person.pk])
+    assert not BreakGlassGrant.objects.exists()
+    assert not AuditEvent.objects.filter(
+        action__in=[AuditAction.BREAK_GLASS_OPENED, AuditAction.BREAK_GLASS_REFUSED]
+    ).exists()
+    assert sms.outbox == []
+    page = html.unescape(referent_client.get(response.url).content.decode())
+    assert "La personne a donné son accord à votre structure" in page
+    assert "Accès exceptionnel, en lecture seule" not in page
+
+
 def test_it_refuses_a_break_glass_reason_shorter_than_twenty_characters(person, elsewhere):
     _, professional, _ = elsewhere
     client = log_in(Client(), professional.user, professional)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from relais.accounts.actors import actor_for
 from relais.accounts.decorators import recent_second_factor_required
-from relais.consent.access import FileAccess, Professional
+from relais.consent.access import FileAccess, Professional, file_access
 from relais.consent.models import Block, Consent, ConsentMethod
 from relais.consent.services import (
     block_add,
@@ -333,6 +333,14 @@ def _until(moment: datetime) -> str:
     return f"au {date_format(local, 'j F')} à {local:%H:%M}"
 
 
+def _consented(pro: Professional, person_id: int) -> bool:
+    """Whether a live consent opens the file to the professional, break-glass aside."""
+    try:
+        return file_access(pro, person_id).break_glass is None
+    except Http404:
+        return False
+
+
 @require_http_methods(["GET", "POST"])
 @recent_second_factor_required
 def break_glass(request: HttpRequest) -> HttpResponse:
@@ -352,6 +360,15 @@ def break_glass(request: HttpRequest) -> HttpResponse:
             )[:2]
         )
         grant = None
+        if len(matches) == 1 and _consented(pro, matches[0].pk):
+            # No exceptional access, nor its alarm to the person and the managers, for a
+            # file the person's accord already opens.
+            messages.info(
+                request,
+                "La personne a donné son accord à votre structure : son dossier s'ouvre "
+                "normalement, sans accès exceptionnel.",
+            )
+            return redirect("persons:file", person_id=matches[0].pk)
         if len(matches) == 1:
             try:
                 grant = break_glass_open(
