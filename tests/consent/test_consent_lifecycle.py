@@ -850,6 +850,28 @@ def test_it_shows_the_categories_and_dates_on_the_attestation(referent_client, p
     assert "Signature du professionnel" in content
 
 
+def test_the_attestation_of_an_accord_given_by_code_asks_for_no_signature(
+    referent_client, person, home
+):
+    consent = ConsentFactory(
+        person=person,
+        organisation=home,
+        method=ConsentMethod.CODE,
+        starts_at=datetime.datetime(2026, 3, 2, 10, 5, tzinfo=PARIS),
+    )
+
+    page = referent_client.get(reverse("persons:consent_attestation", args=[person.pk, consent.pk]))
+
+    content = html.unescape(page.content.decode())
+    assert "Je, <strong>Léa DUPRÉ</strong>" in content
+    assert "soussigné" not in content
+    assert (
+        "Accord donné le 2 mars 2026 à 10:05 avec le code reçu par SMS sur mon téléphone : "
+        "cet accord n'a pas à être signé."
+    ) in content
+    assert "Signature" not in content and "Fait à" not in content
+
+
 def test_it_does_not_show_an_attestation_of_another_persons_consent(referent_client, person):
     stranger_consent = ConsentFactory()
 
