@@ -375,16 +375,28 @@ def resource_add(*, person: Person, resource: MonthlyResource, by: Actor) -> Non
     resource.full_clean(exclude=["member"])
     with transaction.atomic():
         _lock_active(person)
-        if (
-            resource.member_id is not None
-            and not HouseholdMember.objects.filter(pk=resource.member_id, person=person).exists()
-        ):
-            raise ValidationError(
-                {
-                    "member": "Ce membre a été retiré du foyer entre-temps : choisissez qui "
-                    "reçoit cette ressource."
-                }
+        if resource.member_id is not None:
+            born = (
+                HouseholdMember.objects.filter(pk=resource.member_id, person=person)
+                .values_list("birth_date", flat=True)
+                .first()
             )
+            if born is None:
+                raise ValidationError(
+                    {
+                        "member": "Ce membre a été retiré du foyer entre-temps : choisissez qui "
+                        "reçoit cette ressource."
+                    }
+                )
+            if resource.month < born.replace(day=1):
+                # Not the birth date itself: whoever edits the resources may not read the
+                # household.
+                raise ValidationError(
+                    {
+                        "month": "Ce mois est antérieur à la naissance de ce membre du foyer : "
+                        "vérifiez le mois, ou qui reçoit cette ressource."
+                    }
+                )
         if MonthlyResource.objects.filter(
             person=person,
             member_id=resource.member_id,

@@ -26,7 +26,12 @@ from relais.portal.services import normalise_phone
 from tests.conftest import log_in
 from tests.factories import MembershipFactory
 from tests.persons.editing import create_file, opened_state, save_section
-from tests.persons.factories import ConsentFactory, MonthlyResourceFactory, PersonFactory
+from tests.persons.factories import (
+    ConsentFactory,
+    HouseholdMemberFactory,
+    MonthlyResourceFactory,
+    PersonFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -404,3 +409,22 @@ def test_overseas_numbers_typed_without_their_code_are_french_ones(typed, mobile
     assert mobile_number(typed) == mobile
     if mobile is not None:
         assert normalise_phone(typed) == mobile
+
+
+def test_it_refuses_a_resource_of_a_member_for_a_month_before_their_birth(
+    member_client, organisation
+):
+    person = _followed(organisation)
+    child = HouseholdMemberFactory(person=person, birth_date=datetime.date(2024, 3, 20))
+    journal = _journal_writes()
+
+    before = _add_resource(member_client, person, member=child.pk, month="2024-02")
+
+    assert before.status_code == 400
+    assert "Ce mois est antérieur à la naissance de ce membre du foyer" in _shown(before)
+    assert "20/03/2024" not in _shown(before)
+    assert not MonthlyResource.objects.exists()
+    assert _journal_writes() == journal
+    born = _add_resource(member_client, person, member=child.pk, month="2024-03")
+    assert born.status_code == 302
+    assert MonthlyResource.objects.get().member_id == child.pk
