@@ -1000,7 +1000,8 @@ def test_the_resource_form_speaks_french(member_client, organisation):
         ).content.decode()
     )
 
-    assert "Membre du foyer" in page
+    assert "Qui reçoit cette ressource" in page
+    assert "Vide" not in page
     assert "Member" not in page
 
 

@@ -222,7 +222,9 @@ class ResourceForm(DsfrModelForm):
     class Meta:
         model = MonthlyResource
         fields = ["member", "month", "kind", "amount"]
-        labels = {"member": "Membre du foyer"}
+        labels = {"member": "Qui reçoit cette ressource"}
+        # The list offers « La personne elle-même » first: no need to say what empty means.
+        help_texts = {"member": ""}
 
     def __init__(self, *args: Any, person: Person, names_members: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
