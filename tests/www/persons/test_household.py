@@ -137,6 +137,7 @@ def test_a_member_with_resources_is_removed_only_once_a_page_has_listed_them(per
     page = html.unescape(response.content.decode())
     assert "Retirer Zoé" in page
     assert "La ressource inscrite à son nom sera retirée aussi." in page
+    assert "pour la retrouver, il faudra la saisir de nouveau." in page
     assert "septembre 2026" in page and "Bourse" in page and "98,50 €" in page
     assert 'name="confirme" value="oui"' in page
     assert HouseholdMember.objects.filter(pk=child.pk).exists()
