@@ -351,9 +351,15 @@ def household_member_add(*, person: Person, member: HouseholdMember, by: Actor) 
     would count twice in the household's rights."""
     member.person = person
     member.full_clean()
+    key = name_key(member.first_names)
+    if key == name_key(person.first_names) and member.birth_date == person.birth_date:
+        # Counted among the household, the person would count twice in its rights.
+        raise ValidationError(
+            f"{member.first_names}, né(e) le {member.birth_date:%d/%m/%Y}, est la personne "
+            "elle-même : le foyer ne compte que les personnes qui vivent avec elle."
+        )
     with transaction.atomic():
         _lock_active(person)
-        key = name_key(member.first_names)
         namesakes = HouseholdMember.objects.filter(person=person, birth_date=member.birth_date)
         if any(name_key(first) == key for first in namesakes.values_list("first_names", flat=True)):
             raise ValidationError(

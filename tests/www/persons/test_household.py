@@ -207,3 +207,23 @@ def test_the_empty_household_spans_as_many_columns_as_it_has(person, profession,
     table = page.decode().split("<table>")[1].split("</table>")[0]
     assert table.count('<th scope="col">') == columns
     assert f'<td colspan="{columns}">La personne vit seule' in table
+
+
+def test_the_person_is_not_added_as_a_member_of_their_own_household(person):
+    client = _professional(person)
+
+    response = client.post(
+        reverse("persons:member_add", args=[person.pk]),
+        {
+            "relation": "autre",
+            "first_names": person.first_names.upper(),
+            "birth_date": person.birth_date.isoformat(),
+        },
+    )
+
+    assert response.status_code == 400
+    assert "est la personne elle-même : le foyer ne compte que les personnes qui vivent avec " in (
+        html.unescape(response.content.decode())
+    )
+    assert not HouseholdMember.objects.exists()
+    assert _written() == []
