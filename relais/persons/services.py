@@ -25,6 +25,7 @@ from relais.persons.models import (
     Person,
     PersonQuerySet,
     Referent,
+    Relation,
     Sex,
 )
 from relais.persons.normalisation import name_key
@@ -360,6 +361,22 @@ def household_member_add(*, person: Person, member: HouseholdMember, by: Actor) 
         )
     with transaction.atomic():
         _lock_active(person)
+        if member.relation == Relation.SPOUSE:
+            spouse = (
+                HouseholdMember.objects.filter(person=person, relation=Relation.SPOUSE)
+                .values_list("first_names", flat=True)
+                .first()
+            )
+            if spouse is not None:
+                # One couple per household: a second spouse is a typing mistake, or the
+                # first one left and stays counted.
+                raise ValidationError(
+                    {
+                        "relation": f"Le foyer compte déjà un(e) conjoint(e) : {spouse}. Si "
+                        "la personne vit avec quelqu'un d'autre, retirez d'abord "
+                        f"{spouse} du foyer."
+                    }
+                )
         namesakes = HouseholdMember.objects.filter(person=person, birth_date=member.birth_date)
         if any(name_key(first) == key for first in namesakes.values_list("first_names", flat=True)):
             raise ValidationError(

@@ -227,3 +227,21 @@ def test_the_person_is_not_added_as_a_member_of_their_own_household(person):
     )
     assert not HouseholdMember.objects.exists()
     assert _written() == []
+
+
+def test_a_second_spouse_is_refused_on_the_relation_naming_the_first(person):
+    HouseholdMemberFactory(person=person, relation="conjoint", first_names="Karim")
+    client = _professional(person)
+
+    response = client.post(
+        reverse("persons:member_add", args=[person.pk]),
+        {"relation": "conjoint", "first_names": "Samir", "birth_date": "1985-02-01"},
+    )
+
+    assert response.status_code == 400
+    assert (
+        "Le foyer compte déjà un(e) conjoint(e) : Karim. Si la personne vit avec quelqu'un "
+        "d'autre, retirez d'abord Karim du foyer."
+    ) in html.unescape(response.content.decode())
+    assert HouseholdMember.objects.count() == 1
+    assert _written() == []
