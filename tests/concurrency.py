@@ -1,9 +1,14 @@
 """A concurrent request, played by another thread on its own database connection."""
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -42,3 +47,22 @@ def meanwhile(write: Callable[[], object], *, commit_after: float = 0.5) -> Iter
     finally:
         thread.join()
     assert failures == []
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def report_of(module: str, *arguments: str) -> Any:
+    """Run `python -m module arguments` from the project (a race played by processes or
+    threads on a SQLite file of its own, which the in-memory test database cannot be) and
+    return the JSON report it prints last."""
+    completed = subprocess.run(  # noqa: S603 (fixed arguments, no outside input)
+        [sys.executable, "-m", module, *arguments],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])

@@ -1,7 +1,3 @@
-import json
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -13,11 +9,11 @@ from relais.accounts.validators import ZxcvbnValidator
 from relais.audit.actions import AuditAction
 from relais.audit.models import AuditEvent
 from relais.www.accounts.views import LOCKED_ERROR, LOGIN_ERROR
+from tests.concurrency import report_of
 from tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = Path(__file__).resolve().parent.parent.parent
 
 LOGIN_ERROR_FR = "Adresse électronique ou mot de passe incorrect."
 LOCKED_ERROR_FR = "Trop de tentatives : la connexion est suspendue pendant quelques minutes."
@@ -200,23 +196,8 @@ def test_it_does_not_count_successful_logins_against_the_address(client, setting
 
 
 def test_it_checks_at_most_the_limit_of_passwords_sent_in_parallel(tmp_path, settings):
-    completed = subprocess.run(  # noqa: S603 (fixed arguments, no outside input)
-        [
-            sys.executable,
-            "-m",
-            "tests.accounts.parallel_logins",
-            str(tmp_path / "db.sqlite3"),
-            "20",
-        ],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    report = report_of("tests.accounts.parallel_logins", str(tmp_path / "db.sqlite3"), "20")
 
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report["failures"] == []
     limit = settings.RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT
     assert report["checked"] == limit

@@ -1,15 +1,9 @@
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from relais.audit.models import AuditEvent
 from relais.audit.verification import verify_chain
 from tests.audit.concurrent_appends import append_concurrently
-
-PROJECT = Path(__file__).resolve().parent.parent.parent
+from tests.concurrency import report_of
 
 
 @pytest.mark.postgresql
@@ -29,24 +23,10 @@ def test_it_keeps_one_unbroken_chain_when_8_threads_append_on_postgresql(one_tra
 
 
 def test_it_keeps_one_unbroken_chain_when_4_threads_append_to_a_sqlite_file(tmp_path):
-    completed = subprocess.run(  # noqa: S603 (fixed arguments, no outside input)
-        [
-            sys.executable,
-            "-m",
-            "tests.audit.concurrent_appends",
-            str(tmp_path / "relais.sqlite3"),
-            "4",
-            "25",
-        ],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    report = report_of(
+        "tests.audit.concurrent_appends", str(tmp_path / "relais.sqlite3"), "4", "25"
     )
 
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
     # Both rounds append to the same file: the second one continues the first's chain.
     assert report["per-event"]["failures"] == []
     assert report["per-event"]["intact"], report["per-event"]["problem"]

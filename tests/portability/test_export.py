@@ -8,11 +8,8 @@ import io
 import json
 import random
 import re
-import subprocess
-import sys
 import tracemalloc
 import zipfile
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
@@ -38,6 +35,7 @@ from relais.portability import readable, services, snapshot
 from relais.portability.services import export_prepare
 from relais.portability.snapshot import FORMAT_VERSION, JSON_NAME, SUMMARY_NAME
 from relais.procedures.models import ProcedureTransition
+from tests.concurrency import report_of
 from tests.persons.factories import NoteFactory, PersonFactory
 from tests.portability.builders import NIR, actor, full_file, png_bytes, upload
 from tests.portability.meanwhile import AS_IT_STOOD, export_changed_meanwhile
@@ -51,7 +49,6 @@ from tests.procedures.factories import RequiredDocumentFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = Path(__file__).resolve().parent.parent.parent
 SCHEMA_PATH = "relais/portability/schema/relais-export-1.schema.json"
 PERSON = Actor(label="La personne, depuis son espace personnel")
 
@@ -649,17 +646,9 @@ def test_it_gives_the_file_as_it_stood_at_one_moment():
 
 
 def test_it_gives_the_file_as_it_stood_at_one_moment_from_a_sqlite_file(tmp_path):
-    completed = subprocess.run(  # noqa: S603 (fixed arguments, no outside input)
-        [sys.executable, "-m", "tests.portability.meanwhile", str(tmp_path / "relais.sqlite3")],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    report = report_of("tests.portability.meanwhile", str(tmp_path / "relais.sqlite3"))
 
-    assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout.strip().splitlines()[-1]) == AS_IT_STOOD
+    assert report == AS_IT_STOOD
 
 
 @pytest.mark.usefixtures("transactional_db")
